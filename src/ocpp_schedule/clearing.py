@@ -1,0 +1,171 @@
+"""ClearChargingProfile: which installed profiles a request removes.
+
+OCPP 1.6 (§5.5, §6.13, errata 3.25/3.26): an ``id`` removes that profile and
+the other fields are ignored; otherwise the given ``connectorId``,
+``chargingProfilePurpose`` and ``stackLevel`` are matched together; a
+request with no field at all clears every profile.
+
+OCPP 2.0.1/2.1 (K10): ``chargingProfileId`` and the criteria (``evseId``,
+``chargingProfilePurpose``, ``stackLevel``) are matched together (logical
+AND over the fields given, K10.FR.04). ChargingStationExternalConstraints
+(and 2.1 LocalGeneration) profiles are never removed (K10.FR.03/04/08/09).
+
+Nothing removed answers ``Unknown`` (K10.FR.01); else ``Accepted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+from .enums import PURPOSES_BY_VERSION, ChargingProfilePurpose, OcppVersion
+from .errors import PayloadError
+from .payloads import parse_version
+from .store import InstalledProfile, ProfileStore
+
+__all__ = [
+    "ClearChargingProfileRequest",
+    "ClearChargingProfileResult",
+    "clear",
+    "read_clear_charging_profile",
+    "write_clear_charging_profile",
+]
+
+Int = Annotated[int, Strict()]
+
+
+class ClearChargingProfileRequest(BaseModel):
+    """A ClearChargingProfile request, version-neutral; absent fields do not filter."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+    charging_profile_id: Int | None = Field(default=None, alias="chargingProfileId")
+    evse_id: Int | None = Field(default=None, alias="evseId")
+    charging_profile_purpose: ChargingProfilePurpose | None = Field(
+        default=None, alias="chargingProfilePurpose"
+    )
+    stack_level: Int | None = Field(default=None, alias="stackLevel")
+
+
+@dataclass(frozen=True)
+class ClearChargingProfileResult:
+    """The answer to a ClearChargingProfile request and the ids it removed."""
+
+    cleared: tuple[int, ...]
+
+    @property
+    def status(self) -> str:
+        """``Accepted`` when something was removed, else ``Unknown``."""
+        return "Accepted" if self.cleared else "Unknown"
+
+    def to_payload(self, version: OcppVersion | str) -> dict[str, Any]:
+        """The ClearChargingProfile response payload (same shape in every version)."""
+        parse_version(version)
+        return {"status": self.status}
+
+
+def _matches(entry: InstalledProfile, request: ClearChargingProfileRequest, v16: bool) -> bool:
+    if request.charging_profile_id is not None:
+        if entry.id != request.charging_profile_id:
+            return False
+        if v16:
+            return True
+    if request.evse_id is not None and entry.evse_id != request.evse_id:
+        return False
+    if request.charging_profile_purpose is not None and (
+        entry.purpose is not request.charging_profile_purpose
+    ):
+        return False
+    return request.stack_level is None or entry.stack_level == request.stack_level
+
+
+def clear(
+    store: ProfileStore, request: ClearChargingProfileRequest, version: OcppVersion | str
+) -> tuple[ProfileStore, ClearChargingProfileResult]:
+    """Apply a ClearChargingProfile request; return the new store and the answer."""
+    v16 = parse_version(version) is OcppVersion.V16
+    cleared = tuple(e.id for e in store if _matches(e, request, v16) and not e.purpose.is_local)
+    return store.without(cleared), ClearChargingProfileResult(cleared)
+
+
+def read_clear_charging_profile(
+    payload: Any, version: OcppVersion | str
+) -> ClearChargingProfileRequest:
+    """Read a ClearChargingProfile request payload of the given version."""
+    v = parse_version(version)
+    if not isinstance(payload, Mapping):
+        raise PayloadError("a ClearChargingProfile request is a JSON object")
+    if v is OcppVersion.V16:
+        allowed = {"id", "connectorId", "chargingProfilePurpose", "stackLevel"}
+        _no_unknown(payload, allowed, v)
+        data = {
+            "chargingProfileId": payload.get("id"),
+            "evseId": payload.get("connectorId"),
+            "chargingProfilePurpose": payload.get("chargingProfilePurpose"),
+            "stackLevel": payload.get("stackLevel"),
+        }
+    else:
+        _no_unknown(payload, {"chargingProfileId", "chargingProfileCriteria", "customData"}, v)
+        criteria = payload.get("chargingProfileCriteria") or {}
+        if not isinstance(criteria, Mapping):
+            raise PayloadError("expected an object", field="chargingProfileCriteria")
+        _no_unknown(criteria, {"evseId", "chargingProfilePurpose", "stackLevel", "customData"}, v)
+        data = {
+            "chargingProfileId": payload.get("chargingProfileId"),
+            "evseId": criteria.get("evseId"),
+            "chargingProfilePurpose": criteria.get("chargingProfilePurpose"),
+            "stackLevel": criteria.get("stackLevel"),
+        }
+    purpose = data["chargingProfilePurpose"]
+    if purpose is not None and purpose not in {p.value for p in PURPOSES_BY_VERSION[v]}:
+        raise PayloadError(
+            f"{purpose!r} is not a purpose of OCPP {v.value}",
+            field="chargingProfilePurpose",
+            rule=f"OCPP {v.value} schema: enum",
+        )
+    return ClearChargingProfileRequest.model_validate(
+        {k: val for k, val in data.items() if val is not None}
+    )
+
+
+def _no_unknown(obj: Mapping[str, Any], allowed: set[str], v: OcppVersion) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise PayloadError(
+            f"field {unknown[0]!r} is not part of OCPP {v.value} ClearChargingProfile",
+            field=unknown[0],
+            rule=f"OCPP {v.value} schema: additionalProperties false",
+        )
+
+
+def write_clear_charging_profile(
+    request: ClearChargingProfileRequest, version: OcppVersion | str
+) -> dict[str, Any]:
+    """The ClearChargingProfile request payload of ``version``."""
+    v = parse_version(version)
+    purpose = request.charging_profile_purpose.value if request.charging_profile_purpose else None
+    if v is OcppVersion.V16:
+        out16 = {
+            "id": request.charging_profile_id,
+            "connectorId": request.evse_id,
+            "chargingProfilePurpose": purpose,
+            "stackLevel": request.stack_level,
+        }
+        return {k: val for k, val in out16.items() if val is not None}
+    criteria = {
+        "evseId": request.evse_id,
+        "chargingProfilePurpose": purpose,
+        "stackLevel": request.stack_level,
+    }
+    out: dict[str, Any] = {}
+    if request.charging_profile_id is not None:
+        out["chargingProfileId"] = request.charging_profile_id
+    crit = {k: val for k, val in criteria.items() if val is not None}
+    if crit:
+        out["chargingProfileCriteria"] = crit
+    return out

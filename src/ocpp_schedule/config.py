@@ -1,0 +1,182 @@
+"""The station's Smart Charging configuration as one typed, immutable object.
+
+Field names follow the OCPP 1.6 configuration keys (in snake_case) and each
+field's description names the OCPP 2.0.1/2.1 ``SmartChargingCtrlr`` variable
+it mirrors. Defaults are generous, so that a station described by nothing but
+defaults accepts any profile the specifications allow; tighten them to model a
+real station (``from_ocpp16_keys`` reads a GetConfiguration answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .enums import ChargingProfilePurpose, ChargingRateUnit
+from .errors import ConfigError
+
+__all__ = ["StationConfig"]
+
+_ALL_UNITS = frozenset({ChargingRateUnit.A, ChargingRateUnit.W})
+
+
+class StationConfig(BaseModel):
+    """What a station accepts and how it computes composite schedules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    evse_ids: tuple[int, ...] | None = Field(
+        default=None,
+        description="EVSEs (1.6: connectors) the station has, ids > 0. None: every id > 0 is "
+        "known, so K01.FR.28 cannot reject; the EVSE-0 composite then uses the EVSEs named "
+        "by the installed profiles. Mirrors 1.6 NumberOfConnectors / 2.0.1 EVSE components.",
+    )
+    charge_profile_max_stack_level: int = Field(
+        default=100,
+        ge=0,
+        description="1.6 ChargeProfileMaxStackLevel; 2.0.1 SmartChargingCtrlr.ProfileStackLevel.",
+    )
+    charging_schedule_allowed_charging_rate_unit: frozenset[ChargingRateUnit] = Field(
+        default=_ALL_UNITS,
+        description="1.6 ChargingScheduleAllowedChargingRateUnit (Current -> A, Power -> W); "
+        "2.0.1 SmartChargingCtrlr.RateUnit.",
+    )
+    charging_schedule_max_periods: int = Field(
+        default=1024,
+        ge=1,
+        description="1.6 ChargingScheduleMaxPeriods; 2.0.1 SmartChargingCtrlr.PeriodsPerSchedule.",
+    )
+    max_charging_profiles_installed: int = Field(
+        default=1000,
+        ge=1,
+        description="1.6 MaxChargingProfilesInstalled; 2.0.1 SmartChargingCtrlr.Entries"
+        "[ChargingProfiles].maxLimit.",
+    )
+    ac_phase_switching_supported: bool = Field(
+        default=False, description="2.0.1 SmartChargingCtrlr.ACPhaseSwitchingSupported."
+    )
+    connector_switch_3to1_phase_supported: bool = Field(
+        default=False,
+        description="1.6 ConnectorSwitch3to1PhaseSupported; 2.0.1 SmartChargingCtrlr.Phases3to1.",
+    )
+    supply_voltage: float = Field(
+        default=230.0,
+        gt=0,
+        description="Nominal line-to-neutral voltage used for W <-> A (K01.FR.50).",
+    )
+    default_number_phases: int = Field(
+        default=3,
+        ge=1,
+        le=3,
+        description="Phases assumed where a period names none (1.6 §7.14, K01.FR.49).",
+    )
+    composite_schedule_default_limit_amps: float = Field(
+        default=48.0,
+        ge=0,
+        description="Limit where no profile is in force, in A (the EVSE's hardware limit; "
+        "EVerest's CompositeScheduleDefaultLimitAmps).",
+    )
+    composite_schedule_default_limit_watts: float = Field(
+        default=33_120.0,
+        ge=0,
+        description="Limit where no profile is in force, in W (48 A at 230 V on 3 phases; "
+        "EVerest's CompositeScheduleDefaultLimitWatts).",
+    )
+    supported_additional_purposes: frozenset[ChargingProfilePurpose] = Field(
+        default=frozenset(),
+        description="2.1 SmartChargingCtrlr.SupportedAdditionalPurposes "
+        "(PriorityCharging, LocalGeneration).",
+    )
+    supports_dynamic_profiles: bool = Field(
+        default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[DynamicProfiles]."
+    )
+    supports_use_local_time: bool = Field(
+        default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[UseLocalTime]."
+    )
+    supports_randomized_delay: bool = Field(
+        default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[RandomizedDelay]."
+    )
+    supports_limit_at_soc: bool = Field(
+        default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[LimitAtSoC]."
+    )
+    supports_evse_sleep: bool = Field(
+        default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[EvseSleep]."
+    )
+    max_external_constraints_id: int | None = Field(
+        default=None, description="2.1 SmartChargingCtrlr.MaxExternalConstraintsId (K01.FR.81)."
+    )
+    iso15118_schedules: bool = Field(
+        default=False,
+        description="True when the EV negotiates schedules over ISO 15118, so a profile may "
+        "carry up to three schedules (K01.FR.34).",
+    )
+    time_zone: str | None = Field(
+        default=None,
+        description="IANA time zone of the station's local time (2.1 useLocalTime; "
+        "2.0.1 ClockCtrlr.TimeZone).",
+    )
+
+    @field_validator("evse_ids")
+    @classmethod
+    def _positive_evses(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        if any(e <= 0 for e in value):
+            raise ValueError("EVSE ids are > 0 (EVSE 0 is the station itself)")
+        return tuple(sorted(set(value)))
+
+    def default_limit(self, unit: ChargingRateUnit) -> float:
+        """The limit where no profile is in force, in ``unit``."""
+        if unit is ChargingRateUnit.A:
+            return self.composite_schedule_default_limit_amps
+        return self.composite_schedule_default_limit_watts
+
+    def knows_evse(self, evse_id: int) -> bool:
+        """True for EVSE 0 and for every EVSE the station has."""
+        if evse_id == 0:
+            return True
+        if evse_id < 0:
+            return False
+        return self.evse_ids is None or evse_id in self.evse_ids
+
+    @classmethod
+    def with_evses(cls, count: int, **fields: Any) -> StationConfig:
+        """A configuration for a station with EVSEs 1..count."""
+        if count < 1:
+            raise ConfigError("a station has at least one EVSE", field="evses")
+        return cls(evse_ids=tuple(range(1, count + 1)), **fields)
+
+    @classmethod
+    def from_ocpp16_keys(cls, keys: Mapping[str, str], **fields: Any) -> StationConfig:
+        """Build from 1.6 configuration keys as GetConfiguration reports them (values as text)."""
+        data: dict[str, Any] = dict(fields)
+        try:
+            if "ChargeProfileMaxStackLevel" in keys:
+                data["charge_profile_max_stack_level"] = int(keys["ChargeProfileMaxStackLevel"])
+            if "ChargingScheduleMaxPeriods" in keys:
+                data["charging_schedule_max_periods"] = int(keys["ChargingScheduleMaxPeriods"])
+            if "MaxChargingProfilesInstalled" in keys:
+                data["max_charging_profiles_installed"] = int(keys["MaxChargingProfilesInstalled"])
+            if "NumberOfConnectors" in keys:
+                data["evse_ids"] = tuple(range(1, int(keys["NumberOfConnectors"]) + 1))
+        except ValueError as exc:
+            raise ConfigError(f"not an integer: {exc}", rule="OCPP 1.6 §9.4") from None
+        if "ChargingScheduleAllowedChargingRateUnit" in keys:
+            names = {"current": ChargingRateUnit.A, "power": ChargingRateUnit.W}
+            units = set()
+            for item in keys["ChargingScheduleAllowedChargingRateUnit"].split(","):
+                name = item.strip().lower()
+                if name not in names:
+                    raise ConfigError(
+                        f"unknown unit {item.strip()!r}; expected Current or Power",
+                        field="ChargingScheduleAllowedChargingRateUnit",
+                        rule="OCPP 1.6 §9.4",
+                    )
+                units.add(names[name])
+            data["charging_schedule_allowed_charging_rate_unit"] = frozenset(units)
+        if "ConnectorSwitch3to1PhaseSupported" in keys:
+            value = keys["ConnectorSwitch3to1PhaseSupported"].strip().lower() == "true"
+            data["connector_switch_3to1_phase_supported"] = value
+        return cls(**data)

@@ -1,0 +1,60 @@
+"""The library's exception types.
+
+Every public entry point either returns a value or raises one of these (or
+pydantic's ``ValidationError`` where a payload is first read into a model).
+Each error names the field it is about and the rule that was broken, so a
+caller can log it or show it without guessing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OcppScheduleError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        why = f" ({self.rule})" if self.rule else ""
+        return f"{where}{self.message}{why}"
+
+
+class TimestampError(OcppScheduleError, ValueError):
+    """A timestamp is malformed or carries no time-zone offset."""
+
+
+class PayloadError(OcppScheduleError, ValueError):
+    """A JSON payload is not the OCPP message it claims to be.
+
+    When the error comes from a field of the wrong type, ``errors`` holds
+    pydantic's structured error list; otherwise it is empty.
+    """
+
+    errors: list[Any]
+
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None):
+        super().__init__(message, field=field, rule=rule)
+        self.errors = []
+
+
+class VersionError(OcppScheduleError, ValueError):
+    """A payload cannot be written in, or read as, the requested OCPP version."""
+
+
+class InvalidProfileError(OcppScheduleError, ValueError):
+    """A charging profile is given to the engine that no station would have accepted."""
+
+
+class QueryError(OcppScheduleError, ValueError):
+    """A composite-schedule query is malformed (negative duration, unknown EVSE, ...)."""
+
+
+class ConfigError(OcppScheduleError, ValueError):
+    """A station configuration value is out of range."""

@@ -1,0 +1,239 @@
+"""Profiles as plain integer data, and the expansion of one profile over a window.
+
+The engine never touches pydantic models in its loops: each installed profile
+is compiled once (:func:`compile_profile`, cached on
+:class:`~ocpp_schedule.store.InstalledProfile`) into a :class:`CompiledProfile`
+of epoch seconds and tuples. :func:`expand` then yields the pieces of a
+window in which the profile is in force, with the period that applies, by
+binary search on the period starts: its cost grows with the pieces it returns,
+not with the length of the window or the number of periods.
+
+Times are whole epoch seconds; an open bound is ``NEG_INF`` / ``POS_INF``.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from typing import TYPE_CHECKING
+
+from .enums import ChargingProfileKind, ChargingProfilePurpose, ChargingRateUnit, OperationMode
+from .errors import InvalidProfileError
+from .timeutil import to_epoch
+
+if TYPE_CHECKING:
+    from .store import InstalledProfile
+
+__all__ = ["NEG_INF", "POS_INF", "CompiledProfile", "compile_profile", "expand"]
+
+NEG_INF = -(2**62)
+POS_INF = 2**62
+
+_NO_LIMIT = math.inf
+
+
+class CompiledProfile:
+    """One installed profile's schedule as plain numbers.
+
+    ``anchor`` is the epoch second of ``startPeriod`` 0 for Absolute,
+    Recurring and Dynamic schedules, or None when the schedule is anchored at
+    the start of charging (Relative, and 1.6 Absolute without startSchedule).
+    ``recurrence`` is 86 400 / 604 800 for Recurring, else 0. ``duration`` is
+    the in-force length from each anchor (``POS_INF`` when open, cut at the
+    recurrence). ``limits`` are in the schedule's unit (``unit_w`` True for W),
+    ``phases`` are 0 where a period names none.
+    """
+
+    __slots__ = (
+        "anchor",
+        "duration",
+        "evse_id",
+        "limits",
+        "min_rate",
+        "phases",
+        "profile_id",
+        "purpose",
+        "recurrence",
+        "stack_level",
+        "starts",
+        "transaction_id",
+        "unit_w",
+        "valid_from",
+        "valid_to",
+    )
+
+    def __init__(
+        self,
+        *,
+        profile_id: int,
+        evse_id: int,
+        purpose: ChargingProfilePurpose,
+        stack_level: int,
+        anchor: int | None,
+        recurrence: int,
+        duration: int,
+        valid_from: int,
+        valid_to: int,
+        unit_w: bool,
+        starts: tuple[int, ...],
+        limits: tuple[float, ...],
+        phases: tuple[int, ...],
+        min_rate: float | None,
+        transaction_id: str | None,
+    ) -> None:
+        self.profile_id = profile_id
+        self.evse_id = evse_id
+        self.purpose = purpose
+        self.stack_level = stack_level
+        self.anchor = anchor
+        self.recurrence = recurrence
+        self.duration = duration
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+        self.unit_w = unit_w
+        self.starts = starts
+        self.limits = limits
+        self.phases = phases
+        self.min_rate = min_rate
+        self.transaction_id = transaction_id
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledProfile(id={self.profile_id}, evse={self.evse_id}, "
+            f"{self.purpose.value}, stack={self.stack_level}, periods={len(self.starts)})"
+        )
+
+
+def _invalid(profile_id: int, message: str, rule: str, field: str) -> InvalidProfileError:
+    return InvalidProfileError(f"profile {profile_id}: {message}", field=field, rule=rule)
+
+
+def _period_limit(period_limit: float | None, mode: OperationMode | None) -> float:
+    if period_limit is None:
+        # 2.1 periods may omit the limit; Idle means no power at all, other
+        # modes without a limit do not constrain (docs/semantics.md).
+        return 0.0 if mode is OperationMode.IDLE else _NO_LIMIT
+    return period_limit
+
+
+def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> CompiledProfile:
+    """Turn an installed profile into a :class:`CompiledProfile`.
+
+    Raises :class:`InvalidProfileError` for a profile that no station would
+    have accepted and that would make the answer meaningless (no periods, a
+    first ``startPeriod`` other than 0, periods out of order, a negative or
+    non-finite limit, ``numberPhases`` outside 1..3, a Recurring schedule
+    without ``recurrencyKind`` or ``startSchedule``, a negative duration).
+    """
+    profile = entry.profile
+    pid = profile.id
+    try:
+        sched = profile.schedule(schedule_id)
+    except (KeyError, ValueError) as exc:
+        raise _invalid(pid, str(exc.args[0]), "chargingSchedule", "chargingSchedule") from None
+    periods = sched.charging_schedule_period
+    if not periods:
+        raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
+    starts = tuple(p.start_period for p in periods)
+    if starts[0] != 0:
+        raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
+    for i in range(1, len(starts)):
+        if starts[i] <= starts[i - 1]:
+            raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
+    limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
+    for value in limits:
+        if value < 0 or math.isnan(value) or value == -math.inf:
+            raise _invalid(pid, f"limit {value} is negative or not a number", "limit", "limit")
+    for p in periods:
+        if p.limit is not None and math.isinf(p.limit):
+            raise _invalid(pid, "limit is not finite", "limit", "limit")
+    phases = tuple(p.number_phases or 0 for p in periods)
+    for n in phases:
+        if not 0 <= n <= 3:
+            raise _invalid(pid, f"numberPhases {n} is outside 1..3", "K01.FR.49", "numberPhases")
+    kind = profile.charging_profile_kind
+    recurrence = 0
+    anchor: int | None = None
+    if sched.start_schedule is not None and kind is not ChargingProfileKind.RELATIVE:
+        anchor = to_epoch(sched.start_schedule)
+    if kind is ChargingProfileKind.RECURRING:
+        if profile.recurrency_kind is None or anchor is None:
+            raise _invalid(
+                pid,
+                "a Recurring profile needs recurrencyKind and startSchedule",
+                "K01.FR.40",
+                "recurrencyKind",
+            )
+        recurrence = profile.recurrency_kind.seconds
+    elif kind is ChargingProfileKind.DYNAMIC and anchor is None and profile.dyn_update_time:
+        anchor = to_epoch(profile.dyn_update_time)
+    duration = POS_INF if sched.duration is None else sched.duration
+    if duration < 0:
+        raise _invalid(pid, "duration is negative", "duration", "duration")
+    if recurrence:
+        duration = min(duration, recurrence)
+    valid_from = NEG_INF if profile.valid_from is None else to_epoch(profile.valid_from)
+    valid_to = POS_INF if profile.valid_to is None else to_epoch(profile.valid_to)
+    return CompiledProfile(
+        profile_id=pid,
+        evse_id=entry.evse_id,
+        purpose=profile.charging_profile_purpose,
+        stack_level=profile.stack_level,
+        anchor=anchor,
+        recurrence=recurrence,
+        duration=duration,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        unit_w=sched.charging_rate_unit is ChargingRateUnit.W,
+        starts=starts,
+        limits=limits,
+        phases=phases,
+        min_rate=sched.min_charging_rate,
+        transaction_id=entry.bound_transaction_id,
+    )
+
+
+def expand(
+    cp: CompiledProfile, lo: int, hi: int, relative_anchor: int
+) -> list[tuple[int, int, int]]:
+    """The pieces of ``[lo, hi)`` in which ``cp`` is in force, as ``(start, end, period index)``.
+
+    ``relative_anchor`` is where a schedule without a fixed anchor starts (the
+    transaction start, or the query start when there is none). Pieces are in
+    ascending order, non-empty and do not overlap; a period split by a
+    recurrence boundary yields two pieces.
+    """
+    lo = max(lo, cp.valid_from)
+    hi = min(hi, cp.valid_to)
+    if lo >= hi:
+        return []
+    anchor = relative_anchor if cp.anchor is None else cp.anchor
+    out: list[tuple[int, int, int]] = []
+    rec = cp.recurrence
+    if not rec:
+        _expand_one(cp, anchor, max(lo, anchor), min(hi, anchor + cp.duration), out)
+        return out
+    k_anchor = anchor + ((lo - anchor) // rec) * rec
+    while k_anchor < hi:
+        _expand_one(cp, k_anchor, max(lo, k_anchor), min(hi, k_anchor + cp.duration), out)
+        k_anchor += rec
+    return out
+
+
+def _expand_one(
+    cp: CompiledProfile, anchor: int, lo: int, hi: int, out: list[tuple[int, int, int]]
+) -> None:
+    """Append the pieces of ``[lo, hi)`` for the occurrence anchored at ``anchor``."""
+    if lo >= hi:
+        return
+    starts = cp.starts
+    n = len(starts)
+    i = bisect_right(starts, lo - anchor) - 1
+    x = lo
+    while x < hi:
+        end = anchor + starts[i + 1] if i + 1 < n else hi
+        if end > hi:
+            end = hi
+        out.append((x, end, i))
+        x = end
+        i += 1
