@@ -285,14 +285,22 @@ _Seg = tuple[int, int, float, bool, int, Any]
 """A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source)."""
 
 
-def _cover(chain: list[CompiledProfile], ctx: _Context, rel_anchor: int) -> list[_Seg]:
-    """The leading schedule of a stack of profiles (highest priority first) over the window."""
+def _cover(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
+) -> list[_Seg]:
+    """The leading schedule of a stack of profiles (highest priority first) over the window.
+
+    ``soc`` is the EV's state of charge, for 2.1 ``limitAtSoC``.
+    """
     segs: list[_Seg] = []
     if not chain:
         return segs
     gaps = [(ctx.start, ctx.end)]
     for cp in chain:
         limits, phases, unit_w = cp.limits, cp.phases, cp.unit_w
+        if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
+            cap = cp.soc_limit[1]
+            limits = tuple(min(v, cap) for v in limits)
         new_gaps: list[tuple[int, int]] = []
         for a, b in gaps:
             cursor = a
@@ -364,7 +372,8 @@ def _evse_raw(
 ) -> _Raw:
     tx_chain, caps, generation = _evse_chains(compiled, evse_id, tx)
     rel = _rel_anchor(ctx, tx)
-    covers = [_cover(tx_chain, ctx, rel)] + [_cover(c, ctx, rel) for c in caps]
+    soc = None if tx is None else tx.state_of_charge
+    covers = [_cover(tx_chain, ctx, rel, soc)] + [_cover(c, ctx, rel, soc) for c in caps]
     gen = _cover(generation, ctx, rel) if generation else []
     return _combine(ctx, covers, gen)
 

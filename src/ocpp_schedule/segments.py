@@ -54,6 +54,7 @@ class CompiledProfile:
         "profile_id",
         "purpose",
         "recurrence",
+        "soc_limit",
         "stack_level",
         "starts",
         "transaction_id",
@@ -80,6 +81,7 @@ class CompiledProfile:
         phases: tuple[int, ...],
         min_rate: float | None,
         transaction_id: str | None,
+        soc_limit: tuple[int, float] | None = None,
     ) -> None:
         self.profile_id = profile_id
         self.evse_id = evse_id
@@ -96,6 +98,7 @@ class CompiledProfile:
         self.phases = phases
         self.min_rate = min_rate
         self.transaction_id = transaction_id
+        self.soc_limit = soc_limit
 
     def __repr__(self) -> str:
         return (
@@ -131,6 +134,13 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
         sched = profile.schedule(schedule_id)
     except (KeyError, ValueError) as exc:
         raise _invalid(pid, str(exc.args[0]), "chargingSchedule", "chargingSchedule") from None
+    if sched.use_local_time:
+        raise _invalid(
+            pid,
+            "useLocalTime schedules need the station's time zone, which the engine is not given",
+            "K01.FR.90",
+            "useLocalTime",
+        )
     periods = sched.charging_schedule_period
     if not periods:
         raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
@@ -190,6 +200,9 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
         phases=phases,
         min_rate=sched.min_charging_rate,
         transaction_id=entry.bound_transaction_id,
+        soc_limit=None
+        if sched.limit_at_soc is None
+        else (sched.limit_at_soc.soc, sched.limit_at_soc.limit),
     )
 
 
