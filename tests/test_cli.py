@@ -52,27 +52,77 @@ def test_validate_without_transaction_rejects_tx_profile(capsys) -> None:
 
 
 V201 = [
-    {"evseId": 0, "chargingProfile": {
-        "id": 10, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationMaxProfile",
-        "chargingProfileKind": "Absolute", "chargingSchedule": [{
-            "id": 1, "startSchedule": "2024-01-01T00:00:00Z", "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 40.0}]}]}},
-    {"evseId": 0, "chargingProfile": {
-        "id": 11, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Absolute", "chargingSchedule": [{
-            "id": 1, "startSchedule": "2024-01-01T00:00:00Z", "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32.0},
-                                       {"startPeriod": 1800, "limit": 16.0}]}]}},
-    {"evseId": 1, "chargingProfile": {
-        "id": 12, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Absolute", "chargingSchedule": [{
-            "id": 1, "startSchedule": "2024-01-01T00:00:00Z", "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8.0}]}]}},
-    {"evseId": 0, "chargingProfile": {
-        "id": -1, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationExternalConstraints",
-        "chargingProfileKind": "Absolute", "chargingSchedule": [{
-            "id": 1, "startSchedule": "2024-01-01T00:30:00Z", "chargingRateUnit": "W",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 13800.0}]}]}},
+    {
+        "evseId": 0,
+        "chargingProfile": {
+            "id": 10,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "ChargingStationMaxProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 40.0}],
+                }
+            ],
+        },
+    },
+    {
+        "evseId": 0,
+        "chargingProfile": {
+            "id": 11,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [
+                        {"startPeriod": 0, "limit": 32.0},
+                        {"startPeriod": 1800, "limit": 16.0},
+                    ],
+                }
+            ],
+        },
+    },
+    {
+        "evseId": 1,
+        "chargingProfile": {
+            "id": 12,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8.0}],
+                }
+            ],
+        },
+    },
+    {
+        "evseId": 0,
+        "chargingProfile": {
+            "id": -1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "ChargingStationExternalConstraints",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:30:00Z",
+                    "chargingRateUnit": "W",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 13800.0}],
+                }
+            ],
+        },
+    },
 ]
 
 
@@ -87,8 +137,16 @@ def test_validate_v201_rejects_duplicate_and_external_constraints(capsys, tmp_pa
 
 def test_composite_v16_json(capsys) -> None:
     code, out, err = run(
-        capsys, "composite", str(EXAMPLE), "--evse", "1", "--start", "2024-01-01T00:00:00Z",
-        "--duration", "86400", *TX,
+        capsys,
+        "composite",
+        str(EXAMPLE),
+        "--evse",
+        "1",
+        "--start",
+        "2024-01-01T00:00:00Z",
+        "--duration",
+        "86400",
+        *TX,
     )
     assert code == 0
     assert "request 5 skipped: Rejected: FirstPeriodNotZero" in err
@@ -115,8 +173,17 @@ def test_composite_v16_json(capsys) -> None:
 
 def test_composite_explain_names_the_profiles(capsys) -> None:
     code, out, _ = run(
-        capsys, "composite", str(EXAMPLE), "--evse", "1", "--start", "2024-01-01T00:00:00Z",
-        "--duration", "86400", *TX, "--explain",
+        capsys,
+        "composite",
+        str(EXAMPLE),
+        "--evse",
+        "1",
+        "--start",
+        "2024-01-01T00:00:00Z",
+        "--duration",
+        "86400",
+        *TX,
+        "--explain",
     )
     assert code == 0
     assert "profile 1 (ChargePointMaxProfile, stack 0, EVSE 0)" in out
@@ -127,8 +194,17 @@ def test_composite_explain_names_the_profiles(capsys) -> None:
 def test_composite_v201_station_total_with_external_constraints(capsys, tmp_path) -> None:
     path = write(tmp_path, V201)
     code, out, err = run(
-        capsys, "composite", path, "--evse", "0", "--start", "2024-01-01T00:00:00Z",
-        "--duration", "3600", "--evses", "2",
+        capsys,
+        "composite",
+        path,
+        "--evse",
+        "0",
+        "--start",
+        "2024-01-01T00:00:00Z",
+        "--duration",
+        "3600",
+        "--evses",
+        "2",
     )
     assert code == 0
     assert "request 3 skipped" in err  # K01.FR.53 duplicate
@@ -145,8 +221,17 @@ def test_composite_v201_station_total_with_external_constraints(capsys, tmp_path
 
 def test_composite_unknown_evse_answers_rejected(capsys, tmp_path) -> None:
     code, out, err = run(
-        capsys, "composite", write(tmp_path, V201[:2]), "--evse", "3",
-        "--start", "2024-01-01T00:00:00Z", "--duration", "60", "--evses", "2",
+        capsys,
+        "composite",
+        write(tmp_path, V201[:2]),
+        "--evse",
+        "3",
+        "--start",
+        "2024-01-01T00:00:00Z",
+        "--duration",
+        "60",
+        "--evses",
+        "2",
     )
     assert code == 0
     assert json.loads(out) == {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEVSE"}}
@@ -155,22 +240,56 @@ def test_composite_unknown_evse_answers_rejected(capsys, tmp_path) -> None:
 
 def test_composite_options_voltage_phases_default_limit(capsys, tmp_path) -> None:
     code, out, _ = run(
-        capsys, "composite", write(tmp_path, []), "--evse", "1", "--start",
-        "2024-01-01T00:00:00Z", "--duration", "60", "--unit", "W", "--default-limit", "7400",
-        "--ocpp", "2.0.1",
+        capsys,
+        "composite",
+        write(tmp_path, []),
+        "--evse",
+        "1",
+        "--start",
+        "2024-01-01T00:00:00Z",
+        "--duration",
+        "60",
+        "--unit",
+        "W",
+        "--default-limit",
+        "7400",
+        "--ocpp",
+        "2.0.1",
     )
     assert code == 0
     assert json.loads(out)["schedule"]["chargingSchedulePeriod"] == [
         {"startPeriod": 0, "limit": 7400.0, "numberPhases": 3}
     ]
-    body = [{"connectorId": 1, "csChargingProfiles": {
-        "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Absolute", "chargingSchedule": {
-            "startSchedule": "2024-01-01T00:00:00Z", "chargingRateUnit": "W",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7200.0}]}}}]
+    body = [
+        {
+            "connectorId": 1,
+            "csChargingProfiles": {
+                "chargingProfileId": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": {
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": "W",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7200.0}],
+                },
+            },
+        }
+    ]
     code, out, _ = run(
-        capsys, "composite", write(tmp_path, body), "--evse", "1", "--start",
-        "2024-01-01T00:00:00Z", "--duration", "60", "--voltage", "120", "--phases", "2",
+        capsys,
+        "composite",
+        write(tmp_path, body),
+        "--evse",
+        "1",
+        "--start",
+        "2024-01-01T00:00:00Z",
+        "--duration",
+        "60",
+        "--voltage",
+        "120",
+        "--phases",
+        "2",
     )
     assert code == 0  # 7200 W / (120 V x 2) = 30 A
     assert json.loads(out)["chargingSchedule"]["chargingSchedulePeriod"] == [
@@ -185,14 +304,26 @@ def test_composite_options_voltage_phases_default_limit(capsys, tmp_path) -> Non
         ('{"connectorId": 1}', "expected a JSON array"),
         ('"text"', "is not a JSON array"),
         ('[{"foo": 1}]', "request 1: not a SetChargingProfile request"),
-        ('[42]', "request 1: a SetChargingProfile request is a JSON object"),
+        ("[42]", "request 1: a SetChargingProfile request is a JSON object"),
         (
-            json.dumps([{"connectorId": 1, "csChargingProfiles": {
-                "chargingProfileId": 1, "stackLevel": 0,
-                "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute",
-                "chargingSchedule": {"startSchedule": "2024-01-01T00:00:00",
-                                     "chargingRateUnit": "A",
-                                     "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 1}]}}}]),
+            json.dumps(
+                [
+                    {
+                        "connectorId": 1,
+                        "csChargingProfiles": {
+                            "chargingProfileId": 1,
+                            "stackLevel": 0,
+                            "chargingProfilePurpose": "TxDefaultProfile",
+                            "chargingProfileKind": "Absolute",
+                            "chargingSchedule": {
+                                "startSchedule": "2024-01-01T00:00:00",
+                                "chargingRateUnit": "A",
+                                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 1}],
+                            },
+                        },
+                    }
+                ]
+            ),
             "csChargingProfiles.chargingSchedule.startSchedule: timestamp",
         ),
         (json.dumps([V201[0], {"connectorId": 1, "csChargingProfiles": {}}]), "mixes OCPP 1.6"),
@@ -200,8 +331,11 @@ def test_composite_options_voltage_phases_default_limit(capsys, tmp_path) -> Non
 )
 def test_bad_files_exit_2_with_one_line(capsys, tmp_path, content, message) -> None:
     for command in (["validate"], ["composite"]):
-        extra = [] if command == ["validate"] else [
-            "--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "60"]
+        extra = (
+            []
+            if command == ["validate"]
+            else ["--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "60"]
+        )
         code, out, err = run(capsys, *command, write(tmp_path, content), *extra)
         assert code == 2
         assert out == ""
@@ -218,8 +352,18 @@ def test_bad_options_exit_2(capsys, tmp_path) -> None:
         ["validate", path, "--transaction-id", "1", "--transaction-start", "2024-01-01T00:00:00"],
         ["composite", path, "--evse", "1", "--start", "yesterday", "--duration", "60"],
         ["composite", path, "--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "-1"],
-        ["composite", path, "--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "60",
-         "--voltage", "0"],
+        [
+            "composite",
+            path,
+            "--evse",
+            "1",
+            "--start",
+            "2024-01-01T00:00:00Z",
+            "--duration",
+            "60",
+            "--voltage",
+            "0",
+        ],
     ]
     for argv in cases:
         code, _, err = run(capsys, *argv)
@@ -231,7 +375,9 @@ def test_bad_options_exit_2(capsys, tmp_path) -> None:
 def test_python_dash_m_runs_the_cli() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "ocpp_schedule", "validate", str(EXAMPLE), *TX],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0
     assert proc.stdout.splitlines()[0] == "Accepted"

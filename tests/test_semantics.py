@@ -32,8 +32,9 @@ TXD = "TxDefaultProfile"
 
 
 def comp(entries, *, start=0, duration=1200, **kw):
-    return composite_schedule(entries, evse_id=kw.pop("evse_id", 1), start=at(start),
-                              duration=duration, **kw)
+    return composite_schedule(
+        entries, evse_id=kw.pop("evse_id", 1), start=at(start), duration=duration, **kw
+    )
 
 
 # ---------------------------------------------------------------- time
@@ -44,10 +45,20 @@ def test_t1_naive_timestamp_is_an_error() -> None:
         parse_timestamp("2024-01-01T00:00:00")
     with pytest.raises(ValidationError, match="no time-zone offset"):
         ChargingProfile.model_validate(
-            {"id": 1, "stackLevel": 0, "chargingProfilePurpose": TXD,
-             "chargingProfileKind": "Absolute", "validFrom": "2024-01-01T00:00:00",
-             "chargingSchedule": [{"id": 1, "chargingRateUnit": "A",
-                                   "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 1}]}]}
+            {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": TXD,
+                "chargingProfileKind": "Absolute",
+                "validFrom": "2024-01-01T00:00:00",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 1}],
+                    }
+                ],
+            }
         )
     with pytest.raises(TimestampError):
         composite_schedule([], evse_id=1, start=datetime(2024, 1, 1), duration=60)
@@ -57,8 +68,9 @@ def test_t2_fractional_seconds_floor() -> None:
     prof = profile(1, TXD, [(0, 10.0)], valid_from=0).model_copy(
         update={"valid_from": parse_timestamp("2024-01-01T00:00:10.7Z")}
     )
-    result = composite_schedule([on(1, prof)], evse_id=1,
-                                start=parse_timestamp("2024-01-01T00:00:00.9Z"), duration=60)
+    result = composite_schedule(
+        [on(1, prof)], evse_id=1, start=parse_timestamp("2024-01-01T00:00:00.9Z"), duration=60
+    )
     assert result.start == int(T0.timestamp())
     # validFrom 10.7 s floors to 10 s: the default limit until then.
     assert periods(result) == [(0, 48.0, 3), (10, 10.0, 3)]
@@ -71,7 +83,9 @@ def test_a1_absolute_without_start_schedule_is_relative() -> None:
     prof = profile(1, TXD, [(0, 10.0), (600, 20.0)], start=None)
     # With a transaction started at +300 the schedule starts there.
     assert periods(comp([on(1, prof)], transaction=tx(start=300))) == [
-        (0, 48.0, 3), (300, 10.0, 3), (900, 20.0, 3)
+        (0, 48.0, 3),
+        (300, 10.0, 3),
+        (900, 20.0, 3),
     ]
     # Without one it starts at the query start.
     assert periods(comp([on(1, prof)])) == [(0, 10.0, 3), (600, 20.0, 3)]
@@ -82,18 +96,35 @@ def _v16(profile_json: dict, connector: int = 1) -> dict:
 
 
 def test_a2_v16_relative_ignores_start_schedule() -> None:
-    body = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": TXD,
-            "chargingProfileKind": "Relative",
-            "chargingSchedule": {"startSchedule": "2024-01-01T00:05:00Z", "chargingRateUnit": "A",
-                                 "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10},
-                                                            {"startPeriod": 600, "limit": 20}]}}
-    store, result = install(ProfileStore(), read_set_charging_profile(_v16(body)),
-                            StationState(version=OcppVersion.V16))
+    body = {
+        "chargingProfileId": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": TXD,
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": {
+            "startSchedule": "2024-01-01T00:05:00Z",
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 10},
+                {"startPeriod": 600, "limit": 20},
+            ],
+        },
+    }
+    store, result = install(
+        ProfileStore(), read_set_charging_profile(_v16(body)), StationState(version=OcppVersion.V16)
+    )
     assert result.accepted
     assert periods(comp(store)) == [(0, 10.0, 3), (600, 20.0, 3)]
-    two = {"evseId": 1, "chargingProfile": {
-        "id": 1, "stackLevel": 0, "chargingProfilePurpose": TXD, "chargingProfileKind": "Relative",
-        "chargingSchedule": [{**body["chargingSchedule"], "id": 1}]}}
+    two = {
+        "evseId": 1,
+        "chargingProfile": {
+            "id": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": TXD,
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": [{**body["chargingSchedule"], "id": 1}],
+        },
+    }
     _, rejected = install(ProfileStore(), read_set_charging_profile(two), StationState())
     assert rejected.reason is RejectionReason.RELATIVE_WITH_START_SCHEDULE
 
@@ -101,14 +132,16 @@ def test_a2_v16_relative_ignores_start_schedule() -> None:
 def test_a3_recurring_applies_before_start_schedule() -> None:
     # Daily from 12:00 on day 1; at 11:50 on day 1 the 12:00-of-day-0 recurrence is in force,
     # 23 h 50 min into it: its second period (20 A). At 12:00 the first period (10 A) starts.
-    prof = profile(1, TXD, [(0, 10.0), (3600, 20.0)], kind="Recurring", recurrency="Daily",
-                   start=12 * 3600)
+    prof = profile(
+        1, TXD, [(0, 10.0), (3600, 20.0)], kind="Recurring", recurrency="Daily", start=12 * 3600
+    )
     assert periods(comp([on(1, prof)], start=11 * 3600 + 3000)) == [(0, 20.0, 3), (600, 10.0, 3)]
 
 
 def test_a4_recurring_duration_shorter_than_period_falls_back() -> None:
-    daily = profile(1, TXD, [(0, 10.0)], kind="Recurring", recurrency="Daily", start=0,
-                    duration=3600, stack=1)
+    daily = profile(
+        1, TXD, [(0, 10.0)], kind="Recurring", recurrency="Daily", start=0, duration=3600, stack=1
+    )
     base = profile(2, TXD, [(0, 30.0)], start=0)
     # 23:50 -> 00:00 base (30), 00:00 -> 01:00 daily (10), then base again.
     result = comp([on(1, daily), on(1, base)], start=86400 - 600, duration=4800)
@@ -118,14 +151,21 @@ def test_a4_recurring_duration_shorter_than_period_falls_back() -> None:
 def test_a5_valid_to_inside_a_period() -> None:
     high = profile(1, TXD, [(0, 10.0)], stack=1, valid_to=1000)
     low = profile(2, TXD, [(0, 20.0)])
-    assert periods(comp([on(1, high), on(1, low)], duration=2000)) == [(0, 10.0, 3), (1000, 20.0, 3)]
+    assert periods(comp([on(1, high), on(1, low)], duration=2000)) == [
+        (0, 10.0, 3),
+        (1000, 20.0, 3),
+    ]
 
 
 def test_a6_dynamic_anchor() -> None:
     prof = profile(1, TXD, [(0, 12.0)], kind="Dynamic", start=None, duration=500).model_copy(
         update={"dyn_update_time": at(100)}
     )
-    assert periods(comp([on(1, prof)], duration=1000)) == [(0, 48.0, 3), (100, 12.0, 3), (600, 48.0, 3)]
+    assert periods(comp([on(1, prof)], duration=1000)) == [
+        (0, 48.0, 3),
+        (100, 12.0, 3),
+        (600, 48.0, 3),
+    ]
 
 
 # ------------------------------------------------------------- which limit governs
@@ -178,12 +218,25 @@ def test_g4_default_limit_only_where_nothing_is_in_force() -> None:
 
 
 def test_g5_period_without_limit() -> None:
-    prof = ChargingProfile.model_validate({
-        "id": 1, "stackLevel": 0, "chargingProfilePurpose": TXD, "chargingProfileKind": "Absolute",
-        "chargingSchedule": [{"id": 1, "startSchedule": "2024-01-01T00:00:00Z",
-                              "chargingRateUnit": "A", "chargingSchedulePeriod": [
-                                  {"startPeriod": 0, "operationMode": "Idle"},
-                                  {"startPeriod": 600, "operationMode": "CentralFrequency"}]}]})
+    prof = ChargingProfile.model_validate(
+        {
+            "id": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": TXD,
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [
+                        {"startPeriod": 0, "operationMode": "Idle"},
+                        {"startPeriod": 600, "operationMode": "CentralFrequency"},
+                    ],
+                }
+            ],
+        }
+    )
     assert periods(comp([on(1, prof)])) == [(0, 0.0, 3), (600, 48.0, 3)]
 
 

@@ -12,6 +12,7 @@ from .composite import (
     LimitSource,
     composite_schedule,
     limit_at,
+    station_composites,
 )
 from .config import StationConfig
 from .enums import (
@@ -108,6 +109,7 @@ __all__ = [
     "read_charging_profile",
     "read_set_charging_profile",
     "replay",
+    "station_composites",
     "write_charging_profile",
     "write_set_charging_profile",
 ]

@@ -23,15 +23,19 @@ the default limit) set it.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from itertools import repeat
+from typing import Any, NamedTuple
 
 from .config import StationConfig
 from .enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
 from .errors import QueryError
-from .segments import CompiledProfile, compile_profile, expand
+from .index import ProfileIndex
+from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
+from .segments import CompiledProfile, compile_profile, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
 from .timeutil import epoch_or_datetime, from_epoch, to_epoch
 
@@ -41,42 +45,14 @@ __all__ = [
     "LimitSource",
     "composite_schedule",
     "limit_at",
+    "station_composites",
 ]
 
 P = ChargingProfilePurpose
 _INF = math.inf
-_TX_CHAIN = frozenset({P.TX_PROFILE, P.TX_DEFAULT_PROFILE, P.PRIORITY_CHARGING})
-
-SourceKind = Literal["profile", "default", "evse_sum"]
 
 
-@dataclass(frozen=True, slots=True)
-class LimitSource:
-    """What set a composite limit: a profile, the default limit, or (EVSE 0) the EVSEs' sum."""
-
-    kind: SourceKind
-    profile_id: int | None = None
-    purpose: ChargingProfilePurpose | None = None
-    stack_level: int | None = None
-    evse_id: int | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "default":
-            return "default limit"
-        if self.kind == "evse_sum":
-            return "sum of the EVSEs' composites"
-        purpose = self.purpose.value if self.purpose else "?"
-        return (
-            f"profile {self.profile_id} ({purpose}, stack {self.stack_level}, EVSE {self.evse_id})"
-        )
-
-
-DEFAULT_SOURCE = LimitSource("default")
-EVSE_SUM_SOURCE = LimitSource("evse_sum")
-
-
-@dataclass(frozen=True, slots=True)
-class CompositePeriod:
+class CompositePeriod(NamedTuple):
     """One output period: from ``start_period`` seconds after the schedule start.
 
     ``sources`` names what set the limit, in time order (several when equal
@@ -175,7 +151,7 @@ def composite_schedule(
     does not have, :class:`InvalidProfileError` for a profile that no station
     would have accepted.
     """
-    cfg = config or StationConfig()
+    cfg = config or _DEFAULT_CONFIG
     s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int):
         raise QueryError("duration must be whole seconds (int)", field="duration")
@@ -185,13 +161,13 @@ def composite_schedule(
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
-    compiled = _compile_all(profiles, schedule_ids)
-    e = s + max(duration, 1)
-    ctx = _Context(s, e, out_unit is ChargingRateUnit.W, cfg)
+    index = _index(profiles, schedule_ids)
+    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
-        raw = _station_raw(ctx, compiled, txs, _station_evses(cfg, compiled))
+        evses = cfg.evse_ids if cfg.evse_ids is not None else (index.evses or (1,))
+        raw = _station_raw(ctx, index, txs, evses)
     else:
-        raw = _evse_raw(ctx, compiled, evse_id, txs.get(evse_id))
+        raw = _evse_raw(ctx, index, evse_id, txs.get(evse_id))
     return CompositeSchedule(evse_id, s, duration, out_unit, _finalize(raw, s))
 
 
@@ -216,20 +192,79 @@ def limit_at(
     ).periods[0]
 
 
+def station_composites(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    *,
+    start: datetime | int,
+    duration: int,
+    unit: ChargingRateUnit | str | None = None,
+    transactions: Sequence[Transaction] = (),
+    config: StationConfig | None = None,
+    evse_ids: Sequence[int] | None = None,
+    include_station: bool = True,
+) -> dict[int, CompositeSchedule]:
+    """The composite schedule of every EVSE of a station over one window, in one pass.
+
+    Returns ``{evse_id: CompositeSchedule}`` for the station's EVSEs (``evse_ids``,
+    else the configured ones, else those named by the profiles, else EVSE 1),
+    and under key 0 the station total when ``include_station`` is true. The
+    result equals calling :func:`composite_schedule` for each EVSE, but the
+    station-level stacks (station max, external constraints, EVSE-0
+    TxDefaultProfiles) are expanded once and shared by all EVSEs.
+    """
+    cfg = config or _DEFAULT_CONFIG
+    s = epoch_or_datetime(start, "start")
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
+        raise QueryError("duration must be whole seconds (int) >= 0", field="duration")
+    out_unit = _unit(unit)
+    txs = _transactions(transactions)
+    index = _index(profiles, None)
+    if evse_ids is not None:
+        evses = tuple(evse_ids)
+    elif cfg.evse_ids is not None:
+        evses = cfg.evse_ids
+    else:
+        evses = index.evses or (1,)
+    for e in evses:
+        if e <= 0 or not cfg.knows_evse(e):
+            raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
+    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    ctx.covers = {}
+    raws = {e: _evse_raw(ctx, index, e, txs.get(e)) for e in evses}
+    result = {
+        e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
+    }
+    if include_station:
+        covers = [_sum_raw(ctx, list(raws.values()))]
+        covers.extend(_shared_cover(cap, ctx, s) for cap in index.caps(0))
+        total = _combine(ctx, covers, [])
+        result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
+    return result
+
+
 # ------------------------------------------------------------------------ internals
 
 
+_DEFAULT_CONFIG = StationConfig()
+
+
 class _Context:
-    __slots__ = ("cfg", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
+    """The query's constants, read once."""
+
+    __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
+        self.covers: dict[tuple[int, int | None, float | None], list[_Seg]] | None = None
         self.start = start
         self.end = end
         self.out_w = out_w
-        self.cfg = cfg
         self.voltage = cfg.supply_voltage
         self.default_phases = cfg.default_number_phases
-        self.default_limit = cfg.default_limit(ChargingRateUnit.W if out_w else ChargingRateUnit.A)
+        self.default_limit = (
+            cfg.composite_schedule_default_limit_watts
+            if out_w
+            else cfg.composite_schedule_default_limit_amps
+        )
 
 
 def _unit(unit: ChargingRateUnit | str | None) -> ChargingRateUnit:
@@ -248,9 +283,10 @@ def _transactions(
 ) -> dict[int, Transaction]:
     if transaction is None:
         return {}
-    items = [transaction] if isinstance(transaction, Transaction) else list(transaction)
+    if isinstance(transaction, Transaction):
+        return {transaction.evse_id: transaction}
     out: dict[int, Transaction] = {}
-    for tx in items:
+    for tx in transaction:
         if not isinstance(tx, Transaction):
             raise QueryError("transaction must be a Transaction", field="transaction")
         if tx.evse_id in out:
@@ -259,104 +295,137 @@ def _transactions(
     return out
 
 
-def _compile_all(
+def _index(
     profiles: ProfileStore | Iterable[InstalledProfile], schedule_ids: Mapping[int, int] | None
-) -> list[CompiledProfile]:
+) -> ProfileIndex:
+    if isinstance(profiles, ProfileStore) and not schedule_ids:
+        return profiles.index
     if schedule_ids:
-        return [
+        return ProfileIndex(
             compile_profile(p, schedule_ids[p.id]) if p.id in schedule_ids else p.compiled
             for p in profiles
-        ]
-    return [p.compiled for p in profiles]
-
-
-def _station_evses(cfg: StationConfig, compiled: list[CompiledProfile]) -> tuple[int, ...]:
-    if cfg.evse_ids is not None:
-        return cfg.evse_ids
-    named = sorted({cp.evse_id for cp in compiled if cp.evse_id > 0})
-    return tuple(named) if named else (1,)
-
-
-def _priority(cp: CompiledProfile) -> tuple[int, int, int]:
-    return (cp.stack_level, 1 if cp.evse_id else 0, cp.profile_id)
+        )
+    return ProfileIndex(p.compiled for p in profiles)
 
 
 _Seg = tuple[int, int, float, bool, int, Any]
-"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source)."""
+"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source).
+
+``phases`` is already resolved (a period without numberPhases has the default).
+"""
+
+
+def _pieces(
+    cp: CompiledProfile,
+    lo: int,
+    hi: int,
+    rel_anchor: int,
+    dp: int,
+    limits: tuple[float, ...],
+    out: list[_Seg],
+) -> list[tuple[int, int, int]]:
+    """Append the segments of ``[lo, hi)`` in which ``cp`` is in force; return its windows."""
+    if limits is cp.limits:
+        cached = cp.absolute_segments(dp)
+        if cached is not None:
+            return _slice_absolute(cached, lo, hi, out)
+    windows = in_force_windows(cp, lo, hi, rel_anchor)
+    if not windows:
+        return windows
+    starts = cp.starts
+    phases = cp.phases_with(dp)
+    unit_w = cp.unit_w
+    for w_lo, w_hi, anchor in windows:
+        first = bisect_right(starts, w_lo - anchor) - 1
+        last = bisect_left(starts, w_hi - anchor)
+        if last - first == 1:
+            out.append((w_lo, w_hi, limits[first], unit_w, phases[first], cp))
+            continue
+        xs = [w_lo, *[anchor + t for t in starts[first + 1 : last]]]
+        ends = xs[1:]
+        ends.append(w_hi)
+        out.extend(
+            zip(xs, ends, limits[first:last], repeat(unit_w), phases[first:last], repeat(cp))
+        )
+    return windows
+
+
+def _slice_absolute(
+    cached: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]
+) -> list[tuple[int, int, int]]:
+    """Append the cached segments that meet ``[lo, hi)``, clipped; return the window."""
+    starts, segs = cached
+    if not segs:
+        return []
+    first = bisect_right(starts, lo) - 1
+    if first < 0:
+        first = 0
+    last = bisect_left(starts, hi)
+    if first >= last:
+        return []
+    head = segs[first]
+    if head[1] <= lo:
+        first += 1
+        if first >= last:
+            return []
+        head = segs[first]
+    tail = segs[last - 1]
+    w_lo = head[0] if head[0] > lo else lo
+    w_hi = tail[1] if tail[1] < hi else hi
+    if first == last - 1:
+        out.append((w_lo, w_hi, *head[2:]))
+    else:
+        out.append((w_lo, *head[1:]))
+        out.extend(segs[first + 1 : last - 1])
+        out.append((tail[0], w_hi, *tail[2:]))
+    return [(w_lo, w_hi, 0)]
 
 
 def _cover(
     chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
 ) -> list[_Seg]:
-    """The leading schedule of a stack of profiles (highest priority first) over the window.
+    """The leading schedule of a stack of profiles (highest precedence first) over the window.
 
-    ``soc`` is the EV's state of charge, for 2.1 ``limitAtSoC``.
+    Each profile is expanded only over the gaps the higher ones leave, and the
+    walk stops once the window is covered. ``soc`` is the EV's state of
+    charge, for 2.1 ``limitAtSoC``.
     """
     segs: list[_Seg] = []
-    if not chain:
-        return segs
+    dp = ctx.default_phases
     gaps = [(ctx.start, ctx.end)]
+    used = 0
     for cp in chain:
-        limits, phases, unit_w = cp.limits, cp.phases, cp.unit_w
+        limits = cp.limits
         if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
             cap = cp.soc_limit[1]
             limits = tuple(min(v, cap) for v in limits)
         new_gaps: list[tuple[int, int]] = []
+        found = False
         for a, b in gaps:
+            windows = _pieces(cp, a, b, rel_anchor, dp, limits, segs)
+            if not windows:
+                new_gaps.append((a, b))
+                continue
+            found = True
             cursor = a
-            for x, y, i in expand(cp, a, b, rel_anchor):
-                if x > cursor:
-                    new_gaps.append((cursor, x))
-                segs.append((x, y, limits[i], unit_w, phases[i], cp))
-                cursor = y
+            for w_lo, w_hi, _anchor in windows:
+                if w_lo > cursor:
+                    new_gaps.append((cursor, w_lo))
+                cursor = w_hi
             if cursor < b:
                 new_gaps.append((cursor, b))
+        if found:
+            used += 1
         gaps = new_gaps
         if not gaps:
             break
-    segs.sort(key=_seg_start)
+    if used > 1:
+        segs.sort(key=_seg_start)
     return segs
 
 
 def _seg_start(seg: _Seg) -> int:
     return seg[0]
-
-
-def _evse_chains(
-    compiled: list[CompiledProfile], evse_id: int, tx: Transaction | None
-) -> tuple[list[CompiledProfile], list[list[CompiledProfile]], list[CompiledProfile]]:
-    """The stacks that govern one EVSE: the Tx chain, the caps, and LocalGeneration."""
-    priority: list[CompiledProfile] = []
-    tx_profiles: list[CompiledProfile] = []
-    defaults: list[CompiledProfile] = []
-    station_max: list[CompiledProfile] = []
-    ext_station: list[CompiledProfile] = []
-    ext_evse: list[CompiledProfile] = []
-    generation: list[CompiledProfile] = []
-    for cp in compiled:
-        on = cp.evse_id
-        if on != 0 and on != evse_id:
-            continue
-        purpose = cp.purpose
-        if purpose is P.TX_DEFAULT_PROFILE:
-            defaults.append(cp)
-        elif purpose is P.TX_PROFILE:
-            if tx is not None and on == evse_id and cp.transaction_id in (None, tx.id):
-                tx_profiles.append(cp)
-        elif purpose.is_max:
-            if on == 0:
-                station_max.append(cp)
-        elif purpose is P.CHARGING_STATION_EXTERNAL_CONSTRAINTS:
-            (ext_station if on == 0 else ext_evse).append(cp)
-        elif purpose is P.PRIORITY_CHARGING:
-            if tx is not None and tx.priority_charging:
-                priority.append(cp)
-        elif purpose is P.LOCAL_GENERATION:
-            generation.append(cp)
-    for group in (priority, tx_profiles, defaults, station_max, ext_station, ext_evse, generation):
-        group.sort(key=_priority, reverse=True)
-    caps = [c for c in (station_max, ext_station, ext_evse) if c]
-    return priority + tx_profiles + defaults, caps, generation
 
 
 def _rel_anchor(ctx: _Context, tx: Transaction | None) -> int:
@@ -367,52 +436,87 @@ _Raw = list[tuple[int, float, int, Any, float | None]]
 """Elementary intervals: (start, value in the output unit, phases, source, min rate)."""
 
 
-def _evse_raw(
-    ctx: _Context, compiled: list[CompiledProfile], evse_id: int, tx: Transaction | None
-) -> _Raw:
-    tx_chain, caps, generation = _evse_chains(compiled, evse_id, tx)
-    rel = _rel_anchor(ctx, tx)
-    soc = None if tx is None else tx.state_of_charge
-    covers = [_cover(tx_chain, ctx, rel, soc)] + [_cover(c, ctx, rel, soc) for c in caps]
-    gen = _cover(generation, ctx, rel) if generation else []
+def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction | None) -> _Raw:
+    """The unrounded composite of one EVSE."""
+    if tx is None:
+        chain = index.defaults_for(evse_id)
+        rel, soc = ctx.start, None
+    else:
+        chain = index.ev_chain(evse_id, tx.id, tx.priority_charging)
+        rel, soc = to_epoch(tx.start), tx.state_of_charge
+    cover = _cover if ctx.covers is None else _shared_cover
+    covers = []
+    if chain:
+        covers.append(cover(chain, ctx, rel, soc))
+    for cap in index.caps(evse_id):
+        covers.append(cover(cap, ctx, rel, soc))
+    generation = index.generation_for(evse_id) if index.generation else None
+    gen = cover(generation, ctx, rel, soc) if generation else []
     return _combine(ctx, covers, gen)
 
 
+def _shared_cover(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
+) -> list[_Seg]:
+    """``_cover`` remembered for the query: EVSEs that share a stack share its cover.
+
+    The key ignores the anchor and the state of charge when no profile of the
+    stack depends on them.
+    """
+    assert ctx.covers is not None
+    relative = any(cp.anchor is None for cp in chain)
+    soc_bound = soc is not None and any(cp.soc_limit is not None for cp in chain)
+    key = (id(chain), rel_anchor if relative else None, soc if soc_bound else None)
+    found = ctx.covers.get(key)
+    if found is None:
+        found = _cover(chain, ctx, rel_anchor, soc)
+        ctx.covers[key] = found
+    return found
+
+
 def _station_raw(
-    ctx: _Context,
-    compiled: list[CompiledProfile],
-    txs: dict[int, Transaction],
-    evses: tuple[int, ...],
+    ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
     """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
-    per_evse = [_evse_raw(ctx, compiled, e, txs.get(e)) for e in evses]
-    summed = _sum_raw(ctx, per_evse)
-    station_caps: list[list[CompiledProfile]] = [
-        sorted(
-            (cp for cp in compiled if cp.evse_id == 0 and cp.purpose.is_max),
-            key=_priority,
-            reverse=True,
-        ),
-        sorted(
-            (
-                cp
-                for cp in compiled
-                if cp.evse_id == 0 and cp.purpose is P.CHARGING_STATION_EXTERNAL_CONSTRAINTS
-            ),
-            key=_priority,
-            reverse=True,
-        ),
-    ]
-    covers = [summed] + [_cover(c, ctx, ctx.start) for c in station_caps if c]
+    per_evse = [_evse_raw(ctx, index, e, txs.get(e)) for e in evses]
+    covers = [_sum_raw(ctx, per_evse)]
+    for cap in index.caps(0):
+        covers.append(_cover(cap, ctx, ctx.start))
     return _combine(ctx, covers, [])
+
+
+class _Marker:
+    """The source object of a raw entry that is not a profile (default limit, EVSE sum)."""
+
+    __slots__ = ("source", "tx_min_rate", "unit_w")
+
+    def __init__(self, source: LimitSource) -> None:
+        self.source = source
+        self.tx_min_rate: float | None = None
+        self.unit_w = False
+
+
+_DEFAULT = _Marker(DEFAULT_SOURCE)
+_SUM = _Marker(EVSE_SUM_SOURCE)
 
 
 def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
     """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses."""
-    points = sorted({t for raw in per_evse for t, *_ in raw})
+    end, out_w = ctx.end, ctx.out_w
+    if len(per_evse) == 1:
+        raw = per_evse[0]
+        ends = [r[0] for r in raw[1:]]
+        ends.append(end)
+        return [
+            (t, stop, value, out_w, phases, _SUM)
+            for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
+        ]
+    points = sorted({r[0] for raw in per_evse for r in raw})
+    points.append(end)
     idx = [0] * len(per_evse)
     segs: list[_Seg] = []
-    for k, t in enumerate(points):
+    for k in range(len(points) - 1):
+        t = points[k]
         total = 0.0
         phases = 0
         for j, raw in enumerate(per_evse):
@@ -420,10 +524,11 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
             while i + 1 < len(raw) and raw[i + 1][0] <= t:
                 i += 1
             idx[j] = i
-            total += raw[i][1]
-            phases = max(phases, raw[i][2])
-        end = points[k + 1] if k + 1 < len(points) else ctx.end
-        segs.append((t, end, total, ctx.out_w, phases, EVSE_SUM_SOURCE))
+            entry = raw[i]
+            total += entry[1]
+            if entry[2] > phases:
+                phases = entry[2]
+        segs.append((t, points[k + 1], total, out_w, phases, _SUM))
     return segs
 
 
@@ -436,121 +541,239 @@ def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: floa
 
 
 def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
-    """The minimum over the purposes' leading schedules, interval by interval, plus generation."""
-    start, end, out_w, voltage = ctx.start, ctx.end, ctx.out_w, ctx.voltage
-    default_phases = ctx.default_phases
+    """The minimum over the purposes' leading schedules, interval by interval, plus generation.
+
+    ``covers[0]`` is the EV-limit stack (or the EVSE sum), the rest are caps;
+    where values tie, the earlier stack is named as the source.
+    """
     covers = [c for c in covers if c]
-    points_set = {start}
-    for cov in (*covers, gen):
-        for seg in cov:
-            points_set.add(seg[0])
-            points_set.add(seg[1])
-    points = sorted(t for t in points_set if start <= t < end)
-    ptrs = [0] * len(covers)
-    gen_ptr = 0
-    raw: _Raw = []
-    for t in points:
-        active: list[_Seg] = []
-        phases = 4
-        for c, cov in enumerate(covers):
-            i = ptrs[c]
-            n = len(cov)
-            while i < n and cov[i][1] <= t:
-                i += 1
-            ptrs[c] = i
-            if i < n and cov[i][0] <= t:
-                seg = cov[i]
-                active.append(seg)
-                ph = seg[4] or default_phases
-                if ph < phases:
-                    phases = ph
-        value = _INF
-        source: Any = DEFAULT_SOURCE
-        min_rate: float | None = None
-        if not active:
-            phases = default_phases
-        else:
-            for seg in active:
-                v = _convert(seg[2], seg[3], out_w, phases, voltage)
-                if v < value:
-                    value = v
-                    source = seg[5]
-            for seg in active:
-                src = seg[5]
-                if (
-                    src.__class__ is CompiledProfile
-                    and src.min_rate is not None
-                    and (src.purpose in _TX_CHAIN)
-                ):
-                    min_rate = _convert(src.min_rate, src.unit_w, out_w, phases, voltage)
-        if value == _INF:
-            value = ctx.default_limit
-            source = DEFAULT_SOURCE
-        if gen:
-            while gen_ptr < len(gen) and gen[gen_ptr][1] <= t:
-                gen_ptr += 1
-            if gen_ptr < len(gen) and gen[gen_ptr][0] <= t:
-                g = gen[gen_ptr]
-                if g[2] != _INF:
-                    value += _convert(g[2], g[3], out_w, phases, voltage)
-        raw.append((t, value, phases, source, min_rate))
+    if not covers:
+        raw: _Raw = [(ctx.start, ctx.default_limit, ctx.default_phases, _DEFAULT, None)]
+    elif len(covers) == 1:
+        raw = _combine_one(ctx, covers[0])
+    elif len(covers) == 2:
+        raw = _combine_two(ctx, covers[0], covers[1])
+    else:
+        raw = _combine_many(ctx, covers)
+    if gen:
+        raw = _add_generation(ctx, raw, gen)
     return raw
 
 
-def _floor_tenth(value: float) -> float:
-    """Round down to one decimal place, ignoring float noise below 1e-6 of a tenth."""
-    return math.floor(round(value * 10.0, 6)) / 10.0
+def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
+    """One purpose in force: convert its periods, the default limit in its gaps."""
+    out_w, voltage, default_phases = ctx.out_w, ctx.voltage, ctx.default_phases
+    default_limit = ctx.default_limit
+    raw: _Raw = []
+    append = raw.append
+    t = ctx.start
+    for x, y, value, unit_w, n, src in cover:
+        if x > t:
+            append((t, default_limit, default_phases, _DEFAULT, None))
+        if unit_w != out_w:
+            value = value * voltage * n if out_w else value / (voltage * n)
+        rate = src.tx_min_rate
+        if rate is not None and src.unit_w != out_w:
+            rate = rate * voltage * n if out_w else rate / (voltage * n)
+        if value == _INF:
+            append((x, default_limit, n, _DEFAULT, rate))
+        else:
+            append((x, value, n, src, rate))
+        t = y
+    if t < ctx.end:
+        append((t, default_limit, default_phases, _DEFAULT, None))
+    return raw
 
 
-def _ceil_tenth(value: float) -> float:
-    return math.ceil(round(value * 10.0, 6)) / 10.0
+def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
+    """Two purposes (the EV limit and one cap, typically): a two-pointer merge."""
+    end, out_w, voltage = ctx.end, ctx.out_w, ctx.voltage
+    default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    raw: _Raw = []
+    append = raw.append
+    na, nb = len(first), len(second)
+    ia = ib = 0
+    t = ctx.start
+    while t < end:
+        while ia < na and first[ia][1] <= t:
+            ia += 1
+        while ib < nb and second[ib][1] <= t:
+            ib += 1
+        nxt = end
+        sa = sb = None
+        if ia < na:
+            sa = first[ia]
+            if sa[0] <= t:
+                nxt = sa[1]
+            else:
+                nxt = sa[0]
+                sa = None
+        if ib < nb:
+            sb = second[ib]
+            if sb[0] <= t:
+                if sb[1] < nxt:
+                    nxt = sb[1]
+            else:
+                if sb[0] < nxt:
+                    nxt = sb[0]
+                sb = None
+        if sa is None:
+            if sb is None:
+                append((t, default_limit, default_phases, _DEFAULT, None))
+                t = nxt
+                continue
+            sa, sb = sb, None
+        _, _, va, ua, n, src = sa
+        rate = src.tx_min_rate
+        if sb is None:
+            if ua != out_w:
+                va = va * voltage * n if out_w else va / (voltage * n)
+        else:
+            _, _, vb, ub, pb, src_b = sb
+            if pb < n:
+                n = pb
+            if ua != out_w:
+                va = va * voltage * n if out_w else va / (voltage * n)
+            if ub != out_w:
+                vb = vb * voltage * n if out_w else vb / (voltage * n)
+            if vb < va:
+                va = vb
+                src = src_b
+        if rate is not None:
+            rate = _convert(rate, sa[5].unit_w, out_w, n, voltage)
+        if va == _INF:
+            append((t, default_limit, n, _DEFAULT, rate))
+        else:
+            append((t, va, n, src, rate))
+        t = nxt
+    return raw
 
 
-def _source(obj: Any, cache: dict[int, LimitSource]) -> LimitSource:
-    if isinstance(obj, LimitSource):
-        return obj
-    key = id(obj)
-    src = cache.get(key)
-    if src is None:
-        src = LimitSource("profile", obj.profile_id, obj.purpose, obj.stack_level, obj.evse_id)
-        cache[key] = src
-    return src
+def _combine_many(ctx: _Context, covers: list[list[_Seg]]) -> _Raw:
+    """Several purposes: at each change point, the minimum with the phases in use."""
+    start, end, out_w, voltage = ctx.start, ctx.end, ctx.out_w, ctx.voltage
+    default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    bounds = {start}
+    for cov in covers:
+        for seg in cov:
+            bounds.add(seg[0])
+            bounds.add(seg[1])
+    count = len(covers)
+    ptrs = [0] * count
+    sizes = [len(c) for c in covers]
+    raw: _Raw = []
+    append = raw.append
+    active: list[_Seg] = []
+    for t in sorted(bounds):
+        if t >= end:
+            break
+        active.clear()
+        phases = 4
+        for c in range(count):
+            cov = covers[c]
+            i = ptrs[c]
+            size = sizes[c]
+            while i < size and cov[i][1] <= t:
+                i += 1
+            ptrs[c] = i
+            if i < size and cov[i][0] <= t:
+                seg = cov[i]
+                active.append(seg)
+                if seg[4] < phases:
+                    phases = seg[4]
+        if not active:
+            append((t, default_limit, default_phases, _DEFAULT, None))
+            continue
+        value = _INF
+        best: Any = _DEFAULT
+        rate: float | None = None
+        for seg in active:
+            v = seg[2]
+            if seg[3] != out_w:
+                v = v * voltage * phases if out_w else v / (voltage * phases)
+            if v < value:
+                value = v
+                best = seg[5]
+        lead = active[0][5]
+        if active[0] is _current(covers[0], ptrs[0], t) and lead.tx_min_rate is not None:
+            rate = _convert(lead.tx_min_rate, lead.unit_w, out_w, phases, voltage)
+        if value == _INF:
+            append((t, default_limit, phases, _DEFAULT, rate))
+        else:
+            append((t, value, phases, best, rate))
+    return raw
+
+
+def _current(cover: list[_Seg], i: int, t: int) -> _Seg | None:
+    if i < len(cover) and cover[i][0] <= t:
+        return cover[i]
+    return None
+
+
+def _add_generation(ctx: _Context, raw: _Raw, gen: list[_Seg]) -> _Raw:
+    """Add 2.1 LocalGeneration on top, converted with the phases in use."""
+    bounds = sorted({r[0] for r in raw} | {g[0] for g in gen} | {g[1] for g in gen})
+    out: _Raw = []
+    ri = gi = 0
+    for t in bounds:
+        if t >= ctx.end:
+            break
+        while ri + 1 < len(raw) and raw[ri + 1][0] <= t:
+            ri += 1
+        while gi < len(gen) and gen[gi][1] <= t:
+            gi += 1
+        _, value, phases, source, rate = raw[ri]
+        if gi < len(gen) and gen[gi][0] <= t and gen[gi][2] != _INF:
+            g = gen[gi]
+            value = value + _convert(g[2], g[3], ctx.out_w, phases, ctx.voltage)
+        out.append((t, value, phases, source, rate))
+    return out
+
+
+_new_period = tuple.__new__
 
 
 def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
-    """Round down, merge equal neighbours (limit and phases) and attach provenance."""
-    cache: dict[int, LimitSource] = {}
+    """Round down to 0.1, merge equal neighbours (limit and phases), keep provenance.
+
+    Limits are rounded down (so a rounded cap is never exceeded) after removing
+    float noise below 1e-6 of a tenth; minimum charging rates are rounded up.
+    """
+    floor, rnd = math.floor, round
+    memo: dict[float, float] = {}
     periods: list[CompositePeriod] = []
-    cur_start = -1
+    append = periods.append
+    cur_start = 0
     cur_limit = -1.0
     cur_phases = -1
+    cur_src: Any = None
     cur_sources: list[LimitSource] = []
     cur_rate: float | None = None
-    for t, value, phases, obj, rate in raw:
-        limit = _floor_tenth(value)
-        src = _source(obj, cache)
+    for t, value, phases, src, rate in raw:
+        limit = memo.get(value)
+        if limit is None:
+            limit = floor(rnd(value * 10.0, 6)) / 10.0
+            memo[value] = limit
         if limit == cur_limit and phases == cur_phases:
-            if cur_sources[-1] != src:
-                cur_sources.append(src)
+            if src is not cur_src:
+                cur_src = src
+                if src.source is not cur_sources[-1]:
+                    cur_sources.append(src.source)
             if rate is not None and (cur_rate is None or rate > cur_rate):
                 cur_rate = rate
             continue
-        if cur_start >= 0:
-            periods.append(_period(cur_start, cur_limit, cur_phases, cur_sources, cur_rate))
-        cur_start, cur_limit, cur_phases, cur_sources, cur_rate = (
-            t - start,
-            limit,
-            phases,
-            [src],
-            rate,
-        )
-    periods.append(_period(cur_start, cur_limit, cur_phases, cur_sources, cur_rate))
+        if cur_src is not None:
+            append(_period(cur_start - start, cur_limit, cur_phases, cur_sources, cur_rate))
+        cur_start, cur_limit, cur_phases, cur_rate = t, limit, phases, rate
+        cur_src = src
+        cur_sources = [src.source]
+    append(_period(cur_start - start, cur_limit, cur_phases, cur_sources, cur_rate))
     return tuple(periods)
 
 
 def _period(
     start: int, limit: float, phases: int, sources: list[LimitSource], rate: float | None
 ) -> CompositePeriod:
-    return CompositePeriod(
-        start, limit, phases, tuple(sources), None if rate is None else _ceil_tenth(rate)
-    )
+    if rate is not None:
+        rate = math.ceil(round(rate * 10.0, 6)) / 10.0
+    return _new_period(CompositePeriod, (start, limit, phases, tuple(sources), rate))

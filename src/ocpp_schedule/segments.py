@@ -14,22 +14,37 @@ Times are whole epoch seconds; an open bound is ``NEG_INF`` / ``POS_INF``.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from typing import TYPE_CHECKING
+from bisect import bisect_left, bisect_right
+from typing import TYPE_CHECKING, Any
 
 from .enums import ChargingProfileKind, ChargingProfilePurpose, ChargingRateUnit, OperationMode
 from .errors import InvalidProfileError
+from .provenance import LimitSource
 from .timeutil import to_epoch
 
 if TYPE_CHECKING:
     from .store import InstalledProfile
 
-__all__ = ["NEG_INF", "POS_INF", "CompiledProfile", "compile_profile", "expand"]
+__all__ = [
+    "NEG_INF",
+    "POS_INF",
+    "CompiledProfile",
+    "compile_profile",
+    "expand",
+    "in_force_windows",
+]
 
 NEG_INF = -(2**62)
 POS_INF = 2**62
 
 _NO_LIMIT = math.inf
+_TX_CHAIN = frozenset(
+    {
+        ChargingProfilePurpose.TX_PROFILE,
+        ChargingProfilePurpose.TX_DEFAULT_PROFILE,
+        ChargingProfilePurpose.PRIORITY_CHARGING,
+    }
+)
 
 
 class CompiledProfile:
@@ -45,6 +60,8 @@ class CompiledProfile:
     """
 
     __slots__ = (
+        "_absolute",
+        "_phases_with",
         "anchor",
         "duration",
         "evse_id",
@@ -55,9 +72,11 @@ class CompiledProfile:
         "purpose",
         "recurrence",
         "soc_limit",
+        "source",
         "stack_level",
         "starts",
         "transaction_id",
+        "tx_min_rate",
         "unit_w",
         "valid_from",
         "valid_to",
@@ -99,6 +118,41 @@ class CompiledProfile:
         self.min_rate = min_rate
         self.transaction_id = transaction_id
         self.soc_limit = soc_limit
+        self._phases_with: dict[int, tuple[int, ...]] = {}
+        self._absolute: dict[int, tuple[list[int], list[Any]]] = {}
+        self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
+        self.tx_min_rate = min_rate if purpose in _TX_CHAIN else None
+
+    def phases_with(self, default: int) -> tuple[int, ...]:
+        """The periods' phases with ``default`` where a period names none (cached)."""
+        resolved = self._phases_with.get(default)
+        if resolved is None:
+            resolved = tuple(n or default for n in self.phases)
+            self._phases_with[default] = resolved
+        return resolved
+
+    def absolute_segments(self, default_phases: int) -> tuple[list[int], list[Any]] | None:
+        """For a schedule with a fixed anchor that does not recur: all its segments, cached.
+
+        Returns ``(starts, segments)``: the absolute start of each segment and
+        the segments ``(start, end, limit, unit_w, phases, self)`` over the
+        whole time the profile is in force, or None for Relative and Recurring
+        schedules, whose segments depend on the query.
+        """
+        if self.anchor is None or self.recurrence:
+            return None
+        cached = self._absolute.get(default_phases)
+        if cached is None:
+            lo = max(self.anchor, self.valid_from)
+            hi = min(self.anchor + self.duration, self.valid_to)
+            segs: list[Any] = []
+            if lo < hi:
+                phases = self.phases_with(default_phases)
+                for x, y, i in expand(self, lo, hi, self.anchor):
+                    segs.append((x, y, self.limits[i], self.unit_w, phases[i], self))
+            cached = ([seg[0] for seg in segs], segs)
+            self._absolute[default_phases] = cached
+        return cached
 
     def __repr__(self) -> str:
         return (
@@ -206,6 +260,41 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     )
 
 
+def in_force_windows(
+    cp: CompiledProfile, lo: int, hi: int, relative_anchor: int
+) -> list[tuple[int, int, int]]:
+    """The parts of ``[lo, hi)`` in which ``cp`` is in force, as ``(start, end, anchor)``.
+
+    One window per occurrence (one for Absolute/Relative, one per recurrence
+    for Recurring), clipped to the validity and to the schedule's duration.
+    ``anchor`` is the instant that ``startPeriod`` 0 of that occurrence refers to.
+    """
+    lo = max(lo, cp.valid_from)
+    hi = min(hi, cp.valid_to)
+    if lo >= hi:
+        return []
+    anchor = relative_anchor if cp.anchor is None else cp.anchor
+    rec = cp.recurrence
+    if not rec:
+        w_lo = anchor if anchor > lo else lo
+        w_hi = anchor + cp.duration
+        if w_hi > hi:
+            w_hi = hi
+        return [(w_lo, w_hi, anchor)] if w_lo < w_hi else []
+    out: list[tuple[int, int, int]] = []
+    duration = cp.duration
+    k_anchor = anchor + ((lo - anchor) // rec) * rec
+    while k_anchor < hi:
+        w_lo = k_anchor if k_anchor > lo else lo
+        w_hi = k_anchor + duration
+        if w_hi > hi:
+            w_hi = hi
+        if w_lo < w_hi:
+            out.append((w_lo, w_hi, k_anchor))
+        k_anchor += rec
+    return out
+
+
 def expand(
     cp: CompiledProfile, lo: int, hi: int, relative_anchor: int
 ) -> list[tuple[int, int, int]]:
@@ -216,37 +305,12 @@ def expand(
     ascending order, non-empty and do not overlap; a period split by a
     recurrence boundary yields two pieces.
     """
-    lo = max(lo, cp.valid_from)
-    hi = min(hi, cp.valid_to)
-    if lo >= hi:
-        return []
-    anchor = relative_anchor if cp.anchor is None else cp.anchor
     out: list[tuple[int, int, int]] = []
-    rec = cp.recurrence
-    if not rec:
-        _expand_one(cp, anchor, max(lo, anchor), min(hi, anchor + cp.duration), out)
-        return out
-    k_anchor = anchor + ((lo - anchor) // rec) * rec
-    while k_anchor < hi:
-        _expand_one(cp, k_anchor, max(lo, k_anchor), min(hi, k_anchor + cp.duration), out)
-        k_anchor += rec
-    return out
-
-
-def _expand_one(
-    cp: CompiledProfile, anchor: int, lo: int, hi: int, out: list[tuple[int, int, int]]
-) -> None:
-    """Append the pieces of ``[lo, hi)`` for the occurrence anchored at ``anchor``."""
-    if lo >= hi:
-        return
     starts = cp.starts
-    n = len(starts)
-    i = bisect_right(starts, lo - anchor) - 1
-    x = lo
-    while x < hi:
-        end = anchor + starts[i + 1] if i + 1 < n else hi
-        if end > hi:
-            end = hi
-        out.append((x, end, i))
-        x = end
-        i += 1
+    for w_lo, w_hi, anchor in in_force_windows(cp, lo, hi, relative_anchor):
+        first = bisect_right(starts, w_lo - anchor) - 1
+        last = bisect_left(starts, w_hi - anchor)
+        xs = [w_lo, *(anchor + t for t in starts[first + 1 : last])]
+        ends = [*xs[1:], w_hi]
+        out.extend(zip(xs, ends, range(first, last), strict=True))
+    return out

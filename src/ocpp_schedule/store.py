@@ -22,6 +22,7 @@ from .models import ChargingProfile
 from .timeutil import require_aware
 
 if TYPE_CHECKING:
+    from .index import ProfileIndex
     from .segments import CompiledProfile
 
 __all__ = [
@@ -162,13 +163,23 @@ class ChargingProfileCriteria:
 class ProfileStore:
     """An immutable set of installed profiles, at most one per profile id."""
 
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "_index")
 
     def __init__(self, entries: Iterable[InstalledProfile] = ()) -> None:
         seen: dict[int, InstalledProfile] = {}
         for entry in entries:
             seen[entry.id] = entry
         self._entries: tuple[InstalledProfile, ...] = tuple(seen.values())
+        self._index: ProfileIndex | None = None
+
+    @property
+    def index(self) -> ProfileIndex:
+        """The compiled profiles grouped for the engine (built on first use, then kept)."""
+        if self._index is None:
+            from .index import ProfileIndex
+
+            self._index = ProfileIndex(e.compiled for e in self._entries)
+        return self._index
 
     def __iter__(self) -> Iterator[InstalledProfile]:
         return iter(self._entries)
