@@ -55,9 +55,7 @@ class Workload:
     @property
     def input_periods(self) -> int:
         """Periods over all installed schedules (the input segments)."""
-        return sum(
-            len(e.profile.charging_schedule[0].charging_schedule_period) for e in self.store
-        )
+        return sum(len(e.profile.charging_schedule[0].charging_schedule_period) for e in self.store)
 
     def query(self) -> dict[str, Any]:
         """Keyword arguments for ``composite_schedule`` (besides the profiles)."""
@@ -109,12 +107,35 @@ def _request(
 def w1() -> Workload:
     """W1 "station day": a W station max, a daily A TxDefault, a relative TxProfile."""
     payloads = [
-        _request(0, 1, "ChargePointMaxProfile", "Absolute", "W",
-                 [(i * 3600, 11000 if i % 2 == 0 else 7000) for i in range(24)], start=0),
-        _request(0, 2, "TxDefaultProfile", "Recurring", "A",
-                 [(0, 32), (21600, 16), (43200, 24), (64800, 10)], start=0, recurrency="Daily"),
-        _request(1, 3, "TxProfile", "Relative", "A",
-                 [(i * 1800, 6 + 2 * i) for i in range(10)], stack=1, transaction_id=1),
+        _request(
+            0,
+            1,
+            "ChargePointMaxProfile",
+            "Absolute",
+            "W",
+            [(i * 3600, 11000 if i % 2 == 0 else 7000) for i in range(24)],
+            start=0,
+        ),
+        _request(
+            0,
+            2,
+            "TxDefaultProfile",
+            "Recurring",
+            "A",
+            [(0, 32), (21600, 16), (43200, 24), (64800, 10)],
+            start=0,
+            recurrency="Daily",
+        ),
+        _request(
+            1,
+            3,
+            "TxProfile",
+            "Relative",
+            "A",
+            [(i * 1800, 6 + 2 * i) for i in range(10)],
+            stack=1,
+            transaction_id=1,
+        ),
     ]
     tx = Transaction("1", 1, T0 + timedelta(hours=8))
     return Workload("W1", payloads, evse_id=1, duration=86400, transaction=tx)
@@ -123,9 +144,17 @@ def w1() -> Workload:
 def w2() -> Workload:
     """W2 "stacked week": 20 stacked absolute TxDefaults of 96 periods each."""
     payloads = [
-        _request(1, k + 1, "TxDefaultProfile", "Absolute", "A",
-                 [(i * 900, ((k * 7 + i * 13) % 32) + 6) for i in range(96)],
-                 stack=k, start=k * 3600, duration=172800)
+        _request(
+            1,
+            k + 1,
+            "TxDefaultProfile",
+            "Absolute",
+            "A",
+            [(i * 900, ((k * 7 + i * 13) % 32) + 6) for i in range(96)],
+            stack=k,
+            start=k * 3600,
+            duration=172800,
+        )
         for k in range(20)
     ]
     return Workload("W2", payloads, evse_id=1, duration=604800)
@@ -134,8 +163,16 @@ def w2() -> Workload:
 def w3(n: int, m: int) -> Workload:
     """W3 "scaling": N stacked TxDefaults of M one-minute periods, all from the window start."""
     payloads = [
-        _request(1, k + 1, "TxDefaultProfile", "Absolute", "A",
-                 [(i * 60, ((k + i) % 40) + 6) for i in range(m)], stack=k, start=0)
+        _request(
+            1,
+            k + 1,
+            "TxDefaultProfile",
+            "Absolute",
+            "A",
+            [(i * 60, ((k + i) % 40) + 6) for i in range(m)],
+            stack=k,
+            start=0,
+        )
         for k in range(n)
     ]
     return Workload(f"W3 N={n}, M={m}", payloads, evse_id=1, duration=m * 60)

@@ -1,0 +1,346 @@
+"""Benchmarks of ocpp-schedule: python benchmarks/run.py [--quick] [--json FILE].
+
+Prints, for the workloads of ../shared/reference/benchmarks.md (W1, W2, W3) and
+a fleet of 1,000 EVSEs:
+
+* the engine's time per composite (median of repeats after warm-up), its input
+  and output sizes, the naive per-second baseline measured in the same run on
+  the same input, the ratio, whether both answers are identical, and the C++
+  reference figures;
+* the W3 scaling table with the measured growth exponent of time against N·M;
+* fleet throughput on one core and on all cores (processes, sharded by
+  station), and the memory peak;
+* which targets of the reference hold.
+
+``--quick`` (about 30 s) runs the baseline on the first tenth of long windows
+and extrapolates it (marked ``~``), and uses fewer repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fleet
+from naive import naive_composite
+from workloads import Workload, w1, w2, w3
+
+from ocpp_schedule import composite_schedule
+
+CPP = {  # ../shared/reference/benchmarks.md: libocpp 1.6, libocpp 2.0.1, MicroOcpp (seconds)
+    "W1": (7.7e-6, 13.7e-6, 7.3e-6),
+    "W2": (383e-6, 479e-6, 52.8e-6),
+    "W3 N=1, M=1000": (645e-6, 925e-6, 363e-6),
+    "W3 N=10, M=1000": (2.43e-3, 4.03e-3, 357e-6),
+    "W3 N=100, M=10": (148e-6, 188e-6, 2.4e-6),
+    "W3 N=100, M=100": (1.76e-3, 2.29e-3, 22e-6),
+    "W3 N=100, M=1000": (21.4e-3, 41.1e-3, 324e-6),
+}
+
+
+def machine() -> str:
+    """A one-line description of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()} {platform.release()}"
+    )
+
+
+def median_time(fn: Callable[[], Any], budget: float, repeats: int) -> float:
+    """Median seconds per call: warm up, then ``repeats`` samples of a calibrated loop."""
+    fn()
+    begin = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - begin, 1e-7)
+    loops = max(1, int(budget / repeats / once))
+    samples = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        samples.append((time.perf_counter() - begin) / loops)
+    return statistics.median(samples)
+
+
+def periods_of(schedule: Any) -> list[tuple[int, float, int]]:
+    return [(p.start_period, p.limit, p.number_phases) for p in schedule.periods]
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} µs"
+
+
+def bench_workload(w: Workload, quick: bool) -> dict[str, Any]:
+    """Engine vs naive baseline on one workload."""
+    query = w.query()
+    engine = median_time(
+        lambda: composite_schedule(w.store, **query), 0.3 if quick else 1.5, 5 if quick else 9
+    )
+    result = composite_schedule(w.store, **query)
+    profiles = list(w.store)
+    fraction = 10 if quick and w.duration > 20_000 else 1
+    sub = dict(query, duration=w.duration // fraction)
+    begin = time.perf_counter()
+    baseline = naive_composite(profiles, **sub)
+    naive_time = (time.perf_counter() - begin) * fraction
+    engine_sub = periods_of(composite_schedule(w.store, **sub))
+    return {
+        "name": w.name,
+        "inputs": w.input_periods,
+        "periods": len(result.periods),
+        "engine_s": engine,
+        "naive_s": naive_time,
+        "naive_extrapolated": fraction > 1,
+        "ratio": naive_time / engine,
+        "identical": baseline == engine_sub,
+    }
+
+
+def growth_exponent(rows: list[dict[str, Any]]) -> float:
+    """Least-squares slope of log(time) against log(N·M)."""
+    xs = [math.log(r["n"] * r["m"]) for r in rows]
+    ys = [math.log(r["engine_s"]) for r in rows]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+
+
+def bench_fleet(quick: bool) -> dict[str, Any]:
+    """1,000 EVSEs over 100 stations: one core, all cores, memory."""
+    stations = list(range(100))
+    tracemalloc.start()
+    built = [fleet.build_station(s) for s in stations]
+    begin = time.perf_counter()
+    rounds = 1 if quick else 3
+    count = 0
+    for _ in range(rounds):
+        for station in built:
+            count += len(fleet.recompute(station))
+    traced = time.perf_counter() - begin
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    count = 0
+    begin = time.perf_counter()
+    for _ in range(rounds):
+        for station in built:
+            count += len(fleet.recompute(station))
+    one_core = count / (time.perf_counter() - begin)
+    single = median_time(
+        lambda: composite_schedule(
+            built[0].store,
+            evse_id=1,
+            start=fleet.T0,
+            duration=86400,
+            unit="A",
+            transaction=built[0].transactions,
+            config=built[0].config,
+        ),
+        0.3,
+        5,
+    )
+    workers = os.cpu_count() or 1
+    shards = [stations[i::workers] for i in range(workers)]
+    with ProcessPoolExecutor(workers) as pool:
+        results = list(pool.map(fleet.timed_shard, shards, [rounds * 2] * workers))
+    done = sum(c for c, _ in results)
+    machine_rate = done / max(t for _, t in results)
+    try:
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    except ImportError:  # pragma: no cover - not on Unix
+        rss = float("nan")
+    return {
+        "evses": count // rounds,
+        "one_core_per_s": one_core,
+        "single_call_s": single,
+        "machine_per_s": machine_rate,
+        "workers": workers,
+        "traced_peak_mb": peak / 2**20,
+        "max_rss_mb": rss,
+        "traced_run_s": traced,
+    }
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print(
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a ~30 s run")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--no-fleet", action="store_true", help="skip the fleet benchmark")
+    args = parser.parse_args()
+    print(f"ocpp-schedule benchmarks{' (--quick)' if args.quick else ''}")
+    print(f"machine: {machine()}\n")
+
+    workloads = [w1(), w2()] + [w3(n, m) for n in (1, 10, 100) for m in (10, 100, 1000)]
+    rows = [bench_workload(w, args.quick) for w in workloads]
+    print("Composite per call (median), against the naive per-second baseline of the same run")
+    table = []
+    for r in rows:
+        cpp = CPP.get(r["name"])
+        table.append(
+            [
+                r["name"],
+                str(r["inputs"]),
+                str(r["periods"]),
+                fmt_time(r["engine_s"]),
+                ("~" if r["naive_extrapolated"] else "") + fmt_time(r["naive_s"]),
+                f"{r['ratio']:,.0f}x",
+                "yes" if r["identical"] else "NO",
+                *([fmt_time(c) for c in cpp] if cpp else ["", "", ""]),
+            ]
+        )
+    print_table(
+        [
+            "workload",
+            "inputs",
+            "periods",
+            "engine",
+            "naive",
+            "ratio",
+            "same answer",
+            "libocpp 1.6",
+            "libocpp 2.0.1",
+            "MicroOcpp",
+        ],
+        table,
+    )
+
+    scaling = []
+    for r, w in zip(rows, workloads, strict=True):
+        if w.name.startswith("W3"):
+            n, m = (int(part.split("=")[1]) for part in w.name[3:].split(", "))
+            scaling.append(dict(r, n=n, m=m))
+    exponent = growth_exponent(scaling)
+    print("\nW3 scaling: N stacked profiles of M periods")
+    print_table(
+        ["N", "M", "N·M inputs", "engine", "per input segment", "per output period"],
+        [
+            [
+                str(r["n"]),
+                str(r["m"]),
+                str(r["n"] * r["m"]),
+                fmt_time(r["engine_s"]),
+                fmt_time(r["engine_s"] / (r["n"] * r["m"])),
+                fmt_time(r["engine_s"] / r["periods"]),
+            ]
+            for r in scaling
+        ],
+    )
+    print(f"growth exponent of time against N·M: {exponent:.2f} (1.0 would be linear in the input)")
+
+    fleet_result = None
+    if not args.no_fleet:
+        fleet_result = bench_fleet(args.quick)
+        f = fleet_result
+        print("\nFleet: 1,000 EVSEs across 100 stations (station_composites, sharded by station)")
+        print_table(
+            ["measure", "value"],
+            [
+                ["EVSE composites per second, one core", f"{f['one_core_per_s']:,.0f}"],
+                ["EVSEs per minute, one core", f"{f['one_core_per_s'] * 60:,.0f}"],
+                [
+                    f"EVSE composites per second, {f['workers']} processes",
+                    f"{f['machine_per_s']:,.0f}",
+                ],
+                ["EVSEs per minute, this machine", f"{f['machine_per_s'] * 60:,.0f}"],
+                ["one composite_schedule call (W1-like EVSE)", fmt_time(f["single_call_s"])],
+                ["memory peak (tracemalloc, build + recompute)", f"{f['traced_peak_mb']:.1f} MB"],
+                ["process max RSS", f"{f['max_rss_mb']:.0f} MB"],
+            ],
+        )
+
+    by_name = {r["name"]: r for r in rows}
+    checks = [
+        ("W1 under 50 µs", by_name["W1"]["engine_s"] < 50e-6),
+        ("W1 at least 1,000x the baseline", by_name["W1"]["ratio"] >= 1000),
+        ("W2 under 383 µs", by_name["W2"]["engine_s"] < 383e-6),
+        (
+            "W2 identical to the baseline, 154 periods",
+            by_name["W2"]["identical"] and by_name["W2"]["periods"] == 154,
+        ),
+        ("W3 N=100, M=1000 under 2 ms", by_name["W3 N=100, M=1000"]["engine_s"] < 2e-3),
+        (
+            "W3 N=100, M=1000 within 2x of N=1, M=1000",
+            by_name["W3 N=100, M=1000"]["engine_s"] < 2 * by_name["W3 N=1, M=1000"]["engine_s"],
+        ),
+        (
+            "W3 N>=10 never slower than libocpp 1.6",
+            all(
+                r["engine_s"] <= CPP[r["name"]][0]
+                for r in scaling
+                if r["n"] >= 10 and r["name"] in CPP
+            ),
+        ),
+        ("every answer identical to the baseline", all(r["identical"] for r in rows)),
+    ]
+    if fleet_result:
+        checks += [
+            (
+                "fleet: 20,000 composites per second on one core",
+                fleet_result["one_core_per_s"] >= 20_000,
+            ),
+            ("fleet: memory peak under 200 MB", fleet_result["traced_peak_mb"] < 200),
+        ]
+    print("\nTargets (../shared/reference/benchmarks.md)")
+    for label, ok in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {label}")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "quick": args.quick,
+                    "workloads": rows,
+                    "growth_exponent": exponent,
+                    "fleet": fleet_result,
+                    "targets": dict(checks),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+    return 0 if all(r["identical"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
