@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from .enums import PURPOSES_BY_VERSION, ChargingProfilePurpose, OcppVersion
-from .errors import PayloadError
+from .errors import PayloadError, VersionError
 from .payloads import parse_version
 from .store import InstalledProfile, ProfileStore
 
@@ -111,7 +111,7 @@ def read_clear_charging_profile(
         }
     else:
         _no_unknown(payload, {"chargingProfileId", "chargingProfileCriteria", "customData"}, v)
-        criteria = payload.get("chargingProfileCriteria") or {}
+        criteria = payload.get("chargingProfileCriteria", {})
         if not isinstance(criteria, Mapping):
             raise PayloadError("expected an object", field="chargingProfileCriteria")
         _no_unknown(criteria, {"evseId", "chargingProfilePurpose", "stackLevel", "customData"}, v)
@@ -148,7 +148,7 @@ def write_clear_charging_profile(
 ) -> dict[str, Any]:
     """The ClearChargingProfile request payload of ``version``."""
     v = parse_version(version)
-    purpose = request.charging_profile_purpose.value if request.charging_profile_purpose else None
+    purpose = _purpose_in(request.charging_profile_purpose, v)
     if v is OcppVersion.V16:
         out16 = {
             "id": request.charging_profile_id,
@@ -169,3 +169,21 @@ def write_clear_charging_profile(
     if crit:
         out["chargingProfileCriteria"] = crit
     return out
+
+
+def _purpose_in(purpose: ChargingProfilePurpose | None, v: OcppVersion) -> str | None:
+    """The purpose as ``v`` spells it (the station max has one name per version)."""
+    if purpose is None:
+        return None
+    if purpose.is_max:
+        purpose = (
+            ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE
+            if v is OcppVersion.V16
+            else ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE
+        )
+    if purpose not in PURPOSES_BY_VERSION[v]:
+        raise VersionError(
+            f"OCPP {v.value} has no purpose {purpose.value!r}; it cannot be written there",
+            field="chargingProfilePurpose",
+        )
+    return purpose.value

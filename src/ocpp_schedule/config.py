@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .enums import ChargingProfilePurpose, ChargingRateUnit
+from .enums import ChargingProfilePurpose, ChargingRateUnit, OperationMode
 from .errors import ConfigError
 
 __all__ = ["StationConfig"]
@@ -89,6 +89,11 @@ class StationConfig(BaseModel):
         description="2.1 SmartChargingCtrlr.SupportedAdditionalPurposes "
         "(PriorityCharging, LocalGeneration).",
     )
+    v2x_supported_operation_modes: frozenset[OperationMode] = Field(
+        default=frozenset(),
+        description="2.1 V2XSupportedOperationModes: operation modes besides ChargingOnly that "
+        "the station accepts (K01.FR.115).",
+    )
     supports_dynamic_profiles: bool = Field(
         default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[DynamicProfiles]."
     )
@@ -123,6 +128,8 @@ class StationConfig(BaseModel):
     def _positive_evses(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
         if value is None:
             return None
+        if not value:
+            raise ValueError("a station has at least one EVSE")
         if any(e <= 0 for e in value):
             raise ValueError("EVSE ids are > 0 (EVSE 0 is the station itself)")
         return tuple(sorted(set(value)))
@@ -150,7 +157,11 @@ class StationConfig(BaseModel):
 
     @classmethod
     def from_ocpp16_keys(cls, keys: Mapping[str, str], **fields: Any) -> StationConfig:
-        """Build from 1.6 configuration keys as GetConfiguration reports them (values as text)."""
+        """Build from 1.6 configuration keys as GetConfiguration reports them (values as text).
+
+        A value that is not an integer, an unknown unit or a value out of range raises
+        :class:`ConfigError` naming the key; other keys are ignored.
+        """
         data: dict[str, Any] = dict(fields)
         try:
             if "ChargeProfileMaxStackLevel" in keys:
@@ -179,4 +190,24 @@ class StationConfig(BaseModel):
         if "ConnectorSwitch3to1PhaseSupported" in keys:
             value = keys["ConnectorSwitch3to1PhaseSupported"].strip().lower() == "true"
             data["connector_switch_3to1_phase_supported"] = value
-        return cls(**data)
+        try:
+            return cls(**data)
+        except ValidationError as exc:
+            loc = exc.errors()[0]["loc"]
+            key = _OCPP16_KEYS.get(str(loc[0])) if loc else None
+            if key is None or key not in keys:
+                raise
+            why = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            raise ConfigError(
+                f"{keys[key]!r} is out of range: {why}",
+                field=key,
+                rule="OCPP 1.6 §9.4",
+            ) from None
+
+
+_OCPP16_KEYS = {
+    "charge_profile_max_stack_level": "ChargeProfileMaxStackLevel",
+    "charging_schedule_max_periods": "ChargingScheduleMaxPeriods",
+    "max_charging_profiles_installed": "MaxChargingProfilesInstalled",
+    "evse_ids": "NumberOfConnectors",
+}

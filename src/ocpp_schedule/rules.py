@@ -87,6 +87,7 @@ class RejectionReason(StrEnum):
     PRIORITY_CHARGING_WITH_DURATION = "PriorityChargingWithDuration"
     UNSUPPORTED_FEATURE = "UnsupportedFeature"
     RANDOMIZED_DELAY_NOT_ALLOWED = "RandomizedDelayNotAllowed"
+    INVALID_RANDOMIZED_DELAY = "InvalidRandomizedDelay"
     DUPLICATE_PROFILE = "DuplicateProfile"
     DUPLICATE_TX_PROFILE = "DuplicateTxProfile"
     DUPLICATE_TX_DEFAULT_ON_STATION = "DuplicateTxDefaultOnStation"
@@ -141,6 +142,7 @@ _REASON_CODES: dict[RejectionReason, str] = {
     RejectionReason.PRIORITY_CHARGING_WITH_DURATION: "InvalidSchedule",
     RejectionReason.UNSUPPORTED_FEATURE: "InvalidSchedule",
     RejectionReason.RANDOMIZED_DELAY_NOT_ALLOWED: "InvalidSchedule",
+    RejectionReason.INVALID_RANDOMIZED_DELAY: "InvalidSchedule",
     RejectionReason.DUPLICATE_PROFILE: "DuplicateProfile",
     RejectionReason.DUPLICATE_TX_PROFILE: "DuplicateProfile",
     RejectionReason.DUPLICATE_TX_DEFAULT_ON_STATION: "DuplicateProfile",
@@ -434,7 +436,7 @@ def _check_schedule(
                 f"{periods[i - 1].start_period}",
             )
     for i, period in enumerate(periods):
-        _check_period(profile, i, period, state)
+        _check_period(profile, i, period, state, local)
 
 
 def _check_features(
@@ -450,7 +452,9 @@ def _check_features(
     delay = sched.randomized_delay
     if delay is not None and delay < 0:
         raise _reject(
-            RejectionReason.UNSUPPORTED_FEATURE, "OCPP 2.1 schema", "randomizedDelay is negative"
+            RejectionReason.INVALID_RANDOMIZED_DELAY,
+            "OCPP 2.1 schema",
+            "randomizedDelay is negative",
         )
     if delay:
         if not local and purpose not in (P.TX_PROFILE, P.TX_DEFAULT_PROFILE):
@@ -509,7 +513,9 @@ def _finite_nonneg(value: float | None) -> bool:
     return value is None or (math.isfinite(value) and value >= 0)
 
 
-def _check_period(profile: ChargingProfile, index: int, period: Any, state: StationState) -> None:
+def _check_period(
+    profile: ChargingProfile, index: int, period: Any, state: StationState, local: bool
+) -> None:
     v, cfg = state.version, state.config
     purpose = profile.charging_profile_purpose
     where = f"period {index} (startPeriod {period.start_period})"
@@ -520,6 +526,16 @@ def _check_period(profile: ChargingProfile, index: int, period: Any, state: Stat
             RejectionReason.INVALID_OPERATION_MODE,
             _MODE_RULES[purpose],
             f"{where}: operationMode {mode.value} is not allowed in a {purpose.value}",
+        )
+    if (
+        not local
+        and mode is not OperationMode.CHARGING_ONLY
+        and mode not in cfg.v2x_supported_operation_modes
+    ):
+        raise _reject(
+            RejectionReason.INVALID_OPERATION_MODE,
+            "K01.FR.115",
+            f"{where}: operationMode {mode.value} is not in V2XSupportedOperationModes",
         )
     if period.limit is None:
         if mode in _NEEDS_LIMIT:
@@ -643,6 +659,13 @@ def _replaced_ids(
     existing = store.get(profile.id)
     replaced: list[int] = []
     if existing is not None:
+        if local and existing.source is ChargingLimitSource.CSO:
+            raise _reject(
+                RejectionReason.INVALID_PROFILE_ID,
+                "K01.FR.82",
+                f"profile id {profile.id} belongs to a profile set by the CSMS; the station's "
+                "own profiles use ids of their own",
+            )
         if not local and existing.purpose.is_local:
             raise _reject(
                 RejectionReason.EXTERNAL_CONSTRAINTS_NOT_REPLACEABLE,
