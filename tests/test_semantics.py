@@ -350,3 +350,15 @@ def test_v5_limit_at_soc() -> None:
     assert periods(comp([on(1, prof)], transaction=tx(state_of_charge=85.0))) == [(0, 8.0, 3)]
     assert periods(comp([on(1, prof)], transaction=tx(state_of_charge=50.0))) == [(0, 16.0, 3)]
     assert periods(comp([on(1, prof)], transaction=tx())) == [(0, 16.0, 3)]
+
+
+def test_r2_station_evses_include_transaction_evses() -> None:
+    # No configured EVSEs, profiles only on EVSE 0: the transaction's EVSE 2 is the station.
+    entries = [on(0, profile(1, TXD, [(0, 20.0)]))]
+    result = comp(entries, evse_id=0, transaction=tx(evse=2))
+    assert periods(result) == [(0, 20.0, 3)]
+    # With no transaction and nothing naming an EVSE, EVSE 1 alone.
+    assert periods(comp(entries, evse_id=0)) == [(0, 20.0, 3)]
+    two = comp([*entries, on(3, profile(2, TXD, [(0, 6.0)], stack=1))], evse_id=0,
+               transaction=tx(evse=2))
+    assert periods(two) == [(0, 26.0, 3)]  # EVSE 2 (20) + EVSE 3 (6)

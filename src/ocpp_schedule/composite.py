@@ -164,7 +164,7 @@ def composite_schedule(
     index = _index(profiles, schedule_ids)
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
-        evses = cfg.evse_ids if cfg.evse_ids is not None else (index.evses or (1,))
+        evses = _station_evses(cfg, index, txs)
         raw = _station_raw(ctx, index, txs, evses)
     else:
         raw = _evse_raw(ctx, index, evse_id, txs.get(evse_id))
@@ -221,10 +221,8 @@ def station_composites(
     index = _index(profiles, None)
     if evse_ids is not None:
         evses = tuple(evse_ids)
-    elif cfg.evse_ids is not None:
-        evses = cfg.evse_ids
     else:
-        evses = index.evses or (1,)
+        evses = _station_evses(cfg, index, txs)
     for e in evses:
         if e <= 0 or not cfg.knows_evse(e):
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
@@ -306,6 +304,16 @@ def _index(
             for p in profiles
         )
     return ProfileIndex(p.compiled for p in profiles)
+
+
+def _station_evses(
+    cfg: StationConfig, index: ProfileIndex, txs: dict[int, Transaction]
+) -> tuple[int, ...]:
+    """The station's EVSEs: configured, else those named by profiles or transactions, else 1."""
+    if cfg.evse_ids is not None:
+        return cfg.evse_ids
+    named = set(index.evses) | set(txs)
+    return tuple(sorted(named)) if named else (1,)
 
 
 _Seg = tuple[int, int, float, bool, int, Any]
