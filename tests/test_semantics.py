@@ -359,6 +359,7 @@ def test_r2_station_evses_include_transaction_evses() -> None:
     assert periods(result) == [(0, 20.0, 3)]
     # With no transaction and nothing naming an EVSE, EVSE 1 alone.
     assert periods(comp(entries, evse_id=0)) == [(0, 20.0, 3)]
-    two = comp([*entries, on(3, profile(2, TXD, [(0, 6.0)], stack=1))], evse_id=0,
-               transaction=tx(evse=2))
+    two = comp(
+        [*entries, on(3, profile(2, TXD, [(0, 6.0)], stack=1))], evse_id=0, transaction=tx(evse=2)
+    )
     assert periods(two) == [(0, 26.0, 3)]  # EVSE 2 (20) + EVSE 3 (6)

@@ -219,10 +219,7 @@ def station_composites(
     out_unit = _unit(unit)
     txs = _transactions(transactions)
     index = _index(profiles, None)
-    if evse_ids is not None:
-        evses = tuple(evse_ids)
-    else:
-        evses = _station_evses(cfg, index, txs)
+    evses = tuple(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
     for e in evses:
         if e <= 0 or not cfg.knows_evse(e):
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")

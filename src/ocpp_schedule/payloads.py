@@ -1,8 +1,10 @@
 """Read and write the exact JSON of SetChargingProfile in OCPP 1.6, 2.0.1 and 2.1.
 
 Each version's reader checks the payload's shape against that version's JSON
-schema (known keys, required keys, version-specific enum values), maps it onto
-the version-neutral models and lets pydantic check the types. Writers do the
+schema (known keys, required keys, version-specific enum values, no ``null``,
+1.6 ``multipleOf 0.1``, the JSON type of the objects it carries verbatim such
+as ``customData``), maps it onto the version-neutral models and lets pydantic
+check the types. Writers do the
 reverse; reading a payload and writing it in the same version gives the same
 JSON, key order aside.
 
@@ -16,6 +18,7 @@ which has no such field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -227,29 +230,67 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
+# Fields the library carries verbatim: only their JSON type is checked.
+_OPAQUE_TYPES: dict[str, tuple[type, str]] = {
+    "customData": (Mapping, "an object"),
+    "salesTariff": (Mapping, "an object"),
+    "absolutePriceSchedule": (Mapping, "an object"),
+    "priceLevelSchedule": (Mapping, "an object"),
+    "v2xFreqWattCurve": (list, "an array"),
+    "v2xSignalWattCurve": (list, "an array"),
+}
+
+
+def _path(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
 def _check_keys(
     obj: Any, allowed: frozenset[str], required: tuple[str, ...], where: str, version: OcppVersion
 ) -> Mapping[str, Any]:
+    """Check an object's keys; ``where`` is its path as the payload spells it ("" at the top)."""
     if not isinstance(obj, Mapping):
-        raise PayloadError(f"expected a JSON object, got {_json_type(obj)}", field=where)
+        raise PayloadError(f"expected a JSON object, got {_json_type(obj)}", field=where or None)
+    rule = f"OCPP {version.value} schema"
     unknown = sorted(set(obj) - allowed)
     if unknown:
         raise PayloadError(
             f"field {unknown[0]!r} is not part of OCPP {version.value}",
-            field=f"{where}.{unknown[0]}",
-            rule=f"OCPP {version.value} schema: additionalProperties false",
+            field=_path(where, unknown[0]),
+            rule=f"{rule}: additionalProperties false",
+        )
+    for key, value in obj.items():
+        if value is None:
+            raise PayloadError(
+                "null is not a value of any OCPP field; leave the field out",
+                field=_path(where, key),
+                rule=rule,
+            )
+        if key in _OPAQUE_TYPES and not isinstance(value, _OPAQUE_TYPES[key][0]):
+            raise PayloadError(
+                f"expected {_OPAQUE_TYPES[key][1]}, got {_json_type(value)}",
+                field=_path(where, key),
+                rule=rule,
+            )
+    custom = obj.get("customData")
+    if custom is not None and not isinstance(custom.get("vendorId"), str):
+        raise PayloadError(
+            "customData needs a vendorId string",
+            field=_path(where, "customData.vendorId"),
+            rule=f"{rule}: CustomDataType",
         )
     for key in required:
         if key not in obj:
-            raise PayloadError(
-                "required field is missing",
-                field=f"{where}.{key}",
-                rule=f"OCPP {version.value} schema",
-            )
+            raise PayloadError("required field is missing", field=_path(where, key), rule=rule)
     return obj
 
 
-def _check_enum(value: Any, version: OcppVersion, field: str) -> None:
+def _check_enum(
+    value: Any,
+    version: OcppVersion,
+    field: str,
+    error: type[PayloadError | VersionError] = PayloadError,
+) -> None:
     if field.endswith("chargingProfilePurpose"):
         allowed = {p.value for p in PURPOSES_BY_VERSION[version]}
     elif field.endswith("chargingProfileKind"):
@@ -259,11 +300,16 @@ def _check_enum(value: Any, version: OcppVersion, field: str) -> None:
     else:  # pragma: no cover - only the two enums above differ between versions
         return
     if isinstance(value, str) and value not in allowed:
-        raise PayloadError(
+        raise error(
             f"{value!r} is not a value of OCPP {version.value}; expected one of {sorted(allowed)}",
             field=field,
             rule=f"OCPP {version.value} schema: enum",
         )
+
+
+def _is_tenths(value: Any) -> bool:
+    """False for a float with more than one decimal (1.6 ``multipleOf 0.1``); True otherwise."""
+    return not isinstance(value, float) or round(value, 1) == value
 
 
 def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str, Any]:
@@ -307,6 +353,14 @@ def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str
     for i, sched in enumerate(schedules):
         s_where = f"{where}.chargingSchedule" + ("" if v16 else f"[{i}]")
         sched_d = dict(_check_keys(sched, sched_keys, sched_required, s_where, version))
+        if "limitAtSoC" in sched_d:
+            _check_keys(
+                sched_d["limitAtSoC"],
+                frozenset({"soc", "limit", "customData"}),
+                ("soc", "limit"),
+                f"{s_where}.limitAtSoC",
+                version,
+            )
         periods = sched_d["chargingSchedulePeriod"]
         if not isinstance(periods, list):
             raise PayloadError(
@@ -314,23 +368,24 @@ def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str
                 field=f"{s_where}.chargingSchedulePeriod",
             )
         for j, period in enumerate(periods):
-            _check_keys(
-                period,
-                period_keys,
-                period_required,
-                f"{s_where}.chargingSchedulePeriod[{j}]",
-                version,
-            )
+            p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
+            _check_keys(period, period_keys, period_required, p_where, version)
         out_schedules.append(sched_d)
     prof["chargingSchedule"] = out_schedules
     return prof
 
 
 def read_charging_profile(
-    profile: Any, version: OcppVersion | str, *, field: str = "chargingProfile"
+    profile: Any, version: OcppVersion | str, *, field: str | None = None
 ) -> ChargingProfile:
-    """Read a ``chargingProfile`` (1.6: ``csChargingProfiles``) object of the given version."""
+    """Read a ``chargingProfile`` (1.6: ``csChargingProfiles``) object of the given version.
+
+    ``field`` is the profile's path in error messages; by default the key that
+    holds it in a SetChargingProfile request of ``version``.
+    """
     v = parse_version(version)
+    if field is None:
+        field = "csChargingProfiles" if v is OcppVersion.V16 else "chargingProfile"
     try:
         return ChargingProfile.model_validate(_neutral_profile(profile, v, field))
     except ValidationError as exc:
@@ -343,8 +398,9 @@ def read_set_charging_profile(
     """Read a SetChargingProfile request payload; the version is detected when not given.
 
     Raises :class:`PayloadError` for a payload that is not a SetChargingProfile
-    request of that version, and pydantic's ``ValidationError`` for a field of
-    the wrong type (a naive timestamp among them).
+    request of that version, a field of the wrong type (a naive timestamp among
+    them) included; its ``field`` is the path as the payload spells it
+    (``csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit``).
     """
     v = detect_version(payload) if version is None else parse_version(version)
     if v is OcppVersion.V16:
@@ -352,7 +408,7 @@ def read_set_charging_profile(
             payload,
             frozenset({"connectorId", "csChargingProfiles"}),
             ("connectorId", "csChargingProfiles"),
-            "SetChargingProfile.req",
+            "",
             v,
         )
         evse = req["connectorId"]
@@ -363,7 +419,7 @@ def read_set_charging_profile(
             payload,
             frozenset({"evseId", "chargingProfile", "customData"}),
             ("evseId", "chargingProfile"),
-            "SetChargingProfileRequest",
+            "",
             v,
         )
         data = dict(req)
@@ -440,13 +496,22 @@ def write_charging_profile(profile: ChargingProfile, version: OcppVersion | str)
         data["chargingProfileId"] = data.pop("id")
         tx = data.get("transactionId")
         if tx is not None:
-            try:
-                data["transactionId"] = int(tx)
-            except ValueError:
+            # Only the canonical decimal text of an integer maps back to the same text.
+            if re.fullmatch(r"0|-?[1-9][0-9]*", tx) is None:
                 raise VersionError(
                     f"OCPP 1.6 transaction ids are integers; {tx!r} is not",
                     field="transactionId",
-                ) from None
+                )
+            data["transactionId"] = int(tx)
+        if not _is_tenths(sched.get("minChargingRate")):
+            raise VersionError(
+                "OCPP 1.6 rates are multiples of 0.1", field="chargingSchedule.minChargingRate"
+            )
+        for period in sched["chargingSchedulePeriod"]:
+            if not _is_tenths(period.get("limit")):
+                raise VersionError(
+                    "OCPP 1.6 limits are multiples of 0.1", field="chargingSchedulePeriod.limit"
+                )
         schedules_out = [sched]
     else:
         if purpose == _MAX_V16:
@@ -454,8 +519,8 @@ def write_charging_profile(profile: ChargingProfile, version: OcppVersion | str)
         for sched in data["chargingSchedule"]:
             sched.setdefault("id", profile.id)
         schedules_out = data["chargingSchedule"]
-    _check_enum(data["chargingProfilePurpose"], v, "chargingProfilePurpose")
-    _check_enum(data["chargingProfileKind"], v, "chargingProfileKind")
+    _check_enum(data["chargingProfilePurpose"], v, "chargingProfilePurpose", VersionError)
+    _check_enum(data["chargingProfileKind"], v, "chargingProfileKind", VersionError)
     _check_writable(data, prof_keys, "chargingProfile", v)
     for sched in schedules_out:
         _check_writable(sched, sched_keys, "chargingSchedule", v)
