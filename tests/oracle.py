@@ -255,7 +255,9 @@ def oracle_composite(
             return combine(parts, s)
 
     else:  # R2: the sum of the EVSEs' composites, capped by the station's own stacks
-        ids = cfg.evse_ids or sorted({e.evse_id for e in entries if e.evse_id > 0}) or [1]
+        # R2: configured EVSEs, else those named by profiles or transactions, else EVSE 1
+        named = {e.evse_id for e in entries if e.evse_id > 0} | set(transactions)
+        ids = cfg.evse_ids or sorted(named) or [1]
         evses = [evse(e) for e in ids]
         station_caps = _Evse(entries, 0, None, t0).caps[:2]  # max and EVSE-0 external
 
