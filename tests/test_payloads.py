@@ -223,11 +223,11 @@ _ENUMS = {
 
 @functools.cache
 def _sample(version: str) -> tuple[dict[str, Any], ...]:
-    """120 payloads of ``version``, the same on every run (derandomized)."""
+    """300 payloads of ``version``, the same on every run (derandomized)."""
     out: list[dict[str, Any]] = []
 
     @settings(
-        max_examples=120,
+        max_examples=300,
         database=None,
         deadline=None,
         derandomize=True,
