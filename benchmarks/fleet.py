@@ -144,13 +144,36 @@ def recompute(station: Station, *, include_station: bool = False) -> dict[int, C
 
 
 def timed_shard(stations: list[int], rounds: int) -> tuple[int, float]:
-    """Build a shard's stations, then time ``rounds`` recomputations: (EVSEs done, seconds)."""
+    """Build a shard's stations, recompute once, then time ``rounds`` recomputations.
+
+    Returns (EVSE composites computed, seconds).
+    """
     import time
 
     built = [build_station(s) for s in stations]
+    for station in built:  # warm up: compile and index once, as a running CSMS has
+        recompute(station)
     count = 0
     begin = time.perf_counter()
     for _ in range(rounds):
         for station in built:
             count += len(recompute(station))
     return count, time.perf_counter() - begin
+
+
+def memory_probe(rounds: int = 1) -> tuple[float, float]:
+    """In a fresh process: build the whole fleet, recompute it, and report memory.
+
+    Returns (tracemalloc peak in MB, process max RSS in MB, interpreter included).
+    """
+    import resource
+    import tracemalloc
+
+    tracemalloc.start()
+    built = [build_station(s) for s in range(100)]
+    for _ in range(rounds):
+        for station in built:
+            recompute(station)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

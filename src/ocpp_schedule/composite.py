@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .config import StationConfig
@@ -37,7 +38,7 @@ from .index import ProfileIndex
 from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
 from .segments import CompiledProfile, compile_profile, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
-from .timeutil import epoch_or_datetime, from_epoch, to_epoch
+from .timeutil import epoch_or_datetime, from_epoch
 
 __all__ = [
     "CompositePeriod",
@@ -262,11 +263,19 @@ class _Context:
         )
 
 
+_UNITS: dict[Any, ChargingRateUnit] = {
+    None: ChargingRateUnit.A,
+    "A": ChargingRateUnit.A,
+    "W": ChargingRateUnit.W,
+    ChargingRateUnit.A: ChargingRateUnit.A,
+    ChargingRateUnit.W: ChargingRateUnit.W,
+}
+
+
 def _unit(unit: ChargingRateUnit | str | None) -> ChargingRateUnit:
-    if unit is None:
-        return ChargingRateUnit.A
-    if isinstance(unit, ChargingRateUnit):
-        return unit
+    found = _UNITS.get(unit)
+    if found is not None:
+        return found
     try:
         return ChargingRateUnit(str(unit).upper())
     except ValueError:
@@ -330,12 +339,10 @@ def _pieces(
     out: list[_Seg],
 ) -> list[tuple[int, int, int]]:
     """Append the segments of ``[lo, hi)`` in which ``cp`` is in force; return its windows."""
-    if limits is cp.limits:
-        cached = cp.absolute_segments(dp)
-        if cached is not None:
-            return _slice_absolute(cached, lo, hi, out)
     windows = in_force_windows(cp, lo, hi, rel_anchor)
-    if not windows:
+    if limits is cp.limits:
+        for w_lo, w_hi, anchor in windows:
+            _slice(cp.occurrence(dp, anchor), w_lo, w_hi, out)
         return windows
     starts = cp.starts
     phases = cp.phases_with(dp)
@@ -343,9 +350,6 @@ def _pieces(
     for w_lo, w_hi, anchor in windows:
         first = bisect_right(starts, w_lo - anchor) - 1
         last = bisect_left(starts, w_hi - anchor)
-        if last - first == 1:
-            out.append((w_lo, w_hi, limits[first], unit_w, phases[first], cp))
-            continue
         xs = [w_lo, *[anchor + t for t in starts[first + 1 : last]]]
         ends = xs[1:]
         ends.append(w_hi)
@@ -355,35 +359,19 @@ def _pieces(
     return windows
 
 
-def _slice_absolute(
-    cached: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]
-) -> list[tuple[int, int, int]]:
-    """Append the cached segments that meet ``[lo, hi)``, clipped; return the window."""
-    starts, segs = cached
-    if not segs:
-        return []
+def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
+    """Append an occurrence's segments within ``[lo, hi)`` (inside the occurrence), clipped."""
+    starts, segs = occurrence
     first = bisect_right(starts, lo) - 1
-    if first < 0:
-        first = 0
     last = bisect_left(starts, hi)
-    if first >= last:
-        return []
     head = segs[first]
-    if head[1] <= lo:
-        first += 1
-        if first >= last:
-            return []
-        head = segs[first]
-    tail = segs[last - 1]
-    w_lo = head[0] if head[0] > lo else lo
-    w_hi = tail[1] if tail[1] < hi else hi
     if first == last - 1:
-        out.append((w_lo, w_hi, *head[2:]))
-    else:
-        out.append((w_lo, *head[1:]))
-        out.extend(segs[first + 1 : last - 1])
-        out.append((tail[0], w_hi, *tail[2:]))
-    return [(w_lo, w_hi, 0)]
+        out.append((lo, hi, *head[2:]))
+        return
+    out.append((lo, *head[1:]) if head[0] != lo else head)
+    out.extend(segs[first + 1 : last - 1])
+    tail = segs[last - 1]
+    out.append((tail[0], hi, *tail[2:]) if tail[1] != hi else tail)
 
 
 def _cover(
@@ -393,7 +381,9 @@ def _cover(
 
     Each profile is expanded only over the gaps the higher ones leave, and the
     walk stops once the window is covered. ``soc`` is the EV's state of
-    charge, for 2.1 ``limitAtSoC``.
+    charge, for 2.1 ``limitAtSoC``. Where no profile of the stack is in force
+    the cover holds a filler segment (no limit, phases ``_NO_PHASES``), so a
+    cover is either empty (nothing in force in the whole window) or spans it.
     """
     segs: list[_Seg] = []
     dp = ctx.default_phases
@@ -424,17 +414,21 @@ def _cover(
         gaps = new_gaps
         if not gaps:
             break
+    if not used:
+        return segs
+    if gaps:
+        segs.extend((a, b, _INF, ctx.out_w, _NO_PHASES, _DEFAULT) for a, b in gaps)
+        used += 1
     if used > 1:
-        segs.sort(key=_seg_start)
+        segs.sort(key=_first)
     return segs
 
 
-def _seg_start(seg: _Seg) -> int:
-    return seg[0]
+_first = itemgetter(0)
 
 
 def _rel_anchor(ctx: _Context, tx: Transaction | None) -> int:
-    return ctx.start if tx is None else to_epoch(tx.start)
+    return ctx.start if tx is None else tx.start_epoch
 
 
 _Raw = list[tuple[int, float, int, Any, float | None]]
@@ -448,7 +442,7 @@ def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction 
         rel, soc = ctx.start, None
     else:
         chain = index.ev_chain(evse_id, tx.id, tx.priority_charging)
-        rel, soc = to_epoch(tx.start), tx.state_of_charge
+        rel, soc = tx.start_epoch, tx.state_of_charge
     cover = _cover if ctx.covers is None else _shared_cover
     covers = []
     if chain:
@@ -502,6 +496,8 @@ class _Marker:
 
 
 _DEFAULT = _Marker(DEFAULT_SOURCE)
+_NO_PHASES = 99
+"""Phases of a filler segment: more than any real period, so it never lowers the minimum."""
 _SUM = _Marker(EVSE_SUM_SOURCE)
 
 
@@ -566,92 +562,70 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
 
 
 def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
-    """One purpose in force: convert its periods, the default limit in its gaps."""
+    """One purpose in force: convert its periods, the default limit where it has none."""
     out_w, voltage, default_phases = ctx.out_w, ctx.voltage, ctx.default_phases
     default_limit = ctx.default_limit
     raw: _Raw = []
     append = raw.append
-    t = ctx.start
-    for x, y, value, unit_w, n, src in cover:
-        if x > t:
-            append((t, default_limit, default_phases, _DEFAULT, None))
+    for x, _, value, unit_w, n, src in cover:
         if unit_w != out_w:
             value = value * voltage * n if out_w else value / (voltage * n)
         rate = src.tx_min_rate
         if rate is not None and src.unit_w != out_w:
             rate = rate * voltage * n if out_w else rate / (voltage * n)
         if value == _INF:
-            append((x, default_limit, n, _DEFAULT, rate))
+            append((x, default_limit, default_phases if n > 3 else n, _DEFAULT, rate))
         else:
             append((x, value, n, src, rate))
-        t = y
-    if t < ctx.end:
-        append((t, default_limit, default_phases, _DEFAULT, None))
     return raw
 
 
 def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
-    """Two purposes (the EV limit and one cap, typically): a two-pointer merge."""
+    """Two purposes (the EV limit and one cap, typically): a two-pointer merge.
+
+    Both covers span the window without gaps, so the merge steps from one end
+    of a segment to the next.
+    """
     end, out_w, voltage = ctx.end, ctx.out_w, ctx.voltage
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
     raw: _Raw = []
     append = raw.append
-    na, nb = len(first), len(second)
     ia = ib = 0
+    sa, sb = first[0], second[0]
     t = ctx.start
-    while t < end:
-        while ia < na and first[ia][1] <= t:
-            ia += 1
-        while ib < nb and second[ib][1] <= t:
-            ib += 1
-        nxt = end
-        sa = sb = None
-        if ia < na:
-            sa = first[ia]
-            if sa[0] <= t:
-                nxt = sa[1]
-            else:
-                nxt = sa[0]
-                sa = None
-        if ib < nb:
-            sb = second[ib]
-            if sb[0] <= t:
-                if sb[1] < nxt:
-                    nxt = sb[1]
-            else:
-                if sb[0] < nxt:
-                    nxt = sb[0]
-                sb = None
-        if sa is None:
-            if sb is None:
-                append((t, default_limit, default_phases, _DEFAULT, None))
-                t = nxt
-                continue
-            sa, sb = sb, None
-        _, _, va, ua, n, src = sa
+    while True:
+        _, ea, va, ua, n, src = sa
+        _, eb, vb, ub, pb, src_b = sb
+        if pb < n:
+            n = pb
+        if ua != out_w:
+            va = va * voltage * n if out_w else va / (voltage * n)
+        if ub != out_w:
+            vb = vb * voltage * n if out_w else vb / (voltage * n)
         rate = src.tx_min_rate
-        if sb is None:
-            if ua != out_w:
-                va = va * voltage * n if out_w else va / (voltage * n)
-        else:
-            _, _, vb, ub, pb, src_b = sb
-            if pb < n:
-                n = pb
-            if ua != out_w:
-                va = va * voltage * n if out_w else va / (voltage * n)
-            if ub != out_w:
-                vb = vb * voltage * n if out_w else vb / (voltage * n)
-            if vb < va:
-                va = vb
-                src = src_b
         if rate is not None:
-            rate = _convert(rate, sa[5].unit_w, out_w, n, voltage)
-        if va == _INF:
-            append((t, default_limit, n, _DEFAULT, rate))
+            rate = _convert(rate, src.unit_w, out_w, n, voltage)
+        if vb < va:
+            append((t, vb, n, src_b, rate))
+        elif va == _INF:
+            append((t, default_limit, default_phases if n > 3 else n, _DEFAULT, rate))
         else:
             append((t, va, n, src, rate))
-        t = nxt
-    return raw
+        if ea < eb:
+            t = ea
+            ia += 1
+            sa = first[ia]
+        elif eb < ea:
+            t = eb
+            ib += 1
+            sb = second[ib]
+        else:
+            if ea >= end:
+                return raw
+            t = ea
+            ia += 1
+            ib += 1
+            sa, sb = first[ia], second[ib]
 
 
 def _combine_many(ctx: _Context, covers: list[list[_Seg]]) -> _Raw:
@@ -703,7 +677,7 @@ def _combine_many(ctx: _Context, covers: list[list[_Seg]]) -> _Raw:
         if active[0] is _current(covers[0], ptrs[0], t) and lead.tx_min_rate is not None:
             rate = _convert(lead.tx_min_rate, lead.unit_w, out_w, phases, voltage)
         if value == _INF:
-            append((t, default_limit, phases, _DEFAULT, rate))
+            append((t, default_limit, default_phases if phases > 3 else phases, _DEFAULT, rate))
         else:
             append((t, value, phases, best, rate))
     return raw
@@ -735,50 +709,55 @@ def _add_generation(ctx: _Context, raw: _Raw, gen: list[_Seg]) -> _Raw:
     return out
 
 
-_new_period = tuple.__new__
+_NOISE = 5e-7
+"""Float noise ignored when rounding to tenths (in units of a tenth)."""
 
 
 def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
     """Round down to 0.1, merge equal neighbours (limit and phases), keep provenance.
 
     Limits are rounded down (so a rounded cap is never exceeded) after removing
-    float noise below 1e-6 of a tenth; minimum charging rates are rounded up.
+    float noise: a value within 5e-7 of a tenth below the next tenth counts as
+    that tenth (``floor(round(x * 10, 6))`` without the cost of ``round``, so
+    23 / 10 stays 2.3). Minimum charging rates are rounded up the same way.
     """
-    floor, rnd = math.floor, round
-    memo: dict[float, float] = {}
+    floor, new = math.floor, tuple.__new__
     periods: list[CompositePeriod] = []
     append = periods.append
     cur_start = 0
     cur_limit = -1.0
     cur_phases = -1
     cur_src: Any = None
-    cur_sources: list[LimitSource] = []
+    cur_source: Any = None
+    more: list[LimitSource] | None = None
     cur_rate: float | None = None
     for t, value, phases, src, rate in raw:
-        limit = memo.get(value)
-        if limit is None:
-            limit = floor(rnd(value * 10.0, 6)) / 10.0
-            memo[value] = limit
+        limit = floor(value * 10.0 + _NOISE) / 10.0
         if limit == cur_limit and phases == cur_phases:
             if src is not cur_src:
                 cur_src = src
-                if src.source is not cur_sources[-1]:
-                    cur_sources.append(src.source)
+                source = src.source
+                if more is None:
+                    if source is not cur_source:
+                        more = [cur_source, source]
+                elif source is not more[-1]:
+                    more.append(source)
             if rate is not None and (cur_rate is None or rate > cur_rate):
                 cur_rate = rate
             continue
         if cur_src is not None:
-            append(_period(cur_start - start, cur_limit, cur_phases, cur_sources, cur_rate))
+            if cur_rate is not None:
+                cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
+            sources = (cur_source,) if more is None else tuple(more)
+            append(
+                new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate))
+            )
         cur_start, cur_limit, cur_phases, cur_rate = t, limit, phases, rate
         cur_src = src
-        cur_sources = [src.source]
-    append(_period(cur_start - start, cur_limit, cur_phases, cur_sources, cur_rate))
+        cur_source = src.source
+        more = None
+    if cur_rate is not None:
+        cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
+    sources = (cur_source,) if more is None else tuple(more)
+    append(new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
     return tuple(periods)
-
-
-def _period(
-    start: int, limit: float, phases: int, sources: list[LimitSource], rate: float | None
-) -> CompositePeriod:
-    if rate is not None:
-        rate = math.ceil(round(rate * 10.0, 6)) / 10.0
-    return _new_period(CompositePeriod, (start, limit, phases, tuple(sources), rate))

@@ -41,6 +41,8 @@ class ProfileIndex:
     """Compiled profiles grouped by purpose and EVSE, each group in precedence order."""
 
     __slots__ = (
+        "_caps",
+        "_chains",
         "_defaults_for",
         "evses",
         "external",
@@ -86,6 +88,8 @@ class ProfileIndex:
         self.priority = _by_evse(buckets["priority"])
         self.generation = _by_evse(buckets["gen"])
         self._defaults_for: dict[int, list[CompiledProfile]] = {}
+        self._chains: dict[tuple[int, str, bool], list[CompiledProfile]] = {}
+        self._caps: dict[int, list[list[CompiledProfile]]] = {}
 
     def defaults_for(self, evse_id: int) -> list[CompiledProfile]:
         """The TxDefaultProfile stack of an EVSE: its own and EVSE 0's, in precedence order."""
@@ -116,6 +120,22 @@ class ProfileIndex:
         defaults = self.defaults_for(evse_id)
         if transaction_id is None:
             return defaults
+        key = (evse_id, transaction_id, priority_active)
+        chain = self._chains.get(key)
+        if chain is None:
+            chain = self._ev_chain(evse_id, transaction_id, priority_active, defaults)
+            if len(self._chains) > 4096:
+                self._chains.clear()
+            self._chains[key] = chain
+        return chain
+
+    def _ev_chain(
+        self,
+        evse_id: int,
+        transaction_id: str,
+        priority_active: bool,
+        defaults: list[CompiledProfile],
+    ) -> list[CompiledProfile]:
         txs = [
             cp
             for cp in self.tx_profiles.get(evse_id, _EMPTY)
@@ -128,6 +148,12 @@ class ProfileIndex:
 
     def caps(self, evse_id: int) -> list[list[CompiledProfile]]:
         """The cap stacks of an EVSE: station max, EVSE-0 and EVSE external constraints."""
+        found = self._caps.get(evse_id)
+        if found is None:
+            found = self._caps[evse_id] = self._caps_of(evse_id)
+        return found
+
+    def _caps_of(self, evse_id: int) -> list[list[CompiledProfile]]:
         out = []
         if self.station_max:
             out.append(self.station_max)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from .enums import ChargingProfileKind, ChargingProfilePurpose, ChargingRateUnit, OperationMode
@@ -38,6 +39,7 @@ NEG_INF = -(2**62)
 POS_INF = 2**62
 
 _NO_LIMIT = math.inf
+_OCCURRENCE_CACHE = 64
 _TX_CHAIN = frozenset(
     {
         ChargingProfilePurpose.TX_PROFILE,
@@ -60,7 +62,7 @@ class CompiledProfile:
     """
 
     __slots__ = (
-        "_absolute",
+        "_occurrences",
         "_phases_with",
         "anchor",
         "duration",
@@ -119,7 +121,7 @@ class CompiledProfile:
         self.transaction_id = transaction_id
         self.soc_limit = soc_limit
         self._phases_with: dict[int, tuple[int, ...]] = {}
-        self._absolute: dict[int, tuple[list[int], list[Any]]] = {}
+        self._occurrences: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
         self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
         self.tx_min_rate = min_rate if purpose in _TX_CHAIN else None
 
@@ -131,27 +133,38 @@ class CompiledProfile:
             self._phases_with[default] = resolved
         return resolved
 
-    def absolute_segments(self, default_phases: int) -> tuple[list[int], list[Any]] | None:
-        """For a schedule with a fixed anchor that does not recur: all its segments, cached.
+    def occurrence(self, default_phases: int, anchor: int) -> tuple[list[int], list[Any]]:
+        """The segments of the occurrence anchored at ``anchor``, cached.
 
-        Returns ``(starts, segments)``: the absolute start of each segment and
-        the segments ``(start, end, limit, unit_w, phases, self)`` over the
-        whole time the profile is in force, or None for Relative and Recurring
-        schedules, whose segments depend on the query.
+        Returns ``(starts, segments)``: the absolute start of each period that
+        begins before the occurrence ends (``anchor + duration``), and the
+        segments ``(start, end, limit, unit_w, phases, self)`` that cover the
+        occurrence. Validity is not applied here; callers clip to a window.
+        A profile keeps the occurrences of its last few anchors (a recurring
+        profile is asked for the same recurrences again and again).
         """
-        if self.anchor is None or self.recurrence:
-            return None
-        cached = self._absolute.get(default_phases)
+        key = (default_phases, anchor)
+        cached = self._occurrences.get(key)
         if cached is None:
-            lo = max(self.anchor, self.valid_from)
-            hi = min(self.anchor + self.duration, self.valid_to)
-            segs: list[Any] = []
-            if lo < hi:
-                phases = self.phases_with(default_phases)
-                for x, y, i in expand(self, lo, hi, self.anchor):
-                    segs.append((x, y, self.limits[i], self.unit_w, phases[i], self))
-            cached = ([seg[0] for seg in segs], segs)
-            self._absolute[default_phases] = cached
+            if len(self._occurrences) >= _OCCURRENCE_CACHE:
+                self._occurrences.clear()
+            end = anchor + self.duration
+            count = bisect_left(self.starts, self.duration)
+            starts = [anchor + t for t in self.starts[:count]]
+            ends = starts[1:]
+            ends.append(end)
+            segs: list[Any] = list(
+                zip(
+                    starts,
+                    ends,
+                    self.limits[:count],
+                    repeat(self.unit_w),
+                    self.phases_with(default_phases)[:count],
+                    repeat(self),
+                )
+            )
+            cached = (starts, segs)
+            self._occurrences[key] = cached
         return cached
 
     def __repr__(self) -> str:

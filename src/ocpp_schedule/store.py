@@ -19,7 +19,7 @@ from .config import StationConfig
 from .enums import ChargingLimitSource, ChargingProfilePurpose, OcppVersion
 from .errors import QueryError
 from .models import ChargingProfile
-from .timeutil import require_aware
+from .timeutil import require_aware, to_epoch
 
 if TYPE_CHECKING:
     from .index import ProfileIndex
@@ -47,11 +47,14 @@ class Transaction:
     start: datetime
     priority_charging: bool = False
     state_of_charge: float | None = None
+    start_epoch: int = field(init=False, repr=False, compare=False)
+    """``start`` as whole epoch seconds (computed)."""
 
     def __post_init__(self) -> None:
         require_aware(self.start, "transaction.start")
         if not isinstance(self.id, str):
             object.__setattr__(self, "id", str(self.id))
+        object.__setattr__(self, "start_epoch", to_epoch(self.start))
         if self.evse_id <= 0:
             raise QueryError(
                 "a transaction runs on an EVSE > 0", field="transaction.evse_id", rule="K01.FR.16"

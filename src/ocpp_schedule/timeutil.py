@@ -117,8 +117,9 @@ def epoch_or_datetime(value: datetime | int, field: str) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, datetime):
-        require_aware(value, field)
-        return to_epoch(value)
+        if value.utcoffset() is None:
+            require_aware(value, field)
+        return (value - _EPOCH) // _SECOND
     if isinstance(value, str):
         return to_epoch(parse_timestamp(value, field))
     raise TimestampError(
