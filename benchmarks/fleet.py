@@ -161,19 +161,23 @@ def timed_shard(stations: list[int], rounds: int) -> tuple[int, float]:
     return count, time.perf_counter() - begin
 
 
-def memory_probe(rounds: int = 1) -> tuple[float, float]:
-    """In a fresh process: build the whole fleet, recompute it, and report memory.
+def memory_probe(traced: bool) -> float:
+    """In a fresh process: build the whole fleet, recompute it, and report memory in MB.
 
-    Returns (tracemalloc peak in MB, process max RSS in MB, interpreter included).
+    With ``traced``, the peak of Python allocations (tracemalloc); without, the
+    process's max RSS, interpreter and libraries included (tracemalloc's own
+    bookkeeping would inflate it, so the two are measured in separate processes).
     """
     import resource
     import tracemalloc
 
-    tracemalloc.start()
+    if traced:
+        tracemalloc.start()
     built = [build_station(s) for s in range(100)]
-    for _ in range(rounds):
-        for station in built:
-            recompute(station)
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for station in built:
+        recompute(station)
+    if traced:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        return peak
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

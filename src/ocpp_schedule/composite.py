@@ -588,6 +588,7 @@ def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
     """
     end, out_w, voltage = ctx.end, ctx.out_w, ctx.voltage
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    inf, default = _INF, _DEFAULT
     raw: _Raw = []
     append = raw.append
     ia = ib = 0
@@ -607,8 +608,8 @@ def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
             rate = _convert(rate, src.unit_w, out_w, n, voltage)
         if vb < va:
             append((t, vb, n, src_b, rate))
-        elif va == _INF:
-            append((t, default_limit, default_phases if n > 3 else n, _DEFAULT, rate))
+        elif va == inf:
+            append((t, default_limit, default_phases if n > 3 else n, default, rate))
         else:
             append((t, va, n, src, rate))
         if ea < eb:
@@ -721,7 +722,7 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
     that tenth (``floor(round(x * 10, 6))`` without the cost of ``round``, so
     23 / 10 stays 2.3). Minimum charging rates are rounded up the same way.
     """
-    floor, new = math.floor, tuple.__new__
+    floor, new, noise, period = math.floor, tuple.__new__, _NOISE, CompositePeriod
     periods: list[CompositePeriod] = []
     append = periods.append
     cur_start = 0
@@ -732,7 +733,7 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
     more: list[LimitSource] | None = None
     cur_rate: float | None = None
     for t, value, phases, src, rate in raw:
-        limit = floor(value * 10.0 + _NOISE) / 10.0
+        limit = floor(value * 10.0 + noise) / 10.0
         if limit == cur_limit and phases == cur_phases:
             if src is not cur_src:
                 cur_src = src
@@ -749,10 +750,11 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
             if cur_rate is not None:
                 cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
             sources = (cur_source,) if more is None else tuple(more)
-            append(
-                new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate))
-            )
-        cur_start, cur_limit, cur_phases, cur_rate = t, limit, phases, rate
+            append(new(period, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
+        cur_start = t
+        cur_limit = limit
+        cur_phases = phases
+        cur_rate = rate
         cur_src = src
         cur_source = src.source
         more = None
