@@ -180,4 +180,11 @@ def memory_probe(traced: bool) -> float:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         return peak
+    try:  # VmHWM: this process image's peak (ru_maxrss carries over exec from the parent)
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
