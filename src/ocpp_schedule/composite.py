@@ -35,8 +35,9 @@ from .config import StationConfig
 from .enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
 from .errors import QueryError
 from .index import ProfileIndex
+from .models import ChargingProfile
 from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
-from .segments import CompiledProfile, compile_profile, in_force_windows
+from .segments import CompiledProfile, compile_profile, expand, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
 from .timeutil import epoch_or_datetime, from_epoch
 
@@ -44,7 +45,9 @@ __all__ = [
     "CompositePeriod",
     "CompositeSchedule",
     "LimitSource",
+    "ProfilePeriod",
     "composite_schedule",
+    "expand_profile",
     "limit_at",
     "station_composites",
 ]
@@ -191,6 +194,50 @@ def limit_at(
         transaction=transaction,
         config=config,
     ).periods[0]
+
+
+class ProfilePeriod(NamedTuple):
+    """A piece of one profile's schedule in force: ``[start, end)`` in epoch seconds."""
+
+    start: int
+    end: int
+    limit: float
+    charging_rate_unit: ChargingRateUnit
+    number_phases: int | None
+    period_index: int
+
+
+def expand_profile(
+    profile: InstalledProfile | ChargingProfile,
+    *,
+    start: datetime | int,
+    duration: int,
+    transaction_start: datetime | int | None = None,
+    schedule_id: int | None = None,
+) -> tuple[ProfilePeriod, ...]:
+    """One profile's schedule over ``[start, start + duration)``: where it is in force, at what.
+
+    Validity, anchoring (Absolute, Relative at ``transaction_start`` or else at
+    ``start``, Recurring), duration and the period boundaries are applied; no
+    other profile is considered. A period cut by the window or by a recurrence
+    appears as several pieces. ``number_phases`` is None where the period names
+    none. ``schedule_id`` selects one of a 2.x profile's schedules.
+    """
+    entry = profile if isinstance(profile, InstalledProfile) else InstalledProfile(0, profile)
+    s = epoch_or_datetime(start, "start")
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
+        raise QueryError("duration must be whole seconds (int) >= 0", field="duration")
+    rel = (
+        s
+        if transaction_start is None
+        else epoch_or_datetime(transaction_start, "transaction_start")
+    )
+    cp = entry.compiled if schedule_id is None else compile_profile(entry, schedule_id)
+    unit = ChargingRateUnit.W if cp.unit_w else ChargingRateUnit.A
+    return tuple(
+        ProfilePeriod(x, y, cp.limits[i], unit, cp.phases[i] or None, i)
+        for x, y, i in expand(cp, s, s + duration, rel)
+    )
 
 
 def station_composites(
