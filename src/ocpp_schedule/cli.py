@@ -11,133 +11,38 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from .cli_common import (
+    UsageError,
+    config_from_args,
+    describe_validation_error,
+    load_requests,
+    parse_time_option,
+    read_requests,
+    station_version,
+    transaction_from_args,
+)
 from .composite import composite_schedule
-from .config import StationConfig
-from .enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
+from .enums import ChargingProfilePurpose, ChargingRateUnit
 from .errors import OcppScheduleError
 from .models import SetChargingProfileRequest
-from .payloads import detect_version, parse_version, read_set_charging_profile
 from .responses import rejected_composite_response
 from .rules import replay
-from .store import ProfileStore, StationState, Transaction
-from .timeutil import parse_timestamp
+from .store import ProfileStore, StationState
 
 __all__ = ["main"]
 
 
-class _UsageError(Exception):
-    """Bad input: reported as one line on stderr with exit status 2."""
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line for a pydantic ValidationError: the first error's field and message."""
-    err = exc.errors()[0]
-    loc = ".".join(str(part) for part in err["loc"])
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{loc}: {err['msg']}{more}"
-
-
-def _load_requests(path: str) -> list[Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise _UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
-    if isinstance(data, dict):
-        raise _UsageError(
-            f"{path} holds one JSON object; expected a JSON array of SetChargingProfile requests"
-        )
-    if not isinstance(data, list):
-        raise _UsageError(f"{path} is not a JSON array of SetChargingProfile requests")
-    return data
-
-
-def _station_version(payloads: list[Any], forced: str | None) -> OcppVersion:
-    if forced is not None:
-        return parse_version(forced)
-    versions = []
-    for i, payload in enumerate(payloads, 1):
-        try:
-            versions.append(detect_version(payload))
-        except OcppScheduleError as exc:
-            raise _UsageError(f"request {i}: {exc}") from None
-    found = set(versions)
-    if OcppVersion.V16 in found and len(found) > 1:
-        raise _UsageError("the file mixes OCPP 1.6 and 2.x requests; a station speaks one version")
-    if OcppVersion.V21 in found:
-        return OcppVersion.V21
-    if OcppVersion.V201 in found:
-        return OcppVersion.V201
-    return OcppVersion.V16
-
-
-def _read_requests(payloads: list[Any], version: OcppVersion) -> list[SetChargingProfileRequest]:
-    out = []
-    for i, payload in enumerate(payloads, 1):
-        try:
-            out.append(read_set_charging_profile(payload, version))
-        except ValidationError as exc:
-            raise _UsageError(f"request {i}: {describe_validation_error(exc)}") from None
-        except OcppScheduleError as exc:
-            raise _UsageError(f"request {i}: {exc}") from None
-    return out
-
-
-def _timestamp(text: str, option: str) -> Any:
-    try:
-        return parse_timestamp(text, option)
-    except OcppScheduleError as exc:
-        raise _UsageError(str(exc)) from None
-
-
-def _transaction(args: argparse.Namespace, evse: int) -> Transaction | None:
-    if args.transaction_id is None and args.transaction_start is None:
-        return None
-    if args.transaction_id is None or args.transaction_start is None:
-        raise _UsageError("--transaction-id and --transaction-start go together")
-    start = _timestamp(args.transaction_start, "--transaction-start")
-    if evse <= 0:
-        raise _UsageError("a transaction runs on an EVSE > 0")
-    return Transaction(str(args.transaction_id), evse, start)
-
-
-def _config(args: argparse.Namespace, unit: ChargingRateUnit | None = None) -> StationConfig:
-    fields: dict[str, Any] = {}
-    if args.evses is not None:
-        if args.evses < 1:
-            raise _UsageError("--evses must be at least 1")
-        fields["evse_ids"] = tuple(range(1, args.evses + 1))
-    if getattr(args, "voltage", None) is not None:
-        if args.voltage <= 0:
-            raise _UsageError("--voltage must be positive")
-        fields["supply_voltage"] = args.voltage
-    if getattr(args, "phases", None) is not None:
-        if args.phases not in (1, 2, 3):
-            raise _UsageError("--phases must be 1, 2 or 3")
-        fields["default_number_phases"] = args.phases
-    if getattr(args, "default_limit", None) is not None:
-        if args.default_limit < 0:
-            raise _UsageError("--default-limit must not be negative")
-        key = "watts" if unit is ChargingRateUnit.W else "amps"
-        fields[f"composite_schedule_default_limit_{key}"] = args.default_limit
-    return StationConfig(**fields)
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
-    payloads = _load_requests(args.requests)
-    version = _station_version(payloads, args.ocpp)
-    requests = _read_requests(payloads, version)
-    tx = _transaction(args, args.transaction_evse)
-    state = StationState(_config(args), version, (tx,) if tx else ())
+    payloads = load_requests(args.requests)
+    version = station_version(payloads, args.ocpp)
+    requests = read_requests(payloads, version)
+    tx = transaction_from_args(args, args.transaction_evse)
+    state = StationState(config_from_args(args), version, (tx,) if tx else ())
     for _store, result in replay(requests, state):
         print(str(result) if not result.accepted else "Accepted")
     return 0
@@ -158,19 +63,19 @@ def _tx_evse_for_station_query(
 
 
 def _cmd_composite(args: argparse.Namespace) -> int:
-    payloads = _load_requests(args.requests)
-    version = _station_version(payloads, args.ocpp)
-    requests = _read_requests(payloads, version)
+    payloads = load_requests(args.requests)
+    version = station_version(payloads, args.ocpp)
+    requests = read_requests(payloads, version)
     unit = ChargingRateUnit(args.unit) if args.unit else None
-    cfg = _config(args, unit)
-    start = _timestamp(args.start, "--start")
+    cfg = config_from_args(args, unit)
+    start = parse_time_option(args.start, "--start")
     if args.duration < 0:
-        raise _UsageError("--duration must not be negative")
+        raise UsageError("--duration must not be negative")
     if args.evse < 0:
-        raise _UsageError("--evse must not be negative")
+        raise UsageError("--evse must not be negative")
     tx_id = None if args.transaction_id is None else str(args.transaction_id)
     tx_evse = args.evse if args.evse > 0 else _tx_evse_for_station_query(requests, tx_id)
-    tx = _transaction(args, tx_evse)
+    tx = transaction_from_args(args, tx_evse)
     state = StationState(cfg, version, (tx,) if tx else ())
     store = ProfileStore()
     for i, (store, result) in enumerate(replay(requests, state, local_purposes=True), 1):  # noqa: B007
@@ -244,7 +149,13 @@ def _parser() -> argparse.ArgumentParser:
         "--explain", action="store_true", help="print a table of the periods and what set each one"
     )
     comp.set_defaults(func=_cmd_composite)
+    for register in _SUBCOMMANDS:
+        register(sub)
     return parser
+
+
+_SUBCOMMANDS: list[Callable[[Any], None]] = []
+"""Further subcommands: each module's ``register(subparsers)`` adds its own."""
 
 
 def _fail(message: str) -> NoReturn:
@@ -257,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         status: int = args.func(args)
-    except _UsageError as exc:
+    except UsageError as exc:
         _fail(str(exc))
     except ValidationError as exc:
         _fail(describe_validation_error(exc))
