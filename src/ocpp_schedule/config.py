@@ -117,6 +117,23 @@ class StationConfig(BaseModel):
         description="True when the EV negotiates schedules over ISO 15118, so a profile may "
         "carry up to three schedules (K01.FR.34).",
     )
+    limit_decimal_places: int | None = Field(
+        default=None,
+        ge=0,
+        description="Decimal places a period's limit (and limit_L2/limit_L3) may have, as its "
+        "JSON text writes it. None: any. Not an OCPP variable: a property of the station's "
+        "firmware (OCPP 1.6's schema itself allows one, multipleOf 0.1).",
+    )
+    relative_max_profile_supported: bool = Field(
+        default=True,
+        description="Whether the station accepts a Relative ChargePointMaxProfile / "
+        "ChargingStationMaxProfile (2.x rejects one anyway: K01.FR.38). Not an OCPP variable.",
+    )
+    recurring_max_profile_supported: bool = Field(
+        default=True,
+        description="Whether the station accepts a Recurring ChargePointMaxProfile / "
+        "ChargingStationMaxProfile. Not an OCPP variable.",
+    )
     time_zone: str | None = Field(
         default=None,
         description="IANA time zone of the station's local time (2.1 useLocalTime; "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "RejectionReason",
     "SetChargingProfileResult",
     "check_set_charging_profile",
+    "decimal_places",
     "install",
     "install_local",
 ]
@@ -66,6 +68,7 @@ class RejectionReason(StrEnum):
     MISSING_START_SCHEDULE = "MissingStartSchedule"
     RELATIVE_WITH_START_SCHEDULE = "RelativeWithStartSchedule"
     RELATIVE_MAX_PROFILE = "RelativeMaxProfile"
+    UNSUPPORTED_MAX_PROFILE_KIND = "UnsupportedMaxProfileKind"
     EMPTY_VALIDITY = "EmptyValidity"
     NO_SCHEDULE = "NoSchedule"
     TOO_MANY_SCHEDULES = "TooManySchedules"
@@ -76,6 +79,7 @@ class RejectionReason(StrEnum):
     NEGATIVE_DURATION = "NegativeDuration"
     UNSUPPORTED_RATE_UNIT = "UnsupportedRateUnit"
     INVALID_LIMIT = "InvalidLimit"
+    TOO_MANY_DECIMALS = "TooManyDecimals"
     MISSING_LIMIT = "MissingLimit"
     INVALID_NUMBER_PHASES = "InvalidNumberPhases"
     INVALID_PHASE_TO_USE = "InvalidPhaseToUse"
@@ -121,6 +125,7 @@ _REASON_CODES: dict[RejectionReason, str] = {
     RejectionReason.MISSING_START_SCHEDULE: "InvalidSchedule",
     RejectionReason.RELATIVE_WITH_START_SCHEDULE: "InvalidSchedule",
     RejectionReason.RELATIVE_MAX_PROFILE: "InvalidProfile",
+    RejectionReason.UNSUPPORTED_MAX_PROFILE_KIND: "UnsupportedKind",
     RejectionReason.EMPTY_VALIDITY: "InvalidProfile",
     RejectionReason.NO_SCHEDULE: "InvalidProfile",
     RejectionReason.TOO_MANY_SCHEDULES: "TooManyElements",
@@ -131,6 +136,7 @@ _REASON_CODES: dict[RejectionReason, str] = {
     RejectionReason.NEGATIVE_DURATION: "InvalidSchedule",
     RejectionReason.UNSUPPORTED_RATE_UNIT: "UnsupportedRateUnit",
     RejectionReason.INVALID_LIMIT: "InvalidSchedule",
+    RejectionReason.TOO_MANY_DECIMALS: "InvalidSchedule",
     RejectionReason.MISSING_LIMIT: "InvalidSchedule",
     RejectionReason.INVALID_NUMBER_PHASES: "InvalidSchedule",
     RejectionReason.INVALID_PHASE_TO_USE: "InvalidSchedule",
@@ -325,6 +331,16 @@ def _check_profile_fields(profile: ChargingProfile, state: StationState, local: 
             RejectionReason.RELATIVE_MAX_PROFILE,
             "K01.FR.38",
             "a ChargingStationMaxProfile cannot be Relative",
+        )
+    if purpose.is_max and (
+        (kind is K.RELATIVE and not cfg.relative_max_profile_supported)
+        or (kind is K.RECURRING and not cfg.recurring_max_profile_supported)
+    ):
+        flag = "relative" if kind is K.RELATIVE else "recurring"
+        raise _reject(
+            RejectionReason.UNSUPPORTED_MAX_PROFILE_KIND,
+            f"StationConfig.{flag}_max_profile_supported",
+            f"the station does not accept a {kind.value} {purpose.value}",
         )
     if (
         profile.valid_from is not None
@@ -572,6 +588,7 @@ def _check_period(
                 "OCPP 2.1 ChargingSchedulePeriodType",
                 f"{where}: {name} {value} is negative or not finite",
             )
+    _check_decimals(period, where, cfg.limit_decimal_places)
     _check_discharge_and_setpoint(period, where)
     phases = period.number_phases
     if phases is not None and not 1 <= phases <= 3:
@@ -605,6 +622,28 @@ def _check_period(
             "K01.FR.126",
             f"{where}: the station does not support evseSleep",
         )
+
+
+def decimal_places(value: float) -> int:
+    """The decimal places of a number as its JSON text writes it (``16.0`` has none)."""
+    if not math.isfinite(value):
+        return 0
+    exponent = Decimal(repr(value)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _check_decimals(period: Any, where: str, places: int | None) -> None:
+    if places is None:
+        return
+    for name, key in (("limit", "limit"), ("limit_l2", "limit_L2"), ("limit_l3", "limit_L3")):
+        value = getattr(period, name)
+        if value is not None and decimal_places(value) > places:
+            raise _reject(
+                RejectionReason.TOO_MANY_DECIMALS,
+                "StationConfig.limit_decimal_places",
+                f"{where}: {key} {value!r} has more than {places} decimal place"
+                + ("" if places == 1 else "s"),
+            )
 
 
 def _check_discharge_and_setpoint(period: Any, where: str) -> None:
