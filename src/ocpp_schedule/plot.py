@@ -1,0 +1,78 @@
+"""Plot an allocation: circuit loads per phase against their limits, and each EVSE's limit.
+
+Needs matplotlib (the optional extra ``plot``); without it :func:`plot_allocation`
+raises :class:`PlotUnavailable` with the command that installs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dateutil import tz
+
+from .allocation import Allocation
+from .errors import OcppScheduleError
+from .timeutil import from_epoch
+
+__all__ = ["PlotUnavailable", "plot_allocation"]
+
+
+class PlotUnavailable(OcppScheduleError, RuntimeError):
+    """matplotlib is not installed."""
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotUnavailable(
+            "plotting needs matplotlib: python -m pip install 'ocpp-schedule[plot]'",
+            field="--plot",
+        ) from None
+    return plt
+
+
+def plot_allocation(allocation: Allocation, path: str | Path) -> Path:
+    """Draw the allocation to an image file (PNG by extension); returns the path."""
+    plt = _pyplot()
+    site = allocation.site
+    zone = tz.gettz(site.time_zone)
+    edges = [from_epoch(t).astimezone(zone) for t in allocation.boundaries]
+    circuits = list(allocation.loads)
+    fig, axes = plt.subplots(
+        len(circuits) + 1, 1, figsize=(11, 2.4 * (len(circuits) + 1)), sharex=True
+    )
+    colors = ("tab:brown", "tab:gray", "tab:purple")
+    for ax, circuit in zip(axes, circuits, strict=False):
+        loads = allocation.loads[circuit]
+        limits = allocation.limits[circuit]
+        for p in range(3):
+            values = [load[p] for load in loads]
+            ax.stairs(values, edges, label=f"L{p + 1}", color=colors[p], linewidth=1.4)
+        ax.stairs(
+            [min(limit) for limit in limits],
+            edges,
+            color="red",
+            linestyle="--",
+            label="limit per phase",
+        )
+        ax.set_ylabel("A")
+        ax.set_title(f"circuit {circuit}", loc="left", fontsize=10)
+        ax.legend(loc="upper right", fontsize=7, ncol=4)
+    ax = axes[-1]
+    for key, amps in sorted(allocation.amps.items()):
+        ax.stairs(list(amps), edges, label=f"{key[0]}/{key[1]}", linewidth=1.0)
+    ax.set_ylabel("A per phase")
+    ax.set_title("EVSE limits", loc="left", fontsize=10)
+    ax.legend(loc="upper right", fontsize=6, ncol=5)
+    fig.suptitle(f"{site.name}: balanced limits ({allocation.policy})")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

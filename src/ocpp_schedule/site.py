@@ -1,0 +1,262 @@
+"""A site's electrical supply as a tree of circuits, and the piles that hang off it.
+
+A :class:`Site` is a tree of :class:`Circuit` (grid connection -> distribution
+cabinets -> feeders). Every circuit has a limit per phase in A and optionally a
+total in W, both possibly varying over the day (steps at local times, e.g. an
+evening peak). :class:`Pile` s (charging stations) hang off circuits; each has
+its EVSEs, how its L1/L2/L3 are wired to the circuit's phases (phase rotation),
+the SetChargingProfile requests it holds, and the vehicles that charge on it
+(:class:`Session`: arrival, departure, phases, weight).
+
+Everything is immutable and validated; :func:`load_site` reads the documented
+JSON or TOML format (``docs/site-format.md``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections.abc import Iterator
+from datetime import datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .config import StationConfig
+from .enums import OcppVersion
+from .errors import OcppScheduleError
+from .models import Timestamp
+
+__all__ = [
+    "PHASE_ROTATIONS",
+    "Circuit",
+    "Evse",
+    "LimitStep",
+    "Pile",
+    "Session",
+    "Site",
+    "SiteError",
+    "load_site",
+]
+
+
+class SiteError(OcppScheduleError, ValueError):
+    """A site description is inconsistent (duplicate ids, a missing circuit, a bad file)."""
+
+
+PHASE_ROTATIONS: dict[str, tuple[int, int, int]] = {
+    "L1L2L3": (0, 1, 2),
+    "L2L3L1": (1, 2, 0),
+    "L3L1L2": (2, 0, 1),
+    "L1L3L2": (0, 2, 1),
+    "L2L1L3": (1, 0, 2),
+    "L3L2L1": (2, 1, 0),
+}
+"""How a pile's L1, L2, L3 connect to its circuit's phases (0-based circuit phase indices)."""
+
+Amps = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PhaseAmps = tuple[Amps, Amps, Amps]
+
+
+def _phase_amps(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (value, value, value)
+    return value
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LimitStep(_Frozen):
+    """From ``start`` (local time of day) on, the circuit's limits are these."""
+
+    start: time
+    amps: PhaseAmps
+    watts: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+    _amps = field_validator("amps", mode="before")(_phase_amps)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.count(":") == 1:
+            return value + ":00"
+        return value
+
+
+class Session(_Frozen):
+    """A vehicle charging on an EVSE from ``arrive`` to ``leave``.
+
+    ``phases`` is how many phases the vehicle charges on (1, 2 or 3);
+    ``max_amps`` its own limit per phase; ``min_amps`` the least useful current
+    (below it the EVSE is paused rather than given a trickle); ``weight`` its
+    share relative to others (2 gets twice the share of 1).
+    """
+
+    arrive: Timestamp
+    leave: Timestamp
+    phases: Literal[1, 2, 3] = 3
+    max_amps: Amps | None = None
+    min_amps: Amps = 6.0
+    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    transaction_id: str | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> Session:
+        if self.leave <= self.arrive:
+            raise ValueError("leave must be after arrive")
+        return self
+
+
+class Evse(_Frozen):
+    """One EVSE (1.6: connector) of a pile: its hardware limit and the vehicles on it."""
+
+    id: Annotated[int, Field(gt=0)]
+    max_amps: Amps = 32.0
+    phases: Literal[1, 3] = 3
+    sessions: tuple[Session, ...] = ()
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Evse:
+        ordered = sorted(self.sessions, key=lambda s: s.arrive)
+        for a, b in itertools.pairwise(ordered):
+            if b.arrive < a.leave:
+                raise ValueError(f"EVSE {self.id}: sessions overlap at {b.arrive.isoformat()}")
+        return self
+
+
+class Pile(_Frozen):
+    """A charging station: its EVSEs, its wiring, and the profiles it already holds."""
+
+    id: str
+    circuit: str
+    evses: tuple[Evse, ...]
+    phase_rotation: Literal["L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L2L1L3", "L3L2L1"] = "L1L2L3"
+    ocpp: OcppVersion = OcppVersion.V16
+    requests: tuple[dict[str, Any], ...] = Field(
+        default=(), description="SetChargingProfile payloads the pile holds, in order."
+    )
+    config: StationConfig | None = None
+
+    @model_validator(mode="after")
+    def _unique_evses(self) -> Pile:
+        ids = [e.id for e in self.evses]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"pile {self.id}: duplicate EVSE ids")
+        if not ids:
+            raise ValueError(f"pile {self.id}: no EVSEs")
+        return self
+
+    @property
+    def station_config(self) -> StationConfig:
+        """The pile's station configuration (its EVSEs, at least)."""
+        if self.config is not None:
+            return self.config
+        return StationConfig(evse_ids=tuple(e.id for e in self.evses))
+
+    def circuit_phase(self, pile_phase: int) -> int:
+        """The circuit phase (0-2) that the pile's phase ``pile_phase`` (0-2) is wired to."""
+        return PHASE_ROTATIONS[self.phase_rotation][pile_phase]
+
+
+class Circuit(_Frozen):
+    """A node of the supply tree: a limit per phase (A), optionally a total (W), over the day.
+
+    ``amps``/``watts`` hold from local midnight until the first step; each of
+    ``steps`` holds from its local time of day until the next step (or
+    midnight). ``children`` are the circuits it feeds.
+    """
+
+    id: str
+    amps: PhaseAmps
+    watts: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    steps: tuple[LimitStep, ...] = ()
+    children: tuple[Circuit, ...] = ()
+
+    _amps = field_validator("amps", mode="before")(_phase_amps)
+
+    def walk(self) -> Iterator[tuple[Circuit, tuple[str, ...]]]:
+        """Every circuit of the subtree with its path from this one (itself included)."""
+        stack: list[tuple[Circuit, tuple[str, ...]]] = [(self, (self.id,))]
+        while stack:
+            node, path = stack.pop()
+            yield node, path
+            for child in reversed(node.children):
+                stack.append((child, (*path, child.id)))
+
+
+class Site(_Frozen):
+    """A site: its supply tree, its piles, its supply voltage and local time zone."""
+
+    name: str = "site"
+    time_zone: str = "UTC"
+    voltage: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 230.0
+    grid: Circuit
+    piles: tuple[Pile, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Site:
+        circuits = [c.id for c, _ in self.grid.walk()]
+        if len(circuits) != len(set(circuits)):
+            raise ValueError("circuit ids must be unique")
+        piles = [p.id for p in self.piles]
+        if len(piles) != len(set(piles)):
+            raise ValueError("pile ids must be unique")
+        known = set(circuits)
+        for pile in self.piles:
+            if pile.circuit not in known:
+                raise ValueError(f"pile {pile.id} hangs off unknown circuit {pile.circuit!r}")
+        from dateutil import tz
+
+        if tz.gettz(self.time_zone) is None:
+            raise ValueError(f"unknown time zone {self.time_zone!r}")
+        return self
+
+    def paths(self) -> dict[str, tuple[str, ...]]:
+        """For every circuit, the ids from the grid connection down to it."""
+        return {c.id: path for c, path in self.grid.walk()}
+
+    def circuits(self) -> dict[str, Circuit]:
+        """Every circuit by id."""
+        return {c.id: c for c, _ in self.grid.walk()}
+
+    def evse_count(self) -> int:
+        """How many EVSEs the site has."""
+        return sum(len(p.evses) for p in self.piles)
+
+    def sessions_between(self, start: datetime, end: datetime) -> int:
+        """How many sessions overlap ``[start, end)``."""
+        return sum(
+            1
+            for p in self.piles
+            for e in p.evses
+            for s in e.sessions
+            if s.arrive < end and s.leave > start
+        )
+
+
+def load_site(path: str | Path) -> Site:
+    """Read a site from a JSON or TOML file (by its extension; ``.toml`` is TOML)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SiteError(f"cannot read {p}: {exc.strerror or exc}", field=str(p)) from None
+    try:
+        if p.suffix.lower() == ".toml":
+            data = tomllib.loads(text)
+        else:
+            import json
+
+            data = json.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise SiteError(f"{p} is not valid {p.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+    try:
+        return Site.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise SiteError(msg, field=loc or None, rule="site format (docs/site-format.md)") from None

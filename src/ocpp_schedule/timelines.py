@@ -1,0 +1,192 @@
+"""Inputs of balancing and reports as step functions of time.
+
+For a pile: the profiles it holds (replayed through the station-side rules,
+each session active as its transaction). For an EVSE: its own limit while each
+session is on it (composite schedule, hardware and vehicle limits, phases). For
+a circuit: its limits through the day, local times turned into instants with
+the site's time zone (a step at a time that does not exist on a spring-forward
+day takes effect at the transition).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from dateutil import tz
+
+from .composite import composite_schedule
+from .config import StationConfig
+from .enums import OcppVersion
+from .payloads import read_set_charging_profile
+from .rules import replay
+from .site import Circuit, Evse, Pile, Session, Site
+from .store import ProfileStore, StationState, Transaction
+from .timeutil import from_epoch, to_epoch
+
+__all__ = [
+    "PhaseAmps",
+    "Piece",
+    "circuit_timeline",
+    "evse_timeline",
+    "pile_store",
+    "session_transaction_id",
+]
+
+PhaseAmps = tuple[float, float, float]
+_INF = math.inf
+
+
+def session_transaction_id(pile: Pile, evse: Evse, session: Session) -> str:
+    """The transaction id of a session: its own, else its arrival (epoch s) and EVSE as digits.
+
+    The default is numeric, so it is also a valid OCPP 1.6 (integer) transaction id.
+    """
+    if session.transaction_id is not None:
+        return session.transaction_id
+    return f"{to_epoch(session.arrive)}{evse.id:02d}"
+
+
+def session_transaction(pile: Pile, evse: Evse, session: Session) -> Transaction:
+    """The session as an OCPP transaction on its EVSE."""
+    return Transaction(session_transaction_id(pile, evse, session), evse.id, session.arrive)
+
+
+@dataclass
+class Piece:
+    """An EVSE's own limit (A per phase) and phases on [start, end); ``session`` -1: no vehicle."""
+
+    start: int
+    end: int
+    cap: float
+    phases: int
+    session: int
+
+
+def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
+    """The profiles a pile holds, and its configuration at the site's voltage.
+
+    The pile's requests are replayed in order; a TxProfile is installed with
+    the session it names as the active transaction on its EVSE.
+    """
+    config = pile.station_config.model_copy(update={"supply_voltage": site.voltage})
+    transactions = {
+        t.id: t
+        for evse in pile.evses
+        for t in (session_transaction(pile, evse, s) for s in evse.sessions)
+    }
+    first_per_evse: dict[int, Transaction] = {}
+    for t in sorted(transactions.values(), key=lambda t: t.start):
+        first_per_evse.setdefault(t.evse_id, t)
+    version = OcppVersion(pile.ocpp)
+    store = ProfileStore()
+    for payload in pile.requests:
+        request = read_set_charging_profile(payload, version)
+        named = transactions.get(request.charging_profile.transaction_id or "")
+        active = dict(first_per_evse)
+        if named is not None:
+            active[named.evse_id] = named
+        state = StationState(config, version, tuple(active.values()))
+        for installed, _result in replay([request], state, store, local_purposes=True):
+            store = installed
+    return store, config
+
+
+def evse_timeline(
+    pile: Pile,
+    evse: Evse,
+    store: ProfileStore,
+    config: StationConfig,
+    start: int,
+    end: int,
+    *,
+    idle: bool = False,
+) -> list[Piece]:
+    """The EVSE's own limit while each session is on it, within [start, end).
+
+    With ``idle``, the time without a session is included too (``session``
+    -1), at the EVSE's composite without a transaction: what it would allow a
+    vehicle that plugs in.
+    """
+    pieces: list[Piece] = []
+    cursor = start
+    no_vehicle = (evse.max_amps, evse.phases, -1)
+    order = sorted(range(len(evse.sessions)), key=lambda i: evse.sessions[i].arrive)
+    for index in order:
+        session = evse.sessions[index]
+        a = max(to_epoch(session.arrive), start)
+        b = min(to_epoch(session.leave), end)
+        if a >= b:
+            continue
+        if idle and a > cursor:
+            pieces.extend(_pieces(store, config, evse.id, cursor, a, None, *no_vehicle))
+        hard = min(evse.max_amps, session.max_amps if session.max_amps is not None else _INF)
+        wired = min(session.phases, evse.phases)
+        tx = session_transaction(pile, evse, session)
+        pieces.extend(_pieces(store, config, evse.id, a, b, tx, hard, wired, index))
+        cursor = b
+    if idle and cursor < end:
+        pieces.extend(_pieces(store, config, evse.id, cursor, end, None, *no_vehicle))
+    return pieces
+
+
+def _pieces(
+    store: ProfileStore,
+    config: StationConfig,
+    evse_id: int,
+    a: int,
+    b: int,
+    tx: Transaction | None,
+    hard: float,
+    wired: int,
+    session: int,
+) -> list[Piece]:
+    schedule = composite_schedule(
+        store, evse_id=evse_id, start=a, duration=b - a, unit="A", transaction=tx, config=config
+    )
+    periods = schedule.periods
+    out = []
+    for k, period in enumerate(periods):
+        p_start = a + period.start_period
+        p_end = a + periods[k + 1].start_period if k + 1 < len(periods) else b
+        out.append(
+            Piece(
+                p_start, p_end, min(hard, period.limit), min(wired, period.number_phases), session
+            )
+        )
+    return out
+
+
+def circuit_timeline(
+    circuit: Circuit, zone: tzinfo | None, start: int, end: int
+) -> list[tuple[int, int, PhaseAmps, float | None]]:
+    """The circuit's limits over [start, end) as pieces (start, end, amps, watts)."""
+    if not circuit.steps:
+        return [(start, end, circuit.amps, circuit.watts)]
+    steps = sorted(circuit.steps, key=lambda s: s.start)
+    day = from_epoch(start).astimezone(zone).date() - timedelta(days=1)
+    last_day = from_epoch(end).astimezone(zone).date()
+    changes: list[tuple[int, PhaseAmps, float | None]] = []
+    while day <= last_day:
+        changes.append((local_instant(day, time(0), zone), circuit.amps, circuit.watts))
+        for step in steps:
+            changes.append((local_instant(day, step.start, zone), step.amps, step.watts))
+        day += timedelta(days=1)
+    changes.sort(key=lambda c: c[0])
+    pieces: list[tuple[int, int, PhaseAmps, float | None]] = []
+    for k, (t, amps, watts) in enumerate(changes):
+        t_end = changes[k + 1][0] if k + 1 < len(changes) else end
+        a, b = max(t, start), min(t_end, end)
+        if a < b:
+            pieces.append((a, b, amps, watts))
+    return pieces
+
+
+def local_instant(day: date, when: time, zone: tzinfo | None) -> int:
+    """Epoch seconds of a local wall-clock time; a time in the spring gap moves forward.
+
+    A time that occurs twice (autumn) is its first occurrence.
+    """
+    local = datetime.combine(day, when).replace(tzinfo=zone, fold=0)
+    return to_epoch(tz.resolve_imaginary(local))
