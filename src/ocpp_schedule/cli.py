@@ -26,6 +26,7 @@ from .cli_common import (
     station_version,
     transaction_from_args,
 )
+from .cli_site import register as register_site
 from .composite import composite_schedule
 from .enums import ChargingProfilePurpose, ChargingRateUnit
 from .errors import OcppScheduleError
@@ -156,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
 
 _SUBCOMMANDS: list[Callable[[Any], None]] = []
 """Further subcommands: each module's ``register(subparsers)`` adds its own."""
+_SUBCOMMANDS.append(register_site)
 
 
 def _fail(message: str) -> NoReturn:
@@ -174,6 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(describe_validation_error(exc))
     except OcppScheduleError as exc:
         _fail(str(exc))
+    except BrokenPipeError:  # the reader (head, less) went away: stop quietly
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return status
 
 

@@ -6,6 +6,7 @@ raises :class:`PlotUnavailable` with the command that installs it.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ class PlotUnavailable(OcppScheduleError, RuntimeError):
 
 
 def _pyplot() -> Any:
+    """matplotlib.pyplot with a file backend, or :class:`PlotUnavailable`."""
     try:
         import matplotlib
 
@@ -52,25 +54,36 @@ def plot_allocation(allocation: Allocation, path: str | Path) -> Path:
         limits = allocation.limits[circuit]
         for p in range(3):
             values = [load[p] for load in loads]
-            ax.stairs(values, edges, label=f"L{p + 1}", color=colors[p], linewidth=1.4)
-        ax.stairs(
-            [min(limit) for limit in limits],
-            edges,
-            color="red",
-            linestyle="--",
-            label="limit per phase",
-        )
+            ax.stairs(
+                values, edges, label=f"L{p + 1}", color=colors[p], linewidth=1.4, baseline=None
+            )
+        lowest = [min(limit) for limit in limits]
+        ax.stairs(lowest, edges, color="red", linestyle="--", label="limit", baseline=None)
+        watts = allocation.watt_limits[circuit]
+        if any(w is not None for w in watts):
+            as_amps = [w / (3 * site.voltage) if w is not None else float("nan") for w in watts]
+            ax.stairs(
+                as_amps,
+                edges,
+                color="orange",
+                linestyle=":",
+                linewidth=2,
+                label="power limit / (3 x V)",
+                baseline=None,
+            )
         ax.set_ylabel("A")
         ax.set_title(f"circuit {circuit}", loc="left", fontsize=10)
         ax.legend(loc="upper right", fontsize=7, ncol=4)
     ax = axes[-1]
     for key, amps in sorted(allocation.amps.items()):
-        ax.stairs(list(amps), edges, label=f"{key[0]}/{key[1]}", linewidth=1.0)
+        ax.stairs(list(amps), edges, label=f"{key[0]}/{key[1]}", linewidth=1.0, baseline=None)
     ax.set_ylabel("A per phase")
     ax.set_title("EVSE limits", loc="left", fontsize=10)
+    dates: Any = importlib.import_module("matplotlib.dates")
+    ax.xaxis.set_major_formatter(dates.DateFormatter("%H:%M", tz=zone))
+    ax.set_xlabel(f"local time ({site.time_zone})")
     ax.legend(loc="upper right", fontsize=6, ncol=5)
     fig.suptitle(f"{site.name}: balanced limits ({allocation.policy})")
-    fig.autofmt_xdate()
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out, dpi=110)
