@@ -58,3 +58,11 @@ class QueryError(OcppScheduleError, ValueError):
 
 class ConfigError(OcppScheduleError, ValueError):
     """A station configuration value is out of range."""
+
+
+class PlanError(OcppScheduleError, ValueError):
+    """A local-time plan is malformed: an unknown time zone, a bad window, an empty horizon."""
+
+
+class AdaptationError(OcppScheduleError, ValueError):
+    """No payload the station accepts is equivalent to the one given (``capabilities.adapt``)."""
