@@ -1,0 +1,605 @@
+"""A CSMS on the ocpp package that checks charge points against ocpp-schedule's predictions.
+
+    pip install 'ocpp-schedule[ocpp]'
+    python examples/csms.py --port 9000 --stations 1        # then: python examples/charge_point.py
+
+It serves OCPP 1.6 and 2.0.1 over WebSockets (the version is the subprotocol
+the charge point asks for). For each charge point that connects it waits for
+the BootNotification and the transaction the station starts, then runs a
+*plan*: SetChargingProfile requests (one of them a profile the station must
+reject), GetCompositeSchedule queries, ClearChargingProfile requests and a
+last query. For every request it also computes the answer itself with the
+same library functions over a mirror of the station's profiles (``install``,
+``clear``, and ``composite_schedule`` over the window the station reports).
+Then it runs the *checks* over the outcome, prints a report and exits with
+status 0 when every check passed.
+
+Extending it:
+
+- ``PLANS`` maps a name (``--plan``) to a function ``(StationInfo, now) -> Plan``.
+  A plan from site load balancing (``ocpp_schedule.allocation.balance`` and
+  ``ocpp_schedule.sendplan.send_plan``) is one more entry: its steps are the
+  send plan's ``PlanStep.request`` for this station, followed by the queries
+  to read the result back.
+- ``CHECKS`` maps a name (``--check``) to a function ``Outcome -> list[str]``
+  (findings; empty means passed). The drift check is one more entry: it
+  gets every GetCompositeSchedule exchange with the station's answer
+  (``Exchange.reported``) and the library's prediction (``Exchange.predicted``).
+"""
+
+# The ocpp package is untyped: its base classes and @on decorator are Any to mypy.
+# mypy: disable-error-code="misc, untyped-decorator"
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call_result as result16
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call_result as result201
+from websockets.typing import Subprotocol
+
+from ocpp_schedule import (
+    ChargingProfile,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    ClearChargingProfileRequest,
+    CompositeSchedule,
+    OcppVersion,
+    ProfileStore,
+    SetChargingProfileRequest,
+    StationConfig,
+    StationState,
+    Transaction,
+    clear,
+    composite_schedule,
+    install,
+    read_set_charging_profile,
+    write_set_charging_profile,
+)
+from ocpp_schedule.adapters import (
+    CompositeAnswer,
+    CompositeQuery,
+    from_ocpp_clear_charging_profile_result,
+    from_ocpp_get_composite_schedule_result,
+    from_ocpp_set_charging_profile_result,
+    to_ocpp_clear_charging_profile,
+    to_ocpp_get_composite_schedule,
+    to_ocpp_set_charging_profile,
+)
+from ocpp_schedule.clearing import read_clear_charging_profile, write_clear_charging_profile
+from ocpp_schedule.timeutil import format_timestamp, parse_timestamp
+
+VERSIONS = {"ocpp1.6": OcppVersion.V16, "ocpp2.0.1": OcppVersion.V201}
+
+# ------------------------------------------------------------------------ what it knows
+
+
+@dataclass
+class StationInfo:
+    """What the CSMS knows about one connected station."""
+
+    id: str
+    version: OcppVersion
+    config: StationConfig
+    expect_transactions: int = 1
+    transactions: list[Transaction] = field(default_factory=list)
+    booted: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def state(self) -> StationState:
+        """The station as the library's rules see it."""
+        return StationState(self.config, self.version, tuple(self.transactions))
+
+    def update(self) -> None:
+        """Mark the station ready once it booted and started the transactions expected."""
+        if self.booted and len(self.transactions) >= self.expect_transactions:
+            self.ready.set()
+
+
+_TRANSACTION_IDS = count(1)
+
+
+class _CsmsHandlers:
+    """The messages a station sends: boot and transactions (both versions' names)."""
+
+    info: StationInfo
+
+    def _now(self) -> str:
+        return format_timestamp(datetime.now(UTC).replace(microsecond=0))
+
+    def _booted(self) -> None:
+        self.info.booted = True
+        self.info.update()
+
+    def _started(self, tx_id: str, evse_id: int, timestamp: str) -> None:
+        tx = Transaction(tx_id, evse_id, parse_timestamp(timestamp, "timestamp"))
+        self.info.transactions = [t for t in self.info.transactions if t.evse_id != evse_id]
+        self.info.transactions.append(tx)
+        self.info.update()
+
+
+class Csms16(_CsmsHandlers, ChargePoint16):
+    """The CSMS side of an OCPP 1.6 connection."""
+
+    @on("BootNotification")
+    def on_boot_notification(self, **_: Any) -> Any:
+        self._booted()
+        return result16.BootNotification(current_time=self._now(), interval=300, status="Accepted")
+
+    @on("StartTransaction")
+    def on_start_transaction(self, connector_id: int, timestamp: str, **_: Any) -> Any:
+        tx_id = next(_TRANSACTION_IDS)
+        self._started(str(tx_id), connector_id, timestamp)
+        return result16.StartTransaction(transaction_id=tx_id, id_tag_info={"status": "Accepted"})
+
+
+class Csms201(_CsmsHandlers, ChargePoint201):
+    """The CSMS side of an OCPP 2.0.1 connection."""
+
+    @on("BootNotification")
+    def on_boot_notification(self, **_: Any) -> Any:
+        self._booted()
+        return result201.BootNotification(current_time=self._now(), interval=300, status="Accepted")
+
+    @on("TransactionEvent")
+    def on_transaction_event(
+        self,
+        event_type: str,
+        timestamp: str,
+        transaction_info: dict[str, Any],
+        evse: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        if event_type == "Started" and evse is not None:
+            self._started(transaction_info["transaction_id"], evse["id"], timestamp)
+        return result201.TransactionEvent()
+
+
+# ----------------------------------------------------------------------------- plans
+
+Step = SetChargingProfileRequest | ClearChargingProfileRequest | CompositeQuery
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to send to one station, in order."""
+
+    steps: tuple[Step, ...]
+
+
+def _profile(evse: int, data: dict[str, Any]) -> SetChargingProfileRequest:
+    """A request from a profile written in the 2.x JSON shape (any version is sent from it)."""
+    return SetChargingProfileRequest(
+        evse_id=evse, charging_profile=ChargingProfile.model_validate(data)
+    )
+
+
+def _schedule(unit: str, periods: list[tuple[int, float, int | None]], **extra: Any) -> Any:
+    return [
+        {
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [
+                {"startPeriod": s, "limit": lim, **({"numberPhases": n} if n else {})}
+                for s, lim, n in periods
+            ],
+            **extra,
+        }
+    ]
+
+
+def demo_plan(station: StationInfo, now: datetime) -> Plan:
+    """A station max, TxDefaults on the station and on EVSE 2, a TxProfile for the
+    transaction, one profile the station must reject (a station max on EVSE 1);
+    composites of EVSE 1, 2 and the station; two clears; EVSE 2 again."""
+    anchor = now.replace(second=0, microsecond=0)
+    text = format_timestamp
+    steps: list[Step] = [
+        _profile(
+            0,
+            {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "ChargingStationMaxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": _schedule(
+                    "A",
+                    [(0, 32.0, None), (1800, 20.0, None), (5400, 25.0, None)],
+                    startSchedule=text(anchor),
+                ),
+            },
+        ),
+        _profile(
+            0,
+            {
+                "id": 2,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Recurring",
+                "recurrencyKind": "Daily",
+                "chargingSchedule": _schedule(
+                    "W",
+                    [(0, 11000.0, None), (3 * 3600, 7400.0, 1)],
+                    startSchedule=text(anchor - timedelta(hours=2)),
+                ),
+            },
+        ),
+        _profile(
+            2,
+            {
+                "id": 3,
+                "stackLevel": 1,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": _schedule(
+                    "A", [(0, 16.0, 1)], startSchedule=text(anchor), duration=5400
+                ),
+            },
+        ),
+    ]
+    for tx in station.transactions:
+        steps.append(
+            _profile(
+                tx.evse_id,
+                {
+                    "id": 10 + tx.evse_id,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": "TxProfile",
+                    "chargingProfileKind": "Relative",
+                    "transactionId": tx.id,
+                    "chargingSchedule": _schedule(
+                        "A", [(0, 10.0, None), (600, 14.5, None)], duration=3600
+                    ),
+                },
+            )
+        )
+    steps += [
+        # The station must reject this one: a station max belongs on EVSE 0.
+        _profile(
+            1,
+            {
+                "id": 5,
+                "stackLevel": 1,
+                "chargingProfilePurpose": "ChargingStationMaxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": _schedule("A", [(0, 6.0, None)], startSchedule=text(anchor)),
+            },
+        ),
+        CompositeQuery(evse_id=1, duration=7200, charging_rate_unit=ChargingRateUnit.A),
+        CompositeQuery(evse_id=2, duration=7200, charging_rate_unit=ChargingRateUnit.W),
+        CompositeQuery(evse_id=0, duration=7200),
+        ClearChargingProfileRequest(charging_profile_id=3),
+        ClearChargingProfileRequest(
+            charging_profile_purpose=ChargingProfilePurpose.TX_DEFAULT_PROFILE, stack_level=9
+        ),
+        CompositeQuery(evse_id=2, duration=3600),
+    ]
+    return Plan(tuple(steps))
+
+
+Planner = Callable[[StationInfo, datetime], Plan]
+PLANS: dict[str, Planner] = {"demo": demo_plan}
+"""Plans by name. Site load balancing: add ``"site": site_plan`` here."""
+
+
+# ------------------------------------------------------------------- running a plan
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request, the station's answer and the library's prediction of it (payloads).
+
+    For GetCompositeSchedule, ``reported`` is the station's answer read by the
+    library and ``schedule`` the predicted schedule (None when rejected).
+    """
+
+    action: str
+    request: dict[str, Any]
+    answer: dict[str, Any]
+    predicted: dict[str, Any]
+    reported: CompositeAnswer | None = None
+    schedule: CompositeSchedule | None = None
+
+    def describe(self) -> str:
+        """The request in short."""
+        fields = _flat(self.request)
+        for key in ("chargingProfile", "csChargingProfiles"):
+            prof = self.request.get(key)
+            if prof is not None:
+                pid = prof.get("id", prof.get("chargingProfileId"))
+                fields = f"{fields.split(' ')[0]} id={pid} {prof['chargingProfilePurpose']}"
+        return f"{self.action:<21}{fields}"
+
+
+def _flat(payload: dict[str, Any]) -> str:
+    """``evseId=1 duration=60``: the scalar fields of a payload, nested ones included."""
+    parts = []
+    for key, value in payload.items():
+        if isinstance(value, dict):
+            parts.append(_flat(value))
+        else:
+            parts.append(f"{key}={value}")
+    return " ".join(p for p in parts if p)
+
+
+@dataclass
+class Outcome:
+    """Everything that happened with one station, and what each check found."""
+
+    station: str
+    version: OcppVersion
+    transactions: tuple[Transaction, ...]
+    exchanges: list[Exchange]
+    store: ProfileStore
+    findings: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return not any(self.findings.values())
+
+    def composites(self) -> list[Exchange]:
+        """The GetCompositeSchedule exchanges (the input of a drift check)."""
+        return [e for e in self.exchanges if e.action == "GetCompositeSchedule"]
+
+
+async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
+    """Send every step of ``plan`` and predict each answer with the library."""
+    v = info.version
+    mirror = ProfileStore()
+    exchanges: list[Exchange] = []
+    for step in plan.steps:
+        if isinstance(step, SetChargingProfileRequest):
+            payload = write_set_charging_profile(step, v)
+            answer = from_ocpp_set_charging_profile_result(
+                await cp.call(to_ocpp_set_charging_profile(step, v), suppress=False)
+            )
+            # Predict from what the station reads (1.6 spells the station max differently).
+            mirror, result = install(mirror, read_set_charging_profile(payload, v), info.state)
+            exchanges.append(
+                Exchange("SetChargingProfile", payload, answer.payload, result.to_payload(v))
+            )
+        elif isinstance(step, ClearChargingProfileRequest):
+            payload = write_clear_charging_profile(step, v)
+            answer = from_ocpp_clear_charging_profile_result(
+                await cp.call(to_ocpp_clear_charging_profile(step, v), suppress=False)
+            )
+            mirror, cleared = clear(mirror, read_clear_charging_profile(payload, v), v)
+            exchanges.append(
+                Exchange("ClearChargingProfile", payload, answer.payload, cleared.to_payload(v))
+            )
+        else:
+            sent_at = datetime.now(UTC)
+            reported = from_ocpp_get_composite_schedule_result(
+                await cp.call(to_ocpp_get_composite_schedule(step, v), suppress=False)
+            )
+            station_schedule = reported.schedule
+            start = station_schedule.start if station_schedule is not None else sent_at
+            predicted, schedule = predict_composite(mirror, info, step, start)
+            exchanges.append(
+                Exchange(
+                    "GetCompositeSchedule",
+                    step.to_payload(v),
+                    reported.payload,
+                    predicted,
+                    reported=reported,
+                    schedule=schedule,
+                )
+            )
+    return Outcome(info.id, v, tuple(info.transactions), exchanges, mirror)
+
+
+def predict_composite(
+    store: ProfileStore, info: StationInfo, query: CompositeQuery, start: datetime | int
+) -> tuple[dict[str, Any], CompositeSchedule | None]:
+    """The library's GetCompositeSchedule answer for ``query`` over the window from ``start``."""
+    v = info.version
+    if not info.config.knows_evse(query.evse_id):
+        return CompositeAnswer.rejected(v, "UnknownEVSE").payload, None
+    schedule = composite_schedule(
+        store,
+        evse_id=query.evse_id,
+        start=start,
+        duration=query.duration,
+        unit=query.charging_rate_unit,
+        transaction=info.transactions,
+        config=info.config,
+    )
+    return schedule.to_payload(v), schedule
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_prediction(outcome: Outcome) -> list[str]:
+    """Every answer is the library's: status and reasonCode, and composites exactly."""
+    findings = []
+    for i, ex in enumerate(outcome.exchanges, 1):
+        if ex.action == "GetCompositeSchedule":
+            if ex.answer != ex.predicted:
+                findings.append(f"step {i}: {ex.describe()}: {_composite_difference(ex)}")
+            continue
+        got = (ex.answer.get("status"), ex.answer.get("statusInfo", {}).get("reasonCode"))
+        want = (ex.predicted.get("status"), ex.predicted.get("statusInfo", {}).get("reasonCode"))
+        if got != want:
+            findings.append(f"step {i}: {ex.describe()}: station {got}, library {want}")
+    return findings
+
+
+def _composite_difference(ex: Exchange) -> str:
+    if ex.answer.get("status") != ex.predicted.get("status"):
+        return f"station {ex.answer.get('status')}, library {ex.predicted.get('status')}"
+    reported = ex.reported.schedule if ex.reported is not None else None
+    if reported is None or ex.schedule is None:
+        return "the answers differ"
+    mine, theirs = ex.schedule, reported
+    if (mine.start, mine.duration, mine.charging_rate_unit) != (
+        theirs.start,
+        theirs.duration,
+        theirs.charging_rate_unit,
+    ):
+        return "the windows or units differ"
+    for a, b in zip(theirs.periods, mine.periods, strict=False):
+        if a[:3] != b[:3]:
+            return f"station period {a[:3]}, library period {b[:3]}"
+    return f"station {len(theirs.periods)} periods, library {len(mine.periods)}"
+
+
+Check = Callable[[Outcome], list[str]]
+CHECKS: dict[str, Check] = {"prediction": check_prediction}
+"""Checks by name. The drift check: add ``"drift": drift_check`` here."""
+
+
+# ------------------------------------------------------------------------------ server
+
+
+async def serve(
+    host: str = "127.0.0.1",
+    port: int = 9000,
+    *,
+    stations: int = 1,
+    plan: str = "demo",
+    checks: Sequence[str] = ("prediction",),
+    evses: int = 2,
+    expect_transactions: int = 1,
+    ready_timeout: float = 10,
+    response_timeout: float = 10,
+    on_listen: Callable[[int], None] | None = None,
+) -> list[Outcome]:
+    """Serve until ``stations`` charge points have run ``plan``; return their outcomes.
+
+    ``port`` 0 picks a free port; ``on_listen`` is called with the port.
+    """
+    planner = PLANS[plan]
+    chosen = [(name, CHECKS[name]) for name in checks]
+    outcomes: list[Outcome] = []
+    done = asyncio.Event()
+
+    async def session(ws: Any) -> None:
+        station_id = ws.request.path.strip("/") or "unnamed"
+        version = VERSIONS.get(ws.subprotocol or "")
+        if version is None:
+            await ws.close(1002, "use subprotocol ocpp1.6 or ocpp2.0.1")
+            return
+        info = StationInfo(
+            station_id, version, StationConfig.with_evses(evses), expect_transactions
+        )
+        cls = Csms16 if version is OcppVersion.V16 else Csms201
+        cp = cls(station_id, ws, response_timeout=response_timeout)
+        cp.info = info
+        serving = asyncio.create_task(cp.start())
+        try:
+            try:
+                await asyncio.wait_for(info.ready.wait(), ready_timeout)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"no BootNotification and {expect_transactions} started transaction(s) "
+                    f"within {ready_timeout} s"
+                ) from None
+            outcome = await run_plan(cp, info, planner(info, datetime.now(UTC)))
+            for name, check in chosen:
+                outcome.findings[name] = check(outcome)
+        except Exception as exc:  # a failed session is an outcome too, never a hang
+            outcome = Outcome(station_id, version, tuple(info.transactions), [], ProfileStore())
+            outcome.findings["session"] = [f"{type(exc).__name__}: {exc}"]
+        finally:
+            serving.cancel()
+            await ws.close()
+        outcomes.append(outcome)
+        if len(outcomes) >= stations:
+            done.set()
+
+    async with websockets.serve(
+        session, host, port, subprotocols=[Subprotocol(p) for p in VERSIONS]
+    ) as server:
+        bound = server.sockets[0].getsockname()[1]
+        if on_listen is not None:
+            on_listen(bound)
+        await done.wait()
+    return outcomes
+
+
+def report(outcome: Outcome) -> str:
+    """A readable account of one station's session: each answer, the library's, the checks."""
+    lines = [f"{outcome.station} (OCPP {outcome.version.value})"]
+    for tx in outcome.transactions:
+        lines.append(
+            f"  transaction {tx.id} on EVSE {tx.evse_id} since {format_timestamp(tx.start)}"
+        )
+    for ex in outcome.exchanges:
+        if ex.action == "GetCompositeSchedule":
+            sched = ex.reported.schedule if ex.reported else None
+            got = (
+                "limit/phases " + " ".join(f"{p.limit:g}/{p.number_phases}" for p in sched.periods)
+                if sched
+                else _status(ex.answer)
+            )
+            same = (
+                "same as the library" if ex.answer == ex.predicted else "DIFFERS from the library"
+            )
+            lines.append(f"  {ex.describe()}\n      station: {got}; {same}")
+        else:
+            lines.append(
+                f"  {ex.describe()}\n      station: {_status(ex.answer)}; "
+                f"library: {_status(ex.predicted)}"
+            )
+    for name, findings in outcome.findings.items():
+        lines.append(f"  check {name}: {'passed' if not findings else 'FAILED'}")
+        lines.extend(f"    {f}" for f in findings)
+    return "\n".join(lines)
+
+
+def _status(payload: dict[str, Any]) -> str:
+    reason = payload.get("statusInfo", {}).get("reasonCode")
+    return str(payload.get("status")) + (f" ({reason})" if reason else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000, help="0: any free port")
+    parser.add_argument("--stations", type=int, default=1, help="stop after N stations")
+    parser.add_argument("--plan", choices=sorted(PLANS), default="demo")
+    parser.add_argument(
+        "--check", choices=sorted(CHECKS), action="append", help="default: every check"
+    )
+    parser.add_argument("--evses", type=int, default=2, help="each station's EVSEs 1..N")
+    parser.add_argument("--verbose", action="store_true", help="log every OCPP message")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+
+    def listening(port: int) -> None:
+        print(f"listening on ws://{args.host}:{port}", flush=True)
+
+    outcomes = asyncio.run(
+        serve(
+            args.host,
+            args.port,
+            stations=args.stations,
+            plan=args.plan,
+            checks=args.check or sorted(CHECKS),
+            evses=args.evses,
+            on_listen=listening,
+        )
+    )
+    for outcome in outcomes:
+        print(report(outcome))
+    ok = all(o.ok for o in outcomes)
+    print("all checks passed" if ok else "some checks FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
