@@ -25,10 +25,12 @@ of the pile's L1.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
+from typing import NamedTuple
 
 from dateutil import tz
 
@@ -139,8 +141,7 @@ class Allocation:
 # --------------------------------------------------------------------- balance
 
 
-@dataclass(frozen=True)
-class _Demand:
+class _Demand(NamedTuple):
     key: EvseKey
     cap: float
     phases: int
@@ -194,24 +195,37 @@ def balance(
     }
     results: list[dict[EvseKey, tuple[float, bool]]] = []
     cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
-    for k in range(len(slots)):
+    active_per_slot: list[list[tuple[EvseKey, float, int, int]]] = [[] for _ in slots]
+    for key, per_slot in slot_caps.items():
+        for k, (cap, phases, session) in enumerate(per_slot):
+            if session >= 0:
+                active_per_slot[k].append((key, cap, phases, session))
+    fixed: dict[tuple[EvseKey, int], tuple[tuple[str, ...], float, float, Rank]] = {}
+    for k, active in enumerate(active_per_slot):
         demands = []
-        for key, per_slot in slot_caps.items():
-            cap, phases, session = per_slot[k]
-            if session < 0:
-                continue
-            pile, evse = meta[key]
-            sess = evse.sessions[session]
+        for key, cap, phases, session in active:
+            known = fixed.get((key, session))
+            if known is None:
+                pile, evse = meta[key]
+                sess = evse.sessions[session]
+                known = (
+                    paths[pile.circuit],
+                    pol.weight(pile, evse, sess),
+                    sess.min_amps,
+                    pol.pause_rank(pile, evse, sess),
+                )
+                fixed[(key, session)] = known
+            path, weight, min_amps, rank = known
             demands.append(
                 _Demand(
                     key,
                     cap,
                     phases,
                     phase_map[key][:phases],
-                    paths[pile.circuit],
-                    pol.weight(pile, evse, sess),
-                    sess.min_amps,
-                    pol.pause_rank(pile, evse, sess),
+                    path,
+                    weight,
+                    min_amps,
+                    rank,
                     session,
                 )
             )
@@ -332,20 +346,49 @@ def _solve(
 def _shares(
     active: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
 ) -> list[float]:
-    groups: dict[tuple[str, int], list[tuple[int, float]]] = {}
+    """The fair shares of the active demands under every circuit phase and power limit.
+
+    Demands on the same circuit and circuit phases share all their constraints,
+    so constraints are built per such group, not per demand.
+    """
+    alike: dict[tuple[tuple[str, ...], tuple[int, ...]], list[int]] = defaultdict(list)
     for i, d in enumerate(active):
-        for circuit in d.path:
-            for p in d.circuit_phases:
-                groups.setdefault((circuit, p), []).append((i, 1.0))
-            if limits[circuit][1] is not None:
-                groups.setdefault((circuit, -1), []).append((i, voltage * d.phases))
+        alike[(d.path, d.circuit_phases)].append(i)
+    # What each constraint would carry with everyone at their cap: a constraint that
+    # holds even then never binds and is left out.
+    potential: dict[tuple[str, int], float] = defaultdict(float)
+    buckets = []
+    for (path, circuit_phases), indices in alike.items():
+        cap_sum = sum(active[i].cap for i in indices)
+        buckets.append((path, circuit_phases, indices))
+        for circuit in path:
+            for p in circuit_phases:
+                potential[(circuit, p)] += cap_sum
+            potential[(circuit, -1)] += cap_sum * voltage * len(circuit_phases)
+    binding = set()
+    for (circuit, p), most in potential.items():
+        amps, watts = limits[circuit]
+        limit = (watts if watts is not None else _INF) if p < 0 else amps[p]
+        if most > limit:
+            binding.add((circuit, p))
+    groups: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    for path, circuit_phases, indices in buckets:
+        ones: list[tuple[int, float]] | None = None
+        for circuit in path:
+            for p in circuit_phases:
+                if (circuit, p) in binding:
+                    if ones is None:
+                        ones = [(i, 1.0) for i in indices]
+                    groups[(circuit, p)].extend(ones)
+            if (circuit, -1) in binding:
+                per_amp = voltage * len(circuit_phases)
+                groups[(circuit, -1)].extend((i, per_amp) for i in indices)
     constraints: list[Constraint] = []
     for (circuit, p), members in groups.items():
         amps, watts = limits[circuit]
-        limit = watts if p < 0 else amps[p]
-        if limit is None or limit == _INF:
-            continue
-        constraints.append((limit, members))
+        bound = watts if p < 0 else amps[p]
+        assert bound is not None
+        constraints.append((bound, members))
     return share_fairly([d.cap for d in active], [d.weight for d in active], constraints)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from heapq import heappop, heappush
 
 __all__ = ["Constraint", "share_fairly"]
 
@@ -31,56 +32,74 @@ def share_fairly(
 ) -> list[float]:
     """The weighted max-min fair allocation with ``0 <= x[i] <= caps[i]``.
 
-    Consumers with a cap of 0 get 0. A constraint whose limit is already
-    exceeded by nothing at all (limit < 0) gives its members 0.
+    Consumers with a cap of 0 get 0. A constraint whose limit is below 0
+    gives its members 0.
     """
     n = len(caps)
     x = [0.0] * n
     frozen = [c <= 0.0 for c in caps]
-    thresholds = [caps[i] / weights[i] if not frozen[i] else 0.0 for i in range(n)]
-    order = sorted(range(n), key=thresholds.__getitem__)
-    rank = [0] * n
-    for position, i in enumerate(order):
-        rank[i] = position
+    thresholds = [0.0 if frozen[i] else caps[i] / weights[i] for i in range(n)]
+    groups = len(constraints)
     limits = [float(limit) for limit, _ in constraints]
-    members = [
-        sorted(((i, c) for i, c in m if c > 0 and not frozen[i]), key=lambda ic: rank[ic[0]])
-        for _, m in constraints
-    ]
     belongs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for g, group in enumerate(members):
+    for g, (limit, group) in enumerate(constraints):
+        if sum(c * caps[i] for i, c in group if c > 0) <= limit:
+            continue  # even everyone at their cap fits: this constraint never binds
         for i, c in group:
-            belongs[i].append((g, c))
-    used = [0.0] * len(constraints)
-    level_of = [_INF] * len(constraints)
-    dirty = set(range(len(constraints)))
-    left = sum(1 for f in frozen if not f)
+            if c > 0 and not frozen[i]:
+                belongs[i].append((g, c))
+    # Members of every constraint in ascending threshold order, without sorting each one.
+    members: list[list[tuple[int, float]]] = [[] for _ in range(groups)]
+    rising = [0.0] * groups
+    for i in sorted(range(n), key=thresholds.__getitem__):
+        if frozen[i]:
+            continue
+        w = weights[i]
+        for g, c in belongs[i]:
+            members[g].append((i, c))
+            rising[g] += c * w
+    used = [0.0] * groups
+    level_of = [_INF] * groups
+    heap: list[tuple[float, int]] = []
+    dirty = set(range(groups))
+    left = n - sum(frozen)
     while left:
         for g in dirty:
-            level_of[g] = _level(members[g], frozen, caps, weights, thresholds, used[g], limits[g])
+            level = _level(
+                members[g], frozen, caps, weights, thresholds, used[g], limits[g], rising[g]
+            )
+            level_of[g] = level
+            if level != _INF:
+                heappush(heap, (level, g))
         dirty.clear()
-        best = min(level_of, default=_INF)
-        if best == _INF:
+        while heap and heap[0][0] != level_of[heap[0][1]]:
+            heappop(heap)  # stale: the constraint's level changed since it was pushed
+        if not heap:
             for i in range(n):
                 if not frozen[i]:
                     x[i] = float(caps[i])
             break
+        best = heap[0][0]
         bound = best + abs(best) * _REL + _REL
-        for g, level in enumerate(level_of):
-            if level > bound:
+        level = max(best, 0.0)
+        while heap and heap[0][0] <= bound:
+            _, g = heappop(heap)
+            if level_of[g] > bound:
                 continue
             for i, _c in members[g]:
                 if frozen[i]:
                     continue
-                value = min(caps[i], weights[i] * max(best, 0.0))
+                value = min(caps[i], weights[i] * level)
                 x[i] = value
                 frozen[i] = True
                 left -= 1
+                w = weights[i]
                 for g2, c2 in belongs[i]:
                     used[g2] += c2 * value
+                    rising[g2] -= c2 * w
                     dirty.add(g2)
             level_of[g] = _INF
-            dirty.add(g)
+            dirty.discard(g)
     return x
 
 
@@ -92,13 +111,13 @@ def _level(
     thresholds: list[float],
     used: float,
     limit: float,
+    rising: float,
 ) -> float:
-    """The fill level at which this constraint becomes full (inf: never)."""
-    rising = 0.0
-    for i, c in members:
-        if not frozen[i]:
-            rising += c * weights[i]
-    if rising == 0.0:
+    """The fill level at which this constraint becomes full (inf: never).
+
+    ``rising`` is the sum of coefficient x weight over the unfrozen members.
+    """
+    if rising <= 1e-15:
         return _INF
     room = limit - used
     if room <= 0.0:
@@ -112,6 +131,6 @@ def _level(
             return (room - capped) / rising
         capped += c * caps[i]
         rising -= c * weights[i]
-        if rising <= 0.0:
+        if rising <= 1e-15:
             return _INF
     return _INF

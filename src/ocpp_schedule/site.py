@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import tomllib
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -102,6 +102,14 @@ class Session(_Frozen):
     min_amps: Amps = 6.0
     weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
     transaction_id: str | None = None
+
+    @field_validator("arrive", "leave", mode="after")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # Compare and subtract in UTC: a session built with a zone object (say
+        # dateutil's Europe/Berlin) would otherwise ask the zone for its offset
+        # at every comparison.
+        return value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _order(self) -> Session:

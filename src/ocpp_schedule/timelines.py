@@ -10,15 +10,18 @@ day takes effect at the transition).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 
 from dateutil import tz
 
 from .composite import composite_schedule
 from .config import StationConfig
 from .enums import OcppVersion
+from .models import SetChargingProfileRequest
 from .payloads import read_set_charging_profile
 from .rules import replay
 from .site import Circuit, Evse, Pile, Session, Site
@@ -82,7 +85,7 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
     version = OcppVersion(pile.ocpp)
     store = ProfileStore()
     for payload in pile.requests:
-        request = read_set_charging_profile(payload, version)
+        request = _read_request(json.dumps(payload, sort_keys=True), version)
         named = transactions.get(request.charging_profile.transaction_id or "")
         active = dict(first_per_evse)
         if named is not None:
@@ -91,6 +94,15 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
         for installed, _result in replay([request], state, store, local_purposes=True):
             store = installed
     return store, config
+
+
+@lru_cache(maxsize=4096)
+def _read_request(text: str, version: OcppVersion) -> SetChargingProfileRequest:
+    """A request payload read once: many piles of a site hold the same operator profiles.
+
+    Keyed on the payload's canonical JSON; the models are immutable, so sharing is safe.
+    """
+    return read_set_charging_profile(json.loads(text), version)
 
 
 def evse_timeline(

@@ -1,0 +1,116 @@
+"""Hypothesis strategies for random sites: circuit trees, piles, sessions, operator profiles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
+
+T0 = datetime(2024, 3, 4, tzinfo=UTC)
+WINDOW = 6 * 3600
+ROTATIONS = ("L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2")
+Draw = Any
+
+
+def _amps(draw: Draw, low: int, high: int) -> tuple[float, float, float] | float:
+    if draw(st.booleans()):
+        return float(draw(st.integers(low, high)))
+    return tuple(float(draw(st.integers(low, high))) for _ in range(3))  # type: ignore[return-value]
+
+
+@st.composite
+def sessions(draw: Draw) -> tuple[Session, ...]:
+    out = []
+    cursor = draw(st.integers(-3600, WINDOW // 2)) // 300 * 300
+    for _ in range(draw(st.integers(0, 2))):
+        arrive = cursor + draw(st.integers(0, 7200)) // 300 * 300
+        leave = arrive + draw(st.integers(1, 16)) * 900
+        out.append(
+            Session(
+                arrive=T0 + timedelta(seconds=arrive),
+                leave=T0 + timedelta(seconds=leave),
+                phases=draw(st.sampled_from([1, 2, 3, 3])),
+                max_amps=draw(st.one_of(st.none(), st.sampled_from([10.0, 16.0, 20.0, 32.0]))),
+                min_amps=draw(st.sampled_from([0.0, 6.0, 6.0, 8.0])),
+                weight=draw(st.sampled_from([1.0, 1.0, 2.0, 0.5])),
+            )
+        )
+        cursor = leave + 300
+    return tuple(out)
+
+
+def _tx_default(evse: int, level: int, limits: list[int]) -> dict[str, Any]:
+    step = WINDOW // len(limits)
+    return {
+        "connectorId": evse,
+        "csChargingProfiles": {
+            "chargingProfileId": 10 + evse,
+            "stackLevel": level,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": T0.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [
+                    {"startPeriod": i * step, "limit": float(v)} for i, v in enumerate(limits)
+                ],
+            },
+        },
+    }
+
+
+@st.composite
+def piles(draw: Draw, number: int, circuit: str) -> Pile:
+    count = draw(st.integers(1, 2))
+    evses = tuple(
+        Evse(
+            id=i + 1,
+            max_amps=draw(st.sampled_from([16.0, 32.0, 32.0])),
+            phases=draw(st.sampled_from([1, 3, 3])),
+            sessions=draw(sessions()),
+        )
+        for i in range(count)
+    )
+    requests = []
+    if draw(st.booleans()):
+        limits = draw(st.lists(st.integers(0, 32), min_size=1, max_size=4))
+        requests.append(_tx_default(0, 0, limits))
+    return Pile(
+        id=f"P{number}",
+        circuit=circuit,
+        evses=evses,
+        phase_rotation=draw(st.sampled_from(ROTATIONS)),
+        requests=tuple(requests),
+    )
+
+
+@st.composite
+def sites(draw: Draw) -> Site:
+    feeders = []
+    all_piles = []
+    number = 0
+    for f in range(draw(st.integers(1, 3))):
+        fid = f"F{f}"
+        feeders.append(Circuit(id=fid, amps=_amps(draw, 0, 80)))  # type: ignore[arg-type]
+        for _ in range(draw(st.integers(1, 3))):
+            number += 1
+            all_piles.append(draw(piles(number, fid)))
+    steps = ()
+    if draw(st.booleans()):
+        steps = (
+            LimitStep(start="02:00", amps=_amps(draw, 10, 120)),  # type: ignore[arg-type]
+            LimitStep(start="04:00", amps=_amps(draw, 10, 120)),  # type: ignore[arg-type]
+        )
+    watts = draw(st.one_of(st.none(), st.integers(5_000, 80_000).map(float)))
+    cabinet = Circuit(
+        id="cabinet",
+        amps=_amps(draw, 20, 150),  # type: ignore[arg-type]
+        watts=watts,
+        steps=steps,
+        children=tuple(feeders),
+    )
+    grid = Circuit(id="grid", amps=_amps(draw, 40, 200), children=(cabinet,))  # type: ignore[arg-type]
+    return Site(name="random", time_zone="UTC", grid=grid, piles=tuple(all_piles))
