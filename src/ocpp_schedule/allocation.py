@@ -406,24 +406,26 @@ def _allocation(
     caps: dict[EvseKey, tuple[float, ...]] = {}
     sessions: dict[EvseKey, tuple[int, ...]] = {}
     paused: dict[EvseKey, tuple[bool, ...]] = {}
+    idle = (0.0, False)
     for key, per_slot in slot_caps.items():
-        amps[key] = tuple(results[k].get(key, (0.0, False))[0] for k in range(len(per_slot)))
-        paused[key] = tuple(results[k].get(key, (0.0, False))[1] for k in range(len(per_slot)))
-        phases[key] = tuple(entry[1] if entry[2] >= 0 else 0 for entry in per_slot)
+        given = [r.get(key, idle) for r in results]
+        amps[key] = tuple(g[0] for g in given)
+        paused[key] = tuple(g[1] for g in given)
         caps[key] = tuple(entry[0] for entry in per_slot)
         sessions[key] = tuple(entry[2] for entry in per_slot)
+        phases[key] = tuple(entry[1] if entry[2] >= 0 else 0 for entry in per_slot)
     paths = site.paths()
     piles = {p.id: p for p in site.piles}
+    slots = len(boundaries) - 1
     loads: dict[str, list[list[float]]] = {
-        c: [[0.0, 0.0, 0.0] for _ in range(len(boundaries) - 1)] for c in paths
+        c: [[0.0, 0.0, 0.0] for _ in range(slots)] for c in paths
     }
-    for key, per_slot_amps in amps.items():
-        route = paths[piles[key[0]].circuit]
-        for k, value in enumerate(per_slot_amps):
+    for k, result in enumerate(results):
+        for key, (value, _) in result.items():
             if value <= 0:
                 continue
             used = phase_map[key][: phases[key][k]]
-            for circuit in route:
+            for circuit in paths[piles[key[0]].circuit]:
                 row = loads[circuit][k]
                 for p in used:
                     row[p] += value
