@@ -173,3 +173,48 @@ def test_bad_site_files(tmp_path, capsys, content: str, message: str) -> None:
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_too_many_periods_keep_the_lowest_limit_of_the_rest() -> None:
+    """B8: a pile that accepts 3 periods gets its first two and the lowest of the rest."""
+    from ocpp_schedule import StationConfig
+
+    site = demo_site()
+    small = StationConfig(evse_ids=(1,), charging_schedule_max_periods=3)
+    site = site.model_copy(update={"piles": tuple(
+        p.model_copy(update={"config": small}) for p in site.piles
+    )})
+    allocation = balance(site, start=DEMO_DAY, duration=86400, resolution=None)
+    plan = send_plan(allocation, at=DEMO_DAY + timedelta(hours=6))
+    for step in plan.steps:
+        periods = step.payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"]
+        assert len(periods) <= 3
+        if len(periods) == 3 and len(step.limits) > 3:
+            assert periods[2]["limit"] == min(a for _, _, a, _ in step.limits[2:])
+    _replay_plan(site, plan)
+
+
+def test_circuit_step_in_the_spring_gap_takes_effect_at_the_transition() -> None:
+    """B9: Europe/Berlin skips 02:00-03:00 on 2024-03-31; a 02:30 step starts at 03:00 CEST."""
+    from datetime import UTC, datetime
+
+    from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
+
+    day = datetime(2024, 3, 30, 23, 0, tzinfo=UTC)  # local midnight, CET
+    session = Session(arrive=day, leave=day + timedelta(hours=4))
+    site = Site(
+        time_zone="Europe/Berlin",
+        grid=Circuit(id="g", amps=32.0, steps=(LimitStep(start="02:30", amps=10.0),)),
+        piles=(Pile(id="P", circuit="g", evses=(Evse(id=1, sessions=(session,)),)),),
+    )
+    allocation = balance(site, start=day, duration=4 * 3600, resolution=None)
+    periods = [(a - int(day.timestamp()), amps) for a, _, amps, _ in
+               allocation.evse_periods(("P", 1))]
+    # 00:00-03:00 CEST is 2 h of UTC (the clock jumps at 02:00 CET = 01:00 UTC).
+    assert periods == [(0, 32.0), (2 * 3600, 10.0)]
+
+
+def test_progress_is_reported_per_slot() -> None:
+    seen = []
+    balance(demo_site(), start=DEMO_DAY, duration=3 * 3600, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(k, 12) for k in range(1, 13)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from dateutil import tz
@@ -196,9 +196,22 @@ def circuit_timeline(
 
 
 def local_instant(day: date, when: time, zone: tzinfo | None) -> int:
-    """Epoch seconds of a local wall-clock time; a time in the spring gap moves forward.
+    """Epoch seconds of a local wall-clock time.
 
-    A time that occurs twice (autumn) is its first occurrence.
+    A time that does not exist (the spring-forward gap) is the transition
+    itself: the first instant whose wall-clock time is not earlier. A time that
+    occurs twice (autumn) is its first occurrence.
     """
     local = datetime.combine(day, when).replace(tzinfo=zone, fold=0)
-    return to_epoch(tz.resolve_imaginary(local))
+    if tz.datetime_exists(local):
+        return to_epoch(local)
+    wall = datetime.combine(day, when)
+    guess = to_epoch(wall.replace(tzinfo=UTC))
+    lo, hi = guess - 15 * 3600, guess + 15 * 3600
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if from_epoch(mid).astimezone(zone).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi
