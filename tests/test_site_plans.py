@@ -218,3 +218,47 @@ def test_progress_is_reported_per_slot() -> None:
     seen = []
     balance(demo_site(), start=DEMO_DAY, duration=3 * 3600, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(k, 12) for k in range(1, 13)]
+
+
+def test_circuit_profile_lowers_the_limit_where_in_force() -> None:
+    """A circuit limited by a grid operator's profile (2.0.1 JSON): 13 800 W from 01:00 to 02:00,
+    and 10 A per phase from 02:00 on (a 1.6 payload works the same)."""
+    from datetime import UTC, datetime
+
+    from ocpp_schedule.site import Circuit, Evse, Pile, Session, Site
+
+    day = datetime(2024, 5, 1, tzinfo=UTC)
+    external = {
+        "id": -1, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationExternalConstraints",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [{"id": 1, "startSchedule": "2024-05-01T01:00:00Z", "duration": 3600,
+                              "chargingRateUnit": "W",
+                              "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 13800}]}],
+    }
+    amps16 = {
+        "chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "ChargePointMaxProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {"startSchedule": "2024-05-01T02:00:00Z", "chargingRateUnit": "A",
+                             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}]},
+    }
+    session = Session(arrive=day, leave=day + timedelta(hours=3))
+    piles = tuple(Pile(id=f"P{i}", circuit="f", evses=(Evse(id=1, sessions=(session,)),))
+                  for i in (1, 2))
+    site = Site(grid=Circuit(id="g", amps=100.0, children=(
+        Circuit(id="f", amps=40.0, profile=external),
+        Circuit(id="h", amps=40.0, profile=amps16),
+    )), piles=piles)
+    allocation = balance(site, start=day, duration=3 * 3600, resolution=None)
+    t0 = int(day.timestamp())
+    assert [(a - t0, amps) for a, _, amps, _ in allocation.evse_periods(("P1", 1))] == [
+        (0, 20.0),  # 40 A per phase shared by two
+        (3600, 10.0),  # 13 800 W / (2 vehicles x 3 phases x 230 V) = 10 A
+        (7200, 20.0),
+    ]
+    h = site.circuits()["h"]
+    from ocpp_schedule.timelines import circuit_timeline
+
+    assert circuit_timeline(h, UTC, t0, t0 + 3 * 3600) == [
+        (t0, t0 + 7200, (40.0, 40.0, 40.0), None),
+        (t0 + 7200, t0 + 3 * 3600, (10.0, 10.0, 10.0), None),
+    ]

@@ -177,7 +177,9 @@ def balance(
     e = s + duration
     zone = tz.gettz(site.time_zone)
     paths = site.paths()
-    circuit_pieces = {c.id: circuit_timeline(c, zone, s, e) for c, _ in site.grid.walk()}
+    circuit_pieces = {
+        c.id: circuit_timeline(c, zone, s, e, site.voltage) for c, _ in site.grid.walk()
+    }
     evse_pieces: dict[EvseKey, list[Piece]] = {}
     meta: dict[EvseKey, tuple[Pile, Evse]] = {}
     for pile in site.piles:

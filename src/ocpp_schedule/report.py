@@ -128,7 +128,7 @@ def _report(site: Site, s: int, e: int, per_evse: dict[EvseKey, list[Step]]) -> 
     paths = site.paths()
     circuits = site.circuits()
     zone = tz.gettz(site.time_zone)
-    limit_steps = {c: circuit_timeline(circuits[c], zone, s, e) for c in circuits}
+    limit_steps = {c: circuit_timeline(circuits[c], zone, s, e, site.voltage) for c in circuits}
     points = {s, e}
     for steps in per_evse.values():
         for a, b, _, _ in steps:

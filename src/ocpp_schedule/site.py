@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .config import StationConfig
 from .enums import OcppVersion
 from .errors import OcppScheduleError
-from .models import Timestamp
+from .models import ChargingProfile, Timestamp
+from .payloads import _is_v21_profile, read_charging_profile
 
 __all__ = [
     "PHASE_ROTATIONS",
@@ -174,14 +175,29 @@ class Circuit(_Frozen):
 
     ``amps``/``watts`` hold from local midnight until the first step; each of
     ``steps`` holds from its local time of day until the next step (or
-    midnight). ``children`` are the circuits it feeds.
+    midnight). ``profile`` is a charging profile (OCPP 2.x ``chargingProfile``
+    or 1.6 ``csChargingProfiles`` JSON, e.g. a grid operator's
+    ChargingStationExternalConstraints) that lowers the limits further
+    wherever it is in force: its A are per phase, its W the circuit's total.
+    ``children`` are the circuits it feeds.
     """
 
     id: str
     amps: PhaseAmps
     watts: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     steps: tuple[LimitStep, ...] = ()
+    profile: ChargingProfile | None = None
     children: tuple[Circuit, ...] = ()
+
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _read_profile(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            version = OcppVersion.V16 if "chargingProfileId" in value else OcppVersion.V201
+            if version is OcppVersion.V201 and _is_v21_profile(value):
+                version = OcppVersion.V21
+            return read_charging_profile(value, version, field="profile")
+        return value
 
     _amps = field_validator("amps", mode="before")(_phase_amps)
 

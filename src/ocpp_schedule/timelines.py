@@ -15,13 +15,14 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from itertools import pairwise
 
 from dateutil import tz
 
 from .composite import composite_schedule
 from .config import StationConfig
 from .enums import OcppVersion
-from .models import SetChargingProfileRequest
+from .models import ChargingProfile, SetChargingProfileRequest
 from .payloads import read_set_charging_profile
 from .rules import replay
 from .site import Circuit, Evse, Pile, Session, Site
@@ -171,9 +172,22 @@ def _pieces(
 
 
 def circuit_timeline(
+    circuit: Circuit, zone: tzinfo | None, start: int, end: int, voltage: float = 230.0
+) -> list[tuple[int, int, PhaseAmps, float | None]]:
+    """The circuit's limits over [start, end) as pieces (start, end, amps, watts).
+
+    Daily steps first, then the circuit's ``profile`` (if any) lowers them
+    wherever it is in force.
+    """
+    pieces = _stepped(circuit, zone, start, end)
+    if circuit.profile is None:
+        return pieces
+    return _with_profile(pieces, circuit.profile, start, end, voltage)
+
+
+def _stepped(
     circuit: Circuit, zone: tzinfo | None, start: int, end: int
 ) -> list[tuple[int, int, PhaseAmps, float | None]]:
-    """The circuit's limits over [start, end) as pieces (start, end, amps, watts)."""
     if not circuit.steps:
         return [(start, end, circuit.amps, circuit.watts)]
     steps = sorted(circuit.steps, key=lambda s: s.start)
@@ -193,6 +207,35 @@ def circuit_timeline(
         if a < b:
             pieces.append((a, b, amps, watts))
     return pieces
+
+
+def _with_profile(
+    pieces: list[tuple[int, int, PhaseAmps, float | None]],
+    profile: ChargingProfile,
+    start: int,
+    end: int,
+    voltage: float,
+) -> list[tuple[int, int, PhaseAmps, float | None]]:
+    """Lower stepped limits by a profile's periods (A per phase, or W in total)."""
+    from .composite import expand_profile
+
+    caps = expand_profile(profile, start=start, duration=end - start)
+    points = sorted(
+        {a for a, _, _, _ in pieces} | {c.start for c in caps} | {c.end for c in caps} | {end}
+    )
+    out: list[tuple[int, int, PhaseAmps, float | None]] = []
+    for a, b in pairwise(points):
+        if not start <= a < end:
+            continue
+        amps, watts = next((p[2], p[3]) for p in pieces if p[0] <= a < p[1])
+        cap = next((c for c in caps if c.start <= a < c.end), None)
+        if cap is not None:
+            if cap.charging_rate_unit.value == "A":
+                amps = (min(amps[0], cap.limit), min(amps[1], cap.limit), min(amps[2], cap.limit))
+            else:
+                watts = cap.limit if watts is None else min(watts, cap.limit)
+        out.append((a, b, amps, watts))
+    return out
 
 
 def local_instant(day: date, when: time, zone: tzinfo | None) -> int:
