@@ -65,4 +65,10 @@ class PlanError(OcppScheduleError, ValueError):
 
 
 class AdaptationError(OcppScheduleError, ValueError):
-    """No payload the station accepts is equivalent to the one given (``capabilities.adapt``)."""
+    """No payload the station accepts is equivalent to the one given (``capabilities.adapt``).
+
+    ``reason`` is the station's rejection reason code (``RejectionReason`` value)
+    when the error comes from a rejection, else None.
+    """
+
+    reason: str | None = None
