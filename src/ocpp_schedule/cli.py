@@ -158,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 _SUBCOMMANDS: list[Callable[[Any], None]] = []
 """Further subcommands: each module's ``register(subparsers)`` adds its own."""
 _SUBCOMMANDS.append(register_site)
+_SUBCOMMANDS.append(__import__(f"{__package__}.cli_check", fromlist=["register"]).register)
 
 
 def _fail(message: str) -> NoReturn:

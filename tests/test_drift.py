@@ -1,0 +1,484 @@
+"""Drift check (drift.py, cli_check.py): a station's composite against the library's prediction.
+
+An exact copy of the predicted answer must agree; a planted one-period difference must
+be found, with its window, its size and the profile that should govern there, in OCPP
+1.6 and 2.0.1, through the function and the command line.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies_engine import single_evse_cases
+
+from ocpp_schedule import (
+    OcppVersion,
+    PayloadError,
+    StationConfig,
+    Transaction,
+    composite_schedule,
+)
+from ocpp_schedule.cli import main
+from ocpp_schedule.drift import (
+    DEFAULT_TOLERANCE,
+    ReportedSchedule,
+    check_drift,
+    compare,
+    read_composite_response,
+)
+from ocpp_schedule.timeutil import parse_timestamp
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_16 = ROOT / "examples" / "requests-1.6.json"
+TX16 = Transaction("1", 1, parse_timestamp("2024-01-01T08:00:00Z"))
+START = "2024-01-02T00:00:00Z"
+START16 = "2024-01-01T00:00:00Z"  # the example's transaction starts at 08:00 that day
+
+
+def v201_requests() -> list[dict[str, Any]]:
+    """A TxDefault of 32 A with 16 A from 17:00 to 21:00 UTC daily, under a 40 A station max."""
+    return [
+        {
+            "evseId": 0,
+            "chargingProfile": {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Recurring",
+                "recurrencyKind": "Daily",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "startSchedule": "2024-01-01T00:00:00Z",
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 32.0},
+                            {"startPeriod": 61200, "limit": 16.0},
+                            {"startPeriod": 75600, "limit": 32.0},
+                        ],
+                    }
+                ],
+            },
+        },
+        {
+            "evseId": 0,
+            "chargingProfile": {
+                "id": 2,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "ChargingStationMaxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "startSchedule": "2024-01-02T00:00:00Z",
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 40.0},
+                            {"startPeriod": 64800, "limit": 10.0, "numberPhases": 1},
+                            {"startPeriod": 68400, "limit": 40.0},
+                        ],
+                    }
+                ],
+            },
+        },
+    ]
+
+
+def predicted_payload(version: str, **kw: Any) -> dict[str, Any]:
+    """The library's own answer for EVSE 1 over a day (the report a faithful station gives)."""
+    requests = v201_requests() if version != "1.6" else json.loads(EXAMPLE_16.read_text())
+    report = check_drift(
+        requests,
+        {
+            "status": "Accepted",
+            "schedule": {
+                "evseId": 1,
+                "duration": 86_400,
+                "scheduleStart": START,
+                "chargingRateUnit": kw.get("unit", "A"),
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.0}],
+            },
+        }
+        if version != "1.6"
+        else {
+            "status": "Accepted",
+            "connectorId": 1,
+            "scheduleStart": START16,
+            "chargingSchedule": {
+                "duration": 86_400,
+                "chargingRateUnit": kw.get("unit", "A"),
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.0}],
+            },
+        },
+        transactions=[TX16] if version == "1.6" else [],
+    )
+    assert report.predicted is not None
+    return report.predicted.to_payload(version)
+
+
+def periods_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    inner = payload["schedule"] if "schedule" in payload else payload["chargingSchedule"]
+    result: list[dict[str, Any]] = inner["chargingSchedulePeriod"]
+    return result
+
+
+# ----------------------------------------------------------------- the function
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "1.6"])
+def test_an_exact_copy_agrees(version: str) -> None:
+    requests = v201_requests() if version == "2.0.1" else json.loads(EXAMPLE_16.read_text())
+    reported = predicted_payload(version)
+    assert len(periods_of(reported)) >= 3  # a schedule worth comparing
+    report = check_drift(requests, reported, transactions=[TX16] if version == "1.6" else [])
+    assert report.agrees
+    assert report.findings == ()
+    assert "agrees" in report.summary()
+
+
+def test_a_planted_one_period_difference_is_found_201() -> None:
+    reported = predicted_payload("2.0.1")
+    periods = periods_of(reported)
+    assert [(p["startPeriod"], p["limit"], p["numberPhases"]) for p in periods] == [
+        (0, 32.0, 3),
+        (61200, 16.0, 3),
+        (64800, 10.0, 1),
+        (68400, 16.0, 3),
+        (75600, 32.0, 3),
+    ]
+    periods[3]["limit"] = 20.0  # 19:00-21:00: the station allows 20 A instead of 16 A
+    report = check_drift(v201_requests(), reported)
+    assert not report.agrees
+    (finding,) = report.findings
+    assert finding.kind == "limit"
+    assert (finding.start_period, finding.end_period) == (68400, 75600)
+    assert finding.start_time == parse_timestamp("2024-01-02T19:00:00Z")
+    assert finding.end_time == parse_timestamp("2024-01-02T21:00:00Z")
+    assert (finding.expected_limit, finding.reported_limit, finding.difference) == (16.0, 20.0, 4.0)
+    assert [s.profile_id for s in finding.governed_by] == [1]
+    assert "profile 1 (TxDefaultProfile, stack 0, EVSE 0)" in str(finding)
+    assert "1 difference" in report.summary()
+
+
+def test_a_planted_one_period_difference_is_found_16() -> None:
+    reported = predicted_payload("1.6")
+    periods = periods_of(reported)
+    periods[1]["limit"] = periods[1]["limit"] + 3.0
+    requests = json.loads(EXAMPLE_16.read_text())
+    report = check_drift(requests, reported, transactions=[TX16])
+    (finding,) = report.findings
+    assert finding.start_period == periods[1]["startPeriod"]
+    assert finding.end_period == periods[2]["startPeriod"]
+    assert finding.difference == pytest.approx(3.0)
+    assert finding.governed_by  # the profile(s) the library says set it
+    assert all(s.kind == "profile" for s in finding.governed_by)
+    # the example holds requests a station rejects: they are reported, not predicted
+    assert [i for i, _ in report.skipped] == [5, 6, 7, 8]
+
+
+def test_phases_differ_and_an_absent_number_of_phases_is_not_compared() -> None:
+    reported = predicted_payload("2.0.1")
+    periods = periods_of(reported)
+    periods[2]["numberPhases"] = 3  # the 1-phase cap reported on 3 phases
+    for p in periods[3:]:
+        del p["numberPhases"]
+    report = check_drift(v201_requests(), reported)
+    (finding,) = report.findings
+    assert finding.kind == "phases"
+    assert (finding.expected_phases, finding.reported_phases) == (1, 3)
+    assert [s.profile_id for s in finding.governed_by] == [2]
+    periods[2]["limit"] = 12.0
+    (both,) = check_drift(v201_requests(), reported).findings
+    assert both.kind == "limit+phases"
+
+
+def test_tolerance() -> None:
+    reported = predicted_payload("2.0.1")
+    periods_of(reported)[0]["limit"] = 32.1
+    assert DEFAULT_TOLERANCE == 0.1
+    assert check_drift(v201_requests(), reported).agrees
+    assert not check_drift(v201_requests(), reported, tolerance=0.05).agrees
+    periods_of(reported)[0]["limit"] = 32.2
+    assert not check_drift(v201_requests(), reported).agrees
+
+
+def test_periods_are_compared_by_instant_not_by_list() -> None:
+    reported = predicted_payload("2.0.1")
+    periods = periods_of(reported)
+    # a station that does not merge equal neighbours: the same schedule in more periods
+    periods.insert(1, {"startPeriod": 3600, "limit": 32.0, "numberPhases": 3})
+    assert check_drift(v201_requests(), reported).agrees
+
+
+def test_neighbouring_stretches_that_differ_alike_form_one_finding() -> None:
+    reported = predicted_payload("2.0.1")
+    periods_of(reported)[:] = [{"startPeriod": 0, "limit": 32.0, "numberPhases": 3}]
+    findings = check_drift(v201_requests(), reported).findings
+    assert [(f.start_period, f.end_period, f.expected_limit, f.kind) for f in findings] == [
+        (61200, 64800, 16.0, "limit"),
+        (64800, 68400, 10.0, "limit+phases"),
+        (68400, 75600, 16.0, "limit"),
+    ]
+
+
+def test_a_report_that_starts_late_is_missing_its_head() -> None:
+    reported = predicted_payload("2.0.1")
+    periods_of(reported)[0]["startPeriod"] = 600
+    (finding,) = check_drift(v201_requests(), reported).findings
+    assert (finding.kind, finding.start_period, finding.end_period) == ("missing", 0, 600)
+    assert "no period reported" in str(finding)
+
+
+def test_a_rejected_report_is_a_difference() -> None:
+    rejected = {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEVSE"}}
+    report = check_drift(v201_requests(), rejected)
+    assert not report.agrees
+    (finding,) = report.findings
+    assert finding.kind == "rejected"
+    assert "UnknownEVSE" in str(finding)
+    assert report.predicted is None
+    assert check_drift(json.loads(EXAMPLE_16.read_text()), {"status": "Rejected"}).findings
+
+
+def test_a_report_for_an_evse_the_station_lacks() -> None:
+    reported = predicted_payload("2.0.1")
+    reported["schedule"]["evseId"] = 4
+    report = check_drift(v201_requests(), reported, config=StationConfig.with_evses(2))
+    (finding,) = report.findings
+    assert finding.kind == "unknown-evse"
+    assert "K08.FR.05" in str(finding)
+
+
+def test_the_station_total_names_the_sum_and_the_cap() -> None:
+    report = check_drift(
+        v201_requests(),
+        {
+            "status": "Accepted",
+            "schedule": {
+                "evseId": 0,
+                "duration": 86_400,
+                "scheduleStart": START,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 99.0}],
+            },
+        },
+        config=StationConfig.with_evses(2),
+    )
+    kinds = {s.kind for f in report.findings for s in f.governed_by}
+    assert kinds == {"evse_sum", "profile"}  # 2 x 32 A capped at 40 A, then the EVSEs' sum
+
+
+def test_reading_a_16_answer_with_the_start_inside_the_schedule() -> None:
+    """Some 1.6 stations put the start in chargingSchedule.startSchedule (before errata 3.57)."""
+    payload = predicted_payload("1.6")
+    payload["chargingSchedule"]["startSchedule"] = payload.pop("scheduleStart")
+    reported = read_composite_response(payload)
+    assert reported.version is OcppVersion.V16
+    assert reported.start == parse_timestamp(START16).timestamp()
+    report = check_drift(json.loads(EXAMPLE_16.read_text()), reported, transactions=[TX16])
+    assert report.agrees
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda p: p["schedule"].pop("duration"), "schedule.duration"),
+        (lambda p: p["schedule"].update(chargingRateUnit="kW"), "schedule.chargingRateUnit"),
+        (lambda p: p["schedule"].update(evseId="1"), "schedule.evseId"),
+        (lambda p: p["schedule"].update(scheduleStart="2024-01-02T00:00:00"), "scheduleStart"),
+        (
+            lambda p: p["schedule"]["chargingSchedulePeriod"][1].update(startPeriod=0),
+            "schedule.chargingSchedulePeriod[1].startPeriod",
+        ),
+        (
+            lambda p: p["schedule"]["chargingSchedulePeriod"][0].pop("limit"),
+            "schedule.chargingSchedulePeriod[0].limit",
+        ),
+        (
+            lambda p: p["schedule"].update(chargingSchedulePeriod=[]),
+            "schedule.chargingSchedulePeriod",
+        ),
+        (lambda p: p.pop("status"), "status"),
+    ],
+)
+def test_unreadable_reports_name_the_field(mutate: Any, field: str) -> None:
+    payload = predicted_payload("2.0.1")
+    mutate(payload)
+    with pytest.raises(PayloadError) as info:
+        read_composite_response(payload)
+    assert info.value.field == field
+
+
+def test_requests_and_report_of_different_versions() -> None:
+    with pytest.raises(PayloadError, match="one version"):
+        check_drift(v201_requests(), predicted_payload("1.6"))
+
+
+def test_compare_needs_an_accepted_report_and_a_sane_tolerance() -> None:
+    report = check_drift(v201_requests(), predicted_payload("2.0.1"))
+    assert report.predicted is not None
+    from ocpp_schedule import QueryError
+
+    with pytest.raises(QueryError):
+        compare(report.predicted, ReportedSchedule(OcppVersion.V201, "Rejected"))
+    with pytest.raises(QueryError):
+        compare(report.predicted, report.reported, tolerance=-1)
+
+
+# --------------------------------------------------------------------- property
+
+
+@settings(max_examples=100, deadline=None)
+@given(single_evse_cases(max_duration=3600), st.sampled_from(["1.6", "2.0.1"]), st.data())
+def test_property_exact_copy_agrees_and_a_planted_change_is_found(case, version, data) -> None:
+    predicted = composite_schedule(case.profiles, **case.kwargs())
+    payload = predicted.to_payload(version)
+    assert compare(predicted, read_composite_response(payload)) == ()
+    planted = copy.deepcopy(payload)
+    periods = periods_of(planted)
+    k = data.draw(st.integers(0, len(periods) - 1))
+    delta = data.draw(st.sampled_from([-5.0, 0.5, 7.0]))
+    periods[k]["limit"] = round(periods[k]["limit"] + delta, 1)
+    findings = compare(predicted, read_composite_response(planted))
+    end = periods[k + 1]["startPeriod"] if k + 1 < len(periods) else max(predicted.duration, 1)
+    assert [(f.start_period, f.end_period, f.kind) for f in findings] == [
+        (periods[k]["startPeriod"], end, "limit")
+    ]
+    assert findings[0].difference == pytest.approx(delta, abs=0.051)
+    assert findings[0].governed_by == predicted.periods[k].sources
+
+
+# -------------------------------------------------------------- command line
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, data: Any, name: str) -> str:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return str(path)
+
+
+TX_ARGS = ["--transaction-id", "1", "--transaction-start", "2024-01-01T08:00:00Z"]
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "1.6"])
+def test_cli_exact_copy_exits_0_and_planted_difference_exits_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, version: str
+) -> None:
+    if version == "1.6":
+        requests, tx = str(EXAMPLE_16), TX_ARGS
+    else:
+        requests, tx = write(tmp_path, v201_requests(), "requests.json"), []
+    exact = predicted_payload(version)
+    code, out, err = run(capsys, "check", requests, write(tmp_path, exact, "exact.json"), *tx)
+    assert code == 0, err
+    assert "agrees" in out
+    planted = copy.deepcopy(exact)
+    periods_of(planted)[1]["limit"] += 4.0
+    code, out, err = run(capsys, "check", requests, write(tmp_path, planted, "drift.json"), *tx)
+    assert code == 1, err
+    lines = out.splitlines()
+    assert "1 difference" in lines[0]
+    assert len(lines) == 2
+    assert "expected" in lines[1] and "(+4.0)" in lines[1]
+    assert "should be set by profile" in lines[1]
+    code, out, _ = run(capsys, "check", requests, str(tmp_path / "drift.json"), *tx, "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["agrees"] is False
+    assert [f["difference"] for f in data["findings"]] == [4.0]
+    code, _, _ = run(
+        capsys, "check", requests, str(tmp_path / "drift.json"), *tx, "--tolerance", "4"
+    )
+    assert code == 0
+
+
+def test_cli_reports_skipped_requests_on_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    exact = write(tmp_path, predicted_payload("1.6"), "exact.json")
+    code, _, err = run(capsys, "check", str(EXAMPLE_16), exact, *TX_ARGS)
+    assert code == 0
+    assert err.count("skipped") == 4
+
+
+def test_cli_rejected_report_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    requests = write(tmp_path, v201_requests(), "requests.json")
+    rejected = write(tmp_path, {"status": "Rejected"}, "rejected.json")
+    code, out, _ = run(capsys, "check", requests, rejected)
+    assert code == 1
+    assert "Rejected" in out
+
+
+@pytest.mark.parametrize(
+    ("reported", "extra", "message"),
+    [
+        ("{not json", [], "is not JSON"),
+        ({"status": "Accepted", "schedule": {"evseId": 1}}, [], "schedule.scheduleStart"),
+        ([1, 2], [], "expected a JSON object"),
+        ("1.6-answer", [], "one version"),
+        ("exact", ["--tolerance", "-1"], "--tolerance"),
+        ("exact", ["--transaction-id", "7"], "go together"),
+        ("exact", ["--evses", "0"], "--evses"),
+        ("exact", ["--voltage", "0"], "--voltage"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    reported: Any,
+    extra: list[str],
+    message: str,
+) -> None:
+    requests = write(tmp_path, v201_requests(), "requests.json")
+    if reported == "exact":
+        reported = predicted_payload("2.0.1")
+    elif reported == "1.6-answer":
+        reported = predicted_payload("1.6")
+    path = write(tmp_path, reported, "reported.json")
+    code, out, err = run(capsys, "check", requests, path, *extra)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_cli_missing_requests_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    reported = write(tmp_path, predicted_payload("2.0.1"), "reported.json")
+    code, _, err = run(capsys, "check", str(tmp_path / "none.json"), reported)
+    assert code == 2
+    assert "cannot read" in err
+
+
+def test_cli_default_limit_is_in_the_reports_unit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    empty = write(tmp_path, [], "empty.json")
+    report = {
+        "status": "Accepted",
+        "schedule": {
+            "evseId": 1,
+            "duration": 600,
+            "scheduleStart": START,
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000.0, "numberPhases": 3}],
+        },
+    }
+    path = write(tmp_path, report, "w.json")
+    assert run(capsys, "check", empty, path)[0] == 1  # the default is 33 120 W
+    assert run(capsys, "check", empty, path, "--default-limit", "11000")[0] == 0
