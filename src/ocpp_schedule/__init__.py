@@ -5,6 +5,14 @@ station-side rules of SetChargingProfile / ClearChargingProfile, and the
 composite schedule (GetCompositeSchedule), as pure functions.
 """
 
+from .capabilities import (
+    OCPP16_DEFAULTS,
+    OCPP21_DEFAULTS,
+    OCPP201_DEFAULTS,
+    Adaptation,
+    StationCapabilities,
+    adapt,
+)
 from .clearing import ClearChargingProfileRequest, ClearChargingProfileResult, clear
 from .composite import (
     CompositePeriod,
@@ -17,6 +25,13 @@ from .composite import (
     station_composites,
 )
 from .config import StationConfig
+from .drift import (
+    DriftFinding,
+    DriftReport,
+    ReportedSchedule,
+    check_drift,
+    read_composite_response,
+)
 from .enums import (
     ChargingLimitSource,
     ChargingProfileKind,
@@ -27,13 +42,25 @@ from .enums import (
     RecurrencyKind,
 )
 from .errors import (
+    AdaptationError,
     ConfigError,
     InvalidProfileError,
     OcppScheduleError,
     PayloadError,
+    PlanError,
     QueryError,
     TimestampError,
     VersionError,
+)
+from .localtime import (
+    EVERY_DAY,
+    WEEKDAYS,
+    WEEKEND,
+    LocalTimePlan,
+    LocalWindow,
+    PlannedProfiles,
+    Weekday,
+    plan_profiles,
 )
 from .models import (
     ChargingProfile,
@@ -68,6 +95,8 @@ from .store import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Adaptation",
+    "AdaptationError",
     "ChargingLimitSource",
     "ChargingProfile",
     "ChargingProfileCriteria",
@@ -81,27 +110,44 @@ __all__ = [
     "CompositePeriod",
     "CompositeSchedule",
     "ConfigError",
+    "DriftFinding",
+    "DriftReport",
+    "EVERY_DAY",
     "InstalledProfile",
     "InvalidProfileError",
     "LimitAtSoC",
     "LimitSource",
+    "LocalTimePlan",
+    "LocalWindow",
+    "OCPP16_DEFAULTS",
+    "OCPP201_DEFAULTS",
+    "OCPP21_DEFAULTS",
     "OcppScheduleError",
     "OcppVersion",
     "OperationMode",
     "PayloadError",
+    "PlanError",
+    "PlannedProfiles",
     "ProfilePeriod",
     "ProfileStore",
     "QueryError",
     "RecurrencyKind",
     "RejectionReason",
+    "ReportedSchedule",
     "SetChargingProfileRequest",
     "SetChargingProfileResult",
+    "StationCapabilities",
     "StationConfig",
     "StationState",
     "TimestampError",
     "Transaction",
     "VersionError",
+    "WEEKDAYS",
+    "WEEKEND",
+    "Weekday",
     "__version__",
+    "adapt",
+    "check_drift",
     "check_set_charging_profile",
     "clear",
     "composite_schedule",
@@ -110,7 +156,9 @@ __all__ = [
     "install",
     "install_local",
     "limit_at",
+    "plan_profiles",
     "read_charging_profile",
+    "read_composite_response",
     "read_set_charging_profile",
     "replay",
     "station_composites",
