@@ -706,3 +706,50 @@ def test_adapt_reads_the_payload_first() -> None:
         adapt({"evseId": 1}, OCPP201_DEFAULTS)
     with pytest.raises(PayloadError):
         adapt(v2([(0, 16.0)]), OCPP201_DEFAULTS, source_version="1.6")
+
+
+def test_the_guides_worked_example() -> None:
+    """docs/capabilities.md: six periods in W to a 1.6 station of A, 2 periods, whole amperes."""
+    watts = [22_000.0, 22_000.0, 15_000.0, 11_000.0, 11_000.0, 7_400.0]
+    payload = v2(
+        [(3600 * i, w) for i, w in enumerate(watts)],
+        evse=0,
+        pid=7,
+        purpose="ChargingStationMaxProfile",
+        unit="W",
+        start="2024-06-01T00:00:00Z",
+    )
+    station = StationCapabilities(
+        ocpp_version="1.6",
+        rate_units=frozenset({A}),
+        max_periods_per_schedule=2,
+        limit_decimal_places=0,
+        max_stack_level=8,
+    )
+    assert check(payload, station.model_copy(update={"ocpp_version": OcppVersion.V201})).reason is (
+        R.UNSUPPORTED_RATE_UNIT
+    )
+    adapted = adapt(payload, station)
+    assert adapted.changes == (
+        "written in OCPP 1.6",
+        "W converted to A at 230 V with each period's phases (written as numberPhases)",
+        "limits rounded down to 0 decimal place(s)",
+        "equal neighbouring periods merged",
+        "schedule split into 2 profiles",
+    )
+    profiles = [p["csChargingProfiles"] for p in adapted.payloads]
+    assert [(p["chargingProfileId"], p["stackLevel"]) for p in profiles] == [(7, 0), (8, 1)]
+    assert [
+        [
+            (q["startPeriod"], q["limit"], q["numberPhases"])
+            for q in p["chargingSchedule"]["chargingSchedulePeriod"]
+        ]
+        for p in profiles
+    ] == [[(0, 31.0, 3), (7200, 21.0, 3)], [(0, 15.0, 3), (7200, 10.0, 3)]]
+    assert profiles[0]["chargingSchedule"]["duration"] == 10_800
+    assert profiles[0]["validTo"] == profiles[1]["validFrom"] == "2024-06-01T03:00:00Z"
+    state = StationState(station.to_config(), OcppVersion.V16)
+    store = ProfileStore()
+    for out in adapted.payloads:
+        assert check(out, station, store=store).accepted
+        store, _ = install(store, read_set_charging_profile(out, "1.6"), state)

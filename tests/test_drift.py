@@ -482,3 +482,21 @@ def test_cli_default_limit_is_in_the_reports_unit(
     path = write(tmp_path, report, "w.json")
     assert run(capsys, "check", empty, path)[0] == 1  # the default is 33 120 W
     assert run(capsys, "check", empty, path, "--default-limit", "11000")[0] == 0
+
+
+def test_the_guides_worked_example(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """docs/drift.md: the answer it shows, the output it shows, exit 1."""
+    import re
+
+    page = (ROOT / "docs" / "drift.md").read_text()
+    reported = json.loads(re.findall(r"```json\n(.*?)```", page, re.S)[0])
+    console = re.findall(r"```console\n(.*?)```", page, re.S)[0].splitlines()
+    requests = v201_requests()
+    cap = requests[1]["chargingProfile"]["chargingSchedule"][0]
+    cap["chargingSchedulePeriod"] = [{"startPeriod": 0, "limit": 40.0}]  # the page's 40 A max
+    argv = console[0].removeprefix("$ ").split()
+    assert argv[:2] == ["ocpp-schedule", "check"]
+    paths = [write(tmp_path, requests, argv[2]), write(tmp_path, reported, argv[3])]
+    code, out, err = run(capsys, "check", *paths)
+    assert (code, err) == (int(console[-1]), "")
+    assert out.splitlines() == console[1:3]

@@ -562,3 +562,38 @@ def test_property_emitted_profiles_impose_the_plan_at_random_instants(data: st.D
         assert got.periods[0].limit == want, (t, planned.payloads)
         if plan.number_phases is not None and start <= t < end:
             assert got.periods[0].number_phases == plan.number_phases
+
+
+# ------------------------------------------------------------ the guide's example
+
+
+def test_the_guides_worked_example() -> None:
+    """docs/local-time.md: its Python runs and gives the table and times the page shows."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "local-time.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", page, re.S)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "local-time.md", "exec"), namespace)
+    planned: PlannedProfiles = namespace["planned"]
+    rows = [
+        (
+            p["chargingProfile"]["id"],
+            p["chargingProfile"]["validFrom"],
+            p["chargingProfile"]["validTo"],
+            p["chargingProfile"]["chargingSchedule"][0]["startSchedule"],
+            len(p["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"]),
+        )
+        for p in planned.payloads
+    ]
+    for row in rows:
+        assert "| " + " | ".join(str(x) for x in row) + " |" in page
+    assert planned.resend_before == utc(2024, 6, 1)
+    store = install_all(planned)
+    plan = namespace["plan"]
+    sched = composite(store, plan, utc(2024, 3, 28), 5 * DAY)
+    shown = re.findall(r"^(\d{4}-\d\d-\d\dT[\d:]+Z)\s+\d+\s+([\d.]+)", page, re.M)
+    got = [(p.start_period, p.limit) for p in sched.periods]
+    start = int(utc(2024, 3, 28).timestamp())
+    assert [(int(datetime.fromisoformat(t).timestamp()) - start, float(v)) for t, v in shown] == got
