@@ -22,9 +22,12 @@ Extending it:
   send plan's ``PlanStep.request`` for this station, followed by the queries
   to read the result back.
 - ``CHECKS`` maps a name (``--check``) to a function ``Outcome -> list[str]``
-  (findings; empty means passed). The drift check is one more entry: it
-  gets every GetCompositeSchedule exchange with the station's answer
-  (``Exchange.reported``) and the library's prediction (``Exchange.predicted``).
+  (findings; empty means passed): ``prediction`` wants every answer to be exactly
+  the library's, ``drift`` runs the library's drift check
+  (``ocpp_schedule.check_drift``) on every composite the station reported. Each
+  GetCompositeSchedule exchange carries the station's answer (``Exchange.reported``),
+  the library's prediction (``Exchange.predicted``, ``Exchange.schedule``) and the
+  requests the station held (``Exchange.installed``).
 """
 
 # The ocpp package is untyped: its base classes and @on decorator are Any to mypy.
@@ -62,6 +65,7 @@ from ocpp_schedule import (
     StationConfig,
     StationState,
     Transaction,
+    check_drift,
     clear,
     composite_schedule,
     install,
@@ -302,7 +306,9 @@ class Exchange:
     """One request, the station's answer and the library's prediction of it (payloads).
 
     For GetCompositeSchedule, ``reported`` is the station's answer read by the
-    library and ``schedule`` the predicted schedule (None when rejected).
+    library, ``schedule`` the predicted schedule (None when rejected) and
+    ``installed`` the SetChargingProfile requests the station held when it answered
+    (as it read them, in the order it received them).
     """
 
     action: str
@@ -311,6 +317,7 @@ class Exchange:
     predicted: dict[str, Any]
     reported: CompositeAnswer | None = None
     schedule: CompositeSchedule | None = None
+    installed: tuple[SetChargingProfileRequest, ...] = ()
 
     def describe(self) -> str:
         """The request in short."""
@@ -343,6 +350,7 @@ class Outcome:
     transactions: tuple[Transaction, ...]
     exchanges: list[Exchange]
     store: ProfileStore
+    config: StationConfig = field(default_factory=StationConfig)
     findings: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -360,6 +368,7 @@ async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
     v = info.version
     mirror = ProfileStore()
     exchanges: list[Exchange] = []
+    accepted: list[SetChargingProfileRequest] = []
     for step in plan.steps:
         if isinstance(step, SetChargingProfileRequest):
             payload = write_set_charging_profile(step, v)
@@ -367,7 +376,10 @@ async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
                 await cp.call(to_ocpp_set_charging_profile(step, v), suppress=False)
             )
             # Predict from what the station reads (1.6 spells the station max differently).
-            mirror, result = install(mirror, read_set_charging_profile(payload, v), info.state)
+            as_read = read_set_charging_profile(payload, v)
+            mirror, result = install(mirror, as_read, info.state)
+            if result.accepted:
+                accepted.append(as_read)
             exchanges.append(
                 Exchange("SetChargingProfile", payload, answer.payload, result.to_payload(v))
             )
@@ -396,9 +408,10 @@ async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
                     predicted,
                     reported=reported,
                     schedule=schedule,
+                    installed=tuple(r for r in accepted if r.charging_profile.id in mirror),
                 )
             )
-    return Outcome(info.id, v, tuple(info.transactions), exchanges, mirror)
+    return Outcome(info.id, v, tuple(info.transactions), exchanges, mirror, info.config)
 
 
 def predict_composite(
@@ -457,9 +470,28 @@ def _composite_difference(ex: Exchange) -> str:
     return f"station {len(theirs.periods)} periods, library {len(mine.periods)}"
 
 
+def drift_check(outcome: Outcome) -> list[str]:
+    """The library's drift check (:func:`ocpp_schedule.check_drift`) on every composite the
+    station reported: the requests it held are replayed, and each stretch where its answer
+    differs by more than 0.1 is a finding naming the profile that should govern there."""
+    findings: list[str] = []
+    for i, ex in enumerate(outcome.exchanges, 1):
+        if ex.action != "GetCompositeSchedule":
+            continue
+        report = check_drift(
+            ex.installed,
+            ex.answer,
+            version=outcome.version,
+            transactions=outcome.transactions,
+            config=outcome.config,
+        )
+        findings.extend(f"step {i}: {ex.describe()}: {finding}" for finding in report.findings)
+    return findings
+
+
 Check = Callable[[Outcome], list[str]]
-CHECKS: dict[str, Check] = {"prediction": check_prediction}
-"""Checks by name. The drift check: add ``"drift": drift_check`` here."""
+CHECKS: dict[str, Check] = {"prediction": check_prediction, "drift": drift_check}
+"""Checks by name (``--check``; all by default)."""
 
 
 # ------------------------------------------------------------------------------ server
@@ -471,7 +503,7 @@ async def serve(
     *,
     stations: int = 1,
     plan: str = "demo",
-    checks: Sequence[str] = ("prediction",),
+    checks: Sequence[str] | None = None,
     evses: int = 2,
     expect_transactions: int = 1,
     ready_timeout: float = 10,
@@ -480,10 +512,11 @@ async def serve(
 ) -> list[Outcome]:
     """Serve until ``stations`` charge points have run ``plan``; return their outcomes.
 
-    ``port`` 0 picks a free port; ``on_listen`` is called with the port.
+    ``port`` 0 picks a free port; ``on_listen`` is called with the port. ``checks``
+    are names in ``CHECKS`` (default: all).
     """
     planner = PLANS[plan]
-    chosen = [(name, CHECKS[name]) for name in checks]
+    chosen = [(name, CHECKS[name]) for name in (sorted(CHECKS) if checks is None else checks)]
     outcomes: list[Outcome] = []
     done = asyncio.Event()
 
@@ -512,7 +545,9 @@ async def serve(
             for name, check in chosen:
                 outcome.findings[name] = check(outcome)
         except Exception as exc:  # a failed session is an outcome too, never a hang
-            outcome = Outcome(station_id, version, tuple(info.transactions), [], ProfileStore())
+            outcome = Outcome(
+                station_id, version, tuple(info.transactions), [], ProfileStore(), info.config
+            )
             outcome.findings["session"] = [f"{type(exc).__name__}: {exc}"]
         finally:
             serving.cancel()

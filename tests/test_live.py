@@ -65,7 +65,7 @@ def _run(version: OcppVersion, **options: Any) -> tuple[Any, Any]:
 @pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
 def test_live_session_matches_the_library(version: OcppVersion) -> None:
     outcome, smart = _run(version)
-    assert outcome.findings == {"prediction": []}, csms.report(outcome)
+    assert outcome.findings == {"prediction": [], "drift": []}, csms.report(outcome)
     assert outcome.ok
     answers = [(e.action, e.answer["status"]) for e in outcome.exchanges]
     set_, clear_, get = "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule"
@@ -108,10 +108,11 @@ def test_live_session_matches_the_library(version: OcppVersion) -> None:
     assert smart.transactions == outcome.transactions
 
 
-def test_the_prediction_check_reports_a_different_answer() -> None:
+def test_the_checks_report_a_different_answer() -> None:
     outcome, _ = _run(OcppVersion.V201)
     exchanges = list(outcome.exchanges)
     composite = exchanges[5]
+    assert [r.charging_profile.id for r in composite.installed] == [1, 2, 3, 11]
     changed = dict(composite.answer)
     changed["schedule"] = dict(changed["schedule"], duration=60)
     exchanges[5] = dataclasses.replace(composite, answer=changed)
@@ -121,6 +122,16 @@ def test_the_prediction_check_reports_a_different_answer() -> None:
     assert len(findings) == 2
     assert "station ('Accepted', None), library ('Rejected', 'InvalidProfile')" in findings[0]
     assert findings[1].startswith("step 6: GetCompositeSchedule")
+    # A shorter window with the same limits is no drift; a limit off by more than 0.1 is.
+    assert csms.drift_check(tampered) == []
+    periods = [dict(p) for p in changed["schedule"]["chargingSchedulePeriod"]]
+    periods[0]["limit"] += 0.5
+    changed = dict(changed, schedule=dict(changed["schedule"], chargingSchedulePeriod=periods))
+    exchanges[5] = dataclasses.replace(composite, answer=changed)
+    (drift,) = csms.drift_check(dataclasses.replace(outcome, exchanges=exchanges))
+    assert drift.startswith("step 6: GetCompositeSchedule")
+    assert "reported 10.5 A, expected 10.0 A (+0.5)" in drift
+    assert "should be set by profile 11 (TxProfile" in drift
 
 
 def test_a_station_that_never_gets_ready_is_a_failed_outcome_not_a_hang() -> None:
