@@ -130,3 +130,18 @@ def test_firmware_guide() -> None:
 def test_load_balancing_guide() -> None:
     ns = _run_blocks("guides/load-balancing.md")
     assert ns["plan"].steps
+
+
+def test_the_site_lists_every_page_and_every_public_name() -> None:
+    """A page missing from the nav, or an export missing from the API reference, is found here
+    (``mkdocs build --strict`` only notes the first and cannot see the second)."""
+    import ocpp_schedule
+
+    nav = set(re.findall(r":\s*([\w/.-]+\.md)\s*$", (DOCS.parent / "mkdocs.yml").read_text(), re.M))
+    pages = {str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")}
+    assert pages - nav == set(), "add these pages to the nav in mkdocs.yml"
+    assert nav - pages == set()
+    api = (DOCS / "api.md").read_text()
+    documented = set(re.findall(r"^::: ocpp_schedule\.(\w+)$", api, re.M))
+    missing = set(ocpp_schedule.__all__) - documented - {"__version__"}
+    assert not missing, f"add to docs/api.md: {sorted(missing)}"
