@@ -161,6 +161,7 @@ def composite_schedule(
         raise QueryError("duration must be whole seconds (int)", field="duration")
     if duration < 0:
         raise QueryError(f"duration {duration} is negative", field="duration")
+    _check_window(s, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
@@ -264,6 +265,7 @@ def station_composites(
     s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
         raise QueryError("duration must be whole seconds (int) >= 0", field="duration")
+    _check_window(s, duration)
     out_unit = _unit(unit)
     txs = _transactions(transactions)
     index = _index(profiles, None)
@@ -289,6 +291,24 @@ def station_composites(
 
 
 _DEFAULT_CONFIG = StationConfig()
+
+MAX_SEGMENTS = 200_000
+"""The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
+
+MAX_PERIODS = 100_000
+"""The most periods an answer may have; a longer one is refused with :class:`QueryError`."""
+
+_FIRST_SECOND = -62_135_596_800  # 0001-01-01T00:00:00Z
+_LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
+def _check_window(start: int, duration: int) -> None:
+    """Refuse windows outside the calendar datetimes can express."""
+    if start < _FIRST_SECOND or start + duration > _LAST_SECOND + 1:
+        raise QueryError(
+            "the window must lie between 0001-01-01 and 9999-12-31",
+            field="duration" if start >= _FIRST_SECOND else "start",
+        )
 
 
 class _Context:
@@ -387,6 +407,13 @@ def _pieces(
 ) -> list[tuple[int, int, int]]:
     """Append the segments of ``[lo, hi)`` in which ``cp`` is in force; return its windows."""
     windows = in_force_windows(cp, lo, hi, rel_anchor)
+    if len(windows) > 1 and len(out) + len(windows) * len(cp.starts) > MAX_SEGMENTS:
+        raise QueryError(
+            f"the answer would need more than {MAX_SEGMENTS} schedule pieces "
+            f"({len(windows)} recurrences of profile {cp.profile_id}); ask for a shorter window",
+            field="duration",
+            rule="docs/robustness.md",
+        )
     if limits is cp.limits:
         for w_lo, w_hi, anchor in windows:
             _slice(cp.occurrence(dp, anchor), w_lo, w_hi, out)
@@ -458,6 +485,13 @@ def _cover(
                 new_gaps.append((cursor, b))
         if found:
             used += 1
+            if len(segs) > MAX_SEGMENTS:
+                raise QueryError(
+                    f"the answer would need more than {MAX_SEGMENTS} schedule pieces; "
+                    "ask for a shorter window",
+                    field="duration",
+                    rule="docs/robustness.md",
+                )
         gaps = new_gaps
         if not gaps:
             break
@@ -809,4 +843,11 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
         cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
     sources = (cur_source,) if more is None else tuple(more)
     append(new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
+    if len(periods) > MAX_PERIODS:
+        raise QueryError(
+            f"the answer would have {len(periods)} periods, more than {MAX_PERIODS}; "
+            "ask for a shorter window",
+            field="duration",
+            rule="docs/robustness.md",
+        )
     return tuple(periods)
