@@ -182,7 +182,8 @@ class LocalWindow:
     start_second: int = field(init=False, repr=False, compare=False)
     """``start`` as seconds after local midnight (computed)."""
     end_second: int = field(init=False, repr=False, compare=False)
-    """``end`` as seconds after the local midnight of the start day, 1..172 800 (computed)."""
+    """``end`` as seconds after the local midnight of the start day: after ``start_second``,
+    at most a day later (computed)."""
     weekdays: frozenset[Weekday] = field(init=False, repr=False)
     """``days`` as a set of :class:`Weekday` (computed)."""
 
@@ -191,7 +192,7 @@ class LocalWindow:
         end = _clock(self.end, "end")
         if start == DAY:
             raise PlanError("a window cannot start at 24:00; start at 00:00", field="start")
-        if start == end or (start == 0 and end == 0):
+        if start == end:
             raise PlanError(
                 f"start and end are both {self.start!r}: say 00:00-24:00 for a whole day",
                 field="end",
