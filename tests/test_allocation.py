@@ -80,8 +80,12 @@ def test_no_evse_exceeds_its_composite_or_hardware_limit(site: Site, resolution)
                 if lo >= hi:
                     continue
                 composite = composite_schedule(
-                    store, evse_id=evse.id, start=lo, duration=hi - lo,
-                    transaction=session_transaction(pile, evse, sess), config=config,
+                    store,
+                    evse_id=evse.id,
+                    start=lo,
+                    duration=hi - lo,
+                    transaction=session_transaction(pile, evse, sess),
+                    config=config,
                 )
                 assert amps <= min(p.limit for p in composite.periods) + TOL
 
@@ -163,8 +167,7 @@ def test_share_fairly_is_max_min_fair(caps: list[float], data) -> None:
         tight = [
             members
             for limit, members in constraints
-            if any(j == i for j, _ in members)
-            and sum(c * x[j] for j, c in members) >= limit - 1e-6
+            if any(j == i for j, _ in members) and sum(c * x[j] for j, c in members) >= limit - 1e-6
         ]
         assert any(
             all(x[i] / weights[i] >= x[j] / weights[j] - 1e-6 for j, _ in members)
@@ -201,8 +204,13 @@ def _one_feeder_site(weights=(1.0, 1.0, 1.0), phases=(3, 3, 3), feeder=40.0) -> 
     piles = []
     for i, (w, ph) in enumerate(zip(weights, phases, strict=True), 1):
         session = Session(arrive=T0, leave=T0 + timedelta(hours=2), phases=ph, weight=w)
-        piles.append(Pile(id=f"P{i}", circuit="feeder",
-                          evses=(Evse(id=1, max_amps=32.0, sessions=(session,)),)))
+        piles.append(
+            Pile(
+                id=f"P{i}",
+                circuit="feeder",
+                evses=(Evse(id=1, max_amps=32.0, sessions=(session,)),),
+            )
+        )
     grid = Circuit(id="grid", amps=200.0, children=(Circuit(id="feeder", amps=feeder),))
     return Site(grid=grid, piles=tuple(piles))
 
@@ -213,8 +221,9 @@ def test_three_equal_vehicles_share_a_feeder_equally() -> None:
 
 
 def test_weights_split_in_proportion() -> None:
-    allocation = balance(_one_feeder_site(weights=(2.0, 1.0, 1.0)), start=T0, duration=3600,
-                         policy=Weighted())
+    allocation = balance(
+        _one_feeder_site(weights=(2.0, 1.0, 1.0)), start=T0, duration=3600, policy=Weighted()
+    )
     assert [allocation.amps[(f"P{i}", 1)][0] for i in (1, 2, 3)] == [20.0, 10.0, 10.0]
 
 
@@ -222,15 +231,23 @@ def test_phase_rotation_spreads_one_phase_vehicles() -> None:
     # Three 1-phase vehicles on a 20 A feeder: wired on the same phase they share 20 A,
     # with rotated piles each has a phase of its own and gets 20 A.
     same = _one_feeder_site(phases=(1, 1, 1), feeder=20.0)
-    assert [same_a := balance(same, start=T0, duration=3600).amps[(f"P{i}", 1)][0]
-            for i in (1, 2, 3)] == [6.6, 6.6, 6.6]
+    assert [
+        same_a := balance(same, start=T0, duration=3600).amps[(f"P{i}", 1)][0] for i in (1, 2, 3)
+    ] == [6.6, 6.6, 6.6]
     assert same_a == 6.6
-    rotated = same.model_copy(update={"piles": tuple(
-        p.model_copy(update={"phase_rotation": r})
-        for p, r in zip(same.piles, ("L1L2L3", "L2L3L1", "L3L1L2"), strict=True)
-    )})
-    assert [balance(rotated, start=T0, duration=3600).amps[(f"P{i}", 1)][0]
-            for i in (1, 2, 3)] == [20.0, 20.0, 20.0]
+    rotated = same.model_copy(
+        update={
+            "piles": tuple(
+                p.model_copy(update={"phase_rotation": r})
+                for p, r in zip(same.piles, ("L1L2L3", "L2L3L1", "L3L1L2"), strict=True)
+            )
+        }
+    )
+    assert [balance(rotated, start=T0, duration=3600).amps[(f"P{i}", 1)][0] for i in (1, 2, 3)] == [
+        20.0,
+        20.0,
+        20.0,
+    ]
 
 
 def test_minimum_rate_pauses_the_latest_arrival() -> None:
@@ -241,8 +258,9 @@ def test_minimum_rate_pauses_the_latest_arrival() -> None:
         Pile(id="A", circuit="f", evses=(Evse(id=1, sessions=(first,)),)),
         Pile(id="B", circuit="f", evses=(Evse(id=1, sessions=(later,)),)),
     )
-    site = Site(grid=Circuit(id="g", amps=100.0, children=(Circuit(id="f", amps=10.0),)),
-                piles=piles)
+    site = Site(
+        grid=Circuit(id="g", amps=100.0, children=(Circuit(id="f", amps=10.0),)), piles=piles
+    )
     allocation = balance(site, start=T0 + timedelta(minutes=10), duration=3600)
     assert allocation.amps[("A", 1)][0] == 10.0
     assert allocation.amps[("B", 1)][0] == 0.0

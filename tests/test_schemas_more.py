@@ -34,9 +34,11 @@ from ocpp_schedule import (
     ChargingRateUnit,
     ClearChargingProfileRequest,
     InstalledProfile,
+    InvalidProfileError,
     OcppVersion,
     OperationMode,
     ProfileStore,
+    RejectionReason,
     StationConfig,
     StationState,
     Transaction,
@@ -242,17 +244,13 @@ def test_station_composites_of_accepting_stations_are_valid(
         assert (out["connectorId"] if version == "1.6" else inner["evseId"]) == evse
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="engine bug, reported: install accepts a finite limit or minChargingRate near the "
-    "float maximum, then composite_schedule overflows rounding it (composite.py _finalize)",
-)
 @pytest.mark.parametrize(
     ("limit", "unit", "extra"),
     [(16.0, "A", {"minChargingRate": 1e307}), (1e308, "W", {})],
 )
 def test_values_near_the_float_maximum(limit: float, unit: str, extra: dict[str, Any]) -> None:
+    """A limit or rate beyond 10^9 is no charging limit: the rules reject it and the engine,
+    given it directly, refuses it with a typed error rather than overflowing."""
     payload = {
         "evseId": 1,
         "chargingProfile": {
@@ -271,10 +269,13 @@ def test_values_near_the_float_maximum(limit: float, unit: str, extra: dict[str,
             ],
         },
     }
-    store, result = install(ProfileStore(), read_set_charging_profile(payload), StationState())
-    assert result.accepted
-    schedule = station_composites(store, start=T0, duration=60, unit="W")[1]
-    assert_schema_valid(wire(schedule.to_payload("2.0.1")), "2.0.1", "GetCompositeScheduleResponse")
+    request = read_set_charging_profile(payload)
+    _store, result = install(ProfileStore(), request, StationState())
+    assert not result.accepted and result.reason is RejectionReason.INVALID_LIMIT
+    with pytest.raises(InvalidProfileError):
+        station_composites(
+            [InstalledProfile(1, request.charging_profile)], start=T0, duration=60, unit="W"
+        )
 
 
 # ------------------------------------------------------------------- the command line

@@ -57,9 +57,13 @@ def test_demo_send_plans_are_accepted_and_schema_valid(hour: int) -> None:
 
 def test_v201_piles_get_v201_payloads() -> None:
     site = demo_site()
-    site = site.model_copy(update={"piles": tuple(
-        p.model_copy(update={"ocpp": OcppVersion.V201, "requests": ()}) for p in site.piles
-    )})
+    site = site.model_copy(
+        update={
+            "piles": tuple(
+                p.model_copy(update={"ocpp": OcppVersion.V201, "requests": ()}) for p in site.piles
+            )
+        }
+    )
     allocation = balance(site, start=DEMO_DAY, duration=86400)
     plan = send_plan(allocation, at=DEMO_DAY + timedelta(hours=9))
     assert all("evseId" in s.payload for s in plan.steps)
@@ -82,13 +86,23 @@ def test_demo_numbers() -> None:
     assert allocation.overloads() == []
     energy = {key[0]: round(allocation.energy_kwh(key), 1) for key in allocation.amps}
     assert energy == {
-        "P01": 161.1, "P02": 39.6, "P03": 77.2, "P04": 177.0, "P05": 113.4,
-        "P06": 139.1, "P07": 154.6, "P08": 36.6, "P09": 119.7, "P10": 120.8,
+        "P01": 161.1,
+        "P02": 39.6,
+        "P03": 77.2,
+        "P04": 177.0,
+        "P05": 113.4,
+        "P06": 139.1,
+        "P07": 154.6,
+        "P08": 36.6,
+        "P09": 119.7,
+        "P10": 120.8,
     }
     # P02's 1-phase vehicle (16 A max) is never cut: 16 A x 230 V x 10.75 h = 39.56 kWh.
     assert energy["P02"] == round(16 * 230 * 10.75 / 1000, 1)
-    peaks = {c: tuple(max(load[p] for load in loads) for p in range(3))
-             for c, loads in allocation.loads.items()}
+    peaks = {
+        c: tuple(max(load[p] for load in loads) for p in range(3))
+        for c, loads in allocation.loads.items()
+    }
     assert peaks == {
         "grid": (120.0, 144.9, 120.0),
         "cabinet": (120.0, 144.9, 120.0),
@@ -99,15 +113,18 @@ def test_demo_numbers() -> None:
     evening = [
         sum(load) * 230
         for (a, _), load in zip(allocation.slots(), allocation.loads["cabinet"], strict=True)
-        if (DEMO_DAY + timedelta(hours=17)).timestamp() <= a < (DEMO_DAY + timedelta(hours=21)).timestamp()
+        if (DEMO_DAY + timedelta(hours=17)).timestamp()
+        <= a
+        < (DEMO_DAY + timedelta(hours=21)).timestamp()
     ]
     assert max(evening) <= 75_000
 
 
 def test_demo_command_runs_under_two_seconds() -> None:
     begin = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "ocpp_schedule", "demo"], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ocpp_schedule", "demo"], capture_output=True, text=True, check=False
+    )
     elapsed = time.perf_counter() - begin
     assert proc.returncode == 0, proc.stderr
     assert "no circuit is ever over its limit" in proc.stdout
@@ -136,8 +153,16 @@ def test_demo_plot_without_matplotlib_is_a_clear_error(capsys, monkeypatch) -> N
 @pytest.mark.parametrize("name", ["site.json", "site.toml"])
 def test_example_site_files_balance(name: str, capsys, tmp_path) -> None:
     out = tmp_path / "limits.json"
-    code = main(["balance", str(ROOT / "examples" / name), "--json", str(out),
-                 "--plan-at", "2024-06-03T18:00:00+02:00"])
+    code = main(
+        [
+            "balance",
+            str(ROOT / "examples" / name),
+            "--json",
+            str(out),
+            "--plan-at",
+            "2024-06-03T18:00:00+02:00",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "no circuit is ever over its limit" in text
@@ -156,11 +181,16 @@ def test_report_command(capsys) -> None:
     ("content", "message"),
     [
         ("{", "is not valid"),
-        ('{"grid": {"id": "g", "amps": 10}, "piles": [{"id": "A", "circuit": "nope", '
-         '"evses": [{"id": 1}]}]}', "unknown circuit"),
+        (
+            '{"grid": {"id": "g", "amps": 10}, "piles": [{"id": "A", "circuit": "nope", '
+            '"evses": [{"id": 1}]}]}',
+            "unknown circuit",
+        ),
         ('{"grid": {"id": "g", "amps": -1}, "piles": []}', "grid.amps"),
-        ('{"time_zone": "Mars/Olympus", "grid": {"id": "g", "amps": 1}, "piles": []}',
-         "unknown time zone"),
+        (
+            '{"time_zone": "Mars/Olympus", "grid": {"id": "g", "amps": 1}, "piles": []}',
+            "unknown time zone",
+        ),
     ],
 )
 def test_bad_site_files(tmp_path, capsys, content: str, message: str) -> None:
@@ -181,9 +211,9 @@ def test_too_many_periods_keep_the_lowest_limit_of_the_rest() -> None:
 
     site = demo_site()
     small = StationConfig(evse_ids=(1,), charging_schedule_max_periods=3)
-    site = site.model_copy(update={"piles": tuple(
-        p.model_copy(update={"config": small}) for p in site.piles
-    )})
+    site = site.model_copy(
+        update={"piles": tuple(p.model_copy(update={"config": small}) for p in site.piles)}
+    )
     allocation = balance(site, start=DEMO_DAY, duration=86400, resolution=None)
     plan = send_plan(allocation, at=DEMO_DAY + timedelta(hours=6))
     for step in plan.steps:
@@ -208,15 +238,18 @@ def test_circuit_step_in_the_spring_gap_takes_effect_at_the_transition() -> None
         piles=(Pile(id="P", circuit="g", evses=(Evse(id=1, sessions=(session,)),)),),
     )
     allocation = balance(site, start=day, duration=4 * 3600, resolution=None)
-    periods = [(a - int(day.timestamp()), amps) for a, _, amps, _ in
-               allocation.evse_periods(("P", 1))]
+    periods = [
+        (a - int(day.timestamp()), amps) for a, _, amps, _ in allocation.evse_periods(("P", 1))
+    ]
     # 00:00-03:00 CEST is 2 h of UTC (the clock jumps at 02:00 CET = 01:00 UTC).
     assert periods == [(0, 32.0), (2 * 3600, 10.0)]
 
 
 def test_progress_is_reported_per_slot() -> None:
     seen = []
-    balance(demo_site(), start=DEMO_DAY, duration=3 * 3600, progress=lambda d, t: seen.append((d, t)))
+    balance(
+        demo_site(), start=DEMO_DAY, duration=3 * 3600, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen == [(k, 12) for k in range(1, 13)]
 
 
@@ -229,25 +262,46 @@ def test_circuit_profile_lowers_the_limit_where_in_force() -> None:
 
     day = datetime(2024, 5, 1, tzinfo=UTC)
     external = {
-        "id": -1, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationExternalConstraints",
+        "id": -1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "ChargingStationExternalConstraints",
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": [{"id": 1, "startSchedule": "2024-05-01T01:00:00Z", "duration": 3600,
-                              "chargingRateUnit": "W",
-                              "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 13800}]}],
+        "chargingSchedule": [
+            {
+                "id": 1,
+                "startSchedule": "2024-05-01T01:00:00Z",
+                "duration": 3600,
+                "chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 13800}],
+            }
+        ],
     }
     amps16 = {
-        "chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "ChargePointMaxProfile",
+        "chargingProfileId": 7,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "ChargePointMaxProfile",
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": {"startSchedule": "2024-05-01T02:00:00Z", "chargingRateUnit": "A",
-                             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}]},
+        "chargingSchedule": {
+            "startSchedule": "2024-05-01T02:00:00Z",
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}],
+        },
     }
     session = Session(arrive=day, leave=day + timedelta(hours=3))
-    piles = tuple(Pile(id=f"P{i}", circuit="f", evses=(Evse(id=1, sessions=(session,)),))
-                  for i in (1, 2))
-    site = Site(grid=Circuit(id="g", amps=100.0, children=(
-        Circuit(id="f", amps=40.0, profile=external),
-        Circuit(id="h", amps=40.0, profile=amps16),
-    )), piles=piles)
+    piles = tuple(
+        Pile(id=f"P{i}", circuit="f", evses=(Evse(id=1, sessions=(session,)),)) for i in (1, 2)
+    )
+    site = Site(
+        grid=Circuit(
+            id="g",
+            amps=100.0,
+            children=(
+                Circuit(id="f", amps=40.0, profile=external),
+                Circuit(id="h", amps=40.0, profile=amps16),
+            ),
+        ),
+        piles=piles,
+    )
     allocation = balance(site, start=day, duration=3 * 3600, resolution=None)
     t0 = int(day.timestamp())
     assert [(a - t0, amps) for a, _, amps, _ in allocation.evse_periods(("P1", 1))] == [

@@ -39,7 +39,7 @@ from .fairshare import Constraint, share_fairly
 from .policies import EqualShare, Policy, Rank
 from .site import Evse, Pile, Site
 from .timelines import PhaseAmps, Piece, circuit_timeline, evse_timeline, pile_store
-from .timeutil import epoch_or_datetime, to_epoch
+from .timeutil import check_window, epoch_or_datetime, to_epoch
 
 __all__ = ["Allocation", "EvseKey", "balance"]
 
@@ -174,6 +174,7 @@ def balance(
         raise QueryError("duration must be a positive number of seconds", field="duration")
     if resolution is not None and (not isinstance(resolution, int) or resolution <= 0):
         raise QueryError("resolution must be a positive number of seconds", field="resolution")
+    check_window(s, duration, margin=2 * 86400)
     e = s + duration
     zone = tz.gettz(site.time_zone)
     paths = site.paths()

@@ -39,7 +39,7 @@ from .models import ChargingProfile
 from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
 from .segments import CompiledProfile, compile_profile, expand, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
-from .timeutil import epoch_or_datetime, from_epoch
+from .timeutil import check_window, epoch_or_datetime, from_epoch
 
 __all__ = [
     "CompositePeriod",
@@ -161,7 +161,7 @@ def composite_schedule(
         raise QueryError("duration must be whole seconds (int)", field="duration")
     if duration < 0:
         raise QueryError(f"duration {duration} is negative", field="duration")
-    _check_window(s, duration)
+    check_window(s, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
@@ -265,7 +265,7 @@ def station_composites(
     s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
         raise QueryError("duration must be whole seconds (int) >= 0", field="duration")
-    _check_window(s, duration)
+    check_window(s, duration)
     out_unit = _unit(unit)
     txs = _transactions(transactions)
     index = _index(profiles, None)
@@ -292,23 +292,11 @@ def station_composites(
 
 _DEFAULT_CONFIG = StationConfig()
 
-MAX_SEGMENTS = 200_000
+MAX_SEGMENTS = 100_000
 """The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
 
 MAX_PERIODS = 100_000
 """The most periods an answer may have; a longer one is refused with :class:`QueryError`."""
-
-_FIRST_SECOND = -62_135_596_800  # 0001-01-01T00:00:00Z
-_LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
-
-
-def _check_window(start: int, duration: int) -> None:
-    """Refuse windows outside the calendar datetimes can express."""
-    if start < _FIRST_SECOND or start + duration > _LAST_SECOND + 1:
-        raise QueryError(
-            "the window must lie between 0001-01-01 and 9999-12-31",
-            field="duration" if start >= _FIRST_SECOND else "start",
-        )
 
 
 class _Context:
@@ -406,14 +394,17 @@ def _pieces(
     out: list[_Seg],
 ) -> list[tuple[int, int, int]]:
     """Append the segments of ``[lo, hi)`` in which ``cp`` is in force; return its windows."""
+    if cp.recurrence:
+        span = min(hi, cp.valid_to) - max(lo, cp.valid_from)
+        occurrences = span // cp.recurrence + 2 if span > 0 else 0
+        if occurrences > 2 and len(out) + occurrences * len(cp.starts) > MAX_SEGMENTS:
+            raise QueryError(
+                f"the answer would need more than {MAX_SEGMENTS} schedule pieces "
+                f"({occurrences} recurrences of profile {cp.profile_id}); ask for a shorter window",
+                field="duration",
+                rule="docs/robustness.md",
+            )
     windows = in_force_windows(cp, lo, hi, rel_anchor)
-    if len(windows) > 1 and len(out) + len(windows) * len(cp.starts) > MAX_SEGMENTS:
-        raise QueryError(
-            f"the answer would need more than {MAX_SEGMENTS} schedule pieces "
-            f"({len(windows)} recurrences of profile {cp.profile_id}); ask for a shorter window",
-            field="duration",
-            rule="docs/robustness.md",
-        )
     if limits is cp.limits:
         for w_lo, w_hi, anchor in windows:
             _slice(cp.occurrence(dp, anchor), w_lo, w_hi, out)

@@ -144,6 +144,9 @@ _REQUIRED_PROFILE_V2 = (
     "chargingProfileKind",
     "chargingSchedule",
 )
+MAX_READ_PERIODS = 10_000
+"""The most periods a schedule may have to be read at all (docs/robustness.md)."""
+
 _MAX_V16 = ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE.value
 _MAX_V2 = ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE.value
 
@@ -366,6 +369,13 @@ def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str
             raise PayloadError(
                 f"expected an array of periods, got {_json_type(periods)}",
                 field=f"{s_where}.chargingSchedulePeriod",
+            )
+        if len(periods) > MAX_READ_PERIODS:
+            raise PayloadError(
+                f"{len(periods)} periods; the library reads at most {MAX_READ_PERIODS} "
+                "(stations accept far fewer: ChargingScheduleMaxPeriods)",
+                field=f"{s_where}.chargingSchedulePeriod",
+                rule="docs/robustness.md",
             )
         for j, period in enumerate(periods):
             p_where = f"{s_where}.chargingSchedulePeriod[{j}]"

@@ -21,7 +21,7 @@ from .allocation import Allocation, EvseKey
 from .errors import QueryError
 from .site import Site
 from .timelines import PhaseAmps, circuit_timeline, evse_timeline, pile_store
-from .timeutil import epoch_or_datetime, from_epoch
+from .timeutil import check_window, epoch_or_datetime, from_epoch
 
 __all__ = [
     "EvseOutput",
@@ -106,6 +106,7 @@ def site_report(
     s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration <= 0:
         raise QueryError("duration must be a positive number of seconds", field="duration")
+    check_window(s, duration, margin=2 * 86400)
     e = s + duration
     per_evse: dict[EvseKey, list[Step]] = {}
     for pile in site.piles:

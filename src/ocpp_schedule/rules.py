@@ -30,6 +30,7 @@ from .enums import (
     OperationMode,
 )
 from .models import ChargingProfile, ChargingSchedule, SetChargingProfileRequest
+from .segments import MAX_LIMIT
 from .store import InstalledProfile, ProfileStore, StationState
 
 __all__ = [
@@ -421,6 +422,13 @@ def _check_schedule(
             f"the station does not accept schedules in {sched.charging_rate_unit.value}",
         )
     _check_features(profile, sched, state, local)
+    if not _finite_nonneg(sched.min_charging_rate):
+        raise _reject(
+            RejectionReason.INVALID_LIMIT,
+            _rule(v, "OCPP 1.6 §7.13", "OCPP 2.0.1 ChargingScheduleType.minChargingRate"),
+            f"minChargingRate {sched.min_charging_rate} is negative, not finite or above "
+            f"{MAX_LIMIT:g}",
+        )
     periods = sched.charging_schedule_period
     if not periods:
         raise _reject(
@@ -526,7 +534,8 @@ _NEEDS_LIMIT = frozenset(
 
 
 def _finite_nonneg(value: float | None) -> bool:
-    return value is None or (math.isfinite(value) and value >= 0)
+    """No value, or a finite one in 0..MAX_LIMIT (1 GW / 10^9 A: beyond it is no limit)."""
+    return value is None or (math.isfinite(value) and 0 <= value <= MAX_LIMIT)
 
 
 def _check_period(
@@ -564,7 +573,7 @@ def _check_period(
         raise _reject(
             RejectionReason.INVALID_LIMIT,
             _rule(v, "OCPP 1.6 §7.14", "OCPP 2.0.1 ChargingSchedulePeriodType.limit"),
-            f"{where}: limit {period.limit} is negative or not finite",
+            f"{where}: limit {period.limit} is negative, not finite or above {MAX_LIMIT:g}",
         )
     for name in ("limit_l2", "limit_l3"):
         value = getattr(period, name)

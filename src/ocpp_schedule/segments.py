@@ -40,6 +40,13 @@ POS_INF = 2**62
 
 _NO_LIMIT = math.inf
 _OCCURRENCE_CACHE = 64
+
+MAX_LIMIT = 1e9
+"""The largest limit or rate (A or W) the library computes with: 1 GW, or 10^9 A.
+
+Larger values are no charging limit at all and would overflow once converted
+and rounded; the station-side rules reject them and the engine refuses them.
+"""
 _TX_CHAIN = frozenset(
     {
         ChargingProfilePurpose.TX_PROFILE,
@@ -224,6 +231,16 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     for p in periods:
         if p.limit is not None and math.isinf(p.limit):
             raise _invalid(pid, "limit is not finite", "limit", "limit")
+        if p.limit is not None and p.limit > MAX_LIMIT:
+            raise _invalid(pid, f"limit {p.limit} is above {MAX_LIMIT:g}", "limit", "limit")
+    rate = sched.min_charging_rate
+    if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
+        raise _invalid(
+            pid,
+            f"minChargingRate {rate} is outside 0..{MAX_LIMIT:g}",
+            "minChargingRate",
+            "minChargingRate",
+        )
     phases = tuple(p.number_phases or 0 for p in periods)
     for n in phases:
         if not 0 <= n <= 3:

@@ -111,6 +111,19 @@ class StationState:
     version: OcppVersion = OcppVersion.V201
     transactions: tuple[Transaction, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, OcppVersion):
+            from .payloads import parse_version
+
+            object.__setattr__(self, "version", parse_version(self.version))
+        if not isinstance(self.config, StationConfig):
+            raise QueryError("config must be a StationConfig", field="config")
+        transactions = tuple(self.transactions)
+        for tx in transactions:
+            if not isinstance(tx, Transaction):
+                raise QueryError("transactions must be Transaction objects", field="transactions")
+        object.__setattr__(self, "transactions", transactions)
+
     def transaction_on(self, evse_id: int) -> Transaction | None:
         """The transaction active on an EVSE, if any."""
         for tx in self.transactions:

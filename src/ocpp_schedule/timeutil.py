@@ -125,3 +125,23 @@ def epoch_or_datetime(value: datetime | int, field: str) -> int:
     raise TimestampError(
         f"expected a datetime or epoch seconds, got {type(value).__name__}", field=field
     )
+
+
+FIRST_SECOND = -62_135_596_800
+"""0001-01-01T00:00:00Z in epoch seconds: the first instant a datetime can hold."""
+LAST_SECOND = 253_402_300_799
+"""9999-12-31T23:59:59Z in epoch seconds: the last instant a datetime can hold."""
+
+
+def check_window(start: int, duration: int, margin: int = 0) -> None:
+    """Refuse a window that leaves the calendar datetimes can express.
+
+    ``margin`` seconds are kept free at both ends (local-time arithmetic near
+    the ends of the calendar needs a day).
+    """
+    from .errors import QueryError
+
+    if start < FIRST_SECOND + margin:
+        raise QueryError("the window must start after 0001-01-01", field="start")
+    if start + duration > LAST_SECOND + 1 - margin:
+        raise QueryError("the window must end before 9999-12-31", field="duration")
