@@ -381,3 +381,26 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.splitlines()[0] == "Accepted"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["composite", "x.json", "--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "x"],
+        ["nope"],
+        ["validate"],
+        ["check", "a.json", "b.json", "--tolerance", "abc"],
+    ],
+)
+def test_usage_errors_are_one_line(capsys, argv) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err and "--help" in err
+
+
+def test_control_characters_stay_on_one_line(capsys, tmp_path) -> None:
+    path = write(tmp_path, [{"evseId": None, "\n": None}])
+    code, _, err = run(capsys, "validate", path)
+    assert code == 2 and err.count("\n") == 1 and "\\n" in err

@@ -102,8 +102,15 @@ def _cmd_composite(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (with a hint), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ocpp-schedule",
         description="OCPP Smart Charging arithmetic: station-side rules and composite schedules.",
     )
@@ -161,8 +168,13 @@ _SUBCOMMANDS.append(register_site)
 _SUBCOMMANDS.append(__import__(f"{__package__}.cli_check", fromlist=["register"]).register)
 
 
+def _one_line(message: str) -> str:
+    """The message with control characters escaped, so it stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+
+
 def _fail(message: str) -> NoReturn:
-    print(f"ocpp-schedule: error: {message}", file=sys.stderr)
+    print(f"ocpp-schedule: error: {_one_line(message)}", file=sys.stderr)
     raise SystemExit(2)
 
 
