@@ -386,7 +386,16 @@ def test_python_dash_m_runs_the_cli() -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["composite", "x.json", "--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "x"],
+        [
+            "composite",
+            "x.json",
+            "--evse",
+            "1",
+            "--start",
+            "2024-01-01T00:00:00Z",
+            "--duration",
+            "x",
+        ],
         ["nope"],
         ["validate"],
         ["check", "a.json", "b.json", "--tolerance", "abc"],
