@@ -410,3 +410,65 @@ def test_site_at_the_limits(tmp_path) -> None:
     assert allocation.paused[("P", 1)] == (True,) * 4
     with pytest.raises(OcppScheduleError):
         balance(site, start=datetime(9999, 12, 31, 23, tzinfo=UTC), duration=2 * 3600)
+
+
+def test_bound_max_periods_of_an_answer() -> None:
+    """MAX_PERIODS: two daily minute-by-minute schedules half a minute apart (each well under
+    MAX_SEGMENTS over 50 days) whose minimum changes 1.5 times a minute would answer
+    108,000 periods: refused, and quickly."""
+    from ocpp_schedule.composite import MAX_PERIODS, MAX_SEGMENTS
+
+    def daily(pid: int, purpose: str, start: str, low: float, high: float) -> InstalledProfile:
+        evse = 1 if purpose == "TxDefaultProfile" else 0
+        request = read_set_charging_profile(
+            {
+                "evseId": evse,
+                "chargingProfile": {
+                    "id": pid,
+                    "stackLevel": 0,
+                    "chargingProfilePurpose": purpose,
+                    "chargingProfileKind": "Recurring",
+                    "recurrencyKind": "Daily",
+                    "chargingSchedule": [
+                        {
+                            "id": 1,
+                            "startSchedule": start,
+                            "chargingRateUnit": "A",
+                            "chargingSchedulePeriod": [
+                                {"startPeriod": i * 60, "limit": low if i % 2 else high}
+                                for i in range(1440)
+                            ],
+                        }
+                    ],
+                },
+            }
+        )
+        return InstalledProfile(evse, request.charging_profile)
+
+    profiles = [
+        daily(1, "TxDefaultProfile", "2024-01-01T00:00:00Z", 13.0, 11.0),
+        daily(2, "ChargingStationMaxProfile", "2024-01-01T00:00:30Z", 10.0, 12.0),
+    ]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    assert MAX_SEGMENTS > 50 * 1440
+    with pytest.raises(OcppScheduleError, match=f"more than {MAX_PERIODS}"):
+        _timed(composite_schedule, profiles, evse_id=1, start=start, duration=50 * 86400)
+    one_day = composite_schedule(profiles, evse_id=1, start=start, duration=86400)
+    assert len(one_day.periods) * 50 > MAX_PERIODS
+
+
+@pytest.mark.parametrize(
+    ("start", "duration"),
+    [(datetime(9999, 12, 31, 23, tzinfo=UTC), 7200), (datetime(1, 1, 1, tzinfo=UTC), -1)],
+)
+def test_bound_calendar_window(start: datetime, duration: int) -> None:
+    with pytest.raises(OcppScheduleError):
+        composite_schedule([], evse_id=1, start=start, duration=duration)
+    assert (
+        composite_schedule(
+            [], evse_id=1, start=datetime(9999, 12, 31, 22, tzinfo=UTC), duration=3600
+        )
+        .periods[0]
+        .limit
+        == 48.0
+    )

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from dateutil import tz
 
@@ -197,7 +197,8 @@ def balance(
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
     results: list[dict[EvseKey, tuple[float, bool]]] = []
-    cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+    slot_loads: list[dict[str, list[float]]] = []
+    cache: dict[tuple[object, ...], tuple[dict[EvseKey, tuple[float, bool]], Any]] = {}
     active_per_slot: list[list[tuple[EvseKey, float, int, int]]] = [[] for _ in slots]
     for key, per_slot in slot_caps.items():
         for k, (cap, phases, session) in enumerate(per_slot):
@@ -241,10 +242,13 @@ def balance(
         if found is None:
             found = _solve(demands, limits, site.voltage)
             cache[signature] = found
-        results.append(found)
+        results.append(found[0])
+        slot_loads.append(found[1])
         if progress is not None:
             progress(k + 1, len(slots))
-    return _allocation(site, pol.name, boundaries, slot_caps, slot_circuits, results, phase_map)
+    return _allocation(
+        site, pol.name, boundaries, slot_caps, slot_circuits, results, slot_loads, phase_map
+    )
 
 
 def _boundaries(
@@ -328,8 +332,11 @@ def _solve(
     demands: Sequence[_Demand],
     limits: dict[str, tuple[PhaseAmps, float | None]],
     voltage: float,
-) -> dict[EvseKey, tuple[float, bool]]:
-    """One slot: the fair shares, pausing the lowest ranks until every share meets its minimum."""
+) -> tuple[dict[EvseKey, tuple[float, bool]], dict[str, list[float]]]:
+    """One slot: the fair shares, pausing the lowest ranks until every share meets its minimum.
+
+    Returns each EVSE's (limit, paused) and the load per circuit and circuit phase.
+    """
     active = [d for d in demands if d.cap >= d.min_amps and d.cap > 0]
     paused = {d.key for d in demands if not (d.cap >= d.min_amps and d.cap > 0)}
     while True:
@@ -341,9 +348,19 @@ def _solve(
         paused.add(victim.key)
         active = [d for d in active if d.key != victim.key]
     out = {d.key: (0.0, True) for d in demands if d.key in paused}
+    flows: dict[tuple[tuple[str, ...], tuple[int, ...]], float] = defaultdict(float)
     for d, x in zip(active, shares, strict=True):
-        out[d.key] = (_floor_tenth(x), False)
-    return out
+        given = _floor_tenth(x)
+        out[d.key] = (given, False)
+        if given > 0:
+            flows[(d.path, d.circuit_phases)] += given
+    loads: dict[str, list[float]] = {}
+    for (path, circuit_phases), amps in flows.items():
+        for circuit in path:
+            row = loads.setdefault(circuit, [0.0, 0.0, 0.0])
+            for p in circuit_phases:
+                row[p] += amps
+    return out, loads
 
 
 def _shares(
@@ -402,6 +419,7 @@ def _allocation(
     slot_caps: dict[EvseKey, list[tuple[float, int, int]]],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
     results: list[dict[EvseKey, tuple[float, bool]]],
+    slot_loads: list[dict[str, list[float]]],
     phase_map: dict[EvseKey, tuple[int, ...]],
 ) -> Allocation:
     amps: dict[EvseKey, tuple[float, ...]] = {}
@@ -417,21 +435,14 @@ def _allocation(
         caps[key] = tuple(entry[0] for entry in per_slot)
         sessions[key] = tuple(entry[2] for entry in per_slot)
         phases[key] = tuple(entry[1] if entry[2] >= 0 else 0 for entry in per_slot)
-    paths = site.paths()
-    piles = {p.id: p for p in site.piles}
-    slots = len(boundaries) - 1
-    loads: dict[str, list[list[float]]] = {
-        c: [[0.0, 0.0, 0.0] for _ in range(slots)] for c in paths
+    idle_row = (0.0, 0.0, 0.0)
+    loads = {
+        c: tuple(
+            (row[0], row[1], row[2]) if (row := per.get(c)) is not None else idle_row
+            for per in slot_loads
+        )
+        for c in site.paths()
     }
-    for k, result in enumerate(results):
-        for key, (value, _) in result.items():
-            if value <= 0:
-                continue
-            used = phase_map[key][: phases[key][k]]
-            for circuit in paths[piles[key[0]].circuit]:
-                row = loads[circuit][k]
-                for p in used:
-                    row[p] += value
     return Allocation(
         site=site,
         policy=policy,
@@ -441,7 +452,7 @@ def _allocation(
         caps=caps,
         sessions=sessions,
         paused=paused,
-        loads={c: tuple((r[0], r[1], r[2]) for r in rows) for c, rows in loads.items()},
+        loads=loads,
         limits={c: tuple(entry[0] for entry in per) for c, per in slot_circuits.items()},
         watt_limits={c: tuple(entry[1] for entry in per) for c, per in slot_circuits.items()},
         phase_map=phase_map,
