@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .errors import TimestampError
+from .errors import QueryError, TimestampError
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:[0-5]\d)$"
@@ -139,8 +139,6 @@ def check_window(start: int, duration: int, margin: int = 0) -> None:
     ``margin`` seconds are kept free at both ends (local-time arithmetic near
     the ends of the calendar needs a day).
     """
-    from .errors import QueryError
-
     if start < FIRST_SECOND + margin:
         raise QueryError("the window must start after 0001-01-01", field="start")
     if start + duration > LAST_SECOND + 1 - margin:
