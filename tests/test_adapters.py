@@ -302,15 +302,21 @@ def test_clear_charging_profile_answers_round_trip(version: str, cleared: tuple[
     assert ad.to_ocpp_clear_charging_profile_result(answer, version) == message
 
 
-def test_clear_custom_data_is_the_one_field_dropped() -> None:
-    """ClearChargingProfileRequest has no customData field: the adapters say so and drop it."""
+def test_clear_custom_data_is_kept() -> None:
+    """ClearChargingProfile customData (request and criteria) survives the round trip."""
     message = call201.ClearChargingProfile(
         charging_profile_id=3,
         charging_profile_criteria={"evse_id": 1, "custom_data": {"vendor_id": "x"}},
-        custom_data={"vendor_id": "x"},
+        custom_data={"vendor_id": "y"},
     )
     back = ad.from_ocpp_clear_charging_profile(message)
-    assert back == ClearChargingProfileRequest(charging_profile_id=3, evse_id=1)
+    assert back == ClearChargingProfileRequest(
+        charging_profile_id=3,
+        evse_id=1,
+        custom_data={"vendorId": "y"},
+        criteria_custom_data={"vendorId": "x"},
+    )
+    assert ad.to_ocpp_clear_charging_profile(back, "2.0.1") == message
 
 
 # ----------------------------------------------------------------- GetCompositeSchedule

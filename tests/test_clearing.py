@@ -411,12 +411,17 @@ def test_v201_payload_round_trip(payload: dict[str, Any], expected: ClearChargin
     assert write_clear_charging_profile(request, "2.0.1") == payload
 
 
-def test_v2_reader_accepts_custom_data() -> None:
+def test_v2_reader_keeps_custom_data() -> None:
     payload = {
         "customData": {"vendorId": "x"},
-        "chargingProfileCriteria": {"evseId": 1, "customData": {"vendorId": "x"}},
+        "chargingProfileCriteria": {"evseId": 1, "customData": {"vendorId": "y"}},
     }
-    assert read_clear_charging_profile(payload, "2.0.1") == ClearChargingProfileRequest(evse_id=1)
+    request = read_clear_charging_profile(payload, "2.0.1")
+    assert request == ClearChargingProfileRequest(
+        evse_id=1, custom_data={"vendorId": "x"}, criteria_custom_data={"vendorId": "y"}
+    )
+    assert write_clear_charging_profile(request, "2.0.1") == payload
+    assert "customData" not in write_clear_charging_profile(request, "1.6")
 
 
 def test_v21_reader_accepts_2_1_purposes() -> None:

@@ -36,9 +36,7 @@ package puts on the wire (enums as their values, decimals as floats) and reads
 it with the library's strict readers; ``to_ocpp_*`` writes the library's JSON
 and builds the message as the package would on receipt (nested values are
 snake_case dicts, which carry every field, ``customData`` included, where the
-package's datatypes have no field for it). Nothing is dropped on the way, with
-one exception that is the library's: ClearChargingProfile ``customData`` has no
-field in :class:`~ocpp_schedule.ClearChargingProfileRequest`.
+package's datatypes have no field for it). Nothing is dropped on the way.
 
 The package's key mapping is not reversible for every key: a vendor key such
 as ``my_key`` in ``customData`` reaches the other side as ``myKey``, and 2.1's
@@ -431,10 +429,7 @@ def to_ocpp_clear_charging_profile(
 def from_ocpp_clear_charging_profile(
     message: Any, version: OcppVersion | str | None = None
 ) -> ClearChargingProfileRequest:
-    """Read a ``call.ClearChargingProfile`` (or a handler's keyword arguments).
-
-    2.0.1 ``customData`` is not kept: the request model has no field for it.
-    """
+    """Read a ``call.ClearChargingProfile`` (or a handler's keyword arguments), customData kept."""
     v, payload = _read(message, "call", "ClearChargingProfile", version)
     return read_clear_charging_profile(payload, v)
 

@@ -50,6 +50,10 @@ class ClearChargingProfileRequest(BaseModel):
         default=None, alias="chargingProfilePurpose"
     )
     stack_level: Int | None = Field(default=None, alias="stackLevel")
+    custom_data: dict[str, Any] | None = Field(default=None, alias="customData")
+    criteria_custom_data: dict[str, Any] | None = Field(
+        default=None, description="2.x customData of chargingProfileCriteria, kept verbatim"
+    )
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,8 @@ def read_clear_charging_profile(
             "evseId": criteria.get("evseId"),
             "chargingProfilePurpose": criteria.get("chargingProfilePurpose"),
             "stackLevel": criteria.get("stackLevel"),
+            "customData": payload.get("customData"),
+            "criteria_custom_data": criteria.get("customData"),
         }
     purpose = data["chargingProfilePurpose"]
     if purpose is not None and purpose not in {p.value for p in PURPOSES_BY_VERSION[v]}:
@@ -165,9 +171,13 @@ def write_clear_charging_profile(
     out: dict[str, Any] = {}
     if request.charging_profile_id is not None:
         out["chargingProfileId"] = request.charging_profile_id
-    crit = {k: val for k, val in criteria.items() if val is not None}
+    crit: dict[str, Any] = {k: val for k, val in criteria.items() if val is not None}
+    if request.criteria_custom_data is not None:
+        crit["customData"] = request.criteria_custom_data
     if crit:
         out["chargingProfileCriteria"] = crit
+    if request.custom_data is not None:
+        out["customData"] = request.custom_data
     return out
 
 
