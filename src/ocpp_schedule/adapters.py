@@ -580,15 +580,13 @@ class CompositeQuery:
 
 
 @dataclass(frozen=True)
-class CompositeAnswer:
+class CompositeAnswer(StatusAnswer):
     """A GetCompositeSchedule response as it travelled: its JSON, kept whole.
 
-    :attr:`schedule` reads it as a :class:`~ocpp_schedule.CompositeSchedule`.
+    The status properties are :class:`StatusAnswer`'s (``Accepted`` or ``Rejected``);
+    :attr:`schedule` reads the answer as a :class:`~ocpp_schedule.CompositeSchedule`.
     Works without the ``ocpp`` package.
     """
-
-    payload: dict[str, Any]
-    version: OcppVersion
 
     @classmethod
     def of(cls, schedule: CompositeSchedule, version: OcppVersion | str) -> CompositeAnswer:
@@ -613,22 +611,6 @@ class CompositeAnswer:
         answer = cls(dict(payload), v)
         answer._read_schedule()
         return answer
-
-    @property
-    def status(self) -> str:
-        """``Accepted`` or ``Rejected``."""
-        status: str = self.payload["status"]
-        return status
-
-    @property
-    def accepted(self) -> bool:
-        """True when the status is ``Accepted``."""
-        return self.status == "Accepted"
-
-    @property
-    def reason_code(self) -> str | None:
-        """2.x ``statusInfo.reasonCode``, if given."""
-        return _status_info(self.payload, "reasonCode")
 
     @property
     def schedule(self) -> CompositeSchedule | None:
