@@ -17,36 +17,16 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
-
-from dateutil import tz
+from datetime import timedelta
 
 from ocpp_schedule.allocation import balance
+from ocpp_schedule.demo import DEMO_DAY, evening_peak_tx_default
 from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
 
-ZONE = tz.gettz("Europe/Berlin")
-DAY = datetime(2024, 1, 15, tzinfo=ZONE)
+DAY = DEMO_DAY
 ROTATIONS = ("L1L2L3", "L2L3L1", "L3L1L2")
 
-TX_DEFAULT = {
-    "connectorId": 0,
-    "csChargingProfiles": {
-        "chargingProfileId": 1,
-        "stackLevel": 0,
-        "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Recurring",
-        "recurrencyKind": "Daily",
-        "chargingSchedule": {
-            "startSchedule": "2024-01-14T23:00:00Z",
-            "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [
-                {"startPeriod": 0, "limit": 32.0},
-                {"startPeriod": 61200, "limit": 16.0},
-                {"startPeriod": 75600, "limit": 32.0},
-            ],
-        },
-    },
-}
+TX_DEFAULT = evening_peak_tx_default()
 
 
 def large_site(evses: int, seed: int = 7) -> Site:

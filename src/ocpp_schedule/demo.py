@@ -19,7 +19,7 @@ from dateutil import tz
 
 from .site import Circuit, Evse, LimitStep, Pile, Session, Site
 
-__all__ = ["DEMO_DAY", "demo_site"]
+__all__ = ["DEMO_DAY", "demo_site", "evening_peak_tx_default"]
 
 ZONE = tz.gettz("Europe/Berlin")
 DEMO_DAY = datetime(2024, 1, 15, tzinfo=ZONE)
@@ -50,7 +50,7 @@ def _at(clock: str) -> datetime:
     return DEMO_DAY + timedelta(hours=hours, minutes=minutes)
 
 
-def _tx_default() -> dict[str, Any]:
+def evening_peak_tx_default() -> dict[str, Any]:
     """The operator's daily TxDefaultProfile (OCPP 1.6): 32 A, 16 A from 17:00 to 21:00."""
     return {
         "connectorId": 0,
@@ -94,7 +94,7 @@ def demo_site() -> Site:
                 circuit="feeder-A" if number <= 5 else "feeder-B",
                 phase_rotation=_ROTATIONS[(number - 1) % 3],
                 evses=(Evse(id=1, max_amps=32.0, phases=3, sessions=sessions),),
-                requests=(_tx_default(),),
+                requests=(evening_peak_tx_default(),),
             )
         )
     cabinet = Circuit(
