@@ -156,12 +156,7 @@ def composite_schedule(
     would have accepted.
     """
     cfg = config or _DEFAULT_CONFIG
-    s = epoch_or_datetime(start, "start")
-    if isinstance(duration, bool) or not isinstance(duration, int):
-        raise QueryError("duration must be whole seconds (int)", field="duration")
-    if duration < 0:
-        raise QueryError(f"duration {duration} is negative", field="duration")
-    check_window(s, duration)
+    s = _window(start, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
@@ -225,9 +220,7 @@ def expand_profile(
     none. ``schedule_id`` selects one of a 2.x profile's schedules.
     """
     entry = profile if isinstance(profile, InstalledProfile) else InstalledProfile(0, profile)
-    s = epoch_or_datetime(start, "start")
-    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-        raise QueryError("duration must be whole seconds (int) >= 0", field="duration")
+    s = _window(start, duration)
     rel = (
         s
         if transaction_start is None
@@ -262,10 +255,7 @@ def station_composites(
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
     """
     cfg = config or _DEFAULT_CONFIG
-    s = epoch_or_datetime(start, "start")
-    if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
-        raise QueryError("duration must be whole seconds (int) >= 0", field="duration")
-    check_window(s, duration)
+    s = _window(start, duration)
     out_unit = _unit(unit)
     txs = _transactions(transactions)
     index = _index(profiles, None)
@@ -280,9 +270,7 @@ def station_composites(
         e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
     }
     if include_station:
-        covers = [_sum_raw(ctx, list(raws.values()))]
-        covers.extend(_shared_cover(cap, ctx, s) for cap in index.caps(0))
-        total = _combine(ctx, covers, [])
+        total = _station_total(ctx, index, list(raws.values()))
         result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
     return result
 
@@ -297,6 +285,17 @@ MAX_SEGMENTS = 100_000
 
 MAX_PERIODS = 100_000
 """The most periods an answer may have; a longer one is refused with :class:`QueryError`."""
+
+
+def _window(start: datetime | int, duration: int) -> int:
+    """The query start in epoch seconds, after checking the window (QueryError if bad)."""
+    s = epoch_or_datetime(start, "start")
+    if isinstance(duration, bool) or not isinstance(duration, int):
+        raise QueryError("duration must be whole seconds (int)", field="duration")
+    if duration < 0:
+        raise QueryError(f"duration {duration} is negative", field="duration")
+    check_window(s, duration)
+    return s
 
 
 class _Context:
@@ -499,10 +498,6 @@ def _cover(
 _first = itemgetter(0)
 
 
-def _rel_anchor(ctx: _Context, tx: Transaction | None) -> int:
-    return ctx.start if tx is None else tx.start_epoch
-
-
 _Raw = list[tuple[int, float, int, Any, float | None]]
 """Elementary intervals: (start, value in the output unit, phases, source, min rate)."""
 
@@ -549,10 +544,14 @@ def _station_raw(
     ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
     """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
-    per_evse = [_evse_raw(ctx, index, e, txs.get(e)) for e in evses]
+    return _station_total(ctx, index, [_evse_raw(ctx, index, e, txs.get(e)) for e in evses])
+
+
+def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
+    """The EVSEs' composites added up, then capped by the station max and EVSE-0 constraints."""
+    cover = _cover if ctx.covers is None else _shared_cover
     covers = [_sum_raw(ctx, per_evse)]
-    for cap in index.caps(0):
-        covers.append(_cover(cap, ctx, ctx.start))
+    covers.extend(cover(cap, ctx, ctx.start) for cap in index.caps(0))
     return _combine(ctx, covers, [])
 
 
