@@ -284,7 +284,8 @@ MAX_SEGMENTS = 100_000
 """The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
 
 MAX_PERIODS = 100_000
-"""The most periods an answer may have; a longer one is refused with :class:`QueryError`."""
+"""The most periods an answer may have, counted before equal neighbours merge; a longer
+answer is refused with :class:`QueryError`."""
 
 
 def _window(start: datetime | int, duration: int) -> int:
@@ -627,6 +628,13 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
         raw = _combine_two(ctx, covers[0], covers[1])
     else:
         raw = _combine_many(ctx, covers)
+    if len(raw) > MAX_PERIODS:
+        raise QueryError(
+            f"the answer would have {len(raw)} periods, more than {MAX_PERIODS}; "
+            "ask for a shorter window",
+            field="duration",
+            rule="docs/robustness.md",
+        )
     if gen:
         raw = _add_generation(ctx, raw, gen)
     return raw
@@ -833,11 +841,4 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
         cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
     sources = (cur_source,) if more is None else tuple(more)
     append(new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
-    if len(periods) > MAX_PERIODS:
-        raise QueryError(
-            f"the answer would have {len(periods)} periods, more than {MAX_PERIODS}; "
-            "ask for a shorter window",
-            field="duration",
-            rule="docs/robustness.md",
-        )
     return tuple(periods)
