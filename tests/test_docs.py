@@ -145,3 +145,26 @@ def test_the_site_lists_every_page_and_every_public_name() -> None:
     documented = set(re.findall(r"^::: ocpp_schedule\.(\w+)$", api, re.M))
     missing = set(ocpp_schedule.__all__) - documented - {"__version__"}
     assert not missing, f"add to docs/api.md: {sorted(missing)}"
+
+
+def test_readme_quick_start_runs(capsys) -> None:
+    """README's quick start runs as written and prints what it says."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    code = re.search(r"## Quick start\n\n```python\n(.*?)```", readme, re.S)
+    assert code is not None
+    exec(compile(code.group(1), "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.startswith("Accepted\n")
+    assert "profile 1 (TxDefaultProfile, stack 0, EVSE 0)" in out
+    assert "'limit': 10.0" in out
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert block[0] == "python -m pip install -e . && ocpp-schedule demo"
+    assert block[1] == "python -m pip install -e '.[dev]' && python -m pytest"
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
+    assert "python -m pytest" in ci
