@@ -49,6 +49,7 @@ from .errors import (
     PayloadError,
     PlanError,
     QueryError,
+    SafetyError,
     TimestampError,
     VersionError,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "ProfilePeriod",
     "ProfileStore",
     "QueryError",
+    "SafetyError",
     "RecurrencyKind",
     "RejectionReason",
     "ReportedSchedule",

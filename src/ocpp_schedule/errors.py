@@ -72,3 +72,14 @@ class AdaptationError(OcppScheduleError, ValueError):
     """
 
     reason: str | None = None
+
+
+class SafetyError(OcppScheduleError, RuntimeError):
+    """A computed site result would break a limit the library promises to hold.
+
+    Raised by ``balance`` and ``send_plan`` (and what builds on them) when the
+    post-condition check finds a circuit over a phase or power limit at some
+    instant, a send-plan prefix that is unsafe, or an unsafe tail after a plan
+    expires. The unsafe result is never returned. ``field`` names the circuit
+    (or pile) and ``rule`` the limit that would be broken.
+    """
