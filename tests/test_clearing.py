@@ -443,13 +443,13 @@ def test_v21_reader_accepts_2_1_purposes() -> None:
         pytest.param(
             {"chargingProfileCriteria": {"connectorId": 1}},
             "2.0.1",
-            "connectorId",
+            "chargingProfileCriteria.connectorId",
             id="v201-unknown-criterion",
         ),
         pytest.param(
             {"chargingProfileCriteria": {"chargingProfileId": [1]}},
             "2.1",
-            "chargingProfileId",
+            "chargingProfileCriteria.chargingProfileId",
             id="v21-get-criteria-key",
         ),
     ],
@@ -491,7 +491,8 @@ def test_reader_rejects_unknown_keys(payload: dict[str, Any], version: str, fiel
 def test_reader_rejects_purpose_not_in_version(payload: dict[str, Any], version: str) -> None:
     with pytest.raises(PayloadError) as err:
         read_clear_charging_profile(payload, version)
-    assert err.value.field == "chargingProfilePurpose"
+    where = "" if version == "1.6" else "chargingProfileCriteria."
+    assert err.value.field == f"{where}chargingProfilePurpose"
     assert err.value.rule == f"OCPP {version} schema: enum"
 
 
@@ -517,8 +518,12 @@ def test_reader_rejects_non_object_criteria(criteria: Any) -> None:
     ],
 )
 def test_reader_rejects_wrong_types(payload: dict[str, Any], version: str) -> None:
-    with pytest.raises(ValidationError):
+    """A wrongly typed field is the reader's PayloadError naming it (F26), not pydantic's error."""
+    with pytest.raises(PayloadError) as err:
         read_clear_charging_profile(payload, version)
+    assert not isinstance(err.value, ValidationError)
+    assert err.value.field is not None
+    assert err.value.field.split(".")[-1] in {"id", "connectorId", "stackLevel"}
 
 
 def test_reader_rejects_unknown_version() -> None:

@@ -347,7 +347,7 @@ def test_huge_inputs_stay_cheap_or_are_refused() -> None:
     with pytest.raises(OcppScheduleError, match="at most 10000"):
         _timed(read_set_charging_profile, schedule(100_000), "2.0.1")
     request = _timed(read_set_charging_profile, schedule(5000), "2.0.1")
-    _, result = _timed(install, ProfileStore(), request, StationState())
+    _, result = _timed(install, ProfileStore(), request, StationState(version="2.0.1"))
     assert not result.accepted and result.reason.value == "TooManyPeriods"
     answer = _timed(
         composite_schedule,

@@ -270,7 +270,7 @@ def test_values_near_the_float_maximum(limit: float, unit: str, extra: dict[str,
         },
     }
     request = read_set_charging_profile(payload)
-    _store, result = install(ProfileStore(), request, StationState())
+    _store, result = install(ProfileStore(), request, StationState(version="2.0.1"))
     assert not result.accepted and result.reason is RejectionReason.INVALID_LIMIT
     with pytest.raises(InvalidProfileError):
         station_composites(

@@ -134,7 +134,7 @@ def test_entries_are_a_tuple_and_frozen(store: ProfileStore) -> None:
 def test_install_does_not_modify_its_input(store: ProfileStore) -> None:
     before = list(store.entries)
     request = read_set_charging_profile(v2(2, 9, level=5), "2.0.1")
-    after, result = install(store, request, StationState())
+    after, result = install(store, request, StationState(version="2.0.1"))
     assert result.accepted is True
     assert list(store.entries) == before
     assert ids(after) == [*ids(before), 9]
@@ -301,7 +301,7 @@ def test_v16_tx_profile_without_transaction_id_ends_with_active_transaction() ->
 
 
 def test_state_defaults() -> None:
-    state = StationState()
+    state = StationState(version="2.0.1")
     assert state.config == StationConfig()
     assert state.version is OcppVersion.V201
     assert state.transactions == ()
@@ -324,7 +324,7 @@ def test_with_transaction_adds_and_replaces_on_same_evse() -> None:
 
 
 def test_without_transaction() -> None:
-    state = StationState(transactions=(tx("a", 1), tx("b", 2)))
+    state = StationState(version="2.0.1", transactions=(tx("a", 1), tx("b", 2)))
     after = state.without_transaction("a")
     assert [t.id for t in after.transactions] == ["b"]
     assert after.transaction_on(1) is None

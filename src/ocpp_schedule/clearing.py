@@ -19,11 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from .enums import PURPOSES_BY_VERSION, ChargingProfilePurpose, OcppVersion
 from .errors import PayloadError, VersionError
-from .payloads import parse_version
+from .models import CustomData, _thaw
+from .payloads import _payload_error, parse_version
 from .store import InstalledProfile, ProfileStore
 
 __all__ = [
@@ -38,20 +39,38 @@ Int = Annotated[int, Strict()]
 
 
 class ClearChargingProfileRequest(BaseModel):
-    """A ClearChargingProfile request, version-neutral; absent fields do not filter."""
+    """A ClearChargingProfile request, version-neutral; absent fields do not filter.
+
+    Constructors take the snake_case names; ``model_validate`` also takes the
+    2.x JSON keys. ``custom_data`` (the request's 2.x ``customData``) and
+    ``criteria_custom_data`` (that of ``chargingProfileCriteria``) are held as
+    frozen deep copies (:class:`~ocpp_schedule.models.JsonObject`).
+    """
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
     )
 
-    charging_profile_id: Int | None = Field(default=None, alias="chargingProfileId")
-    evse_id: Int | None = Field(default=None, alias="evseId")
-    charging_profile_purpose: ChargingProfilePurpose | None = Field(
-        default=None, alias="chargingProfilePurpose"
+    charging_profile_id: Int | None = Field(
+        default=None,
+        validation_alias="chargingProfileId",
+        serialization_alias="chargingProfileId",
     )
-    stack_level: Int | None = Field(default=None, alias="stackLevel")
-    custom_data: dict[str, Any] | None = Field(default=None, alias="customData")
-    criteria_custom_data: dict[str, Any] | None = Field(
+    evse_id: Int | None = Field(
+        default=None, validation_alias="evseId", serialization_alias="evseId"
+    )
+    charging_profile_purpose: ChargingProfilePurpose | None = Field(
+        default=None,
+        validation_alias="chargingProfilePurpose",
+        serialization_alias="chargingProfilePurpose",
+    )
+    stack_level: Int | None = Field(
+        default=None, validation_alias="stackLevel", serialization_alias="stackLevel"
+    )
+    custom_data: CustomData | None = Field(
+        default=None, validation_alias="customData", serialization_alias="customData"
+    )
+    criteria_custom_data: CustomData | None = Field(
         default=None, description="2.x customData of chargingProfileCriteria, kept verbatim"
     )
 
@@ -100,51 +119,89 @@ def clear(
 def read_clear_charging_profile(
     payload: Any, version: OcppVersion | str
 ) -> ClearChargingProfileRequest:
-    """Read a ClearChargingProfile request payload of the given version."""
+    """Read a ClearChargingProfile request payload of the given version.
+
+    Raises :class:`PayloadError` naming the field for anything the version's
+    schema refuses: an unknown key, a ``null`` (which the schema does not
+    allow; reading it as "absent" would widen the request, up to clearing
+    every profile), a wrongly typed value, another version's purpose.
+    """
     v = parse_version(version)
     if not isinstance(payload, Mapping):
-        raise PayloadError("a ClearChargingProfile request is a JSON object")
+        raise PayloadError(
+            "a ClearChargingProfile request is a JSON object", rule="ClearChargingProfile"
+        )
     if v is OcppVersion.V16:
-        allowed = {"id", "connectorId", "chargingProfilePurpose", "stackLevel"}
-        _no_unknown(payload, allowed, v)
-        data = {
-            "chargingProfileId": payload.get("id"),
-            "evseId": payload.get("connectorId"),
-            "chargingProfilePurpose": payload.get("chargingProfilePurpose"),
-            "stackLevel": payload.get("stackLevel"),
-        }
+        _check_object(payload, {"id", "connectorId", "chargingProfilePurpose", "stackLevel"}, "", v)
+        names = {"id": "chargingProfileId", "connectorId": "evseId"}
+        data = {names.get(key, key): value for key, value in payload.items()}
+        where = {"chargingProfileId": "id", "evseId": "connectorId"}
     else:
-        _no_unknown(payload, {"chargingProfileId", "chargingProfileCriteria", "customData"}, v)
+        _check_object(
+            payload, {"chargingProfileId", "chargingProfileCriteria", "customData"}, "", v
+        )
         criteria = payload.get("chargingProfileCriteria", {})
         if not isinstance(criteria, Mapping):
-            raise PayloadError("expected an object", field="chargingProfileCriteria")
-        _no_unknown(criteria, {"evseId", "chargingProfilePurpose", "stackLevel", "customData"}, v)
-        data = {
-            "chargingProfileId": payload.get("chargingProfileId"),
-            "evseId": criteria.get("evseId"),
-            "chargingProfilePurpose": criteria.get("chargingProfilePurpose"),
-            "stackLevel": criteria.get("stackLevel"),
-            "customData": payload.get("customData"),
-            "criteria_custom_data": criteria.get("customData"),
+            raise PayloadError(
+                "expected an object",
+                field="chargingProfileCriteria",
+                rule=f"OCPP {v.value} schema",
+            )
+        _check_object(
+            criteria,
+            {"evseId", "chargingProfilePurpose", "stackLevel", "customData"},
+            "chargingProfileCriteria",
+            v,
+        )
+        data = {k: val for k, val in payload.items() if k != "chargingProfileCriteria"}
+        data.update({k: val for k, val in criteria.items() if k != "customData"})
+        if "customData" in criteria:
+            data["criteria_custom_data"] = criteria["customData"]
+        crit = "chargingProfileCriteria"
+        where = {
+            "evseId": f"{crit}.evseId",
+            "chargingProfilePurpose": f"{crit}.chargingProfilePurpose",
+            "stackLevel": f"{crit}.stackLevel",
+            "criteria_custom_data": f"{crit}.customData",
         }
-    purpose = data["chargingProfilePurpose"]
+    purpose = data.get("chargingProfilePurpose")
     if purpose is not None and purpose not in {p.value for p in PURPOSES_BY_VERSION[v]}:
         raise PayloadError(
             f"{purpose!r} is not a purpose of OCPP {v.value}",
-            field="chargingProfilePurpose",
+            field=where.get("chargingProfilePurpose", "chargingProfilePurpose"),
             rule=f"OCPP {v.value} schema: enum",
         )
-    return ClearChargingProfileRequest.model_validate(
-        {k: val for k, val in data.items() if val is not None}
-    )
+    try:
+        return ClearChargingProfileRequest.model_validate(data)
+    except ValidationError as exc:
+        error = _payload_error(exc, v)
+        loc = exc.errors()[0]["loc"]
+        head = str(loc[0]) if loc else ""
+        rest = ".".join(str(part) for part in loc[1:])
+        if head:
+            name = where.get(head, head)
+            error.field = f"{name}.{rest}" if rest else name
+        raise error from None
 
 
-def _no_unknown(obj: Mapping[str, Any], allowed: set[str], v: OcppVersion) -> None:
-    unknown = sorted(set(obj) - allowed)
+def _check_object(obj: Mapping[str, Any], allowed: set[str], where: str, v: OcppVersion) -> None:
+    """No unknown key and no ``null`` (the schema allows neither)."""
+    _no_unknown(obj, allowed, v, where)
+    for key, value in obj.items():
+        if value is None:
+            raise PayloadError(
+                "null is not a value of any OCPP field; leave the field out",
+                field=f"{where}.{key}" if where else key,
+                rule=f"OCPP {v.value} schema",
+            )
+
+
+def _no_unknown(obj: Mapping[str, Any], allowed: set[str], v: OcppVersion, where: str) -> None:
+    unknown = sorted(set(obj) - allowed, key=str)
     if unknown:
         raise PayloadError(
             f"field {unknown[0]!r} is not part of OCPP {v.value} ClearChargingProfile",
-            field=unknown[0],
+            field=f"{where}.{unknown[0]}" if where else str(unknown[0]),
             rule=f"OCPP {v.value} schema: additionalProperties false",
         )
 
@@ -173,11 +230,11 @@ def write_clear_charging_profile(
         out["chargingProfileId"] = request.charging_profile_id
     crit: dict[str, Any] = {k: val for k, val in criteria.items() if val is not None}
     if request.criteria_custom_data is not None:
-        crit["customData"] = request.criteria_custom_data
+        crit["customData"] = _thaw(request.criteria_custom_data)
     if crit:
         out["chargingProfileCriteria"] = crit
     if request.custom_data is not None:
-        out["customData"] = request.custom_data
+        out["customData"] = _thaw(request.custom_data)
     return out
 
 

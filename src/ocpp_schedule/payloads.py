@@ -31,7 +31,7 @@ from .enums import (
     OcppVersion,
 )
 from .errors import PayloadError, VersionError
-from .models import ChargingProfile, SetChargingProfileRequest
+from .models import ChargingProfile, SetChargingProfileRequest, _thaw
 
 __all__ = [
     "detect_version",
@@ -567,7 +567,6 @@ def write_set_charging_profile(
     if v is OcppVersion.V16:
         return {"connectorId": request.evse_id, "csChargingProfiles": profile}
     out: dict[str, Any] = {"evseId": request.evse_id, "chargingProfile": profile}
-    extra = request.model_extra or {}
-    if "customData" in extra:
-        out["customData"] = extra["customData"]
+    if request.custom_data is not None:
+        out["customData"] = _thaw(request.custom_data)
     return out

@@ -9,15 +9,17 @@ station and share it between threads, and the station-side rules
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from .config import StationConfig
 from .enums import ChargingLimitSource, ChargingProfilePurpose, OcppVersion
-from .errors import QueryError
+from .errors import QueryError, VersionError
 from .models import ChargingProfile
 from .timeutil import require_aware, to_epoch
 
@@ -51,6 +53,7 @@ class Transaction:
     """``start`` as whole epoch seconds (computed)."""
 
     def __post_init__(self) -> None:
+        _check_transaction_types(self)
         require_aware(self.start, "transaction.start")
         if not isinstance(self.id, str):
             object.__setattr__(self, "id", str(self.id))
@@ -59,6 +62,44 @@ class Transaction:
             raise QueryError(
                 "a transaction runs on an EVSE > 0", field="transaction.evse_id", rule="K01.FR.16"
             )
+
+
+def _check_transaction_types(tx: Transaction) -> None:
+    """Wrong Python types are a :class:`QueryError` naming the field, not a late crash.
+
+    The id is text (an integer, a 1.6 transaction id, is turned into its text);
+    the EVSE an integer (not a bool); the start an aware datetime.
+    """
+    if isinstance(tx.id, bool) or not isinstance(tx.id, str | int):
+        raise QueryError(
+            f"expected text (or a 1.6 integer id), got {type(tx.id).__name__}",
+            field="transaction.id",
+        )
+    if isinstance(tx.evse_id, bool) or not isinstance(tx.evse_id, int):
+        raise QueryError(
+            f"expected an integer EVSE id, got {type(tx.evse_id).__name__}",
+            field="transaction.evse_id",
+        )
+    if not isinstance(tx.start, datetime):
+        raise QueryError(
+            f"expected an aware datetime, got {type(tx.start).__name__}",
+            field="transaction.start",
+        )
+    if not isinstance(tx.priority_charging, bool):
+        raise QueryError(
+            f"expected a bool, got {type(tx.priority_charging).__name__}",
+            field="transaction.priority_charging",
+        )
+    soc = tx.state_of_charge
+    if soc is not None and (
+        isinstance(soc, bool)
+        or not isinstance(soc, int | float)
+        or not math.isfinite(soc)
+        or not 0 <= soc <= 100
+    ):
+        raise QueryError(
+            f"expected a percentage 0..100, got {soc!r}", field="transaction.state_of_charge"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,26 +144,69 @@ class InstalledProfile:
         return compile_profile(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class StationState:
-    """What the station-side rules need to know besides the installed profiles."""
+    """What the station-side rules need to know besides the installed profiles.
 
-    config: StationConfig = field(default_factory=StationConfig)
-    version: OcppVersion = OcppVersion.V201
-    transactions: tuple[Transaction, ...] = ()
+    ``version`` is required: the rules differ between OCPP 1.6 and 2.x (a 1.6
+    request judged by 2.x rules is answered wrongly), so there is no default.
+    Build it as ``StationState(config, "1.6")`` or ``StationState(version="2.0.1")``;
+    a missing version raises :class:`~ocpp_schedule.VersionError`.
+    """
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.version, OcppVersion):
+    config: StationConfig
+    version: OcppVersion
+    transactions: tuple[Transaction, ...]
+
+    @overload
+    def __init__(
+        self,
+        config: StationConfig,
+        version: OcppVersion | str,
+        transactions: Iterable[Transaction] = (),
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        config: StationConfig | None = None,
+        *,
+        version: OcppVersion | str,
+        transactions: Iterable[Transaction] = (),
+    ) -> None: ...
+
+    def __init__(
+        self,
+        config: StationConfig | None = None,
+        version: OcppVersion | str | None = None,
+        transactions: Iterable[Transaction] = (),
+    ) -> None:
+        if version is None:
+            raise VersionError(
+                "StationState needs the station's OCPP version (1.6, 2.0.1 or 2.1): "
+                "the rules differ between versions",
+                field="version",
+                rule="docs/semantics.md (version required)",
+            )
+        if not isinstance(version, OcppVersion):
             from .payloads import parse_version
 
-            object.__setattr__(self, "version", parse_version(self.version))
-        if not isinstance(self.config, StationConfig):
+            version = parse_version(version)
+        if config is None:
+            config = StationConfig()
+        if not isinstance(config, StationConfig):
             raise QueryError("config must be a StationConfig", field="config")
-        transactions = tuple(self.transactions)
-        for tx in transactions:
+        if isinstance(transactions, str | bytes | Mapping) or not isinstance(
+            transactions, Iterable
+        ):
+            raise QueryError("transactions must be Transaction objects", field="transactions")
+        txs = tuple(transactions)
+        for tx in txs:
             if not isinstance(tx, Transaction):
                 raise QueryError("transactions must be Transaction objects", field="transactions")
-        object.__setattr__(self, "transactions", transactions)
+        object.__setattr__(self, "config", config)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "transactions", txs)
 
     def transaction_on(self, evse_id: int) -> Transaction | None:
         """The transaction active on an EVSE, if any."""
