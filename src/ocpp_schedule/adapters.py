@@ -66,7 +66,7 @@ from .composite import CompositePeriod, CompositeSchedule, composite_schedule
 from .config import StationConfig
 from .enums import ChargingRateUnit, OcppVersion
 from .errors import PayloadError, QueryError, VersionError
-from .models import SetChargingProfileRequest
+from .models import MAX_JSON_DEPTH, JsonObject, SetChargingProfileRequest, _thaw
 from .payloads import parse_version, read_set_charging_profile, write_set_charging_profile
 from .responses import composite_response, rejected_composite_response
 from .rules import RejectionReason, SetChargingProfileResult
@@ -77,6 +77,7 @@ __all__ = [
     "SUPPORTED_VERSIONS",
     "CompositeAnswer",
     "CompositeQuery",
+    "MAX_MESSAGE_DEPTH",
     "MissingExtraError",
     "StatusAnswer",
     "from_ocpp_clear_charging_profile",
@@ -87,6 +88,7 @@ __all__ = [
     "from_ocpp_set_charging_profile_result",
     "ocpp_message",
     "ocpp_payload",
+    "query_reason_code",
     "to_ocpp_clear_charging_profile",
     "to_ocpp_clear_charging_profile_result",
     "to_ocpp_get_composite_schedule",
@@ -147,6 +149,58 @@ def _cases() -> tuple[Any, Any]:
 
 
 # ---------------------------------------------------------------------- generic mapping
+
+
+MAX_MESSAGE_DEPTH = MAX_JSON_DEPTH + 8
+"""How deep a message given to ``from_ocpp_*`` may nest (objects and arrays).
+
+The deepest OCPP structure these messages have is 6 levels, plus what
+``customData`` may carry (:data:`~ocpp_schedule.models.MAX_JSON_DEPTH`).
+Checked before anything walks the message recursively (docs/robustness.md).
+"""
+
+
+def _check_python_input(message: Any) -> None:
+    """Refuse, before any recursive walk, what no JSON can carry but Python callers can.
+
+    A :class:`PayloadError` naming the place for: nesting deeper than
+    :data:`MAX_MESSAGE_DEPTH`, an object key that is not a string, a
+    signalling ``Decimal('sNaN')`` (which no float conversion takes).
+    """
+    stack: list[tuple[Any, str, int]] = [(message, "", 1)]
+    while stack:
+        value, where, depth = stack.pop()
+        children: Iterable[tuple[Any, Any]]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            children = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        elif isinstance(value, Mapping):
+            children = value.items()
+        elif isinstance(value, list | tuple):
+            children = enumerate(value)
+        else:
+            if isinstance(value, Decimal) and value.is_snan():
+                raise PayloadError(
+                    "a signalling NaN is not a number any OCPP field takes",
+                    field=where or None,
+                    rule="OCPP schema: number",
+                )
+            continue
+        if depth > MAX_MESSAGE_DEPTH:
+            raise PayloadError(
+                f"the message nests deeper than {MAX_MESSAGE_DEPTH} levels",
+                field=where or None,
+                rule="docs/robustness.md (MAX_MESSAGE_DEPTH)",
+            )
+        sequence = isinstance(value, list | tuple)
+        for key, item in children:
+            if not sequence and not isinstance(key, str):
+                raise PayloadError(
+                    f"object keys are strings; got {type(key).__name__} {key!r}",
+                    field=where or None,
+                    rule="JSON: object member names are strings",
+                )
+            path = f"{where}[{key}]" if sequence else (f"{where}.{key}" if where else key)
+            stack.append((item, path, depth + 1))
 
 
 def _plain(value: Any) -> Any:
@@ -211,6 +265,7 @@ def ocpp_payload(message: Any) -> dict[str, Any]:
     members become their values and decimals floats.
     """
     _, snake_to_camel = _cases()
+    _check_python_input(message)
     payload = snake_to_camel(_plain(message))
     if not isinstance(payload, dict):
         raise TypeError(f"expected a message or a mapping, got {type(message).__name__}")
@@ -472,6 +527,15 @@ class CompositeQuery:
     charging_rate_unit: ChargingRateUnit | None = None
     custom_data: Mapping[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        if self.custom_data is not None and not isinstance(self.custom_data, JsonObject):
+            # A frozen deep copy: the caller's dict may change afterwards (F19).
+            try:
+                frozen = JsonObject(self.custom_data)
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise PayloadError(str(exc), field="customData") from None
+            object.__setattr__(self, "custom_data", frozen)
+
     @classmethod
     def from_payload(cls, payload: Any, version: OcppVersion | str) -> CompositeQuery:
         """Read a GetCompositeSchedule request payload of ``version``."""
@@ -521,7 +585,7 @@ class CompositeQuery:
         if self.custom_data is not None:
             if not v.is_v2:
                 raise VersionError("OCPP 1.6 has no customData", field="customData")
-            out["customData"] = dict(self.custom_data)
+            out["customData"] = _thaw(self.custom_data)
         return out
 
     def compute(
@@ -562,10 +626,15 @@ class CompositeQuery:
     ) -> CompositeAnswer:
         """The station's GetCompositeSchedule answer: Accepted with the schedule, or Rejected.
 
-        Rejected (reasonCode ``UnknownEVSE``) for an EVSE the station does not
-        have or a negative duration (K08.FR.05; 1.6 §5.7); in 2.x also
-        Rejected (``UnsupportedRateUnit``) for a unit the station does not
-        allow (K08.FR.07). 1.6 has no such rule and answers in the unit asked.
+        Rejected for a query the station cannot answer, with the 2.x
+        ``statusInfo`` saying why (:func:`query_reason_code`): ``UnknownEVSE``
+        for an EVSE the station does not have (K08.FR.05; 1.6 §5.7),
+        ``TooManyElements`` for an answer beyond the size bounds,
+        ``OutOfRange`` for a window outside the calendar, ``InvalidValue``
+        otherwise (a negative duration), each with the error's text as
+        ``additionalInfo``; in 2.x also ``UnsupportedRateUnit`` for a unit the
+        station does not allow (K08.FR.07). 1.6 has no such rule and answers
+        in the unit asked.
         """
         v = parse_version(version)
         allowed = (config or StationConfig()).charging_schedule_allowed_charging_rate_unit
@@ -574,9 +643,26 @@ class CompositeQuery:
             return CompositeAnswer.rejected(v, "UnsupportedRateUnit")
         try:
             schedule = self.compute(profiles, start=start, transactions=transactions, config=config)
-        except QueryError:
-            return CompositeAnswer.rejected(v, "UnknownEVSE")
+        except QueryError as exc:
+            return CompositeAnswer.rejected(v, query_reason_code(exc), additional_info=str(exc))
         return CompositeAnswer.of(schedule, v)
+
+
+def query_reason_code(error: QueryError) -> str:
+    """The 2.x ``reasonCode`` (ReasonCodeEnumType) that says why a query was refused.
+
+    ``UnknownEVSE`` only for an EVSE the station lacks (K08.FR.05);
+    ``TooManyElements`` when the answer would exceed the documented size
+    bounds; ``OutOfRange`` for a window outside 0001..9999; ``InvalidValue``
+    for anything else (a negative duration, a malformed argument).
+    """
+    if error.rule == "K08.FR.05":
+        return "UnknownEVSE"
+    if error.rule == "docs/robustness.md":
+        return "TooManyElements"
+    if "window" in error.message:
+        return "OutOfRange"
+    return "InvalidValue"
 
 
 @dataclass(frozen=True)
@@ -595,10 +681,20 @@ class CompositeAnswer(StatusAnswer):
         return cls(composite_response(schedule, v), v)
 
     @classmethod
-    def rejected(cls, version: OcppVersion | str, reason_code: str = "") -> CompositeAnswer:
-        """A Rejected answer; 2.x carries ``reason_code`` as ``statusInfo.reasonCode``."""
+    def rejected(
+        cls, version: OcppVersion | str, reason_code: str = "", *, additional_info: str = ""
+    ) -> CompositeAnswer:
+        """A Rejected answer; 2.x carries ``reason_code`` as ``statusInfo.reasonCode``.
+
+        ``additional_info`` (2.x ``statusInfo.additionalInfo``, cut to the
+        schema's 512 characters) goes with a reason code only.
+        """
         v = parse_version(version)
-        return cls(rejected_composite_response(v, reason_code), v)
+        payload = rejected_composite_response(v, reason_code)
+        info = payload.get("statusInfo")
+        if isinstance(info, dict) and additional_info:
+            info["additionalInfo"] = additional_info[:512]
+        return cls(payload, v)
 
     @classmethod
     def from_payload(cls, payload: Any, version: OcppVersion | str) -> CompositeAnswer:
