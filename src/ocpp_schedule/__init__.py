@@ -12,6 +12,7 @@ from .capabilities import (
     Adaptation,
     StationCapabilities,
     adapt,
+    round_limits,
 )
 from .clearing import ClearChargingProfileRequest, ClearChargingProfileResult, clear
 from .composite import (
@@ -163,6 +164,7 @@ __all__ = [
     "read_composite_response",
     "read_set_charging_profile",
     "replay",
+    "round_limits",
     "station_composites",
     "write_charging_profile",
     "write_set_charging_profile",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -44,7 +44,13 @@ from .payloads import (
     read_set_charging_profile,
     write_set_charging_profile,
 )
-from .rules import RejectionReason, SetChargingProfileResult, decimal_places, install
+from .rules import (
+    RejectionReason,
+    SetChargingProfileResult,
+    decimal_places,
+    install,
+    limit_places,
+)
 from .store import ProfileStore, StationState, Transaction
 from .timeutil import from_epoch, to_epoch
 
@@ -56,6 +62,7 @@ __all__ = [
     "StationCapabilities",
     "adapt",
     "check",
+    "round_limits",
 ]
 
 P = ChargingProfilePurpose
@@ -308,6 +315,57 @@ def _round(value: float, places: int, direction: Callable[[float], int]) -> floa
     nearest = round(scaled)
     units = nearest if abs(scaled - nearest) < 1e-6 else direction(scaled)
     return units / scale
+
+
+_Rounded = TypeVar("_Rounded", SetChargingProfileRequest, ChargingProfile, ChargingSchedule)
+
+
+def round_limits(
+    value: _Rounded, version: OcppVersion | str, *, places: int | None = None
+) -> _Rounded:
+    """``value`` with its limits rounded **down** to what ``version`` (and the station) takes.
+
+    ``value`` is a SetChargingProfile request, a profile or a schedule; the
+    result is the same type, a new object. Every period's ``limit``,
+    ``limit_L2`` and ``limit_L3`` get at most ``places`` decimals (the
+    station's ``limit_decimal_places``; None: any) and, in OCPP 1.6 (whose
+    schema says ``multipleOf 0.1``), at most one; a 1.6 ``minChargingRate``
+    is rounded **up** to 0.1. Rounding down never lets more through than was
+    asked; rounding the minimum rate up never asks the EV for less than its
+    minimum. Float noise is not a digit (``16.000000000000004`` is 16.0). The
+    result passes the rules' decimal checks and the 1.6 writer.
+    """
+    v = parse_version(version)
+    allowed = limit_places(v, places)
+    if isinstance(value, SetChargingProfileRequest):
+        profile = round_limits(value.charging_profile, v, places=places)
+        return value.model_copy(update={"charging_profile": profile})
+    if isinstance(value, ChargingProfile):
+        schedules = tuple(round_limits(s, v, places=places) for s in value.charging_schedule)
+        return value.model_copy(update={"charging_schedule": schedules})
+    if not isinstance(value, ChargingSchedule):
+        raise TypeError(
+            "round_limits takes a SetChargingProfileRequest, ChargingProfile or ChargingSchedule, "
+            f"not {type(value).__name__}"
+        )
+    update: dict[str, Any] = {}
+    if allowed is not None:
+        update["charging_schedule_period"] = tuple(
+            _round_period(p, allowed) for p in value.charging_schedule_period
+        )
+    rate = value.min_charging_rate
+    if v is OcppVersion.V16 and rate is not None and math.isfinite(rate):
+        update["min_charging_rate"] = _round_up(rate, 1)
+    return value.model_copy(update=update)
+
+
+def _round_period(period: ChargingSchedulePeriod, places: int) -> ChargingSchedulePeriod:
+    update = {}
+    for name in ("limit", "limit_l2", "limit_l3"):
+        value = getattr(period, name)
+        if value is not None and math.isfinite(value) and decimal_places(value) > places:
+            update[name] = _round_down(value, places)
+    return period.model_copy(update=update) if update else period
 
 
 def _convert(value: float, to_w: bool, voltage: float, phases: int) -> float:

@@ -429,6 +429,13 @@ def _check_schedule(
             f"minChargingRate {sched.min_charging_rate} is negative, not finite or above "
             f"{MAX_LIMIT:g}",
         )
+    rate = sched.min_charging_rate
+    if v is OcppVersion.V16 and not local and rate is not None and decimal_places(rate) > 1:
+        raise _reject(
+            RejectionReason.TOO_MANY_DECIMALS,
+            V16_DECIMALS_RULE,
+            f"minChargingRate {rate!r} has more than 1 decimal place",
+        )
     periods = sched.charging_schedule_period
     if not periods:
         raise _reject(
@@ -597,7 +604,9 @@ def _check_period(
                 "OCPP 2.1 ChargingSchedulePeriodType",
                 f"{where}: {name} {value} is negative or not finite",
             )
-    _check_decimals(period, where, cfg.limit_decimal_places)
+    places = limit_places(v, cfg.limit_decimal_places, local)
+    v16_rule = places != cfg.limit_decimal_places
+    _check_decimals(period, where, places, v16_rule)
     _check_discharge_and_setpoint(period, where)
     phases = period.number_phases
     if phases is not None and not 1 <= phases <= 3:
@@ -641,7 +650,25 @@ def decimal_places(value: float) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
-def _check_decimals(period: Any, where: str, places: int | None) -> None:
+V16_DECIMALS_RULE = "OCPP 1.6 schema: multipleOf 0.1"
+"""The rule a 1.6 limit or rate with more than one decimal breaks."""
+
+
+def limit_places(version: OcppVersion, configured: int | None, local: bool = False) -> int | None:
+    """The decimals a limit may have: the station's, and in 1.6 at most one.
+
+    OCPP 1.6's schema writes limits and rates as ``multipleOf 0.1``, so a 1.6
+    request with finer limits is one the library cannot write (and a 1.6
+    station's schema validation refuses): the rules reject it at validation,
+    not only the writer (U5). Profiles a station sets itself (``local``) do
+    not travel, so only the station's own setting applies to them.
+    """
+    if version is OcppVersion.V16 and not local:
+        return 1 if configured is None else min(configured, 1)
+    return configured
+
+
+def _check_decimals(period: Any, where: str, places: int | None, v16: bool = False) -> None:
     if places is None:
         return
     for name, key in (("limit", "limit"), ("limit_l2", "limit_L2"), ("limit_l3", "limit_L3")):
@@ -649,7 +676,7 @@ def _check_decimals(period: Any, where: str, places: int | None) -> None:
         if value is not None and decimal_places(value) > places:
             raise _reject(
                 RejectionReason.TOO_MANY_DECIMALS,
-                "StationConfig.limit_decimal_places",
+                V16_DECIMALS_RULE if v16 else "StationConfig.limit_decimal_places",
                 f"{where}: {key} {value!r} has more than {places} decimal place"
                 + ("" if places == 1 else "s"),
             )
