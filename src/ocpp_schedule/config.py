@@ -10,14 +10,31 @@ real station (``from_ocpp16_keys`` reads a GetConfiguration answer).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .enums import ChargingProfilePurpose, ChargingRateUnit, OperationMode
 from .errors import ConfigError
 
-__all__ = ["StationConfig"]
+__all__ = [
+    "MAX_EVSE_COUNT",
+    "MAX_EVSE_ID",
+    "MAX_SUPPLY_VOLTAGE",
+    "MIN_SUPPLY_VOLTAGE",
+    "StationConfig",
+]
+
+MAX_EVSE_COUNT = 1_000
+"""The most EVSEs a configuration may list (docs/robustness.md); checked before any is built."""
+MAX_EVSE_ID = 2**31 - 1
+"""The largest EVSE (1.6: connector) id: OCPP integers are 32-bit."""
+MIN_SUPPLY_VOLTAGE = 1.0
+"""The lowest supply voltage accepted (V); below it W <-> A conversions overflow to nonsense."""
+MAX_SUPPLY_VOLTAGE = 100_000.0
+"""The highest supply voltage accepted (V)."""
+_MAX_DEFAULT_LIMIT = 1e9
+"""The largest default limit (A or W), the same bound as every limit (``segments.MAX_LIMIT``)."""
 
 _ALL_UNITS = frozenset({ChargingRateUnit.A, ChargingRateUnit.W})
 
@@ -25,7 +42,23 @@ _ALL_UNITS = frozenset({ChargingRateUnit.A, ChargingRateUnit.W})
 class StationConfig(BaseModel):
     """What a station accepts and how it computes composite schedules."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    if not TYPE_CHECKING:
+        # At run time every out-of-range value is a ConfigError naming the field; type
+        # checkers keep the typed constructor pydantic synthesizes.
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise _config_error(exc) from None
+
+        @classmethod
+        def model_validate(cls, obj: Any, **kwargs: Any) -> StationConfig:
+            try:
+                return super().model_validate(obj, **kwargs)
+            except ValidationError as exc:
+                raise _config_error(exc) from None
 
     evse_ids: tuple[int, ...] | None = Field(
         default=None,
@@ -63,8 +96,9 @@ class StationConfig(BaseModel):
     )
     supply_voltage: float = Field(
         default=230.0,
-        gt=0,
-        description="Nominal line-to-neutral voltage used for W <-> A (K01.FR.50).",
+        ge=MIN_SUPPLY_VOLTAGE,
+        le=MAX_SUPPLY_VOLTAGE,
+        description="Nominal line-to-neutral voltage used for W <-> A (K01.FR.50), 1..100 000 V.",
     )
     default_number_phases: int = Field(
         default=3,
@@ -75,12 +109,14 @@ class StationConfig(BaseModel):
     composite_schedule_default_limit_amps: float = Field(
         default=48.0,
         ge=0,
+        le=_MAX_DEFAULT_LIMIT,
         description="Limit where no profile is in force, in A (the EVSE's hardware limit; "
         "EVerest's CompositeScheduleDefaultLimitAmps).",
     )
     composite_schedule_default_limit_watts: float = Field(
         default=33_120.0,
         ge=0,
+        le=_MAX_DEFAULT_LIMIT,
         description="Limit where no profile is in force, in W (48 A at 230 V on 3 phases; "
         "EVerest's CompositeScheduleDefaultLimitWatts).",
     )
@@ -147,8 +183,12 @@ class StationConfig(BaseModel):
             return None
         if not value:
             raise ValueError("a station has at least one EVSE")
+        if len(value) > MAX_EVSE_COUNT:
+            raise ValueError(f"{len(value)} EVSEs; a station has at most {MAX_EVSE_COUNT}")
         if any(e <= 0 for e in value):
             raise ValueError("EVSE ids are > 0 (EVSE 0 is the station itself)")
+        if any(e > MAX_EVSE_ID for e in value):
+            raise ValueError(f"EVSE ids are at most {MAX_EVSE_ID} (OCPP integers are 32-bit)")
         return tuple(sorted(set(value)))
 
     def default_limit(self, unit: ChargingRateUnit) -> float:
@@ -167,10 +207,12 @@ class StationConfig(BaseModel):
 
     @classmethod
     def with_evses(cls, count: int, **fields: Any) -> StationConfig:
-        """A configuration for a station with EVSEs 1..count."""
-        if count < 1:
-            raise ConfigError("a station has at least one EVSE", field="evses")
-        return cls(evse_ids=tuple(range(1, count + 1)), **fields)
+        """A configuration for a station with EVSEs 1..count (1..:data:`MAX_EVSE_COUNT`).
+
+        The count is checked before any id is built: ``with_evses(10**9)`` is a
+        :class:`ConfigError` at once, not a billion-element tuple.
+        """
+        return cls(evse_ids=_evse_range(count, "evses"), **fields)
 
     @classmethod
     def from_ocpp16_keys(cls, keys: Mapping[str, str], **fields: Any) -> StationConfig:
@@ -188,7 +230,14 @@ class StationConfig(BaseModel):
             if "MaxChargingProfilesInstalled" in keys:
                 data["max_charging_profiles_installed"] = int(keys["MaxChargingProfilesInstalled"])
             if "NumberOfConnectors" in keys:
-                data["evse_ids"] = tuple(range(1, int(keys["NumberOfConnectors"]) + 1))
+                count = int(keys["NumberOfConnectors"])
+                data["evse_ids"] = _evse_range(count, "NumberOfConnectors")
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{keys['NumberOfConnectors']!r} is out of range: {exc.message}",
+                field="NumberOfConnectors",
+                rule="OCPP 1.6 §9.4",
+            ) from None
         except ValueError as exc:
             raise ConfigError(f"not an integer: {exc}", rule="OCPP 1.6 §9.4") from None
         if "ChargingScheduleAllowedChargingRateUnit" in keys:
@@ -209,17 +258,42 @@ class StationConfig(BaseModel):
             data["connector_switch_3to1_phase_supported"] = value
         try:
             return cls(**data)
-        except ValidationError as exc:
-            loc = exc.errors()[0]["loc"]
-            key = _OCPP16_KEYS.get(str(loc[0])) if loc else None
+        except ConfigError as exc:
+            key = _OCPP16_KEYS.get(exc.field or "")
             if key is None or key not in keys:
                 raise
-            why = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
             raise ConfigError(
-                f"{keys[key]!r} is out of range: {why}",
+                f"{keys[key]!r} is out of range: {exc.message}",
                 field=key,
                 rule="OCPP 1.6 §9.4",
             ) from None
+
+
+def _evse_range(count: Any, field: str) -> tuple[int, ...]:
+    """EVSE ids 1..count, the count checked (type and bound) before the tuple is built."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise ConfigError(f"expected an integer count, got {count!r}", field=field)
+    if count < 1:
+        raise ConfigError("a station has at least one EVSE", field=field)
+    if count > MAX_EVSE_COUNT:
+        raise ConfigError(
+            f"a station has at most {MAX_EVSE_COUNT} EVSEs",
+            field=field,
+            rule="docs/robustness.md (MAX_EVSE_COUNT)",
+        )
+    return tuple(range(1, count + 1))
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """pydantic's first error as a :class:`ConfigError` naming the field."""
+    err = exc.errors()[0]
+    loc = err["loc"]
+    field = str(loc[0]) if loc else None
+    why = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    shown = f"{value!r}: " if isinstance(value, str | int | float) and len(repr(value)) < 40 else ""
+    error = ConfigError(f"{shown}{why}"[:300], field=field, rule="StationConfig")
+    return error
 
 
 _OCPP16_KEYS = {
