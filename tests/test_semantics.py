@@ -125,7 +125,9 @@ def test_a2_v16_relative_ignores_start_schedule() -> None:
             "chargingSchedule": [{**body["chargingSchedule"], "id": 1}],
         },
     }
-    _, rejected = install(ProfileStore(), read_set_charging_profile(two), StationState(version="2.0.1"))
+    _, rejected = install(
+        ProfileStore(), read_set_charging_profile(two), StationState(version="2.0.1")
+    )
     assert rejected.reason is RejectionReason.RELATIVE_WITH_START_SCHEDULE
 
 

@@ -199,7 +199,7 @@ def _check_python_input(message: Any) -> None:
                     field=where or None,
                     rule="JSON: object member names are strings",
                 )
-            path = f"{where}[{key}]" if sequence else (f"{where}.{key}" if where else key)
+            path = f"{where}[{key}]" if sequence else (f"{where}.{key}" if where else str(key))
             stack.append((item, path, depth + 1))
 
 

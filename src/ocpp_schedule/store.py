@@ -10,7 +10,6 @@ station and share it between threads, and the station-side rules
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
