@@ -204,7 +204,11 @@ def _check_python_input(message: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """Dataclasses to dicts, enums to values, decimals to floats; ``None`` left out."""
+    """Dataclasses to dicts, enums to values, decimals to floats.
+
+    A dataclass field holding ``None`` is an optional field not given and is left
+    out; a ``None`` in a mapping or list is a JSON null and is kept.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: _plain(getattr(value, f.name))
@@ -212,9 +216,11 @@ def _plain(value: Any) -> Any:
             if getattr(value, f.name) is not None
         }
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items() if item is not None}
+        # A null a handler received is a null the sender wrote: kept, so that the reader
+        # refuses it (as JSON null) instead of taking it for an absent field (F26).
+        return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value if item is not None]
+        return [_plain(item) for item in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):

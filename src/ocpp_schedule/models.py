@@ -109,7 +109,9 @@ class JsonObject(Mapping[str, Any]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Mapping):
-            return dict(self._data) == dict(other)
+            # Arrays compare as arrays whether held as tuples or given as lists.
+            same: bool = self.thaw() == _plain_json(other)
+            return same
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -153,6 +155,15 @@ def _freeze(value: Any, depth: int) -> Any:
             raise ValueError(f"{value!r} is not a JSON number")
         return value
     raise ValueError(f"a {type(value).__name__} is not a JSON value")
+
+
+def _plain_json(value: Any) -> Any:
+    """Mappings to dicts and sequences to lists, all the way down (for comparison)."""
+    if isinstance(value, Mapping):
+        return {key: _plain_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(item) for item in value]
+    return value
 
 
 def _thaw(value: Any) -> Any:
