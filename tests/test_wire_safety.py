@@ -847,3 +847,18 @@ def test_payload_copy_is_unchanged_by_reading() -> None:
     before = copy.deepcopy(payload)
     read_set_charging_profile(payload)
     assert payload == before
+
+
+def test_capabilities_page_python_blocks_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every Python block of docs/capabilities.md runs, in order, in one namespace."""
+    import re
+
+    text = (ROOT / "docs" / "capabilities.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 3
+    namespace: dict[str, Any] = {"__name__": "docs_capabilities"}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"capabilities.md[python block {i}]", "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "schedule split into 2 profiles" in printed
+    assert "TooManyDecimals" in printed
