@@ -1,7 +1,8 @@
 """Version-neutral, validated, immutable models of OCPP charging profiles.
 
 One set of models serves OCPP 1.6, 2.0.1 and 2.1. Field names are the OCPP
-names in snake_case; each field's alias is its 2.x JSON key, so
+names in snake_case and are the constructors' names; each field's validation
+and serialization alias is its 2.x JSON key, so
 ``ChargingProfile.model_validate(two_x_json_profile)`` works directly. The
 version-specific payload shapes (1.6's ``chargingProfileId``, single
 ``chargingSchedule`` object and integer ``transactionId``) are handled by
