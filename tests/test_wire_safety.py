@@ -862,3 +862,23 @@ def test_capabilities_page_python_blocks_run(capsys: pytest.CaptureFixture[str])
     printed = capsys.readouterr().out
     assert "schedule split into 2 profiles" in printed
     assert "TooManyDecimals" in printed
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"requestId": 1, "evseId": None, "chargingProfile": {}}, "evseId"),
+        ({"requestId": 1, "chargingProfile": {"stackLevel": None}}, "chargingProfile.stackLevel"),
+        ({"requestId": 1, "chargingProfile": {}, "customData": {"x": 1}}, "customData"),
+        ({"requestId": 1, "chargingProfile": {1: 2}}, "chargingProfile.1"),
+    ],
+)
+def test_get_charging_profiles_reader_refuses_null_like_the_others(
+    payload: dict[Any, Any], field: str
+) -> None:
+    """GetChargingProfiles: a null criterion would widen the answer to every profile."""
+    from ocpp_schedule.reporting import read_get_charging_profiles
+
+    with pytest.raises(PayloadError) as err:
+        read_get_charging_profiles(payload, "2.0.1")
+    assert err.value.field == field

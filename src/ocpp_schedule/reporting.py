@@ -122,12 +122,30 @@ def read_get_charging_profiles(
 
 
 def _known(obj: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
-    unknown = sorted(set(obj) - allowed)
+    """No unknown key, no ``null`` (read as absent it would widen the criteria), and a
+    ``customData`` that is a CustomDataType object."""
+    unknown = sorted(set(obj) - allowed, key=str)
     if unknown:
         raise PayloadError(
             f"field {unknown[0]!r} is not part of GetChargingProfiles",
             field=f"{prefix}{unknown[0]}",
             rule="OCPP schema: additionalProperties false",
+        )
+    for key, value in obj.items():
+        if value is None:
+            raise PayloadError(
+                "null is not a value of any OCPP field; leave the field out",
+                field=f"{prefix}{key}",
+                rule="OCPP schema",
+            )
+    custom = obj.get("customData")
+    if custom is not None and not (
+        isinstance(custom, Mapping) and isinstance(custom.get("vendorId"), str)
+    ):
+        raise PayloadError(
+            "customData is an object with a vendorId string",
+            field=f"{prefix}customData",
+            rule="OCPP schema: CustomDataType",
         )
 
 
