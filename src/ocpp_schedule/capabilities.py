@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .config import StationConfig
+from .config import MAX_SUPPLY_VOLTAGE, MIN_SUPPLY_VOLTAGE, StationConfig
 from .enums import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -80,7 +80,7 @@ class StationCapabilities(BaseModel):
     Relative ChargingStationMaxProfile, K01.FR.38).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     ocpp_version: OcppVersion = Field(default=OcppVersion.V201, description="The version spoken.")
     rate_units: frozenset[ChargingRateUnit] = Field(
@@ -111,7 +111,12 @@ class StationCapabilities(BaseModel):
     accepts_recurring_max_profile: bool = Field(
         default=True, description="Whether a Recurring ChargePointMax/ChargingStationMax passes."
     )
-    supply_voltage: float = Field(default=230.0, gt=0, description="Line-to-neutral volts.")
+    supply_voltage: float = Field(
+        default=230.0,
+        ge=MIN_SUPPLY_VOLTAGE,
+        le=MAX_SUPPLY_VOLTAGE,
+        description="Line-to-neutral volts, 1..100 000 (as StationConfig).",
+    )
     supply_phases: int = Field(
         default=3,
         ge=1,
