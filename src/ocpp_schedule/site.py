@@ -365,9 +365,7 @@ def load_site(path: str | Path) -> Site:
     except OSError as exc:
         raise SiteError(f"cannot read {p}: {exc.strerror or exc}", field=str(p)) from None
     except UnicodeDecodeError as exc:
-        raise SiteError(
-            f"{p} is not UTF-8 text (byte {exc.start})", field=str(p), rule="UTF-8"
-        ) from None
+        raise SiteError(f"not UTF-8 text (byte {exc.start})", field=str(p), rule="UTF-8") from None
     kind = p.suffix.lstrip(".") or "JSON"
     try:
         if p.suffix.lower() == ".toml":
@@ -377,13 +375,13 @@ def load_site(path: str | Path) -> Site:
 
             data = json.loads(text)
     except RecursionError:
-        raise SiteError(f"{p} nests too deeply to be a site", field=str(p)) from None
+        raise SiteError("nests too deeply to be a site", field=str(p)) from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
         raise SiteError(f"{p} is not valid {kind}: {exc}") from None
     try:
         return Site.model_validate(data)
     except RecursionError:
-        raise SiteError(f"{p} nests too deeply to be a site", field=str(p)) from None
+        raise SiteError("nests too deeply to be a site", field=str(p)) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
