@@ -326,8 +326,13 @@ class Site(_Frozen):
         for pile in self.piles:
             if pile.circuit not in known:
                 raise ValueError(f"pile {pile.id} hangs off unknown circuit {pile.circuit!r}")
-        site_zone(self.time_zone)
         return self
+
+    @field_validator("time_zone", mode="after")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        site_zone(value)
+        return value
 
     @property
     def zone(self) -> tzinfo:
