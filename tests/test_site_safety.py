@@ -371,8 +371,9 @@ def _txprofile(tx: int, limit: float) -> dict[str, Any]:
     return {"connectorId": 1, "csChargingProfiles": {
         "chargingProfileId": 7, "stackLevel": 0, "transactionId": tx,
         "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Relative",
-        "chargingSchedule": {"chargingRateUnit": "A",
-                             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}}}  # fmt: skip
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}]}}}  # fmt: skip
 
 
 def _f6_site(limit: float, feeder: float = 32.0) -> Site:
@@ -471,7 +472,7 @@ def test_a_step_start_with_an_offset_is_refused(tmp_path) -> None:
     ],
 )
 def test_session_times_near_the_calendar_ends_are_site_errors(tmp_path, arrive, leave) -> None:
-    with pytest.raises(SiteError, match="0001-01-05 .. 9999-12-27"):
+    with pytest.raises(SiteError, match=r"0001-01-05 \.\. 9999-12-27"):
         load_site(_write(tmp_path, _minimal(arrive=arrive, leave=leave)))
 
 
@@ -615,7 +616,7 @@ def test_unknown_fields_are_site_errors(tmp_path, where) -> None:
         "session": data["piles"][0]["evses"][0]["sessions"][0],
     }[where]
     target["wieght"] = 2
-    with pytest.raises(SiteError, match="xtra|not permitted"):
+    with pytest.raises(SiteError, match=r"xtra|not permitted"):
         load_site(_write(tmp_path, data))
 
 
