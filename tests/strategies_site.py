@@ -129,7 +129,9 @@ WEIGHTS = st.one_of(
 def _steps(draw: Draw) -> tuple[LimitStep, ...]:
     """Up to three daily steps, each naming amps only, watts only, or both."""
     out = []
-    for minute in sorted(draw(st.sets(st.integers(0, 95), max_size=3))):
+    # Quarter hours, mostly within the first hours of the day (the test window).
+    quarters = st.one_of(st.integers(1, WINDOW // 900 + 4), st.integers(0, 95))
+    for minute in sorted(draw(st.sets(quarters, max_size=3))):
         kind = draw(st.sampled_from(["amps", "watts", "both"]))
         fields: dict[str, Any] = {"start": f"{minute * 15 // 60:02d}:{minute * 15 % 60:02d}"}
         if kind != "watts":
@@ -176,7 +178,14 @@ def hostile_piles(draw: Draw, number: int, circuit: str) -> Pile:
         own = []
         for s in plain:
             tx += 1
-            own.append(s.model_copy(update={"weight": draw(WEIGHTS), "transaction_id": str(tx)}))
+            fields = {
+                **s.model_dump(),
+                "weight": draw(WEIGHTS),
+                "transaction_id": str(tx),
+                # minima that are not whole tenths, as well as the usual ones
+                "min_amps": draw(st.sampled_from([0.0, 6.0, 6.05, 7.33, 8.0])),
+            }
+            own.append(Session.model_validate(fields))
             if draw(st.integers(0, 3)) == 0:
                 limits = draw(st.lists(st.integers(0, 16), min_size=1, max_size=3))
                 requests.append(_tx_profile(i + 1, str(tx), limits, draw(st.integers(0, 2))))
