@@ -202,7 +202,7 @@ def _assert_safe(allocation: Allocation) -> None:
                 assert sum(load) * site.voltage <= watts + 1e-3, (c, times[n], load, watts)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(hostile_sites(), st.sampled_from([None, 900]), st.sampled_from(["equal", "weighted"]))
 def test_property_balanced_limits_are_safe_for_any_weights_steps_and_held_profiles(
     site: Site, resolution: int | None, policy: str
@@ -219,6 +219,26 @@ def test_property_balanced_limits_are_safe_for_any_weights_steps_and_held_profil
         return
     event("pinned slots" if any(any(v) for v in allocation.pinned.values()) else "no pins")
     _assert_safe(allocation)
+    assert allocation.overloads() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(100, 8000).map(lambda x: x / 100),
+    st.lists(st.integers(0, 1000).map(lambda x: x / 100), min_size=1, max_size=5),
+)
+def test_property_every_limit_is_zero_or_at_least_the_minimum(
+    feeder: float, minima: list[float]
+) -> None:
+    """F2(a): minima and feeders with any two decimals; shares are cut to 0.1 A."""
+    sessions = [
+        Session(arrive=T0 + timedelta(minutes=i), leave=_h(2), min_amps=m)
+        for i, m in enumerate(minima)
+    ]
+    allocation = balance(_feeder_site(sessions, feeder=feeder), start=_h(0.5), duration=HOUR)
+    for i, m in enumerate(minima):
+        for limit in allocation.amps[(f"P{i}", 1)]:
+            assert limit == 0 or limit >= m, (feeder, minima, i, limit)
     assert allocation.overloads() == []
 
 
