@@ -85,6 +85,7 @@ from .rules import (
     install_local,
     replay,
 )
+from .site import SiteError
 from .store import (
     ChargingProfileCriteria,
     InstalledProfile,
@@ -133,6 +134,7 @@ __all__ = [
     "ProfileStore",
     "QueryError",
     "SafetyError",
+    "SiteError",
     "RecurrencyKind",
     "RejectionReason",
     "ReportedSchedule",

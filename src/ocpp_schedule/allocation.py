@@ -651,16 +651,16 @@ def _verify(
     for key, pieces in evse_pieces.items():
         _verify_evse(allocation, key, pieces, meta[key][1], slots)
     volts = allocation.site.voltage
-    for circuit, pieces in circuit_pieces.items():
+    for circuit, limits in circuit_pieces.items():
         loads = allocation.loads[circuit]
         i = 0
         for k, (a, b) in enumerate(slots):
-            while i < len(pieces) - 1 and pieces[i][1] <= a:
+            while i < len(limits) - 1 and limits[i][1] <= a:
                 i += 1
             j = i
             load = loads[k]
-            while j < len(pieces) and pieces[j][0] < b:
-                _, _, limit, watts = pieces[j]
+            while j < len(limits) and limits[j][0] < b:
+                _, _, limit, watts = limits[j]
                 for p in range(3):
                     if load[p] > limit[p] * (1 + _REL_TOL) + _REL_TOL:
                         _unsafe(circuit, a, f"L{p + 1} {load[p]:.3f} A > {limit[p]:.3f} A")
