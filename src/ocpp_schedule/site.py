@@ -270,8 +270,9 @@ class Circuit(_Frozen):
     ``amps``/``watts`` hold from local midnight until the first step; each of
     ``steps`` holds from its local time of day until the next step (or
     midnight), and changes only what it names: a step without ``watts``
-    keeps the circuit's ``watts``, one without ``amps`` its ``amps``. ``profile`` is a charging profile (OCPP 2.x ``chargingProfile``
-    or 1.6 ``csChargingProfiles`` JSON, e.g. a grid operator's
+    keeps the circuit's ``watts``, one without ``amps`` its ``amps``.
+    ``profile`` is a charging profile (OCPP 2.x ``chargingProfile`` or 1.6
+    ``csChargingProfiles`` JSON, e.g. a grid operator's
     ChargingStationExternalConstraints) that lowers the limits further
     wherever it is in force: its A are per phase, its W the circuit's total.
     ``children`` are the circuits it feeds.
