@@ -86,6 +86,7 @@ from .rules import (
     install_local,
     replay,
 )
+from .site import SiteError
 from .store import (
     ChargingProfileCriteria,
     InstalledProfile,
@@ -134,6 +135,7 @@ __all__ = [
     "ProfileStore",
     "QueryError",
     "SafetyError",
+    "SiteError",
     "RecurrencyKind",
     "RejectionReason",
     "ReportedSchedule",

@@ -30,16 +30,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from dateutil import tz
-
-from .errors import QueryError
+from .errors import QueryError, SafetyError
 from .fairshare import Constraint, share_fairly
 from .policies import EqualShare, Policy, Rank
-from .site import Evse, Pile, Site
-from .timelines import PhaseAmps, Piece, circuit_timeline, evse_timeline, pile_store
-from .timeutil import check_window, epoch_or_datetime, to_epoch
+from .site import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
+from .timelines import (
+    MAX_CELLS,
+    MAX_SLOTS,
+    PhaseAmps,
+    Piece,
+    check_circuit_steps,
+    check_size,
+    circuit_timeline,
+    evse_timeline,
+    pile_store,
+)
+from .timeutil import check_window, epoch_or_datetime, from_epoch, to_epoch
 
 __all__ = ["Allocation", "EvseKey", "balance"]
 
@@ -73,6 +81,10 @@ class Allocation:
     limits: dict[str, tuple[PhaseAmps, ...]]
     watt_limits: dict[str, tuple[float | None, ...]]
     phase_map: dict[EvseKey, tuple[int, ...]] = field(repr=False)
+    pinned: dict[EvseKey, tuple[bool, ...]] = field(default_factory=dict, repr=False)
+    """Per EVSE and slot: a TxProfile the pile holds for a session that arrives after
+    the window start governs it, so no plan sent before that arrival can lower it; its
+    ``amps`` are then what it draws under that TxProfile (docs/semantics.md B13)."""
 
     @property
     def start(self) -> int:
@@ -151,6 +163,23 @@ class _Demand(NamedTuple):
     min_amps: float
     rank: Rank
     session: int
+    pinned: bool = False
+
+
+class _SlotEvse(NamedTuple):
+    """An EVSE within one slot: what every piece of the slot allows, together."""
+
+    cap: float  # the lowest own limit of the slot's pieces
+    phases: int  # the most phases
+    session: int  # the first session (-1: none)
+    sessions: tuple[int, ...]  # every session present
+    pinned: bool  # a piece is governed by a TxProfile the plan cannot replace
+    draw: float  # the highest own limit of the slot's pieces (what a pinned EVSE draws)
+
+
+_IDLE = _SlotEvse(0.0, 0, -1, (), False, 0.0)
+_REL_TOL = 1e-9
+"""Relative float tolerance of the post-condition (limits are floored far below it)."""
 
 
 def balance(
@@ -167,88 +196,152 @@ def balance(
     ``resolution`` is the slot length in seconds (900: the usual 15-minute
     profile periods); None cuts slots at every change of input instead
     (exact, but more slots). ``policy`` defaults to :class:`EqualShare`.
+
+    The result is checked before it is returned (:func:`_verify`): every
+    circuit phase and power limit holds at every instant, every EVSE is within
+    its own limit, every nonzero limit meets the session's minimum; otherwise
+    :class:`~ocpp_schedule.errors.SafetyError`. Sizes are bounded before the
+    work (:data:`~ocpp_schedule.timelines.MAX_SLOTS`,
+    :data:`~ocpp_schedule.timelines.MAX_CELLS`): QueryError.
     """
     pol = policy or EqualShare()
     s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration <= 0:
         raise QueryError("duration must be a positive number of seconds", field="duration")
-    if resolution is not None and (not isinstance(resolution, int) or resolution <= 0):
+    if resolution is not None and (
+        isinstance(resolution, bool) or not isinstance(resolution, int) or resolution <= 0
+    ):
         raise QueryError("resolution must be a positive number of seconds", field="resolution")
     check_window(s, duration, margin=2 * 86400)
     e = s + duration
-    zone = tz.gettz(site.time_zone)
+    width = site.evse_count() + len(site.paths())
+    if resolution is not None:
+        _check_slots(-(-duration // resolution), width)
+    check_circuit_steps(site, s, e)
+    zone = site.zone
     paths = site.paths()
     circuit_pieces = {
         c.id: circuit_timeline(c, zone, s, e, site.voltage) for c, _ in site.grid.walk()
     }
     evse_pieces: dict[EvseKey, list[Piece]] = {}
     meta: dict[EvseKey, tuple[Pile, Evse]] = {}
+    counted = sum(len(p) for p in circuit_pieces.values())
     for pile in site.piles:
         store, config = pile_store(pile, site)
         for evse in pile.evses:
             key = (pile.id, evse.id)
-            evse_pieces[key] = evse_timeline(pile, evse, store, config, s, e)
+            evse_pieces[key] = evse_timeline(pile, evse, store, config, s, e, pin_after=s)
             meta[key] = (pile, evse)
+            counted += len(evse_pieces[key])
+            check_size("the input pieces (EVSE and circuit limits)", counted, MAX_CELLS)
     boundaries = _boundaries(s, e, resolution, evse_pieces, circuit_pieces)
     slots = list(pairwise(boundaries))
-    slot_caps = {k: _aggregate_evse(p, slots) for k, p in evse_pieces.items()}
+    _check_slots(len(slots), width)
+    slot_evses = {k: _aggregate_evse(p, slots) for k, p in evse_pieces.items()}
     slot_circuits = {c: _aggregate_circuit(p, slots) for c, p in circuit_pieces.items()}
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
     results: list[dict[EvseKey, tuple[float, bool]]] = []
-    slot_loads: list[dict[str, list[float]]] = []
-    cache: dict[tuple[object, ...], tuple[dict[EvseKey, tuple[float, bool]], Any]] = {}
-    active_per_slot: list[list[tuple[EvseKey, float, int, int]]] = [[] for _ in slots]
-    for key, per_slot in slot_caps.items():
-        for k, (cap, phases, session) in enumerate(per_slot):
-            if session >= 0:
-                active_per_slot[k].append((key, cap, phases, session))
-    fixed: dict[tuple[EvseKey, int], tuple[tuple[str, ...], float, float, Rank]] = {}
+    cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]] = [[] for _ in slots]
+    for key, per_slot in slot_evses.items():
+        for k, entry in enumerate(per_slot):
+            if entry.session >= 0:
+                active_per_slot[k].append((key, entry))
+    fixed: dict[tuple[EvseKey, int], tuple[float, float, Rank]] = {}
+    built: dict[tuple[EvseKey, _SlotEvse], _Demand] = {}
     for k, active in enumerate(active_per_slot):
         demands = []
-        for key, cap, phases, session in active:
-            known = fixed.get((key, session))
-            if known is None:
-                pile, evse = meta[key]
-                sess = evse.sessions[session]
-                known = (
-                    paths[pile.circuit],
-                    pol.weight(pile, evse, sess),
-                    sess.min_amps,
-                    pol.pause_rank(pile, evse, sess),
-                )
-                fixed[(key, session)] = known
-            path, weight, min_amps, rank = known
-            demands.append(
-                _Demand(
-                    key,
-                    cap,
-                    phases,
-                    phase_map[key][:phases],
-                    path,
-                    weight,
-                    min_amps,
-                    rank,
-                    session,
-                )
-            )
+        for key, entry in active:
+            demand = built.get((key, entry))
+            if demand is None:
+                demand = _demand(key, entry, meta, paths, phase_map, pol, fixed)
+                built[(key, entry)] = demand
+            demands.append(demand)
         limits = {c: per_slot[k] for c, per_slot in slot_circuits.items()}
-        signature = (
-            tuple((d.key, d.cap, d.phases, d.weight, d.min_amps) for d in demands),
-            tuple(sorted(limits.items())),
-        )
+        # Everything the slot's solution depends on, the pause ranks (arrival order) included.
+        signature = (tuple(demands), tuple(sorted(limits.items())))
         found = cache.get(signature)
         if found is None:
             found = _solve(demands, limits, site.voltage)
             cache[signature] = found
-        results.append(found[0])
-        slot_loads.append(found[1])
+        results.append(found)
         if progress is not None:
             progress(k + 1, len(slots))
-    return _allocation(
-        site, pol.name, boundaries, slot_caps, slot_circuits, results, slot_loads, phase_map
+    allocation = _allocation(
+        site, pol.name, boundaries, slot_evses, slot_circuits, results, phase_map
     )
+    _verify(allocation, evse_pieces, circuit_pieces, meta)
+    return allocation
+
+
+def _check_slots(slots: int, width: int) -> None:
+    """Refuse more than MAX_SLOTS slots, or more than MAX_CELLS (EVSEs + circuits) x slots."""
+    check_size("the number of slots", slots, MAX_SLOTS, "resolution")
+    check_size("(EVSEs + circuits) x slots", slots * width, MAX_CELLS, "resolution")
+
+
+def _demand(
+    key: EvseKey,
+    entry: _SlotEvse,
+    meta: dict[EvseKey, tuple[Pile, Evse]],
+    paths: dict[str, tuple[str, ...]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+    pol: Policy,
+    fixed: dict[tuple[EvseKey, int], tuple[float, float, Rank]],
+) -> _Demand:
+    """An EVSE's demand in a slot; with several sessions in it, the strictest of them.
+
+    Strictest: the highest minimum, the lowest weight and the lowest pause rank
+    (the cap is already the lowest and the phases the most, B1).
+    """
+    pile, evse = meta[key]
+    params = []
+    for session in entry.sessions:
+        known = fixed.get((key, session))
+        if known is None:
+            sess = evse.sessions[session]
+            known = (
+                _weight(pol, pile, evse, sess),
+                sess.min_amps,
+                pol.pause_rank(pile, evse, sess),
+            )
+            fixed[(key, session)] = known
+        params.append(known)
+    weight = min(p[0] for p in params)
+    min_amps = max(p[1] for p in params)
+    rank = min(p[2] for p in params)
+    cap = entry.draw if entry.pinned else entry.cap
+    return _Demand(
+        key,
+        cap,
+        entry.phases,
+        phase_map[key][: entry.phases],
+        paths[pile.circuit],
+        weight,
+        min_amps,
+        rank,
+        entry.session,
+        entry.pinned,
+    )
+
+
+def _weight(pol: Policy, pile: Pile, evse: Evse, session: Session) -> float:
+    """The policy's weight for a session, refused outside the accepted range."""
+    weight = pol.weight(pile, evse, session)
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not MIN_WEIGHT <= weight <= MAX_WEIGHT
+    ):
+        raise QueryError(
+            f"policy {pol.name!r} gives pile {pile.id} EVSE {evse.id} the weight {weight!r};"
+            f" weights must lie within {MIN_WEIGHT:g} .. {MAX_WEIGHT:g}",
+            field="policy",
+            rule="weight range (docs/semantics.md B12)",
+        )
+    return float(weight)
 
 
 def _boundaries(
@@ -274,29 +367,34 @@ def _boundaries(
     return tuple(sorted(t for t in points if start <= t <= end))
 
 
-def _aggregate_evse(
-    pieces: list[Piece], slots: list[tuple[int, int]]
-) -> list[tuple[float, int, int]]:
-    """Per slot: (lowest cap, most phases, first session) over the pieces it meets.
+def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_SlotEvse]:
+    """Per slot: the lowest and highest cap, the most phases, the sessions, pinned or not.
 
-    A slot no session meets is ``(0.0, 0, -1)``.
+    A slot no session meets is idle.
     """
-    out: list[tuple[float, int, int]] = []
+    out: list[_SlotEvse] = []
     i = 0
     n = len(pieces)
     for a, b in slots:
         while i < n and pieces[i].end <= a:
             i += 1
-        cap, phases, session = _INF, 0, -1
         j = i
+        if j >= n or pieces[j].start >= b:
+            out.append(_IDLE)
+            continue
+        cap, draw, phases = _INF, 0.0, 0
+        pinned_any = False
+        sessions: list[int] = []
         while j < n and pieces[j].start < b:
             piece = pieces[j]
             cap = min(cap, piece.cap)
+            draw = max(draw, piece.cap)
             phases = max(phases, piece.phases)
-            if session < 0:
-                session = piece.session
+            pinned_any = pinned_any or piece.pinned
+            if piece.session not in sessions:
+                sessions.append(piece.session)
             j += 1
-        out.append((0.0, 0, -1) if session < 0 else (cap, phases, session))
+        out.append(_SlotEvse(cap, phases, sessions[0], tuple(sessions), pinned_any, draw))
     return out
 
 
@@ -325,42 +423,83 @@ def _aggregate_circuit(
 
 
 def _floor_tenth(value: float) -> float:
-    return math.floor(value * 10.0 + 5e-7) / 10.0
+    """Round down to 0.1 A; float noise of at most 10^-12 relative rounds up (2.3 stays 2.3).
+
+    The noise allowance is far below the post-condition's tolerance, so a sum of
+    floored shares never exceeds the limit the shares were cut to.
+    """
+    return math.floor(value * 10.0 * (1.0 + 1e-12)) / 10.0
 
 
 def _solve(
     demands: Sequence[_Demand],
     limits: dict[str, tuple[PhaseAmps, float | None]],
     voltage: float,
-) -> tuple[dict[EvseKey, tuple[float, bool]], dict[str, list[float]]]:
+) -> dict[EvseKey, tuple[float, bool]]:
     """One slot: the fair shares, pausing the lowest ranks until every share meets its minimum.
 
-    Returns each EVSE's (limit, paused) and the load per circuit and circuit phase.
+    Pinned demands (their TxProfile governs) draw their own limit and are
+    never paused; the others share what they leave. A share counts as meeting
+    the minimum only once rounded down to 0.1 A, so every limit handed out is
+    0 or at least the minimum. Returns each EVSE's (limit, paused).
     """
-    active = [d for d in demands if d.cap >= d.min_amps and d.cap > 0]
-    paused = {d.key for d in demands if not (d.cap >= d.min_amps and d.cap > 0)}
+    pinned = [d for d in demands if d.pinned]
+    rest = [d for d in demands if not d.pinned]
+    room = _room_left(pinned, limits, voltage)
+    active = [d for d in rest if _floor_tenth(d.cap) >= d.min_amps and d.cap > 0]
+    paused = {d.key for d in rest if not (_floor_tenth(d.cap) >= d.min_amps and d.cap > 0)}
     while True:
-        shares = _shares(active, limits, voltage)
-        short = [d for d, x in zip(active, shares, strict=True) if x < d.min_amps - 1e-9]
+        shares = _shares(active, room, voltage)
+        short = [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
         if not short:
             break
         victim = min(short, key=lambda d: d.rank)
         paused.add(victim.key)
         active = [d for d in active if d.key != victim.key]
-    out = {d.key: (0.0, True) for d in demands if d.key in paused}
-    flows: dict[tuple[tuple[str, ...], tuple[int, ...]], float] = defaultdict(float)
+    out = {d.key: (0.0, True) for d in rest if d.key in paused}
     for d, x in zip(active, shares, strict=True):
-        given = _floor_tenth(x)
-        out[d.key] = (given, False)
-        if given > 0:
-            flows[(d.path, d.circuit_phases)] += given
-    loads: dict[str, list[float]] = {}
-    for (path, circuit_phases), amps in flows.items():
-        for circuit in path:
-            row = loads.setdefault(circuit, [0.0, 0.0, 0.0])
-            for p in circuit_phases:
-                row[p] += amps
-    return out, loads
+        out[d.key] = (_floor_tenth(x), False)
+    for d in pinned:
+        out[d.key] = (d.cap, False)
+    return out
+
+
+def _room_left(
+    pinned: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> dict[str, tuple[PhaseAmps, float | None]]:
+    """The circuit limits minus what the pinned demands draw; SafetyError if they alone overload."""
+    if not pinned:
+        return limits
+    used: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for d in pinned:
+        for circuit in d.path:
+            for p in d.circuit_phases:
+                used[circuit][p] += d.cap
+    room = dict(limits)
+    for circuit, load in used.items():
+        amps, watts = limits[circuit]
+        left = [amps[p] - load[p] for p in range(3)]
+        watts_left = None if watts is None else watts - sum(load) * voltage
+        for p in range(3):
+            if left[p] < -_REL_TOL * max(1.0, amps[p]):
+                raise SafetyError(
+                    f"vehicles held by TxProfiles a plan cannot replace draw {load[p]:.1f} A"
+                    f" on L{p + 1}, above its {amps[p]:.1f} A limit",
+                    field=circuit,
+                    rule="pinned demands (docs/semantics.md B13)",
+                )
+        if watts is not None and watts_left is not None and watts_left < -_REL_TOL * watts:
+            raise SafetyError(
+                f"vehicles held by TxProfiles a plan cannot replace draw"
+                f" {sum(load) * voltage:.0f} W, above its {watts:.0f} W limit",
+                field=circuit,
+                rule="pinned demands (docs/semantics.md B13)",
+            )
+        room[circuit] = (
+            (max(left[0], 0.0), max(left[1], 0.0), max(left[2], 0.0)),
+            None if watts_left is None else max(watts_left, 0.0),
+        )
+    return room
 
 
 def _shares(
@@ -416,10 +555,9 @@ def _allocation(
     site: Site,
     policy: str,
     boundaries: tuple[int, ...],
-    slot_caps: dict[EvseKey, list[tuple[float, int, int]]],
+    slot_evses: dict[EvseKey, list[_SlotEvse]],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
     results: list[dict[EvseKey, tuple[float, bool]]],
-    slot_loads: list[dict[str, list[float]]],
     phase_map: dict[EvseKey, tuple[int, ...]],
 ) -> Allocation:
     amps: dict[EvseKey, tuple[float, ...]] = {}
@@ -427,22 +565,16 @@ def _allocation(
     caps: dict[EvseKey, tuple[float, ...]] = {}
     sessions: dict[EvseKey, tuple[int, ...]] = {}
     paused: dict[EvseKey, tuple[bool, ...]] = {}
+    pinned: dict[EvseKey, tuple[bool, ...]] = {}
     idle = (0.0, False)
-    for key, per_slot in slot_caps.items():
+    for key, per_slot in slot_evses.items():
         given = [r.get(key, idle) for r in results]
         amps[key] = tuple(g[0] for g in given)
         paused[key] = tuple(g[1] for g in given)
-        caps[key] = tuple(entry[0] for entry in per_slot)
-        sessions[key] = tuple(entry[2] for entry in per_slot)
-        phases[key] = tuple(entry[1] if entry[2] >= 0 else 0 for entry in per_slot)
-    idle_row = (0.0, 0.0, 0.0)
-    loads = {
-        c: tuple(
-            (row[0], row[1], row[2]) if (row := per.get(c)) is not None else idle_row
-            for per in slot_loads
-        )
-        for c in site.paths()
-    }
+        caps[key] = tuple(entry.draw if entry.pinned else entry.cap for entry in per_slot)
+        sessions[key] = tuple(entry.session for entry in per_slot)
+        phases[key] = tuple(entry.phases if entry.session >= 0 else 0 for entry in per_slot)
+        pinned[key] = tuple(entry.pinned for entry in per_slot)
     return Allocation(
         site=site,
         policy=policy,
@@ -452,8 +584,140 @@ def _allocation(
         caps=caps,
         sessions=sessions,
         paused=paused,
-        loads=loads,
+        loads=_circuit_loads(site, len(boundaries) - 1, amps, phases, phase_map),
         limits={c: tuple(entry[0] for entry in per) for c, per in slot_circuits.items()},
         watt_limits={c: tuple(entry[1] for entry in per) for c, per in slot_circuits.items()},
         phase_map=phase_map,
+        pinned=pinned,
+    )
+
+
+def _circuit_loads(
+    site: Site,
+    slots: int,
+    amps: dict[EvseKey, tuple[float, ...]],
+    phases: dict[EvseKey, tuple[int, ...]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+) -> dict[str, tuple[PhaseAmps, ...]]:
+    """Per circuit and slot, A per circuit phase: the limits given, summed up the tree.
+
+    Computed from the EVSEs' limits, their phases and the wiring, not taken from
+    the solver, so the post-condition checks what is actually handed out.
+    """
+    paths = site.paths()
+    circuit_of = {p.id: p.circuit for p in site.piles}
+    direct: dict[str, list[list[float]]] = {}
+    for key, row in amps.items():
+        own = direct.get(circuit_of[key[0]])
+        if own is None:
+            own = direct[circuit_of[key[0]]] = [[0.0, 0.0, 0.0] for _ in range(slots)]
+        wiring = phase_map[key]
+        for k, (given, count) in enumerate(zip(row, phases[key], strict=True)):
+            if given > 0:
+                cell = own[k]
+                for p in range(count):
+                    cell[wiring[p]] += given
+    total: dict[str, list[list[float]]] = {
+        c: [[0.0, 0.0, 0.0] for _ in range(slots)] for c in paths
+    }
+    for circuit, rows in direct.items():
+        for node in paths[circuit]:
+            target = total[node]
+            for k, cell in enumerate(rows):
+                t = target[k]
+                t[0] += cell[0]
+                t[1] += cell[1]
+                t[2] += cell[2]
+    # Rounded to 10^-9 A: the sum of tenths then reads as it is written (144.9, not
+    # 144.89999999999998), whatever order the EVSEs were added in.
+    return {
+        c: tuple((round(r[0], 9), round(r[1], 9), round(r[2], 9)) for r in rows)
+        for c, rows in total.items()
+    }
+
+
+def _verify(
+    allocation: Allocation,
+    evse_pieces: dict[EvseKey, list[Piece]],
+    circuit_pieces: dict[str, list[tuple[int, int, PhaseAmps, float | None]]],
+    meta: dict[EvseKey, tuple[Pile, Evse]],
+) -> None:
+    """The post-condition of :func:`balance`; SafetyError instead of an unsafe result.
+
+    Checked against the input timelines, instant by instant (every piece that
+    meets a slot), not against the per-slot aggregates the solver used.
+    """
+    slots = allocation.slots()
+    for key, pieces in evse_pieces.items():
+        _verify_evse(allocation, key, pieces, meta[key][1], slots)
+    volts = allocation.site.voltage
+    for circuit, limits in circuit_pieces.items():
+        loads = allocation.loads[circuit]
+        i = 0
+        for k, (a, b) in enumerate(slots):
+            while i < len(limits) - 1 and limits[i][1] <= a:
+                i += 1
+            j = i
+            load = loads[k]
+            while j < len(limits) and limits[j][0] < b:
+                _, _, limit, watts = limits[j]
+                for p in range(3):
+                    if load[p] > limit[p] * (1 + _REL_TOL) + _REL_TOL:
+                        _unsafe(circuit, a, f"L{p + 1} {load[p]:.3f} A > {limit[p]:.3f} A")
+                power = sum(load) * volts
+                if watts is not None and power > watts * (1 + _REL_TOL) + _REL_TOL:
+                    _unsafe(circuit, a, f"{power:.1f} W > {watts:.1f} W")
+                j += 1
+    over = allocation.overloads()
+    if over:
+        circuit, a, _, what = over[0]
+        _unsafe(circuit, a, what)
+
+
+def _verify_evse(
+    allocation: Allocation,
+    key: EvseKey,
+    pieces: list[Piece],
+    evse: Evse,
+    slots: list[tuple[int, int]],
+) -> None:
+    """An EVSE's limits: within its own limit at every instant, 0 or at least the minimum.
+
+    A pinned slot's limit is what the EVSE draws under its TxProfile: at least
+    every pinned piece's own limit, so the circuits were charged with all of it.
+    """
+    amps = allocation.amps[key]
+    phases = allocation.phases[key]
+    pinned = allocation.pinned[key]
+    where = f"{key[0]}/{key[1]}"
+    i = 0
+    n = len(pieces)
+    for k, (a, b) in enumerate(slots):
+        while i < n and pieces[i].end <= a:
+            i += 1
+        given = amps[k]
+        if given < 0 or given > evse.max_amps * (1 + _REL_TOL):
+            _unsafe(where, a, f"limit {given} A outside 0 .. {evse.max_amps} A")
+        j = i
+        while j < n and pieces[j].start < b:
+            piece = pieces[j]
+            j += 1
+            if piece.phases > phases[k] and (given > 0 or piece.pinned):
+                _unsafe(where, a, f"loads {piece.phases} phases, counted {phases[k]}")
+            if pinned[k]:
+                if piece.pinned and given < piece.cap:
+                    _unsafe(where, a, f"draws {piece.cap} A under its TxProfile, counted {given}")
+                continue
+            if given > piece.cap * (1 + _REL_TOL):
+                _unsafe(where, a, f"limit {given} A above its own {piece.cap} A")
+            minimum = evse.sessions[piece.session].min_amps
+            if 0 < given < minimum:
+                _unsafe(where, a, f"limit {given} A below the session's minimum {minimum} A")
+
+
+def _unsafe(where: str, at: int, what: str) -> None:
+    raise SafetyError(
+        f"the balanced result would break a limit at {from_epoch(at).isoformat()}: {what}; refused",
+        field=where,
+        rule="balance post-condition (docs/semantics.md B3)",
     )

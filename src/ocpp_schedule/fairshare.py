@@ -24,7 +24,10 @@ Constraint = tuple[float, Sequence[tuple[int, float]]]
 """``(limit, [(consumer index, coefficient), ...])``."""
 
 _INF = math.inf
+_FRESH = 1e-3
+"""A running sum of weights that fell below this share of its last fresh value is summed afresh."""
 _REL = 1e-12
+"""Levels within this relative distance of the lowest are filled together (never above it)."""
 
 
 def share_fairly(
@@ -33,12 +36,17 @@ def share_fairly(
     """The weighted max-min fair allocation with ``0 <= x[i] <= caps[i]``.
 
     Consumers with a cap of 0 get 0. A constraint whose limit is below 0
-    gives its members 0.
+    gives its members 0. Weights must be positive and finite; they are
+    normalised (the largest becomes 1), and a running sum of weights is summed
+    afresh from positive terms before cancellation can make it meaningless
+    (see :func:`_level`), so the result does not depend on the weights' scale
+    and no full constraint is ever taken for "never binding" by rounding.
     """
     n = len(caps)
+    w = _normalised(weights)
     x = [0.0] * n
     frozen = [c <= 0.0 for c in caps]
-    thresholds = [0.0 if frozen[i] else caps[i] / weights[i] for i in range(n)]
+    thresholds = [0.0 if frozen[i] else caps[i] / w[i] for i in range(n)]
     groups = len(constraints)
     limits = [float(limit) for limit, _ in constraints]
     belongs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
@@ -54,10 +62,11 @@ def share_fairly(
     for i in sorted(range(n), key=thresholds.__getitem__):
         if frozen[i]:
             continue
-        w = weights[i]
+        wi = w[i]
         for g, c in belongs[i]:
             members[g].append((i, c))
-            rising[g] += c * w
+            rising[g] += c * wi
+    peak = list(rising)
     used = [0.0] * groups
     level_of = [_INF] * groups
     heap: list[tuple[float, int]] = []
@@ -65,9 +74,9 @@ def share_fairly(
     left = n - sum(frozen)
     while left:
         for g in dirty:
-            level = _level(
-                members[g], frozen, caps, weights, thresholds, used[g], limits[g], rising[g]
-            )
+            if rising[g] < peak[g] * _FRESH:
+                rising[g] = peak[g] = _rising(members[g], frozen, w, 0)
+            level = _level(members[g], frozen, caps, w, thresholds, used[g], limits[g], rising[g])
             level_of[g] = level
             if level != _INF:
                 heappush(heap, (level, g))
@@ -79,9 +88,10 @@ def share_fairly(
                 if not frozen[i]:
                     x[i] = float(caps[i])
             break
-        best = heap[0][0]
-        bound = best + abs(best) * _REL + _REL
-        level = max(best, 0.0)
+        level = max(heap[0][0], 0.0)
+        bound = level * (1.0 + _REL)
+        # Everyone in a constraint that fills at (about) this level stops at the
+        # lowest level: never above any constraint's own filling level.
         while heap and heap[0][0] <= bound:
             _, g = heappop(heap)
             if level_of[g] > bound:
@@ -89,18 +99,37 @@ def share_fairly(
             for i, _c in members[g]:
                 if frozen[i]:
                     continue
-                value = min(caps[i], weights[i] * level)
+                value = min(caps[i], w[i] * level)
                 x[i] = value
                 frozen[i] = True
                 left -= 1
-                w = weights[i]
+                wi = w[i]
                 for g2, c2 in belongs[i]:
                     used[g2] += c2 * value
-                    rising[g2] -= c2 * w
+                    rising[g2] -= c2 * wi
                     dirty.add(g2)
             level_of[g] = _INF
             dirty.discard(g)
     return x
+
+
+def _normalised(weights: Sequence[float]) -> list[float]:
+    """The weights divided by the largest; ValueError for a weight not positive and finite."""
+    top = max(weights, default=1.0)
+    for value in weights:
+        if not (value > 0.0 and math.isfinite(value)):
+            raise ValueError(f"weights must be positive and finite, not {value!r}")
+    out = [value / top for value in weights]
+    if any(value <= 0.0 for value in out):
+        raise ValueError("weights span more than the float range")
+    return out
+
+
+def _rising(
+    members: list[tuple[int, float]], frozen: list[bool], weights: Sequence[float], first: int
+) -> float:
+    """Coefficient x weight summed afresh over the unfrozen members from ``first`` on."""
+    return sum(c * weights[i] for i, c in members[first:] if not frozen[i])
 
 
 def _level(
@@ -115,22 +144,28 @@ def _level(
 ) -> float:
     """The fill level at which this constraint becomes full (inf: never).
 
-    ``rising`` is the sum of coefficient x weight over the unfrozen members.
+    Members are in ascending threshold order (the level at which each reaches
+    its cap). ``rising`` is the sum of coefficient x weight over the unfrozen
+    members. It is kept by subtraction, which loses a small remainder to
+    cancellation once large weights are taken from a sum that absorbed small
+    ones; so whenever it falls below :data:`_FRESH` of the sum it was last
+    computed from, it is summed afresh from the members left (positive terms
+    only). Its relative error then stays below about 10^-12.
     """
-    if rising <= 1e-15:
-        return _INF
     room = limit - used
     if room <= 0.0:
-        return 0.0
+        return 0.0 if any(not frozen[i] for i, _ in members) else _INF
+    top = rising
     capped = 0.0
-    for i, c in members:
+    for k, (i, c) in enumerate(members):
         if frozen[i]:
             continue
-        t = thresholds[i]
-        if capped + rising * t >= room:
+        if rising < top * _FRESH:
+            rising = top = _rising(members, frozen, weights, k)
+        if rising <= 0.0:
+            return _INF  # only underflowed weights left (outside any accepted range)
+        if capped + rising * thresholds[i] >= room:
             return (room - capped) / rising
         capped += c * caps[i]
         rising -= c * weights[i]
-        if rising <= 1e-15:
-            return _INF
     return _INF

@@ -10,8 +10,6 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from dateutil import tz
-
 from .allocation import Allocation
 from .errors import OcppScheduleError
 from .timeutil import from_epoch
@@ -42,7 +40,7 @@ def plot_allocation(allocation: Allocation, path: str | Path) -> Path:
     """Draw the allocation to an image file (PNG by extension); returns the path."""
     plt = _pyplot()
     site = allocation.site
-    zone = tz.gettz(site.time_zone)
+    zone = site.zone
     edges = [from_epoch(t).astimezone(zone) for t in allocation.boundaries]
     circuits = list(allocation.loads)
     fig, axes = plt.subplots(

@@ -11,16 +11,24 @@ would carry more than its limit. :func:`format_allocation` and
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
-from dateutil import tz
-
 from .allocation import Allocation, EvseKey
 from .errors import QueryError
 from .site import Site
-from .timelines import PhaseAmps, circuit_timeline, evse_timeline, pile_store
+from .timelines import (
+    MAX_CELLS,
+    MAX_SLOTS,
+    PhaseAmps,
+    check_circuit_steps,
+    check_size,
+    circuit_timeline,
+    evse_timeline,
+    pile_store,
+)
 from .timeutil import check_window, epoch_or_datetime, from_epoch
 
 __all__ = [
@@ -108,7 +116,9 @@ def site_report(
         raise QueryError("duration must be a positive number of seconds", field="duration")
     check_window(s, duration, margin=2 * 86400)
     e = s + duration
+    check_circuit_steps(site, s, e)
     per_evse: dict[EvseKey, list[Step]] = {}
+    counted = 0
     for pile in site.piles:
         store, config = pile_store(pile, site)
         for evse in pile.evses:
@@ -122,14 +132,24 @@ def site_report(
             else:
                 pieces = evse_timeline(pile, evse, store, config, s, e, idle=idle_draws)
                 per_evse[key] = [(p.start, p.end, p.cap, p.phases) for p in pieces]
+            counted += len(per_evse[key])
+            check_size("the EVSEs' limit pieces", counted, MAX_CELLS)
     return _report(site, s, e, per_evse)
 
 
 def _report(site: Site, s: int, e: int, per_evse: dict[EvseKey, list[Step]]) -> SiteReport:
+    """Sum the EVSEs' steps per pile and circuit over the spans between all their edges.
+
+    Linear: every step list and every circuit's limit pieces are swept once
+    against the spans (:func:`_sweep`); the spans are bounded before any
+    per-span work (MAX_SLOTS spans, MAX_CELLS spans x (piles + circuits)).
+    """
     paths = site.paths()
     circuits = site.circuits()
-    zone = tz.gettz(site.time_zone)
-    limit_steps = {c: circuit_timeline(circuits[c], zone, s, e, site.voltage) for c in circuits}
+    check_circuit_steps(site, s, e)
+    limit_steps = {
+        c: circuit_timeline(circuits[c], site.zone, s, e, site.voltage) for c in circuits
+    }
     points = {s, e}
     for steps in per_evse.values():
         for a, b, _, _ in steps:
@@ -137,8 +157,15 @@ def _report(site: Site, s: int, e: int, per_evse: dict[EvseKey, list[Step]]) -> 
     for pieces in limit_steps.values():
         for a, b, _, _ in pieces:
             points.update((a, b))
+    check_size("the report's spans", len(points) - 1, MAX_SLOTS)
+    check_size(
+        "the report's spans x (piles + circuits)",
+        (len(points) - 1) * (len(site.piles) + len(circuits)),
+        MAX_CELLS,
+    )
     edges = sorted(t for t in points if s <= t <= e)
     spans = list(pairwise(edges))
+    starts = [a for a, _ in spans]
     stations = []
     circuit_load = {c: [[0.0, 0.0, 0.0] for _ in spans] for c in circuits}
     for pile in site.piles:
@@ -156,12 +183,11 @@ def _report(site: Site, s: int, e: int, per_evse: dict[EvseKey, list[Step]]) -> 
                     max((amps for _, _, amps, _ in steps), default=0.0),
                 )
             )
-            for k, (a, _) in enumerate(spans):
-                for sa, sb, amps, phases in steps:
-                    if sa <= a < sb:
-                        for p in range(phases):
-                            totals[k][pile.circuit_phase(p)] += amps
-                        break
+            wiring = [pile.circuit_phase(p) for p in range(3)]
+            for k, step in _sweep([(a, b) for a, b, _, _ in steps], starts):
+                _, _, amps, phases = steps[step]
+                for p in range(phases):
+                    totals[k][wiring[p]] += amps
         for k in range(len(spans)):
             for circuit in paths[pile.circuit]:
                 for p in range(3):
@@ -184,8 +210,10 @@ def _report(site: Site, s: int, e: int, per_evse: dict[EvseKey, list[Step]]) -> 
     overloads = []
     for c in circuits:
         rows = []
-        for k, (a, b) in enumerate(spans):
-            limit, watts = next((amps, w) for pa, pb, amps, w in limit_steps[c] if pa <= a < pb)
+        pieces = limit_steps[c]
+        for k, piece in _sweep([(a, b) for a, b, _, _ in pieces], starts):
+            a, b = spans[k]
+            _, _, limit, watts = pieces[piece]
             load = circuit_load[c][k]
             rows.append((a, b, (load[0], load[1], load[2]), limit, watts))
             for p in range(3):
@@ -195,6 +223,25 @@ def _report(site: Site, s: int, e: int, per_evse: dict[EvseKey, list[Step]]) -> 
                 overloads.append((c, a, b, f"{sum(load) * site.voltage:,.0f} W > {watts:,.0f} W"))
         loads[c] = tuple(rows)
     return SiteReport(site, s, e, tuple(stations), loads, tuple(_merge_overloads(overloads)))
+
+
+def _sweep(
+    intervals: Sequence[tuple[int, int]], starts: Sequence[int]
+) -> Iterator[tuple[int, int]]:
+    """``(k, j)`` for every span start ``starts[k]`` inside ``intervals[j]`` (``a <= t < b``).
+
+    Both are in ascending order and the intervals do not overlap, so one pass
+    over each suffices: at most ``len(intervals) + len(starts)`` steps, each
+    element read a bounded number of times (a test counts the reads).
+    """
+    j = 0
+    n = len(intervals)
+    for k in range(len(starts)):
+        t = starts[k]
+        while j < n and intervals[j][1] <= t:
+            j += 1
+        if j < n and intervals[j][0] <= t:
+            yield k, j
 
 
 def _merge_overloads(rows: list[tuple[str, int, int, str]]) -> list[tuple[str, int, int, str]]:
@@ -212,7 +259,7 @@ def _merge_overloads(rows: list[tuple[str, int, int, str]]) -> list[tuple[str, i
 
 
 def _clock(t: int, site: Site) -> str:
-    return from_epoch(t).astimezone(tz.gettz(site.time_zone)).strftime("%H:%M")
+    return from_epoch(t).astimezone(site.zone).strftime("%H:%M")
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
@@ -302,7 +349,7 @@ def format_allocation(allocation: Allocation) -> str:
     )
     over = allocation.overloads()
     verdict = "no circuit is ever over its limit" if not over else f"{len(over)} OVERLOADS"
-    day = from_epoch(allocation.start).astimezone(tz.gettz(site.time_zone))
+    day = from_epoch(allocation.start).astimezone(site.zone)
     return (
         f"{site.name}: {site.evse_count()} EVSEs, {len(allocation.slots())} slots from "
         f"{day:%Y-%m-%d %H:%M %Z}, policy {allocation.policy}\n\n"

@@ -14,13 +14,16 @@ JSON or TOML format (``docs/site-format.md``).
 
 from __future__ import annotations
 
+import copy
 import itertools
+import re
 import tomllib
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from dateutil import tz
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .config import StationConfig
@@ -28,6 +31,7 @@ from .enums import OcppVersion
 from .errors import OcppScheduleError
 from .models import ChargingProfile, Timestamp
 from .payloads import _is_v21_profile, read_charging_profile
+from .timeutil import FIRST_SECOND, LAST_SECOND, to_epoch
 
 __all__ = [
     "PHASE_ROTATIONS",
@@ -38,7 +42,11 @@ __all__ = [
     "Session",
     "Site",
     "SiteError",
+    "MAX_WEIGHT",
+    "MIN_WEIGHT",
+    "SESSION_MARGIN",
     "load_site",
+    "site_zone",
 ]
 
 
@@ -56,8 +64,42 @@ PHASE_ROTATIONS: dict[str, tuple[int, int, int]] = {
 }
 """How a pile's L1, L2, L3 connect to its circuit's phases (0-based circuit phase indices)."""
 
-Amps = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_AMPS = 1e9
+"""Largest current (A) a site accepts anywhere (as the engine's largest limit)."""
+MAX_WATTS = 1e9
+"""Largest power limit (W) of a circuit."""
+MIN_WEIGHT = 1e-3
+"""Smallest session weight accepted: weights span at most a factor of 10^6."""
+MAX_WEIGHT = 1e3
+"""Largest session weight accepted."""
+SESSION_MARGIN = 4 * 86400
+"""Session times keep this far from the ends of the calendar (0001-01-01 .. 9999-12-31 UTC).
+
+Four days: a window of whole local days around a session (the command line's default
+start is the local midnight of the first arrival) then still keeps the two-day margin
+that site windows need.
+"""
+
+Amps = Annotated[float, Field(ge=0, le=MAX_AMPS, allow_inf_nan=False)]
+Watts = Annotated[float, Field(gt=0, le=MAX_WATTS, allow_inf_nan=False)]
 PhaseAmps = tuple[Amps, Amps, Amps]
+
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
+
+
+def site_zone(name: str) -> tzinfo:
+    """The IANA time zone ``name`` (``"Europe/Berlin"``), or ValueError.
+
+    Only names of the tz database are accepted: not ``""`` (dateutil's host zone),
+    not paths (absolute, relative or ``:``-prefixed), not POSIX TZ strings such
+    as ``"EST5"``. The same file must balance the same on every machine.
+    """
+    if not isinstance(name, str) or not _ZONE_NAME.match(name):
+        raise ValueError(f"{name!r} is not an IANA time-zone name (such as Europe/Berlin)")
+    found = tz.gettz(name)
+    if not isinstance(found, tz.tzfile | tz.tzutc):
+        raise ValueError(f"unknown time zone {name!r} (IANA tz database names only)")
+    return found
 
 
 def _phase_amps(value: Any) -> Any:
@@ -71,11 +113,16 @@ class _Frozen(BaseModel):
 
 
 class LimitStep(_Frozen):
-    """From ``start`` (local time of day) on, the circuit's limits are these."""
+    """From ``start`` (local time of day) on, the circuit's limits are these.
+
+    A step changes only what it names: ``amps`` or ``watts`` left out (or null)
+    keep the circuit's own value. ``start`` is a wall-clock time in the site's
+    zone, so it carries no UTC offset.
+    """
 
     start: time
-    amps: PhaseAmps
-    watts: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    amps: PhaseAmps | None = None
+    watts: Watts | None = None
 
     _amps = field_validator("amps", mode="before")(_phase_amps)
 
@@ -85,6 +132,22 @@ class LimitStep(_Frozen):
         if isinstance(value, str) and value.count(":") == 1:
             return value + ":00"
         return value
+
+    @field_validator("start", mode="after")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError(
+                "a step's start is a local wall-clock time in the site's time zone;"
+                " it takes no UTC offset"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _names_something(self) -> LimitStep:
+        if self.amps is None and self.watts is None:
+            raise ValueError("a step must name amps, watts or both")
+        return self
 
 
 class Session(_Frozen):
@@ -101,15 +164,19 @@ class Session(_Frozen):
     phases: Literal[1, 2, 3] = 3
     max_amps: Amps | None = None
     min_amps: Amps = 6.0
-    weight: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    weight: Annotated[float, Field(ge=MIN_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)] = 1.0
     transaction_id: str | None = None
 
     @field_validator("arrive", "leave", mode="after")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        # Compare and subtract in UTC: a session built with a zone object (say
-        # dateutil's Europe/Berlin) would otherwise ask the zone for its offset
-        # at every comparison.
+        # Within the calendar (with a margin for local days around it), checked on
+        # the epoch, which never overflows; then compare and subtract in UTC: a
+        # session built with a zone object (say dateutil's Europe/Berlin) would
+        # otherwise ask the zone for its offset at every comparison.
+        epoch = to_epoch(value)
+        if not FIRST_SECOND + SESSION_MARGIN <= epoch <= LAST_SECOND + 1 - SESSION_MARGIN:
+            raise ValueError("session times must lie within 0001-01-05 .. 9999-12-27 (UTC)")
         return value.astimezone(UTC)
 
     @model_validator(mode="after")
@@ -117,6 +184,15 @@ class Session(_Frozen):
         if self.leave <= self.arrive:
             raise ValueError("leave must be after arrive")
         return self
+
+    def effective_transaction_id(self, evse_id: int) -> str:
+        """Its transaction id: its own, else its arrival (epoch s) and EVSE id as digits.
+
+        The default is numeric, so it is also a valid OCPP 1.6 (integer) transaction id.
+        """
+        if self.transaction_id is not None:
+            return self.transaction_id
+        return f"{to_epoch(self.arrive)}{evse_id:02d}"
 
 
 class Evse(_Frozen):
@@ -149,6 +225,13 @@ class Pile(_Frozen):
     )
     config: StationConfig | None = None
 
+    @field_validator("requests", mode="after")
+    @classmethod
+    def _own_copy(cls, value: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+        # The pile is frozen: it keeps its own deep copy, so a caller changing its
+        # dicts afterwards cannot change a site that already validated.
+        return copy.deepcopy(value)
+
     @model_validator(mode="after")
     def _unique_evses(self) -> Pile:
         ids = [e.id for e in self.evses]
@@ -156,6 +239,17 @@ class Pile(_Frozen):
             raise ValueError(f"pile {self.id}: duplicate EVSE ids")
         if not ids:
             raise ValueError(f"pile {self.id}: no EVSEs")
+        seen: dict[str, int] = {}
+        for evse in self.evses:
+            for session in evse.sessions:
+                tx = session.effective_transaction_id(evse.id)
+                if tx in seen:
+                    raise ValueError(
+                        f"pile {self.id}: transaction id {tx!r} is used by two sessions"
+                        f" (EVSEs {seen[tx]} and {evse.id}); transaction ids are unique per"
+                        " station"
+                    )
+                seen[tx] = evse.id
         return self
 
     @property
@@ -175,8 +269,10 @@ class Circuit(_Frozen):
 
     ``amps``/``watts`` hold from local midnight until the first step; each of
     ``steps`` holds from its local time of day until the next step (or
-    midnight). ``profile`` is a charging profile (OCPP 2.x ``chargingProfile``
-    or 1.6 ``csChargingProfiles`` JSON, e.g. a grid operator's
+    midnight), and changes only what it names: a step without ``watts``
+    keeps the circuit's ``watts``, one without ``amps`` its ``amps``.
+    ``profile`` is a charging profile (OCPP 2.x ``chargingProfile`` or 1.6
+    ``csChargingProfiles`` JSON, e.g. a grid operator's
     ChargingStationExternalConstraints) that lowers the limits further
     wherever it is in force: its A are per phase, its W the circuit's total.
     ``children`` are the circuits it feeds.
@@ -184,7 +280,7 @@ class Circuit(_Frozen):
 
     id: str
     amps: PhaseAmps
-    watts: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    watts: Watts | None = None
     steps: tuple[LimitStep, ...] = ()
     profile: ChargingProfile | None = None
     children: tuple[Circuit, ...] = ()
@@ -216,7 +312,7 @@ class Site(_Frozen):
 
     name: str = "site"
     time_zone: str = "UTC"
-    voltage: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 230.0
+    voltage: Annotated[float, Field(ge=1.0, le=1000.0, allow_inf_nan=False)] = 230.0
     grid: Circuit
     piles: tuple[Pile, ...]
 
@@ -232,11 +328,18 @@ class Site(_Frozen):
         for pile in self.piles:
             if pile.circuit not in known:
                 raise ValueError(f"pile {pile.id} hangs off unknown circuit {pile.circuit!r}")
-        from dateutil import tz
-
-        if tz.gettz(self.time_zone) is None:
-            raise ValueError(f"unknown time zone {self.time_zone!r}")
         return self
+
+    @field_validator("time_zone", mode="after")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        site_zone(value)
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        """The site's time zone (its IANA ``time_zone``)."""
+        return site_zone(self.time_zone)
 
     def paths(self) -> dict[str, tuple[str, ...]]:
         """For every circuit, the ids from the grid connection down to it."""
@@ -268,6 +371,9 @@ def load_site(path: str | Path) -> Site:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise SiteError(f"cannot read {p}: {exc.strerror or exc}", field=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise SiteError(f"not UTF-8 text (byte {exc.start})", field=str(p), rule="UTF-8") from None
+    kind = p.suffix.lstrip(".") or "JSON"
     try:
         if p.suffix.lower() == ".toml":
             data = tomllib.loads(text)
@@ -275,10 +381,14 @@ def load_site(path: str | Path) -> Site:
             import json
 
             data = json.loads(text)
+    except RecursionError:
+        raise SiteError("nests too deeply to be a site", field=str(p)) from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise SiteError(f"{p} is not valid {p.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+        raise SiteError(f"{p} is not valid {kind}: {exc}") from None
     try:
         return Site.model_validate(data)
+    except RecursionError:
+        raise SiteError("nests too deeply to be a site", field=str(p)) from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])

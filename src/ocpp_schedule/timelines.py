@@ -21,7 +21,8 @@ from dateutil import tz
 
 from .composite import composite_schedule
 from .config import StationConfig
-from .enums import OcppVersion
+from .enums import ChargingProfilePurpose, OcppVersion
+from .errors import QueryError
 from .models import ChargingProfile, SetChargingProfileRequest
 from .payloads import read_set_charging_profile
 from .rules import replay
@@ -30,6 +31,8 @@ from .store import ProfileStore, StationState, Transaction
 from .timeutil import from_epoch, to_epoch
 
 __all__ = [
+    "MAX_CELLS",
+    "MAX_SLOTS",
     "PhaseAmps",
     "Piece",
     "circuit_timeline",
@@ -46,10 +49,9 @@ def session_transaction_id(pile: Pile, evse: Evse, session: Session) -> str:
     """The transaction id of a session: its own, else its arrival (epoch s) and EVSE as digits.
 
     The default is numeric, so it is also a valid OCPP 1.6 (integer) transaction id.
+    Ids are unique per pile (checked when the pile is built).
     """
-    if session.transaction_id is not None:
-        return session.transaction_id
-    return f"{to_epoch(session.arrive)}{evse.id:02d}"
+    return session.effective_transaction_id(evse.id)
 
 
 def session_transaction(pile: Pile, evse: Evse, session: Session) -> Transaction:
@@ -59,13 +61,46 @@ def session_transaction(pile: Pile, evse: Evse, session: Session) -> Transaction
 
 @dataclass
 class Piece:
-    """An EVSE's own limit (A per phase) and phases on [start, end); ``session`` -1: no vehicle."""
+    """An EVSE's own limit (A per phase) and phases on [start, end); ``session`` -1: no vehicle.
+
+    ``pinned``: a TxProfile the pile holds for the session is in force, so a
+    plan's TxDefaultProfile cannot lower the limit (see :func:`evse_timeline`).
+    """
 
     start: int
     end: int
     cap: float
     phases: int
     session: int
+    pinned: bool = False
+
+
+MAX_SLOTS = 100_000
+"""Most slots (or report spans) one ``balance`` / ``site_report`` call may have."""
+
+MAX_CELLS = 1_000_000
+"""Most (EVSEs + circuits) x slots of one call, and most input pieces (EVSE and circuit)."""
+
+
+def check_size(what: str, count: int, bound: int, field: str = "duration") -> None:
+    """Refuse work whose size ``count`` is above ``bound`` (a QueryError naming it)."""
+    if count > bound:
+        raise QueryError(
+            f"{what} would be {count:,}, above the bound of {bound:,}; shorten the window"
+            " or use coarser slots",
+            field=field,
+            rule="docs/robustness.md#bounds",
+        )
+
+
+def check_circuit_steps(site: Site, start: int, end: int) -> None:
+    """Refuse a window whose circuit step changes alone exceed :data:`MAX_CELLS`.
+
+    Counted (days x steps per circuit) before any step is turned into an instant.
+    """
+    days = (end - start) // 86400 + 3
+    changes = sum(days * (len(c.steps) + 1) for c, _ in site.grid.walk() if c.steps)
+    check_size("the circuit step changes in the window", changes, MAX_CELLS)
 
 
 def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
@@ -115,12 +150,19 @@ def evse_timeline(
     end: int,
     *,
     idle: bool = False,
+    pin_after: int | None = None,
 ) -> list[Piece]:
     """The EVSE's own limit while each session is on it, within [start, end).
 
     With ``idle``, the time without a session is included too (``session``
     -1), at the EVSE's composite without a transaction: what it would allow a
     vehicle that plugs in.
+
+    With ``pin_after``, the pieces of a session that arrives after that instant
+    are ``pinned`` wherever a TxProfile the pile holds for its transaction is
+    in force: a TxProfile beats every TxDefaultProfile, so a plan sent before
+    the session starts (which can only hold TxDefaults for it) cannot lower
+    the EVSE's limit there.
     """
     pieces: list[Piece] = []
     cursor = start
@@ -137,7 +179,10 @@ def evse_timeline(
         hard = min(evse.max_amps, session.max_amps if session.max_amps is not None else _INF)
         wired = min(session.phases, evse.phases)
         tx = session_transaction(pile, evse, session)
-        pieces.extend(_pieces(store, config, evse.id, a, b, tx, hard, wired, index))
+        own = _pieces(store, config, evse.id, a, b, tx, hard, wired, index)
+        if pin_after is not None and to_epoch(session.arrive) > pin_after:
+            own = _pin(own, _tx_profile_windows(store, config, evse.id, a, b, tx))
+        pieces.extend(own)
         cursor = b
     if idle and cursor < end:
         pieces.extend(_pieces(store, config, evse.id, cursor, end, None, *no_vehicle))
@@ -171,6 +216,58 @@ def _pieces(
     return out
 
 
+def _tx_profile_windows(
+    store: ProfileStore, config: StationConfig, evse_id: int, a: int, b: int, tx: Transaction
+) -> list[tuple[int, int]]:
+    """Where, within [a, b), a TxProfile the store holds for ``tx`` on the EVSE is in force.
+
+    Asked of the engine itself: the composite of those TxProfiles alone is set
+    by a profile exactly where one of them is in force.
+    """
+    own = [
+        e
+        for e in store
+        if e.evse_id == evse_id
+        and e.transaction_id == tx.id
+        and e.profile.charging_profile_purpose is ChargingProfilePurpose.TX_PROFILE
+    ]
+    if not own:
+        return []
+    alone = ProfileStore(own)
+    schedule = composite_schedule(
+        alone, evse_id=evse_id, start=a, duration=b - a, unit="A", transaction=tx, config=config
+    )
+    periods = schedule.periods
+    out: list[tuple[int, int]] = []
+    for k, period in enumerate(periods):
+        if period.source.kind != "profile":
+            continue
+        p_start = a + period.start_period
+        p_end = a + periods[k + 1].start_period if k + 1 < len(periods) else b
+        if out and out[-1][1] == p_start:
+            out[-1] = (out[-1][0], p_end)
+        else:
+            out.append((p_start, p_end))
+    return out
+
+
+def _pin(pieces: list[Piece], windows: list[tuple[int, int]]) -> list[Piece]:
+    """The pieces cut at the windows' edges, those inside a window marked ``pinned``."""
+    if not windows:
+        return pieces
+    out: list[Piece] = []
+    for piece in pieces:
+        cuts = {piece.start, piece.end}
+        for w0, w1 in windows:
+            for t in (w0, w1):
+                if piece.start < t < piece.end:
+                    cuts.add(t)
+        for c0, c1 in pairwise(sorted(cuts)):
+            inside = any(w0 <= c0 < w1 for w0, w1 in windows)
+            out.append(Piece(c0, c1, piece.cap, piece.phases, piece.session, inside))
+    return out
+
+
 def circuit_timeline(
     circuit: Circuit, zone: tzinfo | None, start: int, end: int, voltage: float = 230.0
 ) -> list[tuple[int, int, PhaseAmps, float | None]]:
@@ -197,7 +294,10 @@ def _stepped(
     while day <= last_day:
         changes.append((local_instant(day, time(0), zone), circuit.amps, circuit.watts))
         for step in steps:
-            changes.append((local_instant(day, step.start, zone), step.amps, step.watts))
+            # A step changes only what it names; the rest keeps the circuit's value.
+            amps = circuit.amps if step.amps is None else step.amps
+            watts = circuit.watts if step.watts is None else step.watts
+            changes.append((local_instant(day, step.start, zone), amps, watts))
         day += timedelta(days=1)
     changes.sort(key=lambda c: c[0])
     pieces: list[tuple[int, int, PhaseAmps, float | None]] = []
