@@ -299,13 +299,17 @@ def _window(start: datetime | int, duration: int) -> int:
     return s
 
 
+_CoverKey = tuple[tuple[CompiledProfile, ...], int | None, float | None]
+"""A shared cover's key: the stack's profiles, and the anchor / state of charge when they matter."""
+
+
 class _Context:
     """The query's constants, read once."""
 
     __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
-        self.covers: dict[tuple[int, int | None, float | None], list[_Seg]] | None = None
+        self.covers: dict[_CoverKey, list[_Seg]] | None = None
         self.start = start
         self.end = end
         self.out_w = out_w
@@ -527,13 +531,17 @@ def _shared_cover(
 ) -> list[_Seg]:
     """``_cover`` remembered for the query: EVSEs that share a stack share its cover.
 
-    The key ignores the anchor and the state of charge when no profile of the
+    The key is the stack's profiles themselves (a tuple holding them, compared
+    by identity of the compiled profiles it keeps alive), never ``id()`` of the
+    list: stack lists are often temporaries, and CPython reuses a freed list's
+    address for the next one, which gave one EVSE another's cover (F1). The
+    key ignores the anchor and the state of charge when no profile of the
     stack depends on them.
     """
     assert ctx.covers is not None
     relative = any(cp.anchor is None for cp in chain)
     soc_bound = soc is not None and any(cp.soc_limit is not None for cp in chain)
-    key = (id(chain), rel_anchor if relative else None, soc if soc_bound else None)
+    key = (tuple(chain), rel_anchor if relative else None, soc if soc_bound else None)
     found = ctx.covers.get(key)
     if found is None:
         found = _cover(chain, ctx, rel_anchor, soc)
