@@ -373,7 +373,9 @@ def station_21_cases(draw: st.DrawFn, max_duration: int = 3600) -> Case:
     for e, tx in list(txs.items()):
         if draw(BOOL):
             soc = draw(st.one_of(st.none(), st.integers(0, 100).map(float)))
-            txs[e] = Transaction(tx.id, e, tx.start, priority_charging=draw(BOOL), state_of_charge=soc)
+            txs[e] = Transaction(
+                tx.id, e, tx.start, priority_charging=draw(BOOL), state_of_charge=soc
+            )
     profiles = draw(
         installed_profiles(
             station,

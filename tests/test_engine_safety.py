@@ -5,23 +5,27 @@ Each test pins one class of defect of issue 11 (named in its docstring).
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, note, settings
+from hypothesis import strategies as st
 from strategies_engine import Case, station_21_cases
 
 from ocpp_schedule import (
     ChargingProfile,
     ChargingProfilePurpose,
     InstalledProfile,
+    OcppScheduleError,
     ProfileStore,
     StationConfig,
     Transaction,
     composite_schedule,
     station_composites,
 )
-from ocpp_schedule.fleet import StationInput, recompute_station
+from ocpp_schedule.fleet import StationInput, recompute_station, recompute_stations
 from ocpp_schedule.payloads import read_set_charging_profile
 from ocpp_schedule.rules import replay
 from ocpp_schedule.store import StationState
@@ -72,7 +76,9 @@ def _f1_case() -> Case:
     list (EVSE 4's TxProfile chain) got its address, and so its cover."""
     tx = Transaction("t4", 4, datetime.fromtimestamp(F1_START + 196, UTC))
     profiles = [
-        InstalledProfile(0, _f1_profile(1, "LocalGeneration", 16533.0, start="2024-01-01T00:06:00Z")),
+        InstalledProfile(
+            0, _f1_profile(1, "LocalGeneration", 16533.0, start="2024-01-01T00:06:00Z")
+        ),
         InstalledProfile(
             2, _f1_profile(3, "LocalGeneration", 2402.0, start="2023-12-31T23:59:11Z", stack=2)
         ),
@@ -125,9 +131,7 @@ def test_fleet_recompute_station_equals_each_single_composite(case: Case) -> Non
     answers every EVSE as ``composite_schedule`` does on the store the rules leave."""
     config = case.config.model_copy(
         update={
-            "supported_additional_purposes": frozenset(
-                {P.LOCAL_GENERATION, P.PRIORITY_CHARGING}
-            )
+            "supported_additional_purposes": frozenset({P.LOCAL_GENERATION, P.PRIORITY_CHARGING})
         }
     )
     payloads = [_payload(e) for e in case.profiles]
@@ -146,3 +150,257 @@ def test_fleet_recompute_station_equals_each_single_composite(case: Case) -> Non
     for evse_id, answer in result.composites.items():
         single = _single(store, case, evse_id, config)
         assert answer == single.to_payload("2.1")  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------------------------------------ F28
+
+WRONG_VALUES = (
+    "1",
+    1.5,
+    True,
+    False,
+    5,
+    "x",
+    ["A"],
+    ["1"],
+    object(),
+    b"1",
+    {},
+    {"a": 1},
+    float("nan"),
+    (1.5,),
+)
+"""Values of the wrong Python type for (nearly) every parameter; each test drops the ones a
+parameter legitimately accepts."""
+
+_S = datetime(2024, 1, 1, tzinfo=UTC)
+_PROFILE = ChargingProfile.model_validate(
+    {
+        "id": 1,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": [
+            {
+                "id": 1,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}],
+            }
+        ],
+    }
+)
+
+
+def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]]:
+    """Each public engine function: the callable, good keyword arguments, and per parameter
+    the wrong values it legitimately accepts (dropped from ``WRONG_VALUES``)."""
+    from ocpp_schedule import expand_profile, limit_at
+    from ocpp_schedule.drift import check_drift, compare, read_composite_response
+    from ocpp_schedule.fleet import recompute_fleet
+
+    store = ProfileStore()
+    schedule = composite_schedule(store, evse_id=1, start=_S, duration=60)
+    reported = read_composite_response(schedule.to_payload("2.0.1"))
+    station = StationInput("cs", [])
+    ints = (5,)  # an int is a valid time (epoch seconds), EVSE id or schedule id
+    return {
+        "composite_schedule": (
+            composite_schedule,
+            {"profiles": store, "evse_id": 1, "start": _S, "duration": 60},
+            {"evse_id": ints, "start": ints, "duration": ints, "schedule_ids": ({},)},
+        ),
+        "station_composites": (
+            station_composites,
+            {"profiles": store, "start": _S, "duration": 60},
+            {"start": ints, "duration": ints, "include_station": (True, False)},
+        ),
+        "limit_at": (
+            limit_at,
+            {"profiles": store, "evse_id": 1, "instant": _S},
+            {"evse_id": ints, "instant": ints},
+        ),
+        "expand_profile": (
+            expand_profile,
+            {"profile": _PROFILE, "start": _S, "duration": 60},
+            {"start": ints, "duration": ints, "transaction_start": ints, "schedule_id": ints},
+        ),
+        "recompute_station": (
+            recompute_station,
+            {"station": station, "start": _S, "duration": 60},
+            {"start": ints, "duration": ints, "include_station": (True, False)},
+        ),
+        "recompute_stations": (
+            recompute_stations,
+            {"stations": [station], "start": _S, "duration": 60},
+            {"start": ints, "duration": ints},
+        ),
+        "recompute_fleet": (
+            recompute_fleet,
+            {"stations": [station], "start": _S, "duration": 60, "processes": 1},
+            {"start": ints, "duration": ints, "processes": ints, "chunk": ints},
+        ),
+        "check_drift": (
+            check_drift,
+            {"requests": [], "reported": reported},
+            {"tolerance": (1.5, 5), "transactions": ({},)},
+        ),
+        "compare": (
+            compare,
+            {"predicted": schedule, "reported": reported},
+            {"tolerance": (1.5, 5)},
+        ),
+        "period_at": (schedule.period_at, {"instant": _S}, {"instant": ()}),
+        "to_payload": (schedule.to_payload, {"version": "2.0.1"}, {}),
+    }
+
+
+_CALLS = _calls()
+_PARAMETERS = sorted(
+    (name, param)
+    for name, (func, good, _ok) in _CALLS.items()
+    for param in inspect.signature(func).parameters
+    if param in good
+    or param in {"unit", "transaction", "transactions", "config"}
+    or param in {"schedule_ids", "evse_ids", "include_station", "transaction_start"}
+    or param in {"schedule_id", "processes", "chunk", "tolerance", "version"}
+)
+
+
+def _check_wrong_type(name: str, param: str, value: Any) -> None:
+    func, good, accepted = _CALLS[name]
+    for ok in accepted.get(param, ()):
+        if value is ok or (type(value) is type(ok) and value == ok):
+            return
+    try:
+        func(**{**good, param: value})
+    except OcppScheduleError as exc:
+        if param == "reported" and isinstance(value, dict):
+            return  # a payload: read, and refused with the path of the field inside it
+        field = (exc.field or "").split(".")[0].split("[")[0]
+        assert field in (param, *_FIELD_ALIASES.get(param, ())), (name, param, value, exc)
+    else:
+        raise AssertionError(f"{name}({param}={value!r}) was accepted")
+
+
+@pytest.mark.parametrize(("name", "param"), _PARAMETERS)
+def test_wrong_python_types_raise_a_typed_error_naming_the_argument(name: str, param: str) -> None:
+    """F28: every public engine function given a value of the wrong Python type for one
+    parameter raises the library's own error naming that parameter (never a raw
+    TypeError/AttributeError, never silent acceptance); bool is not an int here."""
+    for value in WRONG_VALUES:
+        _check_wrong_type(name, param, value)
+
+
+ODD_VALUES = st.one_of(
+    st.text(max_size=5),
+    st.floats(),
+    st.lists(st.integers(), max_size=2),
+    st.binary(max_size=3),
+    st.booleans(),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    st.complex_numbers(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_PARAMETERS), ODD_VALUES)
+def test_arbitrary_wrong_values_raise_a_typed_error(target: tuple[str, str], value: Any) -> None:
+    """F28, random: any text, float, list, bytes, bool, dict or complex value for any
+    parameter is refused with a typed error naming it, or is a value the parameter takes
+    (an RFC 3339 text for a time, 'A'/'W' for a unit, a version name, a tolerance)."""
+    name, param = target
+    try:
+        _check_wrong_type(name, param, value)
+    except AssertionError as exc:
+        if "was accepted" not in str(exc):
+            raise
+        assert _legitimate(param, value), exc
+
+
+def _legitimate(param: str, value: Any) -> bool:
+    """A drawn value that the parameter does take."""
+    if param in {"start", "instant", "transaction_start"} and isinstance(value, str):
+        return True  # parsed as RFC 3339
+    if param == "unit":
+        return value in ("A", "W", "a", "w")
+    if param == "version":
+        return isinstance(value, str)
+    if param == "tolerance":
+        return isinstance(value, float) and value >= 0
+    if param in {"transactions", "transaction", "schedule_ids", "evse_ids", "requests"}:
+        return len(value) == 0 if isinstance(value, (list, dict)) else False
+    if param in {"stations", "profiles"}:
+        return isinstance(value, list) and len(value) == 0
+    return False
+
+
+_FIELD_ALIASES = {
+    "stations": ("station",),
+    "transaction": ("transaction",),
+    "transactions": ("transaction", "transactions"),
+    "version": ("version", "ocpp_version"),
+}
+
+
+# ------------------------------------------------------------------------------- B1
+
+
+def test_a_period_read_from_a_station_has_the_reported_source() -> None:
+    """B1: a period read from a station's answer has no provenance; ``source`` is the explicit
+    ``reported`` marker (not IndexError), and the explain table says so."""
+    from ocpp_schedule.adapters import CompositeAnswer
+    from ocpp_schedule.provenance import REPORTED_SOURCE
+
+    answer = CompositeAnswer.from_payload(
+        {
+            "status": "Accepted",
+            "connectorId": 1,
+            "scheduleStart": "2024-05-01T10:00:00Z",
+            "chargingSchedule": {
+                "duration": 600,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16}],
+            },
+        },
+        "1.6",
+    )
+    assert answer.schedule is not None
+    period = answer.schedule.periods[0]
+    assert period.source is REPORTED_SOURCE and period.source.kind == "reported"
+    assert "reported by the station" in answer.schedule.explain()
+
+
+# ------------------------------------------------------------------------------- F9
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 7 * 86_400), st.booleans(), st.sampled_from([None, "A", "W"]))
+def test_windows_at_the_calendar_ends_work_everywhere(
+    duration: int, at_end: bool, unit: str | None
+) -> None:
+    """F9: any window ``check_window`` accepts, up to the first and the last second of the
+    calendar, works in every output: payloads of each version, the explain table, the batch,
+    ``limit_at``, ``expand_profile`` and drift findings."""
+    from ocpp_schedule import expand_profile, limit_at
+    from ocpp_schedule.drift import compare, read_composite_response
+    from ocpp_schedule.timeutil import FIRST_SECOND, LAST_SECOND
+
+    start = LAST_SECOND + 1 - max(duration, 1) if at_end else FIRST_SECOND
+    profiles = [InstalledProfile(1, _PROFILE)]
+    schedule = composite_schedule(profiles, evse_id=1, start=start, duration=duration, unit=unit)
+    for version in ("1.6", "2.0.1", "2.1"):
+        payload = schedule.to_payload(version)
+        reported = read_composite_response(payload, version)
+        assert compare(schedule, reported) == ()
+        changed = {**payload}
+        inner = dict(changed["chargingSchedule" if version == "1.6" else "schedule"])
+        inner["chargingSchedulePeriod"] = [{"startPeriod": 0, "limit": 1.0}]
+        changed["chargingSchedule" if version == "1.6" else "schedule"] = inner
+        for finding in compare(schedule, read_composite_response(changed, version)):
+            assert finding.to_dict()["to"] and str(finding)
+    text = schedule.explain()
+    assert ("10000-01-01T00:00:00Z" in text) == (at_end and duration > 0)
+    batch = station_composites(profiles, start=start, duration=duration, unit=unit)
+    assert batch[1] == schedule
+    assert limit_at(profiles, evse_id=1, instant=start, unit=unit) == schedule.periods[0]
+    assert bool(expand_profile(_PROFILE, start=start, duration=duration)) == (duration > 0)

@@ -36,7 +36,7 @@ from .enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
 from .errors import QueryError
 from .index import ProfileIndex
 from .models import ChargingProfile
-from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
+from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
 from .segments import CompiledProfile, compile_profile, expand, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
 from .timeutil import check_window, epoch_or_datetime, from_epoch
@@ -73,8 +73,12 @@ class CompositePeriod(NamedTuple):
 
     @property
     def source(self) -> LimitSource:
-        """What set the limit at the start of the period."""
-        return self.sources[0]
+        """What set the limit at the start of the period.
+
+        A period read from a station's answer (``adapters.CompositeAnswer``) has
+        no ``sources``: its source is :data:`REPORTED_SOURCE` (kind ``reported``).
+        """
+        return self.sources[0] if self.sources else REPORTED_SOURCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +159,14 @@ def composite_schedule(
     does not have, :class:`InvalidProfileError` for a profile that no station
     would have accepted.
     """
-    cfg = config or _DEFAULT_CONFIG
+    cfg = _config(config)
+    _whole(evse_id, "evse_id")
     s = _window(start, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
-    index = _index(profiles, schedule_ids)
+    index = _index(profiles, _schedule_ids(schedule_ids))
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
@@ -184,7 +189,7 @@ def limit_at(
     return composite_schedule(
         profiles,
         evse_id=evse_id,
-        start=instant,
+        start=epoch_or_datetime(instant, "instant"),
         duration=0,
         unit=unit,
         transaction=transaction,
@@ -219,7 +224,17 @@ def expand_profile(
     appears as several pieces. ``number_phases`` is None where the period names
     none. ``schedule_id`` selects one of a 2.x profile's schedules.
     """
-    entry = profile if isinstance(profile, InstalledProfile) else InstalledProfile(0, profile)
+    if isinstance(profile, InstalledProfile):
+        entry = profile
+    elif isinstance(profile, ChargingProfile):
+        entry = InstalledProfile(0, profile)
+    else:
+        raise QueryError(
+            f"expected an InstalledProfile or a ChargingProfile, got {type(profile).__name__}",
+            field="profile",
+        )
+    if schedule_id is not None:
+        _whole(schedule_id, "schedule_id")
     s = _window(start, duration)
     rel = (
         s
@@ -254,12 +269,14 @@ def station_composites(
     station-level stacks (station max, external constraints, EVSE-0
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
     """
-    cfg = config or _DEFAULT_CONFIG
+    cfg = _config(config)
     s = _window(start, duration)
     out_unit = _unit(unit)
     txs = _transactions(transactions)
+    if not isinstance(include_station, bool):
+        raise QueryError("include_station must be True or False", field="include_station")
     index = _index(profiles, None)
-    evses = tuple(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
+    evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
     for e in evses:
         if e <= 0 or not cfg.knows_evse(e):
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
@@ -286,6 +303,38 @@ MAX_SEGMENTS = 100_000
 MAX_PERIODS = 100_000
 """The most periods an answer may have, counted before equal neighbours merge; a longer
 answer is refused with :class:`QueryError`."""
+
+
+def _whole(value: object, name: str) -> int:
+    """``value`` as an int, or QueryError naming ``name`` (bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise QueryError(f"expected an int, got {type(value).__name__}", field=name)
+    return value
+
+
+def _config(config: object) -> StationConfig:
+    if config is None:
+        return _DEFAULT_CONFIG
+    if not isinstance(config, StationConfig):
+        raise QueryError(f"expected a StationConfig, got {type(config).__name__}", field="config")
+    return config
+
+
+def _evse_ids(evse_ids: object) -> tuple[int, ...]:
+    if isinstance(evse_ids, (str, bytes, Mapping)) or not isinstance(evse_ids, Iterable):
+        raise QueryError("expected a sequence of EVSE ids (int)", field="evse_ids")
+    return tuple(_whole(e, "evse_ids") for e in evse_ids)
+
+
+def _schedule_ids(schedule_ids: object) -> Mapping[int, int] | None:
+    if schedule_ids is None:
+        return None
+    if not isinstance(schedule_ids, Mapping):
+        raise QueryError("expected a mapping of profile id to schedule id", field="schedule_ids")
+    for key, value in schedule_ids.items():
+        _whole(key, "schedule_ids")
+        _whole(value, "schedule_ids")
+    return schedule_ids
 
 
 def _window(start: datetime | int, duration: int) -> int:
@@ -332,6 +381,8 @@ _UNITS: dict[Any, ChargingRateUnit] = {
 
 
 def _unit(unit: ChargingRateUnit | str | None) -> ChargingRateUnit:
+    if unit is not None and not isinstance(unit, str):
+        raise QueryError(f"unit must be 'A' or 'W', got {type(unit).__name__}", field="unit")
     found = _UNITS.get(unit)
     if found is not None:
         return found
@@ -348,6 +399,11 @@ def _transactions(
         return {}
     if isinstance(transaction, Transaction):
         return {transaction.evse_id: transaction}
+    if isinstance(transaction, (str, bytes, Mapping)) or not isinstance(transaction, Iterable):
+        raise QueryError(
+            f"expected a Transaction or a sequence of them, got {type(transaction).__name__}",
+            field="transaction",
+        )
     out: dict[int, Transaction] = {}
     for tx in transaction:
         if not isinstance(tx, Transaction):
@@ -363,12 +419,30 @@ def _index(
 ) -> ProfileIndex:
     if isinstance(profiles, ProfileStore) and not schedule_ids:
         return profiles.index
+    profiles = _installed(profiles)
     if schedule_ids:
         return ProfileIndex(
             compile_profile(p, schedule_ids[p.id]) if p.id in schedule_ids else p.compiled
             for p in profiles
         )
     return ProfileIndex(p.compiled for p in profiles)
+
+
+def _installed(profiles: object) -> list[InstalledProfile]:
+    """The installed profiles of an iterable, or QueryError for anything else."""
+    if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
+        raise QueryError(
+            "expected a ProfileStore or an iterable of InstalledProfile, "
+            f"got {type(profiles).__name__}",
+            field="profiles",
+        )
+    out = list(profiles)
+    for p in out:
+        if not isinstance(p, InstalledProfile):
+            raise QueryError(
+                f"expected InstalledProfile items, got {type(p).__name__}", field="profiles"
+            )
+    return out
 
 
 def _station_evses(

@@ -31,9 +31,10 @@ from .errors import PayloadError, QueryError, TimestampError
 from .models import SetChargingProfileRequest
 from .payloads import detect_version, parse_version, read_set_charging_profile
 from .provenance import LimitSource
+from .responses import format_instant
 from .rules import SetChargingProfileResult, replay
 from .store import ProfileStore, StationState, Transaction
-from .timeutil import format_timestamp, from_epoch, parse_timestamp, to_epoch
+from .timeutil import LAST_SECOND, from_epoch, parse_timestamp, to_epoch
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -246,15 +247,26 @@ class DriftFinding:
 
     @property
     def end_time(self) -> datetime:
-        """Where the stretch ends, as a UTC datetime."""
-        return from_epoch(self.start + self.end_period)
+        """Where the stretch ends, as a UTC datetime.
+
+        A stretch that ends with the calendar (at 10000-01-01, which no datetime
+        holds) raises :class:`QueryError`; ``to_dict`` and ``str`` write that end
+        as ``10000-01-01T00:00:00Z``.
+        """
+        end = self.start + self.end_period
+        if end > LAST_SECOND:
+            raise QueryError(
+                "the stretch ends with the calendar (10000-01-01), which no datetime holds",
+                field="end_time",
+            )
+        return from_epoch(end)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON data."""
         return {
             "kind": self.kind,
-            "from": format_timestamp(self.start_time),
-            "to": format_timestamp(self.end_time),
+            "from": format_instant(self.start + self.start_period),
+            "to": format_instant(self.start + self.end_period),
             "startPeriod": self.start_period,
             "endPeriod": self.end_period,
             "expectedLimit": self.expected_limit,
@@ -272,7 +284,8 @@ class DriftFinding:
             return self.note
         unit = f" {self.unit.value}" if self.unit else ""
         when = (
-            f"{format_timestamp(self.start_time)} .. {format_timestamp(self.end_time)} "
+            f"{format_instant(self.start + self.start_period)} .. "
+            f"{format_instant(self.start + self.end_period)} "
             f"(+{self.start_period}..+{self.end_period} s)"
         )
         if self.kind == "missing":
@@ -311,10 +324,13 @@ def compare(
     gives a ``numberPhases`` other than the predicted one (an absent one is not
     compared). Neighbouring stretches that differ in the same way form one finding.
     """
+    if not isinstance(predicted, CompositeSchedule):
+        raise QueryError("expected a CompositeSchedule", field="predicted")
+    if not isinstance(reported, ReportedSchedule):
+        raise QueryError("expected a ReportedSchedule", field="reported")
     if not reported.accepted or reported.start is None or reported.duration is None:
         raise QueryError("only an Accepted report has a schedule to compare", field="reported")
-    if tolerance < 0 or not math.isfinite(tolerance):
-        raise QueryError("tolerance must be a finite number >= 0", field="tolerance")
+    _tolerance(tolerance)
     end = max(reported.duration, 1)
     cuts = {0}
     cuts.update(p.start_period for p in predicted.periods if p.start_period < end)
@@ -379,6 +395,18 @@ def compare(
     return tuple(findings)
 
 
+def _tolerance(tolerance: object) -> float:
+    """A tolerance: a finite number >= 0 (int or float, not bool), or QueryError."""
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or tolerance < 0
+    ):
+        raise QueryError("tolerance must be a finite number >= 0", field="tolerance")
+    return float(tolerance)
+
+
 def _fields(finding: DriftFinding) -> dict[str, Any]:
     return {name: getattr(finding, name) for name in DriftFinding.__dataclass_fields__}
 
@@ -412,7 +440,7 @@ class DriftReport:
         if not r.accepted or r.start is None or r.unit is None:
             return f"the station answered {r.status}: no schedule to compare"
         head = (
-            f"EVSE {r.evse_id}, {format_timestamp(from_epoch(r.start))} + {r.duration} s, "
+            f"EVSE {r.evse_id}, {format_instant(r.start)} + {r.duration} s, "
             f"in {r.unit.value} (tolerance {self.tolerance:g})"
         )
         if self.agrees:
@@ -427,7 +455,7 @@ class DriftReport:
             "agrees": self.agrees,
             "status": r.status,
             "evseId": r.evse_id,
-            "scheduleStart": None if r.start is None else format_timestamp(from_epoch(r.start)),
+            "scheduleStart": None if r.start is None else format_instant(r.start),
             "duration": r.duration,
             "chargingRateUnit": r.unit.value if r.unit else None,
             "tolerance": self.tolerance,
@@ -443,6 +471,13 @@ def _requests(
     requests: Sequence[SetChargingProfileRequest | Mapping[str, Any]],
     version: OcppVersion | str | None,
 ) -> tuple[list[SetChargingProfileRequest], OcppVersion]:
+    for i, r in enumerate(requests):
+        if not isinstance(r, (SetChargingProfileRequest, Mapping)):
+            raise QueryError(
+                "expected a SetChargingProfileRequest or a request payload (JSON object), "
+                f"got {type(r).__name__}",
+                field=f"requests[{i}]",
+            )
     payloads = [r for r in requests if not isinstance(r, SetChargingProfileRequest)]
     if version is not None:
         v = parse_version(version)
@@ -487,9 +522,22 @@ def check_drift(
     A Rejected report gives one finding of kind ``rejected``; a report for an EVSE the
     configuration does not list, one of kind ``unknown-evse``.
     """
+    if not isinstance(reported, (ReportedSchedule, Mapping)):
+        raise QueryError(
+            "expected a ReportedSchedule or a GetCompositeSchedule response payload",
+            field="reported",
+        )
     report = (
         reported if isinstance(reported, ReportedSchedule) else read_composite_response(reported)
     )
+    if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Iterable):
+        raise QueryError("expected a sequence of SetChargingProfile requests", field="requests")
+    if isinstance(transactions, (str, bytes, Mapping)) or not isinstance(transactions, Iterable):
+        raise QueryError("expected an iterable of Transaction", field="transactions")
+    if config is not None and not isinstance(config, StationConfig):
+        raise QueryError("expected a StationConfig", field="config")
+    if tolerance is not None:
+        _tolerance(tolerance)
     if version is None and not requests:
         version = report.version
     reqs, v = _requests(requests, version)

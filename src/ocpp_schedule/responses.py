@@ -5,12 +5,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .enums import OcppVersion
-from .timeutil import format_timestamp
+from .timeutil import LAST_SECOND, format_timestamp, from_epoch
 
 if TYPE_CHECKING:
     from .composite import CompositeSchedule
 
-__all__ = ["composite_response", "explain_table", "rejected_composite_response"]
+__all__ = [
+    "CALENDAR_END_TEXT",
+    "composite_response",
+    "explain_table",
+    "format_instant",
+    "rejected_composite_response",
+]
+
+CALENDAR_END_TEXT = "10000-01-01T00:00:00Z"
+"""How the instant just after 9999-12-31T23:59:59Z is written (the exclusive end of a window
+that reaches the end of the calendar, which no ``datetime`` can hold)."""
+
+
+def format_instant(seconds: int) -> str:
+    """RFC 3339 text of epoch seconds; the instant after the calendar's last second (a
+    window's exclusive end, see docs/semantics.md) is :data:`CALENDAR_END_TEXT`."""
+    if seconds > LAST_SECOND:
+        return CALENDAR_END_TEXT
+    return format_timestamp(from_epoch(seconds))
 
 
 def _periods(schedule: CompositeSchedule) -> list[dict[str, Any]]:
@@ -73,20 +91,18 @@ def rejected_composite_response(version: OcppVersion | str, reason: str = "") ->
 
 def explain_table(schedule: CompositeSchedule) -> str:
     """A fixed-width table: each period's window, limit, phases and what set it."""
-    from .timeutil import from_epoch
-
     unit = schedule.charging_rate_unit.value
     rows = [("from (UTC)", "offset s", f"limit {unit}", "phases", "set by")]
     end = schedule.start + schedule.duration
     for p in schedule.periods:
-        when = format_timestamp(from_epoch(schedule.start + p.start_period))
+        when = format_instant(schedule.start + p.start_period)
         rows.append(
             (
                 when,
                 str(p.start_period),
                 f"{p.limit:.1f}",
                 str(p.number_phases),
-                "; then ".join(str(s) for s in p.sources),
+                "; then ".join(str(s) for s in p.sources) or str(p.source),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -103,7 +119,7 @@ def explain_table(schedule: CompositeSchedule) -> str:
     lines.insert(1, "-" * max(len(line) for line in lines))
     header = (
         f"Composite schedule of EVSE {schedule.evse_id} from "
-        f"{format_timestamp(schedule.schedule_start)} to {format_timestamp(from_epoch(end))} "
+        f"{format_instant(schedule.start)} to {format_instant(end)} "
         f"({schedule.duration} s), in {unit}"
     )
     return header + "\n" + "\n".join(lines)
