@@ -20,6 +20,7 @@ from ocpp_schedule import (
     InstalledProfile,
     OcppScheduleError,
     ProfileStore,
+    QueryError,
     StationConfig,
     Transaction,
     composite_schedule,
@@ -404,3 +405,98 @@ def test_windows_at_the_calendar_ends_work_everywhere(
     assert batch[1] == schedule
     assert limit_at(profiles, evse_id=1, instant=start, unit=unit) == schedule.periods[0]
     assert bool(expand_profile(_PROFILE, start=start, duration=duration)) == (duration > 0)
+
+
+# ------------------------------------------------------------------------------ F27
+
+
+def _staggered_daily(count: int) -> list[InstalledProfile]:
+    """``count`` Daily TxDefaultProfiles, each in force 30 s a day at its own minute, the
+    later ones lower: each leaves holes the next must fill (F27's reproduction)."""
+    out = []
+    for k in range(count):
+        profile = ChargingProfile.model_validate(
+            {
+                "id": k + 1,
+                "stackLevel": 10_000 - k,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Recurring",
+                "recurrencyKind": "Daily",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "startSchedule": datetime.fromtimestamp(F1_START + 60 * k, UTC),
+                        "duration": 30,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(6 + k % 20)}],
+                    }
+                ],
+            }
+        )
+        out.append(InstalledProfile(1, profile))
+    return out
+
+
+def _count_window_work(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the engine's calls of ``in_force_windows`` and the windows they return."""
+    import ocpp_schedule.composite as engine
+
+    counter = [0, 0]
+    real = engine.in_force_windows
+
+    def counting(*args: Any) -> list[tuple[int, int, int]]:
+        found = real(*args)
+        counter[0] += 1
+        counter[1] += len(found)
+        return found
+
+    monkeypatch.setattr(engine, "in_force_windows", counting)
+    return counter
+
+
+@pytest.mark.parametrize(("profiles", "days"), [(50, 10), (200, 10), (200, 30)])
+def test_stacked_profiles_cost_linear_work(
+    monkeypatch: pytest.MonkeyPatch, profiles: int, days: int
+) -> None:
+    """F27: a stack of profiles is merged with work linear in the windows they are in force:
+    each profile's windows are computed once (one call per profile, ``days + 1`` windows
+    each), not once per hole the higher profiles left (k^2 x days calls before)."""
+    counter = _count_window_work(monkeypatch)
+    answer = composite_schedule(
+        _staggered_daily(profiles), evse_id=1, start=F1_START, duration=days * 86_400
+    )
+    assert len(answer.periods) == 2 * profiles * days
+    assert counter[0] <= profiles
+    assert counter[1] <= profiles * (days + 1)
+
+
+def test_stacked_profiles_below_a_full_cover_are_not_expanded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """F27: profiles below one that covers the whole window never lead and cost nothing."""
+    top = _f1_profile(9999, "TxDefaultProfile", 10.0, kind="Relative", stack=20_000)
+    counter = _count_window_work(monkeypatch)
+    answer = composite_schedule(
+        [InstalledProfile(1, top), *_staggered_daily(300)],
+        evse_id=1,
+        start=F1_START,
+        duration=30 * 86_400,
+        unit="W",
+    )
+    assert len(answer.periods) == 1
+    assert counter == [1, 1]
+
+
+def test_too_many_windows_are_refused_before_they_are_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """F27's bound: more than MAX_WINDOWS in-force windows in one stack are counted in
+    constant time per profile and refused before any is built (no window is computed)."""
+    from ocpp_schedule.composite import MAX_WINDOWS
+
+    counter = _count_window_work(monkeypatch)
+    profiles = _staggered_daily(10)
+    days = MAX_WINDOWS // 10 + 10
+    with pytest.raises(QueryError, match=f"more than {MAX_WINDOWS}"):
+        composite_schedule(profiles, evse_id=1, start=F1_START, duration=days * 86_400)
+    assert counter == [0, 0]

@@ -22,13 +22,13 @@ the default limit) set it.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .config import StationConfig
@@ -300,6 +300,10 @@ _DEFAULT_CONFIG = StationConfig()
 MAX_SEGMENTS = 100_000
 """The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
 
+MAX_WINDOWS = 200_000
+"""The most in-force windows (occurrences of recurring profiles) one purpose's stack may have
+in a query's window, counted before they are built (see docs/robustness.md)."""
+
 MAX_PERIODS = 100_000
 """The most periods an answer may have, counted before equal neighbours merge; a longer
 answer is refused with :class:`QueryError`."""
@@ -462,44 +466,45 @@ _Seg = tuple[int, int, float, bool, int, Any]
 """
 
 
-def _pieces(
+def _window_count(cp: CompiledProfile, lo: int, hi: int) -> int:
+    """At most how many in-force windows ``cp`` has in ``[lo, hi)``, in constant time."""
+    if not cp.recurrence:
+        return 1
+    span = min(hi, cp.valid_to) - max(lo, cp.valid_from)
+    return span // cp.recurrence + 2 if span > 0 else 0
+
+
+def _covers_alone(cp: CompiledProfile, lo: int, hi: int, rel_anchor: int) -> bool:
+    """True when ``cp`` is in force over all of ``[lo, hi)`` (constant time)."""
+    if cp.valid_from > lo or cp.valid_to < hi:
+        return False
+    if cp.recurrence:
+        return cp.duration >= cp.recurrence
+    anchor = rel_anchor if cp.anchor is None else cp.anchor
+    return anchor <= lo and anchor + cp.duration >= hi
+
+
+def _emit(
     cp: CompiledProfile,
     lo: int,
     hi: int,
-    rel_anchor: int,
+    anchor: int,
     dp: int,
     limits: tuple[float, ...],
     out: list[_Seg],
-) -> list[tuple[int, int, int]]:
-    """Append the segments of ``[lo, hi)`` in which ``cp`` is in force; return its windows."""
-    if cp.recurrence:
-        span = min(hi, cp.valid_to) - max(lo, cp.valid_from)
-        occurrences = span // cp.recurrence + 2 if span > 0 else 0
-        if occurrences > 2 and len(out) + occurrences * len(cp.starts) > MAX_SEGMENTS:
-            raise QueryError(
-                f"the answer would need more than {MAX_SEGMENTS} schedule pieces "
-                f"({occurrences} recurrences of profile {cp.profile_id}); ask for a shorter window",
-                field="duration",
-                rule="docs/robustness.md",
-            )
-    windows = in_force_windows(cp, lo, hi, rel_anchor)
+) -> None:
+    """Append the segments of ``cp`` over ``[lo, hi)``, inside its occurrence at ``anchor``."""
     if limits is cp.limits:
-        for w_lo, w_hi, anchor in windows:
-            _slice(cp.occurrence(dp, anchor), w_lo, w_hi, out)
-        return windows
+        _slice(cp.occurrence(dp, anchor), lo, hi, out)
+        return
     starts = cp.starts
+    first = bisect_right(starts, lo - anchor) - 1
+    last = bisect_left(starts, hi - anchor)
     phases = cp.phases_with(dp)
-    unit_w = cp.unit_w
-    for w_lo, w_hi, anchor in windows:
-        first = bisect_right(starts, w_lo - anchor) - 1
-        last = bisect_left(starts, w_hi - anchor)
-        xs = [w_lo, *[anchor + t for t in starts[first + 1 : last]]]
-        ends = xs[1:]
-        ends.append(w_hi)
-        out.extend(
-            zip(xs, ends, limits[first:last], repeat(unit_w), phases[first:last], repeat(cp))
-        )
-    return windows
+    xs = [lo, *[anchor + t for t in starts[first + 1 : last]]]
+    ends = xs[1:]
+    ends.append(hi)
+    out.extend(zip(xs, ends, limits[first:last], repeat(cp.unit_w), phases[first:last], repeat(cp)))
 
 
 def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
@@ -517,64 +522,115 @@ def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list
     out.append((tail[0], hi, *tail[2:]) if tail[1] != hi else tail)
 
 
+def _too_many_pieces() -> QueryError:
+    return QueryError(
+        f"the answer would need more than {MAX_SEGMENTS} schedule pieces; ask for a shorter window",
+        field="duration",
+        rule="docs/robustness.md",
+    )
+
+
+def _stack_windows(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int
+) -> list[tuple[int, int, int, int]]:
+    """Every in-force window of the stack's profiles, as ``(start, rank, end, anchor)`` sorted.
+
+    ``rank`` is the profile's place in ``chain`` (0 leads). Profiles below one that
+    alone covers the whole query window can never lead and are not expanded. The
+    windows are counted first (in constant time per profile), and more than
+    :data:`MAX_WINDOWS` are refused with :class:`QueryError` before any is built.
+    """
+    start, end = ctx.start, ctx.end
+    leading = []
+    total = 0
+    for cp in chain:
+        leading.append(cp)
+        total += _window_count(cp, start, end)
+        if _covers_alone(cp, start, end, rel_anchor):
+            break
+    if total > MAX_WINDOWS:
+        raise QueryError(
+            f"the stack would be in force in more than {MAX_WINDOWS} separate windows "
+            f"({total}: recurring profiles over a long window); ask for a shorter window",
+            field="duration",
+            rule="docs/robustness.md",
+        )
+    out: list[tuple[int, int, int, int]] = []
+    for rank, cp in enumerate(leading):
+        out.extend(
+            (w_lo, rank, w_hi, anchor)
+            for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor)
+        )
+    out.sort()
+    return out
+
+
 def _cover(
     chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
 ) -> list[_Seg]:
     """The leading schedule of a stack of profiles (highest precedence first) over the window.
 
-    Each profile is expanded only over the gaps the higher ones leave, and the
-    walk stops once the window is covered. ``soc`` is the EV's state of
-    charge, for 2.1 ``limitAtSoC``. Where no profile of the stack is in force
-    the cover holds a filler segment (no limit, phases ``_NO_PHASES``), so a
-    cover is either empty (nothing in force in the whole window) or spans it.
+    A sweep over the windows in which each profile is in force, in time order,
+    with a heap of the windows open at the current instant ordered by
+    precedence: the top of the heap leads until its window ends or a window of
+    a higher profile opens. Each window is pushed and popped once, so the work
+    is ``O(W log W)`` for ``W`` windows plus the pieces produced, however the
+    profiles' windows interleave (the previous walk over the gaps each profile
+    left was quadratic in the number of stacked profiles, F27). ``soc`` is the
+    EV's state of charge, for 2.1 ``limitAtSoC``. Where no profile of the stack
+    is in force the cover holds a filler segment (no limit, phases
+    ``_NO_PHASES``), so a cover is either empty (nothing in force in the whole
+    window) or spans it. The pieces are counted as they are produced; more than
+    :data:`MAX_SEGMENTS` are refused.
     """
+    wins = _stack_windows(chain, ctx, rel_anchor)
+    if not wins:
+        return []
+    end, dp, out_w = ctx.end, ctx.default_phases, ctx.out_w
+    limits_of: dict[int, tuple[float, ...]] = {}
     segs: list[_Seg] = []
-    dp = ctx.default_phases
-    gaps = [(ctx.start, ctx.end)]
-    used = 0
-    for cp in chain:
-        limits = cp.limits
-        if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
-            cap = cp.soc_limit[1]
-            limits = tuple(min(v, cap) for v in limits)
-        new_gaps: list[tuple[int, int]] = []
-        found = False
-        for a, b in gaps:
-            windows = _pieces(cp, a, b, rel_anchor, dp, limits, segs)
-            if not windows:
-                new_gaps.append((a, b))
-                continue
-            found = True
-            cursor = a
-            for w_lo, w_hi, _anchor in windows:
-                if w_lo > cursor:
-                    new_gaps.append((cursor, w_lo))
-                cursor = w_hi
-            if cursor < b:
-                new_gaps.append((cursor, b))
-        if found:
-            used += 1
-            if len(segs) > MAX_SEGMENTS:
-                raise QueryError(
-                    f"the answer would need more than {MAX_SEGMENTS} schedule pieces; "
-                    "ask for a shorter window",
-                    field="duration",
-                    rule="docs/robustness.md",
-                )
-        gaps = new_gaps
-        if not gaps:
-            break
-    if not used:
-        return segs
-    if gaps:
-        segs.extend((a, b, _INF, ctx.out_w, _NO_PHASES, _DEFAULT) for a, b in gaps)
-        used += 1
-    if used > 1:
-        segs.sort(key=_first)
+    heap: list[tuple[int, int, int]] = []
+    push, pop = heapq.heappush, heapq.heappop
+    count = len(wins)
+    i = 0
+    t = ctx.start
+    while t < end:
+        while i < count and wins[i][0] <= t:
+            _, rank, w_hi, anchor = wins[i]
+            push(heap, (rank, w_hi, anchor))
+            i += 1
+        while heap and heap[0][1] <= t:
+            pop(heap)
+        if not heap:
+            stop = wins[i][0] if i < count else end
+            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT))
+            t = stop
+            continue
+        rank, stop, anchor = heap[0]
+        while i < count and wins[i][0] < stop:
+            w_lo, other, w_hi, other_anchor = wins[i]
+            if other < rank:
+                stop = w_lo
+                break
+            push(heap, (other, w_hi, other_anchor))
+            i += 1
+        cp = chain[rank]
+        limits = limits_of.get(rank)
+        if limits is None:
+            limits = limits_of[rank] = _soc_limits(cp, soc)
+        _emit(cp, t, stop, anchor, dp, limits, segs)
+        if len(segs) > MAX_SEGMENTS:
+            raise _too_many_pieces()
+        t = stop
     return segs
 
 
-_first = itemgetter(0)
+def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
+    """The profile's limits, capped by its 2.1 ``limitAtSoC`` once the EV's SoC reaches it."""
+    if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
+        cap = cp.soc_limit[1]
+        return tuple(min(v, cap) for v in cp.limits)
+    return cp.limits
 
 
 _Raw = list[tuple[int, float, int, Any, float | None]]
