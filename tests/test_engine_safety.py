@@ -500,3 +500,128 @@ def test_too_many_windows_are_refused_before_they_are_built(
     with pytest.raises(QueryError, match=f"more than {MAX_WINDOWS}"):
         composite_schedule(profiles, evse_id=1, start=F1_START, duration=days * 86_400)
     assert counter == [0, 0]
+
+
+# ------------------------------------------------------------------------------ F17
+
+
+def _evse_daily(evse_id: int, periods: int, shift: int) -> InstalledProfile:
+    """A Daily TxDefaultProfile on one EVSE with ``periods`` periods, shifted by ``shift`` s."""
+    step = 86_400 // periods
+    rows = [{"startPeriod": 0, "limit": 10.0}]
+    rows += [
+        {"startPeriod": k * step + shift, "limit": float(6 + (k + evse_id) % 20)}
+        for k in range(1, periods)
+    ]
+    profile = ChargingProfile.model_validate(
+        {
+            "id": evse_id,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Recurring",
+            "recurrencyKind": "Daily",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": rows,
+                }
+            ],
+        }
+    )
+    return InstalledProfile(evse_id, profile)
+
+
+def _count_evse_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import ocpp_schedule.composite as engine
+
+    built = [0]
+    real = engine._evse_raw
+
+    def counting(*args: Any) -> Any:
+        built[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(engine, "_evse_raw", counting)
+    return built
+
+
+def test_evse0_refused_before_building_every_evse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F17: 32 EVSEs whose daily schedules change at different seconds (97 000 periods each
+    over 97 days, each within MAX_PERIODS alone): the total's change points pass MAX_PERIODS
+    with the second EVSE, and the query is refused then, not after all 32 were built."""
+    from ocpp_schedule.composite import MAX_PERIODS
+
+    built = _count_evse_builds(monkeypatch)
+    profiles = [_evse_daily(e, 1000, e) for e in range(1, 33)]
+    config = StationConfig(evse_ids=tuple(range(1, 33)))
+    with pytest.raises(QueryError, match=f"more than {MAX_PERIODS}"):
+        composite_schedule(profiles, evse_id=0, start=F1_START, duration=97 * 86_400, config=config)
+    assert built[0] == 2
+
+
+def test_evse0_total_work_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F17: aligned EVSEs (the total stays within MAX_PERIODS) still build at most
+    MAX_STATION_INTERVALS intervals together before a refusal."""
+    from ocpp_schedule.composite import MAX_STATION_INTERVALS
+
+    built = _count_evse_builds(monkeypatch)
+    count = 40
+    profiles = [_evse_daily(e, 1000, 0) for e in range(1, count + 1)]
+    config = StationConfig(evse_ids=tuple(range(1, count + 1)))
+    per_evse = 97_000
+    with pytest.raises(QueryError, match=f"more than {MAX_STATION_INTERVALS}"):
+        composite_schedule(profiles, evse_id=0, start=F1_START, duration=97 * 86_400, config=config)
+    assert built[0] == MAX_STATION_INTERVALS // per_evse + 1 < count
+
+
+def _profiled_calls(fn: Any, *args: Any) -> tuple[Any, int]:
+    """``fn(*args)`` and the number of function calls (Python and builtin) it made."""
+    import sys
+
+    calls = 0
+
+    def count(_frame: Any, event: str, _arg: Any) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        result = fn(*args)
+    finally:
+        sys.setprofile(None)
+    return result, calls
+
+
+@pytest.mark.parametrize("evses", [2, 16, 128])
+def test_evse_sum_is_a_linear_merge(evses: int) -> None:
+    """F17: the EVSE sum is a k-way merge: its work grows with the total number of change
+    points (at most a few calls each), not with points x EVSEs; and it is the sum."""
+    from ocpp_schedule.composite import _Context, _sum_raw
+
+    points = 20_000 // evses
+    config = StationConfig()
+    ctx = _Context(0, points * evses + 1, False, config)
+    per_evse = [
+        [(0, 1.0, 3, None, None)]
+        + [
+            (k * evses + j + 1, float(k % 7 + j), 1 + (k + j) % 3, None, None)
+            for k in range(points)
+        ]
+        for j in range(evses)
+    ]
+    segs, calls = _profiled_calls(_sum_raw, ctx, per_evse)
+    total_points = points * evses
+    assert calls <= 6 * total_points
+    assert len(segs) == total_points + 1
+    current = [raw[0] for raw in per_evse]
+    index = [0] * evses
+    for seg in segs[:: max(1, len(segs) // 200)]:
+        for j, raw in enumerate(per_evse):
+            while index[j] + 1 < len(raw) and raw[index[j] + 1][0] <= seg[0]:
+                index[j] += 1
+            current[j] = raw[index[j]]
+        assert seg[2] == pytest.approx(sum(c[1] for c in current))
+        assert seg[4] == max(c[2] for c in current)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
@@ -37,7 +37,7 @@ from .errors import QueryError
 from .index import ProfileIndex
 from .models import ChargingProfile
 from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
-from .segments import CompiledProfile, compile_profile, expand, in_force_windows
+from .segments import MAX_LIMIT, CompiledProfile, compile_profile, expand, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
 from .timeutil import check_window, epoch_or_datetime, from_epoch
 
@@ -308,6 +308,10 @@ MAX_PERIODS = 100_000
 """The most periods an answer may have, counted before equal neighbours merge; a longer
 answer is refused with :class:`QueryError`."""
 
+MAX_STATION_INTERVALS = 1_000_000
+"""The most intervals the EVSEs' composites of one EVSE-0 query may have together (each
+EVSE's is at most MAX_PERIODS); counted as each EVSE's is built (see docs/robustness.md)."""
+
 
 def _whole(value: object, name: str) -> int:
     """``value`` as an int, or QueryError naming ``name`` (bool is not a number here)."""
@@ -362,6 +366,7 @@ class _Context:
     __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
+        _check_config_numbers(cfg)
         self.covers: dict[_CoverKey, list[_Seg]] | None = None
         self.start = start
         self.end = end
@@ -373,6 +378,26 @@ class _Context:
             if out_w
             else cfg.composite_schedule_default_limit_amps
         )
+
+
+ENGINE_VOLTAGE_RANGE = (1.0, 1e6)
+"""Supply voltages (V) the engine computes with: within it, converting any limit up to
+``MAX_LIMIT`` between A and W stays finite, so an overflow can never pass for "no limit"."""
+
+
+def _check_config_numbers(cfg: StationConfig) -> None:
+    """Refuse a configuration whose numbers would overflow the conversions (F13)."""
+    low, high = ENGINE_VOLTAGE_RANGE
+    voltage = cfg.supply_voltage
+    if not (math.isfinite(voltage) and low <= voltage <= high):
+        raise QueryError(
+            f"supply voltage {voltage!r} is outside {low:g}..{high:g} V",
+            field="config.supply_voltage",
+        )
+    for name in ("composite_schedule_default_limit_amps", "composite_schedule_default_limit_watts"):
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and 0 <= value <= MAX_LIMIT):
+            raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
 
 
 _UNITS: dict[Any, ChargingRateUnit] = {
@@ -682,8 +707,41 @@ def _shared_cover(
 def _station_raw(
     ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
-    """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
-    return _station_total(ctx, index, [_evse_raw(ctx, index, e, txs.get(e)) for e in evses])
+    """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles.
+
+    The EVSEs' composites are built one by one, and the instants at which any
+    of them changes are counted as they come: the total changes at each, so
+    once there are more than :data:`MAX_PERIODS` the answer is refused before
+    the next EVSE is built (F17: the bound used to be checked only after every
+    EVSE's composite was built and summed). All EVSEs together may build at
+    most :data:`MAX_STATION_INTERVALS` intervals.
+    """
+    per_evse: list[_Raw] = []
+    points: set[int] = set()
+    built = 0
+    for e in evses:
+        raw = _evse_raw(ctx, index, e, txs.get(e))
+        built += len(raw)
+        if built > MAX_STATION_INTERVALS:
+            raise QueryError(
+                f"the station total would need more than {MAX_STATION_INTERVALS} intervals of "
+                f"its EVSEs' composites ({len(evses)} EVSEs); ask for a shorter window",
+                field="duration",
+                rule="docs/robustness.md",
+            )
+        points.update(r[0] for r in raw)
+        if len(points) > MAX_PERIODS:
+            raise _too_many_periods(len(points))
+        per_evse.append(raw)
+    return _station_total(ctx, index, per_evse)
+
+
+def _too_many_periods(count: int) -> QueryError:
+    return QueryError(
+        f"the answer would have {count} periods, more than {MAX_PERIODS}; ask for a shorter window",
+        field="duration",
+        rule="docs/robustness.md",
+    )
 
 
 def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
@@ -712,7 +770,14 @@ _SUM = _Marker(EVSE_SUM_SOURCE)
 
 
 def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
-    """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses."""
+    """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses.
+
+    A k-way merge of the EVSEs' change points (``heapq.merge``) with the
+    current values in a small segment tree (sum and maximum of the phases), so
+    each change point costs ``O(log k)``: the work is linear in the total
+    number of points, not points x EVSEs (F17). More than
+    :data:`MAX_PERIODS` intervals are refused as they are produced.
+    """
     end, out_w = ctx.end, ctx.out_w
     if len(per_evse) == 1:
         raw = per_evse[0]
@@ -722,25 +787,43 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
             (t, stop, value, out_w, phases, _SUM)
             for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
         ]
-    points = sorted({r[0] for raw in per_evse for r in raw})
-    points.append(end)
-    idx = [0] * len(per_evse)
+    size = 1
+    while size < len(per_evse):
+        size *= 2
+    total = [0.0] * (2 * size)
+    most = [0] * (2 * size)
+    for j, raw in enumerate(per_evse):
+        total[size + j] = raw[0][1]
+        most[size + j] = raw[0][2]
+    for pos in range(size - 1, 0, -1):
+        total[pos] = total[2 * pos] + total[2 * pos + 1]
+        most[pos] = max(most[2 * pos], most[2 * pos + 1])
     segs: list[_Seg] = []
-    for k in range(len(points) - 1):
-        t = points[k]
-        total = 0.0
-        phases = 0
-        for j, raw in enumerate(per_evse):
-            i = idx[j]
-            while i + 1 < len(raw) and raw[i + 1][0] <= t:
-                i += 1
-            idx[j] = i
-            entry = raw[i]
-            total += entry[1]
-            if entry[2] > phases:
-                phases = entry[2]
-        segs.append((t, points[k + 1], total, out_w, phases, _SUM))
+    cur = ctx.start
+    for t, j, value, phases in heapq.merge(*(_changes(j, raw) for j, raw in enumerate(per_evse))):
+        if t != cur:
+            segs.append((cur, t, total[1], out_w, most[1], _SUM))
+            if len(segs) > MAX_PERIODS:
+                raise _too_many_periods(len(segs))
+            cur = t
+        pos = size + j
+        total[pos] = value
+        most[pos] = phases
+        pos //= 2
+        while pos:
+            left = 2 * pos
+            total[pos] = total[left] + total[left + 1]
+            most[pos] = most[left] if most[left] > most[left + 1] else most[left + 1]
+            pos //= 2
+    segs.append((cur, end, total[1], out_w, most[1], _SUM))
     return segs
+
+
+def _changes(j: int, raw: _Raw) -> Iterator[tuple[int, int, float, int]]:
+    """EVSE ``j``'s changes after its first interval: (instant, j, value, phases)."""
+    for k in range(1, len(raw)):
+        entry = raw[k]
+        yield entry[0], j, entry[1], entry[2]
 
 
 def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: float) -> float:
@@ -767,12 +850,7 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
     else:
         raw = _combine_many(ctx, covers)
     if len(raw) > MAX_PERIODS:
-        raise QueryError(
-            f"the answer would have {len(raw)} periods, more than {MAX_PERIODS}; "
-            "ask for a shorter window",
-            field="duration",
-            rule="docs/robustness.md",
-        )
+        raise _too_many_periods(len(raw))
     if gen:
         raw = _add_generation(ctx, raw, gen)
     return raw

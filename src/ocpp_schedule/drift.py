@@ -33,6 +33,7 @@ from .payloads import detect_version, parse_version, read_set_charging_profile
 from .provenance import LimitSource
 from .responses import format_instant
 from .rules import SetChargingProfileResult, replay
+from .segments import MAX_LIMIT
 from .store import ProfileStore, StationState, Transaction
 from .timeutil import LAST_SECOND, from_epoch, parse_timestamp, to_epoch
 
@@ -121,9 +122,17 @@ def _periods(raw: Any, where: str) -> tuple[ReportedPeriod, ...]:
         p_where = f"{where}[{i}]"
         period = _mapping(item, p_where)
         start = _get(period, "startPeriod", p_where, int)
-        limit = float(_get(period, "limit", p_where, (int, float)))
-        if not math.isfinite(limit):
-            raise PayloadError("limit is not finite", field=f"{p_where}.limit")
+        raw_limit = _get(period, "limit", p_where, (int, float))
+        if not (isinstance(raw_limit, int) or math.isfinite(raw_limit)) or not (
+            -MAX_LIMIT <= raw_limit <= MAX_LIMIT
+        ):
+            raise PayloadError(
+                f"limit {_short(raw_limit)} is not a finite number within "
+                f"-{MAX_LIMIT:g}..{MAX_LIMIT:g}",
+                field=f"{p_where}.limit",
+                rule="docs/robustness.md: largest limit",
+            )
+        limit = float(raw_limit)
         phases = period.get("numberPhases")
         if phases is not None:
             phases = _get(period, "numberPhases", p_where, int)
@@ -135,6 +144,12 @@ def _periods(raw: Any, where: str) -> tuple[ReportedPeriod, ...]:
             )
         out.append(ReportedPeriod(start, limit, phases))
     return tuple(out)
+
+
+def _short(value: float) -> str:
+    """A number for a message: huge integers by their number of digits."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"of {len(text)} digits"
 
 
 def _unit(value: Any, where: str) -> ChargingRateUnit:
