@@ -198,6 +198,12 @@ def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]
     from ocpp_schedule import expand_profile, limit_at
     from ocpp_schedule.drift import check_drift, compare, read_composite_response
     from ocpp_schedule.fleet import recompute_fleet
+    from ocpp_schedule.responses import (
+        composite_response,
+        explain_table,
+        format_instant,
+        rejected_composite_response,
+    )
 
     store = ProfileStore()
     schedule = composite_schedule(store, evse_id=1, start=_S, duration=60)
@@ -248,9 +254,26 @@ def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]
         "compare": (
             compare,
             {"predicted": schedule, "reported": reported},
-            {"tolerance": (1.5, 5)},
+            {"tolerance": (1.5, 5), "voltage": (1.5, 5)},
         ),
         "period_at": (schedule.period_at, {"instant": _S}, {"instant": ()}),
+        "composite_response": (
+            composite_response,
+            {"schedule": schedule, "version": "2.0.1"},
+            {},
+        ),
+        "explain_table": (explain_table, {"schedule": schedule}, {}),
+        "rejected_composite_response": (
+            rejected_composite_response,
+            {"version": "2.0.1", "reason": "UnknownEVSE"},
+            {"reason": ("1", "x")},
+        ),
+        "format_instant": (format_instant, {"seconds": 0}, {"seconds": ints}),
+        "read_composite_response": (
+            read_composite_response,
+            {"payload": schedule.to_payload("2.0.1"), "version": "2.0.1"},
+            {},
+        ),
         "to_payload": (schedule.to_payload, {"version": "2.0.1"}, {}),
     }
 
@@ -263,7 +286,7 @@ _PARAMETERS = sorted(
     if param in good
     or param in {"unit", "transaction", "transactions", "config"}
     or param in {"schedule_ids", "evse_ids", "include_station", "transaction_start"}
-    or param in {"schedule_id", "processes", "chunk", "tolerance", "version"}
+    or param in {"schedule_id", "processes", "chunk", "tolerance", "version", "voltage"}
 )
 
 
@@ -275,7 +298,7 @@ def _check_wrong_type(name: str, param: str, value: Any) -> None:
     try:
         func(**{**good, param: value})
     except OcppScheduleError as exc:
-        if param == "reported" and isinstance(value, dict):
+        if param in ("reported", "payload") and isinstance(value, dict):
             return  # a payload: read, and refused with the path of the field inside it
         field = (exc.field or "").split(".")[0].split("[")[0]
         assert field in (param, *_FIELD_ALIASES.get(param, ())), (name, param, value, exc)
@@ -320,14 +343,18 @@ def test_arbitrary_wrong_values_raise_a_typed_error(target: tuple[str, str], val
 
 def _legitimate(param: str, value: Any) -> bool:
     """A drawn value that the parameter does take."""
+    if param == "reason":
+        return isinstance(value, str)
     if param in {"start", "instant", "transaction_start"} and isinstance(value, str):
         return True  # parsed as RFC 3339
     if param == "unit":
         return value in ("A", "W", "a", "w")
     if param == "version":
-        return isinstance(value, str)
+        return value in ("1.6", "2.0.1", "2.1")
     if param == "tolerance":
         return isinstance(value, float) and value >= 0
+    if param == "voltage":
+        return isinstance(value, float) and value > 0 and value != float("inf")
     if param in {"transactions", "transaction", "schedule_ids", "evse_ids", "requests"}:
         return len(value) == 0 if isinstance(value, (list, dict)) else False
     if param in {"stations", "profiles"}:

@@ -173,7 +173,13 @@ def read_composite_response(
     counts as 2.0.1. Keys the library does not use are ignored. Raises
     :class:`PayloadError` (with the field's path) for an answer it cannot compare.
     """
-    data = _mapping(payload, "")
+    if not isinstance(payload, Mapping):
+        raise PayloadError(
+            f"expected a JSON object, got {type(payload).__name__}",
+            field="payload",
+            rule="GetCompositeSchedule",
+        )
+    data = payload
     status = _get(data, "status", "", str)
     if version is not None:
         v = parse_version(version)
@@ -351,9 +357,8 @@ def compare(
     if not reported.accepted or reported.start is None or reported.duration is None:
         raise QueryError("only an Accepted report has a schedule to compare", field="reported")
     fixed = None if tolerance is None else _tolerance(tolerance)
-    amps_to_w = (
-        DEFAULT_TOLERANCE * _voltage(voltage) if reported.unit is ChargingRateUnit.W else None
-    )
+    volts = _voltage(voltage)
+    amps_to_w = DEFAULT_TOLERANCE * volts if reported.unit is ChargingRateUnit.W else None
     end = max(reported.duration, 1)
     cuts = {0}
     cuts.update(p.start_period for p in predicted.periods if p.start_period < end)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .enums import OcppVersion
-from .timeutil import LAST_SECOND, format_timestamp, from_epoch
+from .errors import QueryError
+from .timeutil import FIRST_SECOND, LAST_SECOND, format_timestamp, from_epoch
 
 if TYPE_CHECKING:
     from .composite import CompositeSchedule
@@ -26,9 +27,25 @@ that reaches the end of the calendar, which no ``datetime`` can hold)."""
 def format_instant(seconds: int) -> str:
     """RFC 3339 text of epoch seconds; the instant after the calendar's last second (a
     window's exclusive end, see docs/semantics.md) is :data:`CALENDAR_END_TEXT`."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise QueryError(
+            f"expected epoch seconds (int), got {type(seconds).__name__}", field="seconds"
+        )
+    if not FIRST_SECOND <= seconds <= LAST_SECOND + 1:
+        raise QueryError("the instant is outside 0001-01-01 .. 10000-01-01", field="seconds")
     if seconds > LAST_SECOND:
         return CALENDAR_END_TEXT
     return format_timestamp(from_epoch(seconds))
+
+
+def _schedule(schedule: object) -> CompositeSchedule:
+    from .composite import CompositeSchedule
+
+    if not isinstance(schedule, CompositeSchedule):
+        raise QueryError(
+            f"expected a CompositeSchedule, got {type(schedule).__name__}", field="schedule"
+        )
+    return schedule
 
 
 def _periods(schedule: CompositeSchedule) -> list[dict[str, Any]]:
@@ -49,6 +66,7 @@ def composite_response(schedule: CompositeSchedule, version: OcppVersion | str) 
     """
     from .payloads import parse_version
 
+    _schedule(schedule)
     v = parse_version(version)
     start = format_timestamp(schedule.schedule_start)
     unit = schedule.charging_rate_unit.value
@@ -83,6 +101,10 @@ def rejected_composite_response(version: OcppVersion | str, reason: str = "") ->
     """A GetCompositeSchedule response with status Rejected (unknown EVSE, unit not allowed)."""
     from .payloads import parse_version
 
+    if not isinstance(reason, str):
+        raise QueryError(
+            f"expected a reason code (str), got {type(reason).__name__}", field="reason"
+        )
     out: dict[str, Any] = {"status": "Rejected"}
     if parse_version(version).is_v2 and reason:
         out["statusInfo"] = {"reasonCode": reason}
@@ -91,6 +113,7 @@ def rejected_composite_response(version: OcppVersion | str, reason: str = "") ->
 
 def explain_table(schedule: CompositeSchedule) -> str:
     """A fixed-width table: each period's window, limit, phases and what set it."""
+    _schedule(schedule)
     unit = schedule.charging_rate_unit.value
     rows = [("from (UTC)", "offset s", f"limit {unit}", "phases", "set by")]
     end = schedule.start + schedule.duration
