@@ -349,8 +349,14 @@ def _legitimate(param: str, value: Any) -> bool:
         return True  # parsed as RFC 3339
     if param == "unit":
         return value in ("A", "W", "a", "w")
-    if param == "version":
-        return value in ("1.6", "2.0.1", "2.1")
+    if param == "version":  # the version names and their aliases ("16", "v201", ...)
+        from ocpp_schedule.payloads import parse_version
+
+        try:
+            parse_version(value)
+        except OcppScheduleError:
+            return False
+        return True
     if param == "tolerance":
         return isinstance(value, float) and value >= 0
     if param == "voltage":

@@ -14,10 +14,12 @@ window, following ``docs/semantics.md``:
 4. for EVSE 0 the answer is the station's expected draw: the sum of its EVSEs'
    composites, capped by the station-wide profiles.
 
-The work is output-sensitive: each purpose's stack is walked from the top and
-only the gaps left by higher levels are expanded, so profiles that never
-govern cost next to nothing. Every output period records which profile (or
-the default limit) set it.
+The work is near-linear: each purpose's stack is merged by one sweep over the
+windows in which its profiles are in force, with a heap ordered by precedence
+(profiles below one that covers the whole window are not expanded at all),
+and the EVSE-0 total is a k-way merge of the EVSEs' change points. Every
+resource bound is counted before or while the work is done (docs/robustness.md).
+Every output period records which profile (or the default limit) set it.
 """
 
 from __future__ import annotations
