@@ -658,3 +658,22 @@ def test_evse_sum_is_a_linear_merge(evses: int) -> None:
             current[j] = raw[index[j]]
         assert seg[2] == pytest.approx(sum(c[1] for c in current))
         assert seg[4] == max(c[2] for c in current)
+
+
+def test_station_batch_has_the_same_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F17 for ``station_composites``: with the station total it is refused where the EVSE-0
+    query is (after the second staggered EVSE); without it, the EVSEs' answers together are
+    bounded by MAX_STATION_INTERVALS."""
+    from ocpp_schedule.composite import MAX_PERIODS, MAX_STATION_INTERVALS
+
+    built = _count_evse_builds(monkeypatch)
+    staggered = [_evse_daily(e, 1000, e) for e in range(1, 33)]
+    config = StationConfig(evse_ids=tuple(range(1, 33)))
+    window = {"start": F1_START, "duration": 97 * 86_400, "config": config}
+    with pytest.raises(QueryError, match=f"more than {MAX_PERIODS}"):
+        station_composites(staggered, **window)
+    assert built[0] == 2
+    built[0] = 0
+    with pytest.raises(QueryError, match=f"more than {MAX_STATION_INTERVALS}"):
+        station_composites(staggered, include_station=False, **window)
+    assert built[0] == MAX_STATION_INTERVALS // 97_000 + 1

@@ -284,7 +284,7 @@ def station_composites(
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     ctx.covers = {}
-    raws = {e: _evse_raw(ctx, index, e, txs.get(e)) for e in evses}
+    raws = _evse_raws(ctx, index, txs, evses, total=include_station)
     result = {
         e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
     }
@@ -311,8 +311,9 @@ MAX_PERIODS = 100_000
 answer is refused with :class:`QueryError`."""
 
 MAX_STATION_INTERVALS = 1_000_000
-"""The most intervals the EVSEs' composites of one EVSE-0 query may have together (each
-EVSE's is at most MAX_PERIODS); counted as each EVSE's is built (see docs/robustness.md)."""
+"""The most intervals the EVSEs' composites of one EVSE-0 query (or one ``station_composites``
+batch) may have together (each EVSE's is at most MAX_PERIODS); counted as each EVSE's is
+built (see docs/robustness.md)."""
 
 
 def _whole(value: object, name: str) -> int:
@@ -709,16 +710,29 @@ def _shared_cover(
 def _station_raw(
     ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
-    """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles.
+    """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
+    per_evse = _evse_raws(ctx, index, txs, evses, total=True)
+    return _station_total(ctx, index, list(per_evse.values()))
 
-    The EVSEs' composites are built one by one, and the instants at which any
-    of them changes are counted as they come: the total changes at each, so
-    once there are more than :data:`MAX_PERIODS` the answer is refused before
-    the next EVSE is built (F17: the bound used to be checked only after every
-    EVSE's composite was built and summed). All EVSEs together may build at
-    most :data:`MAX_STATION_INTERVALS` intervals.
+
+def _evse_raws(
+    ctx: _Context,
+    index: ProfileIndex,
+    txs: dict[int, Transaction],
+    evses: Sequence[int],
+    *,
+    total: bool,
+) -> dict[int, _Raw]:
+    """The unrounded composites of ``evses``, built one by one within the station bounds.
+
+    All of them together may have at most :data:`MAX_STATION_INTERVALS` intervals.
+    With ``total`` (the EVSE-0 sum follows), the instants at which any of them
+    changes are counted as they come: the total changes at each, so once there
+    are more than :data:`MAX_PERIODS` the query is refused before the next EVSE
+    is built (F17: the bound used to be checked only after every EVSE's
+    composite was built and summed).
     """
-    per_evse: list[_Raw] = []
+    out: dict[int, _Raw] = {}
     points: set[int] = set()
     built = 0
     for e in evses:
@@ -726,16 +740,17 @@ def _station_raw(
         built += len(raw)
         if built > MAX_STATION_INTERVALS:
             raise QueryError(
-                f"the station total would need more than {MAX_STATION_INTERVALS} intervals of "
-                f"its EVSEs' composites ({len(evses)} EVSEs); ask for a shorter window",
+                f"the EVSEs' composites would need more than {MAX_STATION_INTERVALS} "
+                f"intervals together ({len(evses)} EVSEs); ask for a shorter window",
                 field="duration",
                 rule="docs/robustness.md",
             )
-        points.update(r[0] for r in raw)
-        if len(points) > MAX_PERIODS:
-            raise _too_many_periods(len(points))
-        per_evse.append(raw)
-    return _station_total(ctx, index, per_evse)
+        if total:
+            points.update(r[0] for r in raw)
+            if len(points) > MAX_PERIODS:
+                raise _too_many_periods(len(points))
+        out[e] = raw
+    return out
 
 
 def _too_many_periods(count: int) -> QueryError:
