@@ -204,6 +204,7 @@ def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]
         format_instant,
         rejected_composite_response,
     )
+    from ocpp_schedule.segments import compile_profile
 
     store = ProfileStore()
     schedule = composite_schedule(store, evse_id=1, start=_S, duration=60)
@@ -269,6 +270,11 @@ def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]
             {"reason": ("1", "x")},
         ),
         "format_instant": (format_instant, {"seconds": 0}, {"seconds": ints}),
+        "compile_profile": (
+            compile_profile,
+            {"entry": InstalledProfile(1, _PROFILE)},
+            {"schedule_id": ints},
+        ),
         "read_composite_response": (
             read_composite_response,
             {"payload": schedule.to_payload("2.0.1"), "version": "2.0.1"},
@@ -361,6 +367,8 @@ def _legitimate(param: str, value: Any) -> bool:
         return isinstance(value, float) and value >= 0
     if param == "voltage":
         return isinstance(value, float) and value > 0 and value != float("inf")
+    if param == "evse_ids" and isinstance(value, list):
+        return all(type(e) is int for e in value)
     if param in {"transactions", "transaction", "schedule_ids", "evse_ids", "requests"}:
         return len(value) == 0 if isinstance(value, (list, dict)) else False
     if param in {"stations", "profiles"}:
@@ -373,6 +381,7 @@ _FIELD_ALIASES = {
     "transaction": ("transaction",),
     "transactions": ("transaction", "transactions"),
     "version": ("version", "ocpp_version"),
+    "schedule_id": ("schedule_id", "chargingSchedule"),
 }
 
 
