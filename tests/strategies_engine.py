@@ -186,13 +186,28 @@ def profile_json(draw: st.DrawFn, purpose: str, evse_id: int, pid: int) -> dict[
 
 @st.composite
 def installed_profiles(
-    draw: st.DrawFn, evses: tuple[int, ...], tx_ids: dict[int, str], max_profiles: int = 6
+    draw: st.DrawFn,
+    evses: tuple[int, ...],
+    tx_ids: dict[int, str],
+    max_profiles: int = 6,
+    extra_purposes: tuple[str, ...] = (),
 ) -> list[InstalledProfile]:
-    """0..max_profiles valid profiles on EVSE 0 and ``evses``, with distinct ids."""
+    """0..max_profiles valid profiles on EVSE 0 and ``evses``, with distinct ids.
+
+    ``extra_purposes`` adds 2.1 purposes (``LocalGeneration``, ``PriorityCharging``)
+    to the draw, installed on EVSE 0 or an EVSE like a TxDefaultProfile.
+    """
     count = draw(ints(0, max_profiles))
     ids = draw(st.permutations(range(1, count + 1)))  # ids in random order: tie-breaks vary
     max_name = draw(one_of_values("ChargingStationMaxProfile", "ChargePointMaxProfile"))
-    purposes = ("TxDefaultProfile", "TxDefaultProfile", "TxProfile", max_name, "External")
+    purposes = (
+        "TxDefaultProfile",
+        "TxDefaultProfile",
+        "TxProfile",
+        max_name,
+        "External",
+        *extra_purposes,
+    )
     out = []
     for pid in ids:
         purpose = draw(one_of_values(*purposes))
@@ -338,6 +353,57 @@ def station_cases(draw: st.DrawFn, max_duration: int = 3600) -> Case:
     txs = draw(transactions(station, start))
     profiles = draw(installed_profiles((1, 2), {e: tx.id for e, tx in txs.items()}))
     # the configured EVSEs, or (None) those named by the profiles, else EVSE 1
+    config = draw(configs(draw(one_of_values(station, station, None))))
+    unit = draw(one_of_values(None, "A", "W"))
+    return Case(profiles, 0, start, duration, unit, list(txs.values()) or None, config, txs)
+
+
+@st.composite
+def station_21_cases(draw: st.DrawFn, max_duration: int = 3600) -> Case:
+    """A 2.1 station of 1..5 EVSEs for batch queries (``station_composites``).
+
+    Profiles of every purpose, LocalGeneration and PriorityCharging included, on
+    EVSE 0 and several EVSEs; transactions (some with priority charging
+    activated, some with a state of charge) on some EVSEs, TxProfiles bound to
+    them or to another transaction. ``evse_id`` is 0; ``transaction`` is the list.
+    """
+    station = tuple(range(1, draw(ints(1, 5)) + 1))
+    start, duration = draw(windows(max_duration))
+    txs = draw(transactions(station, start))
+    for e, tx in list(txs.items()):
+        if draw(BOOL):
+            soc = draw(st.one_of(st.none(), st.integers(0, 100).map(float)))
+            txs[e] = Transaction(
+                tx.id, e, tx.start, priority_charging=draw(BOOL), state_of_charge=soc
+            )
+    profiles = draw(
+        installed_profiles(
+            station,
+            {e: tx.id for e, tx in txs.items()},
+            max_profiles=12,
+            extra_purposes=(
+                "LocalGeneration",
+                "LocalGeneration",
+                "LocalGeneration",
+                "PriorityCharging",
+                "TxProfile",
+            ),
+        )
+    )
+    next_id = len(profiles) + 1
+    # often a LocalGeneration stack on EVSE 0 and on several EVSEs (each EVSE's stack is
+    # then a merged list of its own), and TxProfiles for the running transactions
+    for e in (0, *station):
+        if draw(BOOL):
+            prof = draw(profile_json("LocalGeneration", e, next_id))
+            profiles.append(InstalledProfile(e, ChargingProfile.model_validate(prof)))
+            next_id += 1
+    for e, tx in txs.items():
+        if draw(BOOL):
+            prof = draw(profile_json("TxProfile", e, next_id))
+            prof["transactionId"] = tx.id
+            profiles.append(InstalledProfile(e, ChargingProfile.model_validate(prof)))
+            next_id += 1
     config = draw(configs(draw(one_of_values(station, station, None))))
     unit = draw(one_of_values(None, "A", "W"))
     return Case(profiles, 0, start, duration, unit, list(txs.values()) or None, config, txs)

@@ -413,3 +413,151 @@ def test_control_characters_stay_on_one_line(capsys, tmp_path) -> None:
     path = write(tmp_path, [{"evseId": None, "\n": None}])
     code, _, err = run(capsys, "validate", path)
     assert code == 2 and err.count("\n") == 1 and "\\n" in err
+
+
+# ----------------------------------------------------- issue 11: hostile files and options
+
+COMPOSITE = ["--evse", "1", "--start", "2024-01-01T00:00:00Z", "--duration", "60"]
+W_REQUEST = [
+    {
+        "connectorId": 1,
+        "csChargingProfiles": {
+            "chargingProfileId": 1,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": "2024-01-01T00:00:00Z",
+                "chargingRateUnit": "W",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11040}],
+            },
+        },
+    }
+]
+
+
+def _one_line_exit_2(code: int, out: str, err: str) -> None:
+    assert code == 2, err
+    assert err.startswith("ocpp-schedule: error: ") and err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
+def _every_subcommand(path: str) -> list[list[str]]:
+    reported = path
+    return [
+        ["validate", path],
+        ["composite", path, *COMPOSITE],
+        ["check", path, reported],
+        ["balance", path, "--start", "2024-01-01T00:00:00Z"],
+        ["report", path, "--start", "2024-01-01T00:00:00Z"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "deep JSON array (F18)"),
+        ('{"a":' * 50_000 + "1" + "}" * 50_000, "deep JSON object (F18)"),
+        ('[{"connectorId": 1, "x": "\xff\xfe"}]'.encode("latin-1"), "not UTF-8 (F23)"),
+        (b"\xef\xbb\xbf[]\xc3", "truncated UTF-8 (F23)"),
+        ("[" + "9" * 5000 + "]", "an integer of 5000 digits"),
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "deep TOML (F18)"),
+    ],
+)
+def test_hostile_files_exit_2_with_one_line_in_every_subcommand(
+    capsys, tmp_path, content: str | bytes, what: str
+) -> None:
+    """F18a, F23: deeply nested JSON/TOML, text that is not UTF-8 and huge numbers are bad
+    input in every subcommand: exit 2 and one line, never a RecursionError or
+    UnicodeDecodeError traceback (``check`` must not exit 1, its 'differs' status)."""
+    path = tmp_path / ("in.toml" if "TOML" in what else "in.json")
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    for argv in _every_subcommand(str(path)):
+        _one_line_exit_2(*run(capsys, *argv))
+
+
+def test_json_depth_is_counted_without_recursion() -> None:
+    """F18a: the nesting check is a linear scan that skips brackets inside strings."""
+    from ocpp_schedule.cli_common import MAX_JSON_DEPTH, json_depth
+
+    assert json_depth('[{"a": "[[[[\\"[["}]') == 2
+    assert json_depth("[" * 10**6) == 10**6
+    assert MAX_JSON_DEPTH >= 16  # real payloads (customData included) nest less deep
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--default-limit", "inf"],
+        ["--default-limit", "1e308"],
+        ["--default-limit", "nan"],
+        ["--default-limit", "-1"],
+        ["--voltage", "inf"],
+        ["--voltage", "1e-300"],
+        ["--voltage", "1e-320"],
+        ["--voltage", "nan"],
+        ["--voltage", "0"],
+        ["--evses", "1000000000"],
+        ["--evses", "0"],
+        ["--phases", "4"],
+    ],
+)
+def test_numeric_options_are_checked_before_anything_is_built(
+    capsys, tmp_path, monkeypatch, option: list[str]
+) -> None:
+    """F13 (CLI): --default-limit, --voltage and --evses must be finite and within their
+    documented ranges; they are checked before any file is read or configuration built."""
+    import ocpp_schedule.cli_common as common
+
+    def no_reading(path: str) -> Any:
+        raise AssertionError("a file was read before the options were checked")
+
+    monkeypatch.setattr(common, "load_json", no_reading)
+    path = write(tmp_path, W_REQUEST)
+    for argv in (["composite", path, *COMPOSITE, *option], ["validate", path, *option]):
+        if argv[0] == "validate" and option[0] not in ("--evses",):
+            continue
+        _one_line_exit_2(*run(capsys, *argv))
+
+
+def test_engine_never_reads_an_overflow_as_no_limit() -> None:
+    """F13: a configuration whose voltage would overflow A/W conversions is refused by the
+    engine itself (QueryError), not answered with the default limit."""
+    from ocpp_schedule import QueryError, StationConfig, composite_schedule
+    from ocpp_schedule.composite import ENGINE_VOLTAGE_RANGE
+    from ocpp_schedule.payloads import read_set_charging_profile
+    from ocpp_schedule.store import InstalledProfile
+
+    profile = read_set_charging_profile(W_REQUEST[0], "1.6").charging_profile
+    low, high = ENGINE_VOLTAGE_RANGE
+    for voltage in (1e-320, 1e-300, low / 2, high * 2, float("inf")):
+        try:
+            config = StationConfig(supply_voltage=voltage)
+        except Exception:  # the configuration may refuse it first (ConfigError)
+            continue
+        with pytest.raises(QueryError, match="supply voltage"):
+            composite_schedule(
+                [InstalledProfile(1, profile)], evse_id=1, start=0, duration=60, config=config
+            )
+
+
+@pytest.mark.parametrize(
+    "limit",
+    ["1" + "0" * 340, "1e400", "-1e400", "1000000001", "1e10", "-2e9"],
+)
+def test_check_refuses_a_reported_limit_beyond_the_bound(capsys, tmp_path, limit: str) -> None:
+    """F15: a reported limit beyond the documented 10^9 bound (a huge JSON integer, or a float
+    that overflows to infinity) is bad input: exit 2 with one line, never a traceback and
+    never exit 1 ('differs')."""
+    requests = write(tmp_path, W_REQUEST)
+    reported = (
+        '{"status": "Accepted", "connectorId": 1, "scheduleStart": "2024-01-01T00:00:00Z", '
+        '"chargingSchedule": {"duration": 60, "chargingRateUnit": "W", '
+        f'"chargingSchedulePeriod": [{{"startPeriod": 0, "limit": {limit}}}]}}}}'
+    )
+    code, out, err = run(capsys, "check", requests, write(tmp_path, reported, "rep.json"))
+    _one_line_exit_2(code, out, err)
+    assert "limit" in err

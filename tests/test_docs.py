@@ -168,3 +168,33 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert block[1] == "python -m pip install -e '.[dev]' && python -m pytest"
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "python -m pytest" in ci
+
+
+def _pages_with_python() -> list[str]:
+    return sorted(
+        str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md") if "```python\n" in p.read_text()
+    )
+
+
+@pytest.mark.parametrize("page", _pages_with_python())
+def test_every_python_block_of_every_page_runs(
+    page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Python block of every docs page runs, top to bottom in one namespace per page,
+    in a fresh directory holding the quick start's ``requests.json`` (nothing is skipped)."""
+    (requests,) = _blocks("index.md", "json")
+    (tmp_path / "requests.json").write_text(requests)
+    monkeypatch.chdir(tmp_path)
+    with contextlib.redirect_stdout(io.StringIO()):
+        _run_blocks(page)
+
+
+def test_the_drift_page_prints_its_worked_example() -> None:
+    """docs/drift.md's Python block reproduces the console example's summary line."""
+    console = _blocks("drift.md", "console")[0].splitlines()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        _run_blocks("drift.md")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == console[1]
+    assert lines[1] == "limit 2024-01-02 17:00:00+00:00 2024-01-02 21:00:00+00:00 4.0"

@@ -343,7 +343,9 @@ def test_property_exact_copy_agrees_and_a_planted_change_is_found(case, version,
     planted = copy.deepcopy(payload)
     periods = periods_of(planted)
     k = data.draw(st.integers(0, len(periods) - 1))
-    delta = data.draw(st.sampled_from([-5.0, 0.5, 7.0]))
+    # above the default tolerance: 0.1 A, or in W 0.1 A at the voltage and phases (<= 72 W)
+    in_w = predicted.charging_rate_unit.value == "W"
+    delta = data.draw(st.sampled_from([-500.0, 100.0, 700.0] if in_w else [-5.0, 0.5, 7.0]))
     periods[k]["limit"] = round(periods[k]["limit"] + delta, 1)
     findings = compare(predicted, read_composite_response(planted))
     end = periods[k + 1]["startPeriod"] if k + 1 < len(periods) else max(predicted.duration, 1)
@@ -500,3 +502,86 @@ def test_the_guides_worked_example(capsys: pytest.CaptureFixture[str], tmp_path:
     code, out, err = run(capsys, "check", *paths)
     assert (code, err) == (int(console[-1]), "")
     assert out.splitlines() == console[1:3]
+
+
+# ------------------------------------------------- issue 11: tolerance per unit, cannot compare
+
+
+def _w_answer(limit: float, phases: int = 3) -> dict[str, Any]:
+    return {
+        "status": "Accepted",
+        "schedule": {
+            "evseId": 1,
+            "duration": 3600,
+            "scheduleStart": "2024-01-02T00:00:00Z",
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit, "numberPhases": phases}],
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("voltage", "phases", "inside", "outside"),
+    [(230.0, 3, 69.0, 69.5), (230.0, 1, 23.0, 23.5), (120.0, 3, 36.0, 36.5)],
+)
+def test_default_tolerance_in_w_is_a_tenth_of_an_ampere(
+    voltage: float, phases: int, inside: float, outside: float
+) -> None:
+    """check tolerance: the default is 0.1 A, and for an answer in W its equivalent at the
+    supply voltage and the phases in use (0.1 x V x phases), not 0.1 W; an explicit
+    tolerance stays in the answer's unit."""
+    config = StationConfig(supply_voltage=voltage, default_number_phases=phases)
+    expected = 32.0 * voltage * phases  # the 32 A default of the requests, in W
+    requests = v201_requests()[:1]
+    for delta, agrees in ((inside, True), (outside, False), (1.0, True), (-inside, True)):
+        report = check_drift(requests, _w_answer(expected + delta, phases), config=config)
+        assert report.agrees is agrees, (delta, report.findings)
+    assert not check_drift(
+        requests, _w_answer(expected + 1.0, phases), config=config, tolerance=0.5
+    ).agrees
+    assert "W per phase" in check_drift(requests, _w_answer(expected), config=config).summary()
+
+
+def _tx_profile_request() -> dict[str, Any]:
+    return {
+        "evseId": 1,
+        "chargingProfile": {
+            "id": 7,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "transactionId": "tx-1",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}],
+                }
+            ],
+        },
+    }
+
+
+def test_skipped_tx_profiles_make_a_difference_uncomparable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """check 'cannot compare': the station answers 10 A (its TxProfile); without the
+    transaction the TxProfile is skipped and the prediction is the 32 A default. That is
+    not blamed on a profile: QueryError / exit 2 'cannot compare'. With the transaction
+    the two agree."""
+    from ocpp_schedule import QueryError
+
+    requests = [*v201_requests()[:1], _tx_profile_request()]
+    answer = _w_answer(10.0)
+    answer["schedule"]["chargingRateUnit"] = "A"
+    with pytest.raises(QueryError, match="cannot compare"):
+        check_drift(requests, answer)
+    tx = Transaction("tx-1", 1, parse_timestamp("2024-01-02T00:00:00Z"))
+    assert check_drift(requests, answer, transactions=[tx]).agrees
+    paths = [write(tmp_path, requests, "r.json"), write(tmp_path, answer, "a.json")]
+    code, out, err = run(capsys, "check", *paths)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "cannot compare" in err
+    # agreeing anyway: the skipped TxProfile is only listed
+    answer["schedule"]["chargingSchedulePeriod"][0]["limit"] = 32.0
+    report = check_drift(requests, answer)
+    assert report.agrees and [i for i, _ in report.skipped] == [2]

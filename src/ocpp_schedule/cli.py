@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from .cli_common import (
     UsageError,
+    check_station_options,
     config_from_args,
     describe_validation_error,
     load_requests,
@@ -182,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
+        check_station_options(args)
         status: int = args.func(args)
     except UsageError as exc:
         _fail(str(exc))
@@ -189,6 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(describe_validation_error(exc))
     except OcppScheduleError as exc:
         _fail(str(exc))
+    except UnicodeError as exc:  # last line of defence: a reader let non-UTF-8 text through
+        _fail(f"the input is not UTF-8 text ({exc.__class__.__name__})")
+    except (RecursionError, MemoryError, OverflowError) as exc:  # last line of defence
+        _fail(f"the input is too deeply nested or too large ({exc.__class__.__name__})")
     except BrokenPipeError:  # the reader (head, less) went away: stop quietly
         import os
 

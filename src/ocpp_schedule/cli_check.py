@@ -1,7 +1,7 @@
 """``ocpp-schedule check``: compare a station's GetCompositeSchedule answer with the prediction.
 
 Exit status 0 when the station agrees within the tolerance, 1 when it differs
-(like ``diff``), 2 on bad input (one line on stderr).
+(like ``diff``), 2 on bad input or when the two cannot be compared (one line on stderr).
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"{args.requests} holds OCPP {version.value} requests and {args.reported} an OCPP "
             f"{reported.version.value} answer; a station speaks one version"
         )
-    if args.tolerance < 0:
-        raise UsageError("--tolerance must not be negative")
     cfg = config_from_args(args, reported.unit)
     tx_id = None if args.transaction_id is None else str(args.transaction_id)
     evse = reported.evse_id if reported.evse_id is not None else 1
@@ -92,10 +90,11 @@ def register(subparsers: Any) -> None:
     chk.add_argument(
         "--tolerance",
         type=float,
-        default=DEFAULT_TOLERANCE,
+        default=None,
         metavar="X",
         help=f"largest difference still agreeing, in the report's unit (default "
-        f"{DEFAULT_TOLERANCE:g})",
+        f"{DEFAULT_TOLERANCE:g} A; for an answer in W the same current at the supply voltage "
+        "and the phases in use)",
     )
     chk.add_argument("--json", action="store_true", help="print the findings as JSON")
     chk.set_defaults(func=_cmd_check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,16 @@ from .store import Transaction
 from .timeutil import parse_timestamp
 
 __all__ = [
+    "MAX_EVSES",
+    "MAX_JSON_DEPTH",
     "UsageError",
+    "check_station_options",
     "config_from_args",
+    "json_depth",
     "describe_validation_error",
     "load_json",
     "load_requests",
+    "number_option",
     "parse_time_option",
     "read_requests",
     "station_version",
@@ -34,16 +40,70 @@ class UsageError(Exception):
     """Bad input: reported as one line on stderr with exit status 2."""
 
 
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of arrays and objects an input file may have (OCPP payloads need
+fewer than 10 levels; customData may add a few). Checked on the text before parsing."""
+
+
 def load_json(path: str) -> Any:
-    """Read a JSON file; a missing file or bad JSON is a :class:`UsageError`."""
+    """Read a JSON file; a missing file, text that is not UTF-8, nesting deeper than
+    :data:`MAX_JSON_DEPTH` or bad JSON is a :class:`UsageError`."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text (byte {exc.start})") from None
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise UsageError(f"{path} nests arrays/objects {depth} deep; at most {MAX_JSON_DEPTH}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
+        raise UsageError(f"{path} is not usable JSON: {exc}") from None
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON text (brackets inside strings skipped),
+    in one linear pass without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+MAX_EVSES = 1000
+"""The most EVSEs ``--evses`` may declare."""
+VOLTAGE_RANGE = (1.0, 100_000.0)
+"""The supply voltages the options accept (V)."""
+MAX_OPTION_LIMIT = 1e9
+"""The largest limit an option accepts (A or W): the engine's ``segments.MAX_LIMIT``."""
+
+
+def number_option(value: float, option: str, low: float, high: float) -> float:
+    """A numeric option's value if it is finite and within ``[low, high]``, else UsageError."""
+    if not math.isfinite(value) or not low <= value <= high:
+        raise UsageError(
+            f"{option} must be a finite number from {low:g} to {high:g}, got {value!r}"
+        )
+    return value
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -118,22 +178,31 @@ def transaction_from_args(args: argparse.Namespace, evse: int) -> Transaction | 
 def config_from_args(
     args: argparse.Namespace, unit: ChargingRateUnit | None = None
 ) -> StationConfig:
+    check_station_options(args)
     fields: dict[str, Any] = {}
     if args.evses is not None:
-        if args.evses < 1:
-            raise UsageError("--evses must be at least 1")
         fields["evse_ids"] = tuple(range(1, args.evses + 1))
     if getattr(args, "voltage", None) is not None:
-        if args.voltage <= 0:
-            raise UsageError("--voltage must be positive")
         fields["supply_voltage"] = args.voltage
     if getattr(args, "phases", None) is not None:
-        if args.phases not in (1, 2, 3):
-            raise UsageError("--phases must be 1, 2 or 3")
         fields["default_number_phases"] = args.phases
     if getattr(args, "default_limit", None) is not None:
-        if args.default_limit < 0:
-            raise UsageError("--default-limit must not be negative")
         key = "watts" if unit is ChargingRateUnit.W else "amps"
         fields[f"composite_schedule_default_limit_{key}"] = args.default_limit
     return StationConfig(**fields)
+
+
+def check_station_options(args: argparse.Namespace) -> None:
+    """Check the station options before anything is built (docs/robustness.md):
+    ``--evses`` 1..1000, ``--voltage`` a finite 1..100 000 V, ``--phases`` 1..3,
+    ``--default-limit`` a finite 0..10^9."""
+    if getattr(args, "evses", None) is not None and not 1 <= args.evses <= MAX_EVSES:
+        raise UsageError(f"--evses must be from 1 to {MAX_EVSES}, got {args.evses}")
+    if getattr(args, "voltage", None) is not None:
+        number_option(args.voltage, "--voltage", *VOLTAGE_RANGE)
+    if getattr(args, "phases", None) is not None and args.phases not in (1, 2, 3):
+        raise UsageError("--phases must be 1, 2 or 3")
+    if getattr(args, "default_limit", None) is not None:
+        number_option(args.default_limit, "--default-limit", 0.0, MAX_OPTION_LIMIT)
+    if getattr(args, "tolerance", None) is not None:
+        number_option(args.tolerance, "--tolerance", 0.0, MAX_OPTION_LIMIT)

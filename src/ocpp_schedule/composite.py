@@ -14,21 +14,23 @@ window, following ``docs/semantics.md``:
 4. for EVSE 0 the answer is the station's expected draw: the sum of its EVSEs'
    composites, capped by the station-wide profiles.
 
-The work is output-sensitive: each purpose's stack is walked from the top and
-only the gaps left by higher levels are expanded, so profiles that never
-govern cost next to nothing. Every output period records which profile (or
-the default limit) set it.
+The work is near-linear: each purpose's stack is merged by one sweep over the
+windows in which its profiles are in force, with a heap ordered by precedence
+(profiles below one that covers the whole window are not expanded at all),
+and the EVSE-0 total is a k-way merge of the EVSEs' change points. Every
+resource bound is counted before or while the work is done (docs/robustness.md).
+Every output period records which profile (or the default limit) set it.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import repeat
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .config import StationConfig
@@ -36,8 +38,8 @@ from .enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
 from .errors import QueryError
 from .index import ProfileIndex
 from .models import ChargingProfile
-from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
-from .segments import CompiledProfile, compile_profile, expand, in_force_windows
+from .provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
+from .segments import MAX_LIMIT, CompiledProfile, compile_profile, expand, in_force_windows
 from .store import InstalledProfile, ProfileStore, Transaction
 from .timeutil import check_window, epoch_or_datetime, from_epoch
 
@@ -73,8 +75,12 @@ class CompositePeriod(NamedTuple):
 
     @property
     def source(self) -> LimitSource:
-        """What set the limit at the start of the period."""
-        return self.sources[0]
+        """What set the limit at the start of the period.
+
+        A period read from a station's answer (``adapters.CompositeAnswer``) has
+        no ``sources``: its source is :data:`REPORTED_SOURCE` (kind ``reported``).
+        """
+        return self.sources[0] if self.sources else REPORTED_SOURCE
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +161,14 @@ def composite_schedule(
     does not have, :class:`InvalidProfileError` for a profile that no station
     would have accepted.
     """
-    cfg = config or _DEFAULT_CONFIG
+    cfg = _config(config)
+    _whole(evse_id, "evse_id")
     s = _window(start, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
-    index = _index(profiles, schedule_ids)
+    index = _index(profiles, _schedule_ids(schedule_ids))
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
@@ -184,7 +191,7 @@ def limit_at(
     return composite_schedule(
         profiles,
         evse_id=evse_id,
-        start=instant,
+        start=epoch_or_datetime(instant, "instant"),
         duration=0,
         unit=unit,
         transaction=transaction,
@@ -219,7 +226,17 @@ def expand_profile(
     appears as several pieces. ``number_phases`` is None where the period names
     none. ``schedule_id`` selects one of a 2.x profile's schedules.
     """
-    entry = profile if isinstance(profile, InstalledProfile) else InstalledProfile(0, profile)
+    if isinstance(profile, InstalledProfile):
+        entry = profile
+    elif isinstance(profile, ChargingProfile):
+        entry = InstalledProfile(0, profile)
+    else:
+        raise QueryError(
+            f"expected an InstalledProfile or a ChargingProfile, got {type(profile).__name__}",
+            field="profile",
+        )
+    if schedule_id is not None:
+        _whole(schedule_id, "schedule_id")
     s = _window(start, duration)
     rel = (
         s
@@ -254,18 +271,20 @@ def station_composites(
     station-level stacks (station max, external constraints, EVSE-0
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
     """
-    cfg = config or _DEFAULT_CONFIG
+    cfg = _config(config)
     s = _window(start, duration)
     out_unit = _unit(unit)
     txs = _transactions(transactions)
+    if not isinstance(include_station, bool):
+        raise QueryError("include_station must be True or False", field="include_station")
     index = _index(profiles, None)
-    evses = tuple(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
+    evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
     for e in evses:
         if e <= 0 or not cfg.knows_evse(e):
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     ctx.covers = {}
-    raws = {e: _evse_raw(ctx, index, e, txs.get(e)) for e in evses}
+    raws = _evse_raws(ctx, index, txs, evses, total=include_station)
     result = {
         e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
     }
@@ -283,9 +302,50 @@ _DEFAULT_CONFIG = StationConfig()
 MAX_SEGMENTS = 100_000
 """The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
 
+MAX_WINDOWS = 200_000
+"""The most in-force windows (occurrences of recurring profiles) one purpose's stack may have
+in a query's window, counted before they are built (see docs/robustness.md)."""
+
 MAX_PERIODS = 100_000
 """The most periods an answer may have, counted before equal neighbours merge; a longer
 answer is refused with :class:`QueryError`."""
+
+MAX_STATION_INTERVALS = 1_000_000
+"""The most intervals the EVSEs' composites of one EVSE-0 query (or one ``station_composites``
+batch) may have together (each EVSE's is at most MAX_PERIODS); counted as each EVSE's is
+built (see docs/robustness.md)."""
+
+
+def _whole(value: object, name: str) -> int:
+    """``value`` as an int, or QueryError naming ``name`` (bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise QueryError(f"expected an int, got {type(value).__name__}", field=name)
+    return value
+
+
+def _config(config: object) -> StationConfig:
+    if config is None:
+        return _DEFAULT_CONFIG
+    if not isinstance(config, StationConfig):
+        raise QueryError(f"expected a StationConfig, got {type(config).__name__}", field="config")
+    return config
+
+
+def _evse_ids(evse_ids: object) -> tuple[int, ...]:
+    if isinstance(evse_ids, (str, bytes, Mapping)) or not isinstance(evse_ids, Iterable):
+        raise QueryError("expected a sequence of EVSE ids (int)", field="evse_ids")
+    return tuple(_whole(e, "evse_ids") for e in evse_ids)
+
+
+def _schedule_ids(schedule_ids: object) -> Mapping[int, int] | None:
+    if schedule_ids is None:
+        return None
+    if not isinstance(schedule_ids, Mapping):
+        raise QueryError("expected a mapping of profile id to schedule id", field="schedule_ids")
+    for key, value in schedule_ids.items():
+        _whole(key, "schedule_ids")
+        _whole(value, "schedule_ids")
+    return schedule_ids
 
 
 def _window(start: datetime | int, duration: int) -> int:
@@ -299,13 +359,18 @@ def _window(start: datetime | int, duration: int) -> int:
     return s
 
 
+_CoverKey = tuple[tuple[CompiledProfile, ...], int | None, float | None]
+"""A shared cover's key: the stack's profiles, and the anchor / state of charge when they matter."""
+
+
 class _Context:
     """The query's constants, read once."""
 
     __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
-        self.covers: dict[tuple[int, int | None, float | None], list[_Seg]] | None = None
+        _check_config_numbers(cfg)
+        self.covers: dict[_CoverKey, list[_Seg]] | None = None
         self.start = start
         self.end = end
         self.out_w = out_w
@@ -318,6 +383,26 @@ class _Context:
         )
 
 
+ENGINE_VOLTAGE_RANGE = (1.0, 1e6)
+"""Supply voltages (V) the engine computes with: within it, converting any limit up to
+``MAX_LIMIT`` between A and W stays finite, so an overflow can never pass for "no limit"."""
+
+
+def _check_config_numbers(cfg: StationConfig) -> None:
+    """Refuse a configuration whose numbers would overflow the conversions (F13)."""
+    low, high = ENGINE_VOLTAGE_RANGE
+    voltage = cfg.supply_voltage
+    if not (math.isfinite(voltage) and low <= voltage <= high):
+        raise QueryError(
+            f"supply voltage {voltage!r} is outside {low:g}..{high:g} V",
+            field="config.supply_voltage",
+        )
+    for name in ("composite_schedule_default_limit_amps", "composite_schedule_default_limit_watts"):
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and 0 <= value <= MAX_LIMIT):
+            raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
+
+
 _UNITS: dict[Any, ChargingRateUnit] = {
     None: ChargingRateUnit.A,
     "A": ChargingRateUnit.A,
@@ -328,6 +413,8 @@ _UNITS: dict[Any, ChargingRateUnit] = {
 
 
 def _unit(unit: ChargingRateUnit | str | None) -> ChargingRateUnit:
+    if unit is not None and not isinstance(unit, str):
+        raise QueryError(f"unit must be 'A' or 'W', got {type(unit).__name__}", field="unit")
     found = _UNITS.get(unit)
     if found is not None:
         return found
@@ -344,6 +431,11 @@ def _transactions(
         return {}
     if isinstance(transaction, Transaction):
         return {transaction.evse_id: transaction}
+    if isinstance(transaction, (str, bytes, Mapping)) or not isinstance(transaction, Iterable):
+        raise QueryError(
+            f"expected a Transaction or a sequence of them, got {type(transaction).__name__}",
+            field="transaction",
+        )
     out: dict[int, Transaction] = {}
     for tx in transaction:
         if not isinstance(tx, Transaction):
@@ -359,12 +451,30 @@ def _index(
 ) -> ProfileIndex:
     if isinstance(profiles, ProfileStore) and not schedule_ids:
         return profiles.index
+    profiles = _installed(profiles)
     if schedule_ids:
         return ProfileIndex(
             compile_profile(p, schedule_ids[p.id]) if p.id in schedule_ids else p.compiled
             for p in profiles
         )
     return ProfileIndex(p.compiled for p in profiles)
+
+
+def _installed(profiles: object) -> list[InstalledProfile]:
+    """The installed profiles of an iterable, or QueryError for anything else."""
+    if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
+        raise QueryError(
+            "expected a ProfileStore or an iterable of InstalledProfile, "
+            f"got {type(profiles).__name__}",
+            field="profiles",
+        )
+    out = list(profiles)
+    for p in out:
+        if not isinstance(p, InstalledProfile):
+            raise QueryError(
+                f"expected InstalledProfile items, got {type(p).__name__}", field="profiles"
+            )
+    return out
 
 
 def _station_evses(
@@ -384,44 +494,45 @@ _Seg = tuple[int, int, float, bool, int, Any]
 """
 
 
-def _pieces(
+def _window_count(cp: CompiledProfile, lo: int, hi: int) -> int:
+    """At most how many in-force windows ``cp`` has in ``[lo, hi)``, in constant time."""
+    if not cp.recurrence:
+        return 1
+    span = min(hi, cp.valid_to) - max(lo, cp.valid_from)
+    return span // cp.recurrence + 2 if span > 0 else 0
+
+
+def _covers_alone(cp: CompiledProfile, lo: int, hi: int, rel_anchor: int) -> bool:
+    """True when ``cp`` is in force over all of ``[lo, hi)`` (constant time)."""
+    if cp.valid_from > lo or cp.valid_to < hi:
+        return False
+    if cp.recurrence:
+        return cp.duration >= cp.recurrence
+    anchor = rel_anchor if cp.anchor is None else cp.anchor
+    return anchor <= lo and anchor + cp.duration >= hi
+
+
+def _emit(
     cp: CompiledProfile,
     lo: int,
     hi: int,
-    rel_anchor: int,
+    anchor: int,
     dp: int,
     limits: tuple[float, ...],
     out: list[_Seg],
-) -> list[tuple[int, int, int]]:
-    """Append the segments of ``[lo, hi)`` in which ``cp`` is in force; return its windows."""
-    if cp.recurrence:
-        span = min(hi, cp.valid_to) - max(lo, cp.valid_from)
-        occurrences = span // cp.recurrence + 2 if span > 0 else 0
-        if occurrences > 2 and len(out) + occurrences * len(cp.starts) > MAX_SEGMENTS:
-            raise QueryError(
-                f"the answer would need more than {MAX_SEGMENTS} schedule pieces "
-                f"({occurrences} recurrences of profile {cp.profile_id}); ask for a shorter window",
-                field="duration",
-                rule="docs/robustness.md",
-            )
-    windows = in_force_windows(cp, lo, hi, rel_anchor)
+) -> None:
+    """Append the segments of ``cp`` over ``[lo, hi)``, inside its occurrence at ``anchor``."""
     if limits is cp.limits:
-        for w_lo, w_hi, anchor in windows:
-            _slice(cp.occurrence(dp, anchor), w_lo, w_hi, out)
-        return windows
+        _slice(cp.occurrence(dp, anchor), lo, hi, out)
+        return
     starts = cp.starts
+    first = bisect_right(starts, lo - anchor) - 1
+    last = bisect_left(starts, hi - anchor)
     phases = cp.phases_with(dp)
-    unit_w = cp.unit_w
-    for w_lo, w_hi, anchor in windows:
-        first = bisect_right(starts, w_lo - anchor) - 1
-        last = bisect_left(starts, w_hi - anchor)
-        xs = [w_lo, *[anchor + t for t in starts[first + 1 : last]]]
-        ends = xs[1:]
-        ends.append(w_hi)
-        out.extend(
-            zip(xs, ends, limits[first:last], repeat(unit_w), phases[first:last], repeat(cp))
-        )
-    return windows
+    xs = [lo, *[anchor + t for t in starts[first + 1 : last]]]
+    ends = xs[1:]
+    ends.append(hi)
+    out.extend(zip(xs, ends, limits[first:last], repeat(cp.unit_w), phases[first:last], repeat(cp)))
 
 
 def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
@@ -439,64 +550,115 @@ def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list
     out.append((tail[0], hi, *tail[2:]) if tail[1] != hi else tail)
 
 
+def _too_many_pieces() -> QueryError:
+    return QueryError(
+        f"the answer would need more than {MAX_SEGMENTS} schedule pieces; ask for a shorter window",
+        field="duration",
+        rule="docs/robustness.md",
+    )
+
+
+def _stack_windows(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int
+) -> list[tuple[int, int, int, int]]:
+    """Every in-force window of the stack's profiles, as ``(start, rank, end, anchor)`` sorted.
+
+    ``rank`` is the profile's place in ``chain`` (0 leads). Profiles below one that
+    alone covers the whole query window can never lead and are not expanded. The
+    windows are counted first (in constant time per profile), and more than
+    :data:`MAX_WINDOWS` are refused with :class:`QueryError` before any is built.
+    """
+    start, end = ctx.start, ctx.end
+    leading = []
+    total = 0
+    for cp in chain:
+        leading.append(cp)
+        total += _window_count(cp, start, end)
+        if _covers_alone(cp, start, end, rel_anchor):
+            break
+    if total > MAX_WINDOWS:
+        raise QueryError(
+            f"the stack would be in force in more than {MAX_WINDOWS} separate windows "
+            f"({total}: recurring profiles over a long window); ask for a shorter window",
+            field="duration",
+            rule="docs/robustness.md",
+        )
+    out: list[tuple[int, int, int, int]] = []
+    for rank, cp in enumerate(leading):
+        out.extend(
+            (w_lo, rank, w_hi, anchor)
+            for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor)
+        )
+    out.sort()
+    return out
+
+
 def _cover(
     chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
 ) -> list[_Seg]:
     """The leading schedule of a stack of profiles (highest precedence first) over the window.
 
-    Each profile is expanded only over the gaps the higher ones leave, and the
-    walk stops once the window is covered. ``soc`` is the EV's state of
-    charge, for 2.1 ``limitAtSoC``. Where no profile of the stack is in force
-    the cover holds a filler segment (no limit, phases ``_NO_PHASES``), so a
-    cover is either empty (nothing in force in the whole window) or spans it.
+    A sweep over the windows in which each profile is in force, in time order,
+    with a heap of the windows open at the current instant ordered by
+    precedence: the top of the heap leads until its window ends or a window of
+    a higher profile opens. Each window is pushed and popped once, so the work
+    is ``O(W log W)`` for ``W`` windows plus the pieces produced, however the
+    profiles' windows interleave (the previous walk over the gaps each profile
+    left was quadratic in the number of stacked profiles, F27). ``soc`` is the
+    EV's state of charge, for 2.1 ``limitAtSoC``. Where no profile of the stack
+    is in force the cover holds a filler segment (no limit, phases
+    ``_NO_PHASES``), so a cover is either empty (nothing in force in the whole
+    window) or spans it. The pieces are counted as they are produced; more than
+    :data:`MAX_SEGMENTS` are refused.
     """
+    wins = _stack_windows(chain, ctx, rel_anchor)
+    if not wins:
+        return []
+    end, dp, out_w = ctx.end, ctx.default_phases, ctx.out_w
+    limits_of: dict[int, tuple[float, ...]] = {}
     segs: list[_Seg] = []
-    dp = ctx.default_phases
-    gaps = [(ctx.start, ctx.end)]
-    used = 0
-    for cp in chain:
-        limits = cp.limits
-        if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
-            cap = cp.soc_limit[1]
-            limits = tuple(min(v, cap) for v in limits)
-        new_gaps: list[tuple[int, int]] = []
-        found = False
-        for a, b in gaps:
-            windows = _pieces(cp, a, b, rel_anchor, dp, limits, segs)
-            if not windows:
-                new_gaps.append((a, b))
-                continue
-            found = True
-            cursor = a
-            for w_lo, w_hi, _anchor in windows:
-                if w_lo > cursor:
-                    new_gaps.append((cursor, w_lo))
-                cursor = w_hi
-            if cursor < b:
-                new_gaps.append((cursor, b))
-        if found:
-            used += 1
-            if len(segs) > MAX_SEGMENTS:
-                raise QueryError(
-                    f"the answer would need more than {MAX_SEGMENTS} schedule pieces; "
-                    "ask for a shorter window",
-                    field="duration",
-                    rule="docs/robustness.md",
-                )
-        gaps = new_gaps
-        if not gaps:
-            break
-    if not used:
-        return segs
-    if gaps:
-        segs.extend((a, b, _INF, ctx.out_w, _NO_PHASES, _DEFAULT) for a, b in gaps)
-        used += 1
-    if used > 1:
-        segs.sort(key=_first)
+    heap: list[tuple[int, int, int]] = []
+    push, pop = heapq.heappush, heapq.heappop
+    count = len(wins)
+    i = 0
+    t = ctx.start
+    while t < end:
+        while i < count and wins[i][0] <= t:
+            _, rank, w_hi, anchor = wins[i]
+            push(heap, (rank, w_hi, anchor))
+            i += 1
+        while heap and heap[0][1] <= t:
+            pop(heap)
+        if not heap:
+            stop = wins[i][0] if i < count else end
+            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT))
+            t = stop
+            continue
+        rank, stop, anchor = heap[0]
+        while i < count and wins[i][0] < stop:
+            w_lo, other, w_hi, other_anchor = wins[i]
+            if other < rank:
+                stop = w_lo
+                break
+            push(heap, (other, w_hi, other_anchor))
+            i += 1
+        cp = chain[rank]
+        limits = limits_of.get(rank)
+        if limits is None:
+            limits = limits_of[rank] = _soc_limits(cp, soc)
+        _emit(cp, t, stop, anchor, dp, limits, segs)
+        if len(segs) > MAX_SEGMENTS:
+            raise _too_many_pieces()
+        t = stop
     return segs
 
 
-_first = itemgetter(0)
+def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
+    """The profile's limits, capped by its 2.1 ``limitAtSoC`` once the EV's SoC reaches it."""
+    if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
+        cap = cp.soc_limit[1]
+        return tuple(min(v, cap) for v in cp.limits)
+    return cp.limits
 
 
 _Raw = list[tuple[int, float, int, Any, float | None]]
@@ -527,13 +689,17 @@ def _shared_cover(
 ) -> list[_Seg]:
     """``_cover`` remembered for the query: EVSEs that share a stack share its cover.
 
-    The key ignores the anchor and the state of charge when no profile of the
+    The key is the stack's profiles themselves (a tuple holding them, compared
+    by identity of the compiled profiles it keeps alive), never ``id()`` of the
+    list: stack lists are often temporaries, and CPython reuses a freed list's
+    address for the next one, which gave one EVSE another's cover (F1). The
+    key ignores the anchor and the state of charge when no profile of the
     stack depends on them.
     """
     assert ctx.covers is not None
     relative = any(cp.anchor is None for cp in chain)
     soc_bound = soc is not None and any(cp.soc_limit is not None for cp in chain)
-    key = (id(chain), rel_anchor if relative else None, soc if soc_bound else None)
+    key = (tuple(chain), rel_anchor if relative else None, soc if soc_bound else None)
     found = ctx.covers.get(key)
     if found is None:
         found = _cover(chain, ctx, rel_anchor, soc)
@@ -545,7 +711,54 @@ def _station_raw(
     ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
     """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
-    return _station_total(ctx, index, [_evse_raw(ctx, index, e, txs.get(e)) for e in evses])
+    per_evse = _evse_raws(ctx, index, txs, evses, total=True)
+    return _station_total(ctx, index, list(per_evse.values()))
+
+
+def _evse_raws(
+    ctx: _Context,
+    index: ProfileIndex,
+    txs: dict[int, Transaction],
+    evses: Sequence[int],
+    *,
+    total: bool,
+) -> dict[int, _Raw]:
+    """The unrounded composites of ``evses``, built one by one within the station bounds.
+
+    All of them together may have at most :data:`MAX_STATION_INTERVALS` intervals.
+    With ``total`` (the EVSE-0 sum follows), the instants at which any of them
+    changes are counted as they come: the total changes at each, so once there
+    are more than :data:`MAX_PERIODS` the query is refused before the next EVSE
+    is built (F17: the bound used to be checked only after every EVSE's
+    composite was built and summed).
+    """
+    out: dict[int, _Raw] = {}
+    points: set[int] = set()
+    built = 0
+    for e in evses:
+        raw = _evse_raw(ctx, index, e, txs.get(e))
+        built += len(raw)
+        if built > MAX_STATION_INTERVALS:
+            raise QueryError(
+                f"the EVSEs' composites would need more than {MAX_STATION_INTERVALS} "
+                f"intervals together ({len(evses)} EVSEs); ask for a shorter window",
+                field="duration",
+                rule="docs/robustness.md",
+            )
+        if total:
+            points.update(r[0] for r in raw)
+            if len(points) > MAX_PERIODS:
+                raise _too_many_periods(len(points))
+        out[e] = raw
+    return out
+
+
+def _too_many_periods(count: int) -> QueryError:
+    return QueryError(
+        f"the answer would have {count} periods, more than {MAX_PERIODS}; ask for a shorter window",
+        field="duration",
+        rule="docs/robustness.md",
+    )
 
 
 def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
@@ -574,7 +787,14 @@ _SUM = _Marker(EVSE_SUM_SOURCE)
 
 
 def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
-    """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses."""
+    """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses.
+
+    A k-way merge of the EVSEs' change points (``heapq.merge``) with the
+    current values in a small segment tree (sum and maximum of the phases), so
+    each change point costs ``O(log k)``: the work is linear in the total
+    number of points, not points x EVSEs (F17). More than
+    :data:`MAX_PERIODS` intervals are refused as they are produced.
+    """
     end, out_w = ctx.end, ctx.out_w
     if len(per_evse) == 1:
         raw = per_evse[0]
@@ -584,25 +804,43 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
             (t, stop, value, out_w, phases, _SUM)
             for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
         ]
-    points = sorted({r[0] for raw in per_evse for r in raw})
-    points.append(end)
-    idx = [0] * len(per_evse)
+    size = 1
+    while size < len(per_evse):
+        size *= 2
+    total = [0.0] * (2 * size)
+    most = [0] * (2 * size)
+    for j, raw in enumerate(per_evse):
+        total[size + j] = raw[0][1]
+        most[size + j] = raw[0][2]
+    for pos in range(size - 1, 0, -1):
+        total[pos] = total[2 * pos] + total[2 * pos + 1]
+        most[pos] = max(most[2 * pos], most[2 * pos + 1])
     segs: list[_Seg] = []
-    for k in range(len(points) - 1):
-        t = points[k]
-        total = 0.0
-        phases = 0
-        for j, raw in enumerate(per_evse):
-            i = idx[j]
-            while i + 1 < len(raw) and raw[i + 1][0] <= t:
-                i += 1
-            idx[j] = i
-            entry = raw[i]
-            total += entry[1]
-            if entry[2] > phases:
-                phases = entry[2]
-        segs.append((t, points[k + 1], total, out_w, phases, _SUM))
+    cur = ctx.start
+    for t, j, value, phases in heapq.merge(*(_changes(j, raw) for j, raw in enumerate(per_evse))):
+        if t != cur:
+            segs.append((cur, t, total[1], out_w, most[1], _SUM))
+            if len(segs) > MAX_PERIODS:
+                raise _too_many_periods(len(segs))
+            cur = t
+        pos = size + j
+        total[pos] = value
+        most[pos] = phases
+        pos //= 2
+        while pos:
+            left = 2 * pos
+            total[pos] = total[left] + total[left + 1]
+            most[pos] = most[left] if most[left] > most[left + 1] else most[left + 1]
+            pos //= 2
+    segs.append((cur, end, total[1], out_w, most[1], _SUM))
     return segs
+
+
+def _changes(j: int, raw: _Raw) -> Iterator[tuple[int, int, float, int]]:
+    """EVSE ``j``'s changes after its first interval: (instant, j, value, phases)."""
+    for k in range(1, len(raw)):
+        entry = raw[k]
+        yield entry[0], j, entry[1], entry[2]
 
 
 def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: float) -> float:
@@ -629,12 +867,7 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
     else:
         raw = _combine_many(ctx, covers)
     if len(raw) > MAX_PERIODS:
-        raise QueryError(
-            f"the answer would have {len(raw)} periods, more than {MAX_PERIODS}; "
-            "ask for a shorter window",
-            field="duration",
-            rule="docs/robustness.md",
-        )
+        raise _too_many_periods(len(raw))
     if gen:
         raw = _add_generation(ctx, raw, gen)
     return raw

@@ -31,9 +31,11 @@ from .errors import PayloadError, QueryError, TimestampError
 from .models import SetChargingProfileRequest
 from .payloads import detect_version, parse_version, read_set_charging_profile
 from .provenance import LimitSource
-from .rules import SetChargingProfileResult, replay
+from .responses import format_instant
+from .rules import RejectionReason, SetChargingProfileResult, replay
+from .segments import MAX_LIMIT
 from .store import ProfileStore, StationState, Transaction
-from .timeutil import format_timestamp, from_epoch, parse_timestamp, to_epoch
+from .timeutil import LAST_SECOND, from_epoch, parse_timestamp, to_epoch
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -47,8 +49,10 @@ __all__ = [
 ]
 
 DEFAULT_TOLERANCE = 0.1
-"""The default tolerance, in the report's unit: the library rounds limits down to 0.1,
-stations may round to the nearest tenth or not at all."""
+"""The default tolerance, in amperes: the library rounds limits down to 0.1 A (or W),
+stations may round to the nearest tenth or not at all, or compute in A and answer in W.
+For an answer in W the default is the same current at the supply voltage and the phases
+in use: ``0.1 * voltage * phases`` W (69 W at 230 V on 3 phases); see docs/drift.md."""
 
 FindingKind = Literal["limit", "phases", "limit+phases", "missing", "rejected", "unknown-evse"]
 
@@ -120,9 +124,17 @@ def _periods(raw: Any, where: str) -> tuple[ReportedPeriod, ...]:
         p_where = f"{where}[{i}]"
         period = _mapping(item, p_where)
         start = _get(period, "startPeriod", p_where, int)
-        limit = float(_get(period, "limit", p_where, (int, float)))
-        if not math.isfinite(limit):
-            raise PayloadError("limit is not finite", field=f"{p_where}.limit")
+        raw_limit = _get(period, "limit", p_where, (int, float))
+        if not (isinstance(raw_limit, int) or math.isfinite(raw_limit)) or not (
+            -MAX_LIMIT <= raw_limit <= MAX_LIMIT
+        ):
+            raise PayloadError(
+                f"limit {_short(raw_limit)} is not a finite number within "
+                f"-{MAX_LIMIT:g}..{MAX_LIMIT:g}",
+                field=f"{p_where}.limit",
+                rule="docs/robustness.md: largest limit",
+            )
+        limit = float(raw_limit)
         phases = period.get("numberPhases")
         if phases is not None:
             phases = _get(period, "numberPhases", p_where, int)
@@ -134,6 +146,12 @@ def _periods(raw: Any, where: str) -> tuple[ReportedPeriod, ...]:
             )
         out.append(ReportedPeriod(start, limit, phases))
     return tuple(out)
+
+
+def _short(value: float) -> str:
+    """A number for a message: huge integers by their number of digits."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"of {len(text)} digits"
 
 
 def _unit(value: Any, where: str) -> ChargingRateUnit:
@@ -155,7 +173,13 @@ def read_composite_response(
     counts as 2.0.1. Keys the library does not use are ignored. Raises
     :class:`PayloadError` (with the field's path) for an answer it cannot compare.
     """
-    data = _mapping(payload, "")
+    if not isinstance(payload, Mapping):
+        raise PayloadError(
+            f"expected a JSON object, got {type(payload).__name__}",
+            field="payload",
+            rule="GetCompositeSchedule",
+        )
+    data = payload
     status = _get(data, "status", "", str)
     if version is not None:
         v = parse_version(version)
@@ -246,15 +270,26 @@ class DriftFinding:
 
     @property
     def end_time(self) -> datetime:
-        """Where the stretch ends, as a UTC datetime."""
-        return from_epoch(self.start + self.end_period)
+        """Where the stretch ends, as a UTC datetime.
+
+        A stretch that ends with the calendar (at 10000-01-01, which no datetime
+        holds) raises :class:`QueryError`; ``to_dict`` and ``str`` write that end
+        as ``10000-01-01T00:00:00Z``.
+        """
+        end = self.start + self.end_period
+        if end > LAST_SECOND:
+            raise QueryError(
+                "the stretch ends with the calendar (10000-01-01), which no datetime holds",
+                field="end_time",
+            )
+        return from_epoch(end)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON data."""
         return {
             "kind": self.kind,
-            "from": format_timestamp(self.start_time),
-            "to": format_timestamp(self.end_time),
+            "from": format_instant(self.start + self.start_period),
+            "to": format_instant(self.start + self.end_period),
             "startPeriod": self.start_period,
             "endPeriod": self.end_period,
             "expectedLimit": self.expected_limit,
@@ -272,7 +307,8 @@ class DriftFinding:
             return self.note
         unit = f" {self.unit.value}" if self.unit else ""
         when = (
-            f"{format_timestamp(self.start_time)} .. {format_timestamp(self.end_time)} "
+            f"{format_instant(self.start + self.start_period)} .. "
+            f"{format_instant(self.start + self.end_period)} "
             f"(+{self.start_period}..+{self.end_period} s)"
         )
         if self.kind == "missing":
@@ -302,19 +338,27 @@ def compare(
     predicted: CompositeSchedule,
     reported: ReportedSchedule,
     *,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: float | None = None,
+    voltage: float = 230.0,
 ) -> tuple[DriftFinding, ...]:
     """Where an Accepted report differs from the predicted schedule of the same window.
 
     The window is ``[0, max(duration, 1))`` seconds from the report's start; limits
-    differ when they are more than ``tolerance`` apart; phases differ when the report
+    differ when they are more than ``tolerance`` apart (in the report's unit; by default
+    :data:`DEFAULT_TOLERANCE` A, or for W its equivalent ``0.1 * voltage * phases`` with the
+    predicted phases of each stretch); phases differ when the report
     gives a ``numberPhases`` other than the predicted one (an absent one is not
     compared). Neighbouring stretches that differ in the same way form one finding.
     """
+    if not isinstance(predicted, CompositeSchedule):
+        raise QueryError("expected a CompositeSchedule", field="predicted")
+    if not isinstance(reported, ReportedSchedule):
+        raise QueryError("expected a ReportedSchedule", field="reported")
     if not reported.accepted or reported.start is None or reported.duration is None:
         raise QueryError("only an Accepted report has a schedule to compare", field="reported")
-    if tolerance < 0 or not math.isfinite(tolerance):
-        raise QueryError("tolerance must be a finite number >= 0", field="tolerance")
+    fixed = None if tolerance is None else _tolerance(tolerance)
+    volts = _voltage(voltage)
+    amps_to_w = DEFAULT_TOLERANCE * volts if reported.unit is ChargingRateUnit.W else None
     end = max(reported.duration, 1)
     cuts = {0}
     cuts.update(p.start_period for p in predicted.periods if p.start_period < end)
@@ -334,7 +378,14 @@ def compare(
         if rep is None:
             kind = "missing"
         else:
-            limit_differs = abs(rep.limit - exp.limit) > tolerance + 1e-9
+            allowed = (
+                fixed
+                if fixed is not None
+                else DEFAULT_TOLERANCE
+                if amps_to_w is None
+                else amps_to_w * exp.number_phases
+            )
+            limit_differs = abs(rep.limit - exp.limit) > allowed + 1e-9
             phases_differ = rep.number_phases is not None and rep.number_phases != exp.number_phases
             kind = (
                 "limit+phases"
@@ -379,6 +430,29 @@ def compare(
     return tuple(findings)
 
 
+def _tolerance(tolerance: object) -> float:
+    """A tolerance: a finite number >= 0 (int or float, not bool), or QueryError."""
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not math.isfinite(tolerance)
+        or tolerance < 0
+    ):
+        raise QueryError("tolerance must be a finite number >= 0", field="tolerance")
+    return float(tolerance)
+
+
+def _voltage(voltage: object) -> float:
+    if (
+        isinstance(voltage, bool)
+        or not isinstance(voltage, (int, float))
+        or not math.isfinite(voltage)
+        or voltage <= 0
+    ):
+        raise QueryError("voltage must be a finite number > 0", field="voltage")
+    return float(voltage)
+
+
 def _fields(finding: DriftFinding) -> dict[str, Any]:
     return {name: getattr(finding, name) for name in DriftFinding.__dataclass_fields__}
 
@@ -398,8 +472,9 @@ class DriftReport:
     reported: ReportedSchedule
     predicted: CompositeSchedule | None
     findings: tuple[DriftFinding, ...]
-    tolerance: float
+    tolerance: float | None
     skipped: tuple[tuple[int, SetChargingProfileResult], ...] = field(default=())
+    voltage: float = 230.0
 
     @property
     def agrees(self) -> bool:
@@ -412,13 +487,23 @@ class DriftReport:
         if not r.accepted or r.start is None or r.unit is None:
             return f"the station answered {r.status}: no schedule to compare"
         head = (
-            f"EVSE {r.evse_id}, {format_timestamp(from_epoch(r.start))} + {r.duration} s, "
-            f"in {r.unit.value} (tolerance {self.tolerance:g})"
+            f"EVSE {r.evse_id}, {format_instant(r.start)} + {r.duration} s, "
+            f"in {r.unit.value} (tolerance {self.tolerance_text()})"
         )
         if self.agrees:
             return f"{head}: the station's schedule agrees with the prediction"
         count = len(self.findings)
         return f"{head}: {count} difference{'s' if count != 1 else ''}"
+
+    def tolerance_text(self) -> str:
+        """The tolerance in words: the given one, or the per-unit default."""
+        unit = self.reported.unit
+        if self.tolerance is not None:
+            return f"{self.tolerance:g}{' ' + unit.value if unit else ''}"
+        if unit is ChargingRateUnit.W:
+            per_phase = DEFAULT_TOLERANCE * self.voltage
+            return f"{DEFAULT_TOLERANCE:g} A = {per_phase:g} W per phase at {self.voltage:g} V"
+        return f"{DEFAULT_TOLERANCE:g} A"
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON data."""
@@ -427,10 +512,11 @@ class DriftReport:
             "agrees": self.agrees,
             "status": r.status,
             "evseId": r.evse_id,
-            "scheduleStart": None if r.start is None else format_timestamp(from_epoch(r.start)),
+            "scheduleStart": None if r.start is None else format_instant(r.start),
             "duration": r.duration,
             "chargingRateUnit": r.unit.value if r.unit else None,
             "tolerance": self.tolerance,
+            "toleranceText": self.tolerance_text(),
             "findings": [f.to_dict() for f in self.findings],
             "skipped": [
                 {"request": i, "reason": res.reason.value if res.reason else None}
@@ -443,6 +529,13 @@ def _requests(
     requests: Sequence[SetChargingProfileRequest | Mapping[str, Any]],
     version: OcppVersion | str | None,
 ) -> tuple[list[SetChargingProfileRequest], OcppVersion]:
+    for i, r in enumerate(requests):
+        if not isinstance(r, (SetChargingProfileRequest, Mapping)):
+            raise QueryError(
+                "expected a SetChargingProfileRequest or a request payload (JSON object), "
+                f"got {type(r).__name__}",
+                field=f"requests[{i}]",
+            )
     payloads = [r for r in requests if not isinstance(r, SetChargingProfileRequest)]
     if version is not None:
         v = parse_version(version)
@@ -473,7 +566,7 @@ def check_drift(
     version: OcppVersion | str | None = None,
     transactions: Iterable[Transaction] = (),
     config: StationConfig | None = None,
-    tolerance: float = DEFAULT_TOLERANCE,
+    tolerance: float | None = None,
 ) -> DriftReport:
     """Compare a station's GetCompositeSchedule answer with what the requests predict.
 
@@ -485,11 +578,30 @@ def check_drift(
     start, duration and unit.
 
     A Rejected report gives one finding of kind ``rejected``; a report for an EVSE the
-    configuration does not list, one of kind ``unknown-evse``.
+    configuration does not list, one of kind ``unknown-evse``. ``tolerance`` None is the
+    per-unit default (:data:`DEFAULT_TOLERANCE` A, its equivalent in W).
+
+    When the two differ and a TxProfile for the answer's EVSE (any EVSE, for EVSE 0)
+    was skipped because no transaction was running there, the library cannot tell
+    whether the station or the missing transaction explains the difference: it raises
+    :class:`QueryError` ("cannot compare") instead of blaming another profile.
     """
+    if not isinstance(reported, (ReportedSchedule, Mapping)):
+        raise QueryError(
+            "expected a ReportedSchedule or a GetCompositeSchedule response payload",
+            field="reported",
+        )
     report = (
         reported if isinstance(reported, ReportedSchedule) else read_composite_response(reported)
     )
+    if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Iterable):
+        raise QueryError("expected a sequence of SetChargingProfile requests", field="requests")
+    if isinstance(transactions, (str, bytes, Mapping)) or not isinstance(transactions, Iterable):
+        raise QueryError("expected an iterable of Transaction", field="transactions")
+    if config is not None and not isinstance(config, StationConfig):
+        raise QueryError("expected a StationConfig", field="config")
+    if tolerance is not None:
+        _tolerance(tolerance)
     if version is None and not requests:
         version = report.version
     reqs, v = _requests(requests, version)
@@ -514,7 +626,7 @@ def check_drift(
             "answers for every EVSE it has in a unit it accepts, so nothing could be compared"
         )
         finding = DriftFinding("rejected", 0, 0, 0, note=note)
-        return DriftReport(report, None, (finding,), tolerance, tuple(skipped))
+        return DriftReport(report, None, (finding,), tolerance, tuple(skipped), cfg.supply_voltage)
     assert report.evse_id is not None and report.start is not None
     assert report.duration is not None and report.unit is not None
     if not cfg.knows_evse(report.evse_id):
@@ -523,7 +635,7 @@ def check_drift(
             "have; the library would answer Rejected (K08.FR.05)"
         )
         finding = DriftFinding("unknown-evse", report.start, 0, report.duration, note=note)
-        return DriftReport(report, None, (finding,), tolerance, tuple(skipped))
+        return DriftReport(report, None, (finding,), tolerance, tuple(skipped), cfg.supply_voltage)
     predicted = composite_schedule(
         store,
         evse_id=report.evse_id,
@@ -533,8 +645,34 @@ def check_drift(
         transaction=list(txs) or None,
         config=cfg,
     )
-    findings = compare(predicted, report, tolerance=tolerance)
-    return DriftReport(report, predicted, findings, tolerance, tuple(skipped))
+    findings = compare(predicted, report, tolerance=tolerance, voltage=cfg.supply_voltage)
+    if findings:
+        _refuse_without_transaction(reqs, skipped, report.evse_id)
+    return DriftReport(report, predicted, findings, tolerance, tuple(skipped), cfg.supply_voltage)
+
+
+def _refuse_without_transaction(
+    requests: Sequence[SetChargingProfileRequest],
+    skipped: Sequence[tuple[int, SetChargingProfileResult]],
+    evse_id: int,
+) -> None:
+    """ "Cannot compare" when TxProfiles that bear on the answer were skipped for want of a
+    transaction: the prediction lacks them, so a difference proves nothing."""
+    missing = [
+        i
+        for i, result in skipped
+        if result.reason is RejectionReason.NO_ACTIVE_TRANSACTION
+        and (evse_id == 0 or requests[i - 1].evse_id == evse_id)
+    ]
+    if missing:
+        which = ", ".join(str(i) for i in missing)
+        raise QueryError(
+            f"cannot compare: the answer differs from the prediction, but TxProfile request(s) "
+            f"{which} were skipped because no transaction was running; give the transaction "
+            "(transactions=..., or --transaction-id and --transaction-start)",
+            field="transactions",
+            rule="docs/drift.md",
+        )
 
 
 def transaction_evse(

@@ -11,7 +11,7 @@ payloads), so it can run in a worker process or on a Dask worker unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +20,7 @@ from typing import Any
 from .composite import station_composites
 from .config import StationConfig
 from .enums import ChargingRateUnit, OcppVersion
+from .errors import QueryError
 from .payloads import parse_version, read_set_charging_profile
 from .rules import replay
 from .store import ProfileStore, StationState, Transaction
@@ -67,6 +68,7 @@ def recompute_station(
     ``rejected``; ChargingStationExternalConstraints and LocalGeneration
     entries are installed as the station's own.
     """
+    _station(station)
     version = parse_version(station.version)
     state = StationState(station.config, version, station.transactions)
     requests = [read_set_charging_profile(p, version) for p in station.payloads]
@@ -102,7 +104,43 @@ def recompute_stations(
     Positional arguments only, so it maps directly over a process pool or a
     Dask cluster (``client.map(recompute_stations, groups, start=..., duration=...)``).
     """
-    return [recompute_station(s, start=start, duration=duration, unit=unit) for s in stations]
+    return [
+        recompute_station(s, start=start, duration=duration, unit=unit) for s in _stations(stations)
+    ]
+
+
+def _station(station: object) -> StationInput:
+    if not isinstance(station, StationInput):
+        raise QueryError(f"expected a StationInput, got {type(station).__name__}", field="station")
+    if isinstance(station.payloads, (str, bytes, Mapping)) or not isinstance(
+        station.payloads, Iterable
+    ):
+        raise QueryError(
+            "expected a sequence of SetChargingProfile payloads", field="station.payloads"
+        )
+    if not isinstance(station.config, StationConfig):
+        raise QueryError("expected a StationConfig", field="station.config")
+    return station
+
+
+def _stations(stations: object) -> list[StationInput]:
+    if isinstance(stations, (str, bytes, Mapping)) or not isinstance(stations, Iterable):
+        raise QueryError("expected an iterable of StationInput", field="stations")
+    return [_station(s) for s in stations]
+
+
+def _positive(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise QueryError("expected an int >= 1", field=name)
+    return value
+
+
+def _unit_text(unit: object) -> str:
+    if isinstance(unit, ChargingRateUnit):
+        return unit.value
+    if unit in ("A", "W"):
+        return str(unit)
+    raise QueryError(f"unit must be 'A' or 'W', got {unit!r}", field="unit")
 
 
 def recompute_fleet(
@@ -120,8 +158,11 @@ def recompute_fleet(
     core) in chunks of ``chunk`` stations. ``processes=1`` computes in this
     process.
     """
-    items = list(stations)
-    unit_text = None if unit is None else ChargingRateUnit(unit).value
+    items = _stations(stations)
+    if processes is not None:
+        _positive(processes, "processes")
+    _positive(chunk, "chunk")
+    unit_text = None if unit is None else _unit_text(unit)
     if processes == 1 or len(items) <= chunk:
         return recompute_stations(items, start, duration, unit_text)
     batches = [items[i : i + chunk] for i in range(0, len(items), chunk)]

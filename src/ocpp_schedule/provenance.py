@@ -7,14 +7,17 @@ from typing import Literal
 
 from .enums import ChargingProfilePurpose
 
-__all__ = ["DEFAULT_SOURCE", "EVSE_SUM_SOURCE", "LimitSource", "SourceKind"]
+__all__ = ["DEFAULT_SOURCE", "EVSE_SUM_SOURCE", "REPORTED_SOURCE", "LimitSource", "SourceKind"]
 
-SourceKind = Literal["profile", "default", "evse_sum"]
+SourceKind = Literal["profile", "default", "evse_sum", "reported"]
 
 
 @dataclass(frozen=True, slots=True)
 class LimitSource:
     """What set a composite limit: a profile, the default limit, or (EVSE 0) the EVSEs' sum.
+
+    ``reported`` marks a limit read from a station's answer: the station does
+    not say which profile set it, so there is no provenance.
 
     For a profile: its id, purpose, stack level and the EVSE it is installed on.
     """
@@ -30,6 +33,8 @@ class LimitSource:
             return "default limit"
         if self.kind == "evse_sum":
             return "sum of the EVSEs' composites"
+        if self.kind == "reported":
+            return "reported by the station"
         purpose = self.purpose.value if self.purpose else "?"
         return (
             f"profile {self.profile_id} ({purpose}, stack {self.stack_level}, EVSE {self.evse_id})"
@@ -41,3 +46,6 @@ DEFAULT_SOURCE = LimitSource("default")
 
 EVSE_SUM_SOURCE = LimitSource("evse_sum")
 """EVSE 0: the sum of the EVSEs' composites governs."""
+
+REPORTED_SOURCE = LimitSource("reported")
+"""A limit read from a station's GetCompositeSchedule answer: no provenance is known."""

@@ -5,12 +5,47 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .enums import OcppVersion
-from .timeutil import format_timestamp
+from .errors import QueryError
+from .timeutil import FIRST_SECOND, LAST_SECOND, format_timestamp, from_epoch
 
 if TYPE_CHECKING:
     from .composite import CompositeSchedule
 
-__all__ = ["composite_response", "explain_table", "rejected_composite_response"]
+__all__ = [
+    "CALENDAR_END_TEXT",
+    "composite_response",
+    "explain_table",
+    "format_instant",
+    "rejected_composite_response",
+]
+
+CALENDAR_END_TEXT = "10000-01-01T00:00:00Z"
+"""How the instant just after 9999-12-31T23:59:59Z is written (the exclusive end of a window
+that reaches the end of the calendar, which no ``datetime`` can hold)."""
+
+
+def format_instant(seconds: int) -> str:
+    """RFC 3339 text of epoch seconds; the instant after the calendar's last second (a
+    window's exclusive end, see docs/semantics.md) is :data:`CALENDAR_END_TEXT`."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise QueryError(
+            f"expected epoch seconds (int), got {type(seconds).__name__}", field="seconds"
+        )
+    if not FIRST_SECOND <= seconds <= LAST_SECOND + 1:
+        raise QueryError("the instant is outside 0001-01-01 .. 10000-01-01", field="seconds")
+    if seconds > LAST_SECOND:
+        return CALENDAR_END_TEXT
+    return format_timestamp(from_epoch(seconds))
+
+
+def _schedule(schedule: object) -> CompositeSchedule:
+    from .composite import CompositeSchedule
+
+    if not isinstance(schedule, CompositeSchedule):
+        raise QueryError(
+            f"expected a CompositeSchedule, got {type(schedule).__name__}", field="schedule"
+        )
+    return schedule
 
 
 def _periods(schedule: CompositeSchedule) -> list[dict[str, Any]]:
@@ -31,6 +66,7 @@ def composite_response(schedule: CompositeSchedule, version: OcppVersion | str) 
     """
     from .payloads import parse_version
 
+    _schedule(schedule)
     v = parse_version(version)
     start = format_timestamp(schedule.schedule_start)
     unit = schedule.charging_rate_unit.value
@@ -65,6 +101,10 @@ def rejected_composite_response(version: OcppVersion | str, reason: str = "") ->
     """A GetCompositeSchedule response with status Rejected (unknown EVSE, unit not allowed)."""
     from .payloads import parse_version
 
+    if not isinstance(reason, str):
+        raise QueryError(
+            f"expected a reason code (str), got {type(reason).__name__}", field="reason"
+        )
     out: dict[str, Any] = {"status": "Rejected"}
     if parse_version(version).is_v2 and reason:
         out["statusInfo"] = {"reasonCode": reason}
@@ -73,20 +113,19 @@ def rejected_composite_response(version: OcppVersion | str, reason: str = "") ->
 
 def explain_table(schedule: CompositeSchedule) -> str:
     """A fixed-width table: each period's window, limit, phases and what set it."""
-    from .timeutil import from_epoch
-
+    _schedule(schedule)
     unit = schedule.charging_rate_unit.value
     rows = [("from (UTC)", "offset s", f"limit {unit}", "phases", "set by")]
     end = schedule.start + schedule.duration
     for p in schedule.periods:
-        when = format_timestamp(from_epoch(schedule.start + p.start_period))
+        when = format_instant(schedule.start + p.start_period)
         rows.append(
             (
                 when,
                 str(p.start_period),
                 f"{p.limit:.1f}",
                 str(p.number_phases),
-                "; then ".join(str(s) for s in p.sources),
+                "; then ".join(str(s) for s in p.sources) or str(p.source),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -103,7 +142,7 @@ def explain_table(schedule: CompositeSchedule) -> str:
     lines.insert(1, "-" * max(len(line) for line in lines))
     header = (
         f"Composite schedule of EVSE {schedule.evse_id} from "
-        f"{format_timestamp(schedule.schedule_start)} to {format_timestamp(from_epoch(end))} "
+        f"{format_instant(schedule.start)} to {format_instant(end)} "
         f"({schedule.duration} s), in {unit}"
     )
     return header + "\n" + "\n".join(lines)

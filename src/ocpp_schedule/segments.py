@@ -19,7 +19,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from .enums import ChargingProfileKind, ChargingProfilePurpose, ChargingRateUnit, OperationMode
-from .errors import InvalidProfileError
+from .errors import InvalidProfileError, QueryError
 from .provenance import LimitSource
 from .timeutil import to_epoch
 
@@ -202,6 +202,16 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     non-finite limit, ``numberPhases`` outside 1..3, a Recurring schedule
     without ``recurrencyKind`` or ``startSchedule``, a negative duration).
     """
+    from .store import InstalledProfile
+
+    if not isinstance(entry, InstalledProfile):
+        raise QueryError(f"expected an InstalledProfile, got {type(entry).__name__}", field="entry")
+    if schedule_id is not None and (
+        isinstance(schedule_id, bool) or not isinstance(schedule_id, int)
+    ):
+        raise QueryError(
+            f"expected a schedule id (int), got {type(schedule_id).__name__}", field="schedule_id"
+        )
     profile = entry.profile
     pid = profile.id
     try:
