@@ -160,7 +160,7 @@ def send_plan(
             if not goes_down:
                 raise_.extend(_steps(pile, evse, "raise", new, levels, running))
     steps, changes = _fit_and_replay(site, start, before, [*lower, *raise_])
-    warnings = check_plan(site, start, end, before, changes)
+    warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
     return SendPlan(start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails)
 
 
