@@ -9,10 +9,10 @@ every EVSE of the site at its tail at once, all on every phase it is wired for,
 keeps every circuit within the lowest limits it ever has (its base limits,
 every daily step, every limit its external profile names), phase and power.
 
-The tail is a static equal share of what is left of each circuit once the
-TxProfiles the piles hold for known sessions are counted at their highest
-limit (those override any TxDefault the plan sends, so their EVSEs are
-reserved at that limit instead). A tail below the minimum current of the
+The tail is a static equal share, among all EVSEs, of what is left of each
+circuit once the TxProfiles the piles hold for known sessions that last past
+the window are reserved at their highest limit (those override any TxDefault
+the plan sends while their session runs; after it, the EVSE gets its share). A tail below the minimum current of the
 EVSE's sessions (6 A when none is known) is 0: a vehicle is paused rather than
 given a trickle. Tails are rounded down to 0.1 A.
 """
@@ -24,8 +24,9 @@ from collections import defaultdict
 
 from .enums import ChargingProfilePurpose, ChargingRateUnit
 from .models import ChargingProfile
-from .site import Circuit, Evse, Pile, Site
-from .timelines import pile_store
+from .site import Circuit, Evse, Pile, Session, Site
+from .timelines import pile_store, session_transaction_id
+from .timeutil import to_epoch
 
 __all__ = ["DEFAULT_MIN_AMPS", "lowest_limits", "pinned_amps", "safe_tails"]
 
@@ -78,22 +79,35 @@ def _profile_amps(profile: ChargingProfile, voltage: float) -> float:
     return most
 
 
-def pinned_amps(pile: Pile, site: Site) -> dict[int, float]:
-    """Per EVSE, the most a TxProfile the pile holds (for a known session) lets it draw.
+def pinned_amps(
+    pile: Pile, site: Site, after: int | None = None
+) -> dict[int, tuple[float, int]]:
+    """Per EVSE, the most a TxProfile the pile holds for a known session lets it draw.
 
     Such a profile overrides every TxDefaultProfile while its session runs, so a
-    plan cannot lower it; the EVSE is counted at this limit (at most its hardware).
+    plan cannot lower it; the EVSE is counted at this limit (A per phase, at most
+    its hardware and the vehicle's limit) on the vehicle's phases. With
+    ``after``, only sessions still there after that instant count.
     """
     store, _ = pile_store(pile, site)
-    hardware = {e.id: e.max_amps for e in pile.evses}
-    out: dict[int, float] = {}
+    sessions: dict[str, tuple[Evse, Session]] = {
+        session_transaction_id(pile, evse, s): (evse, s) for evse in pile.evses for s in evse.sessions
+    }
+    out: dict[int, tuple[float, int]] = {}
     for entry in store:
         if entry.purpose is not ChargingProfilePurpose.TX_PROFILE:
             continue
-        if entry.evse_id not in hardware:
+        found = sessions.get(entry.bound_transaction_id or "")
+        if found is None:
             continue
-        amps = min(hardware[entry.evse_id], _profile_amps(entry.profile, site.voltage))
-        out[entry.evse_id] = max(out.get(entry.evse_id, 0.0), amps)
+        evse, session = found
+        if entry.evse_id != evse.id or (after is not None and to_epoch(session.leave) <= after):
+            continue
+        vehicle = session.max_amps if session.max_amps is not None else math.inf
+        amps = min(evse.max_amps, vehicle, _profile_amps(entry.profile, site.voltage))
+        phases = min(session.phases, evse.phases)
+        was = out.get(evse.id, (0.0, 0))
+        out[evse.id] = (max(was[0], amps), max(was[1], phases))
     return out
 
 
@@ -106,36 +120,32 @@ def _loaded_phases(pile: Pile, evse: Evse) -> tuple[int, ...]:
     return tuple(pile.circuit_phase(p) for p in range(evse.phases))
 
 
-def safe_tails(site: Site) -> dict[EvseKey, float]:
-    """Every EVSE's safe tail (A per phase), see the module docstring."""
+def safe_tails(site: Site, after: int | None = None) -> dict[EvseKey, float]:
+    """Every EVSE's safe tail (A per phase), see the module docstring.
+
+    ``after`` is where the tail begins (the plan's window end): held TxProfiles of
+    sessions that are gone by then reserve nothing.
+    """
     paths = site.paths()
     lowest = {c.id: lowest_limits(c) for c, _ in site.grid.walk()}
     volts = site.voltage
-    pinned: dict[EvseKey, float] = {}
-    for pile in site.piles:
-        for evse_id, amps in pinned_amps(pile, site).items():
-            pinned[(pile.id, evse_id)] = amps
     reserved: dict[tuple[str, int], float] = defaultdict(float)  # (circuit, phase or -1)
+    for pile in site.piles:
+        for amps, phases in pinned_amps(pile, site, after).values():
+            for circuit in paths[pile.circuit]:
+                for p in range(phases):
+                    reserved[(circuit, pile.circuit_phase(p))] += amps
+                reserved[(circuit, -1)] += amps * volts * phases
     count: dict[tuple[str, int], float] = defaultdict(float)
     members: list[tuple[Pile, Evse]] = [(p, e) for p in site.piles for e in p.evses]
     for pile, evse in members:
-        key = (pile.id, evse.id)
         phases = _loaded_phases(pile, evse)
         for circuit in paths[pile.circuit]:
-            if key in pinned:
-                for p in phases:
-                    reserved[(circuit, p)] += pinned[key]
-                reserved[(circuit, -1)] += pinned[key] * volts * len(phases)
-            else:
-                for p in phases:
-                    count[(circuit, p)] += 1
-                count[(circuit, -1)] += volts * len(phases)
+            for p in phases:
+                count[(circuit, p)] += 1
+            count[(circuit, -1)] += volts * len(phases)
     tails: dict[EvseKey, float] = {}
     for pile, evse in members:
-        key = (pile.id, evse.id)
-        if key in pinned:
-            tails[key] = _floor_tenth(pinned[key])
-            continue
         share = evse.max_amps
         for circuit in paths[pile.circuit]:
             amps, watts = lowest[circuit]
@@ -145,5 +155,5 @@ def safe_tails(site: Site) -> dict[EvseKey, float]:
                 share = min(share, (watts - reserved[(circuit, -1)]) / count[(circuit, -1)])
         share = _floor_tenth(max(0.0, share))
         least = max((s.min_amps for s in evse.sessions), default=DEFAULT_MIN_AMPS)
-        tails[key] = share if share >= least else 0.0
+        tails[(pile.id, evse.id)] = share if share >= least else 0.0
     return tails

@@ -136,7 +136,7 @@ def send_plan(
     if not allocation.start <= start < allocation.end:
         raise SendPlanError("'at' lies outside the allocation's window", field="at")
     site = allocation.site
-    tails = safe_tails(site)
+    tails = safe_tails(site, allocation.end)
     end = _horizon(allocation, previous, start)
     before = _before(site, previous, start)
     lower: list[PlanStep] = []
@@ -183,7 +183,7 @@ class _PlanLimits:
 
     def __init__(self, previous: Allocation) -> None:
         self.previous = previous
-        self.tails = safe_tails(previous.site)
+        self.tails = safe_tails(previous.site, previous.end)
 
     def get(self, key: EvseKey, start: int) -> Limits | None:
         if key not in self.previous.amps:
@@ -499,7 +499,7 @@ def _previous_profiles(
     previous: Allocation, old_pile: Pile, pile: Pile, store: ProfileStore, config: StationConfig
 ) -> ProfileStore:
     sent = previous.start
-    tails = safe_tails(previous.site)
+    tails = safe_tails(previous.site, previous.end)
     try:
         levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0])
     except SendPlanError:
