@@ -85,6 +85,7 @@ from .rules import (
     install_local,
     replay,
 )
+from .sendplan import SendPlanError
 from .store import (
     ChargingProfileCriteria,
     InstalledProfile,
@@ -133,6 +134,7 @@ __all__ = [
     "ProfileStore",
     "QueryError",
     "SafetyError",
+    "SendPlanError",
     "RecurrencyKind",
     "RejectionReason",
     "ReportedSchedule",

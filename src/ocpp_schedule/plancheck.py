@@ -75,7 +75,7 @@ class _Loads:
         self.amps = {c: [[0.0] * size for _ in range(3)] for c in self.paths}
 
     def add(self, pile: Pile, pieces: list[Piece], sign: float) -> set[tuple[str, int, int]]:
-        """Add (sign 1) or remove (-1) an EVSE's pieces; the touched (circuit, first, last) spans."""
+        """Add (sign 1) or remove (-1) an EVSE's pieces; the (circuit, first, last) it touched."""
         touched: set[tuple[str, int, int]] = set()
         path = self.paths[pile.circuit]
         for piece in pieces:
@@ -159,8 +159,8 @@ def check_plan(
             for piece in pieces:
                 points.update((piece.start, piece.end))
     zone = tz.gettz(site.time_zone)
-    for circuit, _ in site.grid.walk():
-        for a, b, _amps, _watts in circuit_timeline(circuit, zone, start, end, site.voltage):
+    for node, _ in site.grid.walk():
+        for a, b, _amps, _watts in circuit_timeline(node, zone, start, end, site.voltage):
             points.update((a, b))
     grid = sorted(t for t in points if start <= t <= end)
     limits = _Limits(site, grid, start, end)

@@ -12,9 +12,10 @@ every daily step, every limit its external profile names), phase and power.
 The tail is a static equal share, among all EVSEs, of what is left of each
 circuit once the TxProfiles the piles hold for known sessions that last past
 the window are reserved at their highest limit (those override any TxDefault
-the plan sends while their session runs; after it, the EVSE gets its share). A tail below the minimum current of the
-EVSE's sessions (6 A when none is known) is 0: a vehicle is paused rather than
-given a trickle. Tails are rounded down to 0.1 A.
+the plan sends while their session runs; after it, the EVSE gets its share).
+A tail below the minimum current of the EVSE's sessions (6 A when none is
+known) is 0: a vehicle is paused rather than given a trickle. Tails are
+rounded down to 0.1 A.
 """
 
 from __future__ import annotations
@@ -79,9 +80,7 @@ def _profile_amps(profile: ChargingProfile, voltage: float) -> float:
     return most
 
 
-def pinned_amps(
-    pile: Pile, site: Site, after: int | None = None
-) -> dict[int, tuple[float, int]]:
+def pinned_amps(pile: Pile, site: Site, after: int | None = None) -> dict[int, tuple[float, int]]:
     """Per EVSE, the most a TxProfile the pile holds for a known session lets it draw.
 
     Such a profile overrides every TxDefaultProfile while its session runs, so a
@@ -91,7 +90,9 @@ def pinned_amps(
     """
     store, _ = pile_store(pile, site)
     sessions: dict[str, tuple[Evse, Session]] = {
-        session_transaction_id(pile, evse, s): (evse, s) for evse in pile.evses for s in evse.sessions
+        session_transaction_id(pile, evse, s): (evse, s)
+        for evse in pile.evses
+        for s in evse.sessions
     }
     out: dict[int, tuple[float, int]] = {}
     for entry in store:
@@ -131,11 +132,11 @@ def safe_tails(site: Site, after: int | None = None) -> dict[EvseKey, float]:
     volts = site.voltage
     reserved: dict[tuple[str, int], float] = defaultdict(float)  # (circuit, phase or -1)
     for pile in site.piles:
-        for amps, phases in pinned_amps(pile, site, after).values():
+        for held, held_phases in pinned_amps(pile, site, after).values():
             for circuit in paths[pile.circuit]:
-                for p in range(phases):
-                    reserved[(circuit, pile.circuit_phase(p))] += amps
-                reserved[(circuit, -1)] += amps * volts * phases
+                for p in range(held_phases):
+                    reserved[(circuit, pile.circuit_phase(p))] += held
+                reserved[(circuit, -1)] += held * volts * held_phases
     count: dict[tuple[str, int], float] = defaultdict(float)
     members: list[tuple[Pile, Evse]] = [(p, e) for p in site.piles for e in p.evses]
     for pile, evse in members:

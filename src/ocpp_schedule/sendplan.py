@@ -161,7 +161,9 @@ def send_plan(
                 raise_.extend(_steps(pile, evse, "raise", new, levels, running))
     steps, changes = _fit_and_replay(site, start, before, [*lower, *raise_])
     warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
-    return SendPlan(start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails)
+    return SendPlan(
+        start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails
+    )
 
 
 # ------------------------------------------------------------------ limits over time
@@ -277,7 +279,11 @@ class _Levels:
     @classmethod
     def of(cls, pile: Pile, operator: ProfileStore) -> dict[int, _Levels]:
         """Per EVSE, stack levels above the operator's own; ids that collide are refused."""
-        ours = {plan_profile_id(e.id, p) for e in pile.evses for p in (P.TX_DEFAULT_PROFILE, P.TX_PROFILE)}
+        ours = {
+            plan_profile_id(e.id, p)
+            for e in pile.evses
+            for p in (P.TX_DEFAULT_PROFILE, P.TX_PROFILE)
+        }
         taken = sorted(ours & {entry.id for entry in operator})
         if taken:
             raise SendPlanError(
@@ -437,7 +443,9 @@ def _fit(
         store, result = install(store, request, state)
         if not result.accepted:  # adapt promises otherwise; never send what is refused
             raise SendPlanError(
-                f"pile {pile.id} rejects the plan: {result}", field="chargingProfile", rule=result.rule
+                f"pile {pile.id} rejects the plan: {result}",
+                field="chargingProfile",
+                rule=result.rule,
             )
     return list(fitted.payloads), store
 
