@@ -19,7 +19,10 @@ functions on the union of all their change points.
 
 A prefix passes when no circuit phase or power is above its limit, or above
 what it already was before the plan (the plan never makes anything worse);
-the whole plan passes only when every limit holds. A circuit already over its
+the whole plan passes only when every limit holds. When the steps first only
+lower loads and then only raise them (each at every instant and phase), every
+prefix lies between the state before and the whole plan, so those two are
+checked; otherwise every prefix is checked on its own. A circuit already over its
 limit before the plan is reported as a warning; anything else raises
 :class:`~ocpp_schedule.errors.SafetyError`.
 """
@@ -170,6 +173,14 @@ def check_plan(
     base = {c: [list(row) for row in rows] for c, rows in loads.amps.items()}
     checker = _Checker(site, grid, limits, base)
     warnings = checker.unsafe_before() if warn_before else []
+    final = _Loads(site, grid)
+    for key, versions in timelines.items():
+        final.add(piles[key[0]], versions[-1], 1.0)
+    for circuit in final.amps:
+        checker.strict(final, circuit, "once the whole plan is applied")
+    if _monotone(timelines, events):
+        # Every prefix lies between the state before and the whole plan, instant by instant.
+        return warnings
     used = {key: 0 for key in timelines}
     for k, (change, moved) in enumerate(zip(changes, events, strict=True)):
         touched: set[tuple[str, int, int]] = set()
@@ -180,9 +191,49 @@ def check_plan(
             touched |= loads.add(pile, timelines[key][used[key]], 1.0)
         for circuit, first, last in touched:
             checker.relative(loads, circuit, first, last, f"after step {k + 1} ({change.what})")
-    for circuit in loads.amps:
-        checker.strict(loads, circuit, "once the whole plan is applied")
     return warnings
+
+
+def _direction(old: list[Piece], new: list[Piece]) -> tuple[bool, bool]:
+    """Whether the EVSE's load on some pile phase goes (down, up) anywhere from old to new."""
+    points = sorted({p.start for p in old} | {p.start for p in new})
+    down = up = False
+    i = j = 0
+    for t in points:
+        while i + 1 < len(old) and old[i + 1].start <= t:
+            i += 1
+        while j + 1 < len(new) and new[j + 1].start <= t:
+            j += 1
+        a = old[i] if old and old[i].start <= t < old[i].end else None
+        b = new[j] if new and new[j].start <= t < new[j].end else None
+        for phase in range(3):
+            before = a.cap if a is not None and a.cap > 0 and phase < a.phases else 0.0
+            after = b.cap if b is not None and b.cap > 0 and phase < b.phases else 0.0
+            if after > before + _TOLERANCE:
+                up = True
+            elif after < before - _TOLERANCE:
+                down = True
+    return down, up
+
+
+def _monotone(timelines: dict[EvseKey, list[list[Piece]]], events: list[list[EvseKey]]) -> bool:
+    """True when the steps only lower loads, then only raise them (each at every instant).
+
+    Then every prefix is at most the state before the plan (while lowering) or
+    at most the whole plan (while raising), so checking those two suffices.
+    """
+    used = {key: 0 for key in timelines}
+    raising = False
+    for moved in events:
+        down = up = False
+        for key in moved:
+            d, u = _direction(timelines[key][used[key]], timelines[key][used[key] + 1])
+            used[key] += 1
+            down, up = down or d, up or u
+        if down and (up or raising):
+            return False
+        raising = raising or up
+    return True
 
 
 class _Checker:

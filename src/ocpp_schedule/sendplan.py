@@ -138,10 +138,11 @@ def send_plan(
     site = allocation.site
     tails = safe_tails(site, allocation.end)
     end = _horizon(allocation, previous, start)
-    before = _before(site, previous, start)
+    old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
+    before = _before(site, previous, old_tails, start)
     lower: list[PlanStep] = []
     raise_: list[PlanStep] = []
-    old_plan = _PlanLimits(previous) if previous is not None else None
+    old_plan = _PlanLimits(previous, old_tails) if previous is not None else None
     for pile in site.piles:
         store, config = before[pile.id]
         levels = _Levels.of(pile, pile_store(pile, site)[0])
@@ -183,9 +184,9 @@ def _limits(allocation: Allocation, key: EvseKey, start: int, tail: float) -> Li
 class _PlanLimits:
     """What a previous allocation's plan holds per EVSE (sent at its start, with its tails)."""
 
-    def __init__(self, previous: Allocation) -> None:
+    def __init__(self, previous: Allocation, tails: dict[EvseKey, float]) -> None:
         self.previous = previous
-        self.tails = safe_tails(previous.site, previous.end)
+        self.tails = tails
 
     def get(self, key: EvseKey, start: int) -> Limits | None:
         if key not in self.previous.amps:
@@ -419,10 +420,19 @@ def _transactions(pile: Pile, at: int) -> tuple[Transaction, ...]:
 def _fit(
     pile: Pile, payload: dict[str, Any], store: ProfileStore, config: StationConfig, at: int
 ) -> tuple[list[dict[str, Any]], ProfileStore]:
-    """The payload as the pile accepts it (adapted), and the pile's store once installed."""
+    """The payload as the pile accepts it, and the pile's store once installed.
+
+    A payload the pile's own rules accept goes as it is; otherwise
+    ``capabilities.adapt`` fits it (unit, decimals, stack level) or the pile
+    cannot take the plan (:class:`SendPlanError` naming the pile and the rule).
+    """
     version = OcppVersion(pile.ocpp)
-    caps = StationCapabilities.from_config(config, version)
     transactions = _transactions(pile, at)
+    state = StationState(config, version, transactions)
+    installed, result = install(store, read_set_charging_profile(payload, version), state)
+    if result.accepted:
+        return [payload], installed
+    caps = StationCapabilities.from_config(config, version)
     try:
         fitted = adapt(
             payload,
@@ -438,7 +448,6 @@ def _fit(
             field=exc.field,
             rule=exc.rule,
         ) from None
-    state = StationState(config, version, transactions)
     for request in fitted.requests:
         store, result = install(store, request, state)
         if not result.accepted:  # adapt promises otherwise; never send what is refused
@@ -475,7 +484,7 @@ def _fit_and_replay(
 
 
 def _before(
-    site: Site, previous: Allocation | None, at: int
+    site: Site, previous: Allocation | None, tails: dict[EvseKey, float], at: int
 ) -> dict[str, tuple[ProfileStore, StationConfig]]:
     """What each pile holds before the plan: its own profiles and the previous plan's.
 
@@ -489,7 +498,7 @@ def _before(
         store, config = pile_store(pile, site)
         old_pile = previous_piles.get(pile.id)
         if previous is not None and old_pile is not None:
-            store = _previous_profiles(previous, old_pile, pile, store, config)
+            store = _previous_profiles(previous, tails, old_pile, pile, store, config)
             ended = {
                 session_transaction_id(p, evse, s)
                 for p in (pile, old_pile)
@@ -504,10 +513,14 @@ def _before(
 
 
 def _previous_profiles(
-    previous: Allocation, old_pile: Pile, pile: Pile, store: ProfileStore, config: StationConfig
+    previous: Allocation,
+    tails: dict[EvseKey, float],
+    old_pile: Pile,
+    pile: Pile,
+    store: ProfileStore,
+    config: StationConfig,
 ) -> ProfileStore:
     sent = previous.start
-    tails = safe_tails(previous.site, previous.end)
     try:
         levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0])
     except SendPlanError:
