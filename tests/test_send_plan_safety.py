@@ -772,3 +772,17 @@ def test_property_replans_of_a_balanced_site_are_always_made(
 
 def test_forever_is_beyond_any_calendar_instant() -> None:
     assert to_epoch(datetime(9999, 12, 31, tzinfo=UTC)) < FOREVER
+
+
+def test_f29_a_write_that_fails_after_the_work_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", refuse)
+    with pytest.raises(SystemExit) as info:
+        main(["balance", "examples/site.json", "--json", str(tmp_path / "out.json")])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err

@@ -137,7 +137,7 @@ def _run(
         progress=_progress(),
     )
     print(format_allocation(allocation))
-    plan_text, plan_json = _plan(allocation, args)
+    plan_text, plan_json, warnings = _plan(allocation, args)
     if plan_text:
         print("\n" + plan_text)
     if args.plot:
@@ -146,7 +146,7 @@ def _run(
         out = plot_allocation(allocation, args.plot)
         print(f"\nplot written to {out}")
     if args.json:
-        text = json.dumps(_as_json(allocation, plan_json), indent=1)
+        text = json.dumps(_as_json(allocation, plan_json, warnings), indent=1)
         try:
             Path(args.json).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -167,9 +167,11 @@ def _check_writable(path: str) -> None:
         raise UsageError(f"cannot write {path}: permission denied")
 
 
-def _plan(allocation: Allocation, args: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]:
+def _plan(
+    allocation: Allocation, args: argparse.Namespace
+) -> tuple[str, list[dict[str, Any]], tuple[str, ...]]:
     if not args.plan_at:
-        return "", []
+        return "", [], ()
     at = parse_time_option(args.plan_at, "--plan-at")
     plan = send_plan(allocation, at=at)
     for warning in plan.warnings:
@@ -183,10 +185,12 @@ def _plan(allocation: Allocation, args: argparse.Namespace) -> tuple[str, list[d
     rows = [
         {"pile": s.pile, "evse": s.evse, "phase": s.phase, "payload": s.payload} for s in plan.steps
     ]
-    return text, rows
+    return text, rows, plan.warnings
 
 
-def _as_json(allocation: Allocation, plan: list[dict[str, Any]]) -> dict[str, Any]:
+def _as_json(
+    allocation: Allocation, plan: list[dict[str, Any]], warnings: tuple[str, ...]
+) -> dict[str, Any]:
     return {
         "site": allocation.site.name,
         "policy": allocation.policy,
@@ -208,6 +212,7 @@ def _as_json(allocation: Allocation, plan: list[dict[str, Any]]) -> dict[str, An
             for key in sorted(allocation.amps)
         ],
         "send_plan": plan,
+        "send_plan_warnings": list(warnings),
     }
 
 
