@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,6 +49,7 @@ from ocpp_schedule.timelines import circuit_timeline, pile_store, session_transa
 from ocpp_schedule.timeutil import to_epoch
 
 TOL = 1e-6
+EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "site.json")
 H0 = datetime(2024, 3, 4, 8, tzinfo=UTC)
 
 
@@ -613,7 +615,7 @@ def test_f29_unwritable_json_path_is_one_line_exit_2_before_the_work(
     path = tmp_path / "missing" if target.startswith("missing") else tmp_path
     out = str(tmp_path / target) if target != "." else str(path)
     with pytest.raises(SystemExit) as info:
-        main(["balance", "examples/site.json", "--json", out])
+        main(["balance", EXAMPLE, "--json", out])
     assert info.value.code == 2
     captured = capsys.readouterr()
     assert captured.out == ""  # refused before balancing
@@ -775,14 +777,12 @@ def test_forever_is_beyond_any_calendar_instant() -> None:
 
 
 def test_f29_a_write_that_fails_after_the_work_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
-    from pathlib import Path
-
     def refuse(self, *args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "write_text", refuse)
     with pytest.raises(SystemExit) as info:
-        main(["balance", "examples/site.json", "--json", str(tmp_path / "out.json")])
+        main(["balance", EXAMPLE, "--json", str(tmp_path / "out.json")])
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err
