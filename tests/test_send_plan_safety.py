@@ -786,3 +786,22 @@ def test_f29_a_write_that_fails_after_the_work_is_one_line_exit_2(tmp_path, caps
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device" in err
+
+
+def test_post_condition_work_is_one_timeline_per_evse_and_step(monkeypatch) -> None:
+    """The check costs composites per EVSE and step, never per second (counted, not timed)."""
+    import ocpp_schedule.plancheck as plancheck
+    from ocpp_schedule.demo import DEMO_DAY, demo_site
+
+    calls = []
+    real = plancheck.evse_timeline
+
+    def counted(*args, **kwargs):
+        calls.append(args[1].id)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plancheck, "evse_timeline", counted)
+    site = demo_site()
+    allocation = balance(site, start=DEMO_DAY, duration=86400, resolution=None)
+    plan = send_plan(allocation, at=DEMO_DAY + timedelta(hours=17))
+    assert len(calls) <= site.evse_count() + len(plan.steps)
