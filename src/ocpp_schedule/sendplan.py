@@ -27,6 +27,7 @@ return a plan under which a circuit could be over its limit.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,23 +127,48 @@ def send_plan(
 ) -> SendPlan:
     """The allocation from ``at`` (default: its start) as an ordered, checked send plan.
 
-    ``previous`` is the allocation the piles hold now (as sent at its start);
-    without it, or for an EVSE it lacks, the piles' current limits are their
-    own (composite and hardware) limits. Raises :class:`SendPlanError` when a
-    pile cannot accept the plan, :class:`~ocpp_schedule.errors.SafetyError`
-    when a prefix of the plan, or its tail, could overload a circuit.
+    ``previous`` is the allocation the piles hold now (as sent at its start,
+    so not after ``at``); without it, or for an EVSE it lacks, the piles'
+    current limits are their own (composite and hardware) limits. Raises
+    :class:`SendPlanError` when a pile cannot accept the plan,
+    :class:`~ocpp_schedule.errors.SafetyError` when a prefix of the plan, or
+    its tail, could overload a circuit.
     """
     start = allocation.start if at is None else epoch_or_datetime(at, "at")
     if not allocation.start <= start < allocation.end:
         raise SendPlanError("'at' lies outside the allocation's window", field="at")
+    if previous is not None and start < previous.start:
+        raise SendPlanError(
+            "the previous allocation starts after 'at': its plan cannot have been sent yet",
+            field="previous",
+            rule="a plan is sent within its window",
+        )
     site = allocation.site
     tails = safe_tails(site, allocation.end)
     end = _horizon(allocation, previous, start)
     old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
     before = _before(site, previous, old_tails, start)
+    old_plan = _PlanLimits(previous, old_tails) if previous is not None else None
+    ordered = _order(allocation, start, end, tails, before, old_plan)
+    steps, changes = _fit_and_replay(site, start, before, ordered)
+    warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
+    return SendPlan(
+        start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails
+    )
+
+
+def _order(
+    allocation: Allocation,
+    start: int,
+    end: int,
+    tails: dict[EvseKey, float],
+    before: dict[str, tuple[ProfileStore, StationConfig]],
+    old_plan: _PlanLimits | None,
+) -> list[PlanStep]:
+    """Every EVSE's steps: those that only lower first, then those that raise (B7)."""
+    site = allocation.site
     lower: list[PlanStep] = []
     raise_: list[PlanStep] = []
-    old_plan = _PlanLimits(previous, old_tails) if previous is not None else None
     for pile in site.piles:
         store, config = before[pile.id]
         levels = _Levels.of(pile, pile_store(pile, site)[0])
@@ -152,19 +178,15 @@ def send_plan(
             old = old_plan.get(key, start) if old_plan is not None else None
             if old is None:
                 old = _own_limits(pile, evse, store, config, start, end)
-            goes_down = _at_most(new, old)
-            goes_up = _at_most(old, new)
+            goes_down = _at_most(new, old, evse.phases)
+            goes_up = _at_most(old, new, evse.phases)
             running = _running(pile, evse, start)
             if goes_down or not goes_up:
-                first = new if goes_down else _lower_of(old, new)
+                first = new if goes_down else _lower_of(old, new, evse.phases)
                 lower.extend(_steps(pile, evse, "lower", first, levels, running))
             if not goes_down:
                 raise_.extend(_steps(pile, evse, "raise", new, levels, running))
-    steps, changes = _fit_and_replay(site, start, before, [*lower, *raise_])
-    warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
-    return SendPlan(
-        start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails
-    )
+    return [*lower, *raise_]
 
 
 # ------------------------------------------------------------------ limits over time
@@ -207,30 +229,46 @@ def _own_limits(
     return out
 
 
-def _value_at(limits: Limits, t: int) -> float:
-    for a, b, amps, _ in limits:
-        if a <= t < b:
-            return amps
-    return 0.0
+def _value_at(limits: Limits, t: int) -> tuple[float, int]:
+    """The limit and phases (0: not restricted) at ``t``; (0, 0) where the limits say nothing."""
+    i = bisect_right(limits, t, key=lambda piece: piece[0]) - 1
+    if i >= 0 and limits[i][0] <= t < limits[i][1]:
+        return limits[i][2], limits[i][3]
+    return 0.0, 0
+
+
+def _phases(phases: int, wired: int) -> int:
+    """Phases a limit lets an EVSE wired for ``wired`` load (0 in a limit: unrestricted)."""
+    return min(phases or 3, wired)
 
 
 def _points(x: Limits, y: Limits) -> list[int]:
     return sorted({a for a, _, _, _ in x} | {a for a, _, _, _ in y})
 
 
-def _at_most(x: Limits, y: Limits) -> bool:
-    """True when x's limit is never above y's."""
-    return all(_value_at(x, t) <= _value_at(y, t) + 1e-9 for t in _points(x, y))
+def _at_most(x: Limits, y: Limits, wired: int = 3) -> bool:
+    """True when x never lets the EVSE load any phase more than y does."""
+    for t in _points(x, y):
+        amps_x, phases_x = _value_at(x, t)
+        if amps_x <= 1e-9:
+            continue
+        amps_y, phases_y = _value_at(y, t)
+        if amps_x > amps_y + 1e-9 or _phases(phases_x, wired) > _phases(phases_y, wired):
+            return False
+    return True
 
 
-def _lower_of(old: Limits, new: Limits) -> Limits:
+def _lower_of(old: Limits, new: Limits, wired: int = 3) -> Limits:
+    """At every instant the lower limit on the fewer phases of old and new."""
     ends = {b for _, b, _, _ in old} | {b for _, b, _, _ in new}
     points = sorted(set(_points(old, new)) | ends)
     out: Limits = []
     for a, b in itertools.pairwise(points):
-        amps = min(_value_at(old, a), _value_at(new, a))
-        phases = max((p for s, e, _, p in new if s <= a < e), default=0)
-        out.append((a, b, amps, phases))
+        amps_old, phases_old = _value_at(old, a)
+        amps_new, phases_new = _value_at(new, a)
+        amps = min(amps_old, amps_new)
+        phases = min(_phases(phases_old, wired), _phases(phases_new, wired))
+        out.append((a, b, amps, phases if amps > 0 and phases < 3 else 0))
     return out
 
 
