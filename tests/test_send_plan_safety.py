@@ -811,14 +811,14 @@ def test_post_condition_work_is_one_timeline_per_evse_and_step(monkeypatch) -> N
     assert len(calls) <= site.evse_count() + len(plan.steps)
 
 
-def test_fewer_amps_on_more_phases_is_not_a_lowering() -> None:
-    """8 A on 3 phases loads a phase that 10 A on 1 phase left alone: sent as 'lower of' first."""
+def test_a_lowering_keeps_its_phases() -> None:
+    """8 A on 3 phases loads phases that 10 A on 1 phase left alone, and 8 A on 1 phase may draw
+    more than 10 A on 3 under a cap in W: both are sent as 0 A first, then raised."""
     from ocpp_schedule.sendplan import _at_most, _lower_of
 
-    old = [(0, 100, 10.0, 1)]
-    new = [(0, 100, 8.0, 0)]
-    assert not _at_most(new, old, 3)
-    assert not _at_most(old, new, 3)
-    assert _lower_of(old, new, 3) == [(0, 100, 8.0, 1)]
-    assert _at_most(new, old, 1)  # a 1-phase EVSE loads one phase either way
-    assert _at_most([(0, 100, 0.0, 0)], old, 3)  # 0 A loads nothing, whatever its phases
+    one, three = [(0, 100, 10.0, 1)], [(0, 100, 8.0, 0)]
+    for old, new in ((one, three), (three, one)):
+        assert not _at_most(new, old)
+        assert _lower_of(old, new) == [(0, 100, 0.0, new[0][3])]
+    assert _at_most([(0, 100, 8.0, 3)], three)  # 3 named is 3 unnamed
+    assert _at_most([(0, 100, 0.0, 0)], one)  # 0 A loads nothing, whatever its phases

@@ -178,11 +178,11 @@ def _order(
             old = old_plan.get(key, start) if old_plan is not None else None
             if old is None:
                 old = _own_limits(pile, evse, store, config, start, end)
-            goes_down = _at_most(new, old, evse.phases)
-            goes_up = _at_most(old, new, evse.phases)
+            goes_down = _at_most(new, old)
+            goes_up = _at_most(old, new)
             running = _running(pile, evse, start)
             if goes_down or not goes_up:
-                first = new if goes_down else _lower_of(old, new, evse.phases)
+                first = new if goes_down else _lower_of(old, new)
                 lower.extend(_steps(pile, evse, "lower", first, levels, running))
             if not goes_down:
                 raise_.extend(_steps(pile, evse, "raise", new, levels, running))
@@ -237,38 +237,42 @@ def _value_at(limits: Limits, t: int) -> tuple[float, int]:
     return 0.0, 0
 
 
-def _phases(phases: int, wired: int) -> int:
-    """Phases a limit lets an EVSE wired for ``wired`` load (0 in a limit: unrestricted)."""
-    return min(phases or 3, wired)
+def _phases(phases: int) -> int:
+    """The phases a period names (0: none named, which counts as 3)."""
+    return phases or 3
 
 
 def _points(x: Limits, y: Limits) -> list[int]:
     return sorted({a for a, _, _, _ in x} | {a for a, _, _, _ in y})
 
 
-def _at_most(x: Limits, y: Limits, wired: int = 3) -> bool:
-    """True when x never lets the EVSE load any phase more than y does."""
+def _at_most(x: Limits, y: Limits) -> bool:
+    """True when x's limit is never above y's, on the same phases wherever x is above 0 A.
+
+    Phases must be equal, not merely fewer: a cap in W converts to more A per
+    phase on fewer phases, so fewer phases can let a phase draw more.
+    """
     for t in _points(x, y):
         amps_x, phases_x = _value_at(x, t)
         if amps_x <= 1e-9:
             continue
         amps_y, phases_y = _value_at(y, t)
-        if amps_x > amps_y + 1e-9 or _phases(phases_x, wired) > _phases(phases_y, wired):
+        if amps_x > amps_y + 1e-9 or _phases(phases_x) != _phases(phases_y):
             return False
     return True
 
 
-def _lower_of(old: Limits, new: Limits, wired: int = 3) -> Limits:
-    """At every instant the lower limit on the fewer phases of old and new."""
+def _lower_of(old: Limits, new: Limits) -> Limits:
+    """At every instant the lower of old and new on the same phases, else 0 A (until raised)."""
     ends = {b for _, b, _, _ in old} | {b for _, b, _, _ in new}
     points = sorted(set(_points(old, new)) | ends)
     out: Limits = []
     for a, b in itertools.pairwise(points):
         amps_old, phases_old = _value_at(old, a)
         amps_new, phases_new = _value_at(new, a)
-        amps = min(amps_old, amps_new)
-        phases = min(_phases(phases_old, wired), _phases(phases_new, wired))
-        out.append((a, b, amps, phases if amps > 0 and phases < 3 else 0))
+        same = _phases(phases_old) == _phases(phases_new)
+        amps = min(amps_old, amps_new) if same else 0.0
+        out.append((a, b, amps, phases_new))
     return out
 
 
