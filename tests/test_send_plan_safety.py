@@ -556,8 +556,7 @@ def test_post_condition_refuses_an_unsafe_order(monkeypatch) -> None:
     old = balance(site, start=h(0), duration=4 * 3600, policy=Weighted())
     new = balance(site, start=h(0), duration=4 * 3600, policy=EqualShare())
     send_plan(new, at=h(1), previous=old)  # the safe order passes
-    monkeypatch.setattr(sendplan, "_at_most", lambda x, y, wired=3: False)  # everything "raises"
-    monkeypatch.setattr(sendplan, "_lower_of", lambda old, new, wired=3: new)
+    monkeypatch.setattr(sendplan, "_direction", lambda old, new: (False, True))  # all "raise"
     with pytest.raises(SafetyError, match="after step"):
         send_plan(
             balance(
@@ -811,14 +810,15 @@ def test_post_condition_work_is_one_timeline_per_evse_and_step(monkeypatch) -> N
     assert len(calls) <= site.evse_count() + len(plan.steps)
 
 
-def test_a_lowering_keeps_its_phases() -> None:
-    """8 A on 3 phases loads phases that 10 A on 1 phase left alone, and 8 A on 1 phase may draw
-    more than 10 A on 3 under a cap in W: both are sent as 0 A first, then raised."""
-    from ocpp_schedule.sendplan import _at_most, _lower_of
+def test_a_lowering_never_draws_more_on_any_phase() -> None:
+    """8 A on 3 phases loads phases that 10 A on 1 phase left alone: 0 A first, then raised.
+    12 A on 1 phase instead of 10 A on 3: 10 A on that phase first."""
+    from ocpp_schedule.sendplan import FOREVER, _lower_of
+    from ocpp_schedule.timelines import Piece
 
-    one, three = [(0, 100, 10.0, 1)], [(0, 100, 8.0, 0)]
-    for old, new in ((one, three), (three, one)):
-        assert not _at_most(new, old)
-        assert _lower_of(old, new) == [(0, 100, 0.0, new[0][3])]
-    assert _at_most([(0, 100, 8.0, 3)], three)  # 3 named is 3 unnamed
-    assert _at_most([(0, 100, 0.0, 0)], one)  # 0 A loads nothing, whatever its phases
+    one = [Piece(0, 100, 10.0, 1, -1)]
+    three = [Piece(0, 100, 8.0, 3, -1)]
+    assert _lower_of(one, three, [(0, 100, 8.0, 0)]) == [(0, FOREVER, 0.0, 0)]
+    assert _lower_of(
+        [Piece(0, 100, 10.0, 3, -1)], [Piece(0, 100, 12.0, 1, -1)], [(0, 100, 12.0, 1)]
+    ) == [(0, FOREVER, 10.0, 1)]

@@ -26,7 +26,6 @@ return a plan under which a circuit could be over its limit.
 
 from __future__ import annotations
 
-import itertools
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,12 +39,18 @@ from .enums import ChargingProfilePurpose, OcppVersion
 from .errors import AdaptationError, OcppScheduleError
 from .models import ChargingProfile, SetChargingProfileRequest
 from .payloads import read_set_charging_profile, write_set_charging_profile
-from .plancheck import PlanChange, check_plan
+from .plancheck import PlanChange, _direction, check_plan
 from .rules import install
 from .safetail import safe_tails
 from .site import Evse, Pile, Session, Site
 from .store import ProfileStore, StationState, Transaction
-from .timelines import evse_timeline, pile_store, session_transaction, session_transaction_id
+from .timelines import (
+    Piece,
+    evse_timeline,
+    pile_store,
+    session_transaction,
+    session_transaction_id,
+)
 from .timeutil import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
 
 __all__ = [
@@ -148,8 +153,7 @@ def send_plan(
     end = _horizon(allocation, previous, start)
     old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
     before = _before(site, previous, old_tails, start)
-    old_plan = _PlanLimits(previous, old_tails) if previous is not None else None
-    ordered = _order(allocation, start, end, tails, before, old_plan)
+    ordered = _order(allocation, start, end, tails, before)
     steps, changes = _fit_and_replay(site, start, before, ordered)
     warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
     return SendPlan(
@@ -163,9 +167,14 @@ def _order(
     end: int,
     tails: dict[EvseKey, float],
     before: dict[str, tuple[ProfileStore, StationConfig]],
-    old_plan: _PlanLimits | None,
 ) -> list[PlanStep]:
-    """Every EVSE's steps: those that only lower first, then those that raise (B7)."""
+    """Every EVSE's steps: those that only lower first, then those that raise (B7).
+
+    Lower and raise are judged on what the EVSE actually draws, per phase, at
+    every instant (the library's composite of what the pile holds, before and
+    with the new profiles), not on the profiles' limits: a held TxProfile, a cap
+    in W or a change of phases can make a lower limit draw more.
+    """
     site = allocation.site
     lower: list[PlanStep] = []
     raise_: list[PlanStep] = []
@@ -173,19 +182,22 @@ def _order(
         store, config = before[pile.id]
         levels = _Levels.of(pile, pile_store(pile, site)[0])
         for evse in pile.evses:
-            key = (pile.id, evse.id)
-            new = _limits(allocation, key, start, tails[key])
-            old = old_plan.get(key, start) if old_plan is not None else None
-            if old is None:
-                old = _own_limits(pile, evse, store, config, start, end)
-            goes_down = _at_most(new, old)
-            goes_up = _at_most(old, new)
+            new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
             running = _running(pile, evse, start)
-            if goes_down or not goes_up:
-                first = new if goes_down else _lower_of(old, new)
+            steps = _steps(pile, evse, "raise", new, levels, running)
+            with_new = store
+            for step in steps:
+                _, with_new = _fit(pile, step.payload, with_new, config, start)
+            old_draw = evse_timeline(pile, evse, store, config, start, end, idle=True)
+            new_draw = evse_timeline(pile, evse, with_new, config, start, end, idle=True)
+            down, up = _direction(old_draw, new_draw)
+            if not up:
+                lower.extend(_steps(pile, evse, "lower", new, levels, running))
+                continue
+            if down:
+                first = _lower_of(old_draw, new_draw, new)
                 lower.extend(_steps(pile, evse, "lower", first, levels, running))
-            if not goes_down:
-                raise_.extend(_steps(pile, evse, "raise", new, levels, running))
+            raise_.extend(steps)
     return [*lower, *raise_]
 
 
@@ -203,32 +215,6 @@ def _limits(allocation: Allocation, key: EvseKey, start: int, tail: float) -> Li
     return out
 
 
-class _PlanLimits:
-    """What a previous allocation's plan holds per EVSE (sent at its start, with its tails)."""
-
-    def __init__(self, previous: Allocation, tails: dict[EvseKey, float]) -> None:
-        self.previous = previous
-        self.tails = tails
-
-    def get(self, key: EvseKey, start: int) -> Limits | None:
-        if key not in self.previous.amps:
-            return None  # an EVSE the previous plan did not know (F4): its own limits
-        limits = _limits(self.previous, key, self.previous.start, self.tails[key])
-        return [(max(a, start), b, amps, p) for a, b, amps, p in limits if b > start]
-
-
-def _own_limits(
-    pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig, start: int, end: int
-) -> Limits:
-    """The EVSE's own limits (what it holds), its last one held for ever."""
-    pieces = evse_timeline(pile, evse, store, config, start, end, idle=True)
-    out: Limits = [(p.start, p.end, p.cap, p.phases) for p in pieces]
-    if out:
-        a, _, cap, phases = out[-1]
-        out[-1] = (a, FOREVER, cap, phases)
-    return out
-
-
 def _value_at(limits: Limits, t: int) -> tuple[float, int]:
     """The limit and phases (0: not restricted) at ``t``; (0, 0) where the limits say nothing."""
     i = bisect_right(limits, t, key=lambda piece: piece[0]) - 1
@@ -237,42 +223,30 @@ def _value_at(limits: Limits, t: int) -> tuple[float, int]:
     return 0.0, 0
 
 
-def _phases(phases: int) -> int:
-    """The phases a period names (0: none named, which counts as 3)."""
-    return phases or 3
+def _piece_at(pieces: list[Piece], t: int) -> Piece | None:
+    i = bisect_right(pieces, t, key=lambda piece: piece.start) - 1
+    if i >= 0 and pieces[i].start <= t < pieces[i].end:
+        return pieces[i]
+    return None
 
 
-def _points(x: Limits, y: Limits) -> list[int]:
-    return sorted({a for a, _, _, _ in x} | {a for a, _, _, _ in y})
+def _lower_of(old: list[Piece], new: list[Piece], limits: Limits) -> Limits:
+    """Limits under which the EVSE draws at most what it draws now and what it will draw.
 
-
-def _at_most(x: Limits, y: Limits) -> bool:
-    """True when x's limit is never above y's, on the same phases wherever x is above 0 A.
-
-    Phases must be equal, not merely fewer: a cap in W converts to more A per
-    phase on fewer phases, so fewer phases can let a phase draw more.
+    The new limits, on their phases, at most the current draw; 0 A wherever
+    they would load more phases than the EVSE loads now (until raised).
     """
-    for t in _points(x, y):
-        amps_x, phases_x = _value_at(x, t)
-        if amps_x <= 1e-9:
-            continue
-        amps_y, phases_y = _value_at(y, t)
-        if amps_x > amps_y + 1e-9 or _phases(phases_x) != _phases(phases_y):
-            return False
-    return True
-
-
-def _lower_of(old: Limits, new: Limits) -> Limits:
-    """At every instant the lower of old and new on the same phases, else 0 A (until raised)."""
-    ends = {b for _, b, _, _ in old} | {b for _, b, _, _ in new}
-    points = sorted(set(_points(old, new)) | ends)
+    points = sorted({p.start for p in old} | {p.start for p in new} | {a for a, _, _, _ in limits})
     out: Limits = []
-    for a, b in itertools.pairwise(points):
-        amps_old, phases_old = _value_at(old, a)
-        amps_new, phases_new = _value_at(new, a)
-        same = _phases(phases_old) == _phases(phases_new)
-        amps = min(amps_old, amps_new) if same else 0.0
-        out.append((a, b, amps, phases_new))
+    for k, t in enumerate(points):
+        amps, phases = _value_at(limits, t)
+        now, after = _piece_at(old, t), _piece_at(new, t)
+        drawn = now.cap if now is not None else 0.0
+        loaded = now.phases if now is not None and now.cap > 0 else 0
+        if after is not None and after.cap > 0 and after.phases > loaded:
+            amps = 0.0
+        nxt = points[k + 1] if k + 1 < len(points) else FOREVER
+        out.append((t, nxt, min(amps, max(drawn, 0.0)), phases))
     return out
 
 
