@@ -12,9 +12,11 @@ operator's own profiles use, so a new plan replaces the previous one profile by
 profile; stack levels are one above the operator's own on that EVSE or EVSE 0.
 
 Order: a station applies a plan one payload at a time. Steps that only lower
-an EVSE's limits come first; steps that raise them come last; an EVSE whose
-limits go down at some times and up at others first gets the lower of its old
-and new limits, and its new limits in the second half.
+what an EVSE draws come first; steps that raise it come last; an EVSE whose
+draw goes down at some times and up at others first gets limits under which it
+draws no more than before nor after, and its new limits in the second half.
+What an EVSE draws is its composite from what the pile holds, before and with
+the new profiles (docs/semantics.md B7).
 
 Every payload is fitted to its pile's capabilities (``capabilities.adapt``:
 unit, decimals, stack level) or refused with :class:`SendPlanError`. Before the
