@@ -86,6 +86,7 @@ from .rules import (
     install_local,
     replay,
 )
+from .sendplan import SendPlanError
 from .site import SiteError
 from .store import (
     ChargingProfileCriteria,
@@ -136,6 +137,7 @@ __all__ = [
     "QueryError",
     "SafetyError",
     "SiteError",
+    "SendPlanError",
     "RecurrencyKind",
     "RejectionReason",
     "ReportedSchedule",

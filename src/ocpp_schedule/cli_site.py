@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from .policies import EqualShare, Policy, Weighted
 from .report import format_allocation, format_site_report, site_report
 from .sendplan import send_plan
 from .site import Site, load_site
-from .timeutil import format_timestamp, from_epoch
+from .timeutil import format_timestamp, from_epoch, to_epoch
 
 __all__ = ["register"]
 
@@ -46,7 +47,13 @@ def register(sub: Any) -> None:
     )
     bal.add_argument("site", metavar="SITE_FILE")
     bal.add_argument("--start", metavar="TIME", help="default: local midnight of the first arrival")
-    bal.add_argument("--duration", type=int, default=86400, metavar="SECONDS")
+    bal.add_argument(
+        "--duration",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="default: until the last session leaves (at least a day)",
+    )
     _common(bal)
     bal.set_defaults(func=_cmd_balance)
 
@@ -119,6 +126,8 @@ def _run(
     default_resolution: int | None,
 ) -> int:
     resolution = _resolution(args.resolution, default_resolution)
+    if args.json:
+        _check_writable(args.json)
     allocation = balance(
         site,
         start=start,
@@ -128,7 +137,7 @@ def _run(
         progress=_progress(),
     )
     print(format_allocation(allocation))
-    plan_text, plan_json = _plan(allocation, args)
+    plan_text, plan_json, warnings = _plan(allocation, args)
     if plan_text:
         print("\n" + plan_text)
     if args.plot:
@@ -137,16 +146,36 @@ def _run(
         out = plot_allocation(allocation, args.plot)
         print(f"\nplot written to {out}")
     if args.json:
-        Path(args.json).write_text(json.dumps(_as_json(allocation, plan_json), indent=1))
+        text = json.dumps(_as_json(allocation, plan_json, warnings), indent=1)
+        try:
+            Path(args.json).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.json}: {exc.strerror or exc}") from None
         print(f"limits written to {args.json}")
     return 0
 
 
-def _plan(allocation: Allocation, args: argparse.Namespace) -> tuple[str, list[dict[str, Any]]]:
+def _check_writable(path: str) -> None:
+    """Refuse an output path that cannot be written, before any work (F29)."""
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
+def _plan(
+    allocation: Allocation, args: argparse.Namespace
+) -> tuple[str, list[dict[str, Any]], tuple[str, ...]]:
     if not args.plan_at:
-        return "", []
+        return "", [], ()
     at = parse_time_option(args.plan_at, "--plan-at")
     plan = send_plan(allocation, at=at)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     lowers = sum(1 for s in plan.steps if s.phase == "lower")
     local = from_epoch(plan.at).astimezone(tz.gettz(allocation.site.time_zone))
     text = (
@@ -156,10 +185,12 @@ def _plan(allocation: Allocation, args: argparse.Namespace) -> tuple[str, list[d
     rows = [
         {"pile": s.pile, "evse": s.evse, "phase": s.phase, "payload": s.payload} for s in plan.steps
     ]
-    return text, rows
+    return text, rows, plan.warnings
 
 
-def _as_json(allocation: Allocation, plan: list[dict[str, Any]]) -> dict[str, Any]:
+def _as_json(
+    allocation: Allocation, plan: list[dict[str, Any]], warnings: tuple[str, ...]
+) -> dict[str, Any]:
     return {
         "site": allocation.site.name,
         "policy": allocation.policy,
@@ -181,6 +212,7 @@ def _as_json(allocation: Allocation, plan: list[dict[str, Any]]) -> dict[str, An
             for key in sorted(allocation.amps)
         ],
         "send_plan": plan,
+        "send_plan_warnings": list(warnings),
     }
 
 
@@ -202,7 +234,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _site_and_start(args: argparse.Namespace) -> tuple[Site, datetime | int]:
     site = load_site(args.site)
-    if args.duration <= 0:
+    if args.duration is not None and args.duration <= 0:
         raise UsageError("--duration must be positive")
     if args.start:
         return site, parse_time_option(args.start, "--start")
@@ -212,6 +244,13 @@ def _site_and_start(args: argparse.Namespace) -> tuple[Site, datetime | int]:
     zone = tz.gettz(site.time_zone)
     first = min(arrivals).astimezone(zone)
     return site, first.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _covering_duration(site: Site, start: datetime | int) -> int:
+    """A day, or longer so that the window covers every session to its end (W2)."""
+    begin = start if isinstance(start, int) else to_epoch(start)
+    leaves = [to_epoch(s.leave) for p in site.piles for e in p.evses for s in e.sessions]
+    return max([86400, *(leave - begin for leave in leaves)])
 
 
 def _check_plotting() -> None:
@@ -224,7 +263,8 @@ def _cmd_balance(args: argparse.Namespace) -> int:
     if args.plot:
         _check_plotting()
     site, start = _site_and_start(args)
-    return _run(site, start, args.duration, args, 900)
+    duration = args.duration if args.duration is not None else _covering_duration(site, start)
+    return _run(site, start, duration, args, 900)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
