@@ -726,7 +726,7 @@ def _replan(site: Site, old_window, new_window, slot: int, resolution, previous_
     st.lists(
         st.one_of(
             st.floats(min_value=1e-3, max_value=1e3),
-            st.sampled_from([1e-300, 3e-16, 1e17, 1e300]),
+            st.sampled_from([1e-3, 1e3]),  # the ends of the accepted range (site.MIN_WEIGHT, MAX_WEIGHT)
         ),
         min_size=1,
         max_size=4,
@@ -747,8 +747,8 @@ def test_property_every_prefix_and_the_tail_are_safe(
     previous_site = site
     if drop_a_pile and len(site.piles) > 1:
         previous_site = site.model_copy(update={"piles": site.piles[:-1]})
-    old, new, at = _replan(site, old_window, new_window, slot, resolution, previous_site)
-    try:
+    try:  # balance refuses, typed, where held TxProfiles alone overload a circuit
+        old, new, at = _replan(site, old_window, new_window, slot, resolution, previous_site)
         plan = send_plan(new, at=at, previous=old)
         send_plan(old)  # what the piles hold: the previous plan, as it was sent
     except (SafetyError, SendPlanError):
@@ -822,3 +822,20 @@ def test_a_lowering_never_draws_more_on_any_phase() -> None:
     assert _lower_of(
         [Piece(0, 100, 10.0, 3, -1)], [Piece(0, 100, 12.0, 1, -1)], [(0, 100, 12.0, 1)]
     ) == [(0, FOREVER, 10.0, 1)]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sites(), _WINDOWS, _WINDOWS, st.integers(0, 40), st.sampled_from([None, 900]), st.data())
+def test_property_with_held_profiles_a_balanced_site_is_always_planned(
+    site, old_window, new_window, slot, resolution, data
+) -> None:
+    """Held profiles too (station max, TxDefault, TxProfiles for later sessions): once balance
+    accepts the site (pinned demands fit), send_plan makes a plan, and it is safe."""
+    site = data.draw(_held(site))
+    try:
+        old, new, at = _replan(site, old_window, new_window, slot, resolution, site)
+    except SafetyError:  # held TxProfiles alone overload a circuit: refused by balance
+        return
+    if at < old.start:
+        return
+    verify(site, send_plan(new, at=at, previous=old), old, _horizon(site, old, new))
