@@ -726,7 +726,7 @@ def _replan(site: Site, old_window, new_window, slot: int, resolution, previous_
     st.lists(
         st.one_of(
             st.floats(min_value=1e-3, max_value=1e3),
-            st.sampled_from([1e-3, 1e3]),  # the ends of the accepted range (site.MIN_WEIGHT, MAX_WEIGHT)
+            st.sampled_from([1e-3, 1e3]),  # site.MIN_WEIGHT, MAX_WEIGHT
         ),
         min_size=1,
         max_size=4,
