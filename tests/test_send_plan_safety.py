@@ -823,19 +823,3 @@ def test_a_lowering_never_draws_more_on_any_phase() -> None:
         [Piece(0, 100, 10.0, 3, -1)], [Piece(0, 100, 12.0, 1, -1)], [(0, 100, 12.0, 1)]
     ) == [(0, FOREVER, 10.0, 1)]
 
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(sites(), _WINDOWS, _WINDOWS, st.integers(0, 40), st.sampled_from([None, 900]), st.data())
-def test_property_with_held_profiles_a_balanced_site_is_always_planned(
-    site, old_window, new_window, slot, resolution, data
-) -> None:
-    """Held profiles too (station max, TxDefault, TxProfiles for later sessions): once balance
-    accepts the site (pinned demands fit), send_plan makes a plan, and it is safe."""
-    site = data.draw(_held(site))
-    try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution, site)
-    except SafetyError:  # held TxProfiles alone overload a circuit: refused by balance
-        return
-    if at < old.start:
-        return
-    verify(site, send_plan(new, at=at, previous=old), old, _horizon(site, old, new))

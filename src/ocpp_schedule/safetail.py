@@ -46,7 +46,8 @@ def lowest_limits(circuit: Circuit) -> tuple[tuple[float, float, float], float |
     amps = list(circuit.amps)
     watts = circuit.watts
     for step in circuit.steps:
-        amps = [min(a, b) for a, b in zip(amps, step.amps, strict=True)]
+        if step.amps is not None:
+            amps = [min(a, b) for a, b in zip(amps, step.amps, strict=True)]
         if step.watts is not None:
             watts = step.watts if watts is None else min(watts, step.watts)
     if circuit.profile is not None:
