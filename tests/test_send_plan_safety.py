@@ -22,7 +22,7 @@ import pytest
 from dateutil import tz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies_site import T0, sites
+from strategies_site import T0, hostile_sites, sites
 
 from ocpp_schedule import (
     OcppVersion,
@@ -718,7 +718,7 @@ def _replan(site: Site, old_window, new_window, slot: int, resolution, previous_
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    sites(),
+    st.one_of(sites(), hostile_sites()),  # hostile: amps-only, watts-only and both steps
     _WINDOWS,
     _WINDOWS,
     st.integers(0, 40),
