@@ -126,9 +126,9 @@ def test_capabilities_are_immutable_and_validated() -> None:
     with pytest.raises(Exception, match="frozen"):
         OCPP16_DEFAULTS.max_stack_level = 3  # type: ignore[misc]
     with pytest.raises(ValueError, match="at least one rate unit"):
-        StationCapabilities(rate_units=frozenset())
+        StationCapabilities(ocpp_version="2.0.1", rate_units=frozenset())
     with pytest.raises(ValueError):
-        StationCapabilities(supply_phases=4)
+        StationCapabilities(ocpp_version="2.0.1", supply_phases=4)
 
 
 def test_to_config_and_back() -> None:
@@ -753,3 +753,9 @@ def test_the_guides_worked_example() -> None:
     for out in adapted.payloads:
         assert check(out, station, store=store).accepted
         store, _ = install(store, read_set_charging_profile(out, "1.6"), state)
+
+
+def test_capabilities_need_a_version() -> None:
+    """Like StationState (W3): no default version, since the rules differ between versions."""
+    with pytest.raises(ValueError, match="ocpp_version"):
+        StationCapabilities()  # type: ignore[call-arg]

@@ -82,7 +82,9 @@ class StationCapabilities(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    ocpp_version: OcppVersion = Field(default=OcppVersion.V201, description="The version spoken.")
+    ocpp_version: OcppVersion = Field(
+        description="The version spoken (required: the rules differ between versions)."
+    )
     rate_units: frozenset[ChargingRateUnit] = Field(
         default=_ALL_UNITS,
         description="1.6 ChargingScheduleAllowedChargingRateUnit; 2.x SmartChargingCtrlr.RateUnit.",
