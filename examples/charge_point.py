@@ -8,7 +8,7 @@ package, sends a BootNotification, starts one transaction on EVSE 1 (1.6
 StartTransaction, 2.0.1 TransactionEvent; ``--no-transaction``: none), then
 answers until the CSMS closes the connection. Its SetChargingProfile,
 ClearChargingProfile and GetCompositeSchedule handlers are three lines each:
-read the message with :mod:`ocpp_schedule.adapters`, apply the library's pure
+read the message with :mod:`ocpp_schedule.tools.adapters`, apply the library's pure
 function to the :class:`~ocpp_schedule.ProfileStore` the station keeps
 (``install``, ``clear``, ``CompositeQuery.answer``), write the answer back.
 """
@@ -46,7 +46,7 @@ from ocpp_schedule import (
     clear,
     install,
 )
-from ocpp_schedule.adapters import (
+from ocpp_schedule.tools.adapters import (
     from_ocpp_clear_charging_profile,
     from_ocpp_get_composite_schedule,
     from_ocpp_set_charging_profile,
@@ -54,7 +54,7 @@ from ocpp_schedule.adapters import (
     to_ocpp_get_composite_schedule_result,
     to_ocpp_set_charging_profile_result,
 )
-from ocpp_schedule.timeutil import format_timestamp
+from ocpp_schedule.wire._timestamps import format_timestamp
 
 Clock = Callable[[], datetime]
 

@@ -7,7 +7,7 @@
 Each task gets the plain JSON a group of stations received and returns their
 GetCompositeSchedule payloads: nothing is shared between stations, so the work
 spreads over as many machines as the cluster has. The same function runs in
-worker processes on one machine (``ocpp_schedule.fleet.recompute_fleet``).
+worker processes on one machine (``ocpp_schedule.engine.fleet.recompute_fleet``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ocpp_schedule import StationConfig, Transaction
-from ocpp_schedule.fleet import StationInput, StationResult, recompute_stations
+from ocpp_schedule.engine.fleet import StationInput, StationResult, recompute_stations
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EVSES = 10

@@ -52,8 +52,8 @@ from ocpp_schedule import (
     read_set_charging_profile,
     write_set_charging_profile,
 )
-from ocpp_schedule import adapters as ad
-from ocpp_schedule.clearing import write_clear_charging_profile
+from ocpp_schedule.tools import adapters as ad
+from ocpp_schedule.station._clearing import write_clear_charging_profile
 
 VERSIONS = ("1.6", "2.0.1")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -545,7 +545,7 @@ def test_the_library_works_without_the_ocpp_package() -> None:
         import sys
         sys.modules["ocpp"] = None  # as if not installed
         import ocpp_schedule
-        from ocpp_schedule import adapters
+        from ocpp_schedule.tools import adapters
         query = adapters.CompositeQuery(evse_id=1, duration=60)
         print(query.to_payload("1.6"))
         try:

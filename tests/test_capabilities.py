@@ -34,7 +34,8 @@ from ocpp_schedule import (
     read_set_charging_profile,
     write_set_charging_profile,
 )
-from ocpp_schedule.capabilities import (
+from ocpp_schedule.errors import AdaptationError, VersionError
+from ocpp_schedule.station._capabilities import (
     OCPP16_DEFAULTS,
     OCPP21_DEFAULTS,
     OCPP201_DEFAULTS,
@@ -42,7 +43,6 @@ from ocpp_schedule.capabilities import (
     adapt,
     check,
 )
-from ocpp_schedule.errors import AdaptationError, VersionError
 
 A, W = ChargingRateUnit.A, ChargingRateUnit.W
 R = RejectionReason

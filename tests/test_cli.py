@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ocpp_schedule.cli import main
+from ocpp_schedule.cli._main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "requests-1.6.json"
@@ -481,7 +481,7 @@ def test_hostile_files_exit_2_with_one_line_in_every_subcommand(
 
 def test_json_depth_is_counted_without_recursion() -> None:
     """F18a: the nesting check is a linear scan that skips brackets inside strings."""
-    from ocpp_schedule.cli_common import MAX_JSON_DEPTH, json_depth
+    from ocpp_schedule.cli._common import MAX_JSON_DEPTH, json_depth
 
     assert json_depth('[{"a": "[[[[\\"[["}]') == 2
     assert json_depth("[" * 10**6) == 10**6
@@ -510,7 +510,7 @@ def test_numeric_options_are_checked_before_anything_is_built(
 ) -> None:
     """F13 (CLI): --default-limit, --voltage and --evses must be finite and within their
     documented ranges; they are checked before any file is read or configuration built."""
-    import ocpp_schedule.cli_common as common
+    import ocpp_schedule.cli._common as common
 
     def no_reading(path: str) -> Any:
         raise AssertionError("a file was read before the options were checked")
@@ -527,9 +527,9 @@ def test_engine_never_reads_an_overflow_as_no_limit() -> None:
     """F13: a configuration whose voltage would overflow A/W conversions is refused by the
     engine itself (QueryError), not answered with the default limit."""
     from ocpp_schedule import QueryError, StationConfig, composite_schedule
-    from ocpp_schedule.composite import ENGINE_VOLTAGE_RANGE
-    from ocpp_schedule.payloads import read_set_charging_profile
-    from ocpp_schedule.store import InstalledProfile
+    from ocpp_schedule.engine._composite import ENGINE_VOLTAGE_RANGE
+    from ocpp_schedule.station._store import InstalledProfile
+    from ocpp_schedule.wire._payloads import read_set_charging_profile
 
     profile = read_set_charging_profile(W_REQUEST[0], "1.6").charging_profile
     low, high = ENGINE_VOLTAGE_RANGE

@@ -22,8 +22,8 @@ import pytest
 from ocpp.charge_point import camel_to_snake_case
 
 from ocpp_schedule import OcppVersion, ProfileStore, StationConfig, StationState
-from ocpp_schedule.adapters import ocpp_payload
-from ocpp_schedule.cli import main as cli_main
+from ocpp_schedule.cli._main import main as cli_main
+from ocpp_schedule.tools.adapters import ocpp_payload
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLES = DOCS.parent / "examples"

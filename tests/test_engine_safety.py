@@ -26,10 +26,10 @@ from ocpp_schedule import (
     composite_schedule,
     station_composites,
 )
-from ocpp_schedule.fleet import StationInput, recompute_station, recompute_stations
-from ocpp_schedule.payloads import read_set_charging_profile
-from ocpp_schedule.rules import replay
-from ocpp_schedule.store import StationState
+from ocpp_schedule.engine.fleet import StationInput, recompute_station, recompute_stations
+from ocpp_schedule.station._rules import replay
+from ocpp_schedule.station._store import StationState
+from ocpp_schedule.wire._payloads import read_set_charging_profile
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 P = ChargingProfilePurpose
@@ -196,15 +196,11 @@ def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]
     """Each public engine function: the callable, good keyword arguments, and per parameter
     the wrong values it legitimately accepts (dropped from ``WRONG_VALUES``)."""
     from ocpp_schedule import expand_profile, limit_at
-    from ocpp_schedule.drift import check_drift, compare, read_composite_response
-    from ocpp_schedule.fleet import recompute_fleet
-    from ocpp_schedule.responses import (
-        composite_response,
-        explain_table,
-        format_instant,
-        rejected_composite_response,
-    )
-    from ocpp_schedule.segments import compile_profile
+    from ocpp_schedule.engine._answers import composite_response, explain_table
+    from ocpp_schedule.engine._compile import compile_profile
+    from ocpp_schedule.engine.fleet import recompute_fleet
+    from ocpp_schedule.tools._drift import check_drift, compare, read_composite_response
+    from ocpp_schedule.wire._answers import format_instant, rejected_composite_response
 
     store = ProfileStore()
     schedule = composite_schedule(store, evse_id=1, start=_S, duration=60)
@@ -356,7 +352,7 @@ def _legitimate(param: str, value: Any) -> bool:
     if param == "unit":
         return value in ("A", "W", "a", "w")
     if param == "version":  # the version names and their aliases ("16", "v201", ...)
-        from ocpp_schedule.payloads import parse_version
+        from ocpp_schedule.wire._payloads import parse_version
 
         try:
             parse_version(value)
@@ -391,8 +387,8 @@ _FIELD_ALIASES = {
 def test_a_period_read_from_a_station_has_the_reported_source() -> None:
     """B1: a period read from a station's answer has no provenance; ``source`` is the explicit
     ``reported`` marker (not IndexError), and the explain table says so."""
-    from ocpp_schedule.adapters import CompositeAnswer
-    from ocpp_schedule.provenance import REPORTED_SOURCE
+    from ocpp_schedule.engine._provenance import REPORTED_SOURCE
+    from ocpp_schedule.tools.adapters import CompositeAnswer
 
     answer = CompositeAnswer.from_payload(
         {
@@ -425,8 +421,8 @@ def test_windows_at_the_calendar_ends_work_everywhere(
     calendar, works in every output: payloads of each version, the explain table, the batch,
     ``limit_at``, ``expand_profile`` and drift findings."""
     from ocpp_schedule import expand_profile, limit_at
-    from ocpp_schedule.drift import compare, read_composite_response
-    from ocpp_schedule.timeutil import FIRST_SECOND, LAST_SECOND
+    from ocpp_schedule.tools._drift import compare, read_composite_response
+    from ocpp_schedule.wire._timestamps import FIRST_SECOND, LAST_SECOND
 
     start = LAST_SECOND + 1 - max(duration, 1) if at_end else FIRST_SECOND
     profiles = [InstalledProfile(1, _PROFILE)]
@@ -481,7 +477,7 @@ def _staggered_daily(count: int) -> list[InstalledProfile]:
 
 def _count_window_work(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the engine's calls of ``in_force_windows`` and the windows they return."""
-    import ocpp_schedule.composite as engine
+    import ocpp_schedule.engine._composite as engine
 
     counter = [0, 0]
     real = engine.in_force_windows
@@ -534,7 +530,7 @@ def test_too_many_windows_are_refused_before_they_are_built(
 ) -> None:
     """F27's bound: more than MAX_WINDOWS in-force windows in one stack are counted in
     constant time per profile and refused before any is built (no window is computed)."""
-    from ocpp_schedule.composite import MAX_WINDOWS
+    from ocpp_schedule.engine._composite import MAX_WINDOWS
 
     counter = _count_window_work(monkeypatch)
     profiles = _staggered_daily(10)
@@ -576,7 +572,7 @@ def _evse_daily(evse_id: int, periods: int, shift: int) -> InstalledProfile:
 
 
 def _count_evse_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    import ocpp_schedule.composite as engine
+    import ocpp_schedule.engine._composite as engine
 
     built = [0]
     real = engine._evse_raw
@@ -593,7 +589,7 @@ def test_evse0_refused_before_building_every_evse(monkeypatch: pytest.MonkeyPatc
     """F17: 32 EVSEs whose daily schedules change at different seconds (97 000 periods each
     over 97 days, each within MAX_PERIODS alone): the total's change points pass MAX_PERIODS
     with the second EVSE, and the query is refused then, not after all 32 were built."""
-    from ocpp_schedule.composite import MAX_PERIODS
+    from ocpp_schedule.engine._composite import MAX_PERIODS
 
     built = _count_evse_builds(monkeypatch)
     profiles = [_evse_daily(e, 1000, e) for e in range(1, 33)]
@@ -606,7 +602,7 @@ def test_evse0_refused_before_building_every_evse(monkeypatch: pytest.MonkeyPatc
 def test_evse0_total_work_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """F17: aligned EVSEs (the total stays within MAX_PERIODS) still build at most
     MAX_STATION_INTERVALS intervals together before a refusal."""
-    from ocpp_schedule.composite import MAX_STATION_INTERVALS
+    from ocpp_schedule.engine._composite import MAX_STATION_INTERVALS
 
     built = _count_evse_builds(monkeypatch)
     count = 40
@@ -641,7 +637,7 @@ def _profiled_calls(fn: Any, *args: Any) -> tuple[Any, int]:
 def test_evse_sum_is_a_linear_merge(evses: int) -> None:
     """F17: the EVSE sum is a k-way merge: its work grows with the total number of change
     points (at most a few calls each), not with points x EVSEs; and it is the sum."""
-    from ocpp_schedule.composite import _Context, _sum_raw
+    from ocpp_schedule.engine._composite import _Context, _sum_raw
 
     points = 20_000 // evses
     config = StationConfig()
@@ -673,7 +669,7 @@ def test_station_batch_has_the_same_bounds(monkeypatch: pytest.MonkeyPatch) -> N
     """F17 for ``station_composites``: with the station total it is refused where the EVSE-0
     query is (after the second staggered EVSE); without it, the EVSEs' answers together are
     bounded by MAX_STATION_INTERVALS."""
-    from ocpp_schedule.composite import MAX_PERIODS, MAX_STATION_INTERVALS
+    from ocpp_schedule.engine._composite import MAX_PERIODS, MAX_STATION_INTERVALS
 
     built = _count_evse_builds(monkeypatch)
     staggered = [_evse_daily(e, 1000, e) for e in range(1, 33)]

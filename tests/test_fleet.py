@@ -10,9 +10,9 @@ from types import ModuleType
 import pytest
 
 from ocpp_schedule import composite_schedule, read_set_charging_profile, replay
-from ocpp_schedule.fleet import StationInput, recompute_fleet, recompute_station
-from ocpp_schedule.payloads import parse_version
-from ocpp_schedule.store import ProfileStore, StationState
+from ocpp_schedule.engine.fleet import StationInput, recompute_fleet, recompute_station
+from ocpp_schedule.station._store import ProfileStore, StationState
+from ocpp_schedule.wire._payloads import parse_version
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet_dask.py"
 

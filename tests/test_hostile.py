@@ -34,11 +34,11 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.clearing import read_clear_charging_profile
-from ocpp_schedule.cli import main
-from ocpp_schedule.models import ChargingProfile
-from ocpp_schedule.reporting import read_get_charging_profiles
-from ocpp_schedule.site import Site, SiteError, load_site
+from ocpp_schedule.cli._main import main
+from ocpp_schedule.site._model import Site, SiteError, load_site
+from ocpp_schedule.station._clearing import read_clear_charging_profile
+from ocpp_schedule.station._get_profiles import read_get_charging_profiles
+from ocpp_schedule.wire._models import ChargingProfile
 
 EXPECTED = (OcppScheduleError, ValidationError)
 WORK = 3_000_000
@@ -432,7 +432,7 @@ def test_site_at_the_limits(tmp_path) -> None:
             ],
         }
     )
-    from ocpp_schedule.allocation import balance
+    from ocpp_schedule.site._allocation import balance
 
     allocation = balance(site, start=datetime(2024, 1, 1, tzinfo=UTC), duration=3600)
     assert allocation.amps[("P", 1)] == (0.0,) * 4  # no supply: paused, not negative
@@ -445,7 +445,7 @@ def test_bound_max_periods_of_an_answer() -> None:
     """MAX_PERIODS: two daily minute-by-minute schedules half a minute apart (each well under
     MAX_SEGMENTS over 50 days) whose minimum changes 1.5 times a minute would answer
     108,000 periods: refused, and quickly."""
-    from ocpp_schedule.composite import MAX_PERIODS, MAX_SEGMENTS
+    from ocpp_schedule.engine._composite import MAX_PERIODS, MAX_SEGMENTS
 
     def daily(pid: int, purpose: str, start: str, low: float, high: float) -> InstalledProfile:
         evse = 1 if purpose == "TxDefaultProfile" else 0

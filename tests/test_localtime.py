@@ -30,9 +30,9 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.clearing import ClearChargingProfileRequest, clear
 from ocpp_schedule.errors import PlanError
-from ocpp_schedule.localtime import (
+from ocpp_schedule.station._clearing import ClearChargingProfileRequest, clear
+from ocpp_schedule.tools._localtime import (
     EVERY_DAY,
     WEEKDAYS,
     LocalTimePlan,

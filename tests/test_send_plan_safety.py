@@ -32,21 +32,21 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.allocation import Allocation, balance
-from ocpp_schedule.cli import main
-from ocpp_schedule.policies import EqualShare, Weighted
-from ocpp_schedule.safetail import safe_tails
-from ocpp_schedule.sendplan import (
+from ocpp_schedule.cli._main import main
+from ocpp_schedule.site._allocation import Allocation, balance
+from ocpp_schedule.site._model import Circuit, Evse, LimitStep, Pile, Session, Site
+from ocpp_schedule.site._policies import EqualShare, Weighted
+from ocpp_schedule.site._safetail import safe_tails
+from ocpp_schedule.site._sendplan import (
     FOREVER,
     SendPlan,
     SendPlanError,
     plan_profile_id,
     send_plan,
 )
-from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
-from ocpp_schedule.store import ProfileStore, StationState
-from ocpp_schedule.timelines import circuit_timeline, pile_store, session_transaction
-from ocpp_schedule.timeutil import to_epoch
+from ocpp_schedule.site._timelines import circuit_timeline, pile_store, session_transaction
+from ocpp_schedule.station._store import ProfileStore, StationState
+from ocpp_schedule.wire._timestamps import to_epoch
 
 TOL = 1e-6
 EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "site.json")
@@ -532,7 +532,7 @@ def test_f21_duplicate_transaction_ids_never_crash() -> None:
 
 
 def test_post_condition_refuses_an_unsafe_tail(monkeypatch) -> None:
-    import ocpp_schedule.sendplan as sendplan
+    import ocpp_schedule.site._sendplan as sendplan
 
     piles = [_pile(p, Session(arrive=h(0), leave=h(8))) for p in "AB"]
     allocation = balance(_site(piles), start=h(0), duration=2 * 3600)
@@ -546,7 +546,7 @@ def test_post_condition_refuses_an_unsafe_tail(monkeypatch) -> None:
 
 def test_post_condition_refuses_an_unsafe_order(monkeypatch) -> None:
     """Raising one EVSE before lowering the other would overload the feeder for a moment."""
-    import ocpp_schedule.sendplan as sendplan
+    import ocpp_schedule.site._sendplan as sendplan
 
     piles = [
         _pile("A", Session(arrive=h(0), leave=h(4), weight=3.0)),
@@ -793,8 +793,8 @@ def test_f29_a_write_that_fails_after_the_work_is_one_line_exit_2(tmp_path, caps
 
 def test_post_condition_work_is_one_timeline_per_evse_and_step(monkeypatch) -> None:
     """The check costs composites per EVSE and step, never per second (counted, not timed)."""
-    import ocpp_schedule.plancheck as plancheck
-    from ocpp_schedule.demo import DEMO_DAY, demo_site
+    import ocpp_schedule.site._plancheck as plancheck
+    from ocpp_schedule.site._demo import DEMO_DAY, demo_site
 
     calls = []
     real = plancheck.evse_timeline
@@ -813,8 +813,8 @@ def test_post_condition_work_is_one_timeline_per_evse_and_step(monkeypatch) -> N
 def test_a_lowering_never_draws_more_on_any_phase() -> None:
     """8 A on 3 phases loads phases that 10 A on 1 phase left alone: 0 A first, then raised.
     12 A on 1 phase instead of 10 A on 3: 10 A on that phase first."""
-    from ocpp_schedule.sendplan import FOREVER, _lower_of
-    from ocpp_schedule.timelines import Piece
+    from ocpp_schedule.site._sendplan import FOREVER, _lower_of
+    from ocpp_schedule.site._timelines import Piece
 
     one = [Piece(0, 100, 10.0, 1, -1)]
     three = [Piece(0, 100, 8.0, 3, -1)]
@@ -822,4 +822,3 @@ def test_a_lowering_never_draws_more_on_any_phase() -> None:
     assert _lower_of(
         [Piece(0, 100, 10.0, 3, -1)], [Piece(0, 100, 12.0, 1, -1)], [(0, 100, 12.0, 1)]
     ) == [(0, FOREVER, 10.0, 1)]
-

@@ -20,7 +20,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, WINDOW, hostile_sites
 
-import ocpp_schedule.allocation as allocation_module
+import ocpp_schedule.site._allocation as allocation_module
 from ocpp_schedule import (
     OcppScheduleError,
     QueryError,
@@ -29,11 +29,9 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.allocation import Allocation, balance
-from ocpp_schedule.fairshare import share_fairly
-from ocpp_schedule.policies import EqualShare, Weighted
-from ocpp_schedule.report import _sweep, site_report
-from ocpp_schedule.site import (
+from ocpp_schedule.site._allocation import Allocation, balance
+from ocpp_schedule.site._fairshare import share_fairly
+from ocpp_schedule.site._model import (
     Circuit,
     Evse,
     LimitStep,
@@ -44,8 +42,10 @@ from ocpp_schedule.site import (
     load_site,
     site_zone,
 )
-from ocpp_schedule.store import StationState
-from ocpp_schedule.timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
+from ocpp_schedule.site._policies import EqualShare, Weighted
+from ocpp_schedule.site._report import _sweep, site_report
+from ocpp_schedule.site._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
+from ocpp_schedule.station._store import StationState
 
 REPRO = Path("/work/shared/reproductions")
 HOUR = 3600

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from strategies import TIMESTAMPS
 
 from ocpp_schedule import OcppScheduleError, TimestampError
-from ocpp_schedule.timeutil import (
+from ocpp_schedule.wire._timestamps import (
     epoch_or_datetime,
     format_timestamp,
     from_epoch,

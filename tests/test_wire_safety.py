@@ -54,9 +54,12 @@ from ocpp_schedule import (
     round_limits,
     write_set_charging_profile,
 )
-from ocpp_schedule.clearing import read_clear_charging_profile, write_clear_charging_profile
-from ocpp_schedule.models import MAX_JSON_DEPTH, JsonObject
-from ocpp_schedule.rules import decimal_places
+from ocpp_schedule.station._clearing import (
+    read_clear_charging_profile,
+    write_clear_charging_profile,
+)
+from ocpp_schedule.station._rules import decimal_places
+from ocpp_schedule.wire._models import MAX_JSON_DEPTH, JsonObject
 from tests.strategies import assert_schema_valid
 
 P = ChargingProfilePurpose
@@ -346,7 +349,7 @@ def test_f18b_reproduction_file() -> None:
     with pytest.raises(PayloadError):
         read_set_charging_profile(data)
     pytest.importorskip("ocpp")
-    from ocpp_schedule import adapters
+    from ocpp_schedule.tools import adapters
 
     with pytest.raises(PayloadError):
         adapters.from_ocpp_set_charging_profile(
@@ -356,7 +359,7 @@ def test_f18b_reproduction_file() -> None:
 
 def test_f18b_adapters_bound_nesting_before_walking() -> None:
     pytest.importorskip("ocpp")
-    from ocpp_schedule import adapters
+    from ocpp_schedule.tools import adapters
 
     deep: Any = [1]
     for _ in range(100_000):
@@ -435,7 +438,7 @@ def test_f26_wrong_types_are_payload_errors(
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 def test_f26_adapters_refuse_null_too(version: str) -> None:
     pytest.importorskip("ocpp")
-    from ocpp_schedule import adapters
+    from ocpp_schedule.tools import adapters
 
     key = "id" if version == "1.6" else "charging_profile_id"
     with pytest.raises(PayloadError):
@@ -632,7 +635,7 @@ def test_u5_round_limits_of_a_profile_and_a_schedule() -> None:
 
 
 def test_f24_composite_answer_reason_codes() -> None:
-    from ocpp_schedule.adapters import CompositeQuery
+    from ocpp_schedule.tools.adapters import CompositeQuery
 
     periods = [{"startPeriod": 3600 * h, "limit": 6.0 + h} for h in range(24)]
     payload = {
@@ -678,7 +681,7 @@ def test_f24_composite_answer_reason_codes() -> None:
 
 
 def test_f24_composite_query_custom_data_is_frozen() -> None:
-    from ocpp_schedule.adapters import CompositeQuery
+    from ocpp_schedule.tools.adapters import CompositeQuery
 
     mine = {"vendorId": "v", "x": [1]}
     query = CompositeQuery(evse_id=1, duration=60, custom_data=mine)
@@ -736,7 +739,7 @@ def _kwargs16(limit: Any) -> dict[str, Any]:
 )
 def test_f31_python_only_adapter_inputs_are_payload_errors(mutate: Any) -> None:
     pytest.importorskip("ocpp")
-    from ocpp_schedule import adapters
+    from ocpp_schedule.tools import adapters
 
     kwargs = _kwargs16(16.0)
     replaced = mutate(kwargs)
@@ -749,7 +752,7 @@ def test_f31_python_only_adapter_inputs_are_payload_errors(mutate: Any) -> None:
 
 def test_f31_clear_and_composite_adapters_too() -> None:
     pytest.importorskip("ocpp")
-    from ocpp_schedule import adapters
+    from ocpp_schedule.tools import adapters
 
     with pytest.raises(PayloadError):
         adapters.from_ocpp_clear_charging_profile({1: 1}, "1.6")
@@ -877,7 +880,7 @@ def test_get_charging_profiles_reader_refuses_null_like_the_others(
     payload: dict[Any, Any], field: str
 ) -> None:
     """GetChargingProfiles: a null criterion would widen the answer to every profile."""
-    from ocpp_schedule.reporting import read_get_charging_profiles
+    from ocpp_schedule.station._get_profiles import read_get_charging_profiles
 
     with pytest.raises(PayloadError) as err:
         read_get_charging_profiles(payload, "2.0.1")

@@ -1,21 +1,15 @@
 """ocpp-schedule: the arithmetic of OCPP Smart Charging.
 
 Typed models of charging profiles for OCPP 1.6, 2.0.1 and 2.1, the
-station-side rules of SetChargingProfile / ClearChargingProfile, and the
-composite schedule (GetCompositeSchedule), as pure functions.
+station-side rules of SetChargingProfile / ClearChargingProfile, the
+composite schedule (GetCompositeSchedule) as pure functions, and site load
+balancing on top. This module is the public face: every name a user needs
+imports from here. The subpackages hold the concerns, in layers
+(``docs/architecture.md``): ``wire`` <- ``station`` <- ``engine`` <-
+``site`` | ``tools`` <- ``cli``.
 """
 
-from .capabilities import (
-    OCPP16_DEFAULTS,
-    OCPP21_DEFAULTS,
-    OCPP201_DEFAULTS,
-    Adaptation,
-    StationCapabilities,
-    adapt,
-    round_limits,
-)
-from .clearing import ClearChargingProfileRequest, ClearChargingProfileResult, clear
-from .composite import (
+from .engine import (
     CompositePeriod,
     CompositeSchedule,
     LimitSource,
@@ -24,23 +18,6 @@ from .composite import (
     expand_profile,
     limit_at,
     station_composites,
-)
-from .config import StationConfig
-from .drift import (
-    DriftFinding,
-    DriftReport,
-    ReportedSchedule,
-    check_drift,
-    read_composite_response,
-)
-from .enums import (
-    ChargingLimitSource,
-    ChargingProfileKind,
-    ChargingProfilePurpose,
-    ChargingRateUnit,
-    OcppVersion,
-    OperationMode,
-    RecurrencyKind,
 )
 from .errors import (
     AdaptationError,
@@ -54,51 +31,106 @@ from .errors import (
     TimestampError,
     VersionError,
 )
-from .localtime import (
+from .site import (
+    Allocation,
+    Circuit,
+    EqualShare,
+    Evse,
+    LimitStep,
+    Pile,
+    PlotUnavailable,
+    SendPlan,
+    SendPlanError,
+    Session,
+    Site,
+    SiteError,
+    SiteReport,
+    Weighted,
+    balance,
+    load_site,
+    send_plan,
+    site_report,
+)
+from .station import (
+    OCPP16_DEFAULTS,
+    OCPP21_DEFAULTS,
+    OCPP201_DEFAULTS,
+    Adaptation,
+    ChargingProfileCriteria,
+    ClearChargingProfileRequest,
+    ClearChargingProfileResult,
+    InstalledProfile,
+    ProfileStore,
+    RejectionReason,
+    SetChargingProfileResult,
+    StationCapabilities,
+    StationConfig,
+    StationState,
+    Transaction,
+    adapt,
+    check_set_charging_profile,
+    clear,
+    install,
+    install_local,
+    replay,
+    round_limits,
+)
+from .tools import (
     EVERY_DAY,
     WEEKDAYS,
     WEEKEND,
+    DriftFinding,
+    DriftReport,
     LocalTimePlan,
     LocalWindow,
     PlannedProfiles,
+    ReportedSchedule,
     Weekday,
+    check_drift,
     plan_profiles,
+    read_composite_response,
 )
-from .models import (
+from .tools.adapters import MissingExtraError
+from .wire import (
+    ChargingLimitSource,
     ChargingProfile,
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
     ChargingSchedule,
     ChargingSchedulePeriod,
     LimitAtSoC,
+    OcppVersion,
+    OperationMode,
+    RecurrencyKind,
     SetChargingProfileRequest,
-)
-from .payloads import (
     detect_version,
     read_charging_profile,
     read_set_charging_profile,
     write_charging_profile,
     write_set_charging_profile,
 )
-from .rules import (
-    RejectionReason,
-    SetChargingProfileResult,
-    check_set_charging_profile,
-    install,
-    install_local,
-    replay,
-)
-from .sendplan import SendPlanError
-from .site import SiteError
-from .store import (
-    ChargingProfileCriteria,
-    InstalledProfile,
-    ProfileStore,
-    StationState,
-    Transaction,
-)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MissingExtraError",
+    "site_report",
+    "send_plan",
+    "load_site",
+    "balance",
+    "Weighted",
+    "SiteReport",
+    "Site",
+    "Session",
+    "SendPlan",
+    "PlotUnavailable",
+    "Pile",
+    "LimitStep",
+    "Evse",
+    "EqualShare",
+    "Circuit",
+    "Allocation",
     "Adaptation",
     "AdaptationError",
     "ChargingLimitSource",

@@ -1,0 +1,274 @@
+"""The site subcommands: ``demo``, ``balance SITE_FILE`` and ``report SITE_FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dateutil import tz
+
+from ..site._allocation import Allocation, balance
+from ..site._demo import DEMO_DAY, demo_site
+from ..site._model import Site, load_site
+from ..site._policies import EqualShare, Policy, Weighted
+from ..site._report import format_allocation, format_site_report, site_report
+from ..site._sendplan import send_plan
+from ..wire._timestamps import format_timestamp, from_epoch, to_epoch
+from ._common import UsageError, parse_time_option
+
+__all__ = ["register"]
+
+_POLICIES: dict[str, Callable[[], Policy]] = {"equal": EqualShare, "weighted": Weighted}
+
+
+def register(sub: Any) -> None:
+    """Add ``demo``, ``balance`` and ``report`` to the command line."""
+    demo = sub.add_parser(
+        "demo",
+        help="balance an embedded depot of ten 22 kW piles over a day and print the result",
+        description="Balance the embedded demo site (10 piles of 22 kW on two feeders behind a "
+        "100 kW cabinet, vehicles through a winter day) and print the limits per EVSE and the "
+        "load per circuit, against what the piles would draw unbalanced.",
+    )
+    _common(demo)
+    demo.set_defaults(func=_cmd_demo)
+
+    bal = sub.add_parser(
+        "balance",
+        help="balance your own site file (JSON or TOML, see docs/site-format.md)",
+        description="Balance a site described in SITE_FILE and print the limits per EVSE and "
+        "the load per circuit.",
+    )
+    bal.add_argument("site", metavar="SITE_FILE")
+    bal.add_argument("--start", metavar="TIME", help="default: local midnight of the first arrival")
+    bal.add_argument(
+        "--duration",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="default: until the last session leaves (at least a day)",
+    )
+    _common(bal)
+    bal.set_defaults(func=_cmd_balance)
+
+    rep = sub.add_parser(
+        "report",
+        help="what each pile of a site will draw, per phase, and where a circuit would overload",
+    )
+    rep.add_argument("site", metavar="SITE_FILE")
+    rep.add_argument("--start", metavar="TIME", help="default: local midnight of the first arrival")
+    rep.add_argument("--duration", type=int, default=86400, metavar="SECONDS")
+    rep.add_argument(
+        "--worst-case",
+        action="store_true",
+        help="count every EVSE as in use all the time (not only during its sessions)",
+    )
+    rep.set_defaults(func=_cmd_report)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", choices=sorted(_POLICIES), default="equal")
+    parser.add_argument(
+        "--resolution",
+        default=None,
+        metavar="SECONDS|exact",
+        help="slot length (default: exact for demo, 900 for balance)",
+    )
+    parser.add_argument("--plot", metavar="FILE.png", help="draw the result (needs matplotlib)")
+    parser.add_argument(
+        "--plan-at", metavar="TIME", help="also print the send plan for this moment"
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the limits and send plan as JSON")
+
+
+def _resolution(text: str | None, default: int | None) -> int | None:
+    if text is None:
+        return default
+    if text == "exact":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--resolution must be seconds or 'exact', not {text!r}") from None
+    if value <= 0:
+        raise UsageError("--resolution must be positive")
+    return value
+
+
+def _progress() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total < 50:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\rbalancing [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _run(
+    site: Site,
+    start: datetime | int,
+    duration: int,
+    args: argparse.Namespace,
+    default_resolution: int | None,
+) -> int:
+    resolution = _resolution(args.resolution, default_resolution)
+    if args.json:
+        _check_writable(args.json)
+    allocation = balance(
+        site,
+        start=start,
+        duration=duration,
+        resolution=resolution,
+        policy=_POLICIES[args.policy](),
+        progress=_progress(),
+    )
+    print(format_allocation(allocation))
+    plan_text, plan_json, warnings = _plan(allocation, args)
+    if plan_text:
+        print("\n" + plan_text)
+    if args.plot:
+        from ..site._plot import plot_allocation
+
+        out = plot_allocation(allocation, args.plot)
+        print(f"\nplot written to {out}")
+    if args.json:
+        text = json.dumps(_as_json(allocation, plan_json, warnings), indent=1)
+        try:
+            Path(args.json).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.json}: {exc.strerror or exc}") from None
+        print(f"limits written to {args.json}")
+    return 0
+
+
+def _check_writable(path: str) -> None:
+    """Refuse an output path that cannot be written, before any work (F29)."""
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: no directory {parent}")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise UsageError(f"cannot write {path}: permission denied")
+
+
+def _plan(
+    allocation: Allocation, args: argparse.Namespace
+) -> tuple[str, list[dict[str, Any]], tuple[str, ...]]:
+    if not args.plan_at:
+        return "", [], ()
+    at = parse_time_option(args.plan_at, "--plan-at")
+    plan = send_plan(allocation, at=at)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    lowers = sum(1 for s in plan.steps if s.phase == "lower")
+    local = from_epoch(plan.at).astimezone(tz.gettz(allocation.site.time_zone))
+    text = (
+        f"send plan at {local:%Y-%m-%d %H:%M %Z}: {len(plan.steps)} SetChargingProfile payloads, "
+        f"{lowers} that only lower limits first, then {len(plan.steps) - lowers} that raise them"
+    )
+    rows = [
+        {"pile": s.pile, "evse": s.evse, "phase": s.phase, "payload": s.payload} for s in plan.steps
+    ]
+    return text, rows, plan.warnings
+
+
+def _as_json(
+    allocation: Allocation, plan: list[dict[str, Any]], warnings: tuple[str, ...]
+) -> dict[str, Any]:
+    return {
+        "site": allocation.site.name,
+        "policy": allocation.policy,
+        "evses": [
+            {
+                "pile": key[0],
+                "evse": key[1],
+                "limits": [
+                    {
+                        "from": format_timestamp(from_epoch(a)),
+                        "to": format_timestamp(from_epoch(b)),
+                        "amps": amps,
+                        "phases": phases,
+                    }
+                    for a, b, amps, phases in allocation.evse_periods(key)
+                ],
+                "energy_kwh": round(allocation.energy_kwh(key), 3),
+            }
+            for key in sorted(allocation.amps)
+        ],
+        "send_plan": plan,
+        "send_plan_warnings": list(warnings),
+    }
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    site = demo_site()
+    if args.plot:
+        _check_plotting()
+    unbalanced = site_report(site, start=DEMO_DAY, duration=86400)
+    print("Without balancing: each pile draws what its own profiles allow while a vehicle is on it")
+    print()
+    print(format_site_report(unbalanced))
+    print()
+    print("Balanced: fair shares per phase that keep every circuit within its limits")
+    print()
+    if args.plan_at is None:
+        args.plan_at = format_timestamp(DEMO_DAY + timedelta(hours=17))
+    return _run(site, DEMO_DAY, 86400, args, None)
+
+
+def _site_and_start(args: argparse.Namespace) -> tuple[Site, datetime | int]:
+    site = load_site(args.site)
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError("--duration must be positive")
+    if args.start:
+        return site, parse_time_option(args.start, "--start")
+    arrivals = [s.arrive for p in site.piles for e in p.evses for s in e.sessions]
+    if not arrivals:
+        raise UsageError("the site has no sessions; give --start")
+    zone = tz.gettz(site.time_zone)
+    first = min(arrivals).astimezone(zone)
+    return site, first.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _covering_duration(site: Site, start: datetime | int) -> int:
+    """A day, or longer so that the window covers every session to its end (W2)."""
+    begin = start if isinstance(start, int) else to_epoch(start)
+    leaves = [to_epoch(s.leave) for p in site.piles for e in p.evses for s in e.sessions]
+    return max([86400, *(leave - begin for leave in leaves)])
+
+
+def _check_plotting() -> None:
+    from ..site._plot import _pyplot
+
+    _pyplot()
+
+
+def _cmd_balance(args: argparse.Namespace) -> int:
+    if args.plot:
+        _check_plotting()
+    site, start = _site_and_start(args)
+    duration = args.duration if args.duration is not None else _covering_duration(site, start)
+    return _run(site, start, duration, args, 900)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    site, start = _site_and_start(args)
+    report = site_report(site, start=start, duration=args.duration, idle_draws=args.worst_case)
+    print(format_site_report(report))
+    return 0

@@ -1,0 +1,39 @@
+"""The composite schedule (GetCompositeSchedule) as pure functions.
+
+Installed profiles are compiled once to integer data (``_compile``), grouped by
+precedence (``_index``), and merged into the limit in force at every instant of a
+window (``_composite``), each output period with the profile that set it
+(``_provenance``). :mod:`ocpp_schedule.engine.fleet` recomputes many stations,
+sharded across processes. Builds on :mod:`ocpp_schedule.station`; the site
+controller and the CSMS tools build on this.
+"""
+
+from . import fleet
+from ._answers import composite_response, explain_table
+from ._composite import (
+    CompositePeriod,
+    CompositeSchedule,
+    ProfilePeriod,
+    composite_schedule,
+    expand_profile,
+    limit_at,
+    station_composites,
+)
+from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
+
+__all__ = [
+    "DEFAULT_SOURCE",
+    "EVSE_SUM_SOURCE",
+    "REPORTED_SOURCE",
+    "CompositePeriod",
+    "CompositeSchedule",
+    "LimitSource",
+    "ProfilePeriod",
+    "composite_response",
+    "composite_schedule",
+    "expand_profile",
+    "explain_table",
+    "fleet",
+    "limit_at",
+    "station_composites",
+]

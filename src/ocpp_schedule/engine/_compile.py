@@ -1,0 +1,363 @@
+"""Profiles as plain integer data, and the expansion of one profile over a window.
+
+The engine never touches pydantic models in its loops: each installed profile
+is compiled once (:func:`compile_profile`, cached on
+:class:`~ocpp_schedule.store.InstalledProfile`) into a :class:`CompiledProfile`
+of epoch seconds and tuples. :func:`expand` then yields the pieces of a
+window in which the profile is in force, with the period that applies, by
+binary search on the period starts: its cost grows with the pieces it returns,
+not with the length of the window or the number of periods.
+
+Times are whole epoch seconds; an open bound is ``NEG_INF`` / ``POS_INF``.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidProfileError, QueryError
+from ..wire._enums import (
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    ChargingRateUnit,
+    OperationMode,
+)
+from ..wire._models import MAX_LIMIT
+from ..wire._timestamps import to_epoch
+from ._provenance import LimitSource
+
+if TYPE_CHECKING:
+    from ..station._store import InstalledProfile
+
+__all__ = [
+    "compiled",
+    "MAX_LIMIT",
+    "NEG_INF",
+    "POS_INF",
+    "CompiledProfile",
+    "compile_profile",
+    "expand",
+    "in_force_windows",
+]
+
+NEG_INF = -(2**62)
+POS_INF = 2**62
+
+_NO_LIMIT = math.inf
+_OCCURRENCE_CACHE = 64
+
+_TX_CHAIN = frozenset(
+    {
+        ChargingProfilePurpose.TX_PROFILE,
+        ChargingProfilePurpose.TX_DEFAULT_PROFILE,
+        ChargingProfilePurpose.PRIORITY_CHARGING,
+    }
+)
+
+
+class CompiledProfile:
+    """One installed profile's schedule as plain numbers.
+
+    ``anchor`` is the epoch second of ``startPeriod`` 0 for Absolute,
+    Recurring and Dynamic schedules, or None when the schedule is anchored at
+    the start of charging (Relative, and 1.6 Absolute without startSchedule).
+    ``recurrence`` is 86 400 / 604 800 for Recurring, else 0. ``duration`` is
+    the in-force length from each anchor (``POS_INF`` when open, cut at the
+    recurrence). ``limits`` are in the schedule's unit (``unit_w`` True for W),
+    ``phases`` are 0 where a period names none.
+    """
+
+    __slots__ = (
+        "_occurrences",
+        "_phases_with",
+        "anchor",
+        "duration",
+        "evse_id",
+        "limits",
+        "min_rate",
+        "phases",
+        "profile_id",
+        "purpose",
+        "recurrence",
+        "soc_limit",
+        "source",
+        "stack_level",
+        "starts",
+        "transaction_id",
+        "tx_min_rate",
+        "unit_w",
+        "valid_from",
+        "valid_to",
+    )
+
+    def __init__(
+        self,
+        *,
+        profile_id: int,
+        evse_id: int,
+        purpose: ChargingProfilePurpose,
+        stack_level: int,
+        anchor: int | None,
+        recurrence: int,
+        duration: int,
+        valid_from: int,
+        valid_to: int,
+        unit_w: bool,
+        starts: tuple[int, ...],
+        limits: tuple[float, ...],
+        phases: tuple[int, ...],
+        min_rate: float | None,
+        transaction_id: str | None,
+        soc_limit: tuple[int, float] | None = None,
+    ) -> None:
+        self.profile_id = profile_id
+        self.evse_id = evse_id
+        self.purpose = purpose
+        self.stack_level = stack_level
+        self.anchor = anchor
+        self.recurrence = recurrence
+        self.duration = duration
+        self.valid_from = valid_from
+        self.valid_to = valid_to
+        self.unit_w = unit_w
+        self.starts = starts
+        self.limits = limits
+        self.phases = phases
+        self.min_rate = min_rate
+        self.transaction_id = transaction_id
+        self.soc_limit = soc_limit
+        self._phases_with: dict[int, tuple[int, ...]] = {}
+        self._occurrences: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
+        self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
+        self.tx_min_rate = min_rate if purpose in _TX_CHAIN else None
+
+    def phases_with(self, default: int) -> tuple[int, ...]:
+        """The periods' phases with ``default`` where a period names none (cached)."""
+        resolved = self._phases_with.get(default)
+        if resolved is None:
+            resolved = tuple(n or default for n in self.phases)
+            self._phases_with[default] = resolved
+        return resolved
+
+    def occurrence(self, default_phases: int, anchor: int) -> tuple[list[int], list[Any]]:
+        """The segments of the occurrence anchored at ``anchor``, cached.
+
+        Returns ``(starts, segments)``: the absolute start of each period that
+        begins before the occurrence ends (``anchor + duration``), and the
+        segments ``(start, end, limit, unit_w, phases, self)`` that cover the
+        occurrence. Validity is not applied here; callers clip to a window.
+        A profile keeps the occurrences of its last few anchors (a recurring
+        profile is asked for the same recurrences again and again).
+        """
+        key = (default_phases, anchor)
+        cached = self._occurrences.get(key)
+        if cached is None:
+            if len(self._occurrences) >= _OCCURRENCE_CACHE:
+                self._occurrences.clear()
+            end = anchor + self.duration
+            count = bisect_left(self.starts, self.duration)
+            starts = [anchor + t for t in self.starts[:count]]
+            ends = starts[1:]
+            ends.append(end)
+            segs: list[Any] = list(
+                zip(
+                    starts,
+                    ends,
+                    self.limits[:count],
+                    repeat(self.unit_w),
+                    self.phases_with(default_phases)[:count],
+                    repeat(self),
+                )
+            )
+            cached = (starts, segs)
+            self._occurrences[key] = cached
+        return cached
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledProfile(id={self.profile_id}, evse={self.evse_id}, "
+            f"{self.purpose.value}, stack={self.stack_level}, periods={len(self.starts)})"
+        )
+
+
+def _invalid(profile_id: int, message: str, rule: str, field: str) -> InvalidProfileError:
+    return InvalidProfileError(f"profile {profile_id}: {message}", field=field, rule=rule)
+
+
+def _period_limit(period_limit: float | None, mode: OperationMode | None) -> float:
+    if period_limit is None:
+        # 2.1 periods may omit the limit; Idle means no power at all, other
+        # modes without a limit do not constrain (docs/semantics.md).
+        return 0.0 if mode is OperationMode.IDLE else _NO_LIMIT
+    return period_limit
+
+
+def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> CompiledProfile:
+    """Turn an installed profile into a :class:`CompiledProfile`.
+
+    Raises :class:`InvalidProfileError` for a profile that no station would
+    have accepted and that would make the answer meaningless (no periods, a
+    first ``startPeriod`` other than 0, periods out of order, a negative or
+    non-finite limit, ``numberPhases`` outside 1..3, a Recurring schedule
+    without ``recurrencyKind`` or ``startSchedule``, a negative duration).
+    """
+    from ..station._store import InstalledProfile
+
+    if not isinstance(entry, InstalledProfile):
+        raise QueryError(f"expected an InstalledProfile, got {type(entry).__name__}", field="entry")
+    if schedule_id is not None and (
+        isinstance(schedule_id, bool) or not isinstance(schedule_id, int)
+    ):
+        raise QueryError(
+            f"expected a schedule id (int), got {type(schedule_id).__name__}", field="schedule_id"
+        )
+    profile = entry.profile
+    pid = profile.id
+    try:
+        sched = profile.schedule(schedule_id)
+    except (KeyError, ValueError) as exc:
+        raise _invalid(pid, str(exc.args[0]), "chargingSchedule", "chargingSchedule") from None
+    if sched.use_local_time:
+        raise _invalid(
+            pid,
+            "useLocalTime schedules need the station's time zone, which the engine is not given",
+            "K01.FR.90",
+            "useLocalTime",
+        )
+    periods = sched.charging_schedule_period
+    if not periods:
+        raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
+    starts = tuple(p.start_period for p in periods)
+    if starts[0] != 0:
+        raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
+    for i in range(1, len(starts)):
+        if starts[i] <= starts[i - 1]:
+            raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
+    limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
+    for value in limits:
+        if value < 0 or math.isnan(value) or value == -math.inf:
+            raise _invalid(pid, f"limit {value} is negative or not a number", "limit", "limit")
+    for p in periods:
+        if p.limit is not None and math.isinf(p.limit):
+            raise _invalid(pid, "limit is not finite", "limit", "limit")
+        if p.limit is not None and p.limit > MAX_LIMIT:
+            raise _invalid(pid, f"limit {p.limit} is above {MAX_LIMIT:g}", "limit", "limit")
+    rate = sched.min_charging_rate
+    if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
+        raise _invalid(
+            pid,
+            f"minChargingRate {rate} is outside 0..{MAX_LIMIT:g}",
+            "minChargingRate",
+            "minChargingRate",
+        )
+    phases = tuple(p.number_phases or 0 for p in periods)
+    for n in phases:
+        if not 0 <= n <= 3:
+            raise _invalid(pid, f"numberPhases {n} is outside 1..3", "K01.FR.49", "numberPhases")
+    kind = profile.charging_profile_kind
+    recurrence = 0
+    anchor: int | None = None
+    if sched.start_schedule is not None and kind is not ChargingProfileKind.RELATIVE:
+        anchor = to_epoch(sched.start_schedule)
+    if kind is ChargingProfileKind.RECURRING:
+        if profile.recurrency_kind is None or anchor is None:
+            raise _invalid(
+                pid,
+                "a Recurring profile needs recurrencyKind and startSchedule",
+                "K01.FR.40",
+                "recurrencyKind",
+            )
+        recurrence = profile.recurrency_kind.seconds
+    elif kind is ChargingProfileKind.DYNAMIC and anchor is None and profile.dyn_update_time:
+        anchor = to_epoch(profile.dyn_update_time)
+    duration = POS_INF if sched.duration is None else sched.duration
+    if duration < 0:
+        raise _invalid(pid, "duration is negative", "duration", "duration")
+    if recurrence:
+        duration = min(duration, recurrence)
+    valid_from = NEG_INF if profile.valid_from is None else to_epoch(profile.valid_from)
+    valid_to = POS_INF if profile.valid_to is None else to_epoch(profile.valid_to)
+    return CompiledProfile(
+        profile_id=pid,
+        evse_id=entry.evse_id,
+        purpose=profile.charging_profile_purpose,
+        stack_level=profile.stack_level,
+        anchor=anchor,
+        recurrence=recurrence,
+        duration=duration,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        unit_w=sched.charging_rate_unit is ChargingRateUnit.W,
+        starts=starts,
+        limits=limits,
+        phases=phases,
+        min_rate=sched.min_charging_rate,
+        transaction_id=entry.bound_transaction_id,
+        soc_limit=None
+        if sched.limit_at_soc is None
+        else (sched.limit_at_soc.soc, sched.limit_at_soc.limit),
+    )
+
+
+def in_force_windows(
+    cp: CompiledProfile, lo: int, hi: int, relative_anchor: int
+) -> list[tuple[int, int, int]]:
+    """The parts of ``[lo, hi)`` in which ``cp`` is in force, as ``(start, end, anchor)``.
+
+    One window per occurrence (one for Absolute/Relative, one per recurrence
+    for Recurring), clipped to the validity and to the schedule's duration.
+    ``anchor`` is the instant that ``startPeriod`` 0 of that occurrence refers to.
+    """
+    lo = max(lo, cp.valid_from)
+    hi = min(hi, cp.valid_to)
+    if lo >= hi:
+        return []
+    anchor = relative_anchor if cp.anchor is None else cp.anchor
+    rec = cp.recurrence
+    if not rec:
+        w_lo = anchor if anchor > lo else lo
+        w_hi = anchor + cp.duration
+        if w_hi > hi:
+            w_hi = hi
+        return [(w_lo, w_hi, anchor)] if w_lo < w_hi else []
+    out: list[tuple[int, int, int]] = []
+    duration = cp.duration
+    k_anchor = anchor + ((lo - anchor) // rec) * rec
+    while k_anchor < hi:
+        w_lo = k_anchor if k_anchor > lo else lo
+        w_hi = k_anchor + duration
+        if w_hi > hi:
+            w_hi = hi
+        if w_lo < w_hi:
+            out.append((w_lo, w_hi, k_anchor))
+        k_anchor += rec
+    return out
+
+
+def expand(
+    cp: CompiledProfile, lo: int, hi: int, relative_anchor: int
+) -> list[tuple[int, int, int]]:
+    """The pieces of ``[lo, hi)`` in which ``cp`` is in force, as ``(start, end, period index)``.
+
+    ``relative_anchor`` is where a schedule without a fixed anchor starts (the
+    transaction start, or the query start when there is none). Pieces are in
+    ascending order, non-empty and do not overlap; a period split by a
+    recurrence boundary yields two pieces.
+    """
+    out: list[tuple[int, int, int]] = []
+    starts = cp.starts
+    for w_lo, w_hi, anchor in in_force_windows(cp, lo, hi, relative_anchor):
+        first = bisect_right(starts, w_lo - anchor) - 1
+        last = bisect_left(starts, w_hi - anchor)
+        xs = [w_lo, *(anchor + t for t in starts[first + 1 : last])]
+        ends = [*xs[1:], w_hi]
+        out.extend(zip(xs, ends, range(first, last), strict=True))
+    return out
+
+
+def compiled(entry: InstalledProfile) -> CompiledProfile:
+    """The entry's compiled form (first schedule), built once and kept with the entry."""
+    return entry.derived("engine.compiled", compile_profile)

@@ -1,0 +1,1108 @@
+"""The composite schedule: what a station answers to GetCompositeSchedule.
+
+:func:`composite_schedule` combines the installed profiles of an EVSE over a
+window, following ``docs/semantics.md``:
+
+1. per purpose, the highest stack level whose schedule is in force governs
+   (TxProfile above TxDefaultProfile, an activated 2.1 PriorityCharging above
+   both; an EVSE-specific TxDefault above an EVSE-0 one at the same level);
+2. the result is the minimum of that limit and the caps in force
+   (ChargePointMax/ChargingStationMax, ChargingStationExternalConstraints),
+   converted to one unit with the number of phases in use at that instant;
+3. 2.1 LocalGeneration is added on top; where nothing is in force the
+   station's default limit applies;
+4. for EVSE 0 the answer is the station's expected draw: the sum of its EVSEs'
+   composites, capped by the station-wide profiles.
+
+The work is near-linear: each purpose's stack is merged by one sweep over the
+windows in which its profiles are in force, with a heap ordered by precedence
+(profiles below one that covers the whole window are not expanded at all),
+and the EVSE-0 total is a k-way merge of the EVSEs' change points. Every
+resource bound is counted before or while the work is done (docs/robustness.md).
+Every output period records which profile (or the default limit) set it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import repeat
+from typing import Any, NamedTuple
+
+from ..errors import QueryError
+from ..station._config import StationConfig
+from ..station._store import InstalledProfile, ProfileStore, Transaction
+from ..wire._answers import composite_answer, explain_text
+from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
+from ..wire._models import ChargingProfile
+from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch
+from ._compile import (
+    MAX_LIMIT,
+    CompiledProfile,
+    compile_profile,
+    compiled,
+    expand,
+    in_force_windows,
+)
+from ._index import ProfileIndex, store_index
+from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
+
+__all__ = [
+    "CompositePeriod",
+    "CompositeSchedule",
+    "LimitSource",
+    "ProfilePeriod",
+    "composite_schedule",
+    "expand_profile",
+    "limit_at",
+    "station_composites",
+]
+
+P = ChargingProfilePurpose
+_INF = math.inf
+
+
+class CompositePeriod(NamedTuple):
+    """One output period: from ``start_period`` seconds after the schedule start.
+
+    ``sources`` names what set the limit, in time order (several when equal
+    neighbouring limits from different profiles were merged).
+    ``min_charging_rate`` is the governing Tx/TxDefault schedule's
+    ``minChargingRate`` in the output unit, where it has one.
+    """
+
+    start_period: int
+    limit: float
+    number_phases: int
+    sources: tuple[LimitSource, ...]
+    min_charging_rate: float | None = None
+
+    @property
+    def source(self) -> LimitSource:
+        """What set the limit at the start of the period.
+
+        A period read from a station's answer (``adapters.CompositeAnswer``) has
+        no ``sources``: its source is :data:`REPORTED_SOURCE` (kind ``reported``).
+        """
+        return self.sources[0] if self.sources else REPORTED_SOURCE
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeSchedule:
+    """The composite schedule of one EVSE (0: the station) over ``[start, start + duration)``."""
+
+    evse_id: int
+    start: int
+    duration: int
+    charging_rate_unit: ChargingRateUnit
+    periods: tuple[CompositePeriod, ...]
+
+    @property
+    def schedule_start(self) -> datetime:
+        """The start as a UTC datetime."""
+        return from_epoch(self.start)
+
+    def period_at(self, instant: datetime | int) -> CompositePeriod:
+        """The output period in force at ``instant`` (within the window)."""
+        t = epoch_or_datetime(instant, "instant") - self.start
+        if not 0 <= t < max(self.duration, 1):
+            raise QueryError(
+                f"instant is outside the schedule's window (offset {t} s)", field="instant"
+            )
+        lo, hi = 0, len(self.periods)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.periods[mid].start_period <= t:
+                lo = mid
+            else:
+                hi = mid
+        return self.periods[lo]
+
+    def limit_at(self, instant: datetime | int) -> float:
+        """The limit in force at ``instant``."""
+        return self.period_at(instant).limit
+
+    def to_payload(self, version: OcppVersion | str) -> dict[str, Any]:
+        """The GetCompositeSchedule response payload (status Accepted) of ``version``.
+
+        In 1.6, ``minChargingRate`` is given when every period governed by a
+        Tx/TxDefault schedule with one agrees on it.
+        """
+        rates = {p.min_charging_rate for p in self.periods}
+        return composite_answer(
+            version,
+            evse_id=self.evse_id,
+            schedule_start=self.schedule_start,
+            duration=self.duration,
+            unit=self.charging_rate_unit.value,
+            periods=[(p.start_period, p.limit, p.number_phases) for p in self.periods],
+            min_charging_rate=rates.pop() if len(rates) == 1 and None not in rates else None,
+        )
+
+    def explain(self) -> str:
+        """A readable table of the periods and what set each one."""
+        return explain_text(
+            evse_id=self.evse_id,
+            start=self.start,
+            duration=self.duration,
+            unit=self.charging_rate_unit.value,
+            rows=[
+                (
+                    p.start_period,
+                    p.limit,
+                    p.number_phases,
+                    "; then ".join(str(s) for s in p.sources) or str(p.source),
+                )
+                for p in self.periods
+            ],
+        )
+
+
+# ----------------------------------------------------------------------- public API
+
+
+def composite_schedule(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    *,
+    evse_id: int,
+    start: datetime | int,
+    duration: int,
+    unit: ChargingRateUnit | str | None = None,
+    transaction: Transaction | Sequence[Transaction] | None = None,
+    config: StationConfig | None = None,
+    schedule_ids: Mapping[int, int] | None = None,
+) -> CompositeSchedule:
+    """Compute the composite schedule of ``evse_id`` over ``[start, start + duration)``.
+
+    ``profiles`` are the installed profiles (a :class:`ProfileStore` or any
+    iterable of :class:`InstalledProfile`). ``transaction`` is the active
+    transaction(s); a TxProfile counts only for its own transaction, and
+    Relative schedules start at the transaction start (or at ``start`` on an
+    EVSE without one). ``unit`` defaults to A. ``config`` gives the supply
+    voltage, default phases and default limits, and the station's EVSEs for
+    the EVSE-0 total. ``schedule_ids`` selects, per profile id, which of a 2.x
+    profile's schedules counts (default: the first).
+
+    ``duration`` 0 answers the limit in force at ``start`` as one period.
+    Raises :class:`QueryError` for a negative duration or an EVSE the station
+    does not have, :class:`InvalidProfileError` for a profile that no station
+    would have accepted.
+    """
+    cfg = _config(config)
+    _whole(evse_id, "evse_id")
+    s = _window(start, duration)
+    if evse_id < 0 or not cfg.knows_evse(evse_id):
+        raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
+    out_unit = _unit(unit)
+    txs = _transactions(transaction)
+    index = _index(profiles, _schedule_ids(schedule_ids))
+    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    if evse_id == 0:
+        evses = _station_evses(cfg, index, txs)
+        raw = _station_raw(ctx, index, txs, evses)
+    else:
+        raw = _evse_raw(ctx, index, evse_id, txs.get(evse_id))
+    return CompositeSchedule(evse_id, s, duration, out_unit, _finalize(raw, s))
+
+
+def limit_at(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    *,
+    evse_id: int,
+    instant: datetime | int,
+    unit: ChargingRateUnit | str | None = None,
+    transaction: Transaction | Sequence[Transaction] | None = None,
+    config: StationConfig | None = None,
+) -> CompositePeriod:
+    """The composite limit in force at one instant (a one-second composite's only period)."""
+    return composite_schedule(
+        profiles,
+        evse_id=evse_id,
+        start=epoch_or_datetime(instant, "instant"),
+        duration=0,
+        unit=unit,
+        transaction=transaction,
+        config=config,
+    ).periods[0]
+
+
+class ProfilePeriod(NamedTuple):
+    """A piece of one profile's schedule in force: ``[start, end)`` in epoch seconds."""
+
+    start: int
+    end: int
+    limit: float
+    charging_rate_unit: ChargingRateUnit
+    number_phases: int | None
+    period_index: int
+
+
+def expand_profile(
+    profile: InstalledProfile | ChargingProfile,
+    *,
+    start: datetime | int,
+    duration: int,
+    transaction_start: datetime | int | None = None,
+    schedule_id: int | None = None,
+) -> tuple[ProfilePeriod, ...]:
+    """One profile's schedule over ``[start, start + duration)``: where it is in force, at what.
+
+    Validity, anchoring (Absolute, Relative at ``transaction_start`` or else at
+    ``start``, Recurring), duration and the period boundaries are applied; no
+    other profile is considered. A period cut by the window or by a recurrence
+    appears as several pieces. ``number_phases`` is None where the period names
+    none. ``schedule_id`` selects one of a 2.x profile's schedules.
+    """
+    if isinstance(profile, InstalledProfile):
+        entry = profile
+    elif isinstance(profile, ChargingProfile):
+        entry = InstalledProfile(0, profile)
+    else:
+        raise QueryError(
+            f"expected an InstalledProfile or a ChargingProfile, got {type(profile).__name__}",
+            field="profile",
+        )
+    if schedule_id is not None:
+        _whole(schedule_id, "schedule_id")
+    s = _window(start, duration)
+    rel = (
+        s
+        if transaction_start is None
+        else epoch_or_datetime(transaction_start, "transaction_start")
+    )
+    cp = compiled(entry) if schedule_id is None else compile_profile(entry, schedule_id)
+    unit = ChargingRateUnit.W if cp.unit_w else ChargingRateUnit.A
+    return tuple(
+        ProfilePeriod(x, y, cp.limits[i], unit, cp.phases[i] or None, i)
+        for x, y, i in expand(cp, s, s + duration, rel)
+    )
+
+
+def station_composites(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    *,
+    start: datetime | int,
+    duration: int,
+    unit: ChargingRateUnit | str | None = None,
+    transactions: Sequence[Transaction] = (),
+    config: StationConfig | None = None,
+    evse_ids: Sequence[int] | None = None,
+    include_station: bool = True,
+) -> dict[int, CompositeSchedule]:
+    """The composite schedule of every EVSE of a station over one window, in one pass.
+
+    Returns ``{evse_id: CompositeSchedule}`` for the station's EVSEs (``evse_ids``,
+    else the configured ones, else those named by the profiles, else EVSE 1),
+    and under key 0 the station total when ``include_station`` is true. The
+    result equals calling :func:`composite_schedule` for each EVSE, but the
+    station-level stacks (station max, external constraints, EVSE-0
+    TxDefaultProfiles) are expanded once and shared by all EVSEs.
+    """
+    cfg = _config(config)
+    s = _window(start, duration)
+    out_unit = _unit(unit)
+    txs = _transactions(transactions)
+    if not isinstance(include_station, bool):
+        raise QueryError("include_station must be True or False", field="include_station")
+    index = _index(profiles, None)
+    evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
+    for e in evses:
+        if e <= 0 or not cfg.knows_evse(e):
+            raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
+    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    ctx.covers = {}
+    raws = _evse_raws(ctx, index, txs, evses, total=include_station)
+    result = {
+        e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
+    }
+    if include_station:
+        total = _station_total(ctx, index, list(raws.values()))
+        result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
+    return result
+
+
+# ------------------------------------------------------------------------ internals
+
+
+_DEFAULT_CONFIG = StationConfig()
+
+MAX_SEGMENTS = 100_000
+"""The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
+
+MAX_WINDOWS = 200_000
+"""The most in-force windows (occurrences of recurring profiles) one purpose's stack may have
+in a query's window, counted before they are built (see docs/robustness.md)."""
+
+MAX_PERIODS = 100_000
+"""The most periods an answer may have, counted before equal neighbours merge; a longer
+answer is refused with :class:`QueryError`."""
+
+MAX_STATION_INTERVALS = 1_000_000
+"""The most intervals the EVSEs' composites of one EVSE-0 query (or one ``station_composites``
+batch) may have together (each EVSE's is at most MAX_PERIODS); counted as each EVSE's is
+built (see docs/robustness.md)."""
+
+
+def _whole(value: object, name: str) -> int:
+    """``value`` as an int, or QueryError naming ``name`` (bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise QueryError(f"expected an int, got {type(value).__name__}", field=name)
+    return value
+
+
+def _config(config: object) -> StationConfig:
+    if config is None:
+        return _DEFAULT_CONFIG
+    if not isinstance(config, StationConfig):
+        raise QueryError(f"expected a StationConfig, got {type(config).__name__}", field="config")
+    return config
+
+
+def _evse_ids(evse_ids: object) -> tuple[int, ...]:
+    if isinstance(evse_ids, (str, bytes, Mapping)) or not isinstance(evse_ids, Iterable):
+        raise QueryError("expected a sequence of EVSE ids (int)", field="evse_ids")
+    return tuple(_whole(e, "evse_ids") for e in evse_ids)
+
+
+def _schedule_ids(schedule_ids: object) -> Mapping[int, int] | None:
+    if schedule_ids is None:
+        return None
+    if not isinstance(schedule_ids, Mapping):
+        raise QueryError("expected a mapping of profile id to schedule id", field="schedule_ids")
+    for key, value in schedule_ids.items():
+        _whole(key, "schedule_ids")
+        _whole(value, "schedule_ids")
+    return schedule_ids
+
+
+def _window(start: datetime | int, duration: int) -> int:
+    """The query start in epoch seconds, after checking the window (QueryError if bad)."""
+    s = epoch_or_datetime(start, "start")
+    if isinstance(duration, bool) or not isinstance(duration, int):
+        raise QueryError("duration must be whole seconds (int)", field="duration")
+    if duration < 0:
+        raise QueryError(f"duration {duration} is negative", field="duration")
+    check_window(s, duration)
+    return s
+
+
+_CoverKey = tuple[tuple[CompiledProfile, ...], int | None, float | None]
+"""A shared cover's key: the stack's profiles, and the anchor / state of charge when they matter."""
+
+
+class _Context:
+    """The query's constants, read once."""
+
+    __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
+
+    def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
+        _check_config_numbers(cfg)
+        self.covers: dict[_CoverKey, list[_Seg]] | None = None
+        self.start = start
+        self.end = end
+        self.out_w = out_w
+        self.voltage = cfg.supply_voltage
+        self.default_phases = cfg.default_number_phases
+        self.default_limit = (
+            cfg.composite_schedule_default_limit_watts
+            if out_w
+            else cfg.composite_schedule_default_limit_amps
+        )
+
+
+ENGINE_VOLTAGE_RANGE = (1.0, 1e6)
+"""Supply voltages (V) the engine computes with: within it, converting any limit up to
+``MAX_LIMIT`` between A and W stays finite, so an overflow can never pass for "no limit"."""
+
+
+def _check_config_numbers(cfg: StationConfig) -> None:
+    """Refuse a configuration whose numbers would overflow the conversions (F13)."""
+    low, high = ENGINE_VOLTAGE_RANGE
+    voltage = cfg.supply_voltage
+    if not (math.isfinite(voltage) and low <= voltage <= high):
+        raise QueryError(
+            f"supply voltage {voltage!r} is outside {low:g}..{high:g} V",
+            field="config.supply_voltage",
+        )
+    for name in ("composite_schedule_default_limit_amps", "composite_schedule_default_limit_watts"):
+        value = getattr(cfg, name)
+        if not (math.isfinite(value) and 0 <= value <= MAX_LIMIT):
+            raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
+
+
+_UNITS: dict[Any, ChargingRateUnit] = {
+    None: ChargingRateUnit.A,
+    "A": ChargingRateUnit.A,
+    "W": ChargingRateUnit.W,
+    ChargingRateUnit.A: ChargingRateUnit.A,
+    ChargingRateUnit.W: ChargingRateUnit.W,
+}
+
+
+def _unit(unit: ChargingRateUnit | str | None) -> ChargingRateUnit:
+    if unit is not None and not isinstance(unit, str):
+        raise QueryError(f"unit must be 'A' or 'W', got {type(unit).__name__}", field="unit")
+    found = _UNITS.get(unit)
+    if found is not None:
+        return found
+    try:
+        return ChargingRateUnit(str(unit).upper())
+    except ValueError:
+        raise QueryError(f"unknown unit {unit!r}; use A or W", field="unit") from None
+
+
+def _transactions(
+    transaction: Transaction | Sequence[Transaction] | None,
+) -> dict[int, Transaction]:
+    if transaction is None:
+        return {}
+    if isinstance(transaction, Transaction):
+        return {transaction.evse_id: transaction}
+    if isinstance(transaction, (str, bytes, Mapping)) or not isinstance(transaction, Iterable):
+        raise QueryError(
+            f"expected a Transaction or a sequence of them, got {type(transaction).__name__}",
+            field="transaction",
+        )
+    out: dict[int, Transaction] = {}
+    for tx in transaction:
+        if not isinstance(tx, Transaction):
+            raise QueryError("transaction must be a Transaction", field="transaction")
+        if tx.evse_id in out:
+            raise QueryError(f"two transactions on EVSE {tx.evse_id}", field="transaction")
+        out[tx.evse_id] = tx
+    return out
+
+
+def _index(
+    profiles: ProfileStore | Iterable[InstalledProfile], schedule_ids: Mapping[int, int] | None
+) -> ProfileIndex:
+    if isinstance(profiles, ProfileStore) and not schedule_ids:
+        return store_index(profiles)
+    profiles = _installed(profiles)
+    if schedule_ids:
+        return ProfileIndex(
+            compile_profile(p, schedule_ids[p.id]) if p.id in schedule_ids else compiled(p)
+            for p in profiles
+        )
+    return ProfileIndex(compiled(p) for p in profiles)
+
+
+def _installed(profiles: object) -> list[InstalledProfile]:
+    """The installed profiles of an iterable, or QueryError for anything else."""
+    if isinstance(profiles, (str, bytes, Mapping)) or not isinstance(profiles, Iterable):
+        raise QueryError(
+            "expected a ProfileStore or an iterable of InstalledProfile, "
+            f"got {type(profiles).__name__}",
+            field="profiles",
+        )
+    out = list(profiles)
+    for p in out:
+        if not isinstance(p, InstalledProfile):
+            raise QueryError(
+                f"expected InstalledProfile items, got {type(p).__name__}", field="profiles"
+            )
+    return out
+
+
+def _station_evses(
+    cfg: StationConfig, index: ProfileIndex, txs: dict[int, Transaction]
+) -> tuple[int, ...]:
+    """The station's EVSEs: configured, else those named by profiles or transactions, else 1."""
+    if cfg.evse_ids is not None:
+        return cfg.evse_ids
+    named = set(index.evses) | set(txs)
+    return tuple(sorted(named)) if named else (1,)
+
+
+_Seg = tuple[int, int, float, bool, int, Any]
+"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source).
+
+``phases`` is already resolved (a period without numberPhases has the default).
+"""
+
+
+def _window_count(cp: CompiledProfile, lo: int, hi: int) -> int:
+    """At most how many in-force windows ``cp`` has in ``[lo, hi)``, in constant time."""
+    if not cp.recurrence:
+        return 1
+    span = min(hi, cp.valid_to) - max(lo, cp.valid_from)
+    return span // cp.recurrence + 2 if span > 0 else 0
+
+
+def _covers_alone(cp: CompiledProfile, lo: int, hi: int, rel_anchor: int) -> bool:
+    """True when ``cp`` is in force over all of ``[lo, hi)`` (constant time)."""
+    if cp.valid_from > lo or cp.valid_to < hi:
+        return False
+    if cp.recurrence:
+        return cp.duration >= cp.recurrence
+    anchor = rel_anchor if cp.anchor is None else cp.anchor
+    return anchor <= lo and anchor + cp.duration >= hi
+
+
+def _emit(
+    cp: CompiledProfile,
+    lo: int,
+    hi: int,
+    anchor: int,
+    dp: int,
+    limits: tuple[float, ...],
+    out: list[_Seg],
+) -> None:
+    """Append the segments of ``cp`` over ``[lo, hi)``, inside its occurrence at ``anchor``."""
+    if limits is cp.limits:
+        _slice(cp.occurrence(dp, anchor), lo, hi, out)
+        return
+    starts = cp.starts
+    first = bisect_right(starts, lo - anchor) - 1
+    last = bisect_left(starts, hi - anchor)
+    phases = cp.phases_with(dp)
+    xs = [lo, *[anchor + t for t in starts[first + 1 : last]]]
+    ends = xs[1:]
+    ends.append(hi)
+    out.extend(zip(xs, ends, limits[first:last], repeat(cp.unit_w), phases[first:last], repeat(cp)))
+
+
+def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
+    """Append an occurrence's segments within ``[lo, hi)`` (inside the occurrence), clipped."""
+    starts, segs = occurrence
+    first = bisect_right(starts, lo) - 1
+    last = bisect_left(starts, hi)
+    head = segs[first]
+    if first == last - 1:
+        out.append((lo, hi, *head[2:]))
+        return
+    out.append((lo, *head[1:]) if head[0] != lo else head)
+    out.extend(segs[first + 1 : last - 1])
+    tail = segs[last - 1]
+    out.append((tail[0], hi, *tail[2:]) if tail[1] != hi else tail)
+
+
+def _too_many_pieces() -> QueryError:
+    return QueryError(
+        f"the answer would need more than {MAX_SEGMENTS} schedule pieces; ask for a shorter window",
+        field="duration",
+        rule="docs/robustness.md",
+    )
+
+
+def _stack_windows(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int
+) -> list[tuple[int, int, int, int]]:
+    """Every in-force window of the stack's profiles, as ``(start, rank, end, anchor)`` sorted.
+
+    ``rank`` is the profile's place in ``chain`` (0 leads). Profiles below one that
+    alone covers the whole query window can never lead and are not expanded. The
+    windows are counted first (in constant time per profile), and more than
+    :data:`MAX_WINDOWS` are refused with :class:`QueryError` before any is built.
+    """
+    start, end = ctx.start, ctx.end
+    leading = []
+    total = 0
+    for cp in chain:
+        leading.append(cp)
+        total += _window_count(cp, start, end)
+        if _covers_alone(cp, start, end, rel_anchor):
+            break
+    if total > MAX_WINDOWS:
+        raise QueryError(
+            f"the stack would be in force in more than {MAX_WINDOWS} separate windows "
+            f"({total}: recurring profiles over a long window); ask for a shorter window",
+            field="duration",
+            rule="docs/robustness.md",
+        )
+    out: list[tuple[int, int, int, int]] = []
+    for rank, cp in enumerate(leading):
+        out.extend(
+            (w_lo, rank, w_hi, anchor)
+            for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor)
+        )
+    out.sort()
+    return out
+
+
+def _cover(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
+) -> list[_Seg]:
+    """The leading schedule of a stack of profiles (highest precedence first) over the window.
+
+    A sweep over the windows in which each profile is in force, in time order,
+    with a heap of the windows open at the current instant ordered by
+    precedence: the top of the heap leads until its window ends or a window of
+    a higher profile opens. Each window is pushed and popped once, so the work
+    is ``O(W log W)`` for ``W`` windows plus the pieces produced, however the
+    profiles' windows interleave (the previous walk over the gaps each profile
+    left was quadratic in the number of stacked profiles, F27). ``soc`` is the
+    EV's state of charge, for 2.1 ``limitAtSoC``. Where no profile of the stack
+    is in force the cover holds a filler segment (no limit, phases
+    ``_NO_PHASES``), so a cover is either empty (nothing in force in the whole
+    window) or spans it. The pieces are counted as they are produced; more than
+    :data:`MAX_SEGMENTS` are refused.
+    """
+    wins = _stack_windows(chain, ctx, rel_anchor)
+    if not wins:
+        return []
+    end, dp, out_w = ctx.end, ctx.default_phases, ctx.out_w
+    limits_of: dict[int, tuple[float, ...]] = {}
+    segs: list[_Seg] = []
+    heap: list[tuple[int, int, int]] = []
+    push, pop = heapq.heappush, heapq.heappop
+    count = len(wins)
+    i = 0
+    t = ctx.start
+    while t < end:
+        while i < count and wins[i][0] <= t:
+            _, rank, w_hi, anchor = wins[i]
+            push(heap, (rank, w_hi, anchor))
+            i += 1
+        while heap and heap[0][1] <= t:
+            pop(heap)
+        if not heap:
+            stop = wins[i][0] if i < count else end
+            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT))
+            t = stop
+            continue
+        rank, stop, anchor = heap[0]
+        while i < count and wins[i][0] < stop:
+            w_lo, other, w_hi, other_anchor = wins[i]
+            if other < rank:
+                stop = w_lo
+                break
+            push(heap, (other, w_hi, other_anchor))
+            i += 1
+        cp = chain[rank]
+        limits = limits_of.get(rank)
+        if limits is None:
+            limits = limits_of[rank] = _soc_limits(cp, soc)
+        _emit(cp, t, stop, anchor, dp, limits, segs)
+        if len(segs) > MAX_SEGMENTS:
+            raise _too_many_pieces()
+        t = stop
+    return segs
+
+
+def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
+    """The profile's limits, capped by its 2.1 ``limitAtSoC`` once the EV's SoC reaches it."""
+    if cp.soc_limit is not None and soc is not None and soc >= cp.soc_limit[0]:
+        cap = cp.soc_limit[1]
+        return tuple(min(v, cap) for v in cp.limits)
+    return cp.limits
+
+
+_Raw = list[tuple[int, float, int, Any, float | None]]
+"""Elementary intervals: (start, value in the output unit, phases, source, min rate)."""
+
+
+def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction | None) -> _Raw:
+    """The unrounded composite of one EVSE."""
+    if tx is None:
+        chain = index.defaults_for(evse_id)
+        rel, soc = ctx.start, None
+    else:
+        chain = index.ev_chain(evse_id, tx.id, tx.priority_charging)
+        rel, soc = tx.start_epoch, tx.state_of_charge
+    cover = _cover if ctx.covers is None else _shared_cover
+    covers = []
+    if chain:
+        covers.append(cover(chain, ctx, rel, soc))
+    for cap in index.caps(evse_id):
+        covers.append(cover(cap, ctx, rel, soc))
+    generation = index.generation_for(evse_id) if index.generation else None
+    gen = cover(generation, ctx, rel, soc) if generation else []
+    return _combine(ctx, covers, gen)
+
+
+def _shared_cover(
+    chain: list[CompiledProfile], ctx: _Context, rel_anchor: int, soc: float | None = None
+) -> list[_Seg]:
+    """``_cover`` remembered for the query: EVSEs that share a stack share its cover.
+
+    The key is the stack's profiles themselves (a tuple holding them, compared
+    by identity of the compiled profiles it keeps alive), never ``id()`` of the
+    list: stack lists are often temporaries, and CPython reuses a freed list's
+    address for the next one, which gave one EVSE another's cover (F1). The
+    key ignores the anchor and the state of charge when no profile of the
+    stack depends on them.
+    """
+    assert ctx.covers is not None
+    relative = any(cp.anchor is None for cp in chain)
+    soc_bound = soc is not None and any(cp.soc_limit is not None for cp in chain)
+    key = (tuple(chain), rel_anchor if relative else None, soc if soc_bound else None)
+    found = ctx.covers.get(key)
+    if found is None:
+        found = _cover(chain, ctx, rel_anchor, soc)
+        ctx.covers[key] = found
+    return found
+
+
+def _station_raw(
+    ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
+) -> _Raw:
+    """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
+    per_evse = _evse_raws(ctx, index, txs, evses, total=True)
+    return _station_total(ctx, index, list(per_evse.values()))
+
+
+def _evse_raws(
+    ctx: _Context,
+    index: ProfileIndex,
+    txs: dict[int, Transaction],
+    evses: Sequence[int],
+    *,
+    total: bool,
+) -> dict[int, _Raw]:
+    """The unrounded composites of ``evses``, built one by one within the station bounds.
+
+    All of them together may have at most :data:`MAX_STATION_INTERVALS` intervals.
+    With ``total`` (the EVSE-0 sum follows), the instants at which any of them
+    changes are counted as they come: the total changes at each, so once there
+    are more than :data:`MAX_PERIODS` the query is refused before the next EVSE
+    is built (F17: the bound used to be checked only after every EVSE's
+    composite was built and summed).
+    """
+    out: dict[int, _Raw] = {}
+    points: set[int] = set()
+    built = 0
+    for e in evses:
+        raw = _evse_raw(ctx, index, e, txs.get(e))
+        built += len(raw)
+        if built > MAX_STATION_INTERVALS:
+            raise QueryError(
+                f"the EVSEs' composites would need more than {MAX_STATION_INTERVALS} "
+                f"intervals together ({len(evses)} EVSEs); ask for a shorter window",
+                field="duration",
+                rule="docs/robustness.md",
+            )
+        if total:
+            points.update(r[0] for r in raw)
+            if len(points) > MAX_PERIODS:
+                raise _too_many_periods(len(points))
+        out[e] = raw
+    return out
+
+
+def _too_many_periods(count: int) -> QueryError:
+    return QueryError(
+        f"the answer would have {count} periods, more than {MAX_PERIODS}; ask for a shorter window",
+        field="duration",
+        rule="docs/robustness.md",
+    )
+
+
+def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
+    """The EVSEs' composites added up, then capped by the station max and EVSE-0 constraints."""
+    cover = _cover if ctx.covers is None else _shared_cover
+    covers = [_sum_raw(ctx, per_evse)]
+    covers.extend(cover(cap, ctx, ctx.start) for cap in index.caps(0))
+    return _combine(ctx, covers, [])
+
+
+class _Marker:
+    """The source object of a raw entry that is not a profile (default limit, EVSE sum)."""
+
+    __slots__ = ("source", "tx_min_rate", "unit_w")
+
+    def __init__(self, source: LimitSource) -> None:
+        self.source = source
+        self.tx_min_rate: float | None = None
+        self.unit_w = False
+
+
+_DEFAULT = _Marker(DEFAULT_SOURCE)
+_NO_PHASES = 99
+"""Phases of a filler segment: more than any real period, so it never lowers the minimum."""
+_SUM = _Marker(EVSE_SUM_SOURCE)
+
+
+def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
+    """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses.
+
+    A k-way merge of the EVSEs' change points (``heapq.merge``) with the
+    current values in a small segment tree (sum and maximum of the phases), so
+    each change point costs ``O(log k)``: the work is linear in the total
+    number of points, not points x EVSEs (F17). More than
+    :data:`MAX_PERIODS` intervals are refused as they are produced.
+    """
+    end, out_w = ctx.end, ctx.out_w
+    if len(per_evse) == 1:
+        raw = per_evse[0]
+        ends = [r[0] for r in raw[1:]]
+        ends.append(end)
+        return [
+            (t, stop, value, out_w, phases, _SUM)
+            for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
+        ]
+    size = 1
+    while size < len(per_evse):
+        size *= 2
+    total = [0.0] * (2 * size)
+    most = [0] * (2 * size)
+    for j, raw in enumerate(per_evse):
+        total[size + j] = raw[0][1]
+        most[size + j] = raw[0][2]
+    for pos in range(size - 1, 0, -1):
+        total[pos] = total[2 * pos] + total[2 * pos + 1]
+        most[pos] = max(most[2 * pos], most[2 * pos + 1])
+    segs: list[_Seg] = []
+    cur = ctx.start
+    for t, j, value, phases in heapq.merge(*(_changes(j, raw) for j, raw in enumerate(per_evse))):
+        if t != cur:
+            segs.append((cur, t, total[1], out_w, most[1], _SUM))
+            if len(segs) > MAX_PERIODS:
+                raise _too_many_periods(len(segs))
+            cur = t
+        pos = size + j
+        total[pos] = value
+        most[pos] = phases
+        pos //= 2
+        while pos:
+            left = 2 * pos
+            total[pos] = total[left] + total[left + 1]
+            most[pos] = most[left] if most[left] > most[left + 1] else most[left + 1]
+            pos //= 2
+    segs.append((cur, end, total[1], out_w, most[1], _SUM))
+    return segs
+
+
+def _changes(j: int, raw: _Raw) -> Iterator[tuple[int, int, float, int]]:
+    """EVSE ``j``'s changes after its first interval: (instant, j, value, phases)."""
+    for k in range(1, len(raw)):
+        entry = raw[k]
+        yield entry[0], j, entry[1], entry[2]
+
+
+def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: float) -> float:
+    if unit_w == out_w:
+        return limit
+    if out_w:
+        return limit * voltage * phases
+    return limit / (voltage * phases)
+
+
+def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
+    """The minimum over the purposes' leading schedules, interval by interval, plus generation.
+
+    ``covers[0]`` is the EV-limit stack (or the EVSE sum), the rest are caps;
+    where values tie, the earlier stack is named as the source.
+    """
+    covers = [c for c in covers if c]
+    if not covers:
+        raw: _Raw = [(ctx.start, ctx.default_limit, ctx.default_phases, _DEFAULT, None)]
+    elif len(covers) == 1:
+        raw = _combine_one(ctx, covers[0])
+    elif len(covers) == 2:
+        raw = _combine_two(ctx, covers[0], covers[1])
+    else:
+        raw = _combine_many(ctx, covers)
+    if len(raw) > MAX_PERIODS:
+        raise _too_many_periods(len(raw))
+    if gen:
+        raw = _add_generation(ctx, raw, gen)
+    return raw
+
+
+def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
+    """One purpose in force: convert its periods, the default limit where it has none."""
+    out_w, voltage, default_phases = ctx.out_w, ctx.voltage, ctx.default_phases
+    default_limit = ctx.default_limit
+    raw: _Raw = []
+    append = raw.append
+    for x, _, value, unit_w, n, src in cover:
+        if unit_w != out_w:
+            value = value * voltage * n if out_w else value / (voltage * n)
+        rate = src.tx_min_rate
+        if rate is not None and src.unit_w != out_w:
+            rate = rate * voltage * n if out_w else rate / (voltage * n)
+        if value == _INF:
+            append((x, default_limit, default_phases if n > 3 else n, _DEFAULT, rate))
+        else:
+            append((x, value, n, src, rate))
+    return raw
+
+
+def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
+    """Two purposes (the EV limit and one cap, typically): a two-pointer merge.
+
+    Both covers span the window without gaps, so the merge steps from one end
+    of a segment to the next.
+    """
+    end, out_w, voltage = ctx.end, ctx.out_w, ctx.voltage
+    default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    inf, default = _INF, _DEFAULT
+    raw: _Raw = []
+    append = raw.append
+    ia = ib = 0
+    sa, sb = first[0], second[0]
+    t = ctx.start
+    while True:
+        _, ea, va, ua, n, src = sa
+        _, eb, vb, ub, pb, src_b = sb
+        if pb < n:
+            n = pb
+        if ua != out_w:
+            va = va * voltage * n if out_w else va / (voltage * n)
+        if ub != out_w:
+            vb = vb * voltage * n if out_w else vb / (voltage * n)
+        rate = src.tx_min_rate
+        if rate is not None:
+            rate = _convert(rate, src.unit_w, out_w, n, voltage)
+        if vb < va:
+            append((t, vb, n, src_b, rate))
+        elif va == inf:
+            append((t, default_limit, default_phases if n > 3 else n, default, rate))
+        else:
+            append((t, va, n, src, rate))
+        if ea < eb:
+            t = ea
+            ia += 1
+            sa = first[ia]
+        elif eb < ea:
+            t = eb
+            ib += 1
+            sb = second[ib]
+        else:
+            if ea >= end:
+                return raw
+            t = ea
+            ia += 1
+            ib += 1
+            sa, sb = first[ia], second[ib]
+
+
+def _combine_many(ctx: _Context, covers: list[list[_Seg]]) -> _Raw:
+    """Several purposes: at each change point, the minimum with the phases in use."""
+    start, end, out_w, voltage = ctx.start, ctx.end, ctx.out_w, ctx.voltage
+    default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    bounds = {start}
+    for cov in covers:
+        for seg in cov:
+            bounds.add(seg[0])
+            bounds.add(seg[1])
+    count = len(covers)
+    ptrs = [0] * count
+    sizes = [len(c) for c in covers]
+    raw: _Raw = []
+    append = raw.append
+    active: list[_Seg] = []
+    for t in sorted(bounds):
+        if t >= end:
+            break
+        active.clear()
+        phases = 4
+        for c in range(count):
+            cov = covers[c]
+            i = ptrs[c]
+            size = sizes[c]
+            while i < size and cov[i][1] <= t:
+                i += 1
+            ptrs[c] = i
+            if i < size and cov[i][0] <= t:
+                seg = cov[i]
+                active.append(seg)
+                if seg[4] < phases:
+                    phases = seg[4]
+        if not active:
+            append((t, default_limit, default_phases, _DEFAULT, None))
+            continue
+        value = _INF
+        best: Any = _DEFAULT
+        rate: float | None = None
+        for seg in active:
+            v = seg[2]
+            if seg[3] != out_w:
+                v = v * voltage * phases if out_w else v / (voltage * phases)
+            if v < value:
+                value = v
+                best = seg[5]
+        lead = active[0][5]
+        if active[0] is _current(covers[0], ptrs[0], t) and lead.tx_min_rate is not None:
+            rate = _convert(lead.tx_min_rate, lead.unit_w, out_w, phases, voltage)
+        if value == _INF:
+            append((t, default_limit, default_phases if phases > 3 else phases, _DEFAULT, rate))
+        else:
+            append((t, value, phases, best, rate))
+    return raw
+
+
+def _current(cover: list[_Seg], i: int, t: int) -> _Seg | None:
+    if i < len(cover) and cover[i][0] <= t:
+        return cover[i]
+    return None
+
+
+def _add_generation(ctx: _Context, raw: _Raw, gen: list[_Seg]) -> _Raw:
+    """Add 2.1 LocalGeneration on top, converted with the phases in use."""
+    bounds = sorted({r[0] for r in raw} | {g[0] for g in gen} | {g[1] for g in gen})
+    out: _Raw = []
+    ri = gi = 0
+    for t in bounds:
+        if t >= ctx.end:
+            break
+        while ri + 1 < len(raw) and raw[ri + 1][0] <= t:
+            ri += 1
+        while gi < len(gen) and gen[gi][1] <= t:
+            gi += 1
+        _, value, phases, source, rate = raw[ri]
+        if gi < len(gen) and gen[gi][0] <= t and gen[gi][2] != _INF:
+            g = gen[gi]
+            value = value + _convert(g[2], g[3], ctx.out_w, phases, ctx.voltage)
+        out.append((t, value, phases, source, rate))
+    return out
+
+
+_NOISE = 5e-7
+"""Float noise ignored when rounding to tenths (in units of a tenth)."""
+
+
+def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
+    """Round down to 0.1, merge equal neighbours (limit and phases), keep provenance.
+
+    Limits are rounded down (so a rounded cap is never exceeded) after removing
+    float noise: a value within 5e-7 of a tenth below the next tenth counts as
+    that tenth (``floor(round(x * 10, 6))`` without the cost of ``round``, so
+    23 / 10 stays 2.3). Minimum charging rates are rounded up the same way.
+    """
+    floor, new, noise, period = math.floor, tuple.__new__, _NOISE, CompositePeriod
+    periods: list[CompositePeriod] = []
+    append = periods.append
+    cur_start = 0
+    cur_limit = -1.0
+    cur_phases = -1
+    cur_src: Any = None
+    cur_source: Any = None
+    more: list[LimitSource] | None = None
+    cur_rate: float | None = None
+    for t, value, phases, src, rate in raw:
+        limit = floor(value * 10.0 + noise) / 10.0
+        if limit == cur_limit and phases == cur_phases:
+            if src is not cur_src:
+                cur_src = src
+                source = src.source
+                if more is None:
+                    if source is not cur_source:
+                        more = [cur_source, source]
+                elif source is not more[-1]:
+                    more.append(source)
+            if rate is not None and (cur_rate is None or rate > cur_rate):
+                cur_rate = rate
+            continue
+        if cur_src is not None:
+            if cur_rate is not None:
+                cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
+            sources = (cur_source,) if more is None else tuple(more)
+            append(new(period, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
+        cur_start = t
+        cur_limit = limit
+        cur_phases = phases
+        cur_rate = rate
+        cur_src = src
+        cur_source = src.source
+        more = None
+    if cur_rate is not None:
+        cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
+    sources = (cur_source,) if more is None else tuple(more)
+    append(new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
+    return tuple(periods)

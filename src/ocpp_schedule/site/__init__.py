@@ -1,0 +1,76 @@
+"""Site load balancing: a tree of circuits, piles and vehicles, kept within its limits.
+
+The site model (``Site``, circuits with per-phase and power limits and daily steps,
+piles wired with phase rotation, EVSEs and sessions), each EVSE's and circuit's
+limits over time (``_timelines``, through the engine), the fair share and its
+policies, ``balance`` (every circuit phase and power limit checked at every
+instant before a result is returned), ``send_plan`` (SetChargingProfile payloads
+whose every prefix, and the safe tail after they end, are replayed through the
+station rules and checked), the site report, the demo and the plot. Builds on the
+engine, station and wire layers; independent of :mod:`ocpp_schedule.tools`.
+"""
+
+from ._allocation import Allocation, EvseKey, balance
+from ._demo import demo_site
+from ._model import (
+    MAX_WEIGHT,
+    MIN_WEIGHT,
+    Circuit,
+    Evse,
+    LimitStep,
+    Pile,
+    Session,
+    Site,
+    SiteError,
+    load_site,
+)
+from ._plot import PlotUnavailable, plot_allocation
+from ._policies import EqualShare, Policy, Weighted
+from ._report import (
+    EvseOutput,
+    SiteReport,
+    StationReport,
+    format_allocation,
+    format_site_report,
+    site_report,
+)
+from ._safetail import safe_tails
+from ._sendplan import PlanStep, SendPlan, SendPlanError, send_plan
+from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
+
+__all__ = [
+    "MAX_CELLS",
+    "MAX_SLOTS",
+    "MAX_WEIGHT",
+    "MIN_WEIGHT",
+    "Allocation",
+    "Circuit",
+    "EqualShare",
+    "Evse",
+    "EvseKey",
+    "EvseOutput",
+    "LimitStep",
+    "Pile",
+    "PlanStep",
+    "PlotUnavailable",
+    "Policy",
+    "SendPlan",
+    "SendPlanError",
+    "Session",
+    "Site",
+    "SiteError",
+    "SiteReport",
+    "StationReport",
+    "Weighted",
+    "balance",
+    "demo_site",
+    "format_allocation",
+    "format_site_report",
+    "load_site",
+    "pile_store",
+    "plot_allocation",
+    "safe_tails",
+    "send_plan",
+    "session_transaction",
+    "site_report",
+]

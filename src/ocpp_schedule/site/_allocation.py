@@ -1,0 +1,723 @@
+"""Site load balancing: per-EVSE limits over a window that never trip a breaker, shared fairly.
+
+:func:`balance` cuts the window into slots (``resolution`` seconds, or at
+every change of input when ``resolution`` is None) and in each slot gives
+every EVSE with a vehicle a current per phase such that:
+
+- no circuit phase anywhere in the tree carries more than its limit, and no
+  circuit more than its total power, at any instant of the slot (a slot uses
+  the lowest limits and EVSE caps that occur within it, and counts a vehicle
+  present for the whole slot if it is there at any moment of it);
+- no EVSE gets more than its own limit: its composite schedule (the profiles
+  its pile holds, with the session as the transaction), its hardware limit and
+  the vehicle's own maximum;
+- the split is weighted max-min fair (:mod:`ocpp_schedule.fairshare`), with the
+  weights of the :mod:`policy <ocpp_schedule.policies>`;
+- a session that would get less than its minimum current is paused (0 A)
+  rather than given a trickle; the lowest pause rank of the policy goes first,
+  one at a time, until everyone left charging gets at least their minimum.
+
+Limits are rounded down to 0.1 A. Vehicles load the circuit phases their
+pile is wired to (phase rotation): a 1-phase vehicle loads the circuit phase
+of the pile's L1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from typing import NamedTuple
+
+from ..errors import QueryError, SafetyError
+from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_epoch
+from ._fairshare import Constraint, share_fairly
+from ._model import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
+from ._policies import EqualShare, Policy, Rank
+from ._timelines import (
+    MAX_CELLS,
+    MAX_SLOTS,
+    PhaseAmps,
+    Piece,
+    check_circuit_steps,
+    check_size,
+    circuit_timeline,
+    evse_timeline,
+    pile_store,
+)
+
+__all__ = ["Allocation", "EvseKey", "balance"]
+
+EvseKey = tuple[str, int]
+"""``(pile id, EVSE id)``."""
+
+_INF = math.inf
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The result of :func:`balance`: per slot, each EVSE's limit and each circuit's load.
+
+    ``boundaries`` are the slot edges (epoch seconds, one more than the
+    slots). Per EVSE: ``amps`` (the limit given, A per phase; 0 when idle or
+    paused), ``phases`` (phases the vehicle loads; 0 when idle), ``caps`` (the
+    EVSE's own limit), ``sessions`` (index of the session, -1 when idle) and
+    ``paused``. Per circuit: ``loads`` (A per circuit phase), ``limits``
+    (A per phase) and ``watt_limits``.
+    """
+
+    site: Site
+    policy: str
+    boundaries: tuple[int, ...]
+    amps: dict[EvseKey, tuple[float, ...]]
+    phases: dict[EvseKey, tuple[int, ...]]
+    caps: dict[EvseKey, tuple[float, ...]]
+    sessions: dict[EvseKey, tuple[int, ...]]
+    paused: dict[EvseKey, tuple[bool, ...]]
+    loads: dict[str, tuple[PhaseAmps, ...]]
+    limits: dict[str, tuple[PhaseAmps, ...]]
+    watt_limits: dict[str, tuple[float | None, ...]]
+    phase_map: dict[EvseKey, tuple[int, ...]] = field(repr=False)
+    pinned: dict[EvseKey, tuple[bool, ...]] = field(default_factory=dict, repr=False)
+    """Per EVSE and slot: a TxProfile the pile holds for a session that arrives after
+    the window start governs it, so no plan sent before that arrival can lower it; its
+    ``amps`` are then what it draws under that TxProfile (docs/semantics.md B13)."""
+
+    @property
+    def start(self) -> int:
+        """Window start, epoch seconds."""
+        return self.boundaries[0]
+
+    @property
+    def end(self) -> int:
+        """Window end, epoch seconds."""
+        return self.boundaries[-1]
+
+    def slots(self) -> list[tuple[int, int]]:
+        """The slots as ``(start, end)`` epoch seconds."""
+        b = self.boundaries
+        return [(b[k], b[k + 1]) for k in range(len(b) - 1)]
+
+    def evse_periods(self, key: EvseKey) -> list[tuple[int, int, float, int]]:
+        """An EVSE's limits as merged ``(start, end, amps, phases)`` pieces."""
+        out: list[tuple[int, int, float, int]] = []
+        for (a, b), amps, phases in zip(
+            self.slots(), self.amps[key], self.phases[key], strict=True
+        ):
+            if out and out[-1][2] == amps and out[-1][3] == phases and out[-1][1] == a:
+                out[-1] = (out[-1][0], b, amps, phases)
+            else:
+                out.append((a, b, amps, phases))
+        return out
+
+    def energy_kwh(self, key: EvseKey) -> float:
+        """The most energy the EVSE can draw under its limits over the window (kWh).
+
+        Only the time a vehicle is actually there counts (a slot in which it
+        arrives counts from its arrival).
+        """
+        pile = next(p for p in self.site.piles if p.id == key[0])
+        evse = next(e for e in pile.evses if e.id == key[1])
+        volts = self.site.voltage
+        total = 0.0
+        rows = zip(self.slots(), self.amps[key], self.phases[key], self.sessions[key], strict=True)
+        for (a, b), amps, phases, session in rows:
+            if amps <= 0 or session < 0:
+                continue
+            present = sum(
+                max(0, min(b, to_epoch(s.leave)) - max(a, to_epoch(s.arrive)))
+                for s in evse.sessions
+            )
+            total += amps * phases * volts * present
+        return total / 3.6e6
+
+    def overloads(self, tolerance: float = 1e-6) -> list[tuple[str, int, int, str]]:
+        """Each (circuit, slot start, slot end, what) where a load exceeds a limit; [] if none."""
+        out = []
+        volts = self.site.voltage
+        for circuit, loads in self.loads.items():
+            for k, ((a, b), load) in enumerate(zip(self.slots(), loads, strict=True)):
+                limit = self.limits[circuit][k]
+                for p in range(3):
+                    if load[p] > limit[p] + tolerance:
+                        out.append((circuit, a, b, f"L{p + 1} {load[p]:.1f} A > {limit[p]:.1f} A"))
+                watts = self.watt_limits[circuit][k]
+                if watts is not None and sum(load) * volts > watts + tolerance * volts:
+                    out.append((circuit, a, b, f"{sum(load) * volts:.0f} W > {watts:.0f} W"))
+        return out
+
+
+# --------------------------------------------------------------------- balance
+
+
+class _Demand(NamedTuple):
+    key: EvseKey
+    cap: float
+    phases: int
+    circuit_phases: tuple[int, ...]
+    path: tuple[str, ...]
+    weight: float
+    min_amps: float
+    rank: Rank
+    session: int
+    pinned: bool = False
+
+
+class _SlotEvse(NamedTuple):
+    """An EVSE within one slot: what every piece of the slot allows, together."""
+
+    cap: float  # the lowest own limit of the slot's pieces
+    phases: int  # the most phases
+    session: int  # the first session (-1: none)
+    sessions: tuple[int, ...]  # every session present
+    pinned: bool  # a piece is governed by a TxProfile the plan cannot replace
+    draw: float  # the highest own limit of the slot's pieces (what a pinned EVSE draws)
+
+
+_IDLE = _SlotEvse(0.0, 0, -1, (), False, 0.0)
+_REL_TOL = 1e-9
+"""Relative float tolerance of the post-condition (limits are floored far below it)."""
+
+
+def balance(
+    site: Site,
+    *,
+    start: datetime | int,
+    duration: int,
+    resolution: int | None = 900,
+    policy: Policy | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Allocation:
+    """Share the site's supply among its charging sessions over ``[start, start + duration)``.
+
+    ``resolution`` is the slot length in seconds (900: the usual 15-minute
+    profile periods); None cuts slots at every change of input instead
+    (exact, but more slots). ``policy`` defaults to :class:`EqualShare`.
+
+    The result is checked before it is returned (:func:`_verify`): every
+    circuit phase and power limit holds at every instant, every EVSE is within
+    its own limit, every nonzero limit meets the session's minimum; otherwise
+    :class:`~ocpp_schedule.errors.SafetyError`. Sizes are bounded before the
+    work (:data:`~ocpp_schedule.timelines.MAX_SLOTS`,
+    :data:`~ocpp_schedule.timelines.MAX_CELLS`): QueryError.
+    """
+    pol = policy or EqualShare()
+    s = epoch_or_datetime(start, "start")
+    if isinstance(duration, bool) or not isinstance(duration, int) or duration <= 0:
+        raise QueryError("duration must be a positive number of seconds", field="duration")
+    if resolution is not None and (
+        isinstance(resolution, bool) or not isinstance(resolution, int) or resolution <= 0
+    ):
+        raise QueryError("resolution must be a positive number of seconds", field="resolution")
+    check_window(s, duration, margin=2 * 86400)
+    e = s + duration
+    width = site.evse_count() + len(site.paths())
+    if resolution is not None:
+        _check_slots(-(-duration // resolution), width)
+    check_circuit_steps(site, s, e)
+    zone = site.zone
+    paths = site.paths()
+    circuit_pieces = {
+        c.id: circuit_timeline(c, zone, s, e, site.voltage) for c, _ in site.grid.walk()
+    }
+    evse_pieces: dict[EvseKey, list[Piece]] = {}
+    meta: dict[EvseKey, tuple[Pile, Evse]] = {}
+    counted = sum(len(p) for p in circuit_pieces.values())
+    for pile in site.piles:
+        store, config = pile_store(pile, site)
+        for evse in pile.evses:
+            key = (pile.id, evse.id)
+            evse_pieces[key] = evse_timeline(pile, evse, store, config, s, e, pin_after=s)
+            meta[key] = (pile, evse)
+            counted += len(evse_pieces[key])
+            check_size("the input pieces (EVSE and circuit limits)", counted, MAX_CELLS)
+    boundaries = _boundaries(s, e, resolution, evse_pieces, circuit_pieces)
+    slots = list(pairwise(boundaries))
+    _check_slots(len(slots), width)
+    slot_evses = {k: _aggregate_evse(p, slots) for k, p in evse_pieces.items()}
+    slot_circuits = {c: _aggregate_circuit(p, slots) for c, p in circuit_pieces.items()}
+    phase_map = {
+        key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
+    }
+    results: list[dict[EvseKey, tuple[float, bool]]] = []
+    cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]] = [[] for _ in slots]
+    for key, per_slot in slot_evses.items():
+        for k, entry in enumerate(per_slot):
+            if entry.session >= 0:
+                active_per_slot[k].append((key, entry))
+    fixed: dict[tuple[EvseKey, int], tuple[float, float, Rank]] = {}
+    built: dict[tuple[EvseKey, _SlotEvse], _Demand] = {}
+    for k, active in enumerate(active_per_slot):
+        demands = []
+        for key, entry in active:
+            demand = built.get((key, entry))
+            if demand is None:
+                demand = _demand(key, entry, meta, paths, phase_map, pol, fixed)
+                built[(key, entry)] = demand
+            demands.append(demand)
+        limits = {c: per_slot[k] for c, per_slot in slot_circuits.items()}
+        # Everything the slot's solution depends on, the pause ranks (arrival order) included.
+        signature = (tuple(demands), tuple(sorted(limits.items())))
+        found = cache.get(signature)
+        if found is None:
+            found = _solve(demands, limits, site.voltage)
+            cache[signature] = found
+        results.append(found)
+        if progress is not None:
+            progress(k + 1, len(slots))
+    allocation = _allocation(
+        site, pol.name, boundaries, slot_evses, slot_circuits, results, phase_map
+    )
+    _verify(allocation, evse_pieces, circuit_pieces, meta)
+    return allocation
+
+
+def _check_slots(slots: int, width: int) -> None:
+    """Refuse more than MAX_SLOTS slots, or more than MAX_CELLS (EVSEs + circuits) x slots."""
+    check_size("the number of slots", slots, MAX_SLOTS, "resolution")
+    check_size("(EVSEs + circuits) x slots", slots * width, MAX_CELLS, "resolution")
+
+
+def _demand(
+    key: EvseKey,
+    entry: _SlotEvse,
+    meta: dict[EvseKey, tuple[Pile, Evse]],
+    paths: dict[str, tuple[str, ...]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+    pol: Policy,
+    fixed: dict[tuple[EvseKey, int], tuple[float, float, Rank]],
+) -> _Demand:
+    """An EVSE's demand in a slot; with several sessions in it, the strictest of them.
+
+    Strictest: the highest minimum, the lowest weight and the lowest pause rank
+    (the cap is already the lowest and the phases the most, B1).
+    """
+    pile, evse = meta[key]
+    params = []
+    for session in entry.sessions:
+        known = fixed.get((key, session))
+        if known is None:
+            sess = evse.sessions[session]
+            known = (
+                _weight(pol, pile, evse, sess),
+                sess.min_amps,
+                pol.pause_rank(pile, evse, sess),
+            )
+            fixed[(key, session)] = known
+        params.append(known)
+    weight = min(p[0] for p in params)
+    min_amps = max(p[1] for p in params)
+    rank = min(p[2] for p in params)
+    cap = entry.draw if entry.pinned else entry.cap
+    return _Demand(
+        key,
+        cap,
+        entry.phases,
+        phase_map[key][: entry.phases],
+        paths[pile.circuit],
+        weight,
+        min_amps,
+        rank,
+        entry.session,
+        entry.pinned,
+    )
+
+
+def _weight(pol: Policy, pile: Pile, evse: Evse, session: Session) -> float:
+    """The policy's weight for a session, refused outside the accepted range."""
+    weight = pol.weight(pile, evse, session)
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not MIN_WEIGHT <= weight <= MAX_WEIGHT
+    ):
+        raise QueryError(
+            f"policy {pol.name!r} gives pile {pile.id} EVSE {evse.id} the weight {weight!r};"
+            f" weights must lie within {MIN_WEIGHT:g} .. {MAX_WEIGHT:g}",
+            field="policy",
+            rule="weight range (docs/semantics.md B12)",
+        )
+    return float(weight)
+
+
+def _boundaries(
+    start: int,
+    end: int,
+    resolution: int | None,
+    evse_pieces: dict[EvseKey, list[Piece]],
+    circuit_pieces: dict[str, list[tuple[int, int, PhaseAmps, float | None]]],
+) -> tuple[int, ...]:
+    if resolution is not None:
+        edges = list(range(start, end, resolution))
+        edges.append(end)
+        return tuple(edges)
+    points = {start, end}
+    for pieces in evse_pieces.values():
+        for piece in pieces:
+            points.add(piece.start)
+            points.add(piece.end)
+    for cpieces in circuit_pieces.values():
+        for a, b, _, _ in cpieces:
+            points.add(a)
+            points.add(b)
+    return tuple(sorted(t for t in points if start <= t <= end))
+
+
+def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_SlotEvse]:
+    """Per slot: the lowest and highest cap, the most phases, the sessions, pinned or not.
+
+    A slot no session meets is idle.
+    """
+    out: list[_SlotEvse] = []
+    i = 0
+    n = len(pieces)
+    for a, b in slots:
+        while i < n and pieces[i].end <= a:
+            i += 1
+        j = i
+        if j >= n or pieces[j].start >= b:
+            out.append(_IDLE)
+            continue
+        cap, draw, phases = _INF, 0.0, 0
+        pinned_any = False
+        sessions: list[int] = []
+        while j < n and pieces[j].start < b:
+            piece = pieces[j]
+            cap = min(cap, piece.cap)
+            draw = max(draw, piece.cap)
+            phases = max(phases, piece.phases)
+            pinned_any = pinned_any or piece.pinned
+            if piece.session not in sessions:
+                sessions.append(piece.session)
+            j += 1
+        out.append(_SlotEvse(cap, phases, sessions[0], tuple(sessions), pinned_any, draw))
+    return out
+
+
+def _aggregate_circuit(
+    pieces: list[tuple[int, int, PhaseAmps, float | None]], slots: list[tuple[int, int]]
+) -> list[tuple[PhaseAmps, float | None]]:
+    """Per slot: the lowest limit per phase and the lowest total over the pieces it meets."""
+    out: list[tuple[PhaseAmps, float | None]] = []
+    i = 0
+    n = len(pieces)
+    for a, b in slots:
+        while i < n and pieces[i][1] <= a:
+            i += 1
+        amps = [_INF, _INF, _INF]
+        watts: float | None = None
+        j = i
+        while j < n and pieces[j][0] < b:
+            _, _, piece_amps, piece_watts = pieces[j]
+            for p in range(3):
+                amps[p] = min(amps[p], piece_amps[p])
+            if piece_watts is not None:
+                watts = piece_watts if watts is None else min(watts, piece_watts)
+            j += 1
+        out.append(((amps[0], amps[1], amps[2]), watts))
+    return out
+
+
+def _floor_tenth(value: float) -> float:
+    """Round down to 0.1 A; float noise of at most 10^-12 relative rounds up (2.3 stays 2.3).
+
+    The noise allowance is far below the post-condition's tolerance, so a sum of
+    floored shares never exceeds the limit the shares were cut to.
+    """
+    return math.floor(value * 10.0 * (1.0 + 1e-12)) / 10.0
+
+
+def _solve(
+    demands: Sequence[_Demand],
+    limits: dict[str, tuple[PhaseAmps, float | None]],
+    voltage: float,
+) -> dict[EvseKey, tuple[float, bool]]:
+    """One slot: the fair shares, pausing the lowest ranks until every share meets its minimum.
+
+    Pinned demands (their TxProfile governs) draw their own limit and are
+    never paused; the others share what they leave. A share counts as meeting
+    the minimum only once rounded down to 0.1 A, so every limit handed out is
+    0 or at least the minimum. Returns each EVSE's (limit, paused).
+    """
+    pinned = [d for d in demands if d.pinned]
+    rest = [d for d in demands if not d.pinned]
+    room = _room_left(pinned, limits, voltage)
+    active = [d for d in rest if _floor_tenth(d.cap) >= d.min_amps and d.cap > 0]
+    paused = {d.key for d in rest if not (_floor_tenth(d.cap) >= d.min_amps and d.cap > 0)}
+    while True:
+        shares = _shares(active, room, voltage)
+        short = [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
+        if not short:
+            break
+        victim = min(short, key=lambda d: d.rank)
+        paused.add(victim.key)
+        active = [d for d in active if d.key != victim.key]
+    out = {d.key: (0.0, True) for d in rest if d.key in paused}
+    for d, x in zip(active, shares, strict=True):
+        out[d.key] = (_floor_tenth(x), False)
+    for d in pinned:
+        out[d.key] = (d.cap, False)
+    return out
+
+
+def _room_left(
+    pinned: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> dict[str, tuple[PhaseAmps, float | None]]:
+    """The circuit limits minus what the pinned demands draw; SafetyError if they alone overload."""
+    if not pinned:
+        return limits
+    used: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for d in pinned:
+        for circuit in d.path:
+            for p in d.circuit_phases:
+                used[circuit][p] += d.cap
+    room = dict(limits)
+    for circuit, load in used.items():
+        amps, watts = limits[circuit]
+        left = [amps[p] - load[p] for p in range(3)]
+        watts_left = None if watts is None else watts - sum(load) * voltage
+        for p in range(3):
+            if left[p] < -_REL_TOL * max(1.0, amps[p]):
+                raise SafetyError(
+                    f"vehicles held by TxProfiles a plan cannot replace draw {load[p]:.1f} A"
+                    f" on L{p + 1}, above its {amps[p]:.1f} A limit",
+                    field=circuit,
+                    rule="pinned demands (docs/semantics.md B13)",
+                )
+        if watts is not None and watts_left is not None and watts_left < -_REL_TOL * watts:
+            raise SafetyError(
+                f"vehicles held by TxProfiles a plan cannot replace draw"
+                f" {sum(load) * voltage:.0f} W, above its {watts:.0f} W limit",
+                field=circuit,
+                rule="pinned demands (docs/semantics.md B13)",
+            )
+        room[circuit] = (
+            (max(left[0], 0.0), max(left[1], 0.0), max(left[2], 0.0)),
+            None if watts_left is None else max(watts_left, 0.0),
+        )
+    return room
+
+
+def _shares(
+    active: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> list[float]:
+    """The fair shares of the active demands under every circuit phase and power limit.
+
+    Demands on the same circuit and circuit phases share all their constraints,
+    so constraints are built per such group, not per demand.
+    """
+    alike: dict[tuple[tuple[str, ...], tuple[int, ...]], list[int]] = defaultdict(list)
+    for i, d in enumerate(active):
+        alike[(d.path, d.circuit_phases)].append(i)
+    # What each constraint would carry with everyone at their cap: a constraint that
+    # holds even then never binds and is left out.
+    potential: dict[tuple[str, int], float] = defaultdict(float)
+    buckets = []
+    for (path, circuit_phases), indices in alike.items():
+        cap_sum = sum(active[i].cap for i in indices)
+        buckets.append((path, circuit_phases, indices))
+        for circuit in path:
+            for p in circuit_phases:
+                potential[(circuit, p)] += cap_sum
+            potential[(circuit, -1)] += cap_sum * voltage * len(circuit_phases)
+    binding = set()
+    for (circuit, p), most in potential.items():
+        amps, watts = limits[circuit]
+        limit = (watts if watts is not None else _INF) if p < 0 else amps[p]
+        if most > limit:
+            binding.add((circuit, p))
+    groups: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    for path, circuit_phases, indices in buckets:
+        ones: list[tuple[int, float]] | None = None
+        for circuit in path:
+            for p in circuit_phases:
+                if (circuit, p) in binding:
+                    if ones is None:
+                        ones = [(i, 1.0) for i in indices]
+                    groups[(circuit, p)].extend(ones)
+            if (circuit, -1) in binding:
+                per_amp = voltage * len(circuit_phases)
+                groups[(circuit, -1)].extend((i, per_amp) for i in indices)
+    constraints: list[Constraint] = []
+    for (circuit, p), members in groups.items():
+        amps, watts = limits[circuit]
+        bound = watts if p < 0 else amps[p]
+        assert bound is not None
+        constraints.append((bound, members))
+    return share_fairly([d.cap for d in active], [d.weight for d in active], constraints)
+
+
+def _allocation(
+    site: Site,
+    policy: str,
+    boundaries: tuple[int, ...],
+    slot_evses: dict[EvseKey, list[_SlotEvse]],
+    slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
+    results: list[dict[EvseKey, tuple[float, bool]]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+) -> Allocation:
+    amps: dict[EvseKey, tuple[float, ...]] = {}
+    phases: dict[EvseKey, tuple[int, ...]] = {}
+    caps: dict[EvseKey, tuple[float, ...]] = {}
+    sessions: dict[EvseKey, tuple[int, ...]] = {}
+    paused: dict[EvseKey, tuple[bool, ...]] = {}
+    pinned: dict[EvseKey, tuple[bool, ...]] = {}
+    idle = (0.0, False)
+    for key, per_slot in slot_evses.items():
+        given = [r.get(key, idle) for r in results]
+        amps[key] = tuple(g[0] for g in given)
+        paused[key] = tuple(g[1] for g in given)
+        caps[key] = tuple(entry.draw if entry.pinned else entry.cap for entry in per_slot)
+        sessions[key] = tuple(entry.session for entry in per_slot)
+        phases[key] = tuple(entry.phases if entry.session >= 0 else 0 for entry in per_slot)
+        pinned[key] = tuple(entry.pinned for entry in per_slot)
+    return Allocation(
+        site=site,
+        policy=policy,
+        boundaries=boundaries,
+        amps=amps,
+        phases=phases,
+        caps=caps,
+        sessions=sessions,
+        paused=paused,
+        loads=_circuit_loads(site, len(boundaries) - 1, amps, phases, phase_map),
+        limits={c: tuple(entry[0] for entry in per) for c, per in slot_circuits.items()},
+        watt_limits={c: tuple(entry[1] for entry in per) for c, per in slot_circuits.items()},
+        phase_map=phase_map,
+        pinned=pinned,
+    )
+
+
+def _circuit_loads(
+    site: Site,
+    slots: int,
+    amps: dict[EvseKey, tuple[float, ...]],
+    phases: dict[EvseKey, tuple[int, ...]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+) -> dict[str, tuple[PhaseAmps, ...]]:
+    """Per circuit and slot, A per circuit phase: the limits given, summed up the tree.
+
+    Computed from the EVSEs' limits, their phases and the wiring, not taken from
+    the solver, so the post-condition checks what is actually handed out.
+    """
+    paths = site.paths()
+    circuit_of = {p.id: p.circuit for p in site.piles}
+    direct: dict[str, list[list[float]]] = {}
+    for key, row in amps.items():
+        own = direct.get(circuit_of[key[0]])
+        if own is None:
+            own = direct[circuit_of[key[0]]] = [[0.0, 0.0, 0.0] for _ in range(slots)]
+        wiring = phase_map[key]
+        for k, (given, count) in enumerate(zip(row, phases[key], strict=True)):
+            if given > 0:
+                cell = own[k]
+                for p in range(count):
+                    cell[wiring[p]] += given
+    total: dict[str, list[list[float]]] = {
+        c: [[0.0, 0.0, 0.0] for _ in range(slots)] for c in paths
+    }
+    for circuit, rows in direct.items():
+        for node in paths[circuit]:
+            target = total[node]
+            for k, cell in enumerate(rows):
+                t = target[k]
+                t[0] += cell[0]
+                t[1] += cell[1]
+                t[2] += cell[2]
+    # Rounded to 10^-9 A: the sum of tenths then reads as it is written (144.9, not
+    # 144.89999999999998), whatever order the EVSEs were added in.
+    return {
+        c: tuple((round(r[0], 9), round(r[1], 9), round(r[2], 9)) for r in rows)
+        for c, rows in total.items()
+    }
+
+
+def _verify(
+    allocation: Allocation,
+    evse_pieces: dict[EvseKey, list[Piece]],
+    circuit_pieces: dict[str, list[tuple[int, int, PhaseAmps, float | None]]],
+    meta: dict[EvseKey, tuple[Pile, Evse]],
+) -> None:
+    """The post-condition of :func:`balance`; SafetyError instead of an unsafe result.
+
+    Checked against the input timelines, instant by instant (every piece that
+    meets a slot), not against the per-slot aggregates the solver used.
+    """
+    slots = allocation.slots()
+    for key, pieces in evse_pieces.items():
+        _verify_evse(allocation, key, pieces, meta[key][1], slots)
+    volts = allocation.site.voltage
+    for circuit, limits in circuit_pieces.items():
+        loads = allocation.loads[circuit]
+        i = 0
+        for k, (a, b) in enumerate(slots):
+            while i < len(limits) - 1 and limits[i][1] <= a:
+                i += 1
+            j = i
+            load = loads[k]
+            while j < len(limits) and limits[j][0] < b:
+                _, _, limit, watts = limits[j]
+                for p in range(3):
+                    if load[p] > limit[p] * (1 + _REL_TOL) + _REL_TOL:
+                        _unsafe(circuit, a, f"L{p + 1} {load[p]:.3f} A > {limit[p]:.3f} A")
+                power = sum(load) * volts
+                if watts is not None and power > watts * (1 + _REL_TOL) + _REL_TOL:
+                    _unsafe(circuit, a, f"{power:.1f} W > {watts:.1f} W")
+                j += 1
+    over = allocation.overloads()
+    if over:
+        circuit, a, _, what = over[0]
+        _unsafe(circuit, a, what)
+
+
+def _verify_evse(
+    allocation: Allocation,
+    key: EvseKey,
+    pieces: list[Piece],
+    evse: Evse,
+    slots: list[tuple[int, int]],
+) -> None:
+    """An EVSE's limits: within its own limit at every instant, 0 or at least the minimum.
+
+    A pinned slot's limit is what the EVSE draws under its TxProfile: at least
+    every pinned piece's own limit, so the circuits were charged with all of it.
+    """
+    amps = allocation.amps[key]
+    phases = allocation.phases[key]
+    pinned = allocation.pinned[key]
+    where = f"{key[0]}/{key[1]}"
+    i = 0
+    n = len(pieces)
+    for k, (a, b) in enumerate(slots):
+        while i < n and pieces[i].end <= a:
+            i += 1
+        given = amps[k]
+        if given < 0 or given > evse.max_amps * (1 + _REL_TOL):
+            _unsafe(where, a, f"limit {given} A outside 0 .. {evse.max_amps} A")
+        j = i
+        while j < n and pieces[j].start < b:
+            piece = pieces[j]
+            j += 1
+            if piece.phases > phases[k] and (given > 0 or piece.pinned):
+                _unsafe(where, a, f"loads {piece.phases} phases, counted {phases[k]}")
+            if pinned[k]:
+                if piece.pinned and given < piece.cap:
+                    _unsafe(where, a, f"draws {piece.cap} A under its TxProfile, counted {given}")
+                continue
+            if given > piece.cap * (1 + _REL_TOL):
+                _unsafe(where, a, f"limit {given} A above its own {piece.cap} A")
+            minimum = evse.sessions[piece.session].min_amps
+            if 0 < given < minimum:
+                _unsafe(where, a, f"limit {given} A below the session's minimum {minimum} A")
+
+
+def _unsafe(where: str, at: int, what: str) -> None:
+    raise SafetyError(
+        f"the balanced result would break a limit at {from_epoch(at).isoformat()}: {what}; refused",
+        field=where,
+        rule="balance post-condition (docs/semantics.md B3)",
+    )

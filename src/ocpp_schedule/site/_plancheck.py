@@ -1,0 +1,317 @@
+"""The post-condition of a send plan: every prefix keeps every circuit within its limits.
+
+The check replays what the piles hold through the library's own station rules
+and composite engine; it does not trust the plan's construction. Given each
+pile's profiles before the plan and its profiles after each step of the plan
+(in sending order), it computes what every EVSE may draw at every instant of
+``[start, end)``:
+
+- while a known session is on it: its composite schedule with the session as
+  the transaction, at most its hardware and the vehicle's limit, on the
+  vehicle's phases (at most the composite's phases);
+- while no session is on it: its composite without a transaction, on all the
+  phases it is wired for (a vehicle nobody announced may plug in).
+
+The loads are summed per circuit and circuit phase (phase rotation and the
+supply tree) and compared with the circuit's limits at that instant. Work is
+one composite per EVSE and store version, not per second: the loads are step
+functions on the union of all their change points.
+
+A prefix passes when no circuit phase or power is above its limit, or above
+what it already was before the plan (the plan never makes anything worse);
+the whole plan passes only when every limit holds. When the steps first only
+lower loads and then only raise them (each at every instant and phase), every
+prefix lies between the state before and the whole plan, so those two are
+checked; otherwise every prefix is checked on its own. A circuit already over its
+limit before the plan is reported as a warning; anything else raises
+:class:`~ocpp_schedule.errors.SafetyError`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dateutil import tz
+
+from ..errors import SafetyError
+from ..station._config import StationConfig
+from ..station._store import InstalledProfile, ProfileStore
+from ..wire._timestamps import format_timestamp, from_epoch
+from ._model import Pile, Site
+from ._timelines import Piece, circuit_timeline, evse_timeline
+
+__all__ = ["PlanChange", "check_plan"]
+
+_TOLERANCE = 1e-6
+
+EvseKey = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """A pile's store after one step of the plan, and what the step was (for messages)."""
+
+    pile: str
+    store: ProfileStore
+    what: str
+
+
+def _relevant(store: ProfileStore, evse_id: int) -> tuple[InstalledProfile, ...]:
+    """The entries an EVSE's composite depends on: those on the EVSE and on EVSE 0."""
+    return tuple(e for e in store if e.evse_id in (0, evse_id))
+
+
+def _when(t: int) -> str:
+    return format_timestamp(from_epoch(t))
+
+
+class _Loads:
+    """Per circuit and phase, the load on every interval of the grid."""
+
+    def __init__(self, site: Site, grid: list[int]) -> None:
+        self.site = site
+        self.grid = grid
+        self.paths = site.paths()
+        size = len(grid) - 1
+        self.amps = {c: [[0.0] * size for _ in range(3)] for c in self.paths}
+
+    def add(self, pile: Pile, pieces: list[Piece], sign: float) -> set[tuple[str, int, int]]:
+        """Add (sign 1) or remove (-1) an EVSE's pieces; the (circuit, first, last) it touched."""
+        touched: set[tuple[str, int, int]] = set()
+        path = self.paths[pile.circuit]
+        for piece in pieces:
+            if piece.cap <= 0 or piece.phases <= 0:
+                continue
+            first = bisect_left(self.grid, piece.start)
+            last = bisect_left(self.grid, piece.end)
+            phases = [pile.circuit_phase(p) for p in range(piece.phases)]
+            for circuit in path:
+                rows = self.amps[circuit]
+                for p in phases:
+                    row = rows[p]
+                    for i in range(first, last):
+                        row[i] += sign * piece.cap
+                touched.add((circuit, first, last))
+        return touched
+
+
+class _Limits:
+    """Per circuit, the phase and power limits on every interval of the grid."""
+
+    def __init__(self, site: Site, grid: list[int], start: int, end: int) -> None:
+        zone = tz.gettz(site.time_zone)
+        size = len(grid) - 1
+        self.amps: dict[str, list[tuple[float, float, float]]] = {}
+        self.watts: dict[str, list[float | None]] = {}
+        for circuit, _ in site.grid.walk():
+            amps: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * size
+            watts: list[float | None] = [None] * size
+            for a, b, piece_amps, piece_watts in circuit_timeline(
+                circuit, zone, start, end, site.voltage
+            ):
+                for i in range(bisect_left(grid, a), bisect_left(grid, b)):
+                    amps[i] = piece_amps
+                    watts[i] = piece_watts
+            self.amps[circuit.id] = amps
+            self.watts[circuit.id] = watts
+
+
+def check_plan(
+    site: Site,
+    start: int,
+    end: int,
+    before: dict[str, tuple[ProfileStore, StationConfig]],
+    changes: Sequence[PlanChange],
+    *,
+    warn_before: bool = True,
+) -> list[str]:
+    """Check every prefix of a plan over ``[start, end)``; the warnings, or SafetyError.
+
+    ``before`` holds each pile's store (and configuration) before the plan;
+    ``changes`` each step's resulting store, in sending order. With
+    ``warn_before``, a circuit over a limit before the plan is a warning.
+    """
+    piles = {p.id: p for p in site.piles}
+    timelines: dict[EvseKey, list[list[Piece]]] = {}
+    current = {pid: store for pid, (store, _) in before.items()}
+    for pile in site.piles:
+        store, config = before[pile.id]
+        for evse in pile.evses:
+            timelines[(pile.id, evse.id)] = [
+                evse_timeline(pile, evse, store, config, start, end, idle=True)
+            ]
+    events: list[list[EvseKey]] = []
+    for change in changes:
+        pile = piles[change.pile]
+        config = before[pile.id][1]
+        moved = []
+        for evse in pile.evses:
+            if _relevant(current[pile.id], evse.id) != _relevant(change.store, evse.id):
+                key = (pile.id, evse.id)
+                timelines[key].append(
+                    evse_timeline(pile, evse, change.store, config, start, end, idle=True)
+                )
+                moved.append(key)
+        current[pile.id] = change.store
+        events.append(moved)
+    points = {start, end}
+    for versions in timelines.values():
+        for pieces in versions:
+            for piece in pieces:
+                points.update((piece.start, piece.end))
+    zone = tz.gettz(site.time_zone)
+    for node, _ in site.grid.walk():
+        for a, b, _amps, _watts in circuit_timeline(node, zone, start, end, site.voltage):
+            points.update((a, b))
+    grid = sorted(t for t in points if start <= t <= end)
+    limits = _Limits(site, grid, start, end)
+    loads = _Loads(site, grid)
+    for key, versions in timelines.items():
+        loads.add(piles[key[0]], versions[0], 1.0)
+    base = {c: [list(row) for row in rows] for c, rows in loads.amps.items()}
+    checker = _Checker(site, grid, limits, base)
+    warnings = checker.unsafe_before() if warn_before else []
+    final = _Loads(site, grid)
+    for key, versions in timelines.items():
+        final.add(piles[key[0]], versions[-1], 1.0)
+    for circuit in final.amps:
+        checker.strict(final, circuit, "once the whole plan is applied")
+    if _monotone(timelines, events):
+        # Every prefix lies between the state before and the whole plan, instant by instant.
+        return warnings
+    used = {key: 0 for key in timelines}
+    for k, (change, moved) in enumerate(zip(changes, events, strict=True)):
+        touched: set[tuple[str, int, int]] = set()
+        for key in moved:
+            pile = piles[key[0]]
+            touched |= loads.add(pile, timelines[key][used[key]], -1.0)
+            used[key] += 1
+            touched |= loads.add(pile, timelines[key][used[key]], 1.0)
+        for circuit, first, last in touched:
+            checker.relative(loads, circuit, first, last, f"after step {k + 1} ({change.what})")
+    return warnings
+
+
+def _direction(old: list[Piece], new: list[Piece]) -> tuple[bool, bool]:
+    """Whether the EVSE's load on some pile phase goes (down, up) anywhere from old to new."""
+    points = sorted({p.start for p in old} | {p.start for p in new})
+    down = up = False
+    i = j = 0
+    for t in points:
+        while i + 1 < len(old) and old[i + 1].start <= t:
+            i += 1
+        while j + 1 < len(new) and new[j + 1].start <= t:
+            j += 1
+        a = old[i] if old and old[i].start <= t < old[i].end else None
+        b = new[j] if new and new[j].start <= t < new[j].end else None
+        for phase in range(3):
+            before = a.cap if a is not None and a.cap > 0 and phase < a.phases else 0.0
+            after = b.cap if b is not None and b.cap > 0 and phase < b.phases else 0.0
+            if after > before + _TOLERANCE:
+                up = True
+            elif after < before - _TOLERANCE:
+                down = True
+    return down, up
+
+
+def _monotone(timelines: dict[EvseKey, list[list[Piece]]], events: list[list[EvseKey]]) -> bool:
+    """True when the steps only lower loads, then only raise them (each at every instant).
+
+    Then every prefix is at most the state before the plan (while lowering) or
+    at most the whole plan (while raising), so checking those two suffices.
+    """
+    used = {key: 0 for key in timelines}
+    raising = False
+    for moved in events:
+        down = up = False
+        for key in moved:
+            d, u = _direction(timelines[key][used[key]], timelines[key][used[key] + 1])
+            used[key] += 1
+            down, up = down or d, up or u
+        if down and (up or raising):
+            return False
+        raising = raising or up
+    return True
+
+
+class _Checker:
+    def __init__(
+        self,
+        site: Site,
+        grid: list[int],
+        limits: _Limits,
+        base: dict[str, list[list[float]]],
+    ) -> None:
+        self.site = site
+        self.grid = grid
+        self.limits = limits
+        self.base = base
+        self.volts = site.voltage
+
+    def _over(self, load: float, bound: float) -> bool:
+        return load > bound + _TOLERANCE * max(1.0, abs(bound))
+
+    def unsafe_before(self) -> list[str]:
+        """A warning per circuit that is over a limit before the plan (the plan lowers it)."""
+        out = []
+        for circuit, rows in self.base.items():
+            found = self._first_violation(circuit, rows, None, 0, len(self.grid) - 1)
+            if found is not None:
+                out.append(
+                    f"before the plan, circuit {circuit} may be over its limit: {found}; "
+                    "the plan never makes it worse and removes it once applied"
+                )
+        return out
+
+    def relative(self, loads: _Loads, circuit: str, first: int, last: int, when: str) -> None:
+        found = self._first_violation(circuit, loads.amps[circuit], self.base[circuit], first, last)
+        if found is not None:
+            raise SafetyError(
+                f"{when}, circuit {circuit} would be over its limit and above its load before "
+                f"the plan: {found}",
+                field=circuit,
+                rule="every send-plan prefix is safe",
+            )
+
+    def strict(self, loads: _Loads, circuit: str, when: str) -> None:
+        found = self._first_violation(circuit, loads.amps[circuit], None, 0, len(self.grid) - 1)
+        if found is not None:
+            raise SafetyError(
+                f"{when}, circuit {circuit} would be over its limit: {found}",
+                field=circuit,
+                rule="a send plan keeps every circuit within its limits, its tail included",
+            )
+
+    def _first_violation(
+        self,
+        circuit: str,
+        rows: list[list[float]],
+        base: list[list[float]] | None,
+        first: int,
+        last: int,
+    ) -> str | None:
+        amps = self.limits.amps[circuit]
+        watts = self.limits.watts[circuit]
+        volts = self.volts
+        for i in range(first, last):
+            for p in range(3):
+                bound = amps[i][p]
+                if base is not None:
+                    bound = max(bound, base[p][i])
+                if self._over(rows[p][i], bound):
+                    return (
+                        f"L{p + 1} {rows[p][i]:.1f} A > {amps[i][p]:.1f} A from "
+                        f"{_when(self.grid[i])}"
+                    )
+            limit_w = watts[i]
+            if limit_w is None:
+                continue
+            total = (rows[0][i] + rows[1][i] + rows[2][i]) * volts
+            bound_w = limit_w
+            if base is not None:
+                bound_w = max(bound_w, (base[0][i] + base[1][i] + base[2][i]) * volts)
+            if self._over(total, bound_w):
+                return f"{total:.0f} W > {limit_w:.0f} W from {_when(self.grid[i])}"
+        return None

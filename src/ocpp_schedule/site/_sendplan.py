@@ -1,0 +1,557 @@
+"""Send plans: an allocation as SetChargingProfile payloads, in an order that is safe.
+
+For every EVSE the plan holds a TxDefaultProfile on that EVSE (the limits for
+sessions that start later) and, when a transaction runs at the moment the plan
+is sent, a TxProfile for it with the same limits. Both run from the moment of
+sending to the allocation's end and then end in the EVSE's *safe tail*
+(:mod:`ocpp_schedule.safetail`), an open-ended last period that keeps the site
+safe whatever happens after the plan's window, until the next plan.
+
+Ids are fixed per EVSE and purpose (:func:`plan_profile_id`), whatever the
+operator's own profiles use, so a new plan replaces the previous one profile by
+profile; stack levels are one above the operator's own on that EVSE or EVSE 0.
+
+Order: a station applies a plan one payload at a time. Steps that only lower
+what an EVSE draws come first; steps that raise it come last; an EVSE whose
+draw goes down at some times and up at others first gets limits under which it
+draws no more than before nor after, and its new limits in the second half.
+What an EVSE draws is its composite from what the pile holds, before and with
+the new profiles (docs/semantics.md B7).
+
+Every payload is fitted to its pile's capabilities (``capabilities.adapt``:
+unit, decimals, stack level) or refused with :class:`SendPlanError`. Before the
+plan is returned, :func:`~ocpp_schedule.site._plancheck.check_plan` replays it
+through the library's own station rules and composite engine, prefix by
+prefix, and raises :class:`~ocpp_schedule.errors.SafetyError` rather than
+return a plan under which a circuit could be over its limit.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from ..errors import AdaptationError, OcppScheduleError
+from ..station._capabilities import StationCapabilities, adapt
+from ..station._config import StationConfig
+from ..station._rules import install
+from ..station._store import ProfileStore, StationState, Transaction
+from ..wire._enums import ChargingProfilePurpose, OcppVersion
+from ..wire._models import ChargingProfile, SetChargingProfileRequest
+from ..wire._payloads import read_set_charging_profile, write_set_charging_profile
+from ..wire._timestamps import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
+from ._allocation import Allocation, EvseKey
+from ._model import Evse, Pile, Session, Site
+from ._plancheck import PlanChange, _direction, check_plan
+from ._safetail import safe_tails
+from ._timelines import (
+    Piece,
+    evse_timeline,
+    pile_store,
+    session_transaction,
+    session_transaction_id,
+)
+
+__all__ = [
+    "PLAN_ID_BASE",
+    "PlanStep",
+    "SendPlan",
+    "SendPlanError",
+    "plan_profile_id",
+    "send_plan",
+]
+
+P = ChargingProfilePurpose
+
+
+class SendPlanError(OcppScheduleError, ValueError):
+    """An allocation cannot be expressed as profiles a pile accepts."""
+
+
+Limits = list[tuple[int, int, float, int]]
+"""An EVSE's limits as (start, end, amps, phases), epoch seconds; end FOREVER: open-ended."""
+
+FOREVER = 2**62
+"""The end of a safe tail: the last period of a plan's profile has no end."""
+
+PLAN_ID_BASE = 2_000_000_000
+"""Plan profile ids: ``PLAN_ID_BASE + 2 * evse`` (TxDefault) and ``+ 1`` (TxProfile)."""
+
+_MAX_ID = 2**31 - 1
+_TAIL_MARGIN = 86400
+
+
+def plan_profile_id(evse_id: int, purpose: ChargingProfilePurpose) -> int:
+    """The id a plan's profile of ``purpose`` on ``evse_id`` always has (B6)."""
+    return PLAN_ID_BASE + 2 * evse_id + (1 if purpose is P.TX_PROFILE else 0)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One payload to send to one pile; ``phase`` says whether it only lowers limits."""
+
+    pile: str
+    evse: int
+    purpose: ChargingProfilePurpose
+    phase: Literal["lower", "raise"]
+    payload: dict[str, Any]
+    limits: tuple[tuple[int, int, float, int], ...]
+
+    @property
+    def request(self) -> SetChargingProfileRequest:
+        """The payload read back as a request."""
+        return read_set_charging_profile(self.payload)
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """The ordered steps of a plan sent at ``at`` (epoch seconds).
+
+    ``tails`` is each EVSE's safe tail (A per phase after the allocation's end);
+    ``warnings`` what the caller should know: sessions that last past the
+    window (they get the tail from its end on), circuits already over a limit
+    before the plan.
+    """
+
+    at: int
+    steps: tuple[PlanStep, ...]
+    warnings: tuple[str, ...] = ()
+    tails: dict[EvseKey, float] = field(default_factory=dict)
+
+    def payloads(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(pile id, SetChargingProfile payload)`` in sending order."""
+        return [(s.pile, s.payload) for s in self.steps]
+
+
+def send_plan(
+    allocation: Allocation,
+    *,
+    at: datetime | int | None = None,
+    previous: Allocation | None = None,
+) -> SendPlan:
+    """The allocation from ``at`` (default: its start) as an ordered, checked send plan.
+
+    ``previous`` is the allocation the piles hold now (as sent at its start,
+    so not after ``at``); without it, or for an EVSE it lacks, the piles'
+    current limits are their own (composite and hardware) limits. Raises
+    :class:`SendPlanError` when a pile cannot accept the plan,
+    :class:`~ocpp_schedule.errors.SafetyError` when a prefix of the plan, or
+    its tail, could overload a circuit.
+    """
+    start = allocation.start if at is None else epoch_or_datetime(at, "at")
+    if not allocation.start <= start < allocation.end:
+        raise SendPlanError("'at' lies outside the allocation's window", field="at")
+    if previous is not None and start < previous.start:
+        raise SendPlanError(
+            "the previous allocation starts after 'at': its plan cannot have been sent yet",
+            field="previous",
+            rule="a plan is sent within its window",
+        )
+    site = allocation.site
+    tails = safe_tails(site, allocation.end)
+    end = _horizon(allocation, previous, start)
+    old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
+    before = _before(site, previous, old_tails, start)
+    ordered = _order(allocation, start, end, tails, before)
+    steps, changes = _fit_and_replay(site, start, before, ordered)
+    warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
+    return SendPlan(
+        start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails
+    )
+
+
+def _order(
+    allocation: Allocation,
+    start: int,
+    end: int,
+    tails: dict[EvseKey, float],
+    before: dict[str, tuple[ProfileStore, StationConfig]],
+) -> list[PlanStep]:
+    """Every EVSE's steps: those that only lower first, then those that raise (B7).
+
+    Lower and raise are judged on what the EVSE actually draws, per phase, at
+    every instant (the library's composite of what the pile holds, before and
+    with the new profiles), not on the profiles' limits: a held TxProfile, a cap
+    in W or a change of phases can make a lower limit draw more.
+    """
+    site = allocation.site
+    lower: list[PlanStep] = []
+    raise_: list[PlanStep] = []
+    for pile in site.piles:
+        store, config = before[pile.id]
+        levels = _Levels.of(pile, pile_store(pile, site)[0])
+        for evse in pile.evses:
+            new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
+            running = _running(pile, evse, start)
+            steps = _steps(pile, evse, "raise", new, levels, running)
+            with_new = store
+            for step in steps:
+                _, with_new = _fit(pile, step.payload, with_new, config, start)
+            old_draw = evse_timeline(pile, evse, store, config, start, end, idle=True)
+            new_draw = evse_timeline(pile, evse, with_new, config, start, end, idle=True)
+            down, up = _direction(old_draw, new_draw)
+            if not up:
+                lower.extend(_steps(pile, evse, "lower", new, levels, running))
+                continue
+            if down:
+                first = _lower_of(old_draw, new_draw, new)
+                lower.extend(_steps(pile, evse, "lower", first, levels, running))
+            raise_.extend(steps)
+    return [*lower, *raise_]
+
+
+# ------------------------------------------------------------------ limits over time
+
+
+def _limits(allocation: Allocation, key: EvseKey, start: int, tail: float) -> Limits:
+    """The EVSE's allocation from ``start`` on, then its safe tail for ever."""
+    out: Limits = []
+    for a, b, amps, phases in allocation.evse_periods(key):
+        if b <= start:
+            continue
+        out.append((max(a, start), b, amps, phases))
+    out.append((allocation.end, FOREVER, tail, 0))
+    return out
+
+
+def _value_at(limits: Limits, t: int) -> tuple[float, int]:
+    """The limit and phases (0: not restricted) at ``t``; (0, 0) where the limits say nothing."""
+    i = bisect_right(limits, t, key=lambda piece: piece[0]) - 1
+    if i >= 0 and limits[i][0] <= t < limits[i][1]:
+        return limits[i][2], limits[i][3]
+    return 0.0, 0
+
+
+def _piece_at(pieces: list[Piece], t: int) -> Piece | None:
+    i = bisect_right(pieces, t, key=lambda piece: piece.start) - 1
+    if i >= 0 and pieces[i].start <= t < pieces[i].end:
+        return pieces[i]
+    return None
+
+
+def _lower_of(old: list[Piece], new: list[Piece], limits: Limits) -> Limits:
+    """Limits under which the EVSE draws at most what it draws now and what it will draw.
+
+    The new limits, on their phases, at most the current draw; 0 A wherever
+    they would load more phases than the EVSE loads now (until raised).
+    """
+    points = sorted({p.start for p in old} | {p.start for p in new} | {a for a, _, _, _ in limits})
+    out: Limits = []
+    for k, t in enumerate(points):
+        amps, phases = _value_at(limits, t)
+        now, after = _piece_at(old, t), _piece_at(new, t)
+        drawn = now.cap if now is not None else 0.0
+        loaded = now.phases if now is not None and now.cap > 0 else 0
+        if after is not None and after.cap > 0 and after.phases > loaded:
+            amps = 0.0
+        nxt = points[k + 1] if k + 1 < len(points) else FOREVER
+        out.append((t, nxt, min(amps, max(drawn, 0.0)), phases))
+    return out
+
+
+def _horizon(allocation: Allocation, previous: Allocation | None, start: int) -> int:
+    """Where the check stops: a day after every window and session ends (tails in force)."""
+    last = max(allocation.end, previous.end if previous is not None else start)
+    for pile in allocation.site.piles:
+        for evse in pile.evses:
+            for session in evse.sessions:
+                last = max(last, to_epoch(session.leave))
+    return last + _TAIL_MARGIN
+
+
+def _running(pile: Pile, evse: Evse, at: int) -> Session | None:
+    """The session on the EVSE at ``at`` (by time, never by transaction id: F21)."""
+    for session in evse.sessions:
+        if to_epoch(session.arrive) <= at < to_epoch(session.leave):
+            return session
+    return None
+
+
+def _late_sessions(allocation: Allocation, start: int, tails: dict[EvseKey, float]) -> list[str]:
+    out = []
+    for pile in allocation.site.piles:
+        for evse in pile.evses:
+            for session in evse.sessions:
+                leave = to_epoch(session.leave)
+                if leave > allocation.end and leave > start:
+                    tx = session_transaction_id(pile, evse, session)
+                    out.append(
+                        f"pile {pile.id} EVSE {evse.id}: session {tx} leaves at "
+                        f"{format_timestamp(session.leave)}, after the plan's window ends at "
+                        f"{format_timestamp(from_epoch(allocation.end))}; from then on it gets "
+                        f"the safe tail of {tails[(pile.id, evse.id)]:g} A"
+                    )
+    return out
+
+
+# ------------------------------------------------------------------ profiles
+
+
+@dataclass(frozen=True)
+class _Levels:
+    default_level: int
+    tx_level: int
+
+    @classmethod
+    def of(cls, pile: Pile, operator: ProfileStore) -> dict[int, _Levels]:
+        """Per EVSE, stack levels above the operator's own; ids that collide are refused."""
+        ours = {
+            plan_profile_id(e.id, p)
+            for e in pile.evses
+            for p in (P.TX_DEFAULT_PROFILE, P.TX_PROFILE)
+        }
+        taken = sorted(ours & {entry.id for entry in operator})
+        if taken:
+            raise SendPlanError(
+                f"pile {pile.id} holds an operator profile with id {taken[0]}, which send plans "
+                "reserve for their own profiles",
+                field="chargingProfile.id",
+                rule="plan profile ids (docs/semantics.md B6)",
+            )
+        if max(ours) > _MAX_ID:
+            raise SendPlanError(
+                f"pile {pile.id}: EVSE ids too large for plan profile ids",
+                field="evse.id",
+                rule="plan profile ids fit a 32-bit integer",
+            )
+        limit = pile.station_config.charge_profile_max_stack_level
+        out = {}
+        for evse in pile.evses:
+            default_levels = [
+                e.stack_level
+                for e in operator
+                if e.purpose is P.TX_DEFAULT_PROFILE and e.evse_id in (0, evse.id)
+            ]
+            tx_levels = [
+                e.stack_level
+                for e in operator
+                if e.purpose is P.TX_PROFILE and e.evse_id == evse.id
+            ]
+            levels = cls(max(default_levels, default=-1) + 1, max(tx_levels, default=-1) + 1)
+            if max(levels.default_level, levels.tx_level) > limit:
+                raise SendPlanError(
+                    f"pile {pile.id} has no stack level left above the operator's profiles",
+                    field="stackLevel",
+                    rule="ChargeProfileMaxStackLevel",
+                )
+            out[evse.id] = levels
+        return out
+
+
+def _steps(
+    pile: Pile,
+    evse: Evse,
+    phase: Literal["lower", "raise"],
+    limits: Limits,
+    levels: dict[int, _Levels],
+    running: Session | None,
+) -> list[PlanStep]:
+    """The EVSE's TxProfile (for the running session) and TxDefaultProfile, same limits."""
+    purposes = [P.TX_DEFAULT_PROFILE] if running is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
+    transaction = None if running is None else session_transaction_id(pile, evse, running)
+    return [
+        PlanStep(
+            pile.id,
+            evse.id,
+            purpose,
+            phase,
+            _payload(pile, evse, purpose, limits, levels[evse.id], transaction),
+            tuple(limits),
+        )
+        for purpose in purposes
+    ]
+
+
+def _payload(
+    pile: Pile,
+    evse: Evse,
+    purpose: ChargingProfilePurpose,
+    limits: Limits,
+    levels: _Levels,
+    transaction: str | None,
+) -> dict[str, Any]:
+    merged: Limits = []
+    for a, b, amps, phases in limits:
+        if merged and merged[-1][2] == amps and merged[-1][3] == phases and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b, amps, phases)
+        else:
+            merged.append((a, b, amps, phases))
+    if not merged:
+        raise SendPlanError(
+            f"pile {pile.id} EVSE {evse.id}: no limits to send", field="limits", rule="send plan"
+        )
+    most = pile.station_config.charging_schedule_max_periods
+    if len(merged) > most:
+        tail = merged[most - 1 :]
+        low = min(m[2] for m in tail)
+        merged = [*merged[: most - 1], (tail[0][0], tail[-1][1], low, max(m[3] for m in tail))]
+    anchor = merged[0][0]
+    periods = []
+    for a, _, amps, phases in merged:
+        period: dict[str, Any] = {"startPeriod": a - anchor, "limit": amps}
+        if phases:
+            period["numberPhases"] = phases
+        periods.append(period)
+    tx = purpose is P.TX_PROFILE
+    schedule: dict[str, Any] = {
+        "id": 1,
+        "startSchedule": format_timestamp(from_epoch(anchor)),
+        "chargingRateUnit": "A",
+        "chargingSchedulePeriod": periods,
+    }
+    if merged[-1][1] < FOREVER:
+        schedule["duration"] = merged[-1][1] - anchor
+    profile: dict[str, Any] = {
+        "id": plan_profile_id(evse.id, purpose),
+        "stackLevel": levels.tx_level if tx else levels.default_level,
+        "chargingProfilePurpose": purpose.value,
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [schedule],
+    }
+    if tx:
+        profile["transactionId"] = transaction
+    try:
+        request = SetChargingProfileRequest(
+            evse_id=evse.id, charging_profile=ChargingProfile.model_validate(profile)
+        )
+        return write_set_charging_profile(request, OcppVersion(pile.ocpp))
+    except OcppScheduleError as exc:
+        raise SendPlanError(
+            f"pile {pile.id} EVSE {evse.id}: {exc.message}", field=exc.field, rule=exc.rule
+        ) from None
+
+
+# ------------------------------------------------------------------ fitting and replay
+
+
+def _transactions(pile: Pile, at: int) -> tuple[Transaction, ...]:
+    return tuple(
+        session_transaction(pile, evse, session)
+        for evse in pile.evses
+        if (session := _running(pile, evse, at)) is not None
+    )
+
+
+def _fit(
+    pile: Pile, payload: dict[str, Any], store: ProfileStore, config: StationConfig, at: int
+) -> tuple[list[dict[str, Any]], ProfileStore]:
+    """The payload as the pile accepts it, and the pile's store once installed.
+
+    A payload the pile's own rules accept goes as it is; otherwise
+    ``capabilities.adapt`` fits it (unit, decimals, stack level) or the pile
+    cannot take the plan (:class:`SendPlanError` naming the pile and the rule).
+    """
+    version = OcppVersion(pile.ocpp)
+    transactions = _transactions(pile, at)
+    state = StationState(config, version, transactions)
+    installed, result = install(store, read_set_charging_profile(payload, version), state)
+    if result.accepted:
+        return [payload], installed
+    caps = StationCapabilities.from_config(config, version)
+    try:
+        fitted = adapt(
+            payload,
+            caps,
+            source_version=version,
+            store=store,
+            transactions=transactions,
+            config=config,
+        )
+    except AdaptationError as exc:
+        raise SendPlanError(
+            f"pile {pile.id} does not accept the plan: {exc.message}",
+            field=exc.field,
+            rule=exc.rule,
+        ) from None
+    for request in fitted.requests:
+        store, result = install(store, request, state)
+        if not result.accepted:  # adapt promises otherwise; never send what is refused
+            raise SendPlanError(
+                f"pile {pile.id} rejects the plan: {result}",
+                field="chargingProfile",
+                rule=result.rule,
+            )
+    return list(fitted.payloads), store
+
+
+def _fit_and_replay(
+    site: Site,
+    at: int,
+    before: dict[str, tuple[ProfileStore, StationConfig]],
+    steps: Iterable[PlanStep],
+) -> tuple[list[PlanStep], list[PlanChange]]:
+    piles = {p.id: p for p in site.piles}
+    stores = {pid: store for pid, (store, _) in before.items()}
+    out: list[PlanStep] = []
+    changes: list[PlanChange] = []
+    for step in steps:
+        pile = piles[step.pile]
+        payloads, stores[pile.id] = _fit(
+            pile, step.payload, stores[pile.id], before[pile.id][1], at
+        )
+        for payload in payloads:
+            out.append(
+                PlanStep(step.pile, step.evse, step.purpose, step.phase, payload, step.limits)
+            )
+        what = f"pile {pile.id} EVSE {step.evse} {step.purpose.value} ({step.phase})"
+        changes.append(PlanChange(pile.id, stores[pile.id], what))
+    return out, changes
+
+
+def _before(
+    site: Site, previous: Allocation | None, tails: dict[EvseKey, float], at: int
+) -> dict[str, tuple[ProfileStore, StationConfig]]:
+    """What each pile holds before the plan: its own profiles and the previous plan's.
+
+    The previous plan is taken as sent at its allocation's start; a profile of it
+    the pile would not accept is not held, TxProfiles of transactions over by
+    ``at`` are gone, and a pile or EVSE it did not know holds only its own (F4).
+    """
+    out = {}
+    previous_piles = {p.id: p for p in previous.site.piles} if previous is not None else {}
+    for pile in site.piles:
+        store, config = pile_store(pile, site)
+        old_pile = previous_piles.get(pile.id)
+        if previous is not None and old_pile is not None:
+            store = _previous_profiles(previous, tails, old_pile, pile, store, config)
+            ended = {
+                session_transaction_id(p, evse, s)
+                for p in (pile, old_pile)
+                for evse in p.evses
+                for s in evse.sessions
+                if to_epoch(s.leave) <= at
+            }
+            for tx in sorted(ended):
+                store = store.end_transaction(tx)
+        out[pile.id] = (store, config)
+    return out
+
+
+def _previous_profiles(
+    previous: Allocation,
+    tails: dict[EvseKey, float],
+    old_pile: Pile,
+    pile: Pile,
+    store: ProfileStore,
+    config: StationConfig,
+) -> ProfileStore:
+    sent = previous.start
+    try:
+        levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0])
+    except SendPlanError:
+        return store
+    known = {e.id for e in pile.evses}
+    for evse in old_pile.evses:
+        key = (old_pile.id, evse.id)
+        if evse.id not in known or key not in previous.amps:
+            continue
+        limits = _limits(previous, key, sent, tails[key])
+        for step in _steps(old_pile, evse, "lower", limits, levels, _running(old_pile, evse, sent)):
+            try:
+                _, store = _fit(old_pile, step.payload, store, config, sent)
+            except SendPlanError:
+                continue  # the pile would not hold it
+    return store

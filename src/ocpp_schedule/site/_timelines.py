@@ -1,0 +1,360 @@
+"""Inputs of balancing and reports as step functions of time.
+
+For a pile: the profiles it holds (replayed through the station-side rules,
+each session active as its transaction). For an EVSE: its own limit while each
+session is on it (composite schedule, hardware and vehicle limits, phases). For
+a circuit: its limits through the day, local times turned into instants with
+the site's time zone (a step at a time that does not exist on a spring-forward
+day takes effect at the transition).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from itertools import pairwise
+
+from dateutil import tz
+
+from ..engine._composite import composite_schedule
+from ..errors import QueryError
+from ..station._config import StationConfig
+from ..station._rules import replay
+from ..station._store import ProfileStore, StationState, Transaction
+from ..wire._enums import ChargingProfilePurpose, OcppVersion
+from ..wire._models import ChargingProfile, SetChargingProfileRequest
+from ..wire._payloads import read_set_charging_profile
+from ..wire._timestamps import from_epoch, to_epoch
+from ._model import Circuit, Evse, Pile, Session, Site
+
+__all__ = [
+    "MAX_CELLS",
+    "MAX_SLOTS",
+    "PhaseAmps",
+    "Piece",
+    "circuit_timeline",
+    "evse_timeline",
+    "pile_store",
+    "session_transaction_id",
+]
+
+PhaseAmps = tuple[float, float, float]
+_INF = math.inf
+
+
+def session_transaction_id(pile: Pile, evse: Evse, session: Session) -> str:
+    """The transaction id of a session: its own, else its arrival (epoch s) and EVSE as digits.
+
+    The default is numeric, so it is also a valid OCPP 1.6 (integer) transaction id.
+    Ids are unique per pile (checked when the pile is built).
+    """
+    return session.effective_transaction_id(evse.id)
+
+
+def session_transaction(pile: Pile, evse: Evse, session: Session) -> Transaction:
+    """The session as an OCPP transaction on its EVSE."""
+    return Transaction(session_transaction_id(pile, evse, session), evse.id, session.arrive)
+
+
+@dataclass
+class Piece:
+    """An EVSE's own limit (A per phase) and phases on [start, end); ``session`` -1: no vehicle.
+
+    ``pinned``: a TxProfile the pile holds for the session is in force, so a
+    plan's TxDefaultProfile cannot lower the limit (see :func:`evse_timeline`).
+    """
+
+    start: int
+    end: int
+    cap: float
+    phases: int
+    session: int
+    pinned: bool = False
+
+
+MAX_SLOTS = 100_000
+"""Most slots (or report spans) one ``balance`` / ``site_report`` call may have."""
+
+MAX_CELLS = 1_000_000
+"""Most (EVSEs + circuits) x slots of one call, and most input pieces (EVSE and circuit)."""
+
+
+def check_size(what: str, count: int, bound: int, field: str = "duration") -> None:
+    """Refuse work whose size ``count`` is above ``bound`` (a QueryError naming it)."""
+    if count > bound:
+        raise QueryError(
+            f"{what} would be {count:,}, above the bound of {bound:,}; shorten the window"
+            " or use coarser slots",
+            field=field,
+            rule="docs/robustness.md#bounds",
+        )
+
+
+def check_circuit_steps(site: Site, start: int, end: int) -> None:
+    """Refuse a window whose circuit step changes alone exceed :data:`MAX_CELLS`.
+
+    Counted (days x steps per circuit) before any step is turned into an instant.
+    """
+    days = (end - start) // 86400 + 3
+    changes = sum(days * (len(c.steps) + 1) for c, _ in site.grid.walk() if c.steps)
+    check_size("the circuit step changes in the window", changes, MAX_CELLS)
+
+
+def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
+    """The profiles a pile holds, and its configuration at the site's voltage.
+
+    The pile's requests are replayed in order; a TxProfile is installed with
+    the session it names as the active transaction on its EVSE.
+    """
+    config = pile.station_config.model_copy(update={"supply_voltage": site.voltage})
+    transactions = {
+        t.id: t
+        for evse in pile.evses
+        for t in (session_transaction(pile, evse, s) for s in evse.sessions)
+    }
+    first_per_evse: dict[int, Transaction] = {}
+    for t in sorted(transactions.values(), key=lambda t: t.start):
+        first_per_evse.setdefault(t.evse_id, t)
+    version = OcppVersion(pile.ocpp)
+    store = ProfileStore()
+    for payload in pile.requests:
+        request = _read_request(json.dumps(payload, sort_keys=True), version)
+        named = transactions.get(request.charging_profile.transaction_id or "")
+        active = dict(first_per_evse)
+        if named is not None:
+            active[named.evse_id] = named
+        state = StationState(config, version, tuple(active.values()))
+        for installed, _result in replay([request], state, store, local_purposes=True):
+            store = installed
+    return store, config
+
+
+@lru_cache(maxsize=4096)
+def _read_request(text: str, version: OcppVersion) -> SetChargingProfileRequest:
+    """A request payload read once: many piles of a site hold the same operator profiles.
+
+    Keyed on the payload's canonical JSON; the models are immutable, so sharing is safe.
+    """
+    return read_set_charging_profile(json.loads(text), version)
+
+
+def evse_timeline(
+    pile: Pile,
+    evse: Evse,
+    store: ProfileStore,
+    config: StationConfig,
+    start: int,
+    end: int,
+    *,
+    idle: bool = False,
+    pin_after: int | None = None,
+) -> list[Piece]:
+    """The EVSE's own limit while each session is on it, within [start, end).
+
+    With ``idle``, the time without a session is included too (``session``
+    -1), at the EVSE's composite without a transaction: what it would allow a
+    vehicle that plugs in.
+
+    With ``pin_after``, the pieces of a session that arrives after that instant
+    are ``pinned`` wherever a TxProfile the pile holds for its transaction is
+    in force: a TxProfile beats every TxDefaultProfile, so a plan sent before
+    the session starts (which can only hold TxDefaults for it) cannot lower
+    the EVSE's limit there.
+    """
+    pieces: list[Piece] = []
+    cursor = start
+    no_vehicle = (evse.max_amps, evse.phases, -1)
+    order = sorted(range(len(evse.sessions)), key=lambda i: evse.sessions[i].arrive)
+    for index in order:
+        session = evse.sessions[index]
+        a = max(to_epoch(session.arrive), start)
+        b = min(to_epoch(session.leave), end)
+        if a >= b:
+            continue
+        if idle and a > cursor:
+            pieces.extend(_pieces(store, config, evse.id, cursor, a, None, *no_vehicle))
+        hard = min(evse.max_amps, session.max_amps if session.max_amps is not None else _INF)
+        wired = min(session.phases, evse.phases)
+        tx = session_transaction(pile, evse, session)
+        own = _pieces(store, config, evse.id, a, b, tx, hard, wired, index)
+        if pin_after is not None and to_epoch(session.arrive) > pin_after:
+            own = _pin(own, _tx_profile_windows(store, config, evse.id, a, b, tx))
+        pieces.extend(own)
+        cursor = b
+    if idle and cursor < end:
+        pieces.extend(_pieces(store, config, evse.id, cursor, end, None, *no_vehicle))
+    return pieces
+
+
+def _pieces(
+    store: ProfileStore,
+    config: StationConfig,
+    evse_id: int,
+    a: int,
+    b: int,
+    tx: Transaction | None,
+    hard: float,
+    wired: int,
+    session: int,
+) -> list[Piece]:
+    schedule = composite_schedule(
+        store, evse_id=evse_id, start=a, duration=b - a, unit="A", transaction=tx, config=config
+    )
+    periods = schedule.periods
+    out = []
+    for k, period in enumerate(periods):
+        p_start = a + period.start_period
+        p_end = a + periods[k + 1].start_period if k + 1 < len(periods) else b
+        out.append(
+            Piece(
+                p_start, p_end, min(hard, period.limit), min(wired, period.number_phases), session
+            )
+        )
+    return out
+
+
+def _tx_profile_windows(
+    store: ProfileStore, config: StationConfig, evse_id: int, a: int, b: int, tx: Transaction
+) -> list[tuple[int, int]]:
+    """Where, within [a, b), a TxProfile the store holds for ``tx`` on the EVSE is in force.
+
+    Asked of the engine itself: the composite of those TxProfiles alone is set
+    by a profile exactly where one of them is in force.
+    """
+    own = [
+        e
+        for e in store
+        if e.evse_id == evse_id
+        and e.transaction_id == tx.id
+        and e.profile.charging_profile_purpose is ChargingProfilePurpose.TX_PROFILE
+    ]
+    if not own:
+        return []
+    alone = ProfileStore(own)
+    schedule = composite_schedule(
+        alone, evse_id=evse_id, start=a, duration=b - a, unit="A", transaction=tx, config=config
+    )
+    periods = schedule.periods
+    out: list[tuple[int, int]] = []
+    for k, period in enumerate(periods):
+        if period.source.kind != "profile":
+            continue
+        p_start = a + period.start_period
+        p_end = a + periods[k + 1].start_period if k + 1 < len(periods) else b
+        if out and out[-1][1] == p_start:
+            out[-1] = (out[-1][0], p_end)
+        else:
+            out.append((p_start, p_end))
+    return out
+
+
+def _pin(pieces: list[Piece], windows: list[tuple[int, int]]) -> list[Piece]:
+    """The pieces cut at the windows' edges, those inside a window marked ``pinned``."""
+    if not windows:
+        return pieces
+    out: list[Piece] = []
+    for piece in pieces:
+        cuts = {piece.start, piece.end}
+        for w0, w1 in windows:
+            for t in (w0, w1):
+                if piece.start < t < piece.end:
+                    cuts.add(t)
+        for c0, c1 in pairwise(sorted(cuts)):
+            inside = any(w0 <= c0 < w1 for w0, w1 in windows)
+            out.append(Piece(c0, c1, piece.cap, piece.phases, piece.session, inside))
+    return out
+
+
+def circuit_timeline(
+    circuit: Circuit, zone: tzinfo | None, start: int, end: int, voltage: float = 230.0
+) -> list[tuple[int, int, PhaseAmps, float | None]]:
+    """The circuit's limits over [start, end) as pieces (start, end, amps, watts).
+
+    Daily steps first, then the circuit's ``profile`` (if any) lowers them
+    wherever it is in force.
+    """
+    pieces = _stepped(circuit, zone, start, end)
+    if circuit.profile is None:
+        return pieces
+    return _with_profile(pieces, circuit.profile, start, end, voltage)
+
+
+def _stepped(
+    circuit: Circuit, zone: tzinfo | None, start: int, end: int
+) -> list[tuple[int, int, PhaseAmps, float | None]]:
+    if not circuit.steps:
+        return [(start, end, circuit.amps, circuit.watts)]
+    steps = sorted(circuit.steps, key=lambda s: s.start)
+    day = from_epoch(start).astimezone(zone).date() - timedelta(days=1)
+    last_day = from_epoch(end).astimezone(zone).date()
+    changes: list[tuple[int, PhaseAmps, float | None]] = []
+    while day <= last_day:
+        changes.append((local_instant(day, time(0), zone), circuit.amps, circuit.watts))
+        for step in steps:
+            # A step changes only what it names; the rest keeps the circuit's value.
+            amps = circuit.amps if step.amps is None else step.amps
+            watts = circuit.watts if step.watts is None else step.watts
+            changes.append((local_instant(day, step.start, zone), amps, watts))
+        day += timedelta(days=1)
+    changes.sort(key=lambda c: c[0])
+    pieces: list[tuple[int, int, PhaseAmps, float | None]] = []
+    for k, (t, amps, watts) in enumerate(changes):
+        t_end = changes[k + 1][0] if k + 1 < len(changes) else end
+        a, b = max(t, start), min(t_end, end)
+        if a < b:
+            pieces.append((a, b, amps, watts))
+    return pieces
+
+
+def _with_profile(
+    pieces: list[tuple[int, int, PhaseAmps, float | None]],
+    profile: ChargingProfile,
+    start: int,
+    end: int,
+    voltage: float,
+) -> list[tuple[int, int, PhaseAmps, float | None]]:
+    """Lower stepped limits by a profile's periods (A per phase, or W in total)."""
+    from ..engine._composite import expand_profile
+
+    caps = expand_profile(profile, start=start, duration=end - start)
+    points = sorted(
+        {a for a, _, _, _ in pieces} | {c.start for c in caps} | {c.end for c in caps} | {end}
+    )
+    out: list[tuple[int, int, PhaseAmps, float | None]] = []
+    for a, b in pairwise(points):
+        if not start <= a < end:
+            continue
+        amps, watts = next((p[2], p[3]) for p in pieces if p[0] <= a < p[1])
+        cap = next((c for c in caps if c.start <= a < c.end), None)
+        if cap is not None:
+            if cap.charging_rate_unit.value == "A":
+                amps = (min(amps[0], cap.limit), min(amps[1], cap.limit), min(amps[2], cap.limit))
+            else:
+                watts = cap.limit if watts is None else min(watts, cap.limit)
+        out.append((a, b, amps, watts))
+    return out
+
+
+def local_instant(day: date, when: time, zone: tzinfo | None) -> int:
+    """Epoch seconds of a local wall-clock time.
+
+    A time that does not exist (the spring-forward gap) is the transition
+    itself: the first instant whose wall-clock time is not earlier. A time that
+    occurs twice (autumn) is its first occurrence.
+    """
+    local = datetime.combine(day, when).replace(tzinfo=zone, fold=0)
+    if tz.datetime_exists(local):
+        return to_epoch(local)
+    wall = datetime.combine(day, when)
+    guess = to_epoch(wall.replace(tzinfo=UTC))
+    lo, hi = guess - 15 * 3600, guess + 15 * 3600
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if from_epoch(mid).astimezone(zone).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi

@@ -1,0 +1,352 @@
+"""The installed-profile set of a station, as an immutable value.
+
+:class:`ProfileStore` is a tuple of :class:`InstalledProfile` entries: a profile
+and the EVSE it was installed on (0 = the station). Every operation returns a
+new store; nothing is changed in place, so a CSMS can keep one store per
+station and share it between threads, and the station-side rules
+(:mod:`ocpp_schedule.rules`, :mod:`ocpp_schedule.clearing`) stay pure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar, cast, overload
+
+from ..errors import QueryError, VersionError
+from ..wire._enums import ChargingLimitSource, ChargingProfilePurpose, OcppVersion
+from ..wire._models import ChargingProfile
+from ..wire._timestamps import require_aware, to_epoch
+from ._config import StationConfig
+
+__all__ = [
+    "ChargingProfileCriteria",
+    "InstalledProfile",
+    "ProfileStore",
+    "StationState",
+    "Transaction",
+]
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """An active transaction: its id, the EVSE it runs on and when it started.
+
+    ``priority_charging`` is True while 2.1 priority charging is activated
+    (K21/K22); ``state_of_charge`` (percent) lets 2.1 ``limitAtSoC`` apply.
+    """
+
+    id: str
+    evse_id: int
+    start: datetime
+    priority_charging: bool = False
+    state_of_charge: float | None = None
+    start_epoch: int = field(init=False, repr=False, compare=False)
+    """``start`` as whole epoch seconds (computed)."""
+
+    def __post_init__(self) -> None:
+        _check_transaction_types(self)
+        require_aware(self.start, "transaction.start")
+        if not isinstance(self.id, str):
+            object.__setattr__(self, "id", str(self.id))
+        object.__setattr__(self, "start_epoch", to_epoch(self.start))
+        if self.evse_id <= 0:
+            raise QueryError(
+                "a transaction runs on an EVSE > 0", field="transaction.evse_id", rule="K01.FR.16"
+            )
+
+
+def _check_transaction_types(tx: Transaction) -> None:
+    """Wrong Python types are a :class:`QueryError` naming the field, not a late crash.
+
+    The id is text (an integer, a 1.6 transaction id, is turned into its text);
+    the EVSE an integer (not a bool); the start an aware datetime.
+    """
+    if isinstance(tx.id, bool) or not isinstance(tx.id, str | int):
+        raise QueryError(
+            f"expected text (or a 1.6 integer id), got {type(tx.id).__name__}",
+            field="transaction.id",
+        )
+    if isinstance(tx.evse_id, bool) or not isinstance(tx.evse_id, int):
+        raise QueryError(
+            f"expected an integer EVSE id, got {type(tx.evse_id).__name__}",
+            field="transaction.evse_id",
+        )
+    if not isinstance(tx.start, datetime):
+        raise QueryError(
+            f"expected an aware datetime, got {type(tx.start).__name__}",
+            field="transaction.start",
+        )
+    if not isinstance(tx.priority_charging, bool):
+        raise QueryError(
+            f"expected a bool, got {type(tx.priority_charging).__name__}",
+            field="transaction.priority_charging",
+        )
+    soc = tx.state_of_charge
+    if soc is not None and (
+        isinstance(soc, bool)
+        or not isinstance(soc, int | float)
+        or not math.isfinite(soc)
+        or not 0 <= soc <= 100
+    ):
+        raise QueryError(
+            f"expected a percentage 0..100, got {soc!r}", field="transaction.state_of_charge"
+        )
+
+
+@dataclass(frozen=True)
+class InstalledProfile:
+    """A profile as the station holds it: on which EVSE, set by whom.
+
+    ``transaction_id`` is the transaction a TxProfile is bound to: the one it
+    names, or (1.6, where the field is optional) the one active on its EVSE
+    when it was installed.
+    """
+
+    evse_id: int
+    profile: ChargingProfile
+    source: ChargingLimitSource = ChargingLimitSource.CSO
+    transaction_id: str | None = None
+
+    @property
+    def id(self) -> int:
+        """The profile id."""
+        return self.profile.id
+
+    @property
+    def purpose(self) -> ChargingProfilePurpose:
+        """The profile's purpose."""
+        return self.profile.charging_profile_purpose
+
+    @property
+    def stack_level(self) -> int:
+        """The profile's stack level."""
+        return self.profile.stack_level
+
+    @property
+    def bound_transaction_id(self) -> str | None:
+        """The transaction a TxProfile applies to (None for other purposes)."""
+        return self.transaction_id or self.profile.transaction_id
+
+    def derived(self, key: str, build: Callable[[InstalledProfile], T]) -> T:
+        """Data derived from this entry by a layer above (the engine's compiled form), built once.
+
+        The entry is immutable, so whatever ``build`` computes from it stays valid for
+        the entry's life; ``key`` names the deriver. The store knows nothing of what
+        is derived, so the station layer does not depend on the engine.
+        """
+        memo: dict[str, object] = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = build(self)
+        return cast(T, memo[key])
+
+
+@dataclass(frozen=True, init=False)
+class StationState:
+    """What the station-side rules need to know besides the installed profiles.
+
+    ``version`` is required: the rules differ between OCPP 1.6 and 2.x (a 1.6
+    request judged by 2.x rules is answered wrongly), so there is no default.
+    Build it as ``StationState(config, "1.6")`` or ``StationState(version="2.0.1")``;
+    a missing version raises :class:`~ocpp_schedule.VersionError`.
+    """
+
+    config: StationConfig
+    version: OcppVersion
+    transactions: tuple[Transaction, ...]
+
+    @overload
+    def __init__(
+        self,
+        config: StationConfig,
+        version: OcppVersion | str,
+        transactions: Iterable[Transaction] = (),
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        config: StationConfig | None = None,
+        *,
+        version: OcppVersion | str,
+        transactions: Iterable[Transaction] = (),
+    ) -> None: ...
+
+    def __init__(
+        self,
+        config: StationConfig | None = None,
+        version: OcppVersion | str | None = None,
+        transactions: Iterable[Transaction] = (),
+    ) -> None:
+        if version is None:
+            raise VersionError(
+                "StationState needs the station's OCPP version (1.6, 2.0.1 or 2.1): "
+                "the rules differ between versions",
+                field="version",
+                rule="docs/semantics.md (version required)",
+            )
+        if not isinstance(version, OcppVersion):
+            from ..wire._payloads import parse_version
+
+            version = parse_version(version)
+        if config is None:
+            config = StationConfig()
+        if not isinstance(config, StationConfig):
+            raise QueryError("config must be a StationConfig", field="config")
+        if isinstance(transactions, str | bytes | Mapping) or not isinstance(
+            transactions, Iterable
+        ):
+            raise QueryError("transactions must be Transaction objects", field="transactions")
+        txs = tuple(transactions)
+        for tx in txs:
+            if not isinstance(tx, Transaction):
+                raise QueryError("transactions must be Transaction objects", field="transactions")
+        object.__setattr__(self, "config", config)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "transactions", txs)
+
+    def transaction_on(self, evse_id: int) -> Transaction | None:
+        """The transaction active on an EVSE, if any."""
+        for tx in self.transactions:
+            if tx.evse_id == evse_id:
+                return tx
+        return None
+
+    def with_transaction(self, transaction: Transaction) -> StationState:
+        """This state with ``transaction`` active (replacing any on its EVSE)."""
+        others = tuple(t for t in self.transactions if t.evse_id != transaction.evse_id)
+        return StationState(self.config, self.version, (*others, transaction))
+
+    def without_transaction(self, transaction_id: str) -> StationState:
+        """This state with the transaction ended."""
+        rest = tuple(t for t in self.transactions if t.id != transaction_id)
+        return StationState(self.config, self.version, rest)
+
+
+@dataclass(frozen=True)
+class ChargingProfileCriteria:
+    """GetChargingProfiles criteria (K09); absent fields do not filter.
+
+    ``evse_id`` None: every installed profile (K09.FR.06); 0: the profiles
+    installed on the station itself (K09.FR.05); N: those installed on EVSE N
+    (K09.FR.04). ``charging_profile_id`` matches any of the ids listed.
+    """
+
+    evse_id: int | None = None
+    charging_profile_id: tuple[int, ...] | None = None
+    stack_level: int | None = None
+    charging_profile_purpose: ChargingProfilePurpose | None = None
+    charging_limit_source: tuple[ChargingLimitSource, ...] | None = None
+
+    def matches(self, entry: InstalledProfile) -> bool:
+        """True when ``entry`` meets every given criterion."""
+        if self.evse_id is not None and entry.evse_id != self.evse_id:
+            return False
+        if self.charging_profile_id is not None and entry.id not in self.charging_profile_id:
+            return False
+        if self.stack_level is not None and entry.stack_level != self.stack_level:
+            return False
+        if (
+            self.charging_profile_purpose is not None
+            and entry.purpose != self.charging_profile_purpose
+        ):
+            return False
+        return not (
+            self.charging_limit_source is not None
+            and entry.source not in self.charging_limit_source
+        )
+
+
+class ProfileStore:
+    """An immutable set of installed profiles, at most one per profile id."""
+
+    __slots__ = ("_derived", "_entries")
+
+    def __init__(self, entries: Iterable[InstalledProfile] = ()) -> None:
+        seen: dict[int, InstalledProfile] = {}
+        for entry in entries:
+            seen[entry.id] = entry
+        self._entries: tuple[InstalledProfile, ...] = tuple(seen.values())
+        self._derived: dict[str, object] = {}
+
+    def derived(self, key: str, build: Callable[[ProfileStore], T]) -> T:
+        """Data derived from this store by a layer above (the engine's index), built once.
+
+        The store is immutable, so what ``build`` computes from it stays valid; repeated
+        composites over one store (all EVSEs of a station, a CSMS recomputing after each
+        change) share it. ``key`` names the deriver.
+        """
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return cast(T, self._derived[key])
+
+    def __iter__(self) -> Iterator[InstalledProfile]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, profile_id: object) -> bool:
+        return any(e.id == profile_id for e in self._entries)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ProfileStore):
+            return NotImplemented
+        return sorted(self._entries, key=_entry_key) == sorted(other._entries, key=_entry_key)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(e.id for e in self._entries)))
+
+    def __repr__(self) -> str:
+        ids = ", ".join(f"{e.id}@{e.evse_id}" for e in self._entries)
+        return f"ProfileStore([{ids}])"
+
+    @property
+    def entries(self) -> tuple[InstalledProfile, ...]:
+        """The installed profiles, in installation order."""
+        return self._entries
+
+    def get(self, profile_id: int) -> InstalledProfile | None:
+        """The installed profile with this id, if any."""
+        for entry in self._entries:
+            if entry.id == profile_id:
+                return entry
+        return None
+
+    def with_entry(self, entry: InstalledProfile) -> ProfileStore:
+        """A store with ``entry`` added, replacing any profile with the same id."""
+        return ProfileStore((*(e for e in self._entries if e.id != entry.id), entry))
+
+    def without(self, profile_ids: Iterable[int]) -> ProfileStore:
+        """A store without the profiles with these ids."""
+        drop = set(profile_ids)
+        return ProfileStore(e for e in self._entries if e.id not in drop)
+
+    def query(self, criteria: ChargingProfileCriteria) -> tuple[InstalledProfile, ...]:
+        """The installed profiles matching GetChargingProfiles criteria (K09)."""
+        return tuple(e for e in self._entries if criteria.matches(e))
+
+    def end_transaction(self, transaction_id: str | int) -> ProfileStore:
+        """A store without the TxProfiles of a transaction that has ended."""
+        tx = str(transaction_id)
+        return ProfileStore(
+            e
+            for e in self._entries
+            if not (e.purpose is ChargingProfilePurpose.TX_PROFILE and e.bound_transaction_id == tx)
+        )
+
+    def by_evse(self) -> Mapping[int, tuple[InstalledProfile, ...]]:
+        """The installed profiles grouped by the EVSE they are installed on."""
+        groups: dict[int, list[InstalledProfile]] = {}
+        for entry in self._entries:
+            groups.setdefault(entry.evse_id, []).append(entry)
+        return {k: tuple(v) for k, v in sorted(groups.items())}
+
+
+def _entry_key(entry: InstalledProfile) -> int:
+    return entry.id

@@ -1,0 +1,572 @@
+"""Read and write the exact JSON of SetChargingProfile in OCPP 1.6, 2.0.1 and 2.1.
+
+Each version's reader checks the payload's shape against that version's JSON
+schema (known keys, required keys, version-specific enum values, no ``null``,
+1.6 ``multipleOf 0.1``, the JSON type of the objects it carries verbatim such
+as ``customData``), maps it onto the version-neutral models and lets pydantic
+check the types. Writers do the
+reverse; reading a payload and writing it in the same version gives the same
+JSON, key order aside.
+
+Cross-version writing maps what has a clear equivalent
+(``ChargePointMaxProfile`` <-> ``ChargingStationMaxProfile``, integer <-> text
+``transactionId``, a 2.x schedule ``id`` taken from the profile id when 1.6
+had none) and raises :class:`~ocpp_schedule.errors.VersionError` for anything
+the target version cannot express. ``customData`` is dropped when writing 1.6,
+which has no such field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import PayloadError, VersionError
+from ._enums import (
+    PURPOSES_BY_VERSION,
+    ChargingProfileKind,
+    ChargingProfilePurpose,
+    OcppVersion,
+)
+from ._models import ChargingProfile, SetChargingProfileRequest, _thaw
+
+__all__ = [
+    "detect_version",
+    "parse_version",
+    "read_charging_profile",
+    "read_set_charging_profile",
+    "write_charging_profile",
+    "write_set_charging_profile",
+]
+
+_V16_PROFILE = frozenset(
+    {
+        "chargingProfileId",
+        "transactionId",
+        "stackLevel",
+        "chargingProfilePurpose",
+        "chargingProfileKind",
+        "recurrencyKind",
+        "validFrom",
+        "validTo",
+        "chargingSchedule",
+    }
+)
+_V16_SCHEDULE = frozenset(
+    {"duration", "startSchedule", "chargingRateUnit", "chargingSchedulePeriod", "minChargingRate"}
+)
+_V16_PERIOD = frozenset({"startPeriod", "limit", "numberPhases"})
+
+_V201_PROFILE = frozenset(
+    {
+        "customData",
+        "id",
+        "stackLevel",
+        "chargingProfilePurpose",
+        "chargingProfileKind",
+        "recurrencyKind",
+        "validFrom",
+        "validTo",
+        "chargingSchedule",
+        "transactionId",
+    }
+)
+_V201_SCHEDULE = frozenset(
+    {
+        "customData",
+        "id",
+        "startSchedule",
+        "duration",
+        "chargingRateUnit",
+        "chargingSchedulePeriod",
+        "minChargingRate",
+        "salesTariff",
+    }
+)
+_V201_PERIOD = frozenset({"customData", "startPeriod", "limit", "numberPhases", "phaseToUse"})
+
+_V21_PROFILE = _V201_PROFILE | {
+    "maxOfflineDuration",
+    "invalidAfterOfflineDuration",
+    "dynUpdateInterval",
+    "dynUpdateTime",
+    "priceScheduleSignature",
+}
+_V21_SCHEDULE = _V201_SCHEDULE | {
+    "limitAtSoC",
+    "powerTolerance",
+    "signatureId",
+    "digestValue",
+    "useLocalTime",
+    "randomizedDelay",
+    "absolutePriceSchedule",
+    "priceLevelSchedule",
+}
+_V21_PERIOD = _V201_PERIOD | {
+    "limit_L2",
+    "limit_L3",
+    "dischargeLimit",
+    "dischargeLimit_L2",
+    "dischargeLimit_L3",
+    "setpoint",
+    "setpoint_L2",
+    "setpoint_L3",
+    "setpointReactive",
+    "setpointReactive_L2",
+    "setpointReactive_L3",
+    "preconditioningRequest",
+    "evseSleep",
+    "v2xBaseline",
+    "operationMode",
+    "v2xFreqWattCurve",
+    "v2xSignalWattCurve",
+}
+
+_KEYS = {
+    OcppVersion.V16: (_V16_PROFILE, _V16_SCHEDULE, _V16_PERIOD),
+    OcppVersion.V201: (_V201_PROFILE, _V201_SCHEDULE, _V201_PERIOD),
+    OcppVersion.V21: (_V21_PROFILE, _V21_SCHEDULE, _V21_PERIOD),
+}
+_REQUIRED_PROFILE_V16 = (
+    "chargingProfileId",
+    "stackLevel",
+    "chargingProfilePurpose",
+    "chargingProfileKind",
+    "chargingSchedule",
+)
+_REQUIRED_PROFILE_V2 = (
+    "id",
+    "stackLevel",
+    "chargingProfilePurpose",
+    "chargingProfileKind",
+    "chargingSchedule",
+)
+MAX_READ_PERIODS = 10_000
+"""The most periods a schedule may have to be read at all (docs/robustness.md)."""
+
+_MAX_V16 = ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE.value
+_MAX_V2 = ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE.value
+
+
+def parse_version(version: OcppVersion | str) -> OcppVersion:
+    """``"1.6"``, ``"2.0.1"``, ``"2.1"`` (or the enum) to :class:`OcppVersion`."""
+    if isinstance(version, OcppVersion):
+        return version
+    text = str(version).strip().lower().removeprefix("v").removeprefix("ocpp")
+    aliases = {
+        "1.6": "1.6",
+        "16": "1.6",
+        "2.0.1": "2.0.1",
+        "201": "2.0.1",
+        "2.1": "2.1",
+        "21": "2.1",
+    }
+    if text in aliases:
+        return OcppVersion(aliases[text])
+    raise VersionError(f"unknown OCPP version {version!r}; use 1.6, 2.0.1 or 2.1", field="version")
+
+
+def _is_v21_profile(profile: Mapping[str, Any]) -> bool:
+    if profile.get("chargingProfilePurpose") in ("PriorityCharging", "LocalGeneration"):
+        return True
+    if profile.get("chargingProfileKind") == "Dynamic":
+        return True
+    if set(profile) - _V201_PROFILE:
+        return True
+    schedules = profile.get("chargingSchedule")
+    for sched in schedules if isinstance(schedules, list) else ():
+        if not isinstance(sched, Mapping):
+            continue
+        if set(sched) - _V201_SCHEDULE:
+            return True
+        periods = sched.get("chargingSchedulePeriod")
+        for period in periods if isinstance(periods, list) else ():
+            if isinstance(period, Mapping) and (
+                set(period) - _V201_PERIOD or "limit" not in period
+            ):
+                return True
+    return False
+
+
+def detect_version(payload: Any) -> OcppVersion:
+    """The OCPP version of a SetChargingProfile request, from its keys.
+
+    ``connectorId`` + ``csChargingProfiles`` is 1.6; ``evseId`` +
+    ``chargingProfile`` is 2.1 when it uses anything only 2.1 has (a purpose,
+    the Dynamic kind, a field), else 2.0.1.
+    """
+    if not isinstance(payload, Mapping):
+        raise PayloadError(
+            f"a SetChargingProfile request is a JSON object, not {_json_type(payload)}",
+            rule="SetChargingProfile",
+        )
+    if "csChargingProfiles" in payload or "connectorId" in payload:
+        return OcppVersion.V16
+    if "chargingProfile" in payload or "evseId" in payload:
+        profile = payload.get("chargingProfile")
+        if isinstance(profile, Mapping) and _is_v21_profile(profile):
+            return OcppVersion.V21
+        return OcppVersion.V201
+    raise PayloadError(
+        "not a SetChargingProfile request: expected connectorId + csChargingProfiles (1.6) "
+        "or evseId + chargingProfile (2.0.1/2.1)",
+        rule="SetChargingProfile",
+    )
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+# Fields the library carries verbatim: only their JSON type is checked.
+_OPAQUE_TYPES: dict[str, tuple[type, str]] = {
+    "customData": (Mapping, "an object"),
+    "salesTariff": (Mapping, "an object"),
+    "absolutePriceSchedule": (Mapping, "an object"),
+    "priceLevelSchedule": (Mapping, "an object"),
+    "v2xFreqWattCurve": (list, "an array"),
+    "v2xSignalWattCurve": (list, "an array"),
+}
+
+
+def _path(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _check_keys(
+    obj: Any, allowed: frozenset[str], required: tuple[str, ...], where: str, version: OcppVersion
+) -> Mapping[str, Any]:
+    """Check an object's keys; ``where`` is its path as the payload spells it ("" at the top)."""
+    if not isinstance(obj, Mapping):
+        raise PayloadError(f"expected a JSON object, got {_json_type(obj)}", field=where or None)
+    rule = f"OCPP {version.value} schema"
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        raise PayloadError(
+            f"field {unknown[0]!r} is not part of OCPP {version.value}",
+            field=_path(where, unknown[0]),
+            rule=f"{rule}: additionalProperties false",
+        )
+    for key, value in obj.items():
+        if value is None:
+            raise PayloadError(
+                "null is not a value of any OCPP field; leave the field out",
+                field=_path(where, key),
+                rule=rule,
+            )
+        if key in _OPAQUE_TYPES and not isinstance(value, _OPAQUE_TYPES[key][0]):
+            raise PayloadError(
+                f"expected {_OPAQUE_TYPES[key][1]}, got {_json_type(value)}",
+                field=_path(where, key),
+                rule=rule,
+            )
+    custom = obj.get("customData")
+    if custom is not None and not isinstance(custom.get("vendorId"), str):
+        raise PayloadError(
+            "customData needs a vendorId string",
+            field=_path(where, "customData.vendorId"),
+            rule=f"{rule}: CustomDataType",
+        )
+    for key in required:
+        if key not in obj:
+            raise PayloadError("required field is missing", field=_path(where, key), rule=rule)
+    return obj
+
+
+def _check_enum(
+    value: Any,
+    version: OcppVersion,
+    field: str,
+    error: type[PayloadError | VersionError] = PayloadError,
+) -> None:
+    if field.endswith("chargingProfilePurpose"):
+        allowed = {p.value for p in PURPOSES_BY_VERSION[version]}
+    elif field.endswith("chargingProfileKind"):
+        allowed = {k.value for k in ChargingProfileKind}
+        if version is not OcppVersion.V21:
+            allowed.discard(ChargingProfileKind.DYNAMIC.value)
+    else:  # pragma: no cover - only the two enums above differ between versions
+        return
+    if isinstance(value, str) and value not in allowed:
+        raise error(
+            f"{value!r} is not a value of OCPP {version.value}; expected one of {sorted(allowed)}",
+            field=field,
+            rule=f"OCPP {version.value} schema: enum",
+        )
+
+
+def _is_tenths(value: Any) -> bool:
+    """False for a float with more than one decimal (1.6 ``multipleOf 0.1``); True otherwise."""
+    return not isinstance(value, float) or round(value, 1) == value
+
+
+def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str, Any]:
+    """Shape-check a version's profile object and return it in the neutral (2.x) key layout."""
+    prof_keys, sched_keys, period_keys = _KEYS[version]
+    v16 = version is OcppVersion.V16
+    required = _REQUIRED_PROFILE_V16 if v16 else _REQUIRED_PROFILE_V2
+    prof = dict(_check_keys(profile, prof_keys, required, where, version))
+    _check_enum(prof.get("chargingProfilePurpose"), version, f"{where}.chargingProfilePurpose")
+    _check_enum(prof.get("chargingProfileKind"), version, f"{where}.chargingProfileKind")
+    if v16:
+        prof["id"] = prof.pop("chargingProfileId")
+        tx = prof.get("transactionId")
+        if tx is not None:
+            if isinstance(tx, bool) or not isinstance(tx, int):
+                raise PayloadError(
+                    f"expected an integer, got {_json_type(tx)}",
+                    field=f"{where}.transactionId",
+                    rule="OCPP 1.6 schema: transactionId is an integer",
+                )
+            prof["transactionId"] = str(tx)
+        schedules: Any = [prof["chargingSchedule"]]
+    else:
+        schedules = prof["chargingSchedule"]
+        if not isinstance(schedules, list):
+            raise PayloadError(
+                f"expected an array of schedules, got {_json_type(schedules)}",
+                field=f"{where}.chargingSchedule",
+                rule=f"OCPP {version.value} schema",
+            )
+        tx = prof.get("transactionId")
+        if tx is not None and not isinstance(tx, str):
+            raise PayloadError(
+                f"expected a string, got {_json_type(tx)}",
+                field=f"{where}.transactionId",
+                rule=f"OCPP {version.value} schema: transactionId is a string",
+            )
+    sched_required = ("chargingRateUnit", "chargingSchedulePeriod") + (() if v16 else ("id",))
+    period_required = ("startPeriod",) if version is OcppVersion.V21 else ("startPeriod", "limit")
+    out_schedules = []
+    for i, sched in enumerate(schedules):
+        s_where = f"{where}.chargingSchedule" + ("" if v16 else f"[{i}]")
+        sched_d = dict(_check_keys(sched, sched_keys, sched_required, s_where, version))
+        if "limitAtSoC" in sched_d:
+            _check_keys(
+                sched_d["limitAtSoC"],
+                frozenset({"soc", "limit", "customData"}),
+                ("soc", "limit"),
+                f"{s_where}.limitAtSoC",
+                version,
+            )
+        periods = sched_d["chargingSchedulePeriod"]
+        if not isinstance(periods, list):
+            raise PayloadError(
+                f"expected an array of periods, got {_json_type(periods)}",
+                field=f"{s_where}.chargingSchedulePeriod",
+            )
+        if len(periods) > MAX_READ_PERIODS:
+            raise PayloadError(
+                f"{len(periods)} periods; the library reads at most {MAX_READ_PERIODS} "
+                "(stations accept far fewer: ChargingScheduleMaxPeriods)",
+                field=f"{s_where}.chargingSchedulePeriod",
+                rule="docs/robustness.md",
+            )
+        for j, period in enumerate(periods):
+            p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
+            _check_keys(period, period_keys, period_required, p_where, version)
+        out_schedules.append(sched_d)
+    prof["chargingSchedule"] = out_schedules
+    return prof
+
+
+def read_charging_profile(
+    profile: Any, version: OcppVersion | str, *, field: str | None = None
+) -> ChargingProfile:
+    """Read a ``chargingProfile`` (1.6: ``csChargingProfiles``) object of the given version.
+
+    ``field`` is the profile's path in error messages; by default the key that
+    holds it in a SetChargingProfile request of ``version``.
+    """
+    v = parse_version(version)
+    if field is None:
+        field = "csChargingProfiles" if v is OcppVersion.V16 else "chargingProfile"
+    try:
+        return ChargingProfile.model_validate(_neutral_profile(profile, v, field))
+    except ValidationError as exc:
+        raise _payload_error(exc, v, prefix=(field,)) from None
+
+
+def read_set_charging_profile(
+    payload: Any, version: OcppVersion | str | None = None
+) -> SetChargingProfileRequest:
+    """Read a SetChargingProfile request payload; the version is detected when not given.
+
+    Raises :class:`PayloadError` for a payload that is not a SetChargingProfile
+    request of that version, a field of the wrong type (a naive timestamp among
+    them) included; its ``field`` is the path as the payload spells it
+    (``csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit``).
+    """
+    v = detect_version(payload) if version is None else parse_version(version)
+    if v is OcppVersion.V16:
+        req = _check_keys(
+            payload,
+            frozenset({"connectorId", "csChargingProfiles"}),
+            ("connectorId", "csChargingProfiles"),
+            "",
+            v,
+        )
+        evse = req["connectorId"]
+        profile = _neutral_profile(req["csChargingProfiles"], v, "csChargingProfiles")
+        data: dict[str, Any] = {"evseId": evse, "chargingProfile": profile}
+    else:
+        req = _check_keys(
+            payload,
+            frozenset({"evseId", "chargingProfile", "customData"}),
+            ("evseId", "chargingProfile"),
+            "",
+            v,
+        )
+        data = dict(req)
+        data["chargingProfile"] = _neutral_profile(req["chargingProfile"], v, "chargingProfile")
+    try:
+        return SetChargingProfileRequest.model_validate(data)
+    except ValidationError as exc:
+        raise _payload_error(exc, v) from None
+
+
+_V16_NAMES = {
+    "chargingProfile": "csChargingProfiles",
+    "evseId": "connectorId",
+    "id": "chargingProfileId",
+}
+
+
+def _payload_error(
+    exc: ValidationError, version: OcppVersion, prefix: tuple[str, ...] = ()
+) -> PayloadError:
+    """A field-type error as a :class:`PayloadError` naming the field as the payload spells it."""
+    err = exc.errors()[0]
+    parts: list[str] = list(prefix)
+    loc = list(err["loc"])
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            if version is OcppVersion.V16 and i > 0 and loc[i - 1] == "chargingSchedule":
+                continue
+            parts[-1] = f"{parts[-1]}[{part}]"
+            continue
+        name = str(part)
+        if (
+            version is OcppVersion.V16
+            and name in _V16_NAMES
+            and (name != "id" or (i > 0 and loc[i - 1] == "chargingProfile") or (prefix and i == 0))
+        ):
+            name = _V16_NAMES[name]
+        parts.append(name)
+    message = str(err["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    error = PayloadError(message, field=".".join(parts), rule=f"OCPP {version.value} schema")
+    error.errors = exc.errors()
+    return error
+
+
+def _strip_custom_data(obj: dict[str, Any]) -> dict[str, Any]:
+    obj.pop("customData", None)
+    return obj
+
+
+def write_charging_profile(profile: ChargingProfile, version: OcppVersion | str) -> dict[str, Any]:
+    """The profile as the ``chargingProfile`` (1.6: ``csChargingProfiles``) JSON of ``version``."""
+    v = parse_version(version)
+    data = profile.to_json_dict()
+    prof_keys, sched_keys, period_keys = _KEYS[v]
+    purpose = data["chargingProfilePurpose"]
+    if v is OcppVersion.V16:
+        if purpose == _MAX_V2:
+            data["chargingProfilePurpose"] = _MAX_V16
+        schedules = data.pop("chargingSchedule")
+        if len(schedules) != 1:
+            raise VersionError(
+                f"OCPP 1.6 carries exactly one chargingSchedule; this profile has {len(schedules)}",
+                field="chargingSchedule",
+            )
+        sched = _strip_custom_data(schedules[0])
+        sched.pop("id", None)
+        sched["chargingSchedulePeriod"] = [
+            _strip_custom_data(p) for p in sched["chargingSchedulePeriod"]
+        ]
+        data["chargingSchedule"] = sched
+        _strip_custom_data(data)
+        data["chargingProfileId"] = data.pop("id")
+        tx = data.get("transactionId")
+        if tx is not None:
+            # Only the canonical decimal text of an integer maps back to the same text.
+            if re.fullmatch(r"0|-?[1-9][0-9]*", tx) is None:
+                raise VersionError(
+                    f"OCPP 1.6 transaction ids are integers; {tx!r} is not",
+                    field="transactionId",
+                )
+            data["transactionId"] = int(tx)
+        if not _is_tenths(sched.get("minChargingRate")):
+            raise VersionError(
+                "OCPP 1.6 rates are multiples of 0.1", field="chargingSchedule.minChargingRate"
+            )
+        for period in sched["chargingSchedulePeriod"]:
+            if not _is_tenths(period.get("limit")):
+                raise VersionError(
+                    "OCPP 1.6 limits are multiples of 0.1", field="chargingSchedulePeriod.limit"
+                )
+        schedules_out = [sched]
+    else:
+        if purpose == _MAX_V16:
+            data["chargingProfilePurpose"] = _MAX_V2
+        for sched in data["chargingSchedule"]:
+            sched.setdefault("id", profile.id)
+        schedules_out = data["chargingSchedule"]
+    _check_enum(data["chargingProfilePurpose"], v, "chargingProfilePurpose", VersionError)
+    _check_enum(data["chargingProfileKind"], v, "chargingProfileKind", VersionError)
+    _check_writable(data, prof_keys, "chargingProfile", v)
+    for sched in schedules_out:
+        _check_writable(sched, sched_keys, "chargingSchedule", v)
+        for period in sched["chargingSchedulePeriod"]:
+            _check_writable(period, period_keys, "chargingSchedulePeriod", v)
+    return data
+
+
+def _check_writable(
+    obj: Mapping[str, Any], allowed: frozenset[str], where: str, v: OcppVersion
+) -> None:
+    extra = sorted(set(obj) - allowed)
+    if extra:
+        raise VersionError(
+            f"OCPP {v.value} has no field {extra[0]!r}; it cannot be written in this version",
+            field=f"{where}.{extra[0]}",
+        )
+    _check_enum_safe(obj, v, where)
+
+
+def _check_enum_safe(obj: Mapping[str, Any], v: OcppVersion, where: str) -> None:
+    if where == "chargingSchedulePeriod" and v is not OcppVersion.V21 and "limit" not in obj:
+        raise VersionError(
+            f"OCPP {v.value} requires a limit in every period", field=f"{where}.limit"
+        )
+
+
+def write_set_charging_profile(
+    request: SetChargingProfileRequest, version: OcppVersion | str
+) -> dict[str, Any]:
+    """The SetChargingProfile request payload of ``version``."""
+    v = parse_version(version)
+    profile = write_charging_profile(request.charging_profile, v)
+    if v is OcppVersion.V16:
+        return {"connectorId": request.evse_id, "csChargingProfiles": profile}
+    out: dict[str, Any] = {"evseId": request.evse_id, "chargingProfile": profile}
+    if request.custom_data is not None:
+        out["customData"] = _thaw(request.custom_data)
+    return out
