@@ -19,9 +19,9 @@ import sys
 import time
 from datetime import timedelta
 
-from ocpp_schedule.site._allocation import balance
-from ocpp_schedule.site._demo import DEMO_DAY, evening_peak_tx_default
-from ocpp_schedule.site._model import Circuit, Evse, LimitStep, Pile, Session, Site
+from ocpp_schedule.site import balance
+from ocpp_schedule.site import DEMO_DAY, evening_peak_tx_default
+from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
 
 DAY = DEMO_DAY
 ROTATIONS = ("L1L2L3", "L2L3L1", "L3L1L2")

@@ -54,7 +54,7 @@ from ocpp_schedule.tools.adapters import (
     to_ocpp_get_composite_schedule_result,
     to_ocpp_set_charging_profile_result,
 )
-from ocpp_schedule.wire._timestamps import format_timestamp
+from ocpp_schedule.wire import format_timestamp
 
 Clock = Callable[[], datetime]
 

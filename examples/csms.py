@@ -17,8 +17,8 @@ status 0 when every check passed.
 Extending it:
 
 - ``PLANS`` maps a name (``--plan``) to a function ``(StationInfo, now) -> Plan``.
-  A plan from site load balancing (``ocpp_schedule.site._allocation.balance`` and
-  ``ocpp_schedule.site._sendplan.send_plan``) is one more entry: its steps are the
+  A plan from site load balancing (``ocpp_schedule.balance`` and
+  ``ocpp_schedule.send_plan``) is one more entry: its steps are the
   send plan's ``PlanStep.request`` for this station, followed by the queries
   to read the result back.
 - ``CHECKS`` maps a name (``--check``) to a function ``Outcome -> list[str]``
@@ -72,7 +72,7 @@ from ocpp_schedule import (
     read_set_charging_profile,
     write_set_charging_profile,
 )
-from ocpp_schedule.station._clearing import (
+from ocpp_schedule.station import (
     read_clear_charging_profile,
     write_clear_charging_profile,
 )
@@ -86,7 +86,7 @@ from ocpp_schedule.tools.adapters import (
     to_ocpp_get_composite_schedule,
     to_ocpp_set_charging_profile,
 )
-from ocpp_schedule.wire._timestamps import format_timestamp, parse_timestamp
+from ocpp_schedule.wire import format_timestamp, parse_timestamp
 
 VERSIONS = {"ocpp1.6": OcppVersion.V16, "ocpp2.0.1": OcppVersion.V201}
 

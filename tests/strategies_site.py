@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ocpp_schedule.site._model import Circuit, Evse, LimitStep, Pile, Session, Site
+from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
 
 T0 = datetime(2024, 3, 4, tzinfo=UTC)
 WINDOW = 6 * 3600

@@ -35,7 +35,7 @@ from ocpp_schedule import (
     write_set_charging_profile,
 )
 from ocpp_schedule.errors import AdaptationError, VersionError
-from ocpp_schedule.station._capabilities import (
+from ocpp_schedule.station import (
     OCPP16_DEFAULTS,
     OCPP21_DEFAULTS,
     OCPP201_DEFAULTS,

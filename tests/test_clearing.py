@@ -28,7 +28,7 @@ from ocpp_schedule import (
     install_local,
     read_set_charging_profile,
 )
-from ocpp_schedule.station._clearing import (
+from ocpp_schedule.station import (
     ClearChargingProfileResult,
     read_clear_charging_profile,
     write_clear_charging_profile,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ocpp_schedule.cli._main import main
+from ocpp_schedule.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "requests-1.6.json"
@@ -528,8 +528,8 @@ def test_engine_never_reads_an_overflow_as_no_limit() -> None:
     engine itself (QueryError), not answered with the default limit."""
     from ocpp_schedule import QueryError, StationConfig, composite_schedule
     from ocpp_schedule.engine._composite import ENGINE_VOLTAGE_RANGE
-    from ocpp_schedule.station._store import InstalledProfile
-    from ocpp_schedule.wire._payloads import read_set_charging_profile
+    from ocpp_schedule.station import InstalledProfile
+    from ocpp_schedule.wire import read_set_charging_profile
 
     profile = read_set_charging_profile(W_REQUEST[0], "1.6").charging_profile
     low, high = ENGINE_VOLTAGE_RANGE

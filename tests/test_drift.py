@@ -24,15 +24,15 @@ from ocpp_schedule import (
     Transaction,
     composite_schedule,
 )
-from ocpp_schedule.cli._main import main
-from ocpp_schedule.tools._drift import (
+from ocpp_schedule.cli import main
+from ocpp_schedule.tools import (
     DEFAULT_TOLERANCE,
     ReportedSchedule,
     check_drift,
     compare,
     read_composite_response,
 )
-from ocpp_schedule.wire._timestamps import parse_timestamp
+from ocpp_schedule.wire import parse_timestamp
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_16 = ROOT / "examples" / "requests-1.6.json"

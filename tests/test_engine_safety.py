@@ -27,9 +27,9 @@ from ocpp_schedule import (
     station_composites,
 )
 from ocpp_schedule.engine.fleet import StationInput, recompute_station, recompute_stations
-from ocpp_schedule.station._rules import replay
-from ocpp_schedule.station._store import StationState
-from ocpp_schedule.wire._payloads import read_set_charging_profile
+from ocpp_schedule.station import replay
+from ocpp_schedule.station import StationState
+from ocpp_schedule.wire import read_set_charging_profile
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 P = ChargingProfilePurpose
@@ -196,11 +196,11 @@ def _calls() -> dict[str, tuple[Any, dict[str, Any], dict[str, tuple[Any, ...]]]
     """Each public engine function: the callable, good keyword arguments, and per parameter
     the wrong values it legitimately accepts (dropped from ``WRONG_VALUES``)."""
     from ocpp_schedule import expand_profile, limit_at
-    from ocpp_schedule.engine._answers import composite_response, explain_table
+    from ocpp_schedule.engine import composite_response, explain_table
     from ocpp_schedule.engine._compile import compile_profile
     from ocpp_schedule.engine.fleet import recompute_fleet
-    from ocpp_schedule.tools._drift import check_drift, compare, read_composite_response
-    from ocpp_schedule.wire._answers import format_instant, rejected_composite_response
+    from ocpp_schedule.tools import check_drift, compare, read_composite_response
+    from ocpp_schedule.wire import format_instant, rejected_composite_response
 
     store = ProfileStore()
     schedule = composite_schedule(store, evse_id=1, start=_S, duration=60)
@@ -352,7 +352,7 @@ def _legitimate(param: str, value: Any) -> bool:
     if param == "unit":
         return value in ("A", "W", "a", "w")
     if param == "version":  # the version names and their aliases ("16", "v201", ...)
-        from ocpp_schedule.wire._payloads import parse_version
+        from ocpp_schedule.wire import parse_version
 
         try:
             parse_version(value)
@@ -387,7 +387,7 @@ _FIELD_ALIASES = {
 def test_a_period_read_from_a_station_has_the_reported_source() -> None:
     """B1: a period read from a station's answer has no provenance; ``source`` is the explicit
     ``reported`` marker (not IndexError), and the explain table says so."""
-    from ocpp_schedule.engine._provenance import REPORTED_SOURCE
+    from ocpp_schedule.engine import REPORTED_SOURCE
     from ocpp_schedule.tools.adapters import CompositeAnswer
 
     answer = CompositeAnswer.from_payload(
@@ -421,7 +421,7 @@ def test_windows_at_the_calendar_ends_work_everywhere(
     calendar, works in every output: payloads of each version, the explain table, the batch,
     ``limit_at``, ``expand_profile`` and drift findings."""
     from ocpp_schedule import expand_profile, limit_at
-    from ocpp_schedule.tools._drift import compare, read_composite_response
+    from ocpp_schedule.tools import compare, read_composite_response
     from ocpp_schedule.wire._timestamps import FIRST_SECOND, LAST_SECOND
 
     start = LAST_SECOND + 1 - max(duration, 1) if at_end else FIRST_SECOND

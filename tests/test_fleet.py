@@ -11,8 +11,8 @@ import pytest
 
 from ocpp_schedule import composite_schedule, read_set_charging_profile, replay
 from ocpp_schedule.engine.fleet import StationInput, recompute_fleet, recompute_station
-from ocpp_schedule.station._store import ProfileStore, StationState
-from ocpp_schedule.wire._payloads import parse_version
+from ocpp_schedule.station import ProfileStore, StationState
+from ocpp_schedule.wire import parse_version
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet_dask.py"
 

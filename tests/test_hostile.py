@@ -34,11 +34,11 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.cli._main import main
-from ocpp_schedule.site._model import Site, SiteError, load_site
-from ocpp_schedule.station._clearing import read_clear_charging_profile
-from ocpp_schedule.station._get_profiles import read_get_charging_profiles
-from ocpp_schedule.wire._models import ChargingProfile
+from ocpp_schedule.cli import main
+from ocpp_schedule.site import Site, SiteError, load_site
+from ocpp_schedule.station import read_clear_charging_profile
+from ocpp_schedule.station import read_get_charging_profiles
+from ocpp_schedule.wire import ChargingProfile
 
 EXPECTED = (OcppScheduleError, ValidationError)
 WORK = 3_000_000
@@ -432,7 +432,7 @@ def test_site_at_the_limits(tmp_path) -> None:
             ],
         }
     )
-    from ocpp_schedule.site._allocation import balance
+    from ocpp_schedule.site import balance
 
     allocation = balance(site, start=datetime(2024, 1, 1, tzinfo=UTC), duration=3600)
     assert allocation.amps[("P", 1)] == (0.0,) * 4  # no supply: paused, not negative

@@ -31,7 +31,7 @@ from ocpp_schedule import (
     read_set_charging_profile,
 )
 from ocpp_schedule.errors import PlanError
-from ocpp_schedule.station._clearing import ClearChargingProfileRequest, clear
+from ocpp_schedule.station import ClearChargingProfileRequest, clear
 from ocpp_schedule.tools._localtime import (
     EVERY_DAY,
     WEEKDAYS,

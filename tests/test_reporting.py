@@ -17,7 +17,7 @@ from ocpp_schedule import (
     VersionError,
     expand_profile,
 )
-from ocpp_schedule.station._get_profiles import (
+from ocpp_schedule.station import (
     get_charging_profiles,
     read_get_charging_profiles,
     report_charging_profiles,

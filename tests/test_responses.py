@@ -14,8 +14,8 @@ from ocpp_schedule import (
     OcppVersion,
     VersionError,
 )
-from ocpp_schedule.engine._answers import composite_response, explain_table
-from ocpp_schedule.wire._answers import rejected_composite_response
+from ocpp_schedule.engine import composite_response, explain_table
+from ocpp_schedule.wire import rejected_composite_response
 
 P = ChargingProfilePurpose
 START = 1_704_067_200  # 2024-01-01T00:00:00Z

@@ -38,8 +38,8 @@ from ocpp_schedule import (
     read_set_charging_profile,
     write_set_charging_profile,
 )
-from ocpp_schedule.station._clearing import write_clear_charging_profile
-from ocpp_schedule.wire._answers import rejected_composite_response
+from ocpp_schedule.station import write_clear_charging_profile
+from ocpp_schedule.wire import rejected_composite_response
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -26,7 +26,7 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.wire._timestamps import parse_timestamp
+from ocpp_schedule.wire import parse_timestamp
 
 TXD = "TxDefaultProfile"
 

@@ -32,11 +32,11 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.cli._main import main
-from ocpp_schedule.site._allocation import Allocation, balance
-from ocpp_schedule.site._model import Circuit, Evse, LimitStep, Pile, Session, Site
-from ocpp_schedule.site._policies import EqualShare, Weighted
-from ocpp_schedule.site._safetail import safe_tails
+from ocpp_schedule.cli import main
+from ocpp_schedule.site import Allocation, balance
+from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
+from ocpp_schedule.site import EqualShare, Weighted
+from ocpp_schedule.site import safe_tails
 from ocpp_schedule.site._sendplan import (
     FOREVER,
     SendPlan,
@@ -45,7 +45,7 @@ from ocpp_schedule.site._sendplan import (
     send_plan,
 )
 from ocpp_schedule.site._timelines import circuit_timeline, pile_store, session_transaction
-from ocpp_schedule.station._store import ProfileStore, StationState
+from ocpp_schedule.station import ProfileStore, StationState
 from ocpp_schedule.wire._timestamps import to_epoch
 
 TOL = 1e-6
@@ -794,7 +794,7 @@ def test_f29_a_write_that_fails_after_the_work_is_one_line_exit_2(tmp_path, caps
 def test_post_condition_work_is_one_timeline_per_evse_and_step(monkeypatch) -> None:
     """The check costs composites per EVSE and step, never per second (counted, not timed)."""
     import ocpp_schedule.site._plancheck as plancheck
-    from ocpp_schedule.site._demo import DEMO_DAY, demo_site
+    from ocpp_schedule.site import DEMO_DAY, demo_site
 
     calls = []
     real = plancheck.evse_timeline

@@ -13,13 +13,13 @@ import pytest
 from strategies import assert_schema_valid
 
 from ocpp_schedule import OcppVersion, StationState, install, read_set_charging_profile
-from ocpp_schedule.cli._main import main
-from ocpp_schedule.site._allocation import balance
-from ocpp_schedule.site._demo import DEMO_DAY, demo_site
-from ocpp_schedule.site._model import SiteError, load_site
-from ocpp_schedule.site._report import site_report
-from ocpp_schedule.site._sendplan import send_plan
-from ocpp_schedule.site._timelines import pile_store, session_transaction
+from ocpp_schedule.cli import main
+from ocpp_schedule.site import balance
+from ocpp_schedule.site import DEMO_DAY, demo_site
+from ocpp_schedule.site import SiteError, load_site
+from ocpp_schedule.site import site_report
+from ocpp_schedule.site import send_plan
+from ocpp_schedule.site import pile_store, session_transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,7 +228,7 @@ def test_circuit_step_in_the_spring_gap_takes_effect_at_the_transition() -> None
     """B9: Europe/Berlin skips 02:00-03:00 on 2024-03-31; a 02:30 step starts at 03:00 CEST."""
     from datetime import UTC, datetime
 
-    from ocpp_schedule.site._model import Circuit, Evse, LimitStep, Pile, Session, Site
+    from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
 
     day = datetime(2024, 3, 30, 23, 0, tzinfo=UTC)  # local midnight, CET
     session = Session(arrive=day, leave=day + timedelta(hours=4))
@@ -258,7 +258,7 @@ def test_circuit_profile_lowers_the_limit_where_in_force() -> None:
     and 10 A per phase from 02:00 on (a 1.6 payload works the same)."""
     from datetime import UTC, datetime
 
-    from ocpp_schedule.site._model import Circuit, Evse, Pile, Session, Site
+    from ocpp_schedule.site import Circuit, Evse, Pile, Session, Site
 
     day = datetime(2024, 5, 1, tzinfo=UTC)
     external = {

@@ -54,12 +54,12 @@ from ocpp_schedule import (
     round_limits,
     write_set_charging_profile,
 )
-from ocpp_schedule.station._clearing import (
+from ocpp_schedule.station import (
     read_clear_charging_profile,
     write_clear_charging_profile,
 )
 from ocpp_schedule.station._rules import decimal_places
-from ocpp_schedule.wire._models import MAX_JSON_DEPTH, JsonObject
+from ocpp_schedule.wire import MAX_JSON_DEPTH, JsonObject
 from tests.strategies import assert_schema_valid
 
 P = ChargingProfilePurpose
@@ -880,7 +880,7 @@ def test_get_charging_profiles_reader_refuses_null_like_the_others(
     payload: dict[Any, Any], field: str
 ) -> None:
     """GetChargingProfiles: a null criterion would widen the answer to every profile."""
-    from ocpp_schedule.station._get_profiles import read_get_charging_profiles
+    from ocpp_schedule.station import read_get_charging_profiles
 
     with pytest.raises(PayloadError) as err:
         read_get_charging_profiles(payload, "2.0.1")

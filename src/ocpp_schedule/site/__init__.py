@@ -11,7 +11,7 @@ engine, station and wire layers; independent of :mod:`ocpp_schedule.tools`.
 """
 
 from ._allocation import Allocation, EvseKey, balance
-from ._demo import demo_site
+from ._demo import DEMO_DAY, demo_site, evening_peak_tx_default
 from ._model import (
     MAX_WEIGHT,
     MIN_WEIGHT,
@@ -39,6 +39,7 @@ from ._sendplan import PlanStep, SendPlan, SendPlanError, send_plan
 from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 
 __all__ = [
+    "DEMO_DAY",
     "MAX_CELLS",
     "MAX_SLOTS",
     "MAX_WEIGHT",
@@ -64,6 +65,7 @@ __all__ = [
     "Weighted",
     "balance",
     "demo_site",
+    "evening_peak_tx_default",
     "format_allocation",
     "format_site_report",
     "load_site",

@@ -37,6 +37,7 @@ from ._payloads import (
     write_charging_profile,
     write_set_charging_profile,
 )
+from ._timestamps import format_timestamp, parse_timestamp
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -59,6 +60,8 @@ __all__ = [
     "composite_answer",
     "detect_version",
     "format_instant",
+    "format_timestamp",
+    "parse_timestamp",
     "parse_version",
     "read_charging_profile",
     "read_set_charging_profile",

@@ -1,0 +1,101 @@
+"""The package's layout: layering contracts hold, and the public names stay importable.
+
+``lint-imports`` (run by ``.ci/run``) checks the contracts in ``pyproject.toml``; this test
+runs the same check so a local ``pytest`` catches an upward import or a cycle too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ocpp_schedule
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "ocpp_schedule"
+
+PUBLIC_NAMES = {
+    # models and enumerations (wire)
+    "ChargingProfile", "ChargingSchedule", "ChargingSchedulePeriod", "LimitAtSoC",
+    "SetChargingProfileRequest", "ChargingLimitSource", "ChargingProfileKind",
+    "ChargingProfilePurpose", "ChargingRateUnit", "OcppVersion", "OperationMode",
+    "RecurrencyKind", "detect_version", "read_charging_profile", "read_set_charging_profile",
+    "write_charging_profile", "write_set_charging_profile",
+    # the station
+    "StationConfig", "StationState", "Transaction", "InstalledProfile", "ProfileStore",
+    "ChargingProfileCriteria", "RejectionReason", "SetChargingProfileResult",
+    "check_set_charging_profile", "install", "install_local", "replay",
+    "ClearChargingProfileRequest", "ClearChargingProfileResult", "clear",
+    "StationCapabilities", "Adaptation", "adapt", "round_limits",
+    "OCPP16_DEFAULTS", "OCPP201_DEFAULTS", "OCPP21_DEFAULTS",
+    # the engine
+    "CompositePeriod", "CompositeSchedule", "LimitSource", "ProfilePeriod",
+    "composite_schedule", "expand_profile", "limit_at", "station_composites",
+    # the site
+    "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",
+    "Allocation", "EqualShare", "Weighted", "send_plan", "SendPlan", "site_report",
+    "SiteReport",
+    # tools
+    "LocalTimePlan", "LocalWindow", "PlannedProfiles", "Weekday", "EVERY_DAY", "WEEKDAYS",
+    "WEEKEND", "plan_profiles", "DriftFinding", "DriftReport", "ReportedSchedule",
+    "check_drift", "read_composite_response",
+    # errors
+    "OcppScheduleError", "PayloadError", "TimestampError", "VersionError",
+    "InvalidProfileError", "QueryError", "ConfigError", "PlanError", "AdaptationError",
+    "SafetyError", "SiteError", "SendPlanError", "PlotUnavailable", "MissingExtraError",
+    "__version__",
+}  # fmt: skip
+
+
+def test_the_public_names_are_pinned() -> None:
+    """Every name users import from ``ocpp_schedule`` stays there (a removal is a break)."""
+    assert set(ocpp_schedule.__all__) == PUBLIC_NAMES
+    for name in PUBLIC_NAMES:
+        assert getattr(ocpp_schedule, name) is not None
+
+
+def test_every_error_class_is_a_library_error_or_documented_builtin() -> None:
+    for name in PUBLIC_NAMES:
+        obj = getattr(ocpp_schedule, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, ocpp_schedule.OcppScheduleError) or name == "MissingExtraError"
+
+
+def test_only_the_package_face_sits_at_the_top() -> None:
+    top = {p.name for p in PACKAGE.iterdir() if p.is_file()}
+    assert top == {"__init__.py", "__main__.py", "errors.py", "py.typed"}
+    rooms = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert rooms == {"wire", "station", "engine", "site", "tools", "cli"}
+
+
+@pytest.mark.parametrize("room", ["wire", "station", "engine", "site", "tools", "cli"])
+def test_each_room_says_what_it_is_for_and_hides_its_modules(room: str) -> None:
+    package = importlib.import_module(f"ocpp_schedule.{room}")
+    assert package.__doc__ and len(package.__doc__) > 80
+    public_modules = {"fleet", "adapters"}  # documented as public modules
+    for path in (PACKAGE / room).glob("*.py"):
+        assert path.name == "__init__.py" or path.stem.startswith("_") or (
+            path.stem in public_modules
+        ), f"{path} should be private (a leading underscore) or documented as public"
+    for name in package.__all__:
+        assert getattr(package, name) is not None
+
+
+@pytest.mark.skipif(shutil.which("lint-imports") is None, reason="import-linter not installed")
+def test_layering_contracts_hold() -> None:
+    """wire <- station <- engine <- site | tools <- cli, errors at the bottom, no cycles."""
+    result = subprocess.run(
+        [shutil.which("lint-imports") or "lint-imports", "--no-cache"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "PATH": str(Path(sys.executable).parent)},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "3 kept, 0 broken" in result.stdout
