@@ -19,9 +19,17 @@ import sys
 import time
 from datetime import timedelta
 
-from ocpp_schedule.site import balance
-from ocpp_schedule.site import DEMO_DAY, evening_peak_tx_default
-from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
+from ocpp_schedule.site import (
+    DEMO_DAY,
+    Circuit,
+    Evse,
+    LimitStep,
+    Pile,
+    Session,
+    Site,
+    balance,
+    evening_peak_tx_default,
+)
 
 DAY = DEMO_DAY
 ROTATIONS = ("L1L2L3", "L2L3L1", "L3L1L2")

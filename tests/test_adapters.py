@@ -52,8 +52,8 @@ from ocpp_schedule import (
     read_set_charging_profile,
     write_set_charging_profile,
 )
-from ocpp_schedule.tools import adapters as ad
 from ocpp_schedule.station import write_clear_charging_profile
+from ocpp_schedule.tools import adapters as ad
 
 VERSIONS = ("1.6", "2.0.1")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,12 +11,21 @@ from hypothesis import strategies as st
 from strategies_site import T0, WINDOW, sites
 
 from ocpp_schedule import composite_schedule
-from ocpp_schedule.site import Allocation, balance
+from ocpp_schedule.site import (
+    Allocation,
+    Circuit,
+    EqualShare,
+    Evse,
+    Pile,
+    Session,
+    Site,
+    Weighted,
+    balance,
+    pile_store,
+    send_plan,
+    session_transaction,
+)
 from ocpp_schedule.site._fairshare import share_fairly
-from ocpp_schedule.site import Circuit, Evse, Pile, Session, Site
-from ocpp_schedule.site import EqualShare, Weighted
-from ocpp_schedule.site import send_plan
-from ocpp_schedule.site import pile_store, session_transaction
 
 TOL = 1e-6
 

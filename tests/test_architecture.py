@@ -79,8 +79,8 @@ def test_each_room_says_what_it_is_for_and_hides_its_modules(room: str) -> None:
     assert package.__doc__ and len(package.__doc__) > 80
     public_modules = {"fleet", "adapters"}  # documented as public modules
     for path in (PACKAGE / room).glob("*.py"):
-        assert path.name == "__init__.py" or path.stem.startswith("_") or (
-            path.stem in public_modules
+        assert (
+            path.name == "__init__.py" or path.stem.startswith("_") or (path.stem in public_modules)
         ), f"{path} should be private (a leading underscore) or documented as public"
     for name in package.__all__:
         assert getattr(package, name) is not None

@@ -27,8 +27,7 @@ from ocpp_schedule import (
     station_composites,
 )
 from ocpp_schedule.engine.fleet import StationInput, recompute_station, recompute_stations
-from ocpp_schedule.station import replay
-from ocpp_schedule.station import StationState
+from ocpp_schedule.station import StationState, replay
 from ocpp_schedule.wire import read_set_charging_profile
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

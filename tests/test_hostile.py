@@ -36,8 +36,7 @@ from ocpp_schedule import (
 )
 from ocpp_schedule.cli import main
 from ocpp_schedule.site import Site, SiteError, load_site
-from ocpp_schedule.station import read_clear_charging_profile
-from ocpp_schedule.station import read_get_charging_profiles
+from ocpp_schedule.station import read_clear_charging_profile, read_get_charging_profiles
 from ocpp_schedule.wire import ChargingProfile
 
 EXPECTED = (OcppScheduleError, ValidationError)

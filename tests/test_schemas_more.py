@@ -49,8 +49,7 @@ from ocpp_schedule import (
     write_set_charging_profile,
 )
 from ocpp_schedule.cli import main as cli_main
-from ocpp_schedule.station import clear
-from ocpp_schedule.station import GetChargingProfilesRequest, get_charging_profiles
+from ocpp_schedule.station import GetChargingProfilesRequest, clear, get_charging_profiles
 from ocpp_schedule.tools.adapters import CompositeAnswer, CompositeQuery
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -314,9 +313,7 @@ def test_command_line_answers_are_valid(
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_send_plans_are_valid_for_piles_of_every_version(version: str) -> None:
-    from ocpp_schedule.site import balance
-    from ocpp_schedule.site import DEMO_DAY, demo_site
-    from ocpp_schedule.site import send_plan
+    from ocpp_schedule.site import DEMO_DAY, balance, demo_site, send_plan
 
     site = demo_site()
     v = OcppVersion(version)

@@ -33,10 +33,19 @@ from ocpp_schedule import (
     read_set_charging_profile,
 )
 from ocpp_schedule.cli import main
-from ocpp_schedule.site import Allocation, balance
-from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
-from ocpp_schedule.site import EqualShare, Weighted
-from ocpp_schedule.site import safe_tails
+from ocpp_schedule.site import (
+    Allocation,
+    Circuit,
+    EqualShare,
+    Evse,
+    LimitStep,
+    Pile,
+    Session,
+    Site,
+    Weighted,
+    balance,
+    safe_tails,
+)
 from ocpp_schedule.site._sendplan import (
     FOREVER,
     SendPlan,

@@ -14,12 +14,17 @@ from strategies import assert_schema_valid
 
 from ocpp_schedule import OcppVersion, StationState, install, read_set_charging_profile
 from ocpp_schedule.cli import main
-from ocpp_schedule.site import balance
-from ocpp_schedule.site import DEMO_DAY, demo_site
-from ocpp_schedule.site import SiteError, load_site
-from ocpp_schedule.site import site_report
-from ocpp_schedule.site import send_plan
-from ocpp_schedule.site import pile_store, session_transaction
+from ocpp_schedule.site import (
+    DEMO_DAY,
+    SiteError,
+    balance,
+    demo_site,
+    load_site,
+    pile_store,
+    send_plan,
+    session_transaction,
+    site_report,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

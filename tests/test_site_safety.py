@@ -29,7 +29,16 @@ from ocpp_schedule import (
     install,
     read_set_charging_profile,
 )
-from ocpp_schedule.site import Allocation, balance
+from ocpp_schedule.site import (
+    MAX_CELLS,
+    MAX_SLOTS,
+    Allocation,
+    EqualShare,
+    Weighted,
+    balance,
+    pile_store,
+    session_transaction,
+)
 from ocpp_schedule.site._fairshare import share_fairly
 from ocpp_schedule.site._model import (
     Circuit,
@@ -42,9 +51,7 @@ from ocpp_schedule.site._model import (
     load_site,
     site_zone,
 )
-from ocpp_schedule.site import EqualShare, Weighted
 from ocpp_schedule.site._report import _sweep, site_report
-from ocpp_schedule.site import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 from ocpp_schedule.station import StationState
 
 REPRO = Path("/work/shared/reproductions")

@@ -109,7 +109,7 @@ def _phase_amps(value: Any) -> Any:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class LimitStep(_Frozen):
@@ -121,8 +121,14 @@ class LimitStep(_Frozen):
     """
 
     start: time
+    """The local wall-clock time of day (``"HH:MM"``, no UTC offset) from which the step holds,
+    until the next step or midnight."""
     amps: PhaseAmps | None = None
+    """The limit per phase in A from ``start`` on: one number for all three phases, or
+    ``[L1, L2, L3]``; absent, the circuit's ``amps`` hold."""
     watts: Watts | None = None
+    """The limit on the circuit's total power (all phases) in W from ``start`` on; absent, the
+    circuit's ``watts`` hold."""
 
     _amps = field_validator("amps", mode="before")(_phase_amps)
 
@@ -160,12 +166,23 @@ class Session(_Frozen):
     """
 
     arrive: Timestamp
+    """When the vehicle arrives and its transaction starts (RFC 3339 with an offset; held in
+    UTC)."""
     leave: Timestamp
+    """When the vehicle leaves and its transaction ends; after ``arrive``."""
     phases: Literal[1, 2, 3] = 3
+    """How many phases the vehicle charges on: 1, 2 or 3."""
     max_amps: Amps | None = None
+    """The vehicle's own limit per phase in A; absent, only the EVSE and its profiles limit it."""
     min_amps: Amps = 6.0
+    """The least useful current per phase in A: below it the EVSE is paused (0 A) rather than given
+    a trickle."""
     weight: Annotated[float, Field(ge=MIN_WEIGHT, le=MAX_WEIGHT, allow_inf_nan=False)] = 1.0
+    """The session's share relative to others under the ``weighted`` policy (2 gets twice the share
+    of 1); 0.001..1000."""
     transaction_id: str | None = None
+    """The OCPP ``transactionId`` a TxProfile names for it, unique within the pile; absent, digits
+    of ``arrive`` and the EVSE id (:meth:`effective_transaction_id`)."""
 
     @field_validator("arrive", "leave", mode="after")
     @classmethod
@@ -199,9 +216,13 @@ class Evse(_Frozen):
     """One EVSE (1.6: connector) of a pile: its hardware limit and the vehicles on it."""
 
     id: Annotated[int, Field(gt=0)]
+    """The EVSE id (2.x ``evseId``, 1.6 ``connectorId``), > 0."""
     max_amps: Amps = 32.0
+    """The EVSE's hardware limit per phase in A."""
     phases: Literal[1, 3] = 3
+    """How many phases the EVSE is wired for: 1 or 3."""
     sessions: tuple[Session, ...] = ()
+    """The vehicles that charge on it; they must not overlap in time."""
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Evse:
@@ -216,14 +237,22 @@ class Pile(_Frozen):
     """A charging station: its EVSEs, its wiring, and the profiles it already holds."""
 
     id: str
+    """The pile's id, unique among the site's piles."""
     circuit: str
+    """The id of the circuit the pile hangs off."""
     evses: tuple[Evse, ...]
+    """Its EVSEs (1.6: connectors), at least one, ids unique."""
     phase_rotation: Literal["L1L2L3", "L2L3L1", "L3L1L2", "L1L3L2", "L2L1L3", "L3L2L1"] = "L1L2L3"
+    """Which circuit phases the pile's L1, L2, L3 are wired to (:data:`PHASE_ROTATIONS`); a
+    one-phase vehicle loads the circuit phase of the pile's L1."""
     ocpp: OcppVersion = OcppVersion.V16
+    """The OCPP version the pile speaks: that of ``requests`` and of its send plans."""
     requests: tuple[dict[str, Any], ...] = Field(
         default=(), description="SetChargingProfile payloads the pile holds, in order."
     )
     config: StationConfig | None = None
+    """Its station configuration (stack levels, periods, units, ...); absent, the defaults with the
+    pile's EVSEs (:attr:`station_config`)."""
 
     @field_validator("requests", mode="after")
     @classmethod
@@ -279,11 +308,21 @@ class Circuit(_Frozen):
     """
 
     id: str
+    """The circuit's id, unique among the site's circuits."""
     amps: PhaseAmps
+    """The limit per phase in A from local midnight until the first step: one number for all three
+    phases, or ``[L1, L2, L3]``."""
     watts: Watts | None = None
+    """The limit on the circuit's total power (all phases) in W from local midnight until the first
+    step; absent, none."""
     steps: tuple[LimitStep, ...] = ()
+    """Changes of the limits at local times of day, each holding until the next step (or
+    midnight)."""
     profile: ChargingProfile | None = None
+    """A charging profile (2.x ``chargingProfile`` or 1.6 ``csChargingProfiles`` JSON) lowering the
+    limits wherever it is in force: A per phase, W in total."""
     children: tuple[Circuit, ...] = ()
+    """The circuits it feeds."""
 
     @field_validator("profile", mode="before")
     @classmethod
@@ -311,10 +350,15 @@ class Site(_Frozen):
     """A site: its supply tree, its piles, its supply voltage and local time zone."""
 
     name: str = "site"
+    """The site's name, shown in the output."""
     time_zone: str = "UTC"
+    """The IANA time-zone name (``"Europe/Berlin"``) of the steps' local times and of the tables."""
     voltage: Annotated[float, Field(ge=1.0, le=1000.0, allow_inf_nan=False)] = 230.0
+    """The line-to-neutral supply voltage in V (1..1000), for W <-> A."""
     grid: Circuit
+    """The root of the supply tree: the grid connection."""
     piles: tuple[Pile, ...]
+    """Every charging station (pile) of the site."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Site:

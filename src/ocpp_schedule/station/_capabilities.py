@@ -80,7 +80,9 @@ class StationCapabilities(BaseModel):
     Relative ChargingStationMaxProfile, K01.FR.38).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
     ocpp_version: OcppVersion = Field(
         description="The version spoken (required: the rules differ between versions)."

@@ -42,7 +42,9 @@ _ALL_UNITS = frozenset({ChargingRateUnit.A, ChargingRateUnit.W})
 class StationConfig(BaseModel):
     """What a station accepts and how it computes composite schedules."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
     if not TYPE_CHECKING:
         # At run time every out-of-range value is a ConfigError naming the field; type

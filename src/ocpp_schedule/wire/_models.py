@@ -241,6 +241,7 @@ class _Model(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
+        use_attribute_docstrings=True,
     )
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -252,136 +253,201 @@ class LimitAtSoC(_Model):
     """2.1 ``limitAtSoC``: cap the limit once the EV's state of charge reaches ``soc``."""
 
     soc: Int
+    """2.1 ``soc``: the EV's state of charge (%, 0..100) from which ``limit`` applies."""
     limit: Number
+    """2.1 ``limit``: the limit once the EV's state of charge has reached ``soc``, in the schedule's
+    ``chargingRateUnit`` (K01.FR.100)."""
     custom_data: CustomData | None = Field(
         default=None, validation_alias="customData", serialization_alias="customData"
     )
+    """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
 
 class ChargingSchedulePeriod(_Model):
     """One period of a schedule: from ``start_period`` seconds on, at most ``limit``."""
 
     start_period: Int = Field(validation_alias="startPeriod", serialization_alias="startPeriod")
+    """2.x ``startPeriod`` (1.6 the same): seconds from the schedule's start at which the period
+    begins; 0 for the first (K01.FR.31), then increasing (K01.FR.35)."""
     limit: Number | None = None
+    """2.x ``limit`` (1.6 the same): the most the EV may draw, in ``chargingRateUnit`` (A per phase,
+    W in total); required in 1.6 and 2.0.1, in 2.1 only where ``operationMode`` needs it."""
     number_phases: Int | None = Field(
         default=None, validation_alias="numberPhases", serialization_alias="numberPhases"
     )
+    """2.x ``numberPhases`` (1.6 the same): how many phases may be used; on AC 3 is assumed when
+    absent (K01.FR.49, 1.6 section 7.14)."""
     phase_to_use: Int | None = Field(
         default=None, validation_alias="phaseToUse", serialization_alias="phaseToUse"
     )
+    """2.x ``phaseToUse`` (not in 1.6): the phase (1..3) to charge on; only with ``numberPhases`` 1
+    and ACPhaseSwitchingSupported (K01.FR.19/20)."""
     limit_l2: Number | None = Field(
         default=None, validation_alias="limit_L2", serialization_alias="limit_L2"
     )
+    """2.1 ``limit_L2``: the limit on phase L2, in ``chargingRateUnit``; when the L2/L3 values are
+    given, ``limit`` is phase L1's."""
     limit_l3: Number | None = Field(
         default=None, validation_alias="limit_L3", serialization_alias="limit_L3"
     )
+    """2.1 ``limit_L3``: the limit on phase L3, in ``chargingRateUnit``; when the L2/L3 values are
+    given, ``limit`` is phase L1's."""
     discharge_limit: Number | None = Field(
         default=None, validation_alias="dischargeLimit", serialization_alias="dischargeLimit"
     )
+    """2.1 ``dischargeLimit``: the most the EV may discharge, as a value <= 0 in
+    ``chargingRateUnit``; all phases, or phase L1 when the L2/L3 values are given."""
     discharge_limit_l2: Number | None = Field(
         default=None, validation_alias="dischargeLimit_L2", serialization_alias="dischargeLimit_L2"
     )
+    """2.1 ``dischargeLimit_L2``: the discharge limit (<= 0) on phase L2."""
     discharge_limit_l3: Number | None = Field(
         default=None, validation_alias="dischargeLimit_L3", serialization_alias="dischargeLimit_L3"
     )
+    """2.1 ``dischargeLimit_L3``: the discharge limit (<= 0) on phase L3."""
     setpoint: Number | None = None
+    """2.1 ``setpoint``: the rate the EV should follow as closely as possible, negative to
+    discharge, within ``dischargeLimit``..``limit``; all phases, or L1 with L2/L3 values."""
     setpoint_l2: Number | None = Field(
         default=None, validation_alias="setpoint_L2", serialization_alias="setpoint_L2"
     )
+    """2.1 ``setpoint_L2``: the setpoint on phase L2."""
     setpoint_l3: Number | None = Field(
         default=None, validation_alias="setpoint_L3", serialization_alias="setpoint_L3"
     )
+    """2.1 ``setpoint_L3``: the setpoint on phase L3."""
     setpoint_reactive: Number | None = Field(
         default=None, validation_alias="setpointReactive", serialization_alias="setpointReactive"
     )
+    """2.1 ``setpointReactive``: the reactive power (or current) setpoint, positive inductive,
+    negative capacitive; all phases, or L1 with L2/L3 values."""
     setpoint_reactive_l2: Number | None = Field(
         default=None,
         validation_alias="setpointReactive_L2",
         serialization_alias="setpointReactive_L2",
     )
+    """2.1 ``setpointReactive_L2``: the reactive setpoint on phase L2."""
     setpoint_reactive_l3: Number | None = Field(
         default=None,
         validation_alias="setpointReactive_L3",
         serialization_alias="setpointReactive_L3",
     )
+    """2.1 ``setpointReactive_L3``: the reactive setpoint on phase L3."""
     preconditioning_request: Bool | None = Field(
         default=None,
         validation_alias="preconditioningRequest",
         serialization_alias="preconditioningRequest",
     )
+    """2.1 ``preconditioningRequest``: true asks the EV to keep its battery (BMS) preconditioned
+    during the period."""
     evse_sleep: Bool | None = Field(
         default=None, validation_alias="evseSleep", serialization_alias="evseSleep"
     )
+    """2.1 ``evseSleep``: true turns the EVSE's power electronics for this transaction off during
+    the period (absent: false; K01.FR.126)."""
     v2x_baseline: Number | None = Field(
         default=None, validation_alias="v2xBaseline", serialization_alias="v2xBaseline"
     )
+    """2.1 ``v2xBaseline``: the power to which the ``v2xFreqWattCurve`` and ``v2xSignalWattCurve``
+    values are added."""
     operation_mode: OperationMode | None = Field(
         default=None, validation_alias="operationMode", serialization_alias="operationMode"
     )
+    """2.1 ``operationMode``: how the EV charges or discharges in the period; absent means
+    ChargingOnly, which behaves as 2.0.1."""
     v2x_freq_watt_curve: OpaqueArray | None = Field(
         default=None, validation_alias="v2xFreqWattCurve", serialization_alias="v2xFreqWattCurve"
     )
+    """2.1 ``v2xFreqWattCurve``: 1..20 frequency/power points, carried verbatim."""
     v2x_signal_watt_curve: OpaqueArray | None = Field(
         default=None,
         validation_alias="v2xSignalWattCurve",
         serialization_alias="v2xSignalWattCurve",
     )
+    """2.1 ``v2xSignalWattCurve``: 1..20 signal/power points, carried verbatim."""
     custom_data: CustomData | None = Field(
         default=None, validation_alias="customData", serialization_alias="customData"
     )
+    """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
 
 class ChargingSchedule(_Model):
     """A list of periods in one unit, anchored by the profile's kind."""
 
     id: Int | None = None
+    """2.x ``id`` (not in 1.6; required in 2.x): the schedule's id, by which one of a profile's
+    ISO 15118 schedules is selected."""
     start_schedule: Timestamp | None = Field(
         default=None, validation_alias="startSchedule", serialization_alias="startSchedule"
     )
+    """2.x ``startSchedule`` (1.6 the same): the instant startPeriod 0 refers to; required for
+    Absolute and Recurring (K01.FR.40), absent for Relative (K01.FR.41)."""
     duration: Int | None = None
+    """2.x ``duration`` (1.6 the same): how many seconds the schedule lasts from its start; absent,
+    the last period runs on (K01.FR.12)."""
     charging_rate_unit: ChargingRateUnit = Field(
         validation_alias="chargingRateUnit", serialization_alias="chargingRateUnit"
     )
+    """2.x ``chargingRateUnit`` (1.6 the same): the unit of every limit, ``A`` (per phase) or ``W``
+    (total) (K01.FR.50/51)."""
     charging_schedule_period: tuple[ChargingSchedulePeriod, ...] = Field(
         validation_alias="chargingSchedulePeriod", serialization_alias="chargingSchedulePeriod"
     )
+    """2.x ``chargingSchedulePeriod`` (1.6 the same): the periods, in increasing ``startPeriod``
+    order."""
     min_charging_rate: Number | None = Field(
         default=None, validation_alias="minChargingRate", serialization_alias="minChargingRate"
     )
+    """2.x ``minChargingRate`` (1.6 the same): the EV's minimum charging rate, in
+    ``chargingRateUnit``; advisory, for local balancing (K01.FR.21)."""
     limit_at_soc: LimitAtSoC | None = Field(
         default=None, validation_alias="limitAtSoC", serialization_alias="limitAtSoC"
     )
+    """2.1 ``limitAtSoC``: a limit that applies once the EV reaches a state of charge
+    (K01.FR.100)."""
     power_tolerance: Number | None = Field(
         default=None, validation_alias="powerTolerance", serialization_alias="powerTolerance"
     )
+    """2.1 ``powerTolerance``: the power tolerance when following the EV's power profile
+    (ISO 15118-20)."""
     signature_id: Int | None = Field(
         default=None, validation_alias="signatureId", serialization_alias="signatureId"
     )
+    """2.1 ``signatureId``: the schedule's id for referencing in a price-schedule signature."""
     digest_value: str | None = Field(
         default=None, validation_alias="digestValue", serialization_alias="digestValue"
     )
+    """2.1 ``digestValue``: Base64 hash of the EXI price schedule element, used in its signature."""
     use_local_time: Bool | None = Field(
         default=None, validation_alias="useLocalTime", serialization_alias="useLocalTime"
     )
+    """2.1 ``useLocalTime``: true reads the schedule's times as the station's local time, their
+    offset ignored (absent: false; K01.FR.90/91)."""
     randomized_delay: Int | None = Field(
         default=None, validation_alias="randomizedDelay", serialization_alias="randomizedDelay"
     )
+    """2.1 ``randomizedDelay``: the most seconds by which each period but the first starts late, at
+    random (absent: 0; K01.FR.92); TxProfile and TxDefaultProfile only (K01.FR.95)."""
     sales_tariff: OpaqueObject | None = Field(
         default=None, validation_alias="salesTariff", serialization_alias="salesTariff"
     )
+    """2.x ``salesTariff`` (not in 1.6): the ISO 15118 sales tariff for the EV, carried verbatim."""
     absolute_price_schedule: OpaqueObject | None = Field(
         default=None,
         validation_alias="absolutePriceSchedule",
         serialization_alias="absolutePriceSchedule",
     )
+    """2.1 ``absolutePriceSchedule``: an ISO 15118-20 absolute price schedule, carried verbatim."""
     price_level_schedule: OpaqueObject | None = Field(
         default=None,
         validation_alias="priceLevelSchedule",
         serialization_alias="priceLevelSchedule",
     )
+    """2.1 ``priceLevelSchedule``: an ISO 15118-20 price level schedule, carried verbatim."""
     custom_data: CustomData | None = Field(
         default=None, validation_alias="customData", serialization_alias="customData"
     )
+    """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
 
 class ChargingProfile(_Model):
@@ -392,52 +458,80 @@ class ChargingProfile(_Model):
     """
 
     id: Int
+    """2.x ``id`` (1.6 ``chargingProfileId``): unique on the station; a profile with an installed id
+    replaces that one (K01.FR.05)."""
     stack_level: Int = Field(validation_alias="stackLevel", serialization_alias="stackLevel")
+    """2.x ``stackLevel`` (1.6 the same): precedence within a purpose, from 0; the highest level in
+    force governs (K01.FR.17)."""
     charging_profile_purpose: ChargingProfilePurpose = Field(
         validation_alias="chargingProfilePurpose", serialization_alias="chargingProfilePurpose"
     )
+    """2.x ``chargingProfilePurpose`` (1.6 the same): what the profile limits: the station (Max),
+    new transactions (TxDefault), one transaction (Tx), ..."""
     charging_profile_kind: ChargingProfileKind = Field(
         validation_alias="chargingProfileKind", serialization_alias="chargingProfileKind"
     )
+    """2.x ``chargingProfileKind`` (1.6 the same): how the schedule is anchored: Absolute,
+    Recurring, Relative or (2.1) Dynamic."""
     recurrency_kind: RecurrencyKind | None = Field(
         default=None, validation_alias="recurrencyKind", serialization_alias="recurrencyKind"
     )
+    """2.x ``recurrencyKind`` (1.6 the same): Daily or Weekly; for a Recurring profile only."""
     valid_from: Timestamp | None = Field(
         default=None, validation_alias="validFrom", serialization_alias="validFrom"
     )
+    """2.x ``validFrom`` (1.6 the same): the profile counts from this instant on (K01.FR.36);
+    absent, from when it is received."""
     valid_to: Timestamp | None = Field(
         default=None, validation_alias="validTo", serialization_alias="validTo"
     )
+    """2.x ``validTo`` (1.6 the same): the profile counts only before this instant (K01.FR.37);
+    absent, until it is replaced (K01.FR.10)."""
     transaction_id: str | None = Field(
         default=None, validation_alias="transactionId", serialization_alias="transactionId"
     )
+    """2.x ``transactionId`` (1.6 an integer): the transaction a TxProfile limits, for TxProfile
+    only (K01.FR.03); held as text."""
     charging_schedule: tuple[ChargingSchedule, ...] = Field(
         validation_alias="chargingSchedule", serialization_alias="chargingSchedule"
     )
+    """2.x ``chargingSchedule`` (1.6: one object): the schedules, 1..3; more than one only with
+    ISO 15118 (K01.FR.34)."""
     max_offline_duration: Int | None = Field(
         default=None,
         validation_alias="maxOfflineDuration",
         serialization_alias="maxOfflineDuration",
     )
+    """2.1 ``maxOfflineDuration``: seconds the profile stays valid while the station is offline
+    (K01.FR.101-103)."""
     invalid_after_offline_duration: Bool | None = Field(
         default=None,
         validation_alias="invalidAfterOfflineDuration",
         serialization_alias="invalidAfterOfflineDuration",
     )
+    """2.1 ``invalidAfterOfflineDuration``: true makes the profile invalid for good once offline
+    past ``maxOfflineDuration`` (absent: false)."""
     dyn_update_interval: Int | None = Field(
         default=None, validation_alias="dynUpdateInterval", serialization_alias="dynUpdateInterval"
     )
+    """2.1 ``dynUpdateInterval``: seconds after the last update at which a Dynamic profile asks for
+    the next one (PullDynamicScheduleUpdate)."""
     dyn_update_time: Timestamp | None = Field(
         default=None, validation_alias="dynUpdateTime", serialization_alias="dynUpdateTime"
     )
+    """2.1 ``dynUpdateTime``: when a Dynamic profile's limits or setpoints were last updated;
+    Dynamic profiles only (K01.FR.122)."""
     price_schedule_signature: str | None = Field(
         default=None,
         validation_alias="priceScheduleSignature",
         serialization_alias="priceScheduleSignature",
     )
+    """2.1 ``priceScheduleSignature``: ISO 15118-20 signature over the price schedules of
+    ``chargingSchedule``."""
     custom_data: CustomData | None = Field(
         default=None, validation_alias="customData", serialization_alias="customData"
     )
+    """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
     @property
     def purpose(self) -> ChargingProfilePurpose:
@@ -469,9 +563,13 @@ class SetChargingProfileRequest(_Model):
     """A SetChargingProfile request: a profile for an EVSE (1.6: a connector); 0 is the station."""
 
     evse_id: Int = Field(validation_alias="evseId", serialization_alias="evseId")
+    """2.x ``evseId`` (1.6 ``connectorId``): the EVSE the profile is for; 0 is the station (a
+    TxDefault there applies to every EVSE, a Max limits the total)."""
     charging_profile: ChargingProfile = Field(
         validation_alias="chargingProfile", serialization_alias="chargingProfile"
     )
+    """2.x ``chargingProfile`` (1.6 ``csChargingProfiles``): the profile to install."""
     custom_data: CustomData | None = Field(
         default=None, validation_alias="customData", serialization_alias="customData"
     )
+    """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
