@@ -2,7 +2,7 @@
 
 The engine never touches pydantic models in its loops: each installed profile
 is compiled once (:func:`compile_profile`, cached on
-:class:`~ocpp_schedule.store.InstalledProfile`) into a :class:`CompiledProfile`
+:class:`~ocpp_schedule.InstalledProfile`) into a :class:`CompiledProfile`
 of epoch seconds and tuples. :func:`expand` then yields the pieces of a
 window in which the profile is in force, with the period that applies, by
 binary search on the period starts: its cost grows with the pieces it returns,

@@ -3,7 +3,7 @@
 A :class:`ProfileIndex` sorts each purpose's compiled profiles by precedence
 (highest stack level first; at equal level an EVSE-specific profile before
 an EVSE-0 one; then higher id) and remembers, per EVSE, the merged
-TxDefaultProfile stack. :class:`~ocpp_schedule.store.ProfileStore` caches its
+TxDefaultProfile stack. :class:`~ocpp_schedule.ProfileStore` caches its
 index, so repeated composites over one store (all EVSEs of a station, or a
 CSMS recomputing after each change) share the grouping and compilation work.
 """

@@ -11,7 +11,7 @@ every EVSE with a vehicle a current per phase such that:
 - no EVSE gets more than its own limit: its composite schedule (the profiles
   its pile holds, with the session as the transaction), its hardware limit and
   the vehicle's own maximum;
-- the split is weighted max-min fair (:mod:`ocpp_schedule.fairshare`), with the
+- the split is weighted max-min fair (:mod:`ocpp_schedule.site._fairshare`), with the
   weights of the :mod:`policy <ocpp_schedule.policies>`;
 - a session that would get less than its minimum current is paused (0 A)
   rather than given a trickle; the lowest pause rank of the policy goes first,
@@ -201,8 +201,8 @@ def balance(
     circuit phase and power limit holds at every instant, every EVSE is within
     its own limit, every nonzero limit meets the session's minimum; otherwise
     :class:`~ocpp_schedule.errors.SafetyError`. Sizes are bounded before the
-    work (:data:`~ocpp_schedule.timelines.MAX_SLOTS`,
-    :data:`~ocpp_schedule.timelines.MAX_CELLS`): QueryError.
+    work (:data:`~ocpp_schedule.site.MAX_SLOTS`,
+    :data:`~ocpp_schedule.site.MAX_CELLS`): QueryError.
     """
     pol = policy or EqualShare()
     s = epoch_or_datetime(start, "start")

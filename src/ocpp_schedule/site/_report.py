@@ -1,7 +1,7 @@
 """Station and site reports: what each pile will draw, per phase, and where a breaker would trip.
 
 :func:`site_report` takes every EVSE's limits over a window (their own limits
-while vehicles are on them, or a balanced :class:`~ocpp_schedule.allocation.Allocation`),
+while vehicles are on them, or a balanced :class:`~ocpp_schedule.Allocation`),
 adds them up per circuit phase through the site's phase rotations, and reports
 per pile the composite of each EVSE, their sum per phase, the peak, the energy
 each could draw at most, and for the site every interval in which a circuit

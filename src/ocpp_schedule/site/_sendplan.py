@@ -4,7 +4,7 @@ For every EVSE the plan holds a TxDefaultProfile on that EVSE (the limits for
 sessions that start later) and, when a transaction runs at the moment the plan
 is sent, a TxProfile for it with the same limits. Both run from the moment of
 sending to the allocation's end and then end in the EVSE's *safe tail*
-(:mod:`ocpp_schedule.safetail`), an open-ended last period that keeps the site
+(:mod:`ocpp_schedule.site._safetail`), an open-ended last period that keeps the site
 safe whatever happens after the plan's window, until the next plan.
 
 Ids are fixed per EVSE and purpose (:func:`plan_profile_id`), whatever the
@@ -20,7 +20,7 @@ the new profiles (docs/semantics.md B7).
 
 Every payload is fitted to its pile's capabilities (``capabilities.adapt``:
 unit, decimals, stack level) or refused with :class:`SendPlanError`. Before the
-plan is returned, :func:`~ocpp_schedule.site._plancheck.check_plan` replays it
+plan is returned, :func:`~ocpp_schedule.site._model._plancheck.check_plan` replays it
 through the library's own station rules and composite engine, prefix by
 prefix, and raises :class:`~ocpp_schedule.errors.SafetyError` rather than
 return a plan under which a circuit could be over its limit.

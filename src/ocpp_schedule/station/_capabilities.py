@@ -9,8 +9,8 @@ payload into an equivalent one the station accepts, or raises
 :class:`~ocpp_schedule.errors.AdaptationError` naming the field and the rule
 when none exists.
 
-``check`` is the library's own station-side rules (:func:`~ocpp_schedule.rules.install`)
-under the :class:`~ocpp_schedule.config.StationConfig` that
+``check`` is the library's own station-side rules (:func:`~ocpp_schedule.install`)
+under the :class:`~ocpp_schedule.StationConfig` that
 :meth:`StationCapabilities.to_config` derives, so it rejects exactly what those
 rules reject. ``docs/capabilities.md`` describes every rewrite ``adapt`` makes.
 """
@@ -225,7 +225,7 @@ def check(
     ``store`` is what the station already holds (default: nothing), ``transactions``
     the transactions running on it, ``config`` the rest of its configuration (the
     capabilities override what they describe). The answer is exactly the library's
-    rules' answer (:func:`~ocpp_schedule.rules.install`) under
+    rules' answer (:func:`~ocpp_schedule.install`) under
     ``capabilities.to_config(config)``.
 
     A payload the station could not even read (not a SetChargingProfile of its

@@ -44,7 +44,7 @@ class ClearChargingProfileRequest(BaseModel):
     Constructors take the snake_case names; ``model_validate`` also takes the
     2.x JSON keys. ``custom_data`` (the request's 2.x ``customData``) and
     ``criteria_custom_data`` (that of ``chargingProfileCriteria``) are held as
-    frozen deep copies (:class:`~ocpp_schedule.models.JsonObject`).
+    frozen deep copies (:class:`~ocpp_schedule.wire.JsonObject`).
     """
 
     model_config = ConfigDict(

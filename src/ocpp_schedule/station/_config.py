@@ -34,7 +34,7 @@ MIN_SUPPLY_VOLTAGE = 1.0
 MAX_SUPPLY_VOLTAGE = 100_000.0
 """The highest supply voltage accepted (V)."""
 _MAX_DEFAULT_LIMIT = 1e9
-"""The largest default limit (A or W), the same bound as every limit (``segments.MAX_LIMIT``)."""
+"""The largest default limit (A or W), the same bound as every limit (``wire.MAX_LIMIT``)."""
 
 _ALL_UNITS = frozenset({ChargingRateUnit.A, ChargingRateUnit.W})
 

@@ -1,7 +1,7 @@
 """GetChargingProfiles and ReportChargingProfiles (OCPP 2.0.1/2.1 K09).
 
 :func:`read_get_charging_profiles` reads the request into a
-:class:`~ocpp_schedule.store.ChargingProfileCriteria`;
+:class:`~ocpp_schedule.ChargingProfileCriteria`;
 :func:`get_charging_profiles` answers it from a store: the response status
 (``Accepted`` or ``NoProfiles``) and the ReportChargingProfiles request
 payloads that follow, grouped by EVSE and limit source, ``tbc`` set on all but

@@ -4,7 +4,7 @@
 and the EVSE it was installed on (0 = the station). Every operation returns a
 new store; nothing is changed in place, so a CSMS can keep one store per
 station and share it between threads, and the station-side rules
-(:mod:`ocpp_schedule.rules`, :mod:`ocpp_schedule.clearing`) stay pure.
+(:mod:`ocpp_schedule.station._rules`, :mod:`ocpp_schedule.station._clearing`) stay pure.
 """
 
 from __future__ import annotations

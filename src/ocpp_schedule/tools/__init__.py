@@ -5,7 +5,7 @@ Europe/Berlin" as profiles that stay right across DST), the drift check
 (``check_drift``: does a station's GetCompositeSchedule answer match what it was
 told?), and :mod:`ocpp_schedule.tools.adapters`, the bridge to the ``ocpp``
 package's call objects (optional extra ``ocpp``). Builds on the engine, the
-station and the wire layers; independent of :mod:`ocpp_schedule.site`.
+station and the wire layers; independent of :mod:`ocpp_schedule.site._model`.
 """
 
 from ._drift import (

@@ -121,7 +121,7 @@ def _import(name: str) -> Any:
         missing = exc.name or ""
         if missing == "ocpp" or missing.startswith("ocpp."):
             raise MissingExtraError(
-                f"ocpp_schedule.adapters needs the 'ocpp' package, which the optional extra "
+                f"ocpp_schedule.tools.adapters needs the 'ocpp' package, which the optional extra "
                 f"'ocpp' installs: {_EXTRA} ({exc})",
                 name=exc.name,
             ) from exc
@@ -156,7 +156,7 @@ MAX_MESSAGE_DEPTH = MAX_JSON_DEPTH + 8
 """How deep a message given to ``from_ocpp_*`` may nest (objects and arrays).
 
 The deepest OCPP structure these messages have is 6 levels, plus what
-``customData`` may carry (:data:`~ocpp_schedule.models.MAX_JSON_DEPTH`).
+``customData`` may carry (:data:`~ocpp_schedule.wire.MAX_JSON_DEPTH`).
 Checked before anything walks the message recursively (docs/robustness.md).
 """
 

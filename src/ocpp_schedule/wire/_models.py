@@ -6,7 +6,7 @@ and serialization alias is its 2.x JSON key, so
 ``ChargingProfile.model_validate(two_x_json_profile)`` works directly. The
 version-specific payload shapes (1.6's ``chargingProfileId``, single
 ``chargingSchedule`` object and integer ``transactionId``) are handled by
-:mod:`ocpp_schedule.payloads`, which also rejects keys a version does not have.
+:mod:`ocpp_schedule.wire._payloads`, which also rejects keys a version does not have.
 
 Models check types at the boundary; they deliberately accept values that the
 station-side rules reject with a reason (a negative limit, an empty period
