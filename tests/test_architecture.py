@@ -99,3 +99,18 @@ def test_layering_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "3 kept, 0 broken" in result.stdout
+
+
+def test_the_flat_module_paths_of_0_1_still_import() -> None:
+    """``from ocpp_schedule.allocation import balance`` and the like keep working (aliases)."""
+    for old, new in ocpp_schedule.MOVED_MODULES.items():
+        module = importlib.import_module(f"ocpp_schedule.{old}")
+        assert module is importlib.import_module(f"ocpp_schedule.{new}")
+    from ocpp_schedule.allocation import balance
+    from ocpp_schedule.responses import composite_response, rejected_composite_response
+    from ocpp_schedule.store import StationState
+    from ocpp_schedule.timelines import pile_store, session_transaction
+
+    assert balance is ocpp_schedule.balance and StationState is ocpp_schedule.StationState
+    assert callable(composite_response) and callable(rejected_composite_response)
+    assert callable(pile_store) and callable(session_transaction)

@@ -205,3 +205,54 @@ __all__ = [
     "write_charging_profile",
     "write_set_charging_profile",
 ]
+
+# The flat module paths of 0.1 (``ocpp_schedule.allocation``, ``ocpp_schedule.store``, ...)
+# before the package was split into subpackages (docs/architecture.md). They stay importable
+# as aliases of the modules that now hold their code, so code written against them keeps
+# working; new code imports from ``ocpp_schedule`` or a subpackage's public face.
+MOVED_MODULES = {
+    "adapters": "tools.adapters",
+    "allocation": "site._allocation",
+    "capabilities": "station._capabilities",
+    "cli_check": "cli._check",
+    "cli_common": "cli._common",
+    "cli_site": "cli._site",
+    "clearing": "station._clearing",
+    "composite": "engine._composite",
+    "config": "station._config",
+    "demo": "site._demo",
+    "drift": "tools._drift",
+    "enums": "wire._enums",
+    "fairshare": "site._fairshare",
+    "fleet": "engine.fleet",
+    "index": "engine._index",
+    "localtime": "tools._localtime",
+    "models": "wire._models",
+    "payloads": "wire._payloads",
+    "plancheck": "site._plancheck",
+    "plot": "site._plot",
+    "policies": "site._policies",
+    "provenance": "engine._provenance",
+    "report": "site._report",
+    "reporting": "station._get_profiles",
+    "responses": "engine._answers",
+    "rules": "station._rules",
+    "safetail": "site._safetail",
+    "segments": "engine._compile",
+    "sendplan": "site._sendplan",
+    "store": "station._store",
+    "timelines": "site._timelines",
+    "timeutil": "wire._timestamps",
+}
+"""Old flat module name -> the module below ``ocpp_schedule`` that now holds its code."""
+
+
+def _alias_moved_modules() -> None:
+    import importlib
+    import sys
+
+    for old, new in MOVED_MODULES.items():
+        sys.modules.setdefault(f"{__name__}.{old}", importlib.import_module(f"{__name__}.{new}"))
+
+
+_alias_moved_modules()

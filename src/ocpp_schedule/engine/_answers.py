@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import QueryError
+from ..wire._answers import rejected_composite_response
 from ..wire._enums import OcppVersion
 from ._composite import CompositeSchedule
 
-__all__ = ["composite_response", "explain_table"]
+__all__ = ["composite_response", "explain_table", "rejected_composite_response"]
 
 
 def _schedule(schedule: object) -> CompositeSchedule:
