@@ -16,6 +16,7 @@ from dateutil import tz
 from ..site._allocation import Allocation, balance
 from ..site._demo import DEMO_DAY, demo_site
 from ..site._model import Site, load_site
+from ..site._plot import _pyplot, plot_allocation
 from ..site._policies import EqualShare, Policy, Weighted
 from ..site._report import format_allocation, format_site_report, site_report
 from ..site._sendplan import send_plan
@@ -141,8 +142,6 @@ def _run(
     if plan_text:
         print("\n" + plan_text)
     if args.plot:
-        from ..site._plot import plot_allocation
-
         out = plot_allocation(allocation, args.plot)
         print(f"\nplot written to {out}")
     if args.json:
@@ -254,8 +253,6 @@ def _covering_duration(site: Site, start: datetime | int) -> int:
 
 
 def _check_plotting() -> None:
-    from ..site._plot import _pyplot
-
     _pyplot()
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import InvalidProfileError, QueryError
+from ..station._store import InstalledProfile
 from ..wire._enums import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -28,9 +29,6 @@ from ..wire._enums import (
 from ..wire._models import MAX_LIMIT
 from ..wire._timestamps import to_epoch
 from ._provenance import LimitSource
-
-if TYPE_CHECKING:
-    from ..station._store import InstalledProfile
 
 __all__ = [
     "compiled",
@@ -204,8 +202,6 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     non-finite limit, ``numberPhases`` outside 1..3, a Recurring schedule
     without ``recurrencyKind`` or ``startSchedule``, a negative duration).
     """
-    from ..station._store import InstalledProfile
-
     if not isinstance(entry, InstalledProfile):
         raise QueryError(f"expected an InstalledProfile, got {type(entry).__name__}", field="entry")
     if schedule_id is not None and (

@@ -19,7 +19,7 @@ from itertools import pairwise
 
 from dateutil import tz
 
-from ..engine._composite import composite_schedule
+from ..engine._composite import composite_schedule, expand_profile
 from ..errors import QueryError
 from ..station._config import StationConfig
 from ..station._rules import replay
@@ -317,8 +317,6 @@ def _with_profile(
     voltage: float,
 ) -> list[tuple[int, int, PhaseAmps, float | None]]:
     """Lower stepped limits by a profile's periods (A per phase, or W in total)."""
-    from ..engine._composite import expand_profile
-
     caps = expand_profile(profile, start=start, duration=end - start)
     points = sorted(
         {a for a, _, _, _ in pieces} | {c.start for c in caps} | {c.end for c in caps} | {end}

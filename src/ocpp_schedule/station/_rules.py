@@ -35,6 +35,7 @@ from ..wire._models import (
     ChargingSchedule,
     SetChargingProfileRequest,
 )
+from ..wire._payloads import parse_version
 from ._store import InstalledProfile, ProfileStore, StationState
 
 __all__ = [
@@ -189,8 +190,6 @@ class SetChargingProfileResult:
 
     def to_payload(self, version: OcppVersion | str) -> dict[str, Any]:
         """The SetChargingProfile response payload (1.6 ``.conf`` or 2.x ``Response``)."""
-        from ..wire._payloads import parse_version
-
         out: dict[str, Any] = {"status": self.status}
         if parse_version(version).is_v2 and self.reason is not None:
             info = f"{self.reason.value} ({self.rule}): {self.message}"

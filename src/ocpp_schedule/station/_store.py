@@ -18,6 +18,7 @@ from typing import TypeVar, cast, overload
 from ..errors import QueryError, VersionError
 from ..wire._enums import ChargingLimitSource, ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile
+from ..wire._payloads import parse_version
 from ..wire._timestamps import require_aware, to_epoch
 from ._config import StationConfig
 
@@ -191,8 +192,6 @@ class StationState:
                 rule="docs/semantics.md (version required)",
             )
         if not isinstance(version, OcppVersion):
-            from ..wire._payloads import parse_version
-
             version = parse_version(version)
         if config is None:
             config = StationConfig()

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import QueryError
 from ._enums import OcppVersion
+from ._payloads import parse_version
 from ._timestamps import FIRST_SECOND, LAST_SECOND, format_timestamp, from_epoch
 
 __all__ = [
@@ -66,8 +67,6 @@ def composite_answer(
     2.0.1/2.1: ``{status, schedule: {evseId, duration, scheduleStart,
     chargingRateUnit, chargingSchedulePeriod}}``.
     """
-    from ._payloads import parse_version
-
     start = format_timestamp(schedule_start)
     if parse_version(version) is OcppVersion.V16:
         inner: dict[str, Any] = {
@@ -97,8 +96,6 @@ def composite_answer(
 
 def rejected_composite_response(version: OcppVersion | str, reason: str = "") -> dict[str, Any]:
     """A GetCompositeSchedule response with status Rejected (unknown EVSE, unit not allowed)."""
-    from ._payloads import parse_version
-
     if not isinstance(reason, str):
         raise QueryError(
             f"expected a reason code (str), got {type(reason).__name__}", field="reason"
