@@ -20,9 +20,9 @@ from ..engine._composite import composite_schedule
 from ..errors import OcppScheduleError
 from ..station._rules import replay
 from ..station._store import ProfileStore, StationState
+from ..tools._drift import transaction_evse
 from ..wire._answers import rejected_composite_response
-from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit
-from ..wire._models import SetChargingProfileRequest
+from ..wire._enums import ChargingRateUnit
 from ._check import register as register_check
 from ._common import (
     UsageError,
@@ -51,20 +51,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tx_evse_for_station_query(
-    requests: list[SetChargingProfileRequest], transaction_id: str | None
-) -> int:
-    for req in requests:
-        prof = req.charging_profile
-        if (
-            prof.charging_profile_purpose is ChargingProfilePurpose.TX_PROFILE
-            and prof.transaction_id == transaction_id
-            and req.evse_id > 0
-        ):
-            return req.evse_id
-    return 1
-
-
 def _cmd_composite(args: argparse.Namespace) -> int:
     payloads = load_requests(args.requests)
     version = station_version(payloads, args.ocpp)
@@ -77,7 +63,7 @@ def _cmd_composite(args: argparse.Namespace) -> int:
     if args.evse < 0:
         raise UsageError("--evse must not be negative")
     tx_id = None if args.transaction_id is None else str(args.transaction_id)
-    tx_evse = args.evse if args.evse > 0 else _tx_evse_for_station_query(requests, tx_id)
+    tx_evse = transaction_evse(requests, tx_id, args.evse)
     tx = transaction_from_args(args, tx_evse)
     state = StationState(cfg, version, (tx,) if tx else ())
     store = ProfileStore()
