@@ -231,3 +231,36 @@ def hostile_sites(draw: Draw) -> Site:
     )
     grid = Circuit(id="grid", amps=_amps(draw, 40, 200), children=(cabinet,))  # type: ignore[arg-type]
     return Site(name="hostile", time_zone="UTC", grid=grid, piles=tuple(all_piles))
+
+
+# ------------------------------------------------------------- energy needs (issue 13)
+
+NEEDS = st.one_of(
+    st.none(),
+    st.floats(0.1, 120.0).map(lambda k: {"energy_kwh": k}),
+    st.tuples(st.integers(0, 90), st.integers(10, 100), st.floats(10.0, 100.0)).map(
+        lambda t: {
+            "soc_percent": float(min(t[0], t[1] - 1)),
+            "target_soc_percent": float(t[1]),
+            "battery_kwh": t[2],
+        }
+    ),
+)
+"""No need, a need in kWh, or a state of charge, battery and target (target above soc)."""
+
+
+@st.composite
+def sites_with_needs(draw: Draw) -> Site:
+    """The random :func:`sites`, each session with an energy need in either form, or none."""
+    site = draw(sites())
+    piles = []
+    for pile in site.piles:
+        evses = []
+        for evse in pile.evses:
+            own = []
+            for session in evse.sessions:
+                need = draw(NEEDS) or {}
+                own.append(Session.model_validate({**session.model_dump(), **need}))
+            evses.append(evse.model_copy(update={"sessions": tuple(own)}))
+        piles.append(pile.model_copy(update={"evses": tuple(evses)}))
+    return site.model_copy(update={"piles": tuple(piles)})

@@ -42,6 +42,7 @@ from .site import (
     SendPlan,
     SendPlanError,
     Session,
+    SessionOutcome,
     Site,
     SiteError,
     SiteReport,
@@ -49,6 +50,7 @@ from .site import (
     balance,
     load_site,
     send_plan,
+    session_outcomes,
     site_report,
 )
 from .station import (
@@ -123,6 +125,8 @@ __all__ = [
     "SiteReport",
     "Site",
     "Session",
+    "SessionOutcome",
+    "session_outcomes",
     "SendPlan",
     "PlotUnavailable",
     "Pile",

@@ -16,6 +16,7 @@ from dateutil import tz
 from ..site._allocation import Allocation, balance
 from ..site._demo import DEMO_DAY, demo_site
 from ..site._model import Site, load_site
+from ..site._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
 from ..site._plot import _pyplot, plot_allocation
 from ..site._policies import EqualShare, Policy, Weighted
 from ..site._report import format_allocation, format_site_report, site_report
@@ -125,7 +126,10 @@ def _run(
     duration: int,
     args: argparse.Namespace,
     default_resolution: int | None,
+    *,
+    outcomes: bool = False,
 ) -> int:
+    """Balance, print the tables (with ``outcomes``, also what each session gets), plan, write."""
     resolution = _resolution(args.resolution, default_resolution)
     if args.json:
         _check_writable(args.json)
@@ -138,6 +142,9 @@ def _run(
         progress=_progress(),
     )
     print(format_allocation(allocation))
+    sessions = session_outcomes(allocation) if outcomes else ()
+    if sessions:
+        print("\n" + format_session_outcomes(sessions, allocation.site))
     plan_text, plan_json, warnings = _plan(allocation, args)
     if plan_text:
         print("\n" + plan_text)
@@ -145,7 +152,10 @@ def _run(
         out = plot_allocation(allocation, args.plot)
         print(f"\nplot written to {out}")
     if args.json:
-        text = json.dumps(_as_json(allocation, plan_json, warnings), indent=1)
+        data = _as_json(allocation, plan_json, warnings)
+        if outcomes:
+            data["sessions"] = [_session_json(o) for o in sessions]
+        text = json.dumps(data, indent=1)
         try:
             Path(args.json).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -215,6 +225,26 @@ def _as_json(
     }
 
 
+def _session_json(outcome: SessionOutcome) -> dict[str, Any]:
+    """One session's outcome as JSON: times RFC 3339 (UTC), energies in kWh to 3 decimals."""
+
+    def kwh(value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
+
+    return {
+        "pile": outcome.pile,
+        "evse": outcome.evse,
+        "transaction_id": outcome.transaction_id,
+        "arrive": format_timestamp(outcome.arrive),
+        "leave": format_timestamp(outcome.leave),
+        "need_kwh": kwh(outcome.need_kwh),
+        "expected_kwh": kwh(outcome.expected_kwh),
+        "done_at": None if outcome.done_at is None else format_timestamp(outcome.done_at),
+        "unmet_kwh": kwh(outcome.unmet_kwh),
+        "beyond_window": outcome.beyond_window,
+    }
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     site = demo_site()
     if args.plot:
@@ -261,7 +291,7 @@ def _cmd_balance(args: argparse.Namespace) -> int:
         _check_plotting()
     site, start = _site_and_start(args)
     duration = args.duration if args.duration is not None else _covering_duration(site, start)
-    return _run(site, start, duration, args, 900)
+    return _run(site, start, duration, args, 900, outcomes=True)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

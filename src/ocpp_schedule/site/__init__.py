@@ -24,6 +24,7 @@ from ._model import (
     SiteError,
     load_site,
 )
+from ._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
 from ._plot import PlotUnavailable, plot_allocation
 from ._policies import EqualShare, Policy, Weighted
 from ._report import (
@@ -58,6 +59,7 @@ __all__ = [
     "SendPlan",
     "SendPlanError",
     "Session",
+    "SessionOutcome",
     "Site",
     "SiteError",
     "SiteReport",
@@ -67,12 +69,14 @@ __all__ = [
     "demo_site",
     "evening_peak_tx_default",
     "format_allocation",
+    "format_session_outcomes",
     "format_site_report",
     "load_site",
     "pile_store",
     "plot_allocation",
     "safe_tails",
     "send_plan",
+    "session_outcomes",
     "session_transaction",
     "site_report",
 ]

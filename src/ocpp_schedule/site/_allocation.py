@@ -49,12 +49,20 @@ from ._timelines import (
     pile_store,
 )
 
-__all__ = ["Allocation", "EvseKey", "balance"]
+__all__ = ["JOULES_PER_KWH", "Allocation", "EvseKey", "balance", "present_seconds"]
 
 EvseKey = tuple[str, int]
 """``(pile id, EVSE id)``."""
 
 _INF = math.inf
+
+JOULES_PER_KWH = 3.6e6
+"""W x s per kWh: energy in kWh is A x phases x V x s / JOULES_PER_KWH."""
+
+
+def present_seconds(session: Session, start: int, end: int) -> int:
+    """How many seconds of ``[start, end)`` (epoch s) the session's vehicle is on its EVSE."""
+    return max(0, min(end, to_epoch(session.leave)) - max(start, to_epoch(session.arrive)))
 
 
 @dataclass(frozen=True)
@@ -127,12 +135,9 @@ class Allocation:
         for (a, b), amps, phases, session in rows:
             if amps <= 0 or session < 0:
                 continue
-            present = sum(
-                max(0, min(b, to_epoch(s.leave)) - max(a, to_epoch(s.arrive)))
-                for s in evse.sessions
-            )
+            present = sum(present_seconds(s, a, b) for s in evse.sessions)
             total += amps * phases * volts * present
-        return total / 3.6e6
+        return total / JOULES_PER_KWH
 
     def overloads(self, tolerance: float = 1e-6) -> list[tuple[str, int, int, str]]:
         """Each (circuit, slot start, slot end, what) where a load exceeds a limit; [] if none."""

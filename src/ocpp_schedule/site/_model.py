@@ -45,6 +45,8 @@ __all__ = [
     "MAX_WEIGHT",
     "MIN_WEIGHT",
     "SESSION_MARGIN",
+    "MAX_ENERGY_KWH",
+    "MAX_PRIORITY",
     "load_site",
     "site_zone",
 ]
@@ -72,6 +74,10 @@ MIN_WEIGHT = 1e-3
 """Smallest session weight accepted: weights span at most a factor of 10^6."""
 MAX_WEIGHT = 1e3
 """Largest session weight accepted."""
+MAX_ENERGY_KWH = 10_000.0
+"""Largest energy need (kWh) and battery capacity a session accepts."""
+MAX_PRIORITY = 9
+"""Largest session priority class (classes are 0 .. 9)."""
 SESSION_MARGIN = 4 * 86400
 """Session times keep this far from the ends of the calendar (0001-01-01 .. 9999-12-31 UTC).
 
@@ -83,6 +89,8 @@ that site windows need.
 Amps = Annotated[float, Field(ge=0, le=MAX_AMPS, allow_inf_nan=False)]
 Watts = Annotated[float, Field(gt=0, le=MAX_WATTS, allow_inf_nan=False)]
 PhaseAmps = tuple[Amps, Amps, Amps]
+Kwh = Annotated[float, Field(gt=0, le=MAX_ENERGY_KWH, allow_inf_nan=False)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
 
@@ -163,6 +171,11 @@ class Session(_Frozen):
     ``max_amps`` its own limit per phase; ``min_amps`` the least useful current
     (below it the EVSE is paused rather than given a trickle); ``weight`` its
     share relative to others (2 gets twice the share of 1).
+
+    The energy need is optional and given in one of two forms, never both:
+    ``energy_kwh``, or ``soc_percent`` + ``battery_kwh`` + ``target_soc_percent``
+    (:attr:`need_kwh`). ``priority`` is a class (0..9) carried for later policies.
+    ``leave`` is required: an unknown departure is left for later work.
     """
 
     arrive: Timestamp
@@ -183,6 +196,19 @@ class Session(_Frozen):
     transaction_id: str | None = None
     """The OCPP ``transactionId`` a TxProfile names for it, unique within the pile; absent, digits
     of ``arrive`` and the EVSE id (:meth:`effective_transaction_id`)."""
+    energy_kwh: Kwh | None = None
+    """The energy the vehicle still needs when it arrives, in kWh (> 0, at most 10 000); absent,
+    the need is unknown (or given as ``soc_percent``, ``battery_kwh``, ``target_soc_percent``)."""
+    soc_percent: Percent | None = None
+    """The vehicle's state of charge when it arrives, in % (0..100); with ``battery_kwh`` and
+    ``target_soc_percent``, the other way to give the need."""
+    battery_kwh: Kwh | None = None
+    """The vehicle's usable battery capacity in kWh (> 0, at most 10 000); with ``soc_percent``."""
+    target_soc_percent: Percent | None = None
+    """The state of charge in % the vehicle should reach by ``leave``; above ``soc_percent``."""
+    priority: Annotated[int, Field(ge=0, le=MAX_PRIORITY, strict=True)] = 0
+    """The session's priority class, 0..9 (default 0). Carried for the priority-aware policies of
+    later work; :func:`~ocpp_schedule.balance` does not use it yet."""
 
     @field_validator("arrive", "leave", mode="after")
     @classmethod
@@ -201,6 +227,45 @@ class Session(_Frozen):
         if self.leave <= self.arrive:
             raise ValueError("leave must be after arrive")
         return self
+
+    @model_validator(mode="after")
+    def _one_need(self) -> Session:
+        soc = {
+            "soc_percent": self.soc_percent,
+            "battery_kwh": self.battery_kwh,
+            "target_soc_percent": self.target_soc_percent,
+        }
+        given = [name for name, value in soc.items() if value is not None]
+        if given and self.energy_kwh is not None:
+            raise ValueError(
+                f"energy_kwh and {given[0]} both give the energy need; give energy_kwh or"
+                " soc_percent + battery_kwh + target_soc_percent, not both"
+            )
+        if given and len(given) < len(soc):
+            missing = next(name for name, value in soc.items() if value is None)
+            raise ValueError(
+                f"{missing} is missing: soc_percent, battery_kwh and target_soc_percent"
+                " give the energy need together"
+            )
+        if (
+            self.target_soc_percent is not None
+            and self.soc_percent is not None
+            and self.target_soc_percent <= self.soc_percent
+        ):
+            raise ValueError("target_soc_percent must be above soc_percent")
+        return self
+
+    @property
+    def need_kwh(self) -> float | None:
+        """The energy the vehicle still needs at arrival (kWh), from either form; None if unknown.
+
+        ``energy_kwh`` as given, else ``(target_soc_percent - soc_percent) / 100 * battery_kwh``.
+        """
+        if self.energy_kwh is not None:
+            return self.energy_kwh
+        if self.soc_percent is None or self.battery_kwh is None or self.target_soc_percent is None:
+            return None
+        return (self.target_soc_percent - self.soc_percent) / 100.0 * self.battery_kwh
 
     def effective_transaction_id(self, evse_id: int) -> str:
         """Its transaction id: its own, else its arrival (epoch s) and EVSE id as digits.

@@ -18,7 +18,7 @@ from itertools import pairwise
 
 from ..errors import QueryError
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch
-from ._allocation import Allocation, EvseKey
+from ._allocation import JOULES_PER_KWH, Allocation, EvseKey
 from ._model import Site
 from ._timelines import (
     MAX_CELLS,
@@ -92,7 +92,7 @@ def _merge(steps: list[Step]) -> list[Step]:
 
 
 def _energy(steps: list[Step], volts: float) -> float:
-    return sum(amps * phases * volts * (b - a) for a, b, amps, phases in steps) / 3.6e6
+    return sum(amps * phases * volts * (b - a) for a, b, amps, phases in steps) / JOULES_PER_KWH
 
 
 def site_report(

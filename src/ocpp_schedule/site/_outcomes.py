@@ -1,0 +1,145 @@
+"""Per session: how much energy an allocation gives the vehicle, when its need is met, what is left.
+
+:func:`session_outcomes` reads an :class:`~ocpp_schedule.Allocation` as it is and
+changes nothing: for every session that meets the allocation's window it integrates
+the EVSE's limit (A per phase) x the phases the vehicle loads x the site's voltage
+over the time the vehicle is there, slot by slot, in order. The vehicle is assumed
+to draw its whole limit (the closed-loop controller of later work refines this with
+measurements). The energy is never counted beyond the session's need: once the need
+is met, ``done_at`` says when, and the rest of the session's limits give it nothing.
+A session without a need (:attr:`~ocpp_schedule.Session.need_kwh` None) gets the
+energy its limits allow and None for ``done_at`` and ``unmet_kwh``.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..wire._timestamps import from_epoch, to_epoch
+from ._allocation import JOULES_PER_KWH, Allocation, present_seconds
+from ._model import Evse, Pile, Session, Site
+from ._report import _clock, _table
+
+__all__ = ["SessionOutcome", "format_session_outcomes", "session_outcomes"]
+
+_MET_KWH = 1e-9
+"""Energy (kWh) below which a need counts as met: float noise, far below any meter."""
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """What an allocation gives one session by its departure, within the allocation's window."""
+
+    pile: str
+    """The pile's id."""
+    evse: int
+    """The EVSE's id."""
+    transaction_id: str
+    """The session's transaction id (:meth:`~ocpp_schedule.Session.effective_transaction_id`)."""
+    arrive: datetime
+    """When the vehicle arrives (UTC)."""
+    leave: datetime
+    """When the vehicle leaves (UTC)."""
+    need_kwh: float | None
+    """The energy the vehicle still needs at arrival (kWh); None when unknown."""
+    expected_kwh: float
+    """The energy the allocation gives it by its departure within the window (kWh), assuming it
+    draws its limit; never above ``need_kwh``."""
+    done_at: datetime | None
+    """The instant (UTC, rounded up to the second) its need is met; None when it is not met
+    within the window or the need is unknown."""
+    unmet_kwh: float | None
+    """``need_kwh - expected_kwh`` (>= 0); None when the need is unknown."""
+    beyond_window: bool
+    """True when the vehicle leaves after the allocation's end: the figures cover only the
+    window, and a later plan may still give it more."""
+
+
+def session_outcomes(allocation: Allocation) -> tuple[SessionOutcome, ...]:
+    """Every session that meets the allocation's window, with its expected energy and need met.
+
+    In the site's order of piles and EVSEs, each EVSE's sessions by arrival. Pure: reads
+    the allocation only. A session running at the window's start is counted from the
+    window's start, so its need should be what it still needs then.
+    """
+    site = allocation.site
+    out: list[SessionOutcome] = []
+    for pile in site.piles:
+        for evse in pile.evses:
+            for session in sorted(evse.sessions, key=lambda s: s.arrive):
+                if present_seconds(session, allocation.start, allocation.end) > 0:
+                    out.append(_outcome(allocation, site, pile, evse, session))
+    return tuple(out)
+
+
+def _outcome(
+    allocation: Allocation, site: Site, pile: Pile, evse: Evse, session: Session
+) -> SessionOutcome:
+    """One session: its slots from its arrival, integrated in order and capped at its need."""
+    key = (pile.id, evse.id)
+    amps = allocation.amps[key]
+    phases = allocation.phases[key]
+    bounds = allocation.boundaries
+    arrive, leave = to_epoch(session.arrive), to_epoch(session.leave)
+    wired = min(session.phases, evse.phases)
+    need = session.need_kwh
+    total = 0.0
+    done: int | None = None
+    first = max(0, bisect_right(bounds, arrive) - 1)
+    for k in range(first, len(bounds) - 1):
+        a, b = bounds[k], bounds[k + 1]
+        if a >= leave:
+            break
+        seconds = present_seconds(session, a, b)
+        watts = amps[k] * min(phases[k], wired) * site.voltage
+        if seconds <= 0 or watts <= 0:
+            continue
+        energy = watts * seconds / JOULES_PER_KWH
+        if need is not None and total + energy >= need - _MET_KWH:
+            begin = max(a, arrive)
+            needed = max(0.0, (need - total) * JOULES_PER_KWH / watts)
+            done = min(begin + seconds, begin + math.ceil(needed - 1e-6))
+            total = need
+            break
+        total += energy
+    return SessionOutcome(
+        pile=pile.id,
+        evse=evse.id,
+        transaction_id=session.effective_transaction_id(evse.id),
+        arrive=session.arrive,
+        leave=session.leave,
+        need_kwh=need,
+        expected_kwh=total,
+        done_at=None if done is None else from_epoch(done),
+        unmet_kwh=None if need is None else max(0.0, need - total),
+        beyond_window=leave > allocation.end,
+    )
+
+
+def format_session_outcomes(outcomes: tuple[SessionOutcome, ...], site: Site) -> str:
+    """A table per session: EVSE, stay (local time), need, expected, done at, unmet ("-": unknown).
+
+    A stay marked ``*`` lasts past the window: its figures cover the window only.
+    """
+    rows = []
+    for o in outcomes:
+        stay = f"{_clock(to_epoch(o.arrive), site)}-{_clock(to_epoch(o.leave), site)}"
+        rows.append(
+            [
+                f"{o.pile}/{o.evse}",
+                stay + ("*" if o.beyond_window else ""),
+                "-" if o.need_kwh is None else f"{o.need_kwh:.1f}",
+                f"{o.expected_kwh:.1f}",
+                "-" if o.done_at is None else _clock(to_epoch(o.done_at), site),
+                "-" if o.unmet_kwh is None else f"{o.unmet_kwh:.1f}",
+            ]
+        )
+    text = _table(
+        ["EVSE", "stay (local time)", "need kWh", "expected kWh", "done at", "unmet kWh"], rows
+    )
+    if any(o.beyond_window for o in outcomes):
+        text += "\n* leaves after the window: the figures cover the window only"
+    return text
