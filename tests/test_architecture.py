@@ -39,7 +39,7 @@ PUBLIC_NAMES = {
     # the site
     "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",
     "Allocation", "EqualShare", "Weighted", "send_plan", "SendPlan", "site_report",
-    "SiteReport", "SessionOutcome", "session_outcomes",
+    "SiteReport", "SessionOutcome", "session_outcomes", "LimitsAt", "limits_at",
     # tools
     "LocalTimePlan", "LocalWindow", "PlannedProfiles", "Weekday", "EVERY_DAY", "WEEKDAYS",
     "WEEKEND", "plan_profiles", "DriftFinding", "DriftReport", "ReportedSchedule",

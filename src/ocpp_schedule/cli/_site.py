@@ -19,9 +19,16 @@ from ..site._model import Site, load_site
 from ..site._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
 from ..site._plot import _pyplot, plot_allocation
 from ..site._policies import EqualShare, Policy, Weighted
-from ..site._report import format_allocation, format_site_report, site_report
+from ..site._report import (
+    check_instant,
+    format_allocation,
+    format_limits_at,
+    format_site_report,
+    limits_at,
+    site_report,
+)
 from ..site._sendplan import send_plan
-from ..wire._timestamps import format_timestamp, from_epoch, to_epoch
+from ..wire._timestamps import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
 from ._common import UsageError, parse_time_option
 
 __all__ = ["register"]
@@ -55,6 +62,12 @@ def register(sub: Any) -> None:
         default=None,
         metavar="SECONDS",
         help="default: until the last session leaves (at least a day)",
+    )
+    bal.add_argument(
+        "--at",
+        metavar="TIME",
+        help="print every EVSE's limit and every circuit's load at this instant instead of "
+        "the tables",
     )
     _common(bal)
     bal.set_defaults(func=_cmd_balance)
@@ -133,6 +146,7 @@ def _run(
     resolution = _resolution(args.resolution, default_resolution)
     if args.json:
         _check_writable(args.json)
+    instant = _instant(args, start, duration)
     allocation = balance(
         site,
         start=start,
@@ -141,10 +155,13 @@ def _run(
         policy=_POLICIES[args.policy](),
         progress=_progress(),
     )
-    print(format_allocation(allocation))
     sessions = session_outcomes(allocation) if outcomes else ()
-    if sessions:
-        print("\n" + format_session_outcomes(sessions, allocation.site))
+    if instant is not None:
+        print(format_limits_at(limits_at(allocation, instant), allocation.site))
+    else:
+        print(format_allocation(allocation))
+        if sessions:
+            print("\n" + format_session_outcomes(sessions, allocation.site))
     plan_text, plan_json, warnings = _plan(allocation, args)
     if plan_text:
         print("\n" + plan_text)
@@ -164,6 +181,21 @@ def _run(
     return 0
 
 
+def _instant(args: argparse.Namespace, start: datetime | int, duration: int) -> int | None:
+    """``--at`` as epoch seconds, refused before any work when outside the window."""
+    text = getattr(args, "at", None)
+    if text is None:
+        return None
+    begin = epoch_or_datetime(start, "start")
+    return check_instant(begin, begin + duration, parse_time_option(text, "--at"))
+
+
+def _local(t: int, allocation: Allocation) -> str:
+    """Epoch seconds as the site's local time (seconds shown only when not zero)."""
+    local = from_epoch(t).astimezone(tz.gettz(allocation.site.time_zone))
+    return f"{local:%Y-%m-%d %H:%M:%S %Z}" if t % 60 else f"{local:%Y-%m-%d %H:%M %Z}"
+
+
 def _check_writable(path: str) -> None:
     """Refuse an output path that cannot be written, before any work (F29)."""
     target = Path(path)
@@ -178,9 +210,9 @@ def _check_writable(path: str) -> None:
 
 def _plan(
     allocation: Allocation, args: argparse.Namespace
-) -> tuple[str, list[dict[str, Any]], tuple[str, ...]]:
+) -> tuple[str, dict[str, Any], tuple[str, ...]]:
     if not args.plan_at:
-        return "", [], ()
+        return "", {}, ()
     at = parse_time_option(args.plan_at, "--plan-at")
     plan = send_plan(allocation, at=at)
     for warning in plan.warnings:
@@ -189,16 +221,23 @@ def _plan(
     local = from_epoch(plan.at).astimezone(tz.gettz(allocation.site.time_zone))
     text = (
         f"send plan at {local:%Y-%m-%d %H:%M %Z}: {len(plan.steps)} SetChargingProfile payloads, "
-        f"{lowers} that only lower limits first, then {len(plan.steps) - lowers} that raise them"
+        f"{lowers} that only lower limits first, then {len(plan.steps) - lowers} that raise them\n"
+        f"valid until {_local(plan.valid_until, allocation)} (then every EVSE holds its safe "
+        f"tail); send the next plan before {_local(plan.resend_before, allocation)}"
     )
     rows = [
         {"pile": s.pile, "evse": s.evse, "phase": s.phase, "payload": s.payload} for s in plan.steps
     ]
-    return text, rows, plan.warnings
+    data = {
+        "send_plan": rows,
+        "send_plan_valid_until": format_timestamp(from_epoch(plan.valid_until)),
+        "send_plan_resend_before": format_timestamp(from_epoch(plan.resend_before)),
+    }
+    return text, data, plan.warnings
 
 
 def _as_json(
-    allocation: Allocation, plan: list[dict[str, Any]], warnings: tuple[str, ...]
+    allocation: Allocation, plan: dict[str, Any], warnings: tuple[str, ...]
 ) -> dict[str, Any]:
     return {
         "site": allocation.site.name,
@@ -220,7 +259,9 @@ def _as_json(
             }
             for key in sorted(allocation.amps)
         ],
-        "send_plan": plan,
+        "send_plan": plan.get("send_plan", []),
+        "send_plan_valid_until": plan.get("send_plan_valid_until"),
+        "send_plan_resend_before": plan.get("send_plan_resend_before"),
         "send_plan_warnings": list(warnings),
     }
 

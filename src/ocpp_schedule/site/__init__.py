@@ -29,14 +29,24 @@ from ._plot import PlotUnavailable, plot_allocation
 from ._policies import EqualShare, Policy, Weighted
 from ._report import (
     EvseOutput,
+    LimitsAt,
     SiteReport,
     StationReport,
     format_allocation,
+    format_limits_at,
     format_site_report,
+    limits_at,
     site_report,
 )
 from ._safetail import safe_tails
-from ._sendplan import PlanStep, SendPlan, SendPlanError, send_plan
+from ._sendplan import (
+    MIN_RESEND_MARGIN,
+    RESEND_FRACTION,
+    PlanStep,
+    SendPlan,
+    SendPlanError,
+    send_plan,
+)
 from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 
 __all__ = [
@@ -44,7 +54,9 @@ __all__ = [
     "MAX_CELLS",
     "MAX_SLOTS",
     "MAX_WEIGHT",
+    "MIN_RESEND_MARGIN",
     "MIN_WEIGHT",
+    "RESEND_FRACTION",
     "Allocation",
     "Circuit",
     "EqualShare",
@@ -52,6 +64,7 @@ __all__ = [
     "EvseKey",
     "EvseOutput",
     "LimitStep",
+    "LimitsAt",
     "Pile",
     "PlanStep",
     "PlotUnavailable",
@@ -69,8 +82,10 @@ __all__ = [
     "demo_site",
     "evening_peak_tx_default",
     "format_allocation",
+    "format_limits_at",
     "format_session_outcomes",
     "format_site_report",
+    "limits_at",
     "load_site",
     "pile_store",
     "plot_allocation",

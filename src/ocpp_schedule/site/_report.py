@@ -11,13 +11,14 @@ would carry more than its limit. :func:`format_allocation` and
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 
 from ..errors import QueryError
-from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch
+from ..wire._timestamps import check_window, epoch_or_datetime, format_timestamp, from_epoch
 from ._allocation import JOULES_PER_KWH, Allocation, EvseKey
 from ._model import Site
 from ._timelines import (
@@ -33,10 +34,14 @@ from ._timelines import (
 
 __all__ = [
     "EvseOutput",
+    "LimitsAt",
     "SiteReport",
     "StationReport",
+    "check_instant",
     "format_allocation",
+    "format_limits_at",
     "format_site_report",
+    "limits_at",
     "site_report",
 ]
 
@@ -253,6 +258,106 @@ def _merge_overloads(rows: list[tuple[str, int, int, str]]) -> list[tuple[str, i
         else:
             out.append((circuit, a, b, what))
     return sorted(out, key=lambda r: (r[1], r[0]))
+
+
+# ------------------------------------------------------------------ one instant
+
+
+@dataclass(frozen=True)
+class LimitsAt:
+    """An allocation at one instant ``at`` (epoch s), which lies in the slot ``[start, end)``.
+
+    Per EVSE: ``amps`` (A per phase), ``phases`` (0: idle) and ``state``
+    (``charging``, ``paused`` or ``idle``). Per circuit: ``loads`` and
+    ``limits`` (A per circuit phase) and ``watt_limits`` (None: no power limit).
+    """
+
+    at: int
+    start: int
+    end: int
+    amps: dict[EvseKey, float]
+    phases: dict[EvseKey, int]
+    state: dict[EvseKey, str]
+    loads: dict[str, PhaseAmps]
+    limits: dict[str, PhaseAmps]
+    watt_limits: dict[str, float | None]
+
+
+def check_instant(start: int, end: int, at: datetime | int) -> int:
+    """``at`` as epoch seconds, or a QueryError when it lies outside ``[start, end)``."""
+    t = epoch_or_datetime(at, "at")
+    if not start <= t < end:
+        raise QueryError(
+            f"{format_timestamp(from_epoch(t))} lies outside the allocation's window "
+            f"[{format_timestamp(from_epoch(start))}, {format_timestamp(from_epoch(end))})",
+            field="at",
+        )
+    return t
+
+
+def limits_at(allocation: Allocation, at: datetime | int) -> LimitsAt:
+    """Every EVSE's limit and every circuit's load at ``at``: the values of its slot.
+
+    The allocation is constant within a slot, so this is a lookup, not a
+    computation; ``at`` outside the window is a QueryError (field ``at``).
+    """
+    t = check_instant(allocation.start, allocation.end, at)
+    k = bisect_right(allocation.boundaries, t) - 1
+    state = {
+        key: "paused"
+        if allocation.paused[key][k]
+        else "idle"
+        if allocation.sessions[key][k] < 0
+        else "charging"
+        for key in allocation.amps
+    }
+    return LimitsAt(
+        at=t,
+        start=allocation.boundaries[k],
+        end=allocation.boundaries[k + 1],
+        amps={key: v[k] for key, v in allocation.amps.items()},
+        phases={key: v[k] for key, v in allocation.phases.items()},
+        state=state,
+        loads={c: v[k] for c, v in allocation.loads.items()},
+        limits={c: v[k] for c, v in allocation.limits.items()},
+        watt_limits={c: v[k] for c, v in allocation.watt_limits.items()},
+    )
+
+
+def format_limits_at(view: LimitsAt, site: Site) -> str:
+    """Tables of every EVSE's limit and every circuit's load at the instant (local time)."""
+    at = from_epoch(view.at).astimezone(site.zone)
+    rows = [
+        [
+            f"{pile.id}/{evse.id}",
+            pile.circuit,
+            f"{view.amps[(pile.id, evse.id)]:.1f}",
+            str(view.phases[(pile.id, evse.id)]),
+            view.state[(pile.id, evse.id)],
+        ]
+        for pile in site.piles
+        for evse in pile.evses
+    ]
+    evse_table = _table(["EVSE", "circuit", "A per phase", "phases", "state"], rows)
+    crows = []
+    for circuit, load in view.loads.items():
+        watts = view.watt_limits[circuit]
+        crows.append(
+            [
+                circuit,
+                " / ".join(f"{x:.1f}" for x in load),
+                " / ".join(f"{x:.1f}" for x in view.limits[circuit]),
+                f"{sum(load) * site.voltage / 1000:.1f}",
+                "-" if watts is None else f"{watts / 1000:.1f}",
+            ]
+        )
+    circuit_table = _table(
+        ["circuit", "load A L1/L2/L3", "limit A L1/L2/L3", "load kW", "limit kW"], crows
+    )
+    return (
+        f"limits at {at:%Y-%m-%d %H:%M:%S %Z} (slot {_clock(view.start, site)}-"
+        f"{_clock(view.end, site)})\n\n{evse_table}\n\n{circuit_table}"
+    )
 
 
 # ------------------------------------------------------------------ rendering

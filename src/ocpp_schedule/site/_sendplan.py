@@ -56,7 +56,9 @@ from ._timelines import (
 )
 
 __all__ = [
+    "MIN_RESEND_MARGIN",
     "PLAN_ID_BASE",
+    "RESEND_FRACTION",
     "PlanStep",
     "SendPlan",
     "SendPlanError",
@@ -81,6 +83,12 @@ PLAN_ID_BASE = 2_000_000_000
 """Plan profile ids: ``PLAN_ID_BASE + 2 * evse`` (TxDefault) and ``+ 1`` (TxProfile)."""
 
 _MAX_ID = 2**31 - 1
+
+MIN_RESEND_MARGIN = 300
+"""The default re-send margin is at least this many seconds (docs/semantics.md SP7)."""
+
+RESEND_FRACTION = 10
+"""... and at least 1/RESEND_FRACTION of the span from sending to ``valid_until`` (SP7)."""
 _TAIL_MARGIN = 86400
 
 
@@ -120,6 +128,14 @@ class SendPlan:
     steps: tuple[PlanStep, ...]
     warnings: tuple[str, ...] = ()
     tails: dict[EvseKey, float] = field(default_factory=dict)
+    valid_until: int = field(kw_only=True)
+    """Epoch seconds: the allocation's end; from then on each EVSE holds its safe tail."""
+    resend_before: int = field(kw_only=True)
+    """Epoch seconds: the next plan should be sent by then, to be in force by ``valid_until``."""
+
+    def needs_resend(self, now: datetime | int) -> bool:
+        """Whether a new plan is due at ``now`` (at or after ``resend_before``); no clock read."""
+        return epoch_or_datetime(now, "now") >= self.resend_before
 
     def payloads(self) -> list[tuple[str, dict[str, Any]]]:
         """``(pile id, SetChargingProfile payload)`` in sending order."""
@@ -131,6 +147,7 @@ def send_plan(
     *,
     at: datetime | int | None = None,
     previous: Allocation | None = None,
+    resend_margin: int | None = None,
 ) -> SendPlan:
     """The allocation from ``at`` (default: its start) as an ordered, checked send plan.
 
@@ -140,10 +157,18 @@ def send_plan(
     :class:`SendPlanError` when a pile cannot accept the plan,
     :class:`~ocpp_schedule.errors.SafetyError` when a prefix of the plan, or
     its tail, could overload a circuit.
+
+    The plan is valid until the allocation's end (``valid_until``); it should
+    be replaced by ``resend_before``: ``resend_margin`` seconds before
+    ``valid_until`` (default: the larger of :data:`MIN_RESEND_MARGIN` and a
+    :data:`RESEND_FRACTION`-th of the span from ``at``), never before ``at``
+    (docs/semantics.md SP7). A margin that is not a whole number of seconds
+    >= 0 is a :class:`SendPlanError`.
     """
     start = allocation.start if at is None else epoch_or_datetime(at, "at")
     if not allocation.start <= start < allocation.end:
         raise SendPlanError("'at' lies outside the allocation's window", field="at")
+    resend_before = _resend_before(start, allocation.end, resend_margin)
     if previous is not None and start < previous.start:
         raise SendPlanError(
             "the previous allocation starts after 'at': its plan cannot have been sent yet",
@@ -159,8 +184,26 @@ def send_plan(
     steps, changes = _fit_and_replay(site, start, before, ordered)
     warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
     return SendPlan(
-        start, tuple(steps), (*_late_sessions(allocation, start, tails), *warnings), tails
+        start,
+        tuple(steps),
+        (*_late_sessions(allocation, start, tails), *warnings),
+        tails,
+        valid_until=allocation.end,
+        resend_before=resend_before,
     )
+
+
+def _resend_before(at: int, valid_until: int, margin: int | None) -> int:
+    """When the next plan is due: ``margin`` (or the default, SP7) before ``valid_until``."""
+    if margin is None:
+        margin = max(MIN_RESEND_MARGIN, (valid_until - at) // RESEND_FRACTION)
+    elif isinstance(margin, bool) or not isinstance(margin, int) or margin < 0:
+        raise SendPlanError(
+            f"resend_margin must be a whole number of seconds >= 0, not {margin!r}",
+            field="resend_margin",
+            rule="the re-send margin (docs/semantics.md SP7)",
+        )
+    return max(at, valid_until - margin)
 
 
 def _order(
