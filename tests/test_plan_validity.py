@@ -8,6 +8,8 @@ limit and every circuit's load at one instant.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,3 +246,15 @@ def test_property_limits_at_are_the_slot_values(site, resolution, instants) -> N
         for circuit, loads in allocation.loads.items():
             assert view.loads[circuit] == loads[slot]
             assert view.limits[circuit] == allocation.limits[circuit][slot]
+
+
+def test_the_guide_prints_what_its_comments_say() -> None:
+    """docs/guides/load-balancing.md's validity example: each print's ``# ...`` is its output."""
+    guide = (ROOT / "docs" / "guides" / "load-balancing.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in guide.split("```python\n")[1:]]
+    (code,) = [b for b in blocks if "limits_at(" in b]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "load-balancing.md", "exec"), {})
+    said = [line.split("  # ", 1)[1] for line in code.splitlines() if line.startswith("print(")]
+    assert out.getvalue().splitlines() == said
