@@ -72,8 +72,41 @@ def test_v201_piles_get_v201_payloads() -> None:
     allocation = balance(site, start=DEMO_DAY, duration=86400)
     plan = send_plan(allocation, at=DEMO_DAY + timedelta(hours=9))
     assert all("evseId" in s.payload for s in plan.steps)
-    assert any(s.payload["chargingProfile"].get("transactionId") for s in plan.steps)
+    # The demo's sessions carry no transaction id: TxDefaults only, no made-up id (SP9).
+    assert not any("transactionId" in s.payload["chargingProfile"] for s in plan.steps)
     _replay_plan(site, plan)
+    # Given the ids, the running sessions get TxProfiles naming exactly them.
+    with_ids = site.model_copy(
+        update={
+            "piles": tuple(
+                p.model_copy(
+                    update={
+                        "evses": tuple(
+                            e.model_copy(
+                                update={
+                                    "sessions": tuple(
+                                        s.model_copy(
+                                            update={"transaction_id": f"{p.id}-{e.id}-{k}"}
+                                        )
+                                        for k, s in enumerate(e.sessions)
+                                    )
+                                }
+                            )
+                            for e in p.evses
+                        )
+                    }
+                )
+                for p in site.piles
+            )
+        }
+    )
+    plan = send_plan(
+        balance(with_ids, start=DEMO_DAY, duration=86400), at=DEMO_DAY + timedelta(hours=9)
+    )
+    named = [s.payload["chargingProfile"].get("transactionId") for s in plan.steps]
+    assert any(named)
+    assert all(n is None or n.startswith(s.pile) for n, s in zip(named, plan.steps, strict=True))
+    _replay_plan(with_ids, plan)
 
 
 def test_demo_numbers() -> None:

@@ -194,8 +194,10 @@ class Session(_Frozen):
     """The session's share relative to others under the ``weighted`` policy (2 gets twice the share
     of 1); 0.001..1000."""
     transaction_id: str | None = None
-    """The OCPP ``transactionId`` a TxProfile names for it, unique within the pile; absent, digits
-    of ``arrive`` and the EVSE id (:meth:`effective_transaction_id`)."""
+    """The OCPP ``transactionId`` the station gave for it, unique within the pile; a send plan's
+    TxProfile names it. Absent, a plan sends the session no TxProfile (its EVSE's TxDefaultProfile
+    governs it, docs/semantics.md SP9); replays model the station's transaction with digits of
+    ``arrive`` and the EVSE id (:meth:`effective_transaction_id`), never sent."""
     energy_kwh: Kwh | None = None
     """The energy the vehicle still needs when it arrives, in kWh (> 0, at most 10 000); absent,
     the need is unknown (or given as ``soc_percent``, ``battery_kwh``, ``target_soc_percent``)."""

@@ -1,8 +1,12 @@
 """Send plans: an allocation as SetChargingProfile payloads, in an order that is safe.
 
 For every EVSE the plan holds a TxDefaultProfile on that EVSE (the limits for
-sessions that start later) and, when a transaction runs at the moment the plan
-is sent, a TxProfile for it with the same limits. Both run from the moment of
+sessions that start later) and, when a transaction whose id the caller gave
+(``Session.transaction_id``) runs at the moment the plan is sent, a TxProfile
+for it with the same limits. A running session without a caller-given id gets
+no TxProfile: a pile rejects one for a transaction it does not have, so the
+TxDefaultProfile, which carries the same limits from the moment of sending,
+governs it (docs/semantics.md SP9). Both run from the moment of
 sending to the allocation's end and then end in the EVSE's *safe tail*
 (:mod:`ocpp_schedule.site._safetail`), an open-ended last period that keeps the site
 safe whatever happens after the plan's window, until the next plan.
@@ -182,6 +186,7 @@ def send_plan(
     before = _before(site, previous, old_tails, start)
     ordered = _order(allocation, start, end, tails, before)
     steps, changes = _fit_and_replay(site, start, before, ordered)
+    _check_transaction_ids(site, start, steps)
     warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
     return SendPlan(
         start,
@@ -320,9 +325,13 @@ def _late_sessions(allocation: Allocation, start: int, tails: dict[EvseKey, floa
             for session in evse.sessions:
                 leave = to_epoch(session.leave)
                 if leave > allocation.end and leave > start:
-                    tx = session_transaction_id(pile, evse, session)
+                    who = (
+                        f"session {session.transaction_id}"
+                        if session.transaction_id is not None
+                        else f"the session arriving at {format_timestamp(session.arrive)}"
+                    )
                     out.append(
-                        f"pile {pile.id} EVSE {evse.id}: session {tx} leaves at "
+                        f"pile {pile.id} EVSE {evse.id}: {who} leaves at "
                         f"{format_timestamp(session.leave)}, after the plan's window ends at "
                         f"{format_timestamp(from_epoch(allocation.end))}; from then on it gets "
                         f"the safe tail of {tails[(pile.id, evse.id)]:g} A"
@@ -392,9 +401,16 @@ def _steps(
     levels: dict[int, _Levels],
     running: Session | None,
 ) -> list[PlanStep]:
-    """The EVSE's TxProfile (for the running session) and TxDefaultProfile, same limits."""
-    purposes = [P.TX_DEFAULT_PROFILE] if running is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
-    transaction = None if running is None else session_transaction_id(pile, evse, running)
+    """The EVSE's TxProfile (for the running session) and TxDefaultProfile, same limits.
+
+    The TxProfile names the running session's caller-given ``transaction_id``; a
+    session without one gets none (its id would be made up, and a pile rejects a
+    TxProfile for a transaction it does not have): the TxDefaultProfile governs it.
+    """
+    transaction = None if running is None else running.transaction_id
+    purposes = (
+        [P.TX_DEFAULT_PROFILE] if transaction is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
+    )
     return [
         PlanStep(
             pile.id,
@@ -518,6 +534,32 @@ def _fit(
                 rule=result.rule,
             )
     return list(fitted.payloads), store
+
+
+def _check_transaction_ids(site: Site, at: int, steps: Iterable[PlanStep]) -> None:
+    """Every TxProfile of the plan names the caller-given id of the session it limits.
+
+    That is, the ``transaction_id`` of the session running on the step's EVSE at
+    ``at``; never an id the library made up (SP9). A plan that breaks this is
+    never returned (:class:`SendPlanError`).
+    """
+    piles = {p.id: p for p in site.piles}
+    for step in steps:
+        named = step.request.charging_profile.transaction_id
+        if step.purpose is not P.TX_PROFILE and named is None:
+            continue
+        pile = piles[step.pile]
+        evse = next(e for e in pile.evses if e.id == step.evse)
+        running = _running(pile, evse, at)
+        given = None if running is None else running.transaction_id
+        if step.purpose is not P.TX_PROFILE or given is None or named != given:
+            raise SendPlanError(
+                f"pile {pile.id} EVSE {evse.id}: the plan's {step.purpose.value} names "
+                f"transaction {named!r}, not the id the caller gave for the session "
+                f"running there ({given!r})",
+                field="transactionId",
+                rule="TxProfiles name caller-given transaction ids (docs/semantics.md SP9)",
+            )
 
 
 def _fit_and_replay(

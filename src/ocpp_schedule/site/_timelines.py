@@ -49,7 +49,9 @@ def session_transaction_id(pile: Pile, evse: Evse, session: Session) -> str:
     """The transaction id of a session: its own, else its arrival (epoch s) and EVSE as digits.
 
     The default is numeric, so it is also a valid OCPP 1.6 (integer) transaction id.
-    Ids are unique per pile (checked when the pile is built).
+    Ids are unique per pile (checked when the pile is built). The default only
+    models the station's own transaction when replaying what a pile holds; no
+    payload a plan sends names it (docs/semantics.md SP9).
     """
     return session.effective_transaction_id(evse.id)
 
@@ -162,7 +164,9 @@ def evse_timeline(
     are ``pinned`` wherever a TxProfile the pile holds for its transaction is
     in force: a TxProfile beats every TxDefaultProfile, so a plan sent before
     the session starts (which can only hold TxDefaults for it) cannot lower
-    the EVSE's limit there.
+    the EVSE's limit there. The same holds, whenever it arrives, for a session
+    without a caller-given ``transaction_id``: a plan never sends it a TxProfile
+    (docs/semantics.md SP9).
     """
     pieces: list[Piece] = []
     cursor = start
@@ -180,7 +184,9 @@ def evse_timeline(
         wired = min(session.phases, evse.phases)
         tx = session_transaction(pile, evse, session)
         own = _pieces(store, config, evse.id, a, b, tx, hard, wired, index)
-        if pin_after is not None and to_epoch(session.arrive) > pin_after:
+        if pin_after is not None and (
+            to_epoch(session.arrive) > pin_after or session.transaction_id is None
+        ):
             own = _pin(own, _tx_profile_windows(store, config, evse.id, a, b, tx))
         pieces.extend(own)
         cursor = b
