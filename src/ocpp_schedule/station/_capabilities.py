@@ -44,7 +44,7 @@ from ..wire._payloads import (
     write_set_charging_profile,
 )
 from ..wire._timestamps import from_epoch, to_epoch
-from ._config import MAX_SUPPLY_VOLTAGE, MIN_SUPPLY_VOLTAGE, StationConfig
+from ._config import PhaseCount, StationConfig, SupplyVoltage
 from ._rules import (
     RejectionReason,
     SetChargingProfileResult,
@@ -115,16 +115,12 @@ class StationCapabilities(BaseModel):
     accepts_recurring_max_profile: bool = Field(
         default=True, description="Whether a Recurring ChargePointMax/ChargingStationMax passes."
     )
-    supply_voltage: float = Field(
+    supply_voltage: SupplyVoltage = Field(
         default=230.0,
-        ge=MIN_SUPPLY_VOLTAGE,
-        le=MAX_SUPPLY_VOLTAGE,
         description="Line-to-neutral volts, 1..100 000 (as StationConfig).",
     )
-    supply_phases: int = Field(
+    supply_phases: PhaseCount = Field(
         default=3,
-        ge=1,
-        le=3,
         description="Phases of the supply, assumed where a period names none.",
     )
     evse_ids: tuple[int, ...] | None = Field(

@@ -10,7 +10,7 @@ real station (``from_ocpp16_keys`` reads a GetConfiguration answer).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,6 +33,11 @@ MIN_SUPPLY_VOLTAGE = 1.0
 """The lowest supply voltage accepted (V); below it W <-> A conversions overflow to nonsense."""
 MAX_SUPPLY_VOLTAGE = 100_000.0
 """The highest supply voltage accepted (V)."""
+
+SupplyVoltage = Annotated[float, Field(ge=MIN_SUPPLY_VOLTAGE, le=MAX_SUPPLY_VOLTAGE)]
+"""A supply voltage in V (line to neutral), finite, within the bounds above."""
+PhaseCount = Annotated[int, Field(ge=1, le=3)]
+"""A number of phases: 1, 2 or 3."""
 _MAX_DEFAULT_LIMIT = 1e9
 """The largest default limit (A or W), the same bound as every limit (``wire.MAX_LIMIT``)."""
 
@@ -96,16 +101,12 @@ class StationConfig(BaseModel):
         default=False,
         description="1.6 ConnectorSwitch3to1PhaseSupported; 2.0.1 SmartChargingCtrlr.Phases3to1.",
     )
-    supply_voltage: float = Field(
+    supply_voltage: SupplyVoltage = Field(
         default=230.0,
-        ge=MIN_SUPPLY_VOLTAGE,
-        le=MAX_SUPPLY_VOLTAGE,
         description="Nominal line-to-neutral voltage used for W <-> A (K01.FR.50), 1..100 000 V.",
     )
-    default_number_phases: int = Field(
+    default_number_phases: PhaseCount = Field(
         default=3,
-        ge=1,
-        le=3,
         description="Phases assumed where a period names none (1.6 §7.14, K01.FR.49).",
     )
     composite_schedule_default_limit_amps: float = Field(
