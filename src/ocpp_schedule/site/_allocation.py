@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
@@ -36,6 +36,7 @@ from ..errors import QueryError, SafetyError
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_epoch
 from ._fairshare import Constraint, share_fairly
 from ._model import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
+from ._planning import PlanDemand, Planner, PlanningProblem, PlanSession
 from ._policies import EqualShare, Policy, Rank
 from ._timelines import (
     MAX_CELLS,
@@ -193,7 +194,7 @@ def balance(
     start: datetime | int,
     duration: int,
     resolution: int | None = 900,
-    policy: Policy | None = None,
+    policy: Policy | Planner | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Allocation:
     """Share the site's supply among its charging sessions over ``[start, start + duration)``.
@@ -247,13 +248,40 @@ def balance(
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
-    results: list[dict[EvseKey, tuple[float, bool]]] = []
-    cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
     active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]] = [[] for _ in slots]
     for key, per_slot in slot_evses.items():
         for k, entry in enumerate(per_slot):
             if entry.session >= 0:
                 active_per_slot[k].append((key, entry))
+    if isinstance(pol, Planner):
+        problem = _problem(site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits)
+        results = _apply_plan(problem, pol.plan(problem), pol.name)
+        if progress is not None:
+            progress(len(slots), len(slots))
+    else:
+        results = _share_slots(
+            site, pol, meta, paths, phase_map, active_per_slot, slot_circuits, progress
+        )
+    allocation = _allocation(
+        site, pol.name, boundaries, slot_evses, slot_circuits, results, phase_map
+    )
+    _verify(allocation, evse_pieces, circuit_pieces, meta)
+    return allocation
+
+
+def _share_slots(
+    site: Site,
+    pol: Policy,
+    meta: dict[EvseKey, tuple[Pile, Evse]],
+    paths: dict[str, tuple[str, ...]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
+    slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
+    progress: Callable[[int, int], None] | None,
+) -> list[dict[EvseKey, tuple[float, bool]]]:
+    """Each slot on its own: the policy's weighted max-min fair shares (B3)."""
+    results: list[dict[EvseKey, tuple[float, bool]]] = []
+    cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
     fixed: dict[tuple[EvseKey, int], tuple[float, float, Rank]] = {}
     built: dict[tuple[EvseKey, _SlotEvse], _Demand] = {}
     for k, active in enumerate(active_per_slot):
@@ -273,12 +301,114 @@ def balance(
             cache[signature] = found
         results.append(found)
         if progress is not None:
-            progress(k + 1, len(slots))
-    allocation = _allocation(
-        site, pol.name, boundaries, slot_evses, slot_circuits, results, phase_map
+            progress(k + 1, len(active_per_slot))
+    return results
+
+
+def _problem(
+    site: Site,
+    boundaries: tuple[int, ...],
+    meta: dict[EvseKey, tuple[Pile, Evse]],
+    paths: dict[str, tuple[str, ...]],
+    phase_map: dict[EvseKey, tuple[int, ...]],
+    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
+    slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
+) -> PlanningProblem:
+    """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`)."""
+    index: dict[tuple[EvseKey, int], int] = {}
+    sessions: list[PlanSession] = []
+    demands: list[tuple[PlanDemand, ...]] = []
+    for k, active in enumerate(active_per_slot):
+        a, b = boundaries[k], boundaries[k + 1]
+        row = []
+        for key, entry in active:
+            pile, evse = meta[key]
+            present = 0
+            for i in entry.sessions:
+                found = index.get((key, i))
+                if found is None:
+                    found = index[(key, i)] = len(sessions)
+                    sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
+                present += present_seconds(evse.sessions[i], a, b)
+            strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
+            row.append(
+                PlanDemand(
+                    key=key,
+                    session=index[(key, entry.session)],
+                    cap=entry.draw if entry.pinned else entry.cap,
+                    phases=entry.phases,
+                    circuit_phases=phase_map[key][: entry.phases],
+                    path=paths[pile.circuit],
+                    min_amps=strictest,
+                    present=min(present, b - a),
+                    pinned=entry.pinned,
+                )
+            )
+        demands.append(tuple(row))
+    limits = tuple(
+        {c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(len(demands))
     )
-    _verify(allocation, evse_pieces, circuit_pieces, meta)
-    return allocation
+    return PlanningProblem(boundaries, site.voltage, tuple(sessions), tuple(demands), limits)
+
+
+def _plan_session(index: int, key: EvseKey, evse: Evse, session: Session) -> PlanSession:
+    return PlanSession(
+        index=index,
+        key=key,
+        arrive=to_epoch(session.arrive),
+        leave=to_epoch(session.leave),
+        departure_known=session.departure_known,
+        need_kwh=session.need_kwh,
+        phases=min(session.phases, evse.phases),
+        min_amps=session.min_amps,
+        max_amps=session.max_amps,
+        weight=session.weight,
+        priority=session.priority,
+    )
+
+
+def _apply_plan(
+    problem: PlanningProblem, planned: Sequence[Mapping[EvseKey, float]], name: str
+) -> list[dict[EvseKey, tuple[float, bool]]]:
+    """A planner's currents as limits: floored to 0.1 A, capped, 0 below the minimum.
+
+    ``paused`` marks an EVSE given 0 A while its session still needs energy (or its
+    need is unknown). A plan of the wrong shape or with a current that is not a
+    finite number >= 0 is the planner's error: QueryError naming it.
+    """
+    if len(planned) != problem.slots:
+        raise QueryError(
+            f"policy {name!r} planned {len(planned)} slots for a window of {problem.slots}",
+            field="policy",
+            rule="a planner returns one mapping per slot",
+        )
+    volts = problem.voltage
+    left = [s.need_kwh for s in problem.sessions]
+    out: list[dict[EvseKey, tuple[float, bool]]] = []
+    for k, demands in enumerate(problem.demands):
+        given = planned[k]
+        row: dict[EvseKey, tuple[float, bool]] = {}
+        for d in demands:
+            x = given.get(d.key, 0.0)
+            if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x < _INF:
+                raise QueryError(
+                    f"policy {name!r} gives {d.key[0]}/{d.key[1]} the current {x!r} in slot {k};"
+                    " currents are finite numbers >= 0",
+                    field="policy",
+                    rule="a planner's currents",
+                )
+            if d.pinned:
+                amps = d.cap
+            else:
+                amps = _floor_tenth(min(float(x), d.cap))
+                if amps < d.min_amps:
+                    amps = 0.0
+            need = left[d.session]
+            row[d.key] = (amps, amps == 0.0 and not d.pinned and (need is None or need > 1e-9))
+            if need is not None and amps > 0:
+                left[d.session] = need - amps * d.phases * volts * d.present / JOULES_PER_KWH
+        out.append(row)
+    return out
 
 
 def _check_slots(slots: int, width: int) -> None:

@@ -19,12 +19,20 @@ import itertools
 import re
 import tomllib
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from dateutil import tz
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import OcppScheduleError
 from ..station._config import StationConfig
@@ -47,6 +55,8 @@ __all__ = [
     "SESSION_MARGIN",
     "MAX_ENERGY_KWH",
     "MAX_PRIORITY",
+    "DEFAULT_DWELL_S",
+    "MAX_DWELL_S",
     "load_site",
     "site_zone",
 ]
@@ -78,6 +88,13 @@ MAX_ENERGY_KWH = 10_000.0
 """Largest energy need (kWh) and battery capacity a session accepts."""
 MAX_PRIORITY = 9
 """Largest session priority class (classes are 0 .. 9)."""
+DEFAULT_DWELL_S = 4 * 3600
+"""A session without ``leave`` or ``expected_dwell_s`` is expected to stay this long (4 h).
+
+Short on purpose: a planner that expects an early departure gives the vehicle its energy
+sooner, and the controller extends the estimate while the vehicle stays (docs/semantics.md)."""
+MAX_DWELL_S = 30 * 86400
+"""Longest ``expected_dwell_s`` a session accepts (30 days)."""
 SESSION_MARGIN = 4 * 86400
 """Session times keep this far from the ends of the calendar (0001-01-01 .. 9999-12-31 UTC).
 
@@ -91,6 +108,8 @@ Watts = Annotated[float, Field(gt=0, le=MAX_WATTS, allow_inf_nan=False)]
 PhaseAmps = tuple[Amps, Amps, Amps]
 Kwh = Annotated[float, Field(gt=0, le=MAX_ENERGY_KWH, allow_inf_nan=False)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+_TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
 _ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
 
@@ -175,14 +194,20 @@ class Session(_Frozen):
     The energy need is optional and given in one of two forms, never both:
     ``energy_kwh``, or ``soc_percent`` + ``battery_kwh`` + ``target_soc_percent``
     (:attr:`need_kwh`). ``priority`` is a class (0..9) carried for later policies.
-    ``leave`` is required: an unknown departure is left for later work.
+    Without ``leave``, the departure is estimated as ``arrive`` + ``expected_dwell_s`` (or
+    :data:`DEFAULT_DWELL_S`) and ``departure_known`` is False.
     """
 
     arrive: Timestamp
     """When the vehicle arrives and its transaction starts (RFC 3339 with an offset; held in
     UTC)."""
     leave: Timestamp
-    """When the vehicle leaves and its transaction ends; after ``arrive``."""
+    """When the vehicle leaves and its transaction ends; after ``arrive``. Absent: ``arrive`` plus
+    ``expected_dwell_s`` (or :data:`DEFAULT_DWELL_S`), and ``departure_known`` is False."""
+    expected_dwell_s: Annotated[int, Field(gt=0, le=MAX_DWELL_S, strict=True)] | None = None
+    """How long the vehicle is expected to stay, in seconds, when ``leave`` is unknown."""
+    departure_known: bool = True
+    """Whether ``leave`` is the caller's (True) or an estimate from the expected dwell (False)."""
     phases: Literal[1, 2, 3] = 3
     """How many phases the vehicle charges on: 1, 2 or 3."""
     max_amps: Amps | None = None
@@ -209,8 +234,25 @@ class Session(_Frozen):
     target_soc_percent: Percent | None = None
     """The state of charge in % the vehicle should reach by ``leave``; above ``soc_percent``."""
     priority: Annotated[int, Field(ge=0, le=MAX_PRIORITY, strict=True)] = 0
-    """The session's priority class, 0..9 (default 0). Carried for the priority-aware policies of
-    later work; :func:`~ocpp_schedule.balance` does not use it yet."""
+    """The session's priority class, 0..9 (default 0): the deadline-aware policy serves a higher
+    class before a lower one."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expected_leave(cls, data: Any) -> Any:
+        # An unknown departure becomes arrive + the expected dwell, marked as an estimate.
+        if not isinstance(data, dict) or data.get("leave") is not None:
+            return data
+        try:
+            arrive = _TIMESTAMP.validate_python(data.get("arrive"))
+        except ValidationError:
+            return data  # the field's own error names it
+        dwell = data.get("expected_dwell_s")
+        if dwell is None:
+            dwell = DEFAULT_DWELL_S
+        if isinstance(dwell, bool) or not isinstance(dwell, int) or not 0 < dwell <= MAX_DWELL_S:
+            return data  # the field's own error names it
+        return {**data, "leave": arrive + timedelta(seconds=dwell), "departure_known": False}
 
     @field_validator("arrive", "leave", mode="after")
     @classmethod
@@ -228,6 +270,11 @@ class Session(_Frozen):
     def _order(self) -> Session:
         if self.leave <= self.arrive:
             raise ValueError("leave must be after arrive")
+        if self.departure_known and self.expected_dwell_s is not None:
+            raise ValueError(
+                "leave and expected_dwell_s both give the departure; give one (expected_dwell_s"
+                " is for a departure that is not known)"
+            )
         return self
 
     @model_validator(mode="after")
