@@ -40,6 +40,9 @@ PUBLIC_NAMES = {
     "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",
     "Allocation", "EqualShare", "Weighted", "send_plan", "SendPlan", "site_report",
     "SiteReport", "SessionOutcome", "session_outcomes", "LimitsAt", "limits_at",
+    "control", "ControlResult", "ControlError", "EvseMeasurement", "SiteState", "MeasurementFlag",
+    "SessionControl", "simulate", "SimulationResult", "SimulatedSession", "VehicleModel",
+    "LimitViolation", "StepRecord",
     # tools
     "LocalTimePlan", "LocalWindow", "PlannedProfiles", "Weekday", "EVERY_DAY", "WEEKDAYS",
     "WEEKEND", "plan_profiles", "DriftFinding", "DriftReport", "ReportedSchedule",
