@@ -365,10 +365,12 @@ def _with_needs(draw: Any, site: Site) -> Site:
                 data = {**s.model_dump(exclude_unset=True), **(draw(NEEDS) or {})}
                 data["priority"] = draw(st.integers(0, 9))
                 if draw(st.integers(0, 3)) == 0:
+                    # An estimate no later than the true departure, so sessions never overlap.
+                    stay = int((s.leave - s.arrive).total_seconds())
                     data.pop("leave")
-                    data["expected_dwell_s"] = draw(st.sampled_from([900, 3600]))
+                    data["expected_dwell_s"] = min(draw(st.sampled_from([900, 3600])), stay)
                 own.append(Session.model_validate(data))
-            evses.append(evse.model_copy(update={"sessions": tuple(own)}))
+            evses.append(Evse.model_validate({**dict(evse), "sessions": tuple(own)}))
         piles.append(pile.model_copy(update={"evses": tuple(evses)}))
     return site.model_copy(update={"piles": tuple(piles)})
 
