@@ -8,10 +8,19 @@ instant before a result is returned), ``send_plan`` (SetChargingProfile payloads
 whose every prefix, and the safe tail after they end, are replayed through the
 station rules and checked), the site report, the demo and the plot. Builds on the
 engine, station and wire layers; independent of :mod:`ocpp_schedule.tools`.
+
+On top, the closed loop: ``control`` (what a CSMS calls when something happens: the
+measured state in, the adjusted site balanced, a plan that sends only what changed, what each
+session gets out) and ``simulate`` (``control`` every step against a vehicle model, every
+instant checked against every circuit limit).
 """
 
 from ._allocation import Allocation, EvseKey, balance
 from ._control import (
+    DEFAULT_HORIZON_CAP,
+    EXTENSION_S,
+    FLAG_TOLERANCE,
+    TAPER_HEADROOM,
     ControlError,
     ControlResult,
     EvseMeasurement,
@@ -68,6 +77,10 @@ from ._simulate import (
 from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 
 __all__ = [
+    "DEFAULT_HORIZON_CAP",
+    "EXTENSION_S",
+    "FLAG_TOLERANCE",
+    "TAPER_HEADROOM",
     "ControlError",
     "ControlResult",
     "EvseMeasurement",
