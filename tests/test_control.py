@@ -305,6 +305,32 @@ def test_a_new_transaction_with_an_id_is_sent_its_txprofile() -> None:
     assert "TxProfile" in purposes
 
 
+def test_a_pile_whose_own_profiles_changed_is_sent() -> None:
+    """A new operator profile (here one that changes no limit) changes what the pile holds:
+    its EVSEs are sent again, the other pile's are not."""
+    site = two_vehicles()
+    first = control(site, SiteState(at=h(0)))
+    station_max = {
+        "connectorId": 0,
+        "csChargingProfiles": {
+            "chargingProfileId": 7,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "ChargePointMaxProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": "2024-03-04T00:00:00Z",
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 100.0}],
+            },
+        },
+    }
+    pile = site.piles[0].model_copy(update={"requests": (station_max,)})
+    changed = site.model_copy(update={"piles": (pile,)})
+    again = control(changed, SiteState(at=h(0.25)), previous=first)
+    assert again.changed == (("P", 1), ("P", 2))
+    assert control(site, SiteState(at=h(0.25)), previous=first).changed == ()
+
+
 # ------------------------------------------------------------------ bad input
 
 
