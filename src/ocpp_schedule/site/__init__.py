@@ -31,6 +31,8 @@ from ._control import (
 )
 from ._demo import DEMO_DAY, demo_site, evening_peak_tx_default
 from ._model import (
+    DEFAULT_DWELL_S,
+    MAX_DWELL_S,
     MAX_WEIGHT,
     MIN_WEIGHT,
     Circuit,
@@ -77,6 +79,8 @@ from ._simulate import (
 from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 
 __all__ = [
+    "DEFAULT_DWELL_S",
+    "MAX_DWELL_S",
     "DEFAULT_HORIZON_CAP",
     "EXTENSION_S",
     "FLAG_TOLERANCE",
