@@ -240,3 +240,31 @@ def test_an_idle_evse_under_a_relative_profile_is_taken_over_the_window_asked() 
             )
         assert got == want
         assert got[0].cap == 10.0 and got[0].end == start + shift + 3600
+
+
+# ------------------------------------------------------------------ bounds
+
+
+def test_the_composite_memo_is_bounded_in_entries_and_periods() -> None:
+    """docs/robustness.md: at most MEMO_COMPOSITES composites, none above MEMO_PERIODS."""
+    clear_timeline_caches()
+    with patch.object(_timelines, "MEMO_COMPOSITES", 3):
+        for minutes in range(10):
+            _timeline(_pile(32.0, arrive_minutes=30 + minutes))
+        assert _timelines.memo_sizes()[1] == 3
+    clear_timeline_caches()
+    with patch.object(_timelines, "MEMO_PERIODS", 0):
+        got = _timeline(_pile(32.0))
+        assert _timelines.memo_sizes()[1] == 0
+    clear_timeline_caches()
+    assert _timeline(_pile(32.0)) == got
+
+
+def test_a_pile_with_long_requests_is_replayed_not_kept() -> None:
+    clear_timeline_caches()
+    with patch.object(_timelines, "MEMO_REQUEST_CHARS", 10):
+        site = _site(_pile(32.0))
+        first, _ = pile_store(site.piles[0], site)
+        second, _ = pile_store(site.piles[0], site)
+        assert first is not second and first == second
+        assert _timelines.memo_sizes()[0] == 0

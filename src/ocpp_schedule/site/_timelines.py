@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from itertools import pairwise
+from threading import Lock
 
 from dateutil import tz
 
@@ -125,11 +127,40 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
         session_transaction(pile, evse, s) for evse in pile.evses for s in evse.sessions
     )
     texts = tuple(json.dumps(payload, sort_keys=True) for payload in pile.requests)
-    return _replayed(OcppVersion(pile.ocpp), texts, config, transactions), config
+    version = OcppVersion(pile.ocpp)
+    if sum(len(text) for text in texts) > MEMO_REQUEST_CHARS:
+        return _replay(version, texts, config, transactions), config
+    return _replayed(version, texts, config, transactions), config
 
 
-@lru_cache(maxsize=4096)
+MEMO_STORES = 4096
+"""Most piles' replayed stores kept (least recently used first out)."""
+
+MEMO_REQUEST_CHARS = 200_000
+"""A pile whose requests' canonical JSON is longer than this is replayed, not kept."""
+
+MEMO_COMPOSITES = 8192
+"""Most EVSE composites kept (least recently used first out)."""
+
+MEMO_PERIODS = 64
+"""A composite of more periods than this is computed, not kept (so the memo stays below
+MEMO_COMPOSITES x MEMO_PERIODS periods, some tens of MB)."""
+
+
+@lru_cache(maxsize=MEMO_STORES)
 def _replayed(
+    version: OcppVersion,
+    texts: tuple[str, ...],
+    config: StationConfig,
+    transactions: tuple[Transaction, ...],
+) -> ProfileStore:
+    """:func:`_replay`, kept: its store is marked so that its composites are memoised."""
+    store = _replay(version, texts, config, transactions)
+    store.derived(_KEPT, _kept)
+    return store
+
+
+def _replay(
     version: OcppVersion,
     texts: tuple[str, ...],
     config: StationConfig,
@@ -138,7 +169,7 @@ def _replayed(
     """The store after replaying the requests (canonical JSON) with these transactions.
 
     Every argument is an immutable value compared by content, so equal inputs give
-    the same (immutable) store.
+    equal stores.
     """
     by_id = {t.id: t for t in transactions}
     first_per_evse: dict[int, Transaction] = {}
@@ -154,7 +185,6 @@ def _replayed(
         state = StationState(config, version, tuple(active.values()))
         for installed, _result in replay([request], state, store, local_purposes=True):
             store = installed
-    store.derived(_KEPT, _kept)
     return store
 
 
@@ -178,7 +208,8 @@ def clear_timeline_caches() -> None:
     """
     _replayed.cache_clear()
     _read_request.cache_clear()
-    _composite_periods.cache_clear()
+    with _MEMO_LOCK:
+        _MEMO.clear()
 
 
 @lru_cache(maxsize=4096)
@@ -336,7 +367,10 @@ def _entry_hash(entry: InstalledProfile) -> int:
     return hash((entry.evse_id, entry.profile, entry.source, entry.transaction_id))
 
 
-@lru_cache(maxsize=32768)
+_MEMO: OrderedDict[tuple[object, ...], tuple[tuple[int, int, float, int], ...]] = OrderedDict()
+_MEMO_LOCK = Lock()
+
+
 def _composite_periods(
     relevant: _Relevant,
     config: StationConfig,
@@ -348,9 +382,28 @@ def _composite_periods(
     """The composite (A) of ``evse_id`` on [lo, hi) as (start, end, limit, phases), epoch s.
 
     Memoised on content: the entries, the configuration and the transaction compare
-    by value, so an equal input anywhere gets the same answer.
+    by value, so an equal input anywhere gets the same answer. Bounded by
+    :data:`MEMO_COMPOSITES` and :data:`MEMO_PERIODS`; safe to share between threads.
     """
-    return _composite(ProfileStore(relevant.entries), config, evse_id, tx, lo, hi)
+    key = (relevant, config, evse_id, tx, lo, hi)
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None:
+            _MEMO.move_to_end(key)
+            return found
+    periods = _composite(ProfileStore(relevant.entries), config, evse_id, tx, lo, hi)
+    if len(periods) <= MEMO_PERIODS:
+        with _MEMO_LOCK:
+            _MEMO[key] = periods
+            if len(_MEMO) > MEMO_COMPOSITES:
+                _MEMO.popitem(last=False)
+    return periods
+
+
+def memo_sizes() -> tuple[int, int]:
+    """How many stores and composites the memo holds now (for tests of its bounds)."""
+    with _MEMO_LOCK:
+        return _replayed.cache_info().currsize, len(_MEMO)
 
 
 def _composite(
