@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import inspect
 import os
 import pstats
 import random
@@ -166,6 +167,11 @@ def horizon(site: Site, now: datetime, resolution: int) -> int:
     return -(-seconds // resolution) * resolution
 
 
+ONLY_CHANGED: dict[str, Any] = (
+    {"only_changed": True} if "only_changed" in inspect.signature(send_plan).parameters else {}
+)
+"""A controller sends only the EVSEs whose limits change, where this version can (CT7)."""
+
 STAGES: dict[str, list[float]] = {}
 """Seconds per stage (balance, send_plan, outcomes) of every timed re-plan, by label."""
 
@@ -188,7 +194,7 @@ def replan(
         policy=policy,
     )
     t1 = time.perf_counter()
-    send_plan(allocation, at=now, previous=previous)
+    send_plan(allocation, at=now, previous=previous, **ONLY_CHANGED)
     t2 = time.perf_counter()
     session_outcomes(allocation)
     t3 = time.perf_counter()
@@ -282,6 +288,7 @@ def main() -> int:
         f"re-plan of {site.evse_count()} EVSEs on {len(site.piles)} piles, {sessions} sessions,"
         f" {len(site.paths())} circuits; {args.runs} runs each"
     )
+    print(f"send_plan only_changed: {'yes' if ONLY_CHANGED else 'not in this version'}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     missed = False
     for name, make in chosen:
