@@ -113,13 +113,20 @@ class Allocation:
     def evse_periods(self, key: EvseKey) -> list[tuple[int, int, float, int]]:
         """An EVSE's limits as merged ``(start, end, amps, phases)`` pieces."""
         out: list[tuple[int, int, float, int]] = []
-        for (a, b), amps, phases in zip(
-            self.slots(), self.amps[key], self.phases[key], strict=True
-        ):
-            if out and out[-1][2] == amps and out[-1][3] == phases and out[-1][1] == a:
-                out[-1] = (out[-1][0], b, amps, phases)
-            else:
-                out.append((a, b, amps, phases))
+        bounds = self.boundaries
+        amps_of, phases_of = self.amps[key], self.phases[key]
+        if not len(amps_of) == len(phases_of) == len(bounds) - 1:
+            raise ValueError(f"allocation rows of {key} do not match its slots")
+        # Slots are contiguous: a piece grows while amps and phases stay the same.
+        first = 0
+        for k in range(1, len(amps_of) + 1):
+            if (
+                k == len(amps_of)
+                or amps_of[k] != amps_of[first]
+                or phases_of[k] != phases_of[first]
+            ):
+                out.append((bounds[first], bounds[k], amps_of[first], phases_of[first]))
+                first = k
         return out
 
     def energy_kwh(self, key: EvseKey) -> float:
@@ -510,12 +517,22 @@ def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_
     out: list[_SlotEvse] = []
     i = 0
     n = len(pieces)
+    # The slots a piece covers alone share one entry (built once per piece).
+    alone: _SlotEvse | None = None
+    alone_of = -1
     for a, b in slots:
         while i < n and pieces[i].end <= a:
             i += 1
         j = i
         if j >= n or pieces[j].start >= b:
             out.append(_IDLE)
+            continue
+        piece = pieces[j]
+        if piece.start <= a and b <= piece.end:
+            if alone_of != j:
+                alone, alone_of = _alone(piece), j
+            assert alone is not None
+            out.append(alone)
             continue
         cap, draw, phases = _INF, 0.0, 0
         pinned_any = False
@@ -531,6 +548,19 @@ def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_
             j += 1
         out.append(_SlotEvse(cap, phases, sessions[0], tuple(sessions), pinned_any, draw))
     return out
+
+
+def _alone(piece: Piece) -> _SlotEvse:
+    """The entry of a slot that lies within one piece: what the loop of
+    :func:`_aggregate_evse` gives for that piece alone."""
+    return _SlotEvse(
+        min(_INF, piece.cap),
+        max(0, piece.phases),
+        piece.session,
+        (piece.session,),
+        piece.pinned,
+        max(0.0, piece.cap),
+    )
 
 
 def _aggregate_circuit(

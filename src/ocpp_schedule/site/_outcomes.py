@@ -93,7 +93,7 @@ def _outcome(
         a, b = bounds[k], bounds[k + 1]
         if a >= leave:
             break
-        seconds = present_seconds(session, a, b)
+        seconds = max(0, min(b, leave) - max(a, arrive))  # present_seconds, epochs read once
         watts = amps[k] * min(phases[k], wired) * site.voltage
         if seconds <= 0 or watts <= 0:
             continue

@@ -87,12 +87,13 @@ class _Loads:
             first = bisect_left(self.grid, piece.start)
             last = bisect_left(self.grid, piece.end)
             phases = [pile.circuit_phase(p) for p in range(piece.phases)]
+            step = sign * piece.cap
             for circuit in path:
                 rows = self.amps[circuit]
                 for p in phases:
                     row = rows[p]
-                    for i in range(first, last):
-                        row[i] += sign * piece.cap
+                    # The same additions, cell by cell and in the same order, as a loop.
+                    row[first:last] = [value + step for value in row[first:last]]
                 touched.add((circuit, first, last))
         return touched
 

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from itertools import pairwise
+from threading import Lock
 
 from dateutil import tz
 
+from ..engine._compile import compiled
 from ..engine._composite import composite_schedule, expand_profile
 from ..errors import QueryError
 from ..station._config import StationConfig
 from ..station._rules import replay
-from ..station._store import ProfileStore, StationState, Transaction
+from ..station._store import InstalledProfile, ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile, SetChargingProfileRequest
 from ..wire._payloads import read_set_charging_profile
@@ -36,6 +39,7 @@ __all__ = [
     "PhaseAmps",
     "Piece",
     "circuit_timeline",
+    "clear_timeline_caches",
     "evse_timeline",
     "pile_store",
     "session_transaction_id",
@@ -110,28 +114,102 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
 
     The pile's requests are replayed in order; a TxProfile is installed with
     the session it names as the active transaction on its EVSE.
+
+    Memoised on content (:func:`_replayed`): the requests' canonical JSON, the
+    OCPP version, the configuration, the voltage and the sessions' transactions,
+    never on the pile object. A controller re-planning every few minutes thus
+    replays only the piles whose requests or sessions changed, and gets back the
+    same store object for the others, so the engine's index built on it
+    (``store.derived``) is reused too.
     """
     config = pile.station_config.model_copy(update={"supply_voltage": site.voltage})
-    transactions = {
-        t.id: t
-        for evse in pile.evses
-        for t in (session_transaction(pile, evse, s) for s in evse.sessions)
-    }
-    first_per_evse: dict[int, Transaction] = {}
-    for t in sorted(transactions.values(), key=lambda t: t.start):
-        first_per_evse.setdefault(t.evse_id, t)
+    transactions = tuple(
+        session_transaction(pile, evse, s) for evse in pile.evses for s in evse.sessions
+    )
+    texts = tuple(json.dumps(payload, sort_keys=True) for payload in pile.requests)
     version = OcppVersion(pile.ocpp)
+    if sum(len(text) for text in texts) > MEMO_REQUEST_CHARS:
+        return _replay(version, texts, config, transactions), config
+    return _replayed(version, texts, config, transactions), config
+
+
+MEMO_STORES = 4096
+"""Most piles' replayed stores kept (least recently used first out)."""
+
+MEMO_REQUEST_CHARS = 200_000
+"""A pile whose requests' canonical JSON is longer than this is replayed, not kept."""
+
+MEMO_COMPOSITES = 8192
+"""Most EVSE composites kept (least recently used first out)."""
+
+MEMO_PERIODS = 64
+"""A composite of more periods than this is computed, not kept (so the memo stays below
+MEMO_COMPOSITES x MEMO_PERIODS periods, some tens of MB)."""
+
+
+@lru_cache(maxsize=MEMO_STORES)
+def _replayed(
+    version: OcppVersion,
+    texts: tuple[str, ...],
+    config: StationConfig,
+    transactions: tuple[Transaction, ...],
+) -> ProfileStore:
+    """:func:`_replay`, kept: its store is marked so that its composites are memoised."""
+    store = _replay(version, texts, config, transactions)
+    store.derived(_KEPT, _kept)
+    return store
+
+
+def _replay(
+    version: OcppVersion,
+    texts: tuple[str, ...],
+    config: StationConfig,
+    transactions: tuple[Transaction, ...],
+) -> ProfileStore:
+    """The store after replaying the requests (canonical JSON) with these transactions.
+
+    Every argument is an immutable value compared by content, so equal inputs give
+    equal stores.
+    """
+    by_id = {t.id: t for t in transactions}
+    first_per_evse: dict[int, Transaction] = {}
+    for t in sorted(by_id.values(), key=lambda t: t.start):
+        first_per_evse.setdefault(t.evse_id, t)
     store = ProfileStore()
-    for payload in pile.requests:
-        request = _read_request(json.dumps(payload, sort_keys=True), version)
-        named = transactions.get(request.charging_profile.transaction_id or "")
+    for text in texts:
+        request = _read_request(text, version)
+        named = by_id.get(request.charging_profile.transaction_id or "")
         active = dict(first_per_evse)
         if named is not None:
             active[named.evse_id] = named
         state = StationState(config, version, tuple(active.values()))
         for installed, _result in replay([request], state, store, local_purposes=True):
             store = installed
-    return store, config
+    return store
+
+
+_KEPT = "site.kept"
+"""Marks a store :func:`_replayed` returns (its composites are memoised)."""
+
+
+def _kept(_: ProfileStore) -> bool:
+    return True
+
+
+def _not_kept(_: ProfileStore) -> bool:
+    return False
+
+
+def clear_timeline_caches() -> None:
+    """Forget every memoised store, request and composite (benchmarks: a cold start).
+
+    The caches only ever return what would be computed afresh; clearing them
+    changes no result, only the time of the next call.
+    """
+    _replayed.cache_clear()
+    _read_request.cache_clear()
+    with _MEMO_LOCK:
+        _MEMO.clear()
 
 
 @lru_cache(maxsize=4096)
@@ -206,20 +284,147 @@ def _pieces(
     wired: int,
     session: int,
 ) -> list[Piece]:
+    """The EVSE's composite on [a, b) as pieces, capped by ``hard`` and ``wired``.
+
+    The composite is taken from :func:`_composite_periods` over a window that does
+    not move with ``a`` and ``b`` (:func:`_stable_window`) and cut to [a, b), for a
+    store :func:`pile_store` keeps (a store built for one step of one plan is rarely
+    asked again, and hashing its long plan profiles costs more than it saves: its
+    composite is computed on [a, b) directly).
+    """
+    if store.derived(_KEPT, _not_kept):
+        relevant = _Relevant(store, evse_id)
+        lo, hi = _stable_window(relevant, a, b, tx)
+        periods = _composite_periods(relevant, config, evse_id, tx, lo, hi)
+    else:
+        periods = _composite(store, config, evse_id, tx, a, b)
+    out = []
+    for p_start, p_end, limit, phases in periods:
+        if p_end <= a or p_start >= b:
+            continue
+        out.append(
+            Piece(max(p_start, a), min(p_end, b), min(hard, limit), min(wired, phases), session)
+        )
+    return out
+
+
+_DAY = 86400
+
+
+def _stable_window(relevant: _Relevant, a: int, b: int, tx: Transaction | None) -> tuple[int, int]:
+    """A window containing [a, b) over which the composite is the same function of time.
+
+    The composite at an instant does not depend on the window asked for, except
+    through the anchor of schedules without a fixed start (Relative, 1.6 Absolute
+    without startSchedule): those start at the transaction's start, or at the
+    window's start on an EVSE without one. So a session's composite is taken over
+    whole days from its transaction's start, and an idle EVSE's over whole UTC days
+    when no profile it depends on lacks a fixed start (else exactly [a, b)). A
+    re-plan a few minutes later then asks for the same window and finds it memoised.
+    """
+    if tx is not None:
+        lo = tx.start_epoch
+        if lo > a:
+            return a, b
+        return lo, lo + -(-(b - lo) // _DAY) * _DAY
+    if any(compiled(entry).anchor is None for entry in relevant.entries):
+        return a, b
+    return a // _DAY * _DAY, -(-b // _DAY) * _DAY
+
+
+class _Relevant:
+    """The entries of a store one EVSE's composite depends on (on it and on EVSE 0), as a key.
+
+    Hashed on their content, each entry's hash computed once (``entry.derived``);
+    compared by value. Stores that differ only on other EVSEs give equal keys, so
+    a plan step on one EVSE leaves the memoised composites of the others in use.
+    """
+
+    __slots__ = ("_hash", "entries")
+
+    def __init__(self, store: ProfileStore, evse_id: int) -> None:
+        self.entries = tuple(
+            sorted(
+                (e for e in store if e.evse_id in (0, evse_id)),
+                key=lambda e: (e.evse_id, e.id),
+            )
+        )
+        self._hash = hash(tuple(e.derived(_HASH, _entry_hash) for e in self.entries))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Relevant):
+            return NotImplemented
+        return self._hash == other._hash and self.entries == other.entries
+
+
+_HASH = "site.content_hash"
+
+
+def _entry_hash(entry: InstalledProfile) -> int:
+    return hash((entry.evse_id, entry.profile, entry.source, entry.transaction_id))
+
+
+_MEMO: OrderedDict[tuple[object, ...], tuple[tuple[int, int, float, int], ...]] = OrderedDict()
+_MEMO_LOCK = Lock()
+
+
+def _composite_periods(
+    relevant: _Relevant,
+    config: StationConfig,
+    evse_id: int,
+    tx: Transaction | None,
+    lo: int,
+    hi: int,
+) -> tuple[tuple[int, int, float, int], ...]:
+    """The composite (A) of ``evse_id`` on [lo, hi) as (start, end, limit, phases), epoch s.
+
+    Memoised on content: the entries, the configuration and the transaction compare
+    by value, so an equal input anywhere gets the same answer. Bounded by
+    :data:`MEMO_COMPOSITES` and :data:`MEMO_PERIODS`; safe to share between threads.
+    """
+    key = (relevant, config, evse_id, tx, lo, hi)
+    with _MEMO_LOCK:
+        found = _MEMO.get(key)
+        if found is not None:
+            _MEMO.move_to_end(key)
+            return found
+    periods = _composite(ProfileStore(relevant.entries), config, evse_id, tx, lo, hi)
+    if len(periods) <= MEMO_PERIODS:
+        with _MEMO_LOCK:
+            _MEMO[key] = periods
+            if len(_MEMO) > MEMO_COMPOSITES:
+                _MEMO.popitem(last=False)
+    return periods
+
+
+def memo_sizes() -> tuple[int, int]:
+    """How many stores and composites the memo holds now (for tests of its bounds)."""
+    with _MEMO_LOCK:
+        return _replayed.cache_info().currsize, len(_MEMO)
+
+
+def _composite(
+    store: ProfileStore,
+    config: StationConfig,
+    evse_id: int,
+    tx: Transaction | None,
+    lo: int,
+    hi: int,
+) -> tuple[tuple[int, int, float, int], ...]:
+    """The composite (A) of ``evse_id`` on [lo, hi) as (start, end, limit, phases), epoch s."""
     schedule = composite_schedule(
-        store, evse_id=evse_id, start=a, duration=b - a, unit="A", transaction=tx, config=config
+        store, evse_id=evse_id, start=lo, duration=hi - lo, unit="A", transaction=tx, config=config
     )
     periods = schedule.periods
     out = []
     for k, period in enumerate(periods):
-        p_start = a + period.start_period
-        p_end = a + periods[k + 1].start_period if k + 1 < len(periods) else b
-        out.append(
-            Piece(
-                p_start, p_end, min(hard, period.limit), min(wired, period.number_phases), session
-            )
-        )
-    return out
+        p_start = lo + period.start_period
+        p_end = lo + periods[k + 1].start_period if k + 1 < len(periods) else hi
+        out.append((p_start, p_end, period.limit, period.number_phases))
+    return tuple(out)
 
 
 def _tx_profile_windows(
