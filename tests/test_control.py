@@ -412,6 +412,7 @@ def _with_needs(draw: Any, site: Site) -> Site:
                     # An estimate no later than the true departure, so sessions never overlap.
                     stay = int((s.leave - s.arrive).total_seconds())
                     data.pop("leave")
+                    data.pop("departure_known", None)
                     data["expected_dwell_s"] = min(draw(st.sampled_from([900, 3600])), stay)
                 own.append(Session.model_validate(data))
             evses.append(Evse.model_validate({**dict(evse), "sessions": tuple(own)}))
