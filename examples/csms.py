@@ -28,6 +28,15 @@ Extending it:
   GetCompositeSchedule exchange carries the station's answer (``Exchange.reported``),
   the library's prediction (``Exchange.predicted``, ``Exchange.schedule``) and the
   requests the station held (``Exchange.installed``).
+
+A balanced site (``--balance SITE_FILE``): instead of a plan, a :class:`SiteBalancer`
+runs the site controller (:func:`ocpp_schedule.control`) on every StartTransaction,
+MeterValues and StopTransaction (2.0.1: TransactionEvent Started, Updated with meter
+values, Ended) and every ``--tick`` seconds (it re-plans when the last plan's
+``resend_before`` has come), and the CSMS sends each connected pile the
+SetChargingProfile requests of the EVSEs whose limits changed, in the plan's safe order.
+The piles are the site file's (their ids are the stations' identities); its sessions are
+ignored: the live ones come from the transactions. See docs/guides/load-balancing.md.
 """
 
 # The ocpp package is untyped: its base classes and @on decorator are Any to mypy.
@@ -37,16 +46,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 import websockets
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as ChargePoint201
@@ -59,16 +69,25 @@ from ocpp_schedule import (
     ChargingRateUnit,
     ClearChargingProfileRequest,
     CompositeSchedule,
+    ControlError,
+    ControlResult,
+    EvseMeasurement,
+    OcppScheduleError,
     OcppVersion,
     ProfileStore,
+    Session,
     SetChargingProfileRequest,
+    Site,
+    SiteState,
     StationConfig,
     StationState,
     Transaction,
     check_drift,
     clear,
     composite_schedule,
+    control,
     install,
+    load_site,
     read_set_charging_profile,
     write_set_charging_profile,
 )
@@ -120,9 +139,21 @@ _TRANSACTION_IDS = count(1)
 
 
 class _CsmsHandlers:
-    """The messages a station sends: boot and transactions (both versions' names)."""
+    """The messages a station sends: boot and transactions (both versions' names).
+
+    With ``hub`` (a balanced site), transaction events and meter values also drive the
+    site's :class:`SiteBalancer`, after the answer went out (``@after``), and the CSMS sends
+    what it plans.
+    """
 
     info: StationInfo
+    hub: BalancedSite | None = None
+
+    @property
+    def _baselines(self) -> dict[int, float]:
+        """Per EVSE, the energy register (kWh) at the start of its transaction."""
+        baselines: dict[int, float] = self.__dict__.setdefault("_energy_baselines", {})
+        return baselines
 
     def _now(self) -> str:
         return format_timestamp(datetime.now(UTC).replace(microsecond=0))
@@ -136,6 +167,45 @@ class _CsmsHandlers:
         self.info.transactions = [t for t in self.info.transactions if t.evse_id != evse_id]
         self.info.transactions.append(tx)
         self.info.update()
+
+    def _stopped(self, evse_id: int) -> None:
+        self.info.transactions = [t for t in self.info.transactions if t.evse_id != evse_id]
+
+    def _evse_of(self, transaction_id: str) -> int | None:
+        return next((t.evse_id for t in self.info.transactions if t.id == transaction_id), None)
+
+    def _energy(self, evse_id: int, register_kwh: float | None) -> float | None:
+        """The session's energy so far: the register minus its first reading (or meterStart)."""
+        if register_kwh is None:
+            return None
+        return register_kwh - self._baselines.setdefault(evse_id, register_kwh)
+
+    async def _balance_start(self, evse_id: int) -> None:
+        hub = self.hub
+        tx = next((t for t in self.info.transactions if t.evse_id == evse_id), None)
+        if hub is not None and tx is not None:
+            pile, tx_id = self.info.id, tx.id
+            await hub.handle(lambda at: hub.balancer.on_start(pile, evse_id, tx_id, at))
+
+    async def _balance_meter(self, evse_id: int | None, meter_value: Any) -> None:
+        hub = self.hub
+        if hub is None or evse_id is None or not meter_value:
+            return
+        amps, register = meter_reading(meter_value)
+        energy = self._energy(evse_id, register)
+        if amps is None and energy is None:
+            return
+        last = hub.balancer.measured.get((self.info.id, evse_id))
+        kwh = energy if energy is not None else (last.energy_kwh if last else 0.0)
+        pile = self.info.id
+        await hub.handle(lambda at: hub.balancer.on_meter_values(pile, evse_id, amps, kwh, at))
+
+    async def _balance_stop(self, evse_id: int | None) -> None:
+        hub = self.hub
+        if hub is not None and evse_id is not None:
+            self._baselines.pop(evse_id, None)
+            pile = self.info.id
+            await hub.handle(lambda at: hub.balancer.on_stop(pile, evse_id, at))
 
 
 class Csms16(_CsmsHandlers, ChargePoint16):
@@ -151,6 +221,34 @@ class Csms16(_CsmsHandlers, ChargePoint16):
         tx_id = next(_TRANSACTION_IDS)
         self._started(str(tx_id), connector_id, timestamp)
         return result16.StartTransaction(transaction_id=tx_id, id_tag_info={"status": "Accepted"})
+
+    @after("StartTransaction")
+    async def after_start_transaction(
+        self, connector_id: int, meter_start: int = 0, **_: Any
+    ) -> None:
+        self._baselines[connector_id] = meter_start / 1000.0
+        await self._balance_start(connector_id)
+
+    @on("MeterValues")
+    def on_meter_values(self, **_: Any) -> Any:
+        return result16.MeterValues()
+
+    @after("MeterValues")
+    async def after_meter_values(
+        self, connector_id: int, meter_value: list[dict[str, Any]], **_: Any
+    ) -> None:
+        await self._balance_meter(connector_id, meter_value)
+
+    @on("StopTransaction")
+    def on_stop_transaction(self, **_: Any) -> Any:
+        return result16.StopTransaction()
+
+    @after("StopTransaction")
+    async def after_stop_transaction(self, transaction_id: int, **_: Any) -> None:
+        evse_id = self._evse_of(str(transaction_id))
+        if evse_id is not None:
+            self._stopped(evse_id)
+        await self._balance_stop(evse_id)
 
 
 class Csms201(_CsmsHandlers, ChargePoint201):
@@ -173,6 +271,29 @@ class Csms201(_CsmsHandlers, ChargePoint201):
         if event_type == "Started" and evse is not None:
             self._started(transaction_info["transaction_id"], evse["id"], timestamp)
         return result201.TransactionEvent()
+
+    @after("TransactionEvent")
+    async def after_transaction_event(
+        self,
+        event_type: str,
+        transaction_info: dict[str, Any],
+        evse: dict[str, Any] | None = None,
+        meter_value: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> None:
+        evse_id = (
+            evse["id"] if evse is not None else self._evse_of(transaction_info["transaction_id"])
+        )
+        if event_type == "Started" and evse_id is not None:
+            if meter_value:
+                self._energy(evse_id, meter_reading(meter_value)[1])
+            await self._balance_start(evse_id)
+        elif event_type == "Updated":
+            await self._balance_meter(evse_id, meter_value)
+        elif event_type == "Ended":
+            if evse_id is not None:
+                self._stopped(evse_id)
+            await self._balance_stop(evse_id)
 
 
 # ----------------------------------------------------------------------------- plans
@@ -497,6 +618,264 @@ CHECKS: dict[str, Check] = {"prediction": check_prediction, "drift": drift_check
 """Checks by name (``--check``; all by default)."""
 
 
+# ------------------------------------------------------------------------ a balanced site
+
+Sends = list[tuple[str, dict[str, Any]]]
+"""``(pile id, SetChargingProfile payload)`` in the plan's safe order (lower before raise)."""
+
+
+class SiteBalancer:
+    """The site controller driven by a CSMS's events; plain Python, no WebSockets.
+
+    It keeps the live sessions (one per EVSE, from StartTransaction to StopTransaction) and
+    the latest measurement of each EVSE, calls :func:`ocpp_schedule.control` with the last
+    result as ``previous`` after each event, and returns what to send: the SetChargingProfile
+    payloads of the EVSEs whose limits changed, in the plan's order. Times are the CSMS's
+    clock, passed in; a time before the last plan's counts as the last plan's (control calls
+    go forward in time).
+
+    A session's departure is unknown to a CSMS: it is estimated as arrival plus
+    ``expected_dwell_s`` (None: the library's default dwell), and the controller extends the
+    estimate while the vehicle stays. ``needs`` may give a session's energy need at start
+    (``energy_kwh=...``, or the state-of-charge fields) when the CSMS knows it.
+    """
+
+    def __init__(
+        self,
+        site: Site,
+        *,
+        policy: Any = None,
+        resolution: int = 300,
+        expected_dwell_s: int | None = None,
+    ) -> None:
+        self.site = site.model_copy(
+            update={
+                "piles": tuple(
+                    p.model_copy(
+                        update={
+                            "evses": tuple(e.model_copy(update={"sessions": ()}) for e in p.evses)
+                        }
+                    )
+                    for p in site.piles
+                )
+            }
+        )
+        self.policy = policy
+        self.resolution = resolution
+        self.expected_dwell_s = expected_dwell_s
+        self.versions = {p.id: p.ocpp for p in site.piles}
+        self.sessions: dict[tuple[str, int], Session] = {}
+        self.measured: dict[tuple[str, int], EvseMeasurement] = {}
+        self.last: ControlResult | None = None
+
+    # -- events
+
+    def on_start(
+        self, pile: str, evse: int, transaction_id: str, at: datetime, **needs: Any
+    ) -> Sends:
+        """A transaction started: the EVSE gets a session from ``at`` (departure estimated)."""
+        key = self._key(pile, evse)
+        at = self._now(at)
+        self.sessions[key] = Session(
+            arrive=at,
+            expected_dwell_s=self.expected_dwell_s,
+            transaction_id=str(transaction_id),
+            **needs,
+        )
+        self.measured.pop(key, None)
+        return self._replan(at)
+
+    def on_meter_values(
+        self,
+        pile: str,
+        evse: int,
+        amps: tuple[float, float, float] | None,
+        energy_kwh: float,
+        at: datetime,
+        *,
+        drawing: bool = True,
+    ) -> Sends:
+        """A meter value: the measured current per phase and the energy of the session so far.
+
+        A vehicle that tapers draws less than its limit and gets less (the rest goes to
+        others); one whose need is met, or that stopped drawing (``drawing=False``, e.g.
+        SuspendedEV), leaves the sharing.
+        """
+        key = self._key(pile, evse)
+        at = self._now(at)
+        if key not in self.sessions:
+            return []  # a meter value outside a transaction changes no plan
+        self.measured[key] = EvseMeasurement(
+            pile=pile, evse=evse, amps=amps, energy_kwh=max(0.0, energy_kwh), drawing=drawing
+        )
+        return self._replan(at)
+
+    def on_stop(self, pile: str, evse: int, at: datetime) -> Sends:
+        """The transaction ended: the session leaves the site; others may get its share."""
+        key = self._key(pile, evse)
+        at = self._now(at)
+        self.measured.pop(key, None)
+        if self.sessions.pop(key, None) is None:
+            return []
+        return self._replan(at)
+
+    def on_tick(self, at: datetime) -> Sends:
+        """Called periodically: re-plans once the last plan's ``resend_before`` has come (or,
+        after a failed send made it forget its plan, at once)."""
+        at = self._now(at)
+        if self.last is None and not self.sessions:
+            return []
+        if self.last is not None and not self.last.plan.needs_resend(at):
+            return []
+        return self._replan(at)
+
+    # -- the controller
+
+    def _replan(self, at: datetime) -> Sends:
+        site = self._site()
+        state = SiteState(at=at, evses=tuple(self.measured.values()))
+        result = control(
+            site,
+            state,
+            policy=self.policy,
+            resolution=self.resolution,
+            previous=self.last,
+        )
+        self.last = result
+        return result.plan.payloads()
+
+    def _site(self) -> Site:
+        """The site with the live sessions on their EVSEs."""
+        piles = []
+        for p in self.site.piles:
+            evses = []
+            for e in p.evses:
+                live = self.sessions.get((p.id, e.id))
+                evses.append(e.model_copy(update={"sessions": () if live is None else (live,)}))
+            piles.append(p.model_copy(update={"evses": tuple(evses)}))
+        return self.site.model_copy(update={"piles": tuple(piles)})
+
+    def _key(self, pile: str, evse: int) -> tuple[str, int]:
+        for p in self.site.piles:
+            if p.id == pile and any(e.id == evse for e in p.evses):
+                return (pile, evse)
+        raise ControlError(
+            f"pile {pile!r} EVSE {evse} is not in the site", field="pile", rule="site EVSEs"
+        )
+
+    def _now(self, at: datetime) -> datetime:
+        at = at.astimezone(UTC).replace(microsecond=0)
+        if self.last is not None and at.timestamp() < self.last.at:
+            return datetime.fromtimestamp(self.last.at, UTC)
+        return at
+
+
+def meter_reading(
+    meter_value: Iterable[dict[str, Any]],
+) -> tuple[tuple[float, float, float] | None, float | None]:
+    """The current per phase (A) and the energy register (kWh) in a MeterValues list.
+
+    Reads ``Current.Import`` per phase (L1, L2, L3; one without a phase counts for all three)
+    and ``Energy.Active.Import.Register`` (Wh, or kWh when its unit says so); the latest
+    sample of each wins. Both OCPP 1.6 (``unit``) and 2.0.1 (``unit_of_measure``) spellings.
+    """
+    amps: dict[int, float] = {}
+    energy: float | None = None
+    for entry in meter_value:
+        for sample in entry.get("sampled_value", ()):
+            measurand = sample.get("measurand", "Energy.Active.Import.Register")
+            value = float(sample["value"])
+            unit = sample.get("unit") or (sample.get("unit_of_measure") or {}).get("unit", "")
+            if measurand == "Current.Import":
+                phase = str(sample.get("phase", ""))[:2]
+                for i, name in enumerate(("L1", "L2", "L3"), 1):
+                    if phase in ("", name):
+                        amps[i] = value
+            elif measurand == "Energy.Active.Import.Register":
+                energy = value if unit == "kWh" else value / 1000.0
+    phases = (amps[1], amps[2], amps[3]) if len(amps) == 3 else None
+    return phases, energy
+
+
+class BalancedSite:
+    """A :class:`SiteBalancer` wired to live connections: it sends what each event plans.
+
+    Events are handled one at a time (a lock): the balancer plans, then each payload goes to
+    its pile with SetChargingProfile, in the plan's order, awaiting each answer. Simplification:
+    a pile that is not connected gets its payloads when it connects, while the others get
+    theirs now (a plan's order keeps every prefix safe only when each pile gets its steps in
+    turn; a pile that is offline keeps what it held, its last plan or that plan's safe tail).
+    A send that fails stops the rest of that plan; the balancer then forgets its last plan,
+    and the next event or tick sends every EVSE again.
+    """
+
+    def __init__(self, balancer: SiteBalancer) -> None:
+        self.balancer = balancer
+        self.connected: dict[str, tuple[Any, StationInfo]] = {}
+        self.pending: dict[str, Sends] = {}
+        self.exchanges: dict[str, list[Exchange]] = {}
+        self.mirrors: dict[str, ProfileStore] = {}
+        self.delivered: dict[str, asyncio.Event] = {}
+        self.lock = asyncio.Lock()
+
+    def _delivered(self, pile: str) -> asyncio.Event:
+        return self.delivered.setdefault(pile, asyncio.Event())
+
+    async def handle(self, event: Callable[[datetime], Sends]) -> None:
+        """Run one balancer event at the CSMS's clock and send what it plans."""
+        async with self.lock:
+            try:
+                sends = event(datetime.now(UTC))
+            except OcppScheduleError as exc:
+                logging.warning("balancing: %s", exc)
+                return
+            for pile, payload in sends:
+                if pile not in self.connected:
+                    self.pending.setdefault(pile, []).append((pile, payload))
+                elif not await self._send(pile, payload):
+                    self.balancer.last = None  # the next plan sends every EVSE
+                    return
+
+    async def connect(self, cp: Any, info: StationInfo) -> None:
+        """A pile connected (booted): send what it missed."""
+        async with self.lock:
+            self.connected[info.id] = (cp, info)
+            for pile, payload in self.pending.pop(info.id, []):
+                if not await self._send(pile, payload):
+                    self.balancer.last = None
+                    return
+
+    def disconnect(self, station_id: str) -> None:
+        """A pile went away: plans for it wait until it connects again."""
+        self.connected.pop(station_id, None)
+
+    async def _send(self, pile: str, payload: dict[str, Any]) -> bool:
+        """One SetChargingProfile; the answer and the library's prediction are kept."""
+        cp, info = self.connected[pile]
+        v = info.version
+        try:
+            request = read_set_charging_profile(payload, v)
+            answer = from_ocpp_set_charging_profile_result(
+                await cp.call(to_ocpp_set_charging_profile(request, v), suppress=False)
+            )
+        except Exception as exc:  # a lost pile or a refused message: log, never crash the CSMS
+            logging.warning("balancing: sending to %s failed: %s", pile, exc)
+            return False
+        mirror, result = install(self.mirrors.get(pile, ProfileStore()), request, info.state)
+        self.mirrors[pile] = mirror
+        self.exchanges.setdefault(pile, []).append(
+            Exchange("SetChargingProfile", payload, answer.payload, result.to_payload(v))
+        )
+        self._delivered(pile).set()
+        return True
+
+    async def ticking(self, every: float) -> None:
+        """Every ``every`` seconds, ask the balancer whether the plan is due (``resend_before``)."""
+        while True:
+            await asyncio.sleep(every)
+            await self.handle(self.balancer.on_tick)
+
+
 # ------------------------------------------------------------------------------ server
 
 
@@ -512,16 +891,31 @@ async def serve(
     ready_timeout: float = 10,
     response_timeout: float = 10,
     on_listen: Callable[[int], None] | None = None,
+    balance: Site | SiteBalancer | None = None,
+    tick: float = 30,
+    hold: float | None = None,
 ) -> list[Outcome]:
     """Serve until ``stations`` charge points have run ``plan``; return their outcomes.
 
     ``port`` 0 picks a free port; ``on_listen`` is called with the port. ``checks``
     are names in ``CHECKS`` (default: all).
+
+    With ``balance`` (a site, or a :class:`SiteBalancer` over one), no plan runs: each
+    station is served for as long as it stays connected (``hold``: this many seconds after
+    the first profile it was sent, then the CSMS closes), its transactions and meter values
+    re-plan the site, and the balancer is asked every ``tick`` seconds whether the plan is
+    due. Its outcome holds the SetChargingProfile requests it was sent, each with the
+    library's prediction of its answer (check ``prediction``).
     """
     planner = PLANS[plan]
     chosen = [(name, CHECKS[name]) for name in (sorted(CHECKS) if checks is None else checks)]
     outcomes: list[Outcome] = []
     done = asyncio.Event()
+    hub = None
+    if balance is not None:
+        hub = BalancedSite(balance if isinstance(balance, SiteBalancer) else SiteBalancer(balance))
+        chosen = [("prediction", check_prediction)]
+        expect_transactions = 0
 
     async def session(ws: Any) -> None:
         station_id = ws.request.path.strip("/") or "unnamed"
@@ -535,7 +929,14 @@ async def serve(
         cls = Csms16 if version is OcppVersion.V16 else Csms201
         cp = cls(station_id, ws, response_timeout=response_timeout)
         cp.info = info
+        cp.hub = hub
         serving = asyncio.create_task(cp.start())
+        if hub is not None:
+            outcome = await balanced_session(hub, ws, cp, info, serving, ready_timeout, hold)
+            outcomes.append(outcome)
+            if len(outcomes) >= stations:
+                done.set()
+            return
         try:
             try:
                 await asyncio.wait_for(info.ready.wait(), ready_timeout)
@@ -565,8 +966,60 @@ async def serve(
         bound = server.sockets[0].getsockname()[1]
         if on_listen is not None:
             on_listen(bound)
-        await done.wait()
+        ticker = None if hub is None else asyncio.create_task(hub.ticking(tick))
+        try:
+            await done.wait()
+        finally:
+            if ticker is not None:
+                ticker.cancel()
     return outcomes
+
+
+async def balanced_session(
+    hub: BalancedSite,
+    ws: Any,
+    cp: Any,
+    info: StationInfo,
+    serving: asyncio.Task[Any],
+    ready_timeout: float,
+    hold: float | None,
+) -> Outcome:
+    """Serve one station of a balanced site until it leaves (or ``hold`` s after its first
+    profile); its outcome: the profiles it was sent, checked against the library's answers."""
+    findings: list[str] = []
+    try:
+        try:
+            await asyncio.wait_for(info.ready.wait(), ready_timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no BootNotification within {ready_timeout} s") from None
+        await hub.connect(cp, info)
+        if hold is None:
+            with contextlib.suppress(websockets.ConnectionClosed):  # the station left
+                await serving
+        else:
+            try:
+                await asyncio.wait_for(hub._delivered(info.id).wait(), ready_timeout)
+            except TimeoutError:
+                raise TimeoutError(f"no profile sent within {ready_timeout} s") from None
+            await asyncio.sleep(hold)
+    except Exception as exc:  # a failed session is an outcome too, never a hang
+        findings.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        hub.disconnect(info.id)
+        serving.cancel()
+        await ws.close()
+    outcome = Outcome(
+        info.id,
+        info.version,
+        tuple(info.transactions),
+        list(hub.exchanges.get(info.id, [])),
+        hub.mirrors.get(info.id, ProfileStore()),
+        info.config,
+    )
+    outcome.findings["prediction"] = check_prediction(outcome)
+    if findings:
+        outcome.findings["session"] = findings
+    return outcome
 
 
 def report(outcome: Outcome) -> str:
@@ -614,9 +1067,23 @@ def main(argv: list[str] | None = None) -> int:
         "--check", choices=sorted(CHECKS), action="append", help="default: every check"
     )
     parser.add_argument("--evses", type=int, default=2, help="each station's EVSEs 1..N")
+    parser.add_argument(
+        "--balance",
+        metavar="SITE_FILE",
+        help="balance this site (JSON or TOML) instead of running a plan: re-plan on every "
+        "transaction event and meter value, and when the plan is due",
+    )
+    parser.add_argument(
+        "--tick", type=float, default=30, help="with --balance: seconds between plan-due checks"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every OCPP message")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    try:
+        site = None if args.balance is None else load_site(args.balance)
+    except (OSError, OcppScheduleError) as exc:
+        print(f"csms: {exc}", file=sys.stderr)
+        return 2
 
     def listening(port: int) -> None:
         print(f"listening on ws://{args.host}:{port}", flush=True)
@@ -630,6 +1097,8 @@ def main(argv: list[str] | None = None) -> int:
             checks=args.check or sorted(CHECKS),
             evses=args.evses,
             on_listen=listening,
+            balance=site,
+            tick=args.tick,
         )
     )
     for outcome in outcomes:
