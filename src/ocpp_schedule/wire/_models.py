@@ -229,6 +229,7 @@ OpaqueArray = Annotated[
 ]
 """A JSON array carried verbatim (held as a frozen tuple)."""
 
+
 def _exact_number(value: Any) -> float:
     """A JSON number as given: an int stays an int, a float a float (exact JSON, issue 14).
 

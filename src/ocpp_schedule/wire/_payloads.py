@@ -324,9 +324,7 @@ def _check_tenths(value: Any, field: str) -> None:
     values are not JSON at all and are left to the station-side rules.
     """
     if isinstance(value, float) and math.isfinite(value) and not _is_tenths(value):
-        raise PayloadError(
-            f"{value!r} is not a multiple of 0.1", field=field, rule=V16_TENTHS_RULE
-        )
+        raise PayloadError(f"{value!r} is not a multiple of 0.1", field=field, rule=V16_TENTHS_RULE)
 
 
 V16_TENTHS_RULE = "OCPP 1.6 schema: multipleOf 0.1"
