@@ -142,9 +142,7 @@ def test_v21_2_a_setpoint_outside_the_limits_is_still_rejected() -> None:
 
 
 def _composite(store: ProfileStore, duration: int = 600) -> list[tuple[int, float, int]]:
-    return periods(
-        composite_schedule(store, evse_id=1, start=at(0), duration=duration, config=V2X)
-    )
+    return periods(composite_schedule(store, evse_id=1, start=at(0), duration=duration, config=V2X))
 
 
 def test_v21_1_a_period_without_limit_sets_no_limit_but_wins_its_stack() -> None:
@@ -254,9 +252,7 @@ def test_v21_5_a_free_string_limit_source_is_read_in_21() -> None:
         write_get_charging_profiles(req, "2.0.1")
 
 
-@pytest.mark.parametrize(
-    ("version", "source"), [("2.0.1", "Grid"), ("2.1", "x" * 21), ("2.1", 7)]
-)
+@pytest.mark.parametrize(("version", "source"), [("2.0.1", "Grid"), ("2.1", "x" * 21), ("2.1", 7)])
 def test_v21_5_what_the_schema_refuses_is_refused(version: str, source: Any) -> None:
     payload = {"requestId": 1, "chargingProfile": {"chargingLimitSource": [source]}}
     with pytest.raises(PayloadError) as info:
@@ -317,9 +313,7 @@ def test_limit_at_soc_applies_from_soc_on_inclusive(soc: float, expected: float)
 def test_limit_at_soc_boundaries_of_the_range(soc: float, expected: float) -> None:
     """``soc`` 0 applies at once (every state of charge is >= 0); ``soc`` 100 only at 100."""
     limit_soc = 0 if soc == 0 else 100
-    prof = profile(
-        1, "TxDefaultProfile", [(0, 16.0)], limitAtSoC={"soc": limit_soc, "limit": 8.0}
-    )
+    prof = profile(1, "TxDefaultProfile", [(0, 16.0)], limitAtSoC={"soc": limit_soc, "limit": 8.0})
     schedule = composite_schedule(
         [on(1, prof)], evse_id=1, start=at(0), duration=600, transaction=tx(state_of_charge=soc)
     )
