@@ -362,9 +362,6 @@ def _composite_request(payload: Json, version: str) -> Json:
     return CompositeQuery.from_payload(payload, version).to_payload(version)
 
 
-_V16_ANSWER_NEEDS = ("connectorId", "chargingSchedule.duration", "a start", "a period")
-
-
 def _v16_answer_lacks(payload: Json) -> str | None:
     """What a 1.6 answer lacks to be read as a schedule (the 1.6 schema requires none of it:
     docs/semantics.md V21-4), or None."""
