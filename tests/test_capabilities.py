@@ -101,7 +101,7 @@ def v16(periods: list[tuple[int, float]], **kw: Any) -> dict[str, Any]:
 
 
 def v16_raw_limit(limit: float) -> dict[str, Any]:
-    """A 1.6 payload with a limit the 1.6 writer would refuse (the reader takes it: P1)."""
+    """A 1.6 payload with the given limit (one the 1.6 schema refuses is refused on reading)."""
     payload = v16([(0, 16.0)])
     payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] = limit
     return payload
@@ -263,7 +263,14 @@ def test_property_check_rejects_exactly_what_the_rules_reject(data: st.DataObjec
             v2([(0, 16), (60, 8)]),
             R.TOO_MANY_PERIODS,
         ),
-        (OCPP16_DEFAULTS, v16_raw_limit(16.25), R.TOO_MANY_DECIMALS),
+        # Issue 14: a 1.6 payload with 16.25 is no 1.6 payload (multipleOf 0.1) and is
+        # refused on reading (test_a_16_limit_finer_than_a_tenth_is_unreadable); a tenth
+        # finer than the station's own decimals is still TooManyDecimals.
+        (
+            OCPP16_DEFAULTS.model_copy(update={"limit_decimal_places": 0}),
+            v16_raw_limit(16.5),
+            R.TOO_MANY_DECIMALS,
+        ),
         (
             OCPP201_DEFAULTS.model_copy(update={"limit_decimal_places": 0}),
             v2([(0, 16.5)]),
@@ -307,6 +314,15 @@ def test_check_names_the_reason(
     result = check(payload, caps)
     assert (result.accepted, result.reason) == (False, reason)
     assert result.message
+
+
+def test_a_16_limit_finer_than_a_tenth_is_unreadable() -> None:
+    """A 1.6 station validates the schema (``multipleOf 0.1``): 16.25 is a CALLERROR on the
+    wire, not a Rejected, so ``check`` raises PayloadError naming the field (P1, V21-6)."""
+    with pytest.raises(PayloadError) as info:
+        check(v16_raw_limit(16.25), OCPP16_DEFAULTS)
+    assert info.value.field == "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0].limit"
+    assert info.value.rule == "OCPP 1.6 schema: multipleOf 0.1"
 
 
 def test_check_store_full_and_payloads_of_another_version() -> None:

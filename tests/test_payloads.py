@@ -726,10 +726,11 @@ def test_limit_finer_than_a_tenth_refused_in_v16(limit: float) -> None:
     assert info.value.field.endswith("minChargingRate")
 
 
-@pytest.mark.parametrize("limit", [8.15, float("nan"), float("inf"), -0.5])
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), -0.5])
 def test_v16_reader_leaves_limit_values_to_the_rules(limit: float) -> None:
-    """The reader does not enforce 1.6 ``multipleOf 0.1`` nor finiteness: the station-side
-    rules answer Rejected with a reason for bad limits (docs/semantics.md P1)."""
+    """The reader does not enforce finiteness nor a sign: the station-side rules answer
+    Rejected with a reason for bad limits (docs/semantics.md P1). (Issue 14: 8.15 was read
+    here too, then refused by the 1.6 writer; the reader now refuses it, see below.)"""
     payload = _replace(V16_TX, (*S16, "chargingSchedulePeriod", 1, "limit"), limit)
     req = read_set_charging_profile(payload, "1.6")
     got = req.charging_profile.charging_schedule[0].charging_schedule_period[1].limit
@@ -1431,3 +1432,30 @@ def test_mutated_payloads_are_read_or_refused(
     if data.draw(st.booleans()):
         mutated = _mutate(mutated, data)
     _read_anything(mutated, version)
+
+
+@pytest.mark.parametrize("value", [0.25, 8.15, 16.05, 0.1 + 0.2, 1e-7])
+@pytest.mark.parametrize("where", ["limit", "minChargingRate"])
+def test_v16_reader_refuses_what_is_no_multiple_of_a_tenth(value: float, where: str) -> None:
+    """Issue 14 (item 10): a 1.6 limit of 0.25 was read, then refused on write. The 1.6
+    schema says ``limit`` and ``minChargingRate`` are ``multipleOf 0.1``: the reader refuses
+    such a value as the writer does, naming the field (docs/semantics.md P1, V21-6)."""
+    period_limit = (*S16, "chargingSchedulePeriod", 1, "limit")
+    path = period_limit if where == "limit" else (*S16, "minChargingRate")
+    err = _read_error(_replace(V16_TX, path, value), "1.6")
+    assert err.rule == "OCPP 1.6 schema: multipleOf 0.1"
+    expected = {
+        "limit": "csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit",
+        "minChargingRate": "csChargingProfiles.chargingSchedule.minChargingRate",
+    }
+    assert err.field == expected[where]
+
+
+@pytest.mark.parametrize("value", [0.2, 0.3, 16, 16.0, 7400.1, 10**12])
+def test_v16_tenths_read_and_write_back_exactly(value: float) -> None:
+    """Multiples of 0.1 (as JSON text) read, and write back with their JSON type."""
+    payload = _replace(V16_TX, (*S16, "chargingSchedulePeriod", 1, "limit"), value)
+    out = roundtrip(payload, "1.6")
+    assert out == payload
+    got = out["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][1]["limit"]
+    assert type(got) is type(value)

@@ -822,14 +822,27 @@ CASES = [
         good=v2(periods=[period(0, None, operationMode="Idle")]),
         config=V2X,
     ),
+    # Issue 14: this case used to pin a CentralSetpoint period without a limit as
+    # MissingLimit; 2.1 makes the limit optional there (the schema's description of
+    # ChargingSchedulePeriodType.limit) and needs the setpoint instead (V21-1, V21-2).
     Case(
-        "2.1-central-setpoint-period-without-limit",
+        "2.1-central-frequency-period-without-limit",
         "2.1",
         R.MISSING_LIMIT,
         "OCPP 2.1 ChargingSchedulePeriodType.limit",
         "InvalidSchedule",
-        bad=v2(periods=[period(0, None, operationMode="CentralSetpoint", setpoint=5.0)]),
-        good=v2(periods=[period(0, 16.0, operationMode="CentralSetpoint", setpoint=5.0)]),
+        bad=v2(periods=[period(0, None, operationMode="CentralFrequency", setpoint=5.0)]),
+        good=v2(periods=[period(0, 16.0, operationMode="CentralFrequency", setpoint=5.0)]),
+        config=V2X,
+    ),
+    Case(
+        "2.1-central-setpoint-period-without-setpoint",
+        "2.1",
+        R.MISSING_SETPOINT,
+        "OCPP 2.1 ChargingSchedulePeriodType.setpoint",
+        "InvalidSchedule",
+        bad=v2(periods=[period(0, 16.0, operationMode="CentralSetpoint")]),
+        good=v2(periods=[period(0, None, operationMode="CentralSetpoint", setpoint=5.0)]),
         config=V2X,
     ),
     # --- phases

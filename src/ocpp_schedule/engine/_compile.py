@@ -190,7 +190,9 @@ def _period_limit(period_limit: float | None, mode: OperationMode | None) -> flo
         # 2.1 periods may omit the limit; Idle means no power at all, other
         # modes without a limit do not constrain (docs/semantics.md).
         return 0.0 if mode is OperationMode.IDLE else _NO_LIMIT
-    return period_limit
+    # A JSON integer is kept as an int on the model (exact JSON); the engine
+    # computes in floats, as it did before.
+    return float(period_limit)
 
 
 def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> CompiledProfile:
@@ -290,11 +292,11 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
         starts=starts,
         limits=limits,
         phases=phases,
-        min_rate=sched.min_charging_rate,
+        min_rate=None if sched.min_charging_rate is None else float(sched.min_charging_rate),
         transaction_id=entry.bound_transaction_id,
         soc_limit=None
         if sched.limit_at_soc is None
-        else (sched.limit_at_soc.soc, sched.limit_at_soc.limit),
+        else (sched.limit_at_soc.soc, float(sched.limit_at_soc.limit)),
     )
 
 

@@ -32,6 +32,7 @@ from ._get_profiles import (
     get_charging_profiles,
     read_get_charging_profiles,
     report_charging_profiles,
+    write_get_charging_profiles,
 )
 from ._rules import (
     RejectionReason,
@@ -78,6 +79,7 @@ __all__ = [
     "install_local",
     "read_clear_charging_profile",
     "read_get_charging_profiles",
+    "write_get_charging_profiles",
     "replay",
     "report_charging_profiles",
     "round_limits",

@@ -73,6 +73,11 @@ class ClearChargingProfileRequest(BaseModel):
     criteria_custom_data: CustomData | None = Field(
         default=None, description="2.x customData of chargingProfileCriteria, kept verbatim"
     )
+    empty_criteria: Annotated[bool, Strict()] = Field(
+        default=False,
+        description="2.x: the request carried an empty chargingProfileCriteria object ({}); "
+        "it filters nothing and is kept only so that the writer gives the same JSON back",
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,8 @@ def read_clear_charging_profile(
         data.update({k: val for k, val in criteria.items() if k != "customData"})
         if "customData" in criteria:
             data["criteria_custom_data"] = criteria["customData"]
+        if "chargingProfileCriteria" in payload and not criteria:
+            data["empty_criteria"] = True
         crit = "chargingProfileCriteria"
         where = {
             "evseId": f"{crit}.evseId",
@@ -231,7 +238,7 @@ def write_clear_charging_profile(
     crit: dict[str, Any] = {k: val for k, val in criteria.items() if val is not None}
     if request.criteria_custom_data is not None:
         crit["customData"] = _thaw(request.criteria_custom_data)
-    if crit:
+    if crit or request.empty_criteria:
         out["chargingProfileCriteria"] = crit
     if request.custom_data is not None:
         out["customData"] = _thaw(request.custom_data)

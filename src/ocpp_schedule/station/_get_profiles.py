@@ -21,6 +21,7 @@ from ..wire._enums import (
     ChargingProfilePurpose,
     OcppVersion,
 )
+from ..wire._models import JsonObject, _thaw
 from ..wire._payloads import parse_version, write_charging_profile
 from ._store import ChargingProfileCriteria, InstalledProfile, ProfileStore
 
@@ -30,15 +31,33 @@ __all__ = [
     "get_charging_profiles",
     "read_get_charging_profiles",
     "report_charging_profiles",
+    "write_get_charging_profiles",
 ]
 
 
 @dataclass(frozen=True)
 class GetChargingProfilesRequest:
-    """A GetChargingProfiles request: its id and the criteria to match."""
+    """A GetChargingProfiles request: its id and the criteria to match.
+
+    ``custom_data`` (the request's ``customData``) and ``criteria_custom_data``
+    (that of ``chargingProfile``) are carried verbatim as frozen copies, so that
+    :func:`write_get_charging_profiles` gives back the JSON read.
+    """
 
     request_id: int
     criteria: ChargingProfileCriteria
+    custom_data: Mapping[str, Any] | None = None
+    criteria_custom_data: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("custom_data", "criteria_custom_data"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, JsonObject):
+                try:
+                    frozen = JsonObject(value)
+                except (ValueError, TypeError, AttributeError) as exc:
+                    raise PayloadError(str(exc), field=name) from None
+                object.__setattr__(self, name, frozen)
 
 
 @dataclass(frozen=True)
@@ -104,13 +123,7 @@ def read_get_charging_profiles(
         raise PayloadError(
             "expected a non-empty array", field="chargingProfile.chargingLimitSource"
         )
-    try:
-        source_enums = None if sources is None else tuple(ChargingLimitSource(s) for s in sources)
-    except ValueError:
-        raise PayloadError(
-            f"unknown chargingLimitSource in {sources!r}",
-            field="chargingProfile.chargingLimitSource",
-        ) from None
+    source_enums = None if sources is None else _limit_sources(sources, v)
     evse = payload.get("evseId")
     criteria = ChargingProfileCriteria(
         evse_id=None if evse is None else _int(evse, "evseId"),
@@ -123,7 +136,89 @@ def read_get_charging_profiles(
         charging_profile_purpose=None if purpose is None else ChargingProfilePurpose(purpose),
         charging_limit_source=source_enums,
     )
-    return GetChargingProfilesRequest(_int(payload["requestId"], "requestId"), criteria)
+    return GetChargingProfilesRequest(
+        _int(payload["requestId"], "requestId"),
+        criteria,
+        custom_data=payload.get("customData"),
+        criteria_custom_data=crit.get("customData"),
+    )
+
+
+MAX_LIMIT_SOURCE_LENGTH = 20
+"""2.1 ``chargingLimitSource``: a string of at most 20 characters (OCPP 2.1 schema)."""
+
+
+def _limit_sources(sources: list[Any], v: OcppVersion) -> tuple[ChargingLimitSource | str, ...]:
+    """2.0.1: the enum values only; 2.1: any string of at most 20 characters (the schema's
+    ``maxLength 20``), the 2.0.1 values held as enum members (docs/semantics.md V21-5)."""
+    field = "chargingProfile.chargingLimitSource"
+    out: list[ChargingLimitSource | str] = []
+    for i, source in enumerate(sources):
+        if not isinstance(source, str):
+            raise PayloadError(f"item {i}: expected a string", field=field, rule="OCPP schema")
+        if source in _KNOWN_SOURCES:
+            out.append(ChargingLimitSource(source))
+        elif v is OcppVersion.V21 and len(source) <= MAX_LIMIT_SOURCE_LENGTH:
+            out.append(source)
+        else:
+            allowed = (
+                f"a string of at most {MAX_LIMIT_SOURCE_LENGTH} characters"
+                if v is OcppVersion.V21
+                else f"one of {sorted(_KNOWN_SOURCES)}"
+            )
+            raise PayloadError(
+                f"chargingLimitSource {source!r} (item {i}) is not {allowed}",
+                field=field,
+                rule=f"OCPP {v.value} schema",
+            )
+    if len(out) > 4:
+        raise PayloadError(
+            "at most 4 chargingLimitSource values", field=field, rule="OCPP schema: maxItems 4"
+        )
+    return tuple(out)
+
+
+_KNOWN_SOURCES = frozenset(s.value for s in ChargingLimitSource)
+
+
+def write_get_charging_profiles(
+    request: GetChargingProfilesRequest, version: OcppVersion | str = OcppVersion.V201
+) -> dict[str, Any]:
+    """The GetChargingProfiles request payload of ``version`` (2.0.1 or 2.1).
+
+    What :func:`read_get_charging_profiles` read it writes back exactly. A 2.1-only
+    limit source cannot be written in 2.0.1 (:class:`VersionError`).
+    """
+    v = _v2(version)
+    crit = request.criteria
+    out_crit: dict[str, Any] = {}
+    if crit.charging_profile_purpose is not None:
+        if crit.charging_profile_purpose not in PURPOSES_BY_VERSION[v]:
+            raise VersionError(
+                f"OCPP {v.value} has no purpose {crit.charging_profile_purpose.value!r}",
+                field="chargingProfile.chargingProfilePurpose",
+            )
+        out_crit["chargingProfilePurpose"] = crit.charging_profile_purpose.value
+    if crit.stack_level is not None:
+        out_crit["stackLevel"] = crit.stack_level
+    if crit.charging_profile_id is not None:
+        out_crit["chargingProfileId"] = list(crit.charging_profile_id)
+    if crit.charging_limit_source is not None:
+        written = [str(s) for s in crit.charging_limit_source]
+        if v is OcppVersion.V201 and set(written) - _KNOWN_SOURCES:
+            raise VersionError(
+                f"OCPP 2.0.1 limit sources are {sorted(_KNOWN_SOURCES)}",
+                field="chargingProfile.chargingLimitSource",
+            )
+        out_crit["chargingLimitSource"] = written
+    if request.criteria_custom_data is not None:
+        out_crit["customData"] = _thaw(request.criteria_custom_data)
+    out: dict[str, Any] = {"requestId": request.request_id, "chargingProfile": out_crit}
+    if crit.evse_id is not None:
+        out["evseId"] = crit.evse_id
+    if request.custom_data is not None:
+        out["customData"] = _thaw(request.custom_data)
+    return out
 
 
 def _known(obj: Mapping[str, Any], allowed: set[str], prefix: str) -> None:

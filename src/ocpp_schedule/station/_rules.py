@@ -87,6 +87,7 @@ class RejectionReason(StrEnum):
     INVALID_LIMIT = "InvalidLimit"
     TOO_MANY_DECIMALS = "TooManyDecimals"
     MISSING_LIMIT = "MissingLimit"
+    MISSING_SETPOINT = "MissingSetpoint"
     INVALID_NUMBER_PHASES = "InvalidNumberPhases"
     INVALID_PHASE_TO_USE = "InvalidPhaseToUse"
     PHASE_SWITCHING_NOT_SUPPORTED = "PhaseSwitchingNotSupported"
@@ -144,6 +145,7 @@ _REASON_CODES: dict[RejectionReason, str] = {
     RejectionReason.INVALID_LIMIT: "InvalidSchedule",
     RejectionReason.TOO_MANY_DECIMALS: "InvalidSchedule",
     RejectionReason.MISSING_LIMIT: "InvalidSchedule",
+    RejectionReason.MISSING_SETPOINT: "InvalidSchedule",
     RejectionReason.INVALID_NUMBER_PHASES: "InvalidSchedule",
     RejectionReason.INVALID_PHASE_TO_USE: "InvalidSchedule",
     RejectionReason.PHASE_SWITCHING_NOT_SUPPORTED: "InvalidSchedule",
@@ -533,14 +535,14 @@ _MODE_RULES = {
     P.CHARGING_STATION_EXTERNAL_CONSTRAINTS: "K01.FR.112",
     P.LOCAL_GENERATION: "K01.FR.113",
 }
-_NEEDS_LIMIT = frozenset(
-    {
-        OperationMode.CHARGING_ONLY,
-        OperationMode.EXTERNAL_LIMITS,
-        OperationMode.CENTRAL_SETPOINT,
-        OperationMode.EXTERNAL_SETPOINT,
-    }
-)
+# OCPP 2.1 ChargingSchedulePeriodType.limit: "Optional only when not required by the
+# operationMode, as in CentralSetpoint, ExternalSetpoint, ExternalLimits, LocalFrequency,
+# LocalLoadBalancing". ChargingOnly and CentralFrequency are not in that list; Idle draws
+# nothing, so a limit says nothing there (docs/semantics.md V21-1).
+_NEEDS_LIMIT = frozenset({OperationMode.CHARGING_ONLY, OperationMode.CENTRAL_FREQUENCY})
+# CentralSetpoint is the CSMS's setpoint: a period without one has nothing to follow
+# (docs/semantics.md V21-2).
+_NEEDS_SETPOINT = frozenset({OperationMode.CENTRAL_SETPOINT})
 
 
 def _finite_nonneg(value: float | None) -> bool:
@@ -584,6 +586,12 @@ def _check_period(
             RejectionReason.INVALID_LIMIT,
             _rule(v, "OCPP 1.6 §7.14", "OCPP 2.0.1 ChargingSchedulePeriodType.limit"),
             f"{where}: limit {period.limit} is negative, not finite or above {MAX_LIMIT:g}",
+        )
+    if period.setpoint is None and mode in _NEEDS_SETPOINT:
+        raise _reject(
+            RejectionReason.MISSING_SETPOINT,
+            "OCPP 2.1 ChargingSchedulePeriodType.setpoint",
+            f"{where}: operationMode {mode.value} needs a setpoint",
         )
     for name in ("limit_l2", "limit_l3"):
         value = getattr(period, name)

@@ -240,7 +240,9 @@ class ChargingProfileCriteria:
     charging_profile_id: tuple[int, ...] | None = None
     stack_level: int | None = None
     charging_profile_purpose: ChargingProfilePurpose | None = None
-    charging_limit_source: tuple[ChargingLimitSource, ...] | None = None
+    charging_limit_source: tuple[ChargingLimitSource | str, ...] | None = None
+    """The sources to report; 2.1 allows any string of at most 20 characters besides the
+    2.0.1 values, which are held as :class:`ChargingLimitSource` members."""
 
     def matches(self, entry: InstalledProfile) -> bool:
         """True when ``entry`` meets every given criterion."""

@@ -712,7 +712,7 @@ class CompositeAnswer(StatusAnswer):
         )
         _check_answer(payload, v, more)
         answer = cls(dict(payload), v)
-        answer._read_schedule()
+        answer._read_schedule(check_only=True)
         return answer
 
     @property
@@ -725,10 +725,15 @@ class CompositeAnswer(StatusAnswer):
         since provenance does not travel. 1.6 answers with a
         ``chargingSchedule.startSchedule`` but no ``scheduleStart`` (written
         before errata 3.57) are read from ``startSchedule``.
+
+        A 2.1 answer may have periods without ``limit`` (an operation mode that
+        needs none): such an answer is read and written back as it is, but it is
+        no limit schedule, and this raises :class:`PayloadError` naming the
+        period's ``limit`` (docs/semantics.md V21-3).
         """
         return self._read_schedule()
 
-    def _read_schedule(self) -> CompositeSchedule | None:
+    def _read_schedule(self, *, check_only: bool = False) -> CompositeSchedule | None:
         p = self.payload
         if self.version.is_v2:
             inner = p.get("schedule")
@@ -770,6 +775,18 @@ class CompositeAnswer(StatusAnswer):
             p_where = f"{where}.chargingSchedulePeriod[{i}]"
             if not isinstance(period, Mapping):
                 raise PayloadError("expected an object", field=p_where)
+            if "limit" not in period and self.version is OcppVersion.V21:
+                if check_only:
+                    _int(period.get("startPeriod"), f"{p_where}.startPeriod")
+                    _int(period.get("numberPhases", 3), f"{p_where}.numberPhases")
+                    continue
+                raise PayloadError(
+                    "the station answered this period without a limit (2.1 operationMode "
+                    f"{period.get('operationMode', 'ChargingOnly')}): the answer is no limit "
+                    "schedule",
+                    field=f"{p_where}.limit",
+                    rule="docs/semantics.md V21-3",
+                )
             limit = _number(period.get("limit"), f"{p_where}.limit")
             phases = period.get("numberPhases", 3)
             periods.append(

@@ -229,8 +229,44 @@ OpaqueArray = Annotated[
 ]
 """A JSON array carried verbatim (held as a frozen tuple)."""
 
+
+def _exact_number(value: Any) -> float:
+    """A JSON number as given: an int stays an int, a float a float (exact JSON, issue 14).
+
+    ``bool`` and every non-number are refused, as strict pydantic does; so is an
+    integer too large for a float (beyond about 1.8e308), which no limit or rate
+    computation could hold. A float input is returned unchanged (NaN and the
+    infinities included: the station-side rules judge them, docs/semantics.md P1).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be a valid number")
+    if isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            raise ValueError(
+                "Input should be a valid number: an integer this large is no rate"
+            ) from None
+    return value
+
+
+def _write_number(value: float) -> float:
+    """A number written as it was read: ``16`` stays ``16``, ``16.0`` stays ``16.0``."""
+    return value
+
+
 Int = Annotated[int, Strict()]
-Number = Annotated[float, Strict()]
+Number = Annotated[
+    float,
+    PlainValidator(_exact_number),
+    PlainSerializer(_write_number, return_type=Any),
+    WithJsonSchema({"type": "number"}),
+]
+"""A JSON number kept with its JSON type: an integer is read and written as an integer.
+
+Annotated as ``float`` (an ``int`` is one for every type checker); code that
+computes with it needs no change, and writers give back exactly the JSON read.
+"""
 Bool = Annotated[bool, Strict()]
 
 

@@ -18,6 +18,7 @@ which has no such field.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -315,6 +316,21 @@ def _is_tenths(value: Any) -> bool:
     return not isinstance(value, float) or round(value, 1) == value
 
 
+def _check_tenths(value: Any, field: str) -> None:
+    """1.6 ``multipleOf 0.1``: a finite float with more than one decimal is not 1.6 JSON.
+
+    The reader refuses it, as the 1.6 writer does, so that what the 1.6 reader
+    accepts the 1.6 writer gives back (docs/semantics.md P1, V21-6). Non-finite
+    values are not JSON at all and are left to the station-side rules.
+    """
+    if isinstance(value, float) and math.isfinite(value) and not _is_tenths(value):
+        raise PayloadError(f"{value!r} is not a multiple of 0.1", field=field, rule=V16_TENTHS_RULE)
+
+
+V16_TENTHS_RULE = "OCPP 1.6 schema: multipleOf 0.1"
+"""The rule a 1.6 limit or minChargingRate with more than one decimal breaks."""
+
+
 def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str, Any]:
     """Shape-check a version's profile object and return it in the neutral (2.x) key layout."""
     prof_keys, sched_keys, period_keys = _KEYS[version]
@@ -380,6 +396,10 @@ def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str
         for j, period in enumerate(periods):
             p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
             _check_keys(period, period_keys, period_required, p_where, version)
+            if v16:
+                _check_tenths(period.get("limit"), f"{p_where}.limit")
+        if v16:
+            _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
         out_schedules.append(sched_d)
     prof["chargingSchedule"] = out_schedules
     return prof
