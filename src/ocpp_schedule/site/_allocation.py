@@ -34,6 +34,7 @@ from typing import NamedTuple
 from ..errors import QueryError, SafetyError
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_epoch
 from ._model import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
+from ._planner import DeadlineAware
 from ._planning import PlanDemand, Planner, PlanningProblem, PlanSession
 from ._policies import EqualShare, Policy, Rank
 from ._slotshare import _REL_TOL, _Demand, _floor_tenth, _solve
@@ -185,7 +186,8 @@ def balance(
 
     ``resolution`` is the slot length in seconds (900: the usual 15-minute
     profile periods); None cuts slots at every change of input instead
-    (exact, but more slots). ``policy`` defaults to :class:`EqualShare`.
+    (exact, but more slots). ``policy`` defaults to :class:`~ocpp_schedule.DeadlineAware`
+    (with no energy needs and one priority class, the same limits as :class:`EqualShare`).
 
     The result is checked before it is returned (:func:`_verify`): every
     circuit phase and power limit holds at every instant, every EVSE is within
@@ -194,7 +196,7 @@ def balance(
     work (:data:`~ocpp_schedule.site.MAX_SLOTS`,
     :data:`~ocpp_schedule.site.MAX_CELLS`): QueryError.
     """
-    pol = policy or EqualShare()
+    pol = policy or DeadlineAware()
     s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int) or duration <= 0:
         raise QueryError("duration must be a positive number of seconds", field="duration")
@@ -239,9 +241,14 @@ def balance(
                 active_per_slot[k].append((key, entry))
     if isinstance(pol, Planner):
         problem = _problem(site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits)
-        results = _apply_plan(problem, pol.plan(problem), pol.name)
-        if progress is not None:
-            progress(len(slots), len(slots))
+        planned: Sequence[Mapping[EvseKey, float]]
+        if isinstance(pol, DeadlineAware):
+            planned = pol.plan(problem, progress=progress)  # reports each slot
+        else:
+            planned = pol.plan(problem)
+            if progress is not None:
+                progress(len(slots), len(slots))
+        results = _apply_plan(problem, planned, pol.name)
     else:
         results = _share_slots(
             site, pol, meta, paths, phase_map, active_per_slot, slot_circuits, progress
