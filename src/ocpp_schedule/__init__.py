@@ -34,6 +34,7 @@ from .errors import (
 from .site import (
     Allocation,
     Circuit,
+    DeadlineAware,
     EqualShare,
     Evse,
     LimitsAt,
@@ -136,6 +137,7 @@ __all__ = [
     "Pile",
     "LimitStep",
     "Evse",
+    "DeadlineAware",
     "EqualShare",
     "Circuit",
     "Allocation",

@@ -36,7 +36,7 @@ from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_e
 from ._model import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
 from ._planner import DeadlineAware
 from ._planning import PlanDemand, Planner, PlanningProblem, PlanSession
-from ._policies import EqualShare, Policy, Rank
+from ._policies import Policy, Rank
 from ._slotshare import _REL_TOL, _Demand, _floor_tenth, _solve
 from ._timelines import (
     MAX_CELLS,

@@ -28,10 +28,10 @@ is exactly :class:`~ocpp_schedule.EqualShare`'s.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
-from ._slotshare import _Demand, _floor_tenth, _room_left, _shares
+from ._slotshare import _Demand, _floor_tenth, _room_left, _shares, _solve
 
 __all__ = ["DeadlineAware"]
 
@@ -71,27 +71,43 @@ class DeadlineAware:
 
         ``progress(done, total)`` is called after each slot of the forward pass.
         """
-        return _Planner(problem, self.weighted).run(progress)
+        sessions = problem.sessions
+        if all(x.need_kwh is None for x in sessions) and len({x.priority for x in sessions}) <= 1:
+            return _Planner(problem, self.weighted).max_min(progress)
+        smart = _Planner(problem, self.weighted)
+        plan = smart.run(progress)
+        # Energy first (PL6): the plain max-min plan (needs as caps, nothing reserved) is
+        # kept instead when it delivers more by the departures, which happens where one-phase
+        # vehicles served first would block three-phase ones on a shared circuit phase.
+        plain = _Planner(problem, self.weighted, deadline=False)
+        other = plain.run(None)
+        if plain.energy() > smart.energy() * (1.0 + 1e-9) + _EPS_KWH:
+            return other
+        return plan
 
 
 class _Cell:
     """One session's demand in one slot, with what a planned ampere gives it there."""
 
-    __slots__ = ("d", "k", "kwh_per_amp", "next_kwh_per_amp")
+    __slots__ = ("d", "k", "kwh_per_amp", "most", "next_kwh_per_amp")
 
     def __init__(self, d: PlanDemand, k: int, kwh_per_amp: float) -> None:
         self.d = d
         self.k = k
         self.kwh_per_amp = kwh_per_amp
         self.next_kwh_per_amp = 0.0
+        self.most = 0.0
+        """The most energy (kWh) the session can get from this slot to its last."""
 
 
 class _Planner:
     """The two passes over one problem (kept together: they share the problem's tables)."""
 
-    def __init__(self, problem: PlanningProblem, weighted: bool) -> None:
+    def __init__(self, problem: PlanningProblem, weighted: bool, deadline: bool = True) -> None:
         self.problem = problem
         self.weighted = weighted
+        self.deadline = deadline
+        """False: no reservation, no front-loading, equal weights (the plain plan, PL6)."""
         self.volts = problem.voltage
         sessions = problem.sessions
         self.left = [_INF if s.need_kwh is None else s.need_kwh for s in sessions]
@@ -106,8 +122,15 @@ class _Planner:
                     if own:
                         own[-1].next_kwh_per_amp = cell.kwh_per_amp
                     own.append(cell)
+        for own in self.by_session:
+            most = 0.0
+            for cell in reversed(own):
+                most += cell.d.cap * cell.kwh_per_amp
+                cell.most = most
         self.base = [self._room(k) for k in range(problem.slots)]
         self.reserved: list[dict[int, float]] = [{} for _ in sessions]
+        self.full = [False] * len(sessions)
+        self.pinned = [0.0] * len(sessions)
         self.got = [0.0] * len(sessions)
         """Per session, the energy planned so far outside pinned slots (kWh)."""
 
@@ -149,11 +172,12 @@ class _Planner:
         pinned = self._pinned_energy()
         order = sorted(
             (s for s in sessions if s.need_kwh is not None),
-            key=lambda s: (-s.priority, s.leave, s.need_kwh, s.index),
+            key=self._reserve_key,
         )
         placed: dict[int, list[PlanSession]] = {}
+        self.pinned = pinned
         for s in order:
-            need = self.left[s.index] - pinned[s.index]
+            need = self._need(s)
             if need <= _EPS_KWH:
                 continue
             short = self._reserve_one(s, need, rooms)
@@ -161,6 +185,18 @@ class _Planner:
                 short = self._swap(s, need, short, placed.get(s.priority, []), rooms)
             if short <= _EPS_KWH:
                 placed.setdefault(s.priority, []).append(s)
+        for group in placed.values():
+            for x in group:
+                self.full[x.index] = True
+
+    def _need(self, s: PlanSession) -> float:
+        """What ``s`` needs from planned slots: its need minus what its pinned slots give."""
+        return self.left[s.index] - self.pinned[s.index]
+
+    @staticmethod
+    def _reserve_key(s: PlanSession) -> tuple[float, ...]:
+        """Reservation order: the highest class, the earliest departure, the smallest need."""
+        return (-s.priority, s.leave, s.need_kwh or 0.0, s.index)
 
     def _reserve_one(self, s: PlanSession, need: float, rooms: list[Room]) -> float:
         """Reserve ``need`` kWh for ``s`` from its last slot backwards; the part left over."""
@@ -210,17 +246,17 @@ class _Planner:
         """``s`` does not fit: free the fully reserved session of its class that needs the
         most, if that one needs more than ``s`` and ``s`` then fits (it is served instead:
         one vehicle for another, the smaller need). Returns what ``s`` still lacks."""
-        candidates = [p for p in placed if (p.need_kwh or 0.0) > need and p.leave > s.arrive]
+        candidates = [p for p in placed if self._need(p) > need and p.leave > s.arrive]
         if not candidates:
             return short
-        victim = max(candidates, key=lambda p: (p.need_kwh or 0.0, p.index))
+        victim = max(candidates, key=lambda p: (self._need(p), p.index))
         mine = self._release(s, rooms)
         had = self._release(victim, rooms)
         left = self._reserve_one(s, need, rooms)
         if left <= _EPS_KWH:
-            placed.remove(victim)
-            # The victim keeps what still fits, as late as possible.
-            self._reserve_one(victim, self.left[victim.index], rooms)
+            # The victim keeps what still fits, as late as possible (perhaps all of it).
+            if self._reserve_one(victim, self._need(victim), rooms) > _EPS_KWH:
+                placed.remove(victim)
             return 0.0
         self._release(s, rooms)
         self._restore(victim, had, rooms)
@@ -240,7 +276,8 @@ class _Planner:
 
     def run(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
         """Both passes; per slot, the planned currents."""
-        self.reserve()
+        if self.deadline:
+            self.reserve()
         due = [0.0] * len(self.problem.sessions)
         out: list[dict[EvseKey, float]] = []
         slots = self.problem.slots
@@ -249,6 +286,59 @@ class _Planner:
             if progress is not None:
                 progress(k + 1, slots)
         return out
+
+    def energy(self) -> float:
+        """The energy planned (kWh), each known need's capped at the need."""
+        total = 0.0
+        for x in self.problem.sessions:
+            got = self.got[x.index]
+            total += got if x.need_kwh is None else min(got, x.need_kwh)
+        return total
+
+    def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
+        """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
+        (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1)."""
+        problem = self.problem
+        on_key: dict[EvseKey, list[PlanSession]] = {}
+        for x in problem.sessions:
+            on_key.setdefault(x.key, []).append(x)
+        cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+        out: list[dict[EvseKey, float]] = []
+        for k, row in enumerate(problem.demands):
+            a, b = problem.boundaries[k], problem.boundaries[k + 1]
+            demands = []
+            for d in row:
+                meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
+                ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
+                rank = min(ranks)
+                weight = rank[0]
+                demands.append(
+                    _Demand(
+                        d.key,
+                        d.cap,
+                        d.phases,
+                        d.circuit_phases,
+                        d.path,
+                        weight,
+                        d.min_amps,
+                        rank,
+                        d.session,
+                        d.pinned,
+                    )
+                )
+            limits = dict(problem.limits[k])
+            signature = (tuple(demands), tuple(sorted(limits.items())))
+            found = cache.get(signature)
+            if found is None:
+                found = cache[signature] = _solve(demands, limits, self.volts)
+            out.append({key: amps for key, (amps, _) in found.items()})
+            if progress is not None:
+                progress(k + 1, len(problem.demands))
+        return out
+
+    def _plain_rank(self, x: PlanSession) -> tuple[float, int, str, int]:
+        """EqualShare's (or Weighted's) pause rank: lowest weight, then latest arrival."""
+        return (x.weight if self.weighted else 1.0, -x.arrive, x.key[0], x.key[1])
 
     def _slot(self, k: int, due: list[float]) -> dict[EvseKey, float]:
         """Pass 2 for slot ``k``: pinned, then what is due, then the rest shared by class."""
@@ -290,6 +380,13 @@ class _Planner:
                 if sessions[c.d.session].priority == level
                 and _floor_tenth(top - given.get(c.d.key, 0.0)) > 0.0
             ]
+            if members and self.deadline:
+                self._front_load(members, given, room)
+                members = [
+                    (c, top)
+                    for c, top in members
+                    if _floor_tenth(top - given.get(c.d.key, 0.0)) > 0.0
+                ]
             if members:
                 self._share(members, given, room)
         for cell in self.cells[k]:
@@ -299,6 +396,28 @@ class _Planner:
                 self.left[d.session] -= x * cell.kwh_per_amp
                 self.got[d.session] += x * cell.kwh_per_amp
         return given
+
+    def _front_load(
+        self, members: list[tuple[_Cell, float]], given: dict[EvseKey, float], room: Room
+    ) -> None:
+        """What is left goes to known needs, earliest departure first, up to their need:
+        first the sessions whose whole need is reserved, then the others (PL3).
+
+        Energy given now is never lost, and a vehicle finished early no longer competes
+        with the vehicles that arrive later; sessions with an unknown need only share.
+        """
+        sessions = self.problem.sessions
+        known = [m for m in members if self.left[m[0].d.session] != _INF]
+        known.sort(
+            key=lambda m: (not self.full[m[0].d.session], _urgency(sessions[m[0].d.session]))
+        )
+        for cell, top in known:
+            d = cell.d
+            have = given.get(d.key, 0.0)
+            x = _floor_tenth(min(top - have, self._fits(room, d)))
+            if x > 0.0 and have + x >= d.min_amps:
+                given[d.key] = have + x
+                _take(room, d, x, self.volts)
 
     def _upper(self, cell: _Cell) -> float:
         """The most ``cell`` may get: its cap, and no more than its need (rounded up to
@@ -337,8 +456,9 @@ class _Planner:
         """Share ``room`` weighted max-min fair among ``members`` up to their upper bounds.
 
         A member that has nothing yet and whose share is below its minimum current is
-        paused (0) rather than given a trickle: the one that can wait longest first, then
-        the latest arrival (as :class:`~ocpp_schedule.EqualShare`), one at a time.
+        paused (0) rather than given a trickle, all such members of a round at once; the
+        others share again; then each paused member that still fits in what is left gets
+        it, the least slack first (PL5).
         """
         sessions = self.problem.sessions
         volts = self.volts
@@ -357,31 +477,71 @@ class _Planner:
                     d.phases,
                     d.circuit_phases,
                     d.path,
-                    s.weight if self.weighted else 1.0,
+                    self._weight(s, cell),
                     0.0 if d.key in given else d.min_amps,
                     (_slack(s, self.left[s.index], d, now, volts), -s.arrive, d.key[0], d.key[1]),
                     d.session,
                 )
             )
-        limits = {
-            c: ((v[0], v[1], v[2]), None if v[3] == _INF else v[3]) for c, v in room.items()
-        }
+        if _fits_all(active, room, volts):
+            for member in active:
+                if member.cap > 0.0:
+                    given[member.key] = given.get(member.key, 0.0) + member.cap
+                    _take(room, tops[member.key].d, member.cap, volts)
+            return
+        limits = {c: ((v[0], v[1], v[2]), None if v[3] == _INF else v[3]) for c, v in room.items()}
+        paused: list[_Demand] = []
+        shares: list[float] = []
         while active:
             shares = _shares(active, limits, volts)
-            short = [
-                d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps
-            ]
+            short = [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
             if not short:
                 break
-            victim = min(short, key=lambda d: d.rank)
-            active = [d for d in active if d.key != victim.key]
-        else:
-            return
+            # All at once (one fair share per round, not one per paused vehicle); the ones
+            # that still fit come back below, the most urgent first.
+            paused.extend(short)
+            gone = {d.key for d in short}
+            active = [d for d in active if d.key not in gone]
+            shares = []
         for member, share in zip(active, shares, strict=True):
             x = _floor_tenth(share)
             if x > 0.0:
                 given[member.key] = given.get(member.key, 0.0) + x
                 _take(room, tops[member.key].d, x, volts)
+        for member in sorted(paused, key=lambda d: d.rank, reverse=True):
+            d = tops[member.key].d
+            x = _floor_tenth(min(member.cap, self._fits(room, d)))
+            if x >= member.min_amps and x > 0.0:
+                given[member.key] = x
+                _take(room, d, x, volts)
+
+    def _weight(self, s: PlanSession, cell: _Cell) -> float:
+        """Its weight in the fair share: the share of what it can still get that it needs
+        (1 for an unknown need), times its ``weight`` when ``weighted`` (PL5)."""
+        base = s.weight if self.weighted else 1.0
+        left = self.left[s.index]
+        if self.deadline and left != _INF and cell.most > 0.0:
+            return base * min(1.0, max(1e-3, left / cell.most))
+        return base
+
+
+def _fits_all(active: Sequence[_Demand], room: Room, volts: float) -> bool:
+    """Whether every member at its cap fits in ``room`` (then no sharing is needed)."""
+    load: dict[str, list[float]] = {}
+    for d in active:
+        for circuit in d.path:
+            values = load.get(circuit)
+            if values is None:
+                values = load[circuit] = [0.0, 0.0, 0.0, 0.0]
+            for p in d.circuit_phases:
+                values[p] += d.cap
+            values[3] += d.cap * d.phases * volts
+    for circuit, values in load.items():
+        have = room[circuit]
+        for p in range(4):
+            if values[p] > have[p] * (1.0 - 1e-12):
+                return False
+    return True
 
 
 def _take(room: Room, d: PlanDemand, amps: float, volts: float) -> None:
@@ -411,4 +571,3 @@ def _slack(s: PlanSession, left: float, d: PlanDemand, now: int, volts: float) -
     if watts <= 0.0:
         return _INF
     return -((s.leave - now) - left * _JOULES_PER_KWH / watts)
-
