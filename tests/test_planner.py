@@ -363,7 +363,7 @@ def test_property_a_vehicle_that_can_be_served_alone_is_served(site: Site, data:
     outcome_alone = _find(
         balance(alone, start=start, duration=duration, resolution=None, policy=EqualShare()), top
     )
-    if outcome_alone.unmet_kwh is None or outcome_alone.unmet_kwh > 1e-9:
+    if outcome_alone is None or outcome_alone.unmet_kwh > 1e-9:
         return
     outcome = _find(balance(full, start=start, duration=duration, resolution=None), top)
     assert outcome.unmet_kwh == pytest.approx(0.0, abs=1e-9)
@@ -392,11 +392,11 @@ def _only(site: Site, old: Session, new: Session) -> Site:
 
 
 def _find(allocation: Allocation, session: Session) -> Any:
-    return next(
-        o
-        for o in session_outcomes(allocation)
-        if o.arrive == session.arrive and o.need_kwh == session.need_kwh
-    )
+    """The session's outcome (None: it does not meet the window)."""
+    for o in session_outcomes(allocation):
+        if o.arrive == session.arrive and o.need_kwh == session.need_kwh:
+            return o
+    return None
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -440,7 +440,7 @@ def _seeded_site(seed: int) -> Site:
     return Site(grid=Circuit(id="g", amps=1000.0, children=(feeder,)), piles=tuple(piles))
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", [*range(40), 133, 271, 299])
 def test_never_below_max_min_on_energy_by_departure(seed: int) -> None:
     """On a shared seed set: the default delivers at least equal shares' energy by each
     departure (capped at each need), in total over the site."""

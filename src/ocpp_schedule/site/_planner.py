@@ -75,15 +75,20 @@ class DeadlineAware:
         if all(x.need_kwh is None for x in sessions) and len({x.priority for x in sessions}) <= 1:
             return _Planner(problem, self.weighted).max_min(progress)
         smart = _Planner(problem, self.weighted)
-        plan = smart.run(progress)
-        # Energy first (PL6): the plain max-min plan (needs as caps, nothing reserved) is
-        # kept instead when it delivers more by the departures, which happens where one-phase
-        # vehicles served first would block three-phase ones on a shared circuit phase.
-        plain = _Planner(problem, self.weighted, deadline=False)
-        other = plain.run(None)
-        if plain.energy() > smart.energy() * (1.0 + 1e-9) + _EPS_KWH:
-            return other
-        return plan
+        best, energy = smart.capped(smart.run(progress))
+        # Energy first (PL6): the plain plan (needs as caps, nothing reserved, nothing
+        # front-loaded, the classes in order) and, with one class, EqualShare's shares cut
+        # off at each need replace it when they give more energy by the departures, so the
+        # default is never below max-min. One-phase vehicles served first can block
+        # three-phase ones on a shared circuit phase, for instance.
+        others = [_Planner(problem, self.weighted, deadline=False).run(None)]
+        if len({x.priority for x in sessions}) <= 1:
+            others.append(_Planner(problem, self.weighted).max_min(None))
+        for other in others:
+            plan, more = smart.capped(other)
+            if more > energy * (1.0 + 1e-9) + _EPS_KWH:
+                best, energy = plan, more
+        return best
 
 
 class _Cell:
@@ -287,13 +292,36 @@ class _Planner:
                 progress(k + 1, slots)
         return out
 
-    def energy(self) -> float:
-        """The energy planned (kWh), each known need's capped at the need."""
+    def capped(self, plan: list[dict[EvseKey, float]]) -> tuple[list[dict[EvseKey, float]], float]:
+        """``plan`` with no current after a need is met, and the slot that meets it asking
+        only for the rest (PL4); with the energy it gives by the departures (kWh, each need
+        counted up to the need, unknown needs in full)."""
+        problem = self.problem
+        left = [_INF if x.need_kwh is None else x.need_kwh for x in problem.sessions]
         total = 0.0
-        for x in self.problem.sessions:
-            got = self.got[x.index]
-            total += got if x.need_kwh is None else min(got, x.need_kwh)
-        return total
+        out: list[dict[EvseKey, float]] = []
+        for k, row in enumerate(plan):
+            mine = dict(row)
+            for cell in self.cells[k]:
+                d = cell.d
+                x = mine.get(d.key, 0.0)
+                rest = left[d.session]
+                if d.pinned:
+                    left[d.session] = rest - d.cap * cell.kwh_per_amp
+                    continue
+                if x <= 0.0:
+                    continue
+                if rest <= _EPS_KWH or cell.kwh_per_amp <= 0.0:
+                    mine[d.key] = 0.0
+                    continue
+                if rest != _INF:
+                    x = min(x, max(_ceil_tenth(rest / cell.kwh_per_amp), d.min_amps))
+                    mine[d.key] = x
+                got = x * cell.kwh_per_amp
+                total += min(got, rest)
+                left[d.session] = rest - got
+            out.append(mine)
+        return out, total
 
     def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
         """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
