@@ -1,4 +1,4 @@
-"""The deadline- and energy-aware default policy (site/_planner.py, docs/semantics.md PL1-PL6)."""
+"""The deadline- and energy-aware default policy (site/_planner.py, docs/semantics.md PL1-PL7)."""
 
 from __future__ import annotations
 
