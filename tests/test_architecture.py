@@ -38,7 +38,7 @@ PUBLIC_NAMES = {
     "composite_schedule", "expand_profile", "limit_at", "station_composites",
     # the site
     "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",
-    "Allocation", "EqualShare", "Weighted", "send_plan", "SendPlan", "site_report",
+    "Allocation", "EqualShare", "Weighted", "DeadlineAware", "send_plan", "SendPlan", "site_report",
     "SiteReport", "SessionOutcome", "session_outcomes", "LimitsAt", "limits_at",
     "control", "ControlResult", "ControlError", "EvseMeasurement", "SiteState", "MeasurementFlag",
     "SessionControl", "simulate", "SimulationResult", "SimulatedSession", "VehicleModel",

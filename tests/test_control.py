@@ -21,12 +21,14 @@ from test_send_plan_safety import TOL, _evse_draw, _install_all, _points, _value
 from ocpp_schedule import (
     ControlError,
     ControlResult,
+    DeadlineAware,
+    EqualShare,
     EvseMeasurement,
     QueryError,
     SafetyError,
     SiteState,
-    control,
 )
+from ocpp_schedule import control as _control
 from ocpp_schedule.site import Circuit, Evse, Pile, Session, Site, Weighted
 from ocpp_schedule.site._control import EXTENSION_S, FLAG_TOLERANCE, TAPER_HEADROOM
 from ocpp_schedule.site._sendplan import SendPlanError
@@ -35,6 +37,20 @@ from ocpp_schedule.station import ProfileStore
 from ocpp_schedule.wire._timestamps import to_epoch
 
 H0 = datetime(2024, 3, 4, 8, tzinfo=UTC)
+
+
+def control(*args: Any, **kwargs: Any) -> ControlResult:
+    """The controller under equal shares: the reactive rules' figures below are equal splits.
+
+    The default policy (DeadlineAware) plans with the needs; tests/test_planner.py pins it.
+    """
+    kwargs.setdefault("policy", EqualShare())
+    return _control(*args, **kwargs)
+
+
+def test_the_controller_plans_with_the_default_policy() -> None:
+    result = _control(two_vehicles(), SiteState(at=h(0)))
+    assert result.allocation.policy == DeadlineAware().name
 
 
 def h(x: float) -> datetime:

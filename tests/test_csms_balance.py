@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ocpp_schedule import Circuit, ControlError, Evse, OcppVersion, Pile, Site
+from ocpp_schedule import Circuit, ControlError, EqualShare, Evse, OcppVersion, Pile, Site
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -69,7 +69,7 @@ def _limits(sends: list[tuple[str, dict[str, Any]]]) -> dict[tuple[str, int, str
 
 
 def test_a_start_gives_that_evse_a_plan() -> None:
-    balancer = csms.SiteBalancer(_site())
+    balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     sends = balancer.on_start("A", 1, "7", T0)
     limits = _limits(sends)
     assert limits[("A", 1, "TxProfile")] == 32.0  # alone on the site: all of it
@@ -83,7 +83,7 @@ def test_a_start_gives_that_evse_a_plan() -> None:
 
 
 def test_a_second_start_shares_and_a_tapering_vehicle_gives_current_back() -> None:
-    balancer = csms.SiteBalancer(_site())
+    balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     balancer.on_start("A", 1, "7", T0)
     second = _limits(balancer.on_start("B", 1, "B-1", T0 + timedelta(minutes=5)))
     assert second[("A", 1, "TxProfile")] == 16.0
@@ -104,7 +104,7 @@ def test_a_second_start_shares_and_a_tapering_vehicle_gives_current_back() -> No
 
 
 def test_a_full_vehicle_leaves_the_sharing() -> None:
-    balancer = csms.SiteBalancer(_site())
+    balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     balancer.on_start("A", 1, "7", T0, energy_kwh=5.0)
     balancer.on_start("B", 1, "B-1", T0)
     limits = _limits(balancer.on_meter_values("A", 1, (16, 16, 16), 5.0, T0 + timedelta(hours=1)))
@@ -115,7 +115,7 @@ def test_a_full_vehicle_leaves_the_sharing() -> None:
 
 
 def test_a_stop_removes_the_session() -> None:
-    balancer = csms.SiteBalancer(_site())
+    balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     balancer.on_start("A", 1, "7", T0)
     balancer.on_start("B", 1, "B-1", T0)
     limits = _limits(balancer.on_stop("A", 1, T0 + timedelta(minutes=30)))
@@ -128,7 +128,7 @@ def test_a_stop_removes_the_session() -> None:
 
 
 def test_a_tick_re_sends_only_when_the_plan_is_due() -> None:
-    balancer = csms.SiteBalancer(_site())
+    balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     assert balancer.on_tick(T0) == []  # nothing to plan yet
     balancer.on_start("A", 1, "7", T0)
     first = balancer.last
@@ -141,7 +141,7 @@ def test_a_tick_re_sends_only_when_the_plan_is_due() -> None:
 
 
 def test_events_go_forward_in_time_and_name_the_site_s_evses() -> None:
-    balancer = csms.SiteBalancer(_site())
+    balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     balancer.on_start("A", 1, "7", T0)
     balancer.on_start("B", 1, "B-1", T0 - timedelta(minutes=5))  # a late event: taken as now
     assert balancer.last.at == int(T0.timestamp())

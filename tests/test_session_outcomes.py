@@ -24,6 +24,7 @@ import ocpp_schedule
 from ocpp_schedule import (
     Allocation,
     Circuit,
+    EqualShare,
     Evse,
     Pile,
     Session,
@@ -54,8 +55,9 @@ def _site(*sessions: Session, amps: float = 100.0, evse_amps: float = 32.0) -> S
     return Site(grid=Circuit(id="grid", amps=amps), piles=piles)
 
 
-def _only(site: Site, hours: float = 24, start: float = 0) -> SessionOutcome:
-    (outcome,) = session_outcomes(balance(site, start=_at(start), duration=int(hours * HOUR)))
+def _only(site: Site, hours: float = 24, start: float = 0, **options: Any) -> SessionOutcome:
+    allocation = balance(site, start=_at(start), duration=int(hours * HOUR), **options)
+    (outcome,) = session_outcomes(allocation)
     return outcome
 
 
@@ -77,9 +79,11 @@ def test_a_vehicle_served_early_is_done_and_gets_no_more_than_its_need() -> None
 
 
 def test_done_at_is_rounded_up_to_the_second() -> None:
-    # 22.08 kW for 100.5 s is 0.616400 kWh: met during second 101.
+    # 22.08 kW for 100.5 s is 0.616400 kWh: met during second 101 (under equal shares, which
+    # give the vehicle its whole 32 A; the default policy gives it only what its need takes).
     need = 22080 * 100.5 / 3.6e6
-    outcome = _only(_site(Session(arrive=_at(8), leave=_at(12), energy_kwh=need)))
+    site = _site(Session(arrive=_at(8), leave=_at(12), energy_kwh=need))
+    outcome = _only(site, policy=EqualShare())
     assert outcome.done_at == _at(8) + timedelta(seconds=101)
 
 
@@ -153,14 +157,15 @@ def test_two_sessions_of_one_evse_in_one_slot_each_get_their_own_time() -> None:
     assert b.expected_kwh == pytest.approx(1.0) and b.done_at is not None
 
 
-def test_needs_and_priorities_change_no_balancing_decision() -> None:
+def test_needs_and_priorities_change_no_equal_share_decision() -> None:
+    # Equal shares ignore needs and priorities (the default policy uses them: test_planner.py).
     plain = [Session(arrive=_at(8 + i), leave=_at(12)) for i in range(3)]
     needy = [
         s.model_copy(update={"energy_kwh": 5.0 * (i + 1), "priority": 9 - i})
         for i, s in enumerate(plain)
     ]
-    one = balance(_site(*plain, amps=40), start=_at(0), duration=86400)
-    two = balance(_site(*needy, amps=40), start=_at(0), duration=86400)
+    one = balance(_site(*plain, amps=40), start=_at(0), duration=86400, policy=EqualShare())
+    two = balance(_site(*needy, amps=40), start=_at(0), duration=86400, policy=EqualShare())
     assert one.amps == two.amps and one.paused == two.paused
 
 
@@ -253,7 +258,7 @@ def test_balance_prints_and_writes_each_sessions_outcome(tmp_path: Path, capsys)
     text = capsys.readouterr().out
     table = text[text.index("EVSE    stay (local time)") :]
     lines = table.splitlines()
-    assert lines[2].split() == ["CP-1/1", "08:00-12:30", "30.0", "30.0", "10:29", "0.0"]
+    assert lines[2].split() == ["CP-1/1", "08:00-12:30", "30.0", "30.0", "09:29", "0.0"]
     assert lines[3].split() == ["CP-1/1", "17:30-22:00", "-", "17.0", "-", "-"]
     assert lines[5].split()[:3] == ["CP-2/1", "09:00-18:30", "36.0"]
     sessions = json.loads(out.read_text())["sessions"]
@@ -267,7 +272,7 @@ def test_balance_prints_and_writes_each_sessions_outcome(tmp_path: Path, capsys)
         "leave": "2024-06-03T10:30:00Z",
         "need_kwh": 30.0,
         "expected_kwh": 30.0,
-        "done_at": "2024-06-03T08:29:00Z",
+        "done_at": "2024-06-03T07:29:57Z",
         "unmet_kwh": 0.0,
         "beyond_window": False,
     }

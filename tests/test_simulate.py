@@ -86,7 +86,8 @@ def test_a_vehicle_without_a_need_draws_until_it_leaves() -> None:
 def test_a_full_vehicles_current_goes_to_the_other_at_the_next_step() -> None:
     small = Session(arrive=h(0), leave=h(4), energy_kwh=kwh(16, 0.5))
     big = Session(arrive=h(0), leave=h(4))
-    result = simulate(one_pile(32.0, small, big), step=300, end=h(2))
+    # Equal shares: 16 A each until the small one is full (the default would front-load it).
+    result = simulate(one_pile(32.0, small, big), step=300, end=h(2), policy=EqualShare())
     first, second = result.sessions
     assert first.done_at == h(0.5)
     # 16 A for 30 min, then 32 A from the next step on (at most one step late).
@@ -134,8 +135,8 @@ def test_hidden_departures_are_estimated_and_learnt_at_unplugging() -> None:
     short = Session(arrive=h(0), leave=h(0.5), energy_kwh=100)
     other = Session(arrive=h(0), leave=h(3), energy_kwh=100)
     site = one_pile(32.0, short, other)
-    known = simulate(site, end=h(2))
-    hidden = simulate(site, end=h(2), hide_departures=True)
+    known = simulate(site, end=h(2), policy=EqualShare())  # equal splits: 16 A each
+    hidden = simulate(site, end=h(2), hide_departures=True, policy=EqualShare())
     for result in (known, hidden):
         assert result.violation_count == 0
         assert result.sessions[0].delivered_kwh == pytest.approx(kwh(16, 0.5))

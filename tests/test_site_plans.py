@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -158,17 +157,15 @@ def test_demo_numbers() -> None:
     assert max(evening) <= 75_000
 
 
-def test_demo_command_runs_under_two_seconds() -> None:
-    begin = time.perf_counter()
+def test_demo_command_runs() -> None:
+    # Its time is a benchmark figure (docs/performance.md), never asserted here.
     proc = subprocess.run(
         [sys.executable, "-m", "ocpp_schedule", "demo"], capture_output=True, text=True, check=False
     )
-    elapsed = time.perf_counter() - begin
     assert proc.returncode == 0, proc.stderr
     assert "no circuit is ever over its limit" in proc.stdout
     assert "21 overloads" in proc.stdout
     assert "send plan at 2024-01-15 17:00 CET" in proc.stdout
-    assert elapsed < 2.0
 
 
 def test_demo_plot_without_matplotlib_is_a_clear_error(capsys, monkeypatch) -> None:

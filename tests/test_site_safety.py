@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from strategies_site import T0, WINDOW, hostile_sites
 
 import ocpp_schedule.site._allocation as allocation_module
+import ocpp_schedule.site._slotshare as slotshare_module
 from ocpp_schedule import (
     OcppScheduleError,
     QueryError,
@@ -301,7 +302,7 @@ def test_a_policy_weight_outside_the_range_is_a_query_error() -> None:
 
 def test_the_post_condition_refuses_an_unsafe_result(monkeypatch) -> None:
     """A broken solver (everyone at their cap) is caught: SafetyError, no result."""
-    monkeypatch.setattr(allocation_module, "share_fairly", lambda caps, w, c: list(caps))
+    monkeypatch.setattr(slotshare_module, "share_fairly", lambda caps, w, c: list(caps))
     site = _feeder_site([Session(arrive=T0, leave=_h(1)) for _ in range(3)])
     with pytest.raises(SafetyError) as info:
         balance(site, start=T0, duration=HOUR)

@@ -18,6 +18,8 @@ from ..site._allocation import Allocation, balance
 from ..site._demo import DEMO_DAY, demo_site
 from ..site._model import Site, load_site
 from ..site._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
+from ..site._planner import DeadlineAware
+from ..site._planning import Planner
 from ..site._plot import _pyplot, plot_allocation
 from ..site._policies import EqualShare, Policy, Weighted
 from ..site._report import (
@@ -37,8 +39,12 @@ from ._common import UsageError, parse_time_option
 
 __all__ = ["register"]
 
-_POLICIES: dict[str, Callable[[], Policy]] = {"equal": EqualShare, "weighted": Weighted}
-_SIM_POLICIES: dict[str, Callable[[], Policy] | None] = {"default": None, **_POLICIES}
+_POLICIES: dict[str, Callable[[], Policy | Planner]] = {
+    "deadline": DeadlineAware,
+    "equal": EqualShare,
+    "weighted": Weighted,
+}
+_SIM_POLICIES: dict[str, Callable[[], Policy | Planner] | None] = {"default": None, **_POLICIES}
 """``simulate --policy``: ``default`` is :func:`balance`'s own default policy."""
 
 
@@ -138,7 +144,7 @@ def register(sub: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--policy", choices=sorted(_POLICIES), default="equal")
+    parser.add_argument("--policy", choices=sorted(_POLICIES), default="deadline")
     parser.add_argument(
         "--resolution",
         default=None,

@@ -45,6 +45,7 @@ from ._model import (
     load_site,
 )
 from ._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
+from ._planner import DeadlineAware
 from ._plot import PlotUnavailable, plot_allocation
 from ._policies import EqualShare, Policy, Weighted
 from ._report import (
@@ -108,6 +109,7 @@ __all__ = [
     "RESEND_FRACTION",
     "Allocation",
     "Circuit",
+    "DeadlineAware",
     "EqualShare",
     "Evse",
     "EvseKey",

@@ -1,0 +1,608 @@
+"""The deadline- and energy-aware default policy: plan the whole window, slot by slot.
+
+:class:`DeadlineAware` sees the :class:`~ocpp_schedule.site._planning.PlanningProblem`
+(every slot's vehicles, every session's remaining need and departure) and plans in two
+passes (docs/semantics.md PL1-PL7):
+
+1. **Reservation, as late as possible.** Sessions with a known need, highest priority
+   class first, then earliest departure, reserve their need in their latest slots, as
+   much as their own limit and the circuits' room left by earlier reservations allow.
+   A session that cannot reserve all of it takes the room of a session of its own class
+   that needs more (the most vehicles fully served, as Moore and Hodgson's rule) when that
+   lets it fit; otherwise it keeps what it could reserve.
+2. **Forward, slot by slot.** In each slot, pinned demands draw their own limit; then every
+   session gets what it must have now to stay on its reservation (the reserved energy up
+   to this slot minus what it already got), highest class and earliest departure first;
+   then, class by class from the highest, known needs get what is left by earliest
+   departure (front-loading), and the rest is shared weighted max-min fair
+   (:func:`~ocpp_schedule.site._slotshare._shares`, the same progressive filling as
+   :class:`~ocpp_schedule.EqualShare`) among the sessions that can still use it. Nothing
+   is planned beyond a session's need; a session whose need is met gets 0.
+
+Capacity the vehicles present can use is always used now (work conserving): vehicles that
+are not known yet arrive later, and energy delivered early is never lost. The
+reservations make it deadline-aware: a vehicle that leaves soon is served before the
+capacity it needs later is taken. Energy comes first: a plain max-min plan (needs as
+caps) or, with one class, EqualShare's shares cut off at each need replace the result
+when they give more energy by the departures. Without needs and with one priority class
+the result is exactly :class:`~ocpp_schedule.EqualShare`'s.
+
+Work: the reservation touches each session's slots once (a swap at most twice more);
+each slot of the forward pass costs one or two fair shares of its sessions (and the
+candidates of PL6 one more pass each): about sessions x slots x log(sessions).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from ._planning import PlanDemand, PlanningProblem, PlanSession
+from ._slotshare import _Demand, _floor_tenth, _room_left, _shares, _solve
+
+__all__ = ["DeadlineAware"]
+
+EvseKey = tuple[str, int]
+Room = dict[str, list[float]]
+"""Per circuit: the room left on its three phases (A) and its power (W; inf: no limit)."""
+
+_INF = math.inf
+_JOULES_PER_KWH = 3.6e6
+_NO_RANK = (0.0, 0, "", 0)
+_EPS_KWH = 1e-9
+"""Energy (kWh) below which a need counts as met."""
+
+
+def _ceil_tenth(value: float) -> float:
+    """Round up to 0.1 A (float noise of 10^-9 relative rounds down: 2.3 stays 2.3)."""
+    return math.ceil(value * 10.0 * (1.0 - 1e-9)) / 10.0
+
+
+class DeadlineAware:
+    """The default policy: energy by each departure first, the most vehicles fully served,
+    higher priority classes first, what is left shared fairly (docs/semantics.md PL1-PL7).
+
+    ``weighted=True`` shares what is left in proportion to the sessions' ``weight``
+    (as :class:`~ocpp_schedule.Weighted`); by default every session has the same share.
+    """
+
+    name = "deadline"
+
+    def __init__(self, *, weighted: bool = False) -> None:
+        self.weighted = weighted
+
+    def plan(
+        self, problem: PlanningProblem, progress: Callable[[int, int], None] | None = None
+    ) -> list[dict[EvseKey, float]]:
+        """Per slot, a current (A per phase) for each demand; see the module's description.
+
+        ``progress(done, total)`` is called after each slot of the forward pass.
+        """
+        sessions = problem.sessions
+        if all(x.need_kwh is None for x in sessions) and len({x.priority for x in sessions}) <= 1:
+            return _Planner(problem, self.weighted).max_min(progress)
+        smart = _Planner(problem, self.weighted)
+        best, energy = smart.capped(smart.run(progress))
+        # Energy first (PL6): the plain plan (needs as caps, nothing reserved, nothing
+        # front-loaded, the classes in order) and, with one class, EqualShare's shares cut
+        # off at each need replace it when they give more energy by the departures, so the
+        # default is never below max-min. One-phase vehicles served first can block
+        # three-phase ones on a shared circuit phase, for instance.
+        others = [_Planner(problem, self.weighted, deadline=False).run(None)]
+        if len({x.priority for x in sessions}) <= 1:
+            others.append(_Planner(problem, self.weighted).max_min(None))
+        for other in others:
+            plan, more = smart.capped(other)
+            if more > energy * (1.0 + 1e-9) + _EPS_KWH:
+                best, energy = plan, more
+        return best
+
+
+class _Cell:
+    """One session's demand in one slot, with what a planned ampere gives it there."""
+
+    __slots__ = ("d", "k", "kwh_per_amp", "most", "next_kwh_per_amp")
+
+    def __init__(self, d: PlanDemand, k: int, kwh_per_amp: float) -> None:
+        self.d = d
+        self.k = k
+        self.kwh_per_amp = kwh_per_amp
+        self.next_kwh_per_amp = 0.0
+        self.most = 0.0
+        """The most energy (kWh) the session can get from this slot to its last."""
+
+
+class _Planner:
+    """The two passes over one problem (kept together: they share the problem's tables)."""
+
+    def __init__(self, problem: PlanningProblem, weighted: bool, deadline: bool = True) -> None:
+        self.problem = problem
+        self.weighted = weighted
+        self.deadline = deadline
+        """False: no reservation, no front-loading, equal weights (the plain plan, PL6)."""
+        self.volts = problem.voltage
+        sessions = problem.sessions
+        self.left = [_INF if s.need_kwh is None else s.need_kwh for s in sessions]
+        self.cells: list[list[_Cell]] = [[] for _ in problem.demands]
+        self.by_session: list[list[_Cell]] = [[] for _ in sessions]
+        for k, row in enumerate(problem.demands):
+            for d in row:
+                cell = _Cell(d, k, d.phases * self.volts * d.present / _JOULES_PER_KWH)
+                self.cells[k].append(cell)
+                if not d.pinned:
+                    own = self.by_session[d.session]
+                    if own:
+                        own[-1].next_kwh_per_amp = cell.kwh_per_amp
+                    own.append(cell)
+        for own in self.by_session:
+            most = 0.0
+            for cell in reversed(own):
+                most += cell.d.cap * cell.kwh_per_amp
+                cell.most = most
+        self.base = [self._room(k) for k in range(problem.slots)]
+        self.reserved: list[dict[int, float]] = [{} for _ in sessions]
+        self.full = [False] * len(sessions)
+        self.pinned = [0.0] * len(sessions)
+        self.got = [0.0] * len(sessions)
+        """Per session, the energy planned so far outside pinned slots (kWh)."""
+
+    # ------------------------------------------------------------------ rooms
+
+    def _room(self, k: int) -> Room:
+        """Slot ``k``'s circuit limits minus what its pinned demands draw.
+
+        SafetyError when the pinned demands alone overload a circuit (as for every policy).
+        """
+        pinned = [
+            _Demand(d.key, d.cap, d.phases, d.circuit_phases, d.path, 1.0, 0.0, _NO_RANK, 0, True)
+            for d in (cell.d for cell in self.cells[k])
+            if d.pinned
+        ]
+        limits = _room_left(pinned, dict(self.problem.limits[k]), self.volts)
+        return {
+            c: [amps[0], amps[1], amps[2], _INF if watts is None else watts]
+            for c, (amps, watts) in limits.items()
+        }
+
+    def _fits(self, room: Room, d: PlanDemand) -> float:
+        """The most current ``d`` can get in ``room`` (A per phase), its own cap aside."""
+        most = _INF
+        per_amp = self.volts * d.phases
+        for circuit in d.path:
+            values = room[circuit]
+            for p in d.circuit_phases:
+                most = min(most, values[p])
+            most = min(most, values[3] / per_amp)
+        return most
+
+    # ---------------------------------------------------------- reservation
+
+    def reserve(self) -> None:
+        """Pass 1: every known need, as late as possible, classes and departures in order."""
+        rooms = [{c: list(v) for c, v in room.items()} for room in self.base]
+        sessions = self.problem.sessions
+        pinned = self._pinned_energy()
+        order = sorted(
+            (s for s in sessions if s.need_kwh is not None),
+            key=self._reserve_key,
+        )
+        placed: dict[int, list[PlanSession]] = {}
+        self.pinned = pinned
+        for s in order:
+            need = self._need(s)
+            if need <= _EPS_KWH:
+                continue
+            short = self._reserve_one(s, need, rooms)
+            if short > _EPS_KWH:
+                short = self._swap(s, need, short, placed.get(s.priority, []), rooms)
+            if short <= _EPS_KWH:
+                placed.setdefault(s.priority, []).append(s)
+        for group in placed.values():
+            for x in group:
+                self.full[x.index] = True
+
+    def _need(self, s: PlanSession) -> float:
+        """What ``s`` needs from planned slots: its need minus what its pinned slots give."""
+        return self.left[s.index] - self.pinned[s.index]
+
+    @staticmethod
+    def _reserve_key(s: PlanSession) -> tuple[float, ...]:
+        """Reservation order: the highest class, the earliest departure, the smallest need."""
+        return (-s.priority, s.leave, s.need_kwh or 0.0, s.index)
+
+    def _reserve_one(self, s: PlanSession, need: float, rooms: list[Room]) -> float:
+        """Reserve ``need`` kWh for ``s`` from its last slot backwards; the part left over."""
+        own = self.reserved[s.index]
+        for cell in reversed(self.by_session[s.index]):
+            d = cell.d
+            if cell.kwh_per_amp <= 0.0:
+                continue
+            room = rooms[cell.k]
+            x = _floor_tenth(min(d.cap, self._fits(room, d)))
+            if x < d.min_amps or x <= 0.0:
+                continue
+            x = min(x, max(_ceil_tenth(need / cell.kwh_per_amp), d.min_amps))
+            own[cell.k] = x
+            _take(room, d, x, self.volts)
+            need -= x * cell.kwh_per_amp
+            if need <= _EPS_KWH:
+                return 0.0
+        return need
+
+    def _release(self, s: PlanSession, rooms: list[Room]) -> dict[int, float]:
+        """Give back everything ``s`` reserved; returns what it had."""
+        own = self.reserved[s.index]
+        self.reserved[s.index] = {}
+        for cell in self.by_session[s.index]:
+            x = own.get(cell.k, 0.0)
+            if x > 0.0:
+                _take(rooms[cell.k], cell.d, -x, self.volts)
+        return own
+
+    def _restore(self, s: PlanSession, had: dict[int, float], rooms: list[Room]) -> None:
+        """Put back reservations taken away by :meth:`_release`."""
+        self.reserved[s.index] = had
+        for cell in self.by_session[s.index]:
+            x = had.get(cell.k, 0.0)
+            if x > 0.0:
+                _take(rooms[cell.k], cell.d, x, self.volts)
+
+    def _swap(
+        self,
+        s: PlanSession,
+        need: float,
+        short: float,
+        placed: list[PlanSession],
+        rooms: list[Room],
+    ) -> float:
+        """``s`` does not fit: free the fully reserved session of its class that needs the
+        most, if that one needs more than ``s`` and ``s`` then fits (it is served instead:
+        one vehicle for another, the smaller need). Returns what ``s`` still lacks."""
+        candidates = [p for p in placed if self._need(p) > need and p.leave > s.arrive]
+        if not candidates:
+            return short
+        victim = max(candidates, key=lambda p: (self._need(p), p.index))
+        mine = self._release(s, rooms)
+        had = self._release(victim, rooms)
+        left = self._reserve_one(s, need, rooms)
+        if left <= _EPS_KWH:
+            # The victim keeps what still fits, as late as possible (perhaps all of it).
+            if self._reserve_one(victim, self._need(victim), rooms) > _EPS_KWH:
+                placed.remove(victim)
+            return 0.0
+        self._release(s, rooms)
+        self._restore(victim, had, rooms)
+        self._restore(s, mine, rooms)
+        return short
+
+    def _pinned_energy(self) -> list[float]:
+        """Per session, the energy its pinned slots give it (drawn whatever is planned)."""
+        out = [0.0] * len(self.problem.sessions)
+        for row in self.cells:
+            for cell in row:
+                if cell.d.pinned:
+                    out[cell.d.session] += cell.d.cap * cell.kwh_per_amp
+        return out
+
+    # ---------------------------------------------------------------- forward
+
+    def run(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
+        """Both passes; per slot, the planned currents."""
+        if self.deadline:
+            self.reserve()
+        due = [0.0] * len(self.problem.sessions)
+        out: list[dict[EvseKey, float]] = []
+        slots = self.problem.slots
+        for k in range(slots):
+            out.append(self._slot(k, due))
+            if progress is not None:
+                progress(k + 1, slots)
+        return out
+
+    def capped(self, plan: list[dict[EvseKey, float]]) -> tuple[list[dict[EvseKey, float]], float]:
+        """``plan`` with no current after a need is met, and the slot that meets it asking
+        only for the rest (PL4); with the energy it gives by the departures (kWh, each need
+        counted up to the need, unknown needs in full)."""
+        problem = self.problem
+        left = [_INF if x.need_kwh is None else x.need_kwh for x in problem.sessions]
+        total = 0.0
+        out: list[dict[EvseKey, float]] = []
+        for k, row in enumerate(plan):
+            mine = dict(row)
+            for cell in self.cells[k]:
+                d = cell.d
+                x = mine.get(d.key, 0.0)
+                rest = left[d.session]
+                if d.pinned:
+                    left[d.session] = rest - d.cap * cell.kwh_per_amp
+                    continue
+                if x <= 0.0:
+                    continue
+                if rest <= _EPS_KWH or cell.kwh_per_amp <= 0.0:
+                    mine[d.key] = 0.0
+                    continue
+                if rest != _INF:
+                    x = min(x, max(_ceil_tenth(rest / cell.kwh_per_amp), d.min_amps))
+                    mine[d.key] = x
+                got = x * cell.kwh_per_amp
+                total += min(got, rest)
+                left[d.session] = rest - got
+            out.append(mine)
+        return out, total
+
+    def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
+        """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
+        (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1)."""
+        problem = self.problem
+        on_key: dict[EvseKey, list[PlanSession]] = {}
+        for x in problem.sessions:
+            on_key.setdefault(x.key, []).append(x)
+        cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+        out: list[dict[EvseKey, float]] = []
+        for k, row in enumerate(problem.demands):
+            a, b = problem.boundaries[k], problem.boundaries[k + 1]
+            demands = []
+            for d in row:
+                meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
+                ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
+                rank = min(ranks)
+                weight = rank[0]
+                demands.append(
+                    _Demand(
+                        d.key,
+                        d.cap,
+                        d.phases,
+                        d.circuit_phases,
+                        d.path,
+                        weight,
+                        d.min_amps,
+                        rank,
+                        d.session,
+                        d.pinned,
+                    )
+                )
+            limits = dict(problem.limits[k])
+            signature = (tuple(demands), tuple(sorted(limits.items())))
+            found = cache.get(signature)
+            if found is None:
+                found = cache[signature] = _solve(demands, limits, self.volts)
+            out.append({key: amps for key, (amps, _) in found.items()})
+            if progress is not None:
+                progress(k + 1, len(problem.demands))
+        return out
+
+    def _plain_rank(self, x: PlanSession) -> tuple[float, int, str, int]:
+        """EqualShare's (or Weighted's) pause rank: lowest weight, then latest arrival."""
+        return (x.weight if self.weighted else 1.0, -x.arrive, x.key[0], x.key[1])
+
+    def _slot(self, k: int, due: list[float]) -> dict[EvseKey, float]:
+        """Pass 2 for slot ``k``: pinned, then what is due, then the rest shared by class."""
+        room = {c: list(v) for c, v in self.base[k].items()}
+        given: dict[EvseKey, float] = {}
+        sessions = self.problem.sessions
+        open_cells: list[tuple[_Cell, float]] = []
+        for cell in self.cells[k]:
+            d = cell.d
+            if d.pinned:
+                given[d.key] = d.cap
+                self.left[d.session] -= d.cap * cell.kwh_per_amp
+                continue
+            top = self._upper(cell)
+            if top > 0.0:
+                open_cells.append((cell, top))
+        # What each session must get now to stay on its reservation.
+        urgent = []
+        for cell, top in open_cells:
+            s = cell.d.session
+            reserved = self.reserved[s].get(k, 0.0)
+            due[s] += reserved * cell.kwh_per_amp
+            lag = due[s] - self.got[s]
+            if reserved > 0.0 and lag > _EPS_KWH:
+                urgent.append((cell, top, lag / cell.kwh_per_amp))
+        urgent.sort(key=lambda t: _urgency(sessions[t[0].d.session]))
+        for cell, top, must in urgent:
+            d = cell.d
+            x = _floor_tenth(min(top, max(_ceil_tenth(must), d.min_amps), self._fits(room, d)))
+            if x >= d.min_amps and x > 0.0:
+                given[d.key] = x
+                _take(room, d, x, self.volts)
+        # The rest, class by class, weighted max-min fair.
+        classes = sorted({sessions[c.d.session].priority for c, _ in open_cells}, reverse=True)
+        for level in classes:
+            members = [
+                (c, top)
+                for c, top in open_cells
+                if sessions[c.d.session].priority == level
+                and _floor_tenth(top - given.get(c.d.key, 0.0)) > 0.0
+            ]
+            if members and self.deadline:
+                self._front_load(members, given, room)
+                members = [
+                    (c, top)
+                    for c, top in members
+                    if _floor_tenth(top - given.get(c.d.key, 0.0)) > 0.0
+                ]
+            if members:
+                self._share(members, given, room)
+        for cell in self.cells[k]:
+            d = cell.d
+            x = given.get(d.key, 0.0)
+            if not d.pinned and x > 0.0:
+                self.left[d.session] -= x * cell.kwh_per_amp
+                self.got[d.session] += x * cell.kwh_per_amp
+        return given
+
+    def _front_load(
+        self, members: list[tuple[_Cell, float]], given: dict[EvseKey, float], room: Room
+    ) -> None:
+        """What is left goes to known needs, earliest departure first, up to their need:
+        first the sessions whose whole need is reserved, then the others (PL3).
+
+        Energy given now is never lost, and a vehicle finished early no longer competes
+        with the vehicles that arrive later; sessions with an unknown need only share.
+        """
+        sessions = self.problem.sessions
+        known = [m for m in members if self.left[m[0].d.session] != _INF]
+        known.sort(
+            key=lambda m: (not self.full[m[0].d.session], _urgency(sessions[m[0].d.session]))
+        )
+        for cell, top in known:
+            d = cell.d
+            have = given.get(d.key, 0.0)
+            x = _floor_tenth(min(top - have, self._fits(room, d)))
+            if x > 0.0 and have + x >= d.min_amps:
+                given[d.key] = have + x
+                _take(room, d, x, self.volts)
+
+    def _upper(self, cell: _Cell) -> float:
+        """The most ``cell`` may get: its cap, and no more than its need (rounded up to
+        0.1 A, and at least the session's minimum current, PL4).
+
+        When a full cap now would leave less of the need than the session's minimum current
+        can deliver in its next slot, it gets less now, so that the rest can be delivered.
+        """
+        d = cell.d
+        cap = _floor_tenth(d.cap)
+        if cap < d.min_amps or cap <= 0.0 or cell.kwh_per_amp <= 0.0:
+            return 0.0
+        left = self.left[d.session]
+        if left <= _EPS_KWH:
+            return 0.0
+        if left == _INF:
+            return cap
+        whole = _ceil_tenth(left / cell.kwh_per_amp)
+        if whole <= cap:
+            # Less than the minimum would pause it for good: the vehicle stops when full.
+            return max(whole, d.min_amps)
+        rest = left - cap * cell.kwh_per_amp
+        tail = d.min_amps * cell.next_kwh_per_amp
+        if 0.0 < rest < tail:
+            fewer = _floor_tenth((left - tail) / cell.kwh_per_amp)
+            if fewer >= d.min_amps:
+                return fewer
+        return cap
+
+    def _share(
+        self,
+        members: list[tuple[_Cell, float]],
+        given: dict[EvseKey, float],
+        room: Room,
+    ) -> None:
+        """Share ``room`` weighted max-min fair among ``members`` up to their upper bounds.
+
+        A member that has nothing yet and whose share is below its minimum current is
+        paused (0) rather than given a trickle, all such members of a round at once; the
+        others share again; then each paused member that still fits in what is left gets
+        it, the least slack first (PL5).
+        """
+        sessions = self.problem.sessions
+        volts = self.volts
+        now = self.problem.boundaries[members[0][0].k]
+        active: list[_Demand] = []
+        tops: dict[EvseKey, _Cell] = {}
+        for cell, top in members:
+            d = cell.d
+            s = sessions[d.session]
+            head = _floor_tenth(top - given.get(d.key, 0.0))
+            tops[d.key] = cell
+            active.append(
+                _Demand(
+                    d.key,
+                    head,
+                    d.phases,
+                    d.circuit_phases,
+                    d.path,
+                    self._weight(s, cell),
+                    0.0 if d.key in given else d.min_amps,
+                    (_slack(s, self.left[s.index], d, now, volts), -s.arrive, d.key[0], d.key[1]),
+                    d.session,
+                )
+            )
+        if _fits_all(active, room, volts):
+            for member in active:
+                if member.cap > 0.0:
+                    given[member.key] = given.get(member.key, 0.0) + member.cap
+                    _take(room, tops[member.key].d, member.cap, volts)
+            return
+        limits = {c: ((v[0], v[1], v[2]), None if v[3] == _INF else v[3]) for c, v in room.items()}
+        paused: list[_Demand] = []
+        shares: list[float] = []
+        while active:
+            shares = _shares(active, limits, volts)
+            short = [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
+            if not short:
+                break
+            # All at once (one fair share per round, not one per paused vehicle); the ones
+            # that still fit come back below, the most urgent first.
+            paused.extend(short)
+            gone = {d.key for d in short}
+            active = [d for d in active if d.key not in gone]
+            shares = []
+        for member, share in zip(active, shares, strict=True):
+            x = _floor_tenth(share)
+            if x > 0.0:
+                given[member.key] = given.get(member.key, 0.0) + x
+                _take(room, tops[member.key].d, x, volts)
+        for member in sorted(paused, key=lambda d: d.rank, reverse=True):
+            d = tops[member.key].d
+            x = _floor_tenth(min(member.cap, self._fits(room, d)))
+            if x >= member.min_amps and x > 0.0:
+                given[member.key] = x
+                _take(room, d, x, volts)
+
+    def _weight(self, s: PlanSession, cell: _Cell) -> float:
+        """Its weight in the fair share: the share of what it can still get that it needs
+        (1 for an unknown need), times its ``weight`` when ``weighted`` (PL5)."""
+        base = s.weight if self.weighted else 1.0
+        left = self.left[s.index]
+        if self.deadline and left != _INF and cell.most > 0.0:
+            return base * min(1.0, max(1e-3, left / cell.most))
+        return base
+
+
+def _fits_all(active: Sequence[_Demand], room: Room, volts: float) -> bool:
+    """Whether every member at its cap fits in ``room`` (then no sharing is needed)."""
+    load: dict[str, list[float]] = {}
+    for d in active:
+        for circuit in d.path:
+            values = load.get(circuit)
+            if values is None:
+                values = load[circuit] = [0.0, 0.0, 0.0, 0.0]
+            for p in d.circuit_phases:
+                values[p] += d.cap
+            values[3] += d.cap * d.phases * volts
+    for circuit, values in load.items():
+        have = room[circuit]
+        for p in range(4):
+            if values[p] > have[p] * (1.0 - 1e-12):
+                return False
+    return True
+
+
+def _take(room: Room, d: PlanDemand, amps: float, volts: float) -> None:
+    """Charge ``amps`` of ``d`` to every circuit on its path (negative: give back)."""
+    watts = amps * d.phases * volts
+    for circuit in d.path:
+        values = room[circuit]
+        for p in d.circuit_phases:
+            values[p] -= amps
+        values[3] -= watts
+
+
+def _urgency(s: PlanSession) -> tuple[int, int, int]:
+    """Who gets what is due first: the highest class, then the earliest departure."""
+    return (-s.priority, s.leave, s.index)
+
+
+def _slack(s: PlanSession, left: float, d: PlanDemand, now: int, volts: float) -> float:
+    """Minus the seconds the session could still wait (paused first: the lowest value).
+
+    Unknown needs can always wait (-inf); otherwise the time from ``now`` to its departure
+    minus the time its need takes at its current cap.
+    """
+    if left == _INF:
+        return -_INF
+    watts = d.cap * d.phases * volts
+    if watts <= 0.0:
+        return _INF
+    return -((s.leave - now) - left * _JOULES_PER_KWH / watts)

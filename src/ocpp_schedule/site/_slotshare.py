@@ -1,0 +1,168 @@
+"""One slot's weighted max-min fair shares under the site's circuits (shared by the policies).
+
+Moved out of :mod:`ocpp_schedule.site._allocation` so that the planners
+(:mod:`ocpp_schedule.site._planner`) reuse the same progressive filling
+(:func:`_shares`), the circuit room left by pinned demands (:func:`_room_left`)
+and the 0.1 A rounding (:func:`_floor_tenth`) without an import cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ..errors import SafetyError
+from ._fairshare import Constraint, share_fairly
+from ._policies import Rank
+from ._timelines import PhaseAmps
+
+EvseKey = tuple[str, int]
+
+_INF = math.inf
+
+_REL_TOL = 1e-9
+"""Relative float tolerance of the post-condition (limits are floored far below it)."""
+
+
+class _Demand(NamedTuple):
+    key: EvseKey
+    cap: float
+    phases: int
+    circuit_phases: tuple[int, ...]
+    path: tuple[str, ...]
+    weight: float
+    min_amps: float
+    rank: Rank
+    session: int
+    pinned: bool = False
+
+
+def _floor_tenth(value: float) -> float:
+    """Round down to 0.1 A; float noise of at most 10^-12 relative rounds up (2.3 stays 2.3).
+
+    The noise allowance is far below the post-condition's tolerance, so a sum of
+    floored shares never exceeds the limit the shares were cut to.
+    """
+    return math.floor(value * 10.0 * (1.0 + 1e-12)) / 10.0
+
+
+def _solve(
+    demands: Sequence[_Demand],
+    limits: dict[str, tuple[PhaseAmps, float | None]],
+    voltage: float,
+) -> dict[EvseKey, tuple[float, bool]]:
+    """One slot: the fair shares, pausing the lowest ranks until every share meets its minimum.
+
+    Pinned demands (their TxProfile governs) draw their own limit and are
+    never paused; the others share what they leave. A share counts as meeting
+    the minimum only once rounded down to 0.1 A, so every limit handed out is
+    0 or at least the minimum. Returns each EVSE's (limit, paused).
+    """
+    pinned = [d for d in demands if d.pinned]
+    rest = [d for d in demands if not d.pinned]
+    room = _room_left(pinned, limits, voltage)
+    active = [d for d in rest if _floor_tenth(d.cap) >= d.min_amps and d.cap > 0]
+    paused = {d.key for d in rest if not (_floor_tenth(d.cap) >= d.min_amps and d.cap > 0)}
+    while True:
+        shares = _shares(active, room, voltage)
+        short = [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
+        if not short:
+            break
+        victim = min(short, key=lambda d: d.rank)
+        paused.add(victim.key)
+        active = [d for d in active if d.key != victim.key]
+    out = {d.key: (0.0, True) for d in rest if d.key in paused}
+    for d, x in zip(active, shares, strict=True):
+        out[d.key] = (_floor_tenth(x), False)
+    for d in pinned:
+        out[d.key] = (d.cap, False)
+    return out
+
+
+def _room_left(
+    pinned: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> dict[str, tuple[PhaseAmps, float | None]]:
+    """The circuit limits minus what the pinned demands draw; SafetyError if they alone overload."""
+    if not pinned:
+        return limits
+    used: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for d in pinned:
+        for circuit in d.path:
+            for p in d.circuit_phases:
+                used[circuit][p] += d.cap
+    room = dict(limits)
+    for circuit, load in used.items():
+        amps, watts = limits[circuit]
+        left = [amps[p] - load[p] for p in range(3)]
+        watts_left = None if watts is None else watts - sum(load) * voltage
+        for p in range(3):
+            if left[p] < -_REL_TOL * max(1.0, amps[p]):
+                raise SafetyError(
+                    f"vehicles held by TxProfiles a plan cannot replace draw {load[p]:.1f} A"
+                    f" on L{p + 1}, above its {amps[p]:.1f} A limit",
+                    field=circuit,
+                    rule="pinned demands (docs/semantics.md B13)",
+                )
+        if watts is not None and watts_left is not None and watts_left < -_REL_TOL * watts:
+            raise SafetyError(
+                f"vehicles held by TxProfiles a plan cannot replace draw"
+                f" {sum(load) * voltage:.0f} W, above its {watts:.0f} W limit",
+                field=circuit,
+                rule="pinned demands (docs/semantics.md B13)",
+            )
+        room[circuit] = (
+            (max(left[0], 0.0), max(left[1], 0.0), max(left[2], 0.0)),
+            None if watts_left is None else max(watts_left, 0.0),
+        )
+    return room
+
+
+def _shares(
+    active: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> list[float]:
+    """The fair shares of the active demands under every circuit phase and power limit.
+
+    Demands on the same circuit and circuit phases share all their constraints,
+    so constraints are built per such group, not per demand.
+    """
+    alike: dict[tuple[tuple[str, ...], tuple[int, ...]], list[int]] = defaultdict(list)
+    for i, d in enumerate(active):
+        alike[(d.path, d.circuit_phases)].append(i)
+    # What each constraint would carry with everyone at their cap: a constraint that
+    # holds even then never binds and is left out.
+    potential: dict[tuple[str, int], float] = defaultdict(float)
+    buckets = []
+    for (path, circuit_phases), indices in alike.items():
+        cap_sum = sum(active[i].cap for i in indices)
+        buckets.append((path, circuit_phases, indices))
+        for circuit in path:
+            for p in circuit_phases:
+                potential[(circuit, p)] += cap_sum
+            potential[(circuit, -1)] += cap_sum * voltage * len(circuit_phases)
+    binding = set()
+    for (circuit, p), most in potential.items():
+        amps, watts = limits[circuit]
+        limit = (watts if watts is not None else _INF) if p < 0 else amps[p]
+        if most > limit:
+            binding.add((circuit, p))
+    groups: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    for path, circuit_phases, indices in buckets:
+        ones: list[tuple[int, float]] | None = None
+        for circuit in path:
+            for p in circuit_phases:
+                if (circuit, p) in binding:
+                    if ones is None:
+                        ones = [(i, 1.0) for i in indices]
+                    groups[(circuit, p)].extend(ones)
+            if (circuit, -1) in binding:
+                per_amp = voltage * len(circuit_phases)
+                groups[(circuit, -1)].extend((i, per_amp) for i in indices)
+    constraints: list[Constraint] = []
+    for (circuit, p), members in groups.items():
+        amps, watts = limits[circuit]
+        bound = watts if p < 0 else amps[p]
+        assert bound is not None
+        constraints.append((bound, members))
+    return share_fairly([d.cap for d in active], [d.weight for d in active], constraints)
