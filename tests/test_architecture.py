@@ -40,6 +40,7 @@ PUBLIC_NAMES = {
     "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",
     "Allocation", "EqualShare", "Weighted", "send_plan", "SendPlan", "site_report",
     "SiteReport", "SessionOutcome", "session_outcomes", "LimitsAt", "limits_at",
+    "ExactOptimiser",
     # tools
     "LocalTimePlan", "LocalWindow", "PlannedProfiles", "Weekday", "EVERY_DAY", "WEEKDAYS",
     "WEEKEND", "plan_profiles", "DriftFinding", "DriftReport", "ReportedSchedule",
@@ -48,6 +49,7 @@ PUBLIC_NAMES = {
     "OcppScheduleError", "PayloadError", "TimestampError", "VersionError",
     "InvalidProfileError", "QueryError", "ConfigError", "PlanError", "AdaptationError",
     "SafetyError", "SiteError", "SendPlanError", "PlotUnavailable", "MissingExtraError",
+    "OptimiserUnavailable",
     "__version__",
 }  # fmt: skip
 

@@ -24,6 +24,7 @@ from ._model import (
     SiteError,
     load_site,
 )
+from ._optimise import ExactOptimiser, OptimiserUnavailable
 from ._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
 from ._plot import PlotUnavailable, plot_allocation
 from ._policies import EqualShare, Policy, Weighted
@@ -63,8 +64,10 @@ __all__ = [
     "Evse",
     "EvseKey",
     "EvseOutput",
+    "ExactOptimiser",
     "LimitStep",
     "LimitsAt",
+    "OptimiserUnavailable",
     "Pile",
     "PlanStep",
     "PlotUnavailable",
