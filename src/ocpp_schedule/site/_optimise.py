@@ -40,6 +40,7 @@ programme's size is bounded before it is built (:data:`MAX_LP_VARIABLES`,
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -74,6 +75,9 @@ _JOULES_PER_KWH = 3.6e6
 _SNAP = 1e-6
 """A current this close below a tenth of an ampere is that tenth (solver noise)."""
 _TOL = 1e-9
+_NOISE = 1e-3
+"""A current (A) this close to 0 or to a minimum is there: what the energy slack and the
+solver's tolerances leave is no decision."""
 
 
 class OptimiserUnavailable(OcppScheduleError, RuntimeError):
@@ -121,8 +125,10 @@ class _Programme:
     """Which rows are need rows (the others are circuit rows)."""
     need_row: dict[int, int] = field(default_factory=dict)
     """Per session with a need row: that row."""
-    turned: dict[int, float] = field(default_factory=dict)
-    """Columns the minimum pass turned on, with the current (A) it added to their need rows."""
+    turned: list[int] = field(default_factory=list)
+    """Columns the minimum pass turned on."""
+    relaxed: dict[int, float] = field(default_factory=dict)
+    """Need rows the minimum pass widened, by how much (kWh)."""
     need_room: dict[int, float] = field(default_factory=dict)
     """Per session with a known need: the energy it may still get in the window (kWh)."""
     overloaded: bool = False
@@ -155,9 +161,9 @@ def _build(problem: PlanningProblem, early_bonus: float) -> _Programme:
     start, end = problem.boundaries[0], problem.boundaries[-1]
     span = max(1, end - start)
     needs: dict[int, float | None] = {s.index: s.need_kwh for s in problem.sessions}
-    on_evse: dict[EvseKey, list[tuple[int, int, int]]] = defaultdict(list)
+    on_evse: dict[EvseKey, list[tuple[int, int, int, int]]] = defaultdict(list)
     for sess in problem.sessions:
-        on_evse[sess.key].append((sess.index, sess.arrive, sess.leave))
+        on_evse[sess.key].append((sess.index, sess.arrive, sess.leave, sess.phases))
     priority = {s.index: s.priority for s in problem.sessions}
     for k, demands in enumerate(problem.demands):
         a, b = problem.boundaries[k], problem.boundaries[k + 1]
@@ -166,7 +172,7 @@ def _build(problem: PlanningProblem, early_bonus: float) -> _Programme:
         columns: list[int] = []
         for d in demands:
             kwh = d.phases * volts * d.present / _JOULES_PER_KWH
-            shares = _shares(on_evse[d.key], a, b, d.phases * volts) or ((d.session, kwh),)
+            shares = _shares(on_evse[d.key], a, b, volts) or ((d.session, kwh),)
             if d.pinned:
                 pinned[d.key] = d.cap
                 for s, per_amp in shares:
@@ -191,14 +197,15 @@ def _build(problem: PlanningProblem, early_bonus: float) -> _Programme:
 
 
 def _shares(
-    sessions: list[tuple[int, int, int]], a: int, b: int, watts_per_amp: float
+    sessions: list[tuple[int, int, int, int]], a: int, b: int, volts: float
 ) -> tuple[tuple[int, float], ...]:
-    """Each session on the EVSE present in ``[a, b)``, with its kWh per A of the slot."""
+    """Each session on the EVSE present in ``[a, b)``, with its kWh per A of the slot (on
+    its own phases)."""
     out = []
-    for index, arrive, leave in sessions:
+    for index, arrive, leave, phases in sessions:
         present = min(b, leave) - max(a, arrive)
         if present > 0:
-            out.append((index, watts_per_amp * present / _JOULES_PER_KWH))
+            out.append((index, phases * volts * present / _JOULES_PER_KWH))
     return tuple(out)
 
 
@@ -263,41 +270,94 @@ def _add_row(lp: _Programme, row: Sequence[tuple[int, float]], rhs: float) -> No
 
 
 def _minimum_pass(lp: _Programme, x: Sequence[float]) -> bool:
-    """Round each current the LP left between 0 and its minimum to 0 or to the minimum.
+    """Round the currents the LP left between 0 and their minimum to 0 or to the minimum.
 
-    To the minimum (its lower bound) when it is at least half of it, else to 0
-    (its upper bound). A current turned on may finish its session's need with
-    less than the slot at the minimum: its need row gets the difference, the
-    vehicle stops drawing once full. Returns whether any bound changed.
+    A current of a session with a minimum keeps its side: at 0 it stays 0, at the
+    minimum or above it stays there, so the second solve only moves energy among
+    currents that are on and creates no new currents below a minimum.
+
+    Per session (higher priority classes first, then the earliest, then the most
+    energy in such currents), the energy
+    of those currents is gathered into its earliest of them, as few as carry it
+    at the minimum: those are turned on (the minimum becomes their lower bound)
+    where every circuit row still holds with every current at its lower bound
+    (so the programme stays feasible), the others off (0 becomes their upper bound).
+    What the session still needs then comes first, at the minimum, rather than
+    as trickles that are never given. The last one turned on may carry more
+    than the session needs: its need row gets the difference (less than one
+    slot at the minimum), the vehicle stops drawing once full. Returns whether
+    any bound changed.
     """
-    changed = False
-    for i, v in enumerate(x):
+    crumbs: dict[int, list[int]] = defaultdict(list)
+    for i in sorted(range(len(x)), key=lambda i: lp.slot[i]):
         least = lp.min_amps[i]
-        if not _TOL < v < least - _TOL:
+        if least <= 0:
             continue
-        changed = True
-        if v >= least / 2 and least <= lp.ub[i]:
-            lp.lb[i] = least
-            lp.turned[i] = least - v
-            for s, per_amp in lp.shares[i]:
-                row = lp.need_row.get(s)
-                if row is not None:
-                    lp.rhs[row] += (least - v) * per_amp
+        if x[i] <= _NOISE:
+            lp.ub[i] = 0.0  # off stays off ...
+        elif x[i] >= least - _NOISE:
+            lp.lb[i] = least  # ... and on stays on: the second solve makes no new crumbs
         else:
-            lp.ub[i] = 0.0
-    return changed
+            crumbs[lp.session[i]].append(i)
+    col_rows = _column_rows(lp)
+    at_lb = [0.0] * len(lp.rhs)  # each row's load with every current at its lower bound
+    for i, rows in enumerate(col_rows):
+        for r, coef in rows:
+            at_lb[r] += coef * lp.lb[i]
+
+    def rank(cols: list[int]) -> tuple[int, int, float]:
+        crumb_kwh = sum(x[i] * lp.kwh_per_amp[i] for i in cols)
+        return (-lp.priority[cols[0]], lp.slot[cols[0]], -crumb_kwh)
+
+    order = sorted(crumbs.values(), key=rank)
+    for columns in order:
+        energy: dict[int, float] = defaultdict(float)
+        for i in columns:
+            for s, per_amp in lp.shares[i]:
+                energy[s] += x[i] * per_amp
+        first = lp.session[columns[0]]
+        carried: dict[int, float] = defaultdict(float)
+        for i in columns:
+            least = lp.min_amps[i]
+            fits = least <= lp.ub[i] and all(
+                r in lp.need_rows
+                or at_lb[r] + coef * least <= lp.rhs[r] + _TOL * max(1.0, lp.rhs[r])
+                for r, coef in col_rows[i]
+            )  # a new lower bound that breaks no circuit row keeps the programme feasible
+            if carried[first] < energy[first] - _TOL and fits:
+                lp.lb[i] = least
+                lp.turned.append(i)
+                for r, coef in col_rows[i]:
+                    at_lb[r] += coef * least
+                for s, per_amp in lp.shares[i]:
+                    carried[s] += least * per_amp
+            else:
+                lp.ub[i] = 0.0
+        for s, most in carried.items():
+            row = lp.need_row.get(s)
+            if row is not None and most > energy[s]:
+                lp.relaxed[row] = lp.relaxed.get(row, 0.0) + most - energy[s]
+                lp.rhs[row] += most - energy[s]
+    return bool(crumbs)
+
+
+def _column_rows(lp: _Programme) -> list[list[tuple[int, float]]]:
+    """Per column, the rows it is in with its coefficient."""
+    col_rows: list[list[tuple[int, float]]] = [[] for _ in lp.ub]
+    for r, i, v in zip(lp.rows, lp.cols, lp.vals, strict=True):
+        col_rows[i].append((r, v))
+    return col_rows
 
 
 def _all_off(lp: _Programme) -> None:
     """Undo :func:`_minimum_pass`'s turning on: those currents are 0 instead."""
-    for i, more in lp.turned.items():
+    for i in lp.turned:
         lp.lb[i] = 0.0
         lp.ub[i] = 0.0
-        for s, per_amp in lp.shares[i]:
-            row = lp.need_row.get(s)
-            if row is not None:
-                lp.rhs[row] -= more * per_amp
+    for row, more in lp.relaxed.items():
+        lp.rhs[row] -= more
     lp.turned.clear()
+    lp.relaxed.clear()
 
 
 class ExactOptimiser:
@@ -328,13 +388,9 @@ class ExactOptimiser:
         out: list[dict[EvseKey, float]] = [dict(p) for p in lp.pinned]
         if lp.overloaded or not lp.ub:
             return out  # nothing to choose, or pinned demands alone overload: balance refuses
-        x = self._lexicographic(lp)
+        x: Sequence[float] = self._lexicographic(lp)
         if _minimum_pass(lp, x):
-            try:
-                x = self._lexicographic(lp)
-            except _Infeasible:  # the currents turned on do not fit together: all off instead
-                _all_off(lp)
-                x = self._lexicographic(lp)
+            x = self._on_or_off(lp, x)
         amps = _round(lp, np.asarray(x))
         for i, v in enumerate(amps):
             if v > 0:
@@ -356,6 +412,23 @@ class ExactOptimiser:
         return energy
 
     # ---------------------------------------------------------------- programmes
+
+    def _on_or_off(self, lp: _Programme, first: Sequence[float]) -> Sequence[float]:
+        """Solve again with the currents below their minimum turned on, and with them off;
+        keep the solution that delivers more energy, class by class from the highest (the
+        turned-on one on a tie). ``lp`` is left with the kept solution's bounds."""
+        on: Sequence[float] | None = None
+        with contextlib.suppress(_Infeasible):
+            on = self._lexicographic(lp)
+        state = (list(lp.lb), list(lp.ub), list(lp.rhs))
+        _all_off(lp)
+        off: Sequence[float] = first
+        with contextlib.suppress(_Infeasible):  # else the first solution, those currents 0
+            off = self._lexicographic(lp)
+        if on is not None and _score(lp, on) >= _score(lp, off):
+            lp.lb, lp.ub, lp.rhs = state
+            return on
+        return off
 
     def _lexicographic(self, lp: _Programme) -> list[float]:
         """Energy per priority class from the highest down, then fairness."""
@@ -379,6 +452,20 @@ class ExactOptimiser:
 
 class _Infeasible(Exception):
     """The programme has no solution (currents turned on by the minimum pass do not fit)."""
+
+
+def _score(lp: _Programme, x: Sequence[float]) -> tuple[float, ...]:
+    """Energy actually delivered (each session's capped at its need), per priority class from
+    the highest, rounded to 10^-6 kWh so that solver noise does not decide."""
+    served: dict[int, float] = defaultdict(float)
+    for i, shares in enumerate(lp.shares):
+        for s, per_amp in shares:
+            served[s] += float(x[i]) * per_amp
+    classes: dict[int, float] = dict.fromkeys(lp.priority, 0.0)
+    priority_of = {lp.session[i]: lp.priority[i] for i in range(len(lp.session))}
+    for s, kwh in served.items():
+        classes[priority_of.get(s, 0)] += min(kwh, lp.need_room.get(s, math.inf))
+    return tuple(round(classes[c], 6) for c in sorted(classes, reverse=True))
 
 
 def _solve(
@@ -472,9 +559,7 @@ def _round(lp: _Programme, x: Any) -> list[float]:
     Circuit rows hold throughout: ``A x <= b`` on every circuit phase and power row.
     """
     n = len(lp.ub)
-    col_rows: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for r, i, v in zip(lp.rows, lp.cols, lp.vals, strict=True):
-        col_rows[i].append((r, v))
+    col_rows = _column_rows(lp)
     amps = []
     crumbs: dict[int, int] = {}  # session -> its earliest column below the minimum
     for i in range(n):
@@ -486,7 +571,7 @@ def _round(lp: _Programme, x: Any) -> list[float]:
             amps.append(tenth)
             continue
         amps.append(0.0)
-        if v > _TOL and lp.session[i] not in crumbs:
+        if v > _NOISE and lp.session[i] not in crumbs:
             crumbs[lp.session[i]] = i
     slack = list(lp.rhs)
     for i, v in enumerate(amps):
@@ -498,12 +583,43 @@ def _round(lp: _Programme, x: Any) -> list[float]:
         least = math.ceil(lp.min_amps[i] * 10.0 * (1 - 1e-12)) / 10.0
         if 0 < least <= lp.ub[i] and _room(lp, i, least, slack, col_rows):
             _raise(i, least, amps, slack, col_rows)
-    order = sorted(range(n), key=lambda i: (amps[i] - float(x[i]), lp.slot[i]))
+    order = sorted(range(n), key=lambda i: (lp.slot[i], amps[i] - float(x[i])))
     for i in order:
-        v = amps[i]
-        if v > 0 and v + 0.1 <= lp.ub[i] * (1 + 1e-12) and _room(lp, i, 0.1, slack, col_rows):
-            _raise(i, round(v + 0.1, 1), amps, slack, col_rows)
+        _fill(lp, i, amps, slack, col_rows)
     return amps
+
+
+def _fill(
+    lp: _Programme,
+    i: int,
+    amps: list[float],
+    slack: list[float],
+    col_rows: list[list[tuple[int, float]]],
+) -> None:
+    """Give column ``i`` what its circuit rows and its need row still leave, in tenths of an
+    ampere (the need row rounded up to the next tenth: less than 0.1 A beyond it), if the
+    result is 0 or at least its minimum."""
+    more = lp.ub[i] - amps[i]
+    for r, coef in col_rows[i]:
+        if coef <= 0:
+            continue
+        if r in lp.need_rows:
+            if slack[r] <= _TOL * max(1.0, lp.rhs[r]):
+                return
+            more = min(more, math.ceil(slack[r] / coef * 10.0) / 10.0)
+        else:
+            more = min(more, slack[r] / coef)
+    new = _floor_tenth(amps[i] + more)
+    if new > lp.ub[i] * (1 + 1e-12):
+        new = _floor_tenth(lp.ub[i])
+    if new <= amps[i] or new < lp.min_amps[i] - _TOL:
+        return
+    for r, coef in col_rows[i]:
+        if r not in lp.need_rows and slack[r] - coef * (new - amps[i]) < -_TOL * max(
+            1.0, lp.rhs[r]
+        ):
+            return  # float noise of the floor: leave it
+    _raise(i, new, amps, slack, col_rows)
 
 
 def _room(
