@@ -41,6 +41,9 @@ PUBLIC_NAMES = {
     "Allocation", "EqualShare", "Weighted", "send_plan", "SendPlan", "site_report",
     "SiteReport", "SessionOutcome", "session_outcomes", "LimitsAt", "limits_at",
     "ExactOptimiser",
+    "control", "ControlResult", "ControlError", "EvseMeasurement", "SiteState", "MeasurementFlag",
+    "SessionControl", "simulate", "SimulationResult", "SimulatedSession", "VehicleModel",
+    "LimitViolation", "StepRecord",
     # tools
     "LocalTimePlan", "LocalWindow", "PlannedProfiles", "Weekday", "EVERY_DAY", "WEEKDAYS",
     "WEEKEND", "plan_profiles", "DriftFinding", "DriftReport", "ReportedSchedule",

@@ -1,4 +1,5 @@
-"""The site subcommands: ``demo``, ``balance SITE_FILE`` and ``report SITE_FILE``."""
+"""The site subcommands: ``demo``, ``balance SITE_FILE``, ``report SITE_FILE`` and
+``simulate SITE_FILE``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from ..site._outcomes import SessionOutcome, format_session_outcomes, session_ou
 from ..site._plot import _pyplot, plot_allocation
 from ..site._policies import EqualShare, Policy, Weighted
 from ..site._report import (
+    _clock,
+    _table,
     check_instant,
     format_allocation,
     format_limits_at,
@@ -28,12 +31,15 @@ from ..site._report import (
     site_report,
 )
 from ..site._sendplan import send_plan
+from ..site._simulate import SimulationResult, simulate
 from ..wire._timestamps import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
 from ._common import UsageError, parse_time_option
 
 __all__ = ["register"]
 
 _POLICIES: dict[str, Callable[[], Policy]] = {"equal": EqualShare, "weighted": Weighted}
+_SIM_POLICIES: dict[str, Callable[[], Policy] | None] = {"default": None, **_POLICIES}
+"""``simulate --policy``: ``default`` is :func:`balance`'s own default policy."""
 
 
 def register(sub: Any) -> None:
@@ -85,6 +91,50 @@ def register(sub: Any) -> None:
         help="count every EVSE as in use all the time (not only during its sessions)",
     )
     rep.set_defaults(func=_cmd_report)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="run the site controller every --step seconds against simulated vehicles",
+        description="Simulate a site's day closed-loop: the controller re-plans every --step "
+        "seconds from what it measures, vehicles draw what their pile holds and they accept "
+        "(constant current, tapering above 80 %% state of charge), and every instant is checked "
+        "against every circuit limit. Prints per session the energy delivered, when its need "
+        "was met and what is unmet, the totals, the violations and the CPU time per re-plan.",
+    )
+    sim.add_argument("site", metavar="SITE_FILE")
+    sim.add_argument(
+        "--policy",
+        choices=sorted(_SIM_POLICIES),
+        default="default",
+        help="default: balance's default policy",
+    )
+    sim.add_argument(
+        "--step",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="seconds between re-plans, also the slot length (default 300)",
+    )
+    sim.add_argument("--start", metavar="TIME", help="default: the first arrival")
+    sim.add_argument("--end", metavar="TIME", help="default: the last departure")
+    sim.add_argument(
+        "--horizon",
+        type=int,
+        metavar="SECONDS",
+        help="each plan's length (default: until the present vehicles leave)",
+    )
+    sim.add_argument(
+        "--no-replan",
+        action="store_true",
+        help="send only the first plan; its safe tail holds afterwards",
+    )
+    sim.add_argument(
+        "--hide-departures",
+        action="store_true",
+        help="tell the controller estimated departures, not the true ones",
+    )
+    sim.add_argument("--json", action="store_true", help="print the result as JSON")
+    sim.set_defaults(func=_cmd_simulate)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -340,3 +390,117 @@ def _cmd_report(args: argparse.Namespace) -> int:
     report = site_report(site, start=start, duration=args.duration, idle_draws=args.worst_case)
     print(format_site_report(report))
     return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    if args.step <= 0:
+        raise UsageError("--step must be a positive number of seconds")
+    if args.horizon is not None and args.horizon <= 0:
+        raise UsageError("--horizon must be a positive number of seconds")
+    start = parse_time_option(args.start, "--start") if args.start else None
+    end = parse_time_option(args.end, "--end") if args.end else None
+    site = load_site(args.site)
+    make = _SIM_POLICIES[args.policy]
+    result = simulate(
+        site,
+        policy=None if make is None else make(),
+        step=args.step,
+        start=start,
+        end=end,
+        horizon=args.horizon,
+        replan=not args.no_replan,
+        hide_departures=args.hide_departures,
+    )
+    if args.json:
+        print(json.dumps(_simulation_json(result), indent=1))
+    else:
+        print(format_simulation(result, site))
+    return 0
+
+
+def _kwh(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def format_simulation(result: SimulationResult, site: Site) -> str:
+    """The simulation as text: a row per session, the totals, violations and CPU time."""
+    rows = [
+        [
+            f"{o.pile}/{o.evse}",
+            f"{_clock(to_epoch(o.arrive), site)}-{_clock(to_epoch(o.leave), site)}",
+            _kwh(o.need_kwh),
+            f"{o.delivered_kwh:.1f}",
+            "-" if o.done_at is None else _clock(to_epoch(o.done_at), site),
+            _kwh(o.unmet_kwh),
+        ]
+        for o in result.sessions
+    ]
+    table = _table(
+        ["EVSE", "stay (local time)", "need kWh", "delivered kWh", "done at", "unmet kWh"], rows
+    )
+    worst = result.worst
+    lines = [
+        table,
+        "",
+        f"policy {result.policy}, re-plan every {result.step} s"
+        + ("" if result.replan else " (first plan only)"),
+        f"energy delivered: {result.energy_kwh:.1f} kWh; known needs {result.need_kwh:.1f} kWh,"
+        f" {result.unmet_kwh:.1f} kWh of them unmet",
+        f"demands met: {result.demands_met} of {result.demands} ({result.met_percent:.1f} %)",
+        f"violations: {result.violation_count}"
+        + (
+            ""
+            if worst is None
+            else f" (worst: {worst.circuit} {worst.what} {worst.load:.1f} > {worst.limit:.1f}"
+            f" at {_clock(worst.at, site)})"
+        ),
+        f"control: {len(result.cpu_ms)} re-plans, {result.mean_cpu_ms:.1f} ms CPU each on average,"
+        f" {result.max_cpu_ms:.1f} ms at most",
+    ]
+    return "\n".join(lines)
+
+
+def _simulation_json(result: SimulationResult) -> dict[str, Any]:
+    def kwh(value: float | None) -> float | None:
+        return None if value is None else round(value, 3)
+
+    return {
+        "policy": result.policy,
+        "step": result.step,
+        "replan": result.replan,
+        "start": format_timestamp(from_epoch(result.start)),
+        "end": format_timestamp(from_epoch(result.end)),
+        "energy_kwh": round(result.energy_kwh, 3),
+        "need_kwh": round(result.need_kwh, 3),
+        "unmet_kwh": round(result.unmet_kwh, 3),
+        "demands": result.demands,
+        "demands_met": result.demands_met,
+        "violation_count": result.violation_count,
+        "violations": [
+            {
+                "circuit": v.circuit,
+                "from": format_timestamp(from_epoch(v.at)),
+                "to": format_timestamp(from_epoch(v.end)),
+                "what": v.what,
+                "load": v.load,
+                "limit": v.limit,
+            }
+            for v in result.violations
+        ],
+        "cpu_ms_mean": round(result.mean_cpu_ms, 3),
+        "cpu_ms_max": round(result.max_cpu_ms, 3),
+        "sessions": [
+            {
+                "pile": o.pile,
+                "evse": o.evse,
+                "transaction_id": o.transaction_id,
+                "arrive": format_timestamp(o.arrive),
+                "leave": format_timestamp(o.leave),
+                "need_kwh": kwh(o.need_kwh),
+                "delivered_kwh": kwh(o.delivered_kwh),
+                "done_at": None if o.done_at is None else format_timestamp(o.done_at),
+                "unmet_kwh": kwh(o.unmet_kwh),
+            }
+            for o in result.sessions
+        ],
+    }

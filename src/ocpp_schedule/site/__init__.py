@@ -11,6 +11,15 @@ engine, station and wire layers; independent of :mod:`ocpp_schedule.tools`.
 """
 
 from ._allocation import Allocation, EvseKey, balance
+from ._control import (
+    ControlError,
+    ControlResult,
+    EvseMeasurement,
+    MeasurementFlag,
+    SessionControl,
+    SiteState,
+    control,
+)
 from ._demo import DEMO_DAY, demo_site, evening_peak_tx_default
 from ._model import (
     MAX_WEIGHT,
@@ -48,9 +57,32 @@ from ._sendplan import (
     SendPlanError,
     send_plan,
 )
+from ._simulate import (
+    MAX_SIMULATION_CELLS,
+    LimitViolation,
+    SimulatedSession,
+    SimulationResult,
+    StepRecord,
+    VehicleModel,
+    simulate,
+)
 from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 
 __all__ = [
+    "ControlError",
+    "ControlResult",
+    "EvseMeasurement",
+    "MeasurementFlag",
+    "SessionControl",
+    "SiteState",
+    "control",
+    "MAX_SIMULATION_CELLS",
+    "LimitViolation",
+    "SimulatedSession",
+    "SimulationResult",
+    "StepRecord",
+    "VehicleModel",
+    "simulate",
     "DEMO_DAY",
     "MAX_CELLS",
     "MAX_SLOTS",

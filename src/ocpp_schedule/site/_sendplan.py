@@ -136,6 +136,9 @@ class SendPlan:
     """Epoch seconds: the allocation's end; from then on each EVSE holds its safe tail."""
     resend_before: int = field(kw_only=True)
     """Epoch seconds: the next plan should be sent by then, to be in force by ``valid_until``."""
+    sent: tuple[EvseKey, ...] = field(default=(), kw_only=True)
+    """The EVSEs the plan sends profiles for, in the site's order: every EVSE, or with
+    ``only_changed`` those whose limits differ from what their pile holds (CT7)."""
 
     def needs_resend(self, now: datetime | int) -> bool:
         """Whether a new plan is due at ``now`` (at or after ``resend_before``); no clock read."""
@@ -152,6 +155,7 @@ def send_plan(
     at: datetime | int | None = None,
     previous: Allocation | None = None,
     resend_margin: int | None = None,
+    only_changed: bool = False,
 ) -> SendPlan:
     """The allocation from ``at`` (default: its start) as an ordered, checked send plan.
 
@@ -168,6 +172,11 @@ def send_plan(
     :data:`RESEND_FRACTION`-th of the span from ``at``), never before ``at``
     (docs/semantics.md SP7). A margin that is not a whole number of seconds
     >= 0 is a :class:`SendPlanError`.
+
+    With ``only_changed`` (and ``previous``), an EVSE whose limits from ``at`` on, its safe
+    tail included, equal what its pile holds from ``previous`` (and that needs no new
+    TxProfile) gets no payload; its pile keeps the previous plan, which the post-condition
+    replays with the rest (docs/semantics.md CT7). ``SendPlan.sent`` names the EVSEs sent.
     """
     start = allocation.start if at is None else epoch_or_datetime(at, "at")
     if not allocation.start <= start < allocation.end:
@@ -184,7 +193,12 @@ def send_plan(
     end = _horizon(allocation, previous, start)
     old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
     before = _before(site, previous, old_tails, start)
-    ordered = _order(allocation, start, end, tails, before)
+    keep = (
+        _unchanged(allocation, previous, start, tails, old_tails)
+        if only_changed and previous is not None
+        else set()
+    )
+    ordered = _order(allocation, start, end, tails, before, keep)
     steps, changes = _fit_and_replay(site, start, before, ordered)
     _check_transaction_ids(site, start, steps)
     warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
@@ -195,7 +209,62 @@ def send_plan(
         tails,
         valid_until=allocation.end,
         resend_before=resend_before,
+        sent=tuple((p.id, e.id) for p in site.piles for e in p.evses if (p.id, e.id) not in keep),
     )
+
+
+def _unchanged(
+    allocation: Allocation,
+    previous: Allocation,
+    start: int,
+    tails: dict[EvseKey, float],
+    old_tails: dict[EvseKey, float],
+) -> set[EvseKey]:
+    """The EVSEs whose pile already holds exactly the new limits (CT7).
+
+    An EVSE is unchanged when its pile's own profiles are the same as in ``previous``, its
+    limits from ``start`` for ever (allocation, then safe tail) equal the previous plan's from
+    ``start`` (so the old plan covers the new horizon), and the session running now needs
+    no TxProfile the previous plan did not hold (a caller-given id other than the one
+    running when the previous plan was sent).
+    """
+    old_piles = {p.id: p for p in previous.site.piles}
+    out: set[EvseKey] = set()
+    for pile in allocation.site.piles:
+        old_pile = old_piles.get(pile.id)
+        if old_pile is None or old_pile.requests != pile.requests:
+            continue
+        old_evses = {e.id: e for e in old_pile.evses}
+        for evse in pile.evses:
+            key = (pile.id, evse.id)
+            old_evse = old_evses.get(evse.id)
+            if old_evse is None or key not in previous.amps:
+                continue
+            new = _merged(_limits(allocation, key, start, tails[key]), start)
+            old = _merged(_limits(previous, key, previous.start, old_tails[key]), start)
+            if new != old:
+                continue
+            running = _running(pile, evse, start)
+            held = _running(old_pile, old_evse, previous.start)
+            tx = None if running is None else running.transaction_id
+            if tx is not None and (held is None or held.transaction_id != tx):
+                continue
+            out.add(key)
+    return out
+
+
+def _merged(limits: Limits, start: int) -> Limits:
+    """The limits from ``start`` on, equal neighbours merged (how two plans are compared)."""
+    out: Limits = []
+    for a, b, amps, phases in limits:
+        if b <= start:
+            continue
+        a = max(a, start)
+        if out and out[-1][1] == a and out[-1][2] == amps and out[-1][3] == phases:
+            out[-1] = (out[-1][0], b, amps, phases)
+        else:
+            out.append((a, b, amps, phases))
+    return out
 
 
 def _resend_before(at: int, valid_until: int, margin: int | None) -> int:
@@ -217,6 +286,7 @@ def _order(
     end: int,
     tails: dict[EvseKey, float],
     before: dict[str, tuple[ProfileStore, StationConfig]],
+    keep: set[EvseKey],
 ) -> list[PlanStep]:
     """Every EVSE's steps: those that only lower first, then those that raise (B7).
 
@@ -232,6 +302,8 @@ def _order(
         store, config = before[pile.id]
         levels = _Levels.of(pile, pile_store(pile, site)[0])
         for evse in pile.evses:
+            if (pile.id, evse.id) in keep:
+                continue  # its pile already holds these limits (CT7)
             new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
             running = _running(pile, evse, start)
             steps = _steps(pile, evse, "raise", new, levels, running)
