@@ -293,7 +293,7 @@ def _minimum_pass(lp: _Programme, x: Sequence[float]) -> bool:
         least = lp.min_amps[i]
         if least <= 0:
             continue
-        if x[i] <= _NOISE:
+        if x[i] <= _TOL:
             lp.ub[i] = 0.0  # off stays off ...
         elif x[i] >= least - _NOISE:
             lp.lb[i] = least  # ... and on stays on: the second solve makes no new crumbs
@@ -597,19 +597,24 @@ def _fill(
     col_rows: list[list[tuple[int, float]]],
 ) -> None:
     """Give column ``i`` what its circuit rows and its need row still leave, in tenths of an
-    ampere (the need row rounded up to the next tenth: less than 0.1 A beyond it), if the
-    result is 0 or at least its minimum."""
-    more = lp.ub[i] - amps[i]
+    ampere (the need row rounded up to the next tenth: less than 0.1 A beyond it); a need
+    smaller than the minimum gets the minimum where the circuit rows leave it (the last
+    crumb: less than one slot at the minimum beyond the need). Nothing below the minimum."""
+    room = lp.ub[i] - amps[i]  # what the circuit rows and the cap leave
+    need = math.inf  # what the need row leaves, up to the next tenth
     for r, coef in col_rows[i]:
         if coef <= 0:
             continue
         if r in lp.need_rows:
             if slack[r] <= _TOL * max(1.0, lp.rhs[r]):
                 return
-            more = min(more, math.ceil(slack[r] / coef * 10.0) / 10.0)
+            need = min(need, math.ceil(slack[r] / coef * 10.0) / 10.0)
         else:
-            more = min(more, slack[r] / coef)
-    new = _floor_tenth(amps[i] + more)
+            room = min(room, slack[r] / coef)
+    new = _floor_tenth(amps[i] + min(room, need))
+    least = math.ceil(lp.min_amps[i] * 10.0 * (1 - 1e-12)) / 10.0
+    if new < least <= _floor_tenth(amps[i] + room):
+        new = least  # a last crumb at the minimum: the vehicle stops drawing once full
     if new > lp.ub[i] * (1 + 1e-12):
         new = _floor_tenth(lp.ub[i])
     if new <= amps[i] or new < lp.min_amps[i] - _TOL:
