@@ -168,10 +168,10 @@ def draw_day(dist: Distributions, evses: int, seed: int) -> tuple[list[Draw], in
 
     About 1.3 arrivals per EVSE. Arrival quarter hours by ElaadNL's workplace weights,
     5-minute steps within; connection time and energy from their distributions, drawn
-    independently; a stay lasts at least 30 minutes and ends by midnight. The energy is at most 90 % of what the car
-    could take alone at its own maximum over its stay (ElaadNL's figure is energy actually
-    charged, so it was deliverable) and at most its battery. A vehicle goes to a free EVSE
-    chosen at random; one that finds none is turned away.
+    independently; a stay lasts at least 30 minutes and ends by midnight. The energy is at
+    most 90 % of what the car could take alone at its own maximum over its stay (ElaadNL's
+    figure is energy actually charged, so it was deliverable) and at most its battery. A
+    vehicle goes to a free EVSE chosen at random; one that finds none is turned away.
     """
     rnd = random.Random(seed)
     count = round(1.3 * evses)
@@ -206,9 +206,7 @@ def draw_day(dist: Distributions, evses: int, seed: int) -> tuple[list[Draw], in
     return out, turned_away
 
 
-def build_site(
-    evses: int, cabinet_amps: float, draws: Sequence[Draw], taper: bool = False
-) -> Site:
+def build_site(evses: int, cabinet_amps: float, draws: Sequence[Draw], taper: bool = False) -> Site:
     """The site with every vehicle of the day on its EVSE (needs as at arrival)."""
     per_key = placed(draws, taper, weigh=False)
     piles = []
@@ -525,6 +523,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   weigh=weigh)  # fmt: skip
                 total = sum(out.delivered)
                 met = sum(out.met)
+                print(f"  {level:.0%} {label}: {100 * total / demand:.1f} % energy,"
+                      f" {100 * met / len(draws):.1f} % met",
+                      file=sys.stderr, flush=True)  # fmt: skip
                 rows.setdefault((label, level), []).append(
                     (total / demand, met / len(draws), total / best_total, out.violations,
                      out.replan_ms)
@@ -546,7 +547,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ms = [m for r in runs for m in r[4]]
             summary[(label, level)] = (energy, met, share, violations)
             print(f"| {label} | {level:.0%} | {energy:.1f} % | {met:.1f} % | {share:.1f} % |"
-                  f" {violations} | {statistics.median(ms):.1f} | {_pct(ms, 0.95):.1f} |")  # fmt: skip
+                  f" {violations} | {statistics.median(ms):.1f} |"
+                  f" {_pct(ms, 0.95):.1f} |")  # fmt: skip
         energy = statistics.mean(o[0] for o in offline[level]) * 100
         met = statistics.mean(o[1] for o in offline[level]) * 100
         print(f"| offline LP optimum | {level:.0%} | {energy:.1f} % | {met:.1f} % | 100 % | - |"
@@ -576,17 +578,25 @@ def _targets(
     optimiser = next((x for x in labels if x.startswith("optimal")), None)
     for level in LEVELS:
         if default is not None:
-            energy, met, share, _ = summary[(default, level)]
+            _, met, share, _ = summary[(default, level)]
             rival = max(summary[("edf (ours)", level)][1], summary[("llf (ours)", level)][1])
             line(share >= 99.0, f"default at {level:.0%}: {share:.1f} % of the optimum (>= 99 %)")
-            line(met > rival, f"default at {level:.0%}: {met:.1f} % met > best of EDF/LLF {rival:.1f} %")
+            line(
+                met > rival,
+                f"default at {level:.0%}: {met:.1f} % met > best of EDF/LLF {rival:.1f} %",
+            )
         if optimiser is not None:
             share = summary[(optimiser, level)][2]
-            line(share >= 99.5, f"optimiser at {level:.0%}: {share:.1f} % of the optimum (>= 99.5 %)")
+            line(
+                share >= 99.5, f"optimiser at {level:.0%}: {share:.1f} % of the optimum (>= 99.5 %)"
+            )
     violations = sum(v[3] for v in summary.values())
     line(violations == 0, f"constraint violations, every policy and level: {violations}")
     if default is not None:
-        line(scale[default] < 100, f"default re-plan at 1,000 EVSEs: {scale[default]:.0f} ms (< 100 ms)")
+        line(
+            scale[default] < 100,
+            f"default re-plan at 1,000 EVSEs: {scale[default]:.0f} ms (< 100 ms)",
+        )
     else:
         print("[MISS] default policy not available: its targets are not checked")
 
