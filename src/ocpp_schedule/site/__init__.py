@@ -8,10 +8,19 @@ instant before a result is returned), ``send_plan`` (SetChargingProfile payloads
 whose every prefix, and the safe tail after they end, are replayed through the
 station rules and checked), the site report, the demo and the plot. Builds on the
 engine, station and wire layers; independent of :mod:`ocpp_schedule.tools`.
+
+On top, the closed loop: ``control`` (what a CSMS calls when something happens: the
+measured state in, the adjusted site balanced, a plan that sends only what changed, what each
+session gets out) and ``simulate`` (``control`` every step against a vehicle model, every
+instant checked against every circuit limit).
 """
 
 from ._allocation import Allocation, EvseKey, balance
 from ._control import (
+    DEFAULT_HORIZON_CAP,
+    EXTENSION_S,
+    FLAG_TOLERANCE,
+    TAPER_HEADROOM,
     ControlError,
     ControlResult,
     EvseMeasurement,
@@ -22,6 +31,8 @@ from ._control import (
 )
 from ._demo import DEMO_DAY, demo_site, evening_peak_tx_default
 from ._model import (
+    DEFAULT_DWELL_S,
+    MAX_DWELL_S,
     MAX_WEIGHT,
     MIN_WEIGHT,
     Circuit,
@@ -69,6 +80,12 @@ from ._simulate import (
 from ._timelines import MAX_CELLS, MAX_SLOTS, pile_store, session_transaction
 
 __all__ = [
+    "DEFAULT_DWELL_S",
+    "MAX_DWELL_S",
+    "DEFAULT_HORIZON_CAP",
+    "EXTENSION_S",
+    "FLAG_TOLERANCE",
+    "TAPER_HEADROOM",
     "ControlError",
     "ControlResult",
     "EvseMeasurement",

@@ -31,6 +31,7 @@ flagged, never silently used.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import OcppScheduleError
+from ..errors import OcppScheduleError, QueryError
 from ..wire._models import Timestamp
 from ..wire._timestamps import from_epoch, to_epoch
 from ._allocation import Allocation, EvseKey, balance
@@ -233,14 +234,8 @@ class ControlResult:
             raise ControlError("the plan says nothing before its start", field="t")
         if t >= alloc.end:
             return self.plan.tails[key], 0
-        k = _slot(alloc.boundaries, t)
+        k = bisect_right(alloc.boundaries, t) - 1
         return alloc.amps[key][k], alloc.phases[key][k]
-
-
-def _slot(boundaries: tuple[int, ...], t: int) -> int:
-    from bisect import bisect_right
-
-    return bisect_right(boundaries, t) - 1
 
 
 def control(
@@ -303,8 +298,6 @@ def control(
 
 
 def _positive(value: Any, name: str) -> int:
-    from ..errors import QueryError
-
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise QueryError(f"{name} must be a positive number of seconds", field=name)
     return value
@@ -557,13 +550,12 @@ def _session(
         done = outcome.done_at
     if status is None:
         status = "charging" if running else "arriving"
-    final = adjusted if adjusted is not None else session
     return SessionControl(
         pile=key[0],
         evse=key[1],
         transaction_id=session.effective_transaction_id(evse.id),
         arrive=session.arrive,
-        leave=final.leave if status != "unplugged" or adjusted is not None else from_epoch(at),
+        leave=adjusted.leave if adjusted is not None else from_epoch(at),  # None: gone at ``at``
         departure_known=session.departure_known,
         status=status,
         need_kwh=need,

@@ -243,6 +243,8 @@ class Session(_Frozen):
         # An unknown departure becomes arrive + the expected dwell, marked as an estimate.
         if not isinstance(data, dict) or data.get("leave") is not None:
             return data
+        if data.get("departure_known") is True:
+            return data  # a known departure needs its leave: the field's own error names it
         try:
             arrive = _TIMESTAMP.validate_python(data.get("arrive"))
         except ValidationError:

@@ -35,7 +35,7 @@ from ._control import ControlResult, EvseMeasurement, SiteState, control
 from ._model import MAX_ENERGY_KWH, Evse, Pile, Session, Site
 from ._planning import Planner
 from ._policies import Policy
-from ._timelines import check_size, circuit_timeline
+from ._timelines import check_circuit_steps, check_size, circuit_timeline
 
 __all__ = [
     "MAX_SIMULATION_CELLS",
@@ -47,8 +47,10 @@ __all__ = [
     "simulate",
 ]
 
-MAX_SIMULATION_CELLS = 2_000_000
-"""At most this many (control steps x EVSEs) per simulation; checked before any work."""
+MAX_SIMULATION_CELLS = 20_000_000
+"""At most this many (instants x EVSEs) per simulation, checked before any work: instants are
+one per ``min(step, TAPER_STEP)`` seconds, two per session and every circuit step of every day
+(an upper estimate of where draws are evaluated; control calls are one per ``step``)."""
 TAPER_STEP = 60
 """While a vehicle tapers, its accepted current is re-evaluated at least every this many s."""
 MAX_VIOLATION_RECORDS = 1000
@@ -260,8 +262,8 @@ def simulate(
     then told every session at once) and shows its safe tail holding afterwards.
     ``horizon`` is passed to :func:`control`, ``step`` is also its resolution.
 
-    Sizes are bounded before the work: (calls x EVSEs) at most :data:`MAX_SIMULATION_CELLS`
-    (:class:`~ocpp_schedule.QueryError`).
+    Sizes are bounded before the work: (instants x EVSEs) at most
+    :data:`MAX_SIMULATION_CELLS` (:class:`~ocpp_schedule.QueryError`).
     """
     truth = _with_sessions(site, sessions)
     if isinstance(step, bool) or not isinstance(step, int) or step <= 0:
@@ -270,15 +272,24 @@ def simulate(
         raise QueryError("vehicle must be a VehicleModel", field="vehicle")
     model = vehicle or VehicleModel()
     begin, stop = _window(truth, start, end)
-    calls = -(-(stop - begin) // step)
+    check_circuit_steps(truth, begin, stop)
     check_size(
-        "the simulation (control steps x EVSEs)",
-        calls * max(1, truth.evse_count()),
+        "the simulation (instants x EVSEs)",
+        _instants(truth, begin, stop, step) * max(1, truth.evse_count()),
         MAX_SIMULATION_CELLS,
         field="end",
     )
     run = _Run(truth, model, policy, step, horizon, replan, hide_departures, begin, stop)
     return run.go(records)
+
+
+def _instants(site: Site, begin: int, stop: int, step: int) -> int:
+    """An upper estimate of the instants the draws are evaluated at: one per ``step`` and per
+    taper re-evaluation, two per session, the circuit steps of every day."""
+    sessions = sum(len(e.sessions) for p in site.piles for e in p.evses)
+    days = (stop - begin) // 86400 + 2
+    steps = sum(days * (len(c.steps) + 1) for c, _ in site.grid.walk())
+    return (stop - begin) // min(step, TAPER_STEP) + 1 + 2 * sessions + steps
 
 
 def _with_sessions(site: Site, sessions: SessionsArg) -> Site:
@@ -424,13 +435,10 @@ class _Run:
 
     def go(self, keep_records: bool) -> SimulationResult:
         calls = list(range(self.begin, self.stop, self.step)) if self.replan else [self.begin]
-        times: list[int] = []
-        for t in (*calls, *(c.arrive for c in self.cars), *(c.leave for c in self.cars)):
-            heapq.heappush(times, t)
+        times: list[int] = [*calls, *(c.arrive for c in self.cars), *(c.leave for c in self.cars)]
         for pieces in self.limits.values():
-            for a, b, _, _ in pieces:
-                heapq.heappush(times, a)
-                heapq.heappush(times, b)
+            times.extend(b for _, b, _, _ in pieces)
+        heapq.heapify(times)
         pending = set(calls)
         cpu: list[float] = []
         steps: list[StepRecord] = []
@@ -441,12 +449,9 @@ class _Run:
                 cpu.append(record.cpu_ms)
                 if keep_records:
                     steps.append(record)
-                for b in self._plan_times():
-                    if b > t:
-                        heapq.heappush(times, b)
             while times and times[0] <= t:
                 heapq.heappop(times)
-            nxt = min(times[0] if times else self.stop, self.stop)
+            nxt = min(times[0] if times else self.stop, self.stop, self._next_change(t))
             if any(self._tapers(c, t) for c in self.cars):
                 nxt = min(nxt, t + TAPER_STEP)
             self._advance(t, nxt)
@@ -465,9 +470,15 @@ class _Run:
             records=tuple(steps),
         )
 
-    def _plan_times(self) -> list[int]:
-        assert self.previous is not None
-        return [*self.previous.allocation.boundaries]
+    def _next_change(self, t: int) -> int:
+        """The first slot edge after ``t`` of any plan an EVSE holds (its end: the tail)."""
+        nxt = self.stop
+        for result in {r.at: r for r in self.held.values()}.values():  # one per call
+            bounds = result.allocation.boundaries
+            i = bisect_right(bounds, t)
+            if i < len(bounds):
+                nxt = min(nxt, bounds[i])
+        return nxt
 
     def _tapers(self, car: _Car, t: int) -> bool:
         return (
