@@ -15,10 +15,12 @@ Objectives, lexicographic:
 
 1. the energy delivered by departure, one LP per priority class from the
    highest down, each keeping the classes above at their optimum (less a
-   relative slack of :data:`ENERGY_SLACK`). Energy in slot ``k`` weighs
-   ``1 + EARLY_BONUS x (share of the window still to come)``: among plans of
-   equal energy the one delivering earlier wins, since vehicles the plan does
-   not know yet arrive later;
+   relative slack of :data:`ENERGY_SLACK`). Energy in slot ``k`` for a session
+   weighs ``1 + EARLY_BONUS x (share of the window still to come) x (1 +
+   share of the window left after the session leaves)``: among plans of equal
+   energy the one delivering earlier wins, and the earlier slots go first to the
+   vehicles that leave first, since vehicles the plan does not know yet arrive
+   later and compete for the later slots;
 2. fairness: maximise the least fraction of its deliverable need (the need,
    or what its caps allow within the window if less) that any session gets,
    keeping every class's weighted energy at its optimum less the slack.
@@ -165,9 +167,11 @@ def _build(problem: PlanningProblem, early_bonus: float) -> _Programme:
     for sess in problem.sessions:
         on_evse[sess.key].append((sess.index, sess.arrive, sess.leave, sess.phases))
     priority = {s.index: s.priority for s in problem.sessions}
+    # Urgency (0..1): how much earlier than the window's end a session leaves.
+    urgency = {s.index: (end - min(s.leave, end)) / span for s in problem.sessions}
     for k, demands in enumerate(problem.demands):
         a, b = problem.boundaries[k], problem.boundaries[k + 1]
-        weight = 1.0 + early_bonus * (end - (a + b) / 2) / span
+        early = early_bonus * (end - (a + b) / 2) / span
         pinned: dict[EvseKey, float] = {}
         columns: list[int] = []
         for d in demands:
@@ -188,7 +192,7 @@ def _build(problem: PlanningProblem, early_bonus: float) -> _Programme:
             lp.min_amps.append(d.min_amps)
             lp.kwh_per_amp.append(kwh)
             lp.shares.append(shares)
-            lp.weight.append(weight)
+            lp.weight.append(1.0 + early * (1.0 + urgency[d.session]))
             lp.priority.append(priority[d.session])
         lp.pinned.append(pinned)
         _circuit_rows(lp, problem, k, columns)
