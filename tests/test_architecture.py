@@ -40,6 +40,7 @@ PUBLIC_NAMES = {
     "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",
     "Allocation", "EqualShare", "Weighted", "DeadlineAware", "send_plan", "SendPlan", "site_report",
     "SiteReport", "SessionOutcome", "session_outcomes", "LimitsAt", "limits_at",
+    "ExactOptimiser",
     "control", "ControlResult", "ControlError", "EvseMeasurement", "SiteState", "MeasurementFlag",
     "SessionControl", "simulate", "SimulationResult", "SimulatedSession", "VehicleModel",
     "LimitViolation", "StepRecord",
@@ -51,6 +52,7 @@ PUBLIC_NAMES = {
     "OcppScheduleError", "PayloadError", "TimestampError", "VersionError",
     "InvalidProfileError", "QueryError", "ConfigError", "PlanError", "AdaptationError",
     "SafetyError", "SiteError", "SendPlanError", "PlotUnavailable", "MissingExtraError",
+    "OptimiserUnavailable",
     "__version__",
 }  # fmt: skip
 

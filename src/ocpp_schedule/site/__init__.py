@@ -44,6 +44,7 @@ from ._model import (
     SiteError,
     load_site,
 )
+from ._optimise import ExactOptimiser, OptimiserUnavailable
 from ._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
 from ._planner import DeadlineAware
 from ._plot import PlotUnavailable, plot_allocation
@@ -114,8 +115,10 @@ __all__ = [
     "Evse",
     "EvseKey",
     "EvseOutput",
+    "ExactOptimiser",
     "LimitStep",
     "LimitsAt",
+    "OptimiserUnavailable",
     "Pile",
     "PlanStep",
     "PlotUnavailable",
