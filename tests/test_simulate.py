@@ -287,3 +287,13 @@ def test_cli_simulate_a_missing_file_is_one_line_exit_2(tmp_path, capsys) -> Non
     with pytest.raises(SystemExit) as info:
         main(["simulate", str(tmp_path / "none.json")])
     assert info.value.code == 2 and capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize("policy", ["default", "deadline", "equal", "optimal", "weighted"])
+def test_cli_simulate_runs_every_policy_without_violations(policy: str, capsys) -> None:
+    if policy == "optimal":
+        pytest.importorskip("scipy")
+    assert main(["simulate", EXAMPLE, "--policy", policy, "--step", "1800"]) == 0
+    out = capsys.readouterr().out
+    assert "violations: 0" in out
+    assert f"policy {policy if policy != 'equal' else 'equal-share'}" in out or policy == "default"

@@ -17,6 +17,7 @@ from dateutil import tz
 from ..site._allocation import Allocation, balance
 from ..site._demo import DEMO_DAY, demo_site
 from ..site._model import Site, load_site
+from ..site._optimise import ExactOptimiser
 from ..site._outcomes import SessionOutcome, format_session_outcomes, session_outcomes
 from ..site._planner import DeadlineAware
 from ..site._planning import Planner
@@ -42,6 +43,7 @@ __all__ = ["register"]
 _POLICIES: dict[str, Callable[[], Policy | Planner]] = {
     "deadline": DeadlineAware,
     "equal": EqualShare,
+    "optimal": ExactOptimiser,
     "weighted": Weighted,
 }
 _SIM_POLICIES: dict[str, Callable[[], Policy | Planner] | None] = {"default": None, **_POLICIES}
