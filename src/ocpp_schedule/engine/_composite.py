@@ -320,7 +320,11 @@ def station_composites(
         e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
     }
     if include_station:
-        total = _station_total(ctx, index, list(raws.values()))
+        terms = raws
+        if index.generation.get(0):
+            # EVSE 0's LocalGeneration is the station's: the total adds it once (V21-7).
+            terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
+        total = _station_total(ctx, index, list(terms.values()))
         result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
     return result
 
@@ -696,8 +700,20 @@ _Raw = list[tuple[int, float, int, Any, float | None]]
 """Elementary intervals: (start, value in the output unit, phases, source, min rate)."""
 
 
-def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction | None) -> _Raw:
-    """The unrounded composite of one EVSE."""
+def _evse_raw(
+    ctx: _Context,
+    index: ProfileIndex,
+    evse_id: int,
+    tx: Transaction | None,
+    *,
+    station_generation: bool = True,
+) -> _Raw:
+    """The unrounded composite of one EVSE.
+
+    With ``station_generation`` (an EVSE's own answer) the LocalGeneration stack
+    is the EVSE's and EVSE 0's merged; without it (a term of the EVSE-0 sum) only
+    the EVSE's own, since the station total adds EVSE 0's once (V21-7).
+    """
     if tx is None:
         chain = index.defaults_for(evse_id)
         rel, soc = ctx.start, None
@@ -710,7 +726,13 @@ def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction 
         covers.append(cover(chain, ctx, rel, soc))
     for cap in index.caps(evse_id):
         covers.append(cover(cap, ctx, rel, soc))
-    generation = index.generation_for(evse_id) if index.generation else None
+    generation: list[CompiledProfile] | None = None
+    if index.generation:
+        generation = (
+            index.generation_for(evse_id)
+            if station_generation
+            else index.generation.get(evse_id)
+        )
     gen = cover(generation, ctx, rel, soc) if generation else []
     return _combine(ctx, covers, gen)
 
@@ -742,7 +764,7 @@ def _station_raw(
     ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
     """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
-    per_evse = _evse_raws(ctx, index, txs, evses, total=True)
+    per_evse = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
     return _station_total(ctx, index, list(per_evse.values()))
 
 
@@ -753,6 +775,7 @@ def _evse_raws(
     evses: Sequence[int],
     *,
     total: bool,
+    station_generation: bool = True,
 ) -> dict[int, _Raw]:
     """The unrounded composites of ``evses``, built one by one within the station bounds.
 
@@ -767,7 +790,11 @@ def _evse_raws(
     points: set[int] = set()
     built = 0
     for e in evses:
-        raw = _evse_raw(ctx, index, e, txs.get(e))
+        raw = (
+            _evse_raw(ctx, index, e, txs.get(e))
+            if station_generation
+            else _evse_raw(ctx, index, e, txs.get(e), station_generation=False)
+        )
         built += len(raw)
         if built > MAX_STATION_INTERVALS:
             raise QueryError(
@@ -793,11 +820,17 @@ def _too_many_periods(count: int) -> QueryError:
 
 
 def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
-    """The EVSEs' composites added up, then capped by the station max and EVSE-0 constraints."""
+    """The EVSEs' composites added up, capped by the station max and EVSE-0 constraints.
+
+    ``per_evse`` hold each EVSE's own LocalGeneration only; EVSE 0's
+    LocalGeneration is the station's and is added once, on top (V21-7).
+    """
     cover = _cover if ctx.covers is None else _shared_cover
     covers = [_sum_raw(ctx, per_evse)]
     covers.extend(cover(cap, ctx, ctx.start) for cap in index.caps(0))
-    return _combine(ctx, covers, [])
+    station_gen = index.generation.get(0)
+    gen = cover(station_gen, ctx, ctx.start) if station_gen else []
+    return _combine(ctx, covers, gen)
 
 
 class _Marker:
