@@ -226,7 +226,8 @@ def _view(seg: Any, t: int, rel: int, evse_id: int, u: _Units) -> _View | None:
     vp = cp.v2x[idx]
     lim_phased = False
     if vp.limit_phases is not None:
-        cap = value  # limitAtSoC caps every phase as it caps the limit
+        # limitAtSoC caps every phase as it capped the limit (the segment's value)
+        cap = value if value < cp.limits[idx] else _INF
         raw = tuple(min(x, cap) for x in vp.limit_phases)
         lim = _phase((raw[0], raw[1], raw[2]), unit_w, u)
         lim_phased = True
@@ -302,19 +303,25 @@ def _compose(
     cand_sp = next((v for v in order if v.sp is not None), None)
     cand_re = next((v for v in order if v.re is not None), None)
     sp: list[float] | None = None
+    sp_src: list[LimitSource] = [DEFAULT_SOURCE] * 3
     if cand_sp is not None and cand_sp.sp is not None:
         phased |= cand_sp.sp_phased
         sp = list(cand_sp.sp)
+        sp_src = [cand_sp.src] * 3
         for p in range(3):
             if sp[p] > lim[p]:
-                sp[p] = lim[p]  # V2X.03
+                sp[p] = lim[p]  # V2X.03: what set the limit set the setpoint
+                sp_src[p] = lim_src[p]
             elif dis is not None and sp[p] < dis[p]:
                 sp[p] = dis[p]  # V2X.04
+                sp_src[p] = dis_src[p]
     re: Triple | None = None
     if cand_re is not None and cand_re.re is not None:
         phased |= cand_re.re_phased
         re = cand_re.re
     mode_view = cand_sp if cand_sp is not None else ev
+    if mode_view is None and sum_setpoints is not None and sum_setpoints.mode is not None:
+        mode_view = sum_setpoints  # EVSE 0: the mode all EVSEs share (V21-12)
     mode = mode_view.mode if mode_view is not None else None
     if not phased and dis is None and sp is None and re is None and mode is None:
         return _Composed(None, None, None)
@@ -334,7 +341,7 @@ def _compose(
     if dis is not None:
         _put(kw, sources, "discharge_limit", "dischargeLimit", dis, dis_src, phased, u, False)
     if sp is not None and cand_sp is not None:
-        _put(kw, sources, "setpoint", "setpoint", sp, [cand_sp.src] * 3, phased, u, None)
+        _put(kw, sources, "setpoint", "setpoint", sp, sp_src, phased, u, None)
     if re is not None and cand_re is not None:
         _put(
             kw,
@@ -451,6 +458,9 @@ def _sum_view(
     any_dis = False
     all_sp = all_re = bool(terms)
     phased = False
+    modes = {
+        f.operation_mode if f is not None else OperationMode.CHARGING_ONLY for _, _, f in terms
+    }
     for value, n_e, f in terms:
         ue = _Units(u.out_w, u.voltage, n_e)
         if f is not None and f.limit_l1 is not None:
@@ -490,7 +500,7 @@ def _sum_view(
         0,
     )
     setpoints = None
-    if all_sp or all_re:
+    if all_sp or all_re or len(modes) == 1:
         setpoints = _View(
             None,
             False,
@@ -500,7 +510,7 @@ def _sum_view(
             False,
             (re[0], re[1], re[2]) if all_re else None,
             False,
-            None,
+            modes.pop() if len(modes) == 1 else None,
             EVSE_SUM_SOURCE,
             0,
         )
