@@ -23,6 +23,7 @@ from ocpp_schedule import (
     composite_schedule,
     station_composites,
 )
+from ocpp_schedule.engine import EVSE_SUM_SOURCE
 
 TXD = "TxDefaultProfile"
 GEN = "LocalGeneration"
@@ -237,10 +238,7 @@ def expected_at(specs: list[Spec], t: int, out: str, tx: bool) -> dict[str, Any]
     mode_from = sp_from or ev
     mode = mode_from[1].get("operationMode") if mode_from else None
     used = full[:n]
-    if out == "W":
-        limit = sum(used)
-    else:
-        limit = min(used)
+    limit = sum(used) if out == "W" else min(used)
     answer: dict[str, Any] = {"limit": toward_zero(limit), "numberPhases": n}
     if not phased and dis is None and sp is None and re is None and mode is None:
         return answer  # nothing 2.1 in force: the 2.0.1 answer
@@ -639,3 +637,66 @@ def stacks21(draw: st.DrawFn) -> list[Spec]:
 def test_random_21_stacks_match_the_per_second_evaluation(specs, out, with_tx) -> None:
     """Every field of random 2.1 stacks equals the per-second evaluation, second by second."""
     check_every_second(specs, out, with_tx, duration=720)
+
+
+def test_v21_12_station_total_adds_the_evses_fields_per_phase() -> None:
+    """EVSE 0: each field added up per phase over the EVSEs, then the station caps per phase."""
+    specs = [
+        spec(
+            1,
+            "TxDefaultProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 11000,
+                    "dischargeLimit": -5000,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": -4000,
+                }
+            ],
+        ),
+        spec(
+            2,
+            "TxProfile",
+            [{"startPeriod": 0, "limit": 3680, "limit_L2": 2300, "limit_L3": 3680}],
+            evse=2,
+        ),
+        spec(3, "ChargingStationMaxProfile", [{"startPeriod": 0, "limit": 20000}]),
+    ]
+    entries = [s.installed() for s in specs]
+    two = StationConfig(evse_ids=(1, 2))
+    trans = [Transaction("T1", 2, at(0))]
+    total = comp(entries, evse_id=0, unit="W", config=two, transaction=trans, duration=60)
+    # L1/L3: 11000/3 + 3680 capped by 20000/3; L2: 11000/3 + 2300; EVSE 2 discharges nothing
+    assert total.to_payload("2.1")["schedule"]["chargingSchedulePeriod"] == [
+        {
+            "startPeriod": 0,
+            "limit": 6666.6,
+            "numberPhases": 3,
+            "limit_L2": 5966.6,
+            "limit_L3": 6666.6,
+            "dischargeLimit": -1666.6,
+            "dischargeLimit_L2": -1666.6,
+            "dischargeLimit_L3": -1666.6,
+            "operationMode": "ChargingOnly",
+        }
+    ]
+    assert total.periods[0].v2x.source_of("limit_L2") == EVSE_SUM_SOURCE
+    assert total.periods[0].v2x.source_of("limit").profile_id == 3
+    batch = station_composites(
+        entries, start=at(0), duration=60, unit="W", config=two, transactions=trans
+    )
+    assert batch[0] == total
+    # both EVSEs with setpoints: the station's setpoint is their sum, in their common mode
+    both = [
+        *entries[:1],
+        spec(
+            4,
+            "TxDefaultProfile",
+            [{"startPeriod": 0, "operationMode": "CentralSetpoint", "setpoint": 1000}],
+            evse=2,
+            stack=1,
+        ).installed(),
+    ]
+    answer = comp(both, evse_id=0, unit="W", config=two, duration=60).periods[0].v2x
+    assert (answer.setpoint, answer.operation_mode.value) == (-3000.0, "CentralSetpoint")
