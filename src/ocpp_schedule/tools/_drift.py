@@ -330,6 +330,18 @@ class DriftFinding:
         return f"{when}: {what}; should be set by {by}"
 
 
+NO_LIMIT_VALUES = frozenset({-1.0})
+"""Reported limits that mean "no limit" by a known convention (MicroOcpp answers -1 where
+no profile is in force). Such a value agrees with a predicted stretch in which no profile
+is in force (the prediction is the station's default limit); where a profile governs it is
+still a difference (docs/semantics.md V21-13)."""
+
+
+def _no_limit_agrees(reported: float, expected: Any) -> bool:
+    """True when ``reported`` is a "no limit" convention and nothing is in force there."""
+    return reported in NO_LIMIT_VALUES and all(s.kind == "default" for s in expected.sources)
+
+
 def _tidy(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
@@ -386,6 +398,8 @@ def compare(
                 else amps_to_w * exp.number_phases
             )
             limit_differs = abs(rep.limit - exp.limit) > allowed + 1e-9
+            if limit_differs and _no_limit_agrees(rep.limit, exp):
+                limit_differs = False
             phases_differ = rep.number_phases is not None and rep.number_phases != exp.number_phases
             kind = (
                 "limit+phases"
