@@ -634,3 +634,49 @@ def test_v21_13_minus_one_means_no_limit_where_nothing_is_in_force() -> None:
     assert (finding.expected_limit, finding.reported_limit) == (16.0, -1.0)
     # -2 is no known convention
     assert not check_drift(requests, report([(0, -2), (21_600, 16.0), (25_200, -2)])).agrees
+
+
+def test_v21_15_a_per_phase_answer_is_compared_by_its_all_phase_limit() -> None:
+    """A 2.1 answer with limit_L2/limit_L3 (``limit`` is L1's) agrees with the prediction."""
+    requests = [
+        {
+            "evseId": 1,
+            "chargingProfile": {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxProfile",
+                "chargingProfileKind": "Absolute",
+                "transactionId": "T1",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "startSchedule": START,
+                        "chargingRateUnit": "W",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 3680, "limit_L2": 2300, "limit_L3": 3680}
+                        ],
+                    }
+                ],
+            },
+        }
+    ]
+    tx = [Transaction("T1", 1, parse_timestamp(START))]
+    for unit in ("A", "W"):
+        reported = check_drift(
+            requests,
+            {
+                "status": "Accepted",
+                "schedule": {
+                    "evseId": 1,
+                    "duration": 3600,
+                    "scheduleStart": START,
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.0}],
+                },
+            },
+            transactions=tx,
+        ).predicted
+        assert reported is not None
+        answer = reported.to_payload("2.1")
+        assert "limit_L2" in answer["schedule"]["chargingSchedulePeriod"][0]
+        assert check_drift(requests, answer, transactions=tx).agrees
