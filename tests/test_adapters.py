@@ -446,7 +446,7 @@ def test_composite_answers_of_other_stations() -> None:
     read16 = ad.from_ocpp_get_composite_schedule_result(old_v16).schedule
     assert read16 is not None
     assert read16.start == int(T0.timestamp())
-    assert read16.periods[0][1:] == (7400.0, 3, (), 1000.0)
+    assert read16.periods[0][1:5] == (7400.0, 3, (), 1000.0)
 
 
 @pytest.mark.parametrize("version", [*VERSIONS, "2.1"])

@@ -34,7 +34,7 @@ PUBLIC_NAMES = {
     "StationCapabilities", "Adaptation", "adapt", "round_limits",
     "OCPP16_DEFAULTS", "OCPP201_DEFAULTS", "OCPP21_DEFAULTS",
     # the engine
-    "CompositePeriod", "CompositeSchedule", "LimitSource", "ProfilePeriod",
+    "CompositePeriod", "CompositeSchedule", "LimitSource", "ProfilePeriod", "V2xFields",
     "composite_schedule", "expand_profile", "limit_at", "station_composites",
     # the site
     "Site", "Circuit", "Pile", "Evse", "Session", "LimitStep", "load_site", "balance",

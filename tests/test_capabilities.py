@@ -775,3 +775,43 @@ def test_capabilities_need_a_version() -> None:
     """Like StationState (W3): no default version, since the rules differ between versions."""
     with pytest.raises(ValueError, match="ocpp_version"):
         StationCapabilities()  # type: ignore[call-arg]
+
+
+# ------------------------------------------- issue 14 item 9: the form of a stack-level error
+
+
+def _v16_request(stack: int) -> dict[str, Any]:
+    return {
+        "connectorId": 1,
+        "csChargingProfiles": {
+            "chargingProfileId": 7,
+            "stackLevel": stack,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": "2024-01-01T00:00:00Z",
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+            },
+        },
+    }
+
+
+def test_v21_14_a_stack_level_above_the_maximum_in_the_stations_form() -> None:
+    """MicroOcpp answers a stackLevel above its maximum with a CALLERROR
+    PropertyConstraintViolation; the capabilities say so and the answer is predicted so."""
+    ocpp = StationCapabilities(ocpp_version=OcppVersion.V16, max_stack_level=2)
+    micro = ocpp.model_copy(update={"stack_level_error": "PropertyConstraintViolation"})
+    over = check(_v16_request(3), micro)
+    assert over.reason is RejectionReason.STACK_LEVEL_OUT_OF_RANGE
+    assert ocpp.answer(over) == {"status": "Rejected"}
+    error = micro.answer(over)
+    assert error["errorCode"] == "PropertyConstraintViolation"
+    assert error["errorDescription"].startswith("stackLevel")
+    assert error["errorDetails"] == {}
+    # other answers keep their form
+    assert micro.answer(check(_v16_request(2), micro)) == {"status": "Accepted"}
+    bad_unit = micro.model_copy(update={"rate_units": frozenset({ChargingRateUnit.W})})
+    assert bad_unit.answer(check(_v16_request(1), bad_unit)) == {"status": "Rejected"}
+    with pytest.raises(ValueError):
+        StationCapabilities(ocpp_version=OcppVersion.V16, stack_level_error="CallError")

@@ -585,3 +585,98 @@ def test_skipped_tx_profiles_make_a_difference_uncomparable(
     answer["schedule"]["chargingSchedulePeriod"][0]["limit"] = 32.0
     report = check_drift(requests, answer)
     assert report.agrees and [i for i, _ in report.skipped] == [2]
+
+
+# ----------------------------------- issue 14 item 9: a known "no limit" convention (V21-13)
+
+
+def test_v21_13_minus_one_means_no_limit_where_nothing_is_in_force() -> None:
+    """MicroOcpp answers -1 where no profile is in force: no difference there; where a
+    profile governs, -1 is still one."""
+    requests = [
+        {
+            "evseId": 1,
+            "chargingProfile": {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "startSchedule": "2024-01-02T06:00:00Z",
+                        "duration": 3600,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+                    }
+                ],
+            },
+        }
+    ]
+
+    def report(limits: list[tuple[int, float]]) -> dict[str, Any]:
+        return {
+            "status": "Accepted",
+            "schedule": {
+                "evseId": 1,
+                "duration": 86_400,
+                "scheduleStart": START,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": s, "limit": v} for s, v in limits],
+            },
+        }
+
+    agreeing = report([(0, -1), (21_600, 16.0), (25_200, -1)])
+    assert check_drift(requests, agreeing).agrees
+    wrong = check_drift(requests, report([(0, -1)]))
+    (finding,) = wrong.findings
+    assert (finding.start_period, finding.end_period) == (21_600, 25_200)
+    assert (finding.expected_limit, finding.reported_limit) == (16.0, -1.0)
+    # -2 is no known convention
+    assert not check_drift(requests, report([(0, -2), (21_600, 16.0), (25_200, -2)])).agrees
+
+
+def test_v21_15_a_per_phase_answer_is_compared_by_its_all_phase_limit() -> None:
+    """A 2.1 answer with limit_L2/limit_L3 (``limit`` is L1's) agrees with the prediction."""
+    requests = [
+        {
+            "evseId": 1,
+            "chargingProfile": {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxProfile",
+                "chargingProfileKind": "Absolute",
+                "transactionId": "T1",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "startSchedule": START,
+                        "chargingRateUnit": "W",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 3680, "limit_L2": 2300, "limit_L3": 3680}
+                        ],
+                    }
+                ],
+            },
+        }
+    ]
+    tx = [Transaction("T1", 1, parse_timestamp(START))]
+    for unit in ("A", "W"):
+        reported = check_drift(
+            requests,
+            {
+                "status": "Accepted",
+                "schedule": {
+                    "evseId": 1,
+                    "duration": 3600,
+                    "scheduleStart": START,
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0.0}],
+                },
+            },
+            transactions=tx,
+        ).predicted
+        assert reported is not None
+        answer = reported.to_payload("2.1")
+        assert "limit_L2" in answer["schedule"]["chargingSchedulePeriod"][0]
+        assert check_drift(requests, answer, transactions=tx).agrees

@@ -576,9 +576,9 @@ def _count_evse_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     built = [0]
     real = engine._evse_raw
 
-    def counting(*args: Any) -> Any:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         built[0] += 1
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(engine, "_evse_raw", counting)
     return built

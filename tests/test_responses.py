@@ -111,6 +111,9 @@ def test_v16_min_charging_rate_only_when_all_periods_agree(
 
 @pytest.mark.parametrize("version", ["2.0.1", "2.1", OcppVersion.V201, OcppVersion.V21])
 def test_v2_answer(version: str) -> None:
+    # 2.1 periods also say their operationMode (issue 14, docs/semantics.md V21-8)
+    mode = {"operationMode": "ChargingOnly"} if str(version) == "2.1" else {}
+    periods = [{**p, **mode} for p in PERIODS]
     assert HAND_MADE.to_payload(version) == {
         "status": "Accepted",
         "schedule": {
@@ -118,7 +121,7 @@ def test_v2_answer(version: str) -> None:
             "duration": 3600,
             "scheduleStart": "2024-01-01T00:00:00Z",
             "chargingRateUnit": "A",
-            "chargingSchedulePeriod": PERIODS,
+            "chargingSchedulePeriod": periods,
         },
     }
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from itertools import repeat
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
 from ..station._store import InstalledProfile
@@ -31,6 +31,7 @@ from ..wire._timestamps import to_epoch
 from ._provenance import LimitSource
 
 __all__ = [
+    "V2xPeriod",
     "compiled",
     "MAX_LIMIT",
     "NEG_INF",
@@ -54,6 +55,26 @@ _TX_CHAIN = frozenset(
         ChargingProfilePurpose.PRIORITY_CHARGING,
     }
 )
+
+
+class V2xPeriod(NamedTuple):
+    """One period's 2.1 fields as floats in the schedule's unit (None: absent).
+
+    ``limit_phases`` is (L1, L2, L3) when ``limit_L2`` or ``limit_L3`` is given
+    (``limit`` is then L1's; a missing L2 or L3 value is L1's, V21-8), else
+    None. ``discharge_phases``, ``setpoint_phases`` and ``reactive_phases`` are
+    the same for ``dischargeLimit``, ``setpoint`` and ``setpointReactive``.
+    ``mode`` is the period's ``operationMode`` (None: ChargingOnly).
+    """
+
+    limit_phases: tuple[float, float, float] | None
+    discharge: float | None
+    discharge_phases: tuple[float, float, float] | None
+    setpoint: float | None
+    setpoint_phases: tuple[float, float, float] | None
+    reactive: float | None
+    reactive_phases: tuple[float, float, float] | None
+    mode: OperationMode | None
 
 
 class CompiledProfile:
@@ -87,6 +108,7 @@ class CompiledProfile:
         "transaction_id",
         "tx_min_rate",
         "unit_w",
+        "v2x",
         "valid_from",
         "valid_to",
     )
@@ -110,6 +132,7 @@ class CompiledProfile:
         min_rate: float | None,
         transaction_id: str | None,
         soc_limit: tuple[int, float] | None = None,
+        v2x: tuple[V2xPeriod, ...] | None = None,
     ) -> None:
         self.profile_id = profile_id
         self.evse_id = evse_id
@@ -127,6 +150,7 @@ class CompiledProfile:
         self.min_rate = min_rate
         self.transaction_id = transaction_id
         self.soc_limit = soc_limit
+        self.v2x = v2x
         self._phases_with: dict[int, tuple[int, ...]] = {}
         self._occurrences: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
         self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
@@ -195,6 +219,94 @@ def _period_limit(period_limit: float | None, mode: OperationMode | None) -> flo
     return float(period_limit)
 
 
+_V2X_NAMES = (
+    "limit_l2",
+    "limit_l3",
+    "discharge_limit",
+    "discharge_limit_l2",
+    "discharge_limit_l3",
+    "setpoint",
+    "setpoint_l2",
+    "setpoint_l3",
+    "setpoint_reactive",
+    "setpoint_reactive_l2",
+    "setpoint_reactive_l3",
+    "operation_mode",
+)
+
+
+def _number(pid: int, period: Any, name: str, low: float, high: float) -> float | None:
+    """A 2.1 field of a period as a float, or InvalidProfileError when outside low..high."""
+    value = getattr(period, name)
+    if value is None:
+        return None
+    number = float(value)
+    if not (math.isfinite(number) and low <= number <= high):
+        raise _invalid(
+            pid, f"{name} {value!r} is not finite or outside {low:g}..{high:g}", name, name
+        )
+    return number
+
+
+def _triple(
+    pid: int, period: Any, names: tuple[str, str, str], low: float, high: float
+) -> tuple[float | None, tuple[float, float, float] | None]:
+    """The all-phase (or L1) value and, when L2 or L3 is given, the (L1, L2, L3) values."""
+    first = _number(pid, period, names[0], low, high)
+    second = _number(pid, period, names[1], low, high)
+    third = _number(pid, period, names[2], low, high)
+    if second is None and third is None:
+        return first, None
+    l1 = math.inf if first is None else first
+    return first, (
+        l1,
+        l1 if second is None else second,
+        l1 if third is None else third,
+    )
+
+
+def _v2x_periods(pid: int, periods: Any) -> tuple[V2xPeriod, ...] | None:
+    """Each period's 2.1 fields, or None when no period has one (V21-8)."""
+    if not any(getattr(p, name) is not None for p in periods for name in _V2X_NAMES):
+        return None
+    out = []
+    for p in periods:
+        limit = None if p.limit is None else float(p.limit)
+        _, limit_phases = _triple(pid, p, ("limit", "limit_l2", "limit_l3"), 0.0, MAX_LIMIT)
+        if limit_phases is not None and limit is None:
+            raise _invalid(pid, "limit_L2/limit_L3 need limit (for L1)", "K01.FR.146", "limit")
+        discharge, discharge_phases = _triple(
+            pid,
+            p,
+            ("discharge_limit", "discharge_limit_l2", "discharge_limit_l3"),
+            -MAX_LIMIT,
+            0.0,
+        )
+        setpoint, setpoint_phases = _triple(
+            pid, p, ("setpoint", "setpoint_l2", "setpoint_l3"), -MAX_LIMIT, MAX_LIMIT
+        )
+        reactive, reactive_phases = _triple(
+            pid,
+            p,
+            ("setpoint_reactive", "setpoint_reactive_l2", "setpoint_reactive_l3"),
+            -MAX_LIMIT,
+            MAX_LIMIT,
+        )
+        out.append(
+            V2xPeriod(
+                limit_phases,
+                discharge,
+                discharge_phases,
+                setpoint,
+                setpoint_phases,
+                reactive,
+                reactive_phases,
+                p.operation_mode,
+            )
+        )
+    return tuple(out)
+
+
 def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> CompiledProfile:
     """Turn an installed profile into a :class:`CompiledProfile`.
 
@@ -243,6 +355,7 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
             raise _invalid(pid, "limit is not finite", "limit", "limit")
         if p.limit is not None and p.limit > MAX_LIMIT:
             raise _invalid(pid, f"limit {p.limit} is above {MAX_LIMIT:g}", "limit", "limit")
+    v2x = _v2x_periods(pid, periods)
     rate = sched.min_charging_rate
     if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
         raise _invalid(
@@ -297,6 +410,7 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
         soc_limit=None
         if sched.limit_at_soc is None
         else (sched.limit_at_soc.soc, float(sched.limit_at_soc.limit)),
+        v2x=v2x,
     )
 
 

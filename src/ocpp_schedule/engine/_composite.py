@@ -37,8 +37,9 @@ from ..errors import QueryError
 from ..station._config import StationConfig
 from ..station._store import InstalledProfile, ProfileStore, Transaction
 from ..wire._answers import composite_answer, explain_text
-from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
+from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion, OperationMode
 from ..wire._models import ChargingProfile
+from ..wire._payloads import parse_version
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch
 from ._compile import (
     MAX_LIMIT,
@@ -50,8 +51,10 @@ from ._compile import (
 )
 from ._index import ProfileIndex, store_index
 from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
+from ._v2x import V2xFields, evse_fields, stacks_have_v2x, station_fields
 
 __all__ = [
+    "V2xFields",
     "CompositePeriod",
     "CompositeSchedule",
     "LimitSource",
@@ -72,7 +75,10 @@ class CompositePeriod(NamedTuple):
     ``sources`` names what set the limit, in time order (several when equal
     neighbouring limits from different profiles were merged).
     ``min_charging_rate`` is the governing Tx/TxDefault schedule's
-    ``minChargingRate`` in the output unit, where it has one.
+    ``minChargingRate`` in the output unit, where it has one. ``limit`` is
+    the all-phase limit (A: per phase; W: the total); where per-phase limits
+    take part it is derived from them (A: the least phase in use, W: their sum)
+    and ``v2x`` holds the per-phase values (V21-8).
     """
 
     start_period: int
@@ -80,6 +86,9 @@ class CompositePeriod(NamedTuple):
     number_phases: int
     sources: tuple[LimitSource, ...]
     min_charging_rate: float | None = None
+    v2x: V2xFields | None = None
+    """The 2.1 fields (per-phase limits, discharge limits, setpoints, operationMode) where a
+    profile in force has any (docs/semantics.md V21-8..V21-12); None otherwise."""
 
     @property
     def source(self) -> LimitSource:
@@ -133,7 +142,7 @@ class CompositeSchedule:
         Tx/TxDefault schedule with one agrees on it.
         """
         rates = {p.min_charging_rate for p in self.periods}
-        return composite_answer(
+        answer = composite_answer(
             version,
             evse_id=self.evse_id,
             schedule_start=self.schedule_start,
@@ -142,6 +151,16 @@ class CompositeSchedule:
             periods=[(p.start_period, p.limit, p.number_phases) for p in self.periods],
             min_charging_rate=rates.pop() if len(rates) == 1 and None not in rates else None,
         )
+        if parse_version(version) is OcppVersion.V21:
+            # 2.1: every period says its operationMode, with the 2.1 fields composed (V21-8)
+            for out, p in zip(
+                answer["schedule"]["chargingSchedulePeriod"], self.periods, strict=True
+            ):
+                if p.v2x is None:
+                    out["operationMode"] = OperationMode.CHARGING_ONLY.value
+                else:
+                    out.update(p.v2x.to_wire(p.limit))
+        return answer
 
     def explain(self) -> str:
         """A readable table of the periods and what set each one."""
@@ -320,7 +339,11 @@ def station_composites(
         e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
     }
     if include_station:
-        total = _station_total(ctx, index, list(raws.values()))
+        terms = raws
+        if index.generation.get(0):
+            # EVSE 0's LocalGeneration is the station's: the total adds it once (V21-7).
+            terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
+        total = _station_total(ctx, index, list(terms.values()))
         result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
     return result
 
@@ -696,8 +719,20 @@ _Raw = list[tuple[int, float, int, Any, float | None]]
 """Elementary intervals: (start, value in the output unit, phases, source, min rate)."""
 
 
-def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction | None) -> _Raw:
-    """The unrounded composite of one EVSE."""
+def _evse_raw(
+    ctx: _Context,
+    index: ProfileIndex,
+    evse_id: int,
+    tx: Transaction | None,
+    *,
+    station_generation: bool = True,
+) -> _Raw:
+    """The unrounded composite of one EVSE.
+
+    With ``station_generation`` (an EVSE's own answer) the LocalGeneration stack
+    is the EVSE's and EVSE 0's merged; without it (a term of the EVSE-0 sum) only
+    the EVSE's own, since the station total adds EVSE 0's once (V21-7).
+    """
     if tx is None:
         chain = index.defaults_for(evse_id)
         rel, soc = ctx.start, None
@@ -705,14 +740,40 @@ def _evse_raw(ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction 
         chain = index.ev_chain(evse_id, tx.id, tx.priority_charging)
         rel, soc = tx.start_epoch, tx.state_of_charge
     cover = _cover if ctx.covers is None else _shared_cover
-    covers = []
-    if chain:
-        covers.append(cover(chain, ctx, rel, soc))
-    for cap in index.caps(evse_id):
-        covers.append(cover(cap, ctx, rel, soc))
-    generation = index.generation_for(evse_id) if index.generation else None
+    ev_cover = cover(chain, ctx, rel, soc) if chain else []
+    caps = index.caps(evse_id)
+    cap_covers = [cover(cap, ctx, rel, soc) for cap in caps]
+    generation: list[CompiledProfile] | None = None
+    if index.generation:
+        generation = (
+            index.generation_for(evse_id) if station_generation else index.generation.get(evse_id)
+        )
     gen = cover(generation, ctx, rel, soc) if generation else []
-    return _combine(ctx, covers, gen)
+    raw = _combine(ctx, [ev_cover, *cap_covers], gen)
+    if index.has_v2x and stacks_have_v2x([chain, *caps, generation or []]):
+        new_raw, fields = evse_fields(
+            raw,
+            ev_cover,
+            cap_covers,
+            gen,
+            rel=rel,
+            evse_id=evse_id,
+            out_w=ctx.out_w,
+            voltage=ctx.voltage,
+            default_limit=ctx.default_limit,
+        )
+        return _FieldRaw(new_raw, fields)
+    return raw
+
+
+class _FieldRaw(list):  # type: ignore[type-arg]
+    """A raw composite with the 2.1 fields of each of its intervals (V21-8)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, raw: list[Any], fields: list[V2xFields | None]) -> None:
+        super().__init__(raw)
+        self.fields = fields
 
 
 def _shared_cover(
@@ -742,7 +803,7 @@ def _station_raw(
     ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: tuple[int, ...]
 ) -> _Raw:
     """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
-    per_evse = _evse_raws(ctx, index, txs, evses, total=True)
+    per_evse = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
     return _station_total(ctx, index, list(per_evse.values()))
 
 
@@ -753,6 +814,7 @@ def _evse_raws(
     evses: Sequence[int],
     *,
     total: bool,
+    station_generation: bool = True,
 ) -> dict[int, _Raw]:
     """The unrounded composites of ``evses``, built one by one within the station bounds.
 
@@ -767,7 +829,11 @@ def _evse_raws(
     points: set[int] = set()
     built = 0
     for e in evses:
-        raw = _evse_raw(ctx, index, e, txs.get(e))
+        raw = (
+            _evse_raw(ctx, index, e, txs.get(e))
+            if station_generation
+            else _evse_raw(ctx, index, e, txs.get(e), station_generation=False)
+        )
         built += len(raw)
         if built > MAX_STATION_INTERVALS:
             raise QueryError(
@@ -793,11 +859,33 @@ def _too_many_periods(count: int) -> QueryError:
 
 
 def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
-    """The EVSEs' composites added up, then capped by the station max and EVSE-0 constraints."""
+    """The EVSEs' composites added up, capped by the station max and EVSE-0 constraints.
+
+    ``per_evse`` hold each EVSE's own LocalGeneration only; EVSE 0's
+    LocalGeneration is the station's and is added once, on top (V21-7).
+    """
     cover = _cover if ctx.covers is None else _shared_cover
-    covers = [_sum_raw(ctx, per_evse)]
-    covers.extend(cover(cap, ctx, ctx.start) for cap in index.caps(0))
-    return _combine(ctx, covers, [])
+    caps = index.caps(0)
+    cap_covers = [cover(cap, ctx, ctx.start) for cap in caps]
+    station_gen = index.generation.get(0)
+    gen = cover(station_gen, ctx, ctx.start) if station_gen else []
+    total = _combine(ctx, [_sum_raw(ctx, per_evse), *cap_covers], gen)
+    with_fields = [getattr(raw, "fields", None) for raw in per_evse]
+    if index.has_v2x and (
+        any(f is not None for f in with_fields) or stacks_have_v2x([*caps, station_gen or []])
+    ):
+        new_total, fields = station_fields(
+            total,
+            list(zip(per_evse, with_fields, strict=True)),
+            cap_covers,
+            gen,
+            start=ctx.start,
+            out_w=ctx.out_w,
+            voltage=ctx.voltage,
+            default_limit=ctx.default_limit,
+        )
+        return _FieldRaw(new_total, fields)
+    return total
 
 
 class _Marker:
@@ -1057,14 +1145,86 @@ _NOISE = 5e-7
 """Float noise ignored when rounding to tenths (in units of a tenth)."""
 
 
-def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
+def _toward_zero(value: float) -> float:
+    """A 2.1 value rounded to 0.1 towards zero (a limit down, a discharge limit up, V21-8)."""
+    if value >= 0:
+        return math.floor(value * 10.0 + _NOISE) / 10.0 + 0.0
+    return -math.floor(-value * 10.0 + _NOISE) / 10.0 + 0.0
+
+
+def _round_fields(fields: V2xFields | None) -> V2xFields | None:
+    if fields is None:
+        return None
+    return fields.rebuilt([None if v is None else _toward_zero(v) for v in fields.numbers()])
+
+
+def _merge_sources(
+    first: V2xFields, second: V2xFields
+) -> tuple[tuple[str, tuple[LimitSource, ...]], ...]:
+    """Each field's sources of two merged neighbours, in time order, without repeats."""
+    later = dict(second.sources)
+    out = []
+    for name, found in first.sources:
+        more = list(found)
+        for src in later.get(name, ()):
+            if src != more[-1]:
+                more.append(src)
+        out.append((name, tuple(more)))
+    return tuple(out)
+
+
+def _finalize_v2x(
+    raw: _Raw, fields: list[V2xFields | None], start: int
+) -> tuple[CompositePeriod, ...]:
+    """:func:`_finalize` for a composite with 2.1 fields: neighbours merge only when their
+    rounded limit, phases and 2.1 fields are all equal."""
+    periods = list(_finalize(list(raw), start, split=True))
+    out: list[CompositePeriod] = []
+    for period, extra in zip(periods, fields, strict=True):
+        v2x = _round_fields(extra)
+        if out:
+            prev = out[-1]
+            same = prev.v2x.values() if prev.v2x else None
+            if (
+                prev.limit == period.limit
+                and prev.number_phases == period.number_phases
+                and same == (v2x.values() if v2x else None)
+            ):
+                sources = list(prev.sources)
+                for src in period.sources:
+                    if src != sources[-1]:
+                        sources.append(src)
+                rates = [
+                    r for r in (prev.min_charging_rate, period.min_charging_rate) if r is not None
+                ]
+                merged_v2x = (
+                    None
+                    if v2x is None or prev.v2x is None
+                    else prev.v2x.rebuilt(prev.v2x.numbers(), _merge_sources(prev.v2x, v2x))
+                )
+                out[-1] = prev._replace(
+                    sources=tuple(sources),
+                    min_charging_rate=max(rates) if rates else None,
+                    v2x=merged_v2x,
+                )
+                continue
+        out.append(period._replace(v2x=v2x))
+    return tuple(out)
+
+
+def _finalize(raw: _Raw, start: int, split: bool = False) -> tuple[CompositePeriod, ...]:
     """Round down to 0.1, merge equal neighbours (limit and phases), keep provenance.
 
     Limits are rounded down (so a rounded cap is never exceeded) after removing
     float noise: a value within 5e-7 of a tenth below the next tenth counts as
     that tenth (``floor(round(x * 10, 6))`` without the cost of ``round``, so
     23 / 10 stays 2.3). Minimum charging rates are rounded up the same way.
+    A raw composite with 2.1 fields goes to :func:`_finalize_v2x`; ``split``
+    keeps one period per raw interval (it merges afterwards).
     """
+    fields = getattr(raw, "fields", None)
+    if fields is not None and not split:
+        return _finalize_v2x(raw, fields, start)
     floor, new, noise, period = math.floor, tuple.__new__, _NOISE, CompositePeriod
     periods: list[CompositePeriod] = []
     append = periods.append
@@ -1077,7 +1237,7 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
     cur_rate: float | None = None
     for t, value, phases, src, rate in raw:
         limit = floor(value * 10.0 + noise) / 10.0
-        if limit == cur_limit and phases == cur_phases:
+        if limit == cur_limit and phases == cur_phases and not split:
             if src is not cur_src:
                 cur_src = src
                 source = src.source
@@ -1093,7 +1253,7 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
             if cur_rate is not None:
                 cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
             sources = (cur_source,) if more is None else tuple(more)
-            append(new(period, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
+            append(new(period, (cur_start - start, cur_limit, cur_phases, sources, cur_rate, None)))
         cur_start = t
         cur_limit = limit
         cur_phases = phases
@@ -1104,5 +1264,7 @@ def _finalize(raw: _Raw, start: int) -> tuple[CompositePeriod, ...]:
     if cur_rate is not None:
         cur_rate = math.ceil(cur_rate * 10.0 - _NOISE) / 10.0
     sources = (cur_source,) if more is None else tuple(more)
-    append(new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate)))
+    append(
+        new(CompositePeriod, (cur_start - start, cur_limit, cur_phases, sources, cur_rate, None))
+    )
     return tuple(periods)

@@ -48,6 +48,7 @@ class ProfileIndex:
         "evses",
         "external",
         "generation",
+        "has_v2x",
         "priority",
         "station_max",
         "tx_default",
@@ -64,7 +65,9 @@ class ProfileIndex:
             "gen": [],
         }
         evses: set[int] = set()
+        has_v2x = False
         for cp in compiled:
+            has_v2x = has_v2x or cp.v2x is not None
             if cp.evse_id > 0:
                 evses.add(cp.evse_id)
             purpose = cp.purpose
@@ -82,6 +85,8 @@ class ProfileIndex:
             elif purpose is P.LOCAL_GENERATION:
                 buckets["gen"].append(cp)
         self.evses: tuple[int, ...] = tuple(sorted(evses))
+        self.has_v2x = has_v2x
+        """True when a profile has 2.1 fields (the composite then composes them, V21-8)."""
         self.tx_default = _by_evse(buckets["default"])
         self.tx_profiles = _by_evse(buckets["tx"])
         self.station_max = sorted(buckets["max"], key=precedence, reverse=True)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..errors import AdaptationError, VersionError
+from ..errors import AdaptationError, QueryError, VersionError
 from ..wire._enums import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -126,6 +126,13 @@ class StationCapabilities(BaseModel):
     evse_ids: tuple[int, ...] | None = Field(
         default=None, description="The station's EVSEs (ids > 0); None: any id > 0."
     )
+    stack_level_error: Literal["Rejected", "PropertyConstraintViolation"] = Field(
+        default="Rejected",
+        description=(
+            "How the station answers a stackLevel above its maximum: with status Rejected "
+            "(OCPP), or with a CALLERROR PropertyConstraintViolation (MicroOcpp does)."
+        ),
+    )
 
     @field_validator("rate_units")
     @classmethod
@@ -172,6 +179,31 @@ class StationCapabilities(BaseModel):
             supply_phases=config.default_number_phases,
             evse_ids=config.evse_ids,
         )
+
+    def answer(self, result: SetChargingProfileResult) -> dict[str, Any]:
+        """The answer this station sends for ``result`` (from :func:`check`).
+
+        The SetChargingProfile response payload (:meth:`SetChargingProfileResult.to_payload`),
+        except where the station answers with a CALLERROR instead: then the OCPP-J
+        CALLERROR's ``{"errorCode", "errorDescription", "errorDetails"}``. A station
+        whose ``stack_level_error`` is ``PropertyConstraintViolation`` answers so for a
+        stackLevel above its maximum (docs/semantics.md V21-14).
+        """
+        if not isinstance(result, SetChargingProfileResult):
+            raise QueryError(
+                f"expected a SetChargingProfileResult, got {type(result).__name__}",
+                field="result",
+            )
+        if (
+            self.stack_level_error == "PropertyConstraintViolation"
+            and result.reason is RejectionReason.STACK_LEVEL_OUT_OF_RANGE
+        ):
+            return {
+                "errorCode": "PropertyConstraintViolation",
+                "errorDescription": f"stackLevel: {result.message}"[:255],
+                "errorDetails": {},
+            }
+        return result.to_payload(self.ocpp_version)
 
     @classmethod
     def defaults(cls, version: OcppVersion | str) -> StationCapabilities:

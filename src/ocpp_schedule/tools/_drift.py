@@ -114,7 +114,37 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _periods(raw: Any, where: str) -> tuple[ReportedPeriod, ...]:
+def _number(period: Mapping[str, Any], key: str, where: str) -> float:
+    raw_limit = _get(period, key, where, (int, float))
+    if not (isinstance(raw_limit, int) or math.isfinite(raw_limit)) or not (
+        -MAX_LIMIT <= raw_limit <= MAX_LIMIT
+    ):
+        raise PayloadError(
+            f"{key} {_short(raw_limit)} is not a finite number within "
+            f"-{MAX_LIMIT:g}..{MAX_LIMIT:g}",
+            field=f"{where}.{key}",
+            rule="docs/robustness.md: largest limit",
+        )
+    return float(raw_limit)
+
+
+def _all_phase(
+    period: Mapping[str, Any], limit: float, phases: int | None, where: str, unit_w: bool
+) -> float:
+    """A 2.1 period's all-phase limit: with limit_L2/limit_L3, ``limit`` is L1's and the
+    all-phase limit is their sum (W) or the least (A) over the phases in use (V21-15)."""
+    if "limit_L2" not in period and "limit_L3" not in period:
+        return limit
+    values = [
+        limit,
+        _number(period, "limit_L2", where) if "limit_L2" in period else limit,
+        _number(period, "limit_L3", where) if "limit_L3" in period else limit,
+    ]
+    used = values[: phases if phases in (1, 2, 3) else 3]
+    return sum(used) if unit_w else min(used)
+
+
+def _periods(raw: Any, where: str, unit_w: bool = False) -> tuple[ReportedPeriod, ...]:
     if not isinstance(raw, list) or not raw:
         raise PayloadError(
             "expected a non-empty array of periods", field=where, rule="GetCompositeSchedule"
@@ -138,6 +168,7 @@ def _periods(raw: Any, where: str) -> tuple[ReportedPeriod, ...]:
         phases = period.get("numberPhases")
         if phases is not None:
             phases = _get(period, "numberPhases", p_where, int)
+        limit = _all_phase(period, limit, phases, p_where, unit_w)
         if start < 0 or (out and start <= out[-1].start_period):
             raise PayloadError(
                 f"startPeriod {start} does not follow {out[-1].start_period if out else 0}",
@@ -225,7 +256,11 @@ def read_composite_response(
     except TimestampError as exc:
         raise PayloadError(exc.message, field="scheduleStart", rule=exc.rule) from None
     unit = _unit(_get(sched, "chargingRateUnit", where, str), f"{where}.chargingRateUnit")
-    periods = _periods(sched.get("chargingSchedulePeriod"), f"{where}.chargingSchedulePeriod")
+    periods = _periods(
+        sched.get("chargingSchedulePeriod"),
+        f"{where}.chargingSchedulePeriod",
+        unit is ChargingRateUnit.W,
+    )
     return ReportedSchedule(v, status, evse, start, duration, unit, periods)
 
 
@@ -330,6 +365,18 @@ class DriftFinding:
         return f"{when}: {what}; should be set by {by}"
 
 
+NO_LIMIT_VALUES = frozenset({-1.0})
+"""Reported limits that mean "no limit" by a known convention (MicroOcpp answers -1 where
+no profile is in force). Such a value agrees with a predicted stretch in which no profile
+is in force (the prediction is the station's default limit); where a profile governs it is
+still a difference (docs/semantics.md V21-13)."""
+
+
+def _no_limit_agrees(reported: float, expected: Any) -> bool:
+    """True when ``reported`` is a "no limit" convention and nothing is in force there."""
+    return reported in NO_LIMIT_VALUES and all(s.kind == "default" for s in expected.sources)
+
+
 def _tidy(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
@@ -386,6 +433,8 @@ def compare(
                 else amps_to_w * exp.number_phases
             )
             limit_differs = abs(rep.limit - exp.limit) > allowed + 1e-9
+            if limit_differs and _no_limit_agrees(rep.limit, exp):
+                limit_differs = False
             phases_differ = rep.number_phases is not None and rep.number_phases != exp.number_phases
             kind = (
                 "limit+phases"

@@ -1,0 +1,702 @@
+"""The OCPP 2.1 composite, field by field (issue 14, items 1 and 3; docs/semantics.md V21-7..).
+
+Each field is checked instant by instant against a small per-second evaluation
+written here from the specification (ocpp-facts.md section 6), not from the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from helpers import at, iso, on, periods, profile, tx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ocpp_schedule import (
+    ChargingProfile,
+    InstalledProfile,
+    StationConfig,
+    Transaction,
+    composite_schedule,
+    station_composites,
+)
+from ocpp_schedule.engine import EVSE_SUM_SOURCE
+
+TXD = "TxDefaultProfile"
+GEN = "LocalGeneration"
+MAX = "ChargingStationMaxProfile"
+
+
+def comp(entries, *, evse_id=1, duration=1200, **kw):
+    return composite_schedule(entries, evse_id=evse_id, start=at(0), duration=duration, **kw)
+
+
+# ------------------------------------------------------------- LocalGeneration (item 3)
+
+
+def test_v21_7_station_local_generation_counts_once() -> None:
+    """An EVSE-0 LocalGeneration adds once to the station total, not once per EVSE."""
+    entries = [
+        on(0, profile(1, TXD, [(0, 5000.0)], unit="W")),
+        on(0, profile(2, GEN, [(0, 2000.0)], unit="W")),
+    ]
+    two = StationConfig(evse_ids=(1, 2))
+    # each EVSE may use the station's generation ...
+    assert periods(comp(entries, unit="W", config=two)) == [(0, 7000.0, 3)]
+    # ... but the station draws 2 x 5000 W + 2000 W once, not 2 x 7000 W
+    assert periods(comp(entries, evse_id=0, unit="W", config=two)) == [(0, 12000.0, 3)]
+    batch = station_composites(entries, start=at(0), duration=1200, unit="W", config=two)
+    assert periods(batch[0]) == [(0, 12000.0, 3)]
+    assert periods(batch[1]) == periods(batch[2]) == [(0, 7000.0, 3)]
+
+
+def test_v21_7_one_evse_station_total_equals_its_evse() -> None:
+    """On a one-EVSE station the EVSE-0 answer equals EVSE 1's, generation and caps included."""
+    entries = [
+        on(0, profile(1, TXD, [(0, 16.0), (300, 32.0)])),
+        on(0, profile(2, MAX, [(0, 25.0)])),
+        on(0, profile(3, GEN, [(0, 4.0), (600, 0.0)])),
+    ]
+    one = StationConfig(evse_ids=(1,))
+    for t in (None, tx()):
+        evse1 = comp(entries, config=one, transaction=t)
+        evse0 = comp(entries, evse_id=0, config=one, transaction=t)
+        assert periods(evse0) == periods(evse1) == [(0, 20.0, 3), (300, 29.0, 3), (600, 25.0, 3)]
+
+
+def test_v21_7_evse_own_generation_stays_with_its_evse() -> None:
+    """An EVSE-specific LocalGeneration is part of that EVSE's draw in the total."""
+    entries = [
+        on(0, profile(1, TXD, [(0, 10.0)])),
+        on(1, profile(2, GEN, [(0, 3.0)])),
+    ]
+    two = StationConfig(evse_ids=(1, 2))
+    assert periods(comp(entries, config=two)) == [(0, 13.0, 3)]
+    assert periods(comp(entries, evse_id=2, config=two)) == [(0, 10.0, 3)]
+    assert periods(comp(entries, evse_id=0, config=two)) == [(0, 23.0, 3)]
+
+
+# ------------------------------------------------- the 2.1 fields, second by second (item 1)
+
+V = Fraction(230)
+DEFAULT_A, DEFAULT_W = Fraction(48), Fraction(33120)
+PHASED = {
+    "limit": ("limit", "limit_L2", "limit_L3"),
+    "dischargeLimit": ("dischargeLimit", "dischargeLimit_L2", "dischargeLimit_L3"),
+    "setpoint": ("setpoint", "setpoint_L2", "setpoint_L3"),
+    "setpointReactive": ("setpointReactive", "setpointReactive_L2", "setpointReactive_L3"),
+}
+EV_ORDER = ("PriorityCharging", "TxProfile", "TxDefaultProfile")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One profile as the per-second evaluation reads it (Absolute schedules only)."""
+
+    pid: int
+    evse: int
+    purpose: str
+    stack: int
+    start: int
+    duration: int | None
+    unit: str
+    periods: tuple[dict[str, Any], ...]
+
+    def installed(self) -> InstalledProfile:
+        data: dict[str, Any] = {
+            "id": self.pid,
+            "stackLevel": self.stack,
+            "chargingProfilePurpose": self.purpose,
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": iso(self.start),
+                    "chargingRateUnit": self.unit,
+                    "chargingSchedulePeriod": list(self.periods),
+                    **({} if self.duration is None else {"duration": self.duration}),
+                }
+            ],
+        }
+        if self.purpose == "TxProfile":
+            data["transactionId"] = "T1"
+        return InstalledProfile(self.evse, ChargingProfile.model_validate(data))
+
+    def period_at(self, t: int) -> dict[str, Any] | None:
+        offset = t - self.start
+        if offset < 0 or (self.duration is not None and offset >= self.duration):
+            return None
+        return [p for p in self.periods if p["startPeriod"] <= offset][-1]
+
+
+def leading(specs: list[Spec], t: int) -> tuple[Spec, dict[str, Any]] | None:
+    """The first profile of a stack (highest precedence first) whose schedule is in force."""
+    for spec in specs:
+        period = spec.period_at(t)
+        if period is not None:
+            return spec, period
+    return None
+
+
+def stack(specs: list[Spec], purposes: tuple[str, ...], evses: tuple[int, ...]) -> list[Spec]:
+    """Highest first: purpose order, stack level, EVSE-specific before EVSE 0, higher id."""
+    chosen = [s for s in specs if s.purpose in purposes and s.evse in evses]
+    return sorted(
+        chosen,
+        key=lambda s: (-purposes.index(s.purpose), s.stack, s.evse != 0, s.pid),
+        reverse=True,
+    )
+
+
+def toward_zero(x: Fraction) -> float:
+    """0.1 steps towards zero, after removing noise below 10**-6 of a tenth."""
+    tenths = math.floor(round(abs(x) * 10, 6))
+    return float(Fraction(tenths if x >= 0 else -tenths, 10)) + 0.0
+
+
+def per_phase(
+    period: dict[str, Any], key: str, unit: str, out: str, n: int
+) -> list[Fraction] | None:
+    """A field per phase in the output unit; an all-phase value spread over the phases in use."""
+    names = PHASED[key]
+    given = [period.get(name) for name in names]
+    if given[1] is None and given[2] is None:
+        if given[0] is None:
+            return None
+        x = Fraction(str(given[0]))
+        if out == "W":
+            each = x / n if unit == "W" else x * V
+        else:
+            each = x / (V * n) if unit == "W" else x
+        return [each if p < n else Fraction(0) for p in range(3)]
+    l1 = Fraction(str(given[0]))
+    values = [l1 if g is None else Fraction(str(g)) for g in given]
+    if unit != out:
+        values = [v * V if out == "W" else v / V for v in values]
+    return [values[p] if p < n else Fraction(0) for p in range(3)]
+
+
+def expected_at(specs: list[Spec], t: int, out: str, tx: bool) -> dict[str, Any]:
+    """What EVSE 1 answers at ``t``, from ocpp-facts §6 and docs/semantics.md V21-8..V21-11."""
+    ev_purposes = EV_ORDER[1:] if tx else EV_ORDER[2:]
+    ev = leading(stack(specs, ev_purposes, (0, 1)), t)
+    caps = [
+        leading(stack(specs, ("ChargingStationMaxProfile",), (0,)), t),
+        leading(stack(specs, ("ChargingStationExternalConstraints",), (0,)), t),
+        leading(stack(specs, ("ChargingStationExternalConstraints",), (1,)), t),
+    ]
+    gen = leading(stack(specs, ("LocalGeneration",), (0, 1)), t)
+    parts = [x for x in (ev, *caps) if x is not None]
+    n = min([3, *(p.get("numberPhases") or 3 for _, p in parts)])
+    lim: list[Fraction | None] = [None, None, None]
+    dis: list[Fraction] | None = None
+    phased = False
+    for spec, period in parts:
+        own = per_phase(period, "limit", spec.unit, out, n)
+        mode = period.get("operationMode")
+        if own is None and mode == "Idle":
+            own = [Fraction(0)] * 3  # Idle: limit 0
+        if own is not None:
+            phased |= "limit_L2" in period or "limit_L3" in period
+            lim = [o if cur is None or o < cur else cur for o, cur in zip(own, lim, strict=True)]
+        d = per_phase(period, "dischargeLimit", spec.unit, out, n)
+        if d is None and mode == "Idle":
+            d = [Fraction(0)] * 3
+        if d is not None:
+            phased |= "dischargeLimit_L2" in period or "dischargeLimit_L3" in period
+            dis = d if dis is None else [max(a, b) for a, b in zip(d, dis, strict=True)]
+    default = DEFAULT_W / n if out == "W" else DEFAULT_A
+    full = [x if x is not None else (default if p < n else Fraction(0)) for p, x in enumerate(lim)]
+    if gen is not None:
+        g = per_phase(gen[1], "limit", gen[0].unit, out, n)
+        if g is not None:
+            phased |= "limit_L2" in gen[1] or "limit_L3" in gen[1]
+            full = [a + b for a, b in zip(full, g, strict=True)]
+    # setpoints: the EVSE's external constraints, EVSE 0's, then the EV stack (V21-10)
+    order = [caps[2], caps[1], ev]
+    sp_from = next((x for x in order if x and "setpoint" in x[1]), None)
+    re_from = next((x for x in order if x and "setpointReactive" in x[1]), None)
+    sp = re = None
+    if sp_from is not None:
+        raw_sp = per_phase(sp_from[1], "setpoint", sp_from[0].unit, out, n)
+        assert raw_sp is not None
+        phased |= "setpoint_L2" in sp_from[1] or "setpoint_L3" in sp_from[1]
+        sp = []
+        for p in range(3):  # V2X.03 / V2X.04
+            value = raw_sp[p]
+            if value > full[p]:
+                value = full[p]
+            elif dis is not None and value < dis[p]:
+                value = dis[p]
+            sp.append(value)
+    if re_from is not None:
+        re = per_phase(re_from[1], "setpointReactive", re_from[0].unit, out, n)
+        phased |= "setpointReactive_L2" in re_from[1] or "setpointReactive_L3" in re_from[1]
+    mode_from = sp_from or ev
+    mode = mode_from[1].get("operationMode") if mode_from else None
+    used = full[:n]
+    limit = sum(used) if out == "W" else min(used)
+    answer: dict[str, Any] = {"limit": toward_zero(limit), "numberPhases": n}
+    if not phased and dis is None and sp is None and re is None and mode is None:
+        return answer  # nothing 2.1 in force: the 2.0.1 answer
+    answer["operationMode"] = mode or "ChargingOnly"
+
+    def put(key: str, values: list[Fraction], least: bool | None) -> None:
+        if phased:
+            names = ("limit_L1", "limit_L2", "limit_L3") if key == "limit" else PHASED[key]
+            for name, v in zip(names, values, strict=True):
+                answer[name] = toward_zero(v)
+        elif out == "W":
+            answer[key] = toward_zero(sum(values[:n]))
+        else:
+            answer[key] = toward_zero(max(values[:n]) if least is False else values[0])
+
+    if phased:
+        put("limit", full, True)
+    if dis is not None:
+        put("dischargeLimit", dis, False)
+    if sp is not None:
+        put("setpoint", sp, None)
+    if re is not None:
+        put("setpointReactive", re, None)
+    return answer
+
+
+def engine_at(schedule: Any, t: int) -> dict[str, Any]:
+    """The engine's period at ``t``: its all-phase limit, phases and 2.1 wire fields."""
+    period = schedule.period_at(t)
+    answer: dict[str, Any] = {"limit": period.limit, "numberPhases": period.number_phases}
+    if period.v2x is not None:
+        wire = period.v2x.to_wire(period.limit)
+        l1 = wire.pop("limit")
+        if "limit_L2" in wire:
+            answer["limit_L1"] = l1
+        answer.update(wire)
+    return answer
+
+
+def check_every_second(specs: list[Spec], out: str, tx: bool, duration: int = 900) -> None:
+    """The engine's answer equals the per-second evaluation at every second of the window."""
+    entries = [s.installed() for s in specs]
+    trans = Transaction("T1", 1, at(0)) if tx else None
+    schedule = composite_schedule(
+        entries, evse_id=1, start=at(0), duration=duration, unit=out, transaction=trans
+    )
+    base = schedule.start
+    for t in range(duration):
+        assert engine_at(schedule, base + t) == expected_at(specs, t, out, tx), f"second {t}"
+
+
+def spec(pid, purpose, periods, *, evse=0, stack=0, start=0, duration=None, unit="W"):
+    return Spec(pid, evse, purpose, stack, start, duration, unit, tuple(periods))
+
+
+def test_v21_8_per_phase_limits_convert_per_phase() -> None:
+    """Issue 14: a TxProfile of 3,680 W on each of L1/L2/L3 at 230 V is 16 A, not 5.3 A."""
+    specs = [
+        spec(
+            1,
+            "TxProfile",
+            [{"startPeriod": 0, "limit": 3680, "limit_L2": 3680, "limit_L3": 3680}],
+            evse=1,
+        )
+    ]
+    check_every_second(specs, "A", tx=True)
+    check_every_second(specs, "W", tx=True)
+    schedule = comp([s.installed() for s in specs], transaction=tx())
+    assert schedule.periods[0].limit == 16.0
+    wire = schedule.to_payload("2.1")["schedule"]["chargingSchedulePeriod"][0]
+    assert (wire["limit"], wire["limit_L2"], wire["limit_L3"]) == (16.0, 16.0, 16.0)
+    watts = comp([s.installed() for s in specs], transaction=tx(), unit="W")
+    assert watts.periods[0].limit == 11040.0  # the all-phase limit: the sum of the phases
+    assert watts.to_payload("2.1")["schedule"]["chargingSchedulePeriod"][0]["limit"] == 3680.0
+
+
+def test_v21_8_per_phase_limits_under_caps_and_stack_levels() -> None:
+    """Per phase, the least over the Tx limit and the caps; the lowest phase is the all-phase A."""
+    specs = [
+        spec(
+            1,
+            "TxProfile",
+            [{"startPeriod": 0, "limit": 20, "limit_L2": 10, "limit_L3": 16}],
+            evse=1,
+            unit="A",
+        ),
+        spec(
+            2,
+            "TxProfile",
+            [{"startPeriod": 0, "limit": 6}],
+            evse=1,
+            stack=1,
+            start=300,
+            duration=300,
+            unit="A",
+        ),
+        spec(
+            3,
+            "ChargingStationMaxProfile",
+            [{"startPeriod": 0, "limit": 11040}, {"startPeriod": 450, "limit": 22080}],
+        ),
+        spec(4, "TxDefaultProfile", [{"startPeriod": 0, "limit": 1}], unit="A"),
+    ]
+    check_every_second(specs, "A", tx=True)
+    check_every_second(specs, "W", tx=True)
+    first = comp([s.installed() for s in specs], transaction=tx()).periods[0]
+    assert first.limit == 10.0
+    assert first.v2x is not None
+    assert (first.v2x.limit_l1, first.v2x.limit_l2, first.v2x.limit_l3) == (16.0, 10.0, 16.0)
+    assert first.v2x.source_of("limit").profile_id == 3  # L1: the station max (16 A)
+    assert first.v2x.source_of("limit_L2").profile_id == 1
+
+
+def test_v21_9_discharge_limits_least_discharge_wins() -> None:
+    """The highest (least negative) discharge limit of the purposes in force, per stack level."""
+    specs = [
+        spec(
+            1,
+            "TxDefaultProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 11000,
+                    "dischargeLimit": -9000,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": -8000,
+                }
+            ],
+        ),
+        spec(
+            2,
+            "TxDefaultProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 11000,
+                    "dischargeLimit": -2000,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": 1000,
+                }
+            ],
+            stack=1,
+            start=600,
+        ),
+        spec(
+            3,
+            "ChargingStationExternalConstraints",
+            [{"startPeriod": 0, "dischargeLimit": -4000, "operationMode": "ExternalLimits"}],
+            start=200,
+            duration=200,
+        ),
+        spec(
+            4,
+            "ChargingStationExternalConstraints",
+            [
+                {
+                    "startPeriod": 0,
+                    "dischargeLimit": -5000,
+                    "dischargeLimit_L2": -1000,
+                    "dischargeLimit_L3": -1000,
+                    "limit": 20000,
+                    "operationMode": "ExternalLimits",
+                }
+            ],
+            evse=1,
+            start=450,
+            duration=100,
+        ),
+    ]
+    check_every_second(specs, "W", tx=False)
+    check_every_second(specs, "A", tx=False)
+    schedule = comp([s.installed() for s in specs], unit="W")
+    assert schedule.period_at(at(0)).v2x.discharge_limit == -9000.0
+    assert schedule.period_at(at(250)).v2x.discharge_limit == -4000.0
+    assert (
+        schedule.period_at(at(250)).v2x.setpoint == -4000.0
+    )  # V2X.04: held at the discharge limit
+    assert schedule.period_at(at(250)).v2x.source_of("setpoint").profile_id == 3
+
+
+def test_v21_10_setpoint_by_precedence_held_between_the_limits() -> None:
+    """The external setpoint wins over the EV stack's; a setpoint is capped by the composite
+    limit (V2X.03) and the discharge limit (V2X.04), LocalGeneration raising the limit."""
+    specs = [
+        spec(
+            1,
+            "TxProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": 9000,
+                    "setpointReactive": 300,
+                },
+                {
+                    "startPeriod": 400,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": -9000,
+                    "dischargeLimit": -6000,
+                },
+            ],
+            evse=1,
+        ),
+        spec(2, "ChargingStationMaxProfile", [{"startPeriod": 0, "limit": 7000}]),
+        spec(
+            3,
+            "ChargingStationExternalConstraints",
+            [
+                {
+                    "startPeriod": 0,
+                    "operationMode": "ExternalSetpoint",
+                    "setpoint": 2000,
+                    "setpointReactive": -100,
+                }
+            ],
+            start=100,
+            duration=100,
+        ),
+        spec(4, "LocalGeneration", [{"startPeriod": 0, "limit": 1000}], start=300, duration=60),
+    ]
+    check_every_second(specs, "W", tx=True)
+    check_every_second(specs, "A", tx=True)
+    schedule = comp([s.installed() for s in specs], unit="W", transaction=tx())
+    v = schedule.period_at(at(0)).v2x
+    assert (v.setpoint, v.operation_mode.value, v.setpoint_reactive) == (
+        7000.0,
+        "CentralSetpoint",
+        300.0,
+    )
+    assert v.source_of("setpoint").profile_id == 2  # capped: the station max set it
+    v = schedule.period_at(at(150)).v2x
+    assert (v.setpoint, v.operation_mode.value, v.setpoint_reactive) == (
+        2000.0,
+        "ExternalSetpoint",
+        -100.0,
+    )
+    assert schedule.period_at(at(320)).v2x.setpoint == 8000.0  # 7000 + 1000 generated
+    assert schedule.period_at(at(500)).v2x.setpoint == -6000.0
+
+
+def test_v21_11_reactive_and_per_phase_setpoints() -> None:
+    """setpointReactive is never capped; per-phase setpoints are capped phase by phase."""
+    specs = [
+        spec(
+            1,
+            "TxProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 16,
+                    "limit_L2": 8,
+                    "limit_L3": 16,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": 10,
+                    "setpoint_L2": 10,
+                    "setpoint_L3": -3,
+                    "setpointReactive": 50,
+                    "setpointReactive_L2": 60,
+                    "setpointReactive_L3": 70,
+                }
+            ],
+            evse=1,
+            unit="A",
+        ),
+        spec(
+            2,
+            "ChargingStationMaxProfile",
+            [
+                {"startPeriod": 0, "limit": 12, "numberPhases": 3},
+                {"startPeriod": 300, "limit": 12, "numberPhases": 1},
+            ],
+            unit="A",
+        ),
+    ]
+    check_every_second(specs, "A", tx=True)
+    check_every_second(specs, "W", tx=True)
+    v = comp([s.installed() for s in specs], transaction=tx()).periods[0].v2x
+    assert (v.setpoint, v.setpoint_l2, v.setpoint_l3) == (10.0, 8.0, -3.0)
+    assert (v.setpoint_reactive, v.setpoint_reactive_l2, v.setpoint_reactive_l3) == (
+        50.0,
+        60.0,
+        70.0,
+    )
+
+
+def test_v21_9_idle_neither_charges_nor_discharges() -> None:
+    specs = [spec(1, "TxDefaultProfile", [{"startPeriod": 0, "operationMode": "Idle"}])]
+    check_every_second(specs, "W", tx=False, duration=60)
+    wire = comp([s.installed() for s in specs], duration=60).to_payload("2.1")
+    assert wire["schedule"]["chargingSchedulePeriod"] == [
+        {
+            "startPeriod": 0,
+            "limit": 0.0,
+            "numberPhases": 3,
+            "dischargeLimit": 0.0,
+            "operationMode": "Idle",
+        }
+    ]
+
+
+def test_v21_8_without_21_fields_answers_as_before() -> None:
+    """A 2.1 stack without 2.1 fields: no 2.1 values, operationMode ChargingOnly on the wire."""
+    specs = [spec(1, "TxDefaultProfile", [{"startPeriod": 0, "limit": 16}], unit="A")]
+    check_every_second(specs, "A", tx=False, duration=60)
+    schedule = comp([s.installed() for s in specs], duration=60)
+    assert schedule.periods[0].v2x is None
+    assert schedule.to_payload("2.1")["schedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 16.0, "numberPhases": 3, "operationMode": "ChargingOnly"}
+    ]
+    assert (
+        "operationMode" not in schedule.to_payload("2.0.1")["schedule"]["chargingSchedulePeriod"][0]
+    )
+
+
+# ---------------------------------------------------------------- random 2.1 stacks
+
+_MODES = (None, "ChargingOnly", "CentralSetpoint", "ExternalSetpoint", "ExternalLimits", "Idle")
+
+
+@st.composite
+def periods21(draw: st.DrawFn, unit: str, purpose: str) -> list[dict[str, Any]]:
+    scale = 230 if unit == "W" else 1
+    count = draw(st.integers(1, 3))
+    starts = sorted(draw(st.sets(st.integers(1, 20), min_size=count - 1, max_size=count - 1)))
+    out = []
+    for start in [0, *(s * 30 for s in starts)]:
+        mode = draw(st.sampled_from(_MODES))
+        period: dict[str, Any] = {"startPeriod": start}
+        if mode is not None:
+            period["operationMode"] = mode
+        if mode != "Idle":
+            if mode in (None, "ChargingOnly") or draw(st.booleans()):
+                period["limit"] = draw(st.integers(0, 64)) * scale / 2
+                if purpose in ("TxProfile", "LocalGeneration") and draw(st.booleans()):
+                    period["limit_L2"] = draw(st.integers(0, 64)) * scale / 2
+                    if draw(st.booleans()):
+                        period["limit_L3"] = draw(st.integers(0, 64)) * scale / 2
+            if draw(st.booleans()):
+                period["dischargeLimit"] = -draw(st.integers(0, 64)) * scale / 2
+                if draw(st.booleans()):
+                    period["dischargeLimit_L2"] = -draw(st.integers(0, 64)) * scale / 2
+            if mode in ("CentralSetpoint", "ExternalSetpoint") and draw(st.booleans()):
+                period["setpoint"] = draw(st.integers(-64, 64)) * scale / 2
+                if draw(st.booleans()):
+                    period["setpoint_L3"] = draw(st.integers(-64, 64)) * scale / 2
+            if draw(st.integers(0, 3)) == 0:
+                period["setpointReactive"] = draw(st.integers(-20, 20)) * scale / 2
+            if draw(st.integers(0, 3)) == 0:
+                period["numberPhases"] = draw(st.sampled_from((1, 2, 3)))
+        out.append(period)
+    return out
+
+
+_PLACES = (
+    ("TxProfile", 1),
+    ("TxDefaultProfile", 0),
+    ("TxDefaultProfile", 1),
+    ("ChargingStationMaxProfile", 0),
+    ("ChargingStationExternalConstraints", 0),
+    ("ChargingStationExternalConstraints", 1),
+    ("LocalGeneration", 0),
+    ("LocalGeneration", 1),
+)
+
+
+@st.composite
+def stacks21(draw: st.DrawFn) -> list[Spec]:
+    specs = []
+    used: set[tuple[str, int, int]] = set()
+    for pid in range(1, draw(st.integers(1, 6)) + 1):
+        purpose, evse = draw(st.sampled_from(_PLACES))
+        level = draw(st.integers(0, 2))
+        if (purpose, evse, level) in used:
+            continue
+        used.add((purpose, evse, level))
+        unit = draw(st.sampled_from(("A", "W")))
+        start = draw(st.integers(-2, 20)) * 30
+        duration = draw(st.one_of(st.none(), st.integers(1, 20).map(lambda k: k * 30)))
+        specs.append(
+            spec(
+                pid,
+                purpose,
+                draw(periods21(unit, purpose)),
+                evse=evse,
+                stack=level,
+                start=start,
+                duration=duration,
+                unit=unit,
+            )
+        )
+    return specs
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks21(), st.sampled_from(("A", "W")), st.booleans())
+def test_random_21_stacks_match_the_per_second_evaluation(specs, out, with_tx) -> None:
+    """Every field of random 2.1 stacks equals the per-second evaluation, second by second."""
+    check_every_second(specs, out, with_tx, duration=720)
+
+
+def test_v21_12_station_total_adds_the_evses_fields_per_phase() -> None:
+    """EVSE 0: each field added up per phase over the EVSEs, then the station caps per phase."""
+    specs = [
+        spec(
+            1,
+            "TxDefaultProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 11000,
+                    "dischargeLimit": -5000,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": -4000,
+                }
+            ],
+        ),
+        spec(
+            2,
+            "TxProfile",
+            [{"startPeriod": 0, "limit": 3680, "limit_L2": 2300, "limit_L3": 3680}],
+            evse=2,
+        ),
+        spec(3, "ChargingStationMaxProfile", [{"startPeriod": 0, "limit": 20000}]),
+    ]
+    entries = [s.installed() for s in specs]
+    two = StationConfig(evse_ids=(1, 2))
+    trans = [Transaction("T1", 2, at(0))]
+    total = comp(entries, evse_id=0, unit="W", config=two, transaction=trans, duration=60)
+    # L1/L3: 11000/3 + 3680 capped by 20000/3; L2: 11000/3 + 2300; EVSE 2 discharges nothing
+    assert total.to_payload("2.1")["schedule"]["chargingSchedulePeriod"] == [
+        {
+            "startPeriod": 0,
+            "limit": 6666.6,
+            "numberPhases": 3,
+            "limit_L2": 5966.6,
+            "limit_L3": 6666.6,
+            "dischargeLimit": -1666.6,
+            "dischargeLimit_L2": -1666.6,
+            "dischargeLimit_L3": -1666.6,
+            "operationMode": "ChargingOnly",
+        }
+    ]
+    assert total.periods[0].v2x.source_of("limit_L2") == EVSE_SUM_SOURCE
+    assert total.periods[0].v2x.source_of("limit").profile_id == 3
+    batch = station_composites(
+        entries, start=at(0), duration=60, unit="W", config=two, transactions=trans
+    )
+    assert batch[0] == total
+    # both EVSEs with setpoints: the station's setpoint is their sum, in their common mode
+    both = [
+        *entries[:1],
+        spec(
+            4,
+            "TxDefaultProfile",
+            [{"startPeriod": 0, "operationMode": "CentralSetpoint", "setpoint": 1000}],
+            evse=2,
+            stack=1,
+        ).installed(),
+    ]
+    answer = comp(both, evse_id=0, unit="W", config=two, duration=60).periods[0].v2x
+    assert (answer.setpoint, answer.operation_mode.value) == (-3000.0, "CentralSetpoint")
