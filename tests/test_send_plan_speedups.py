@@ -170,6 +170,9 @@ def test_property_the_fast_path_gives_exactly_the_reference_plan(
     fast = _plan(new, previous_plan=carried, **kwargs)
     assert fast == _plan(new, **kwargs)
     assert fast == _reference(new, **kwargs)
+    wrong = _plan(new)  # built for other inputs: ignored
+    if isinstance(wrong, SendPlan):
+        assert _plan(new, previous_plan=wrong, **kwargs) == fast
     if isinstance(fast, SendPlan):
         for step in fast.steps:  # the kept request is the payload as the pile reads it
             version = OcppVersion(next(p for p in site.piles if p.id == step.pile).ocpp)
@@ -264,10 +267,11 @@ def test_a_carried_state_for_other_inputs_is_ignored() -> None:
     """The plan of another allocation (other limits) is not used: the result is the reference."""
     site = _pair_site()
     old = balance(site, start=T0, duration=3600)
-    other = balance(site, start=T0, duration=7200, policy=Weighted())
-    new = balance(site, start=T0 + timedelta(minutes=5), duration=3600)
-    kwargs: dict[str, Any] = {"at": new.start, "previous": old, "only_changed": True}
-    assert send_plan(new, previous_plan=send_plan(other), **kwargs) == _reference(new, **kwargs)
+    roomy = site.model_copy(update={"grid": Circuit(id="f", amps=128.0)})
+    other = balance(roomy, start=T0, duration=3600)  # 32 A each, where the piles hold 16 A
+    for new in (old, balance(site, start=T0 + timedelta(minutes=5), duration=3600)):
+        kwargs: dict[str, Any] = {"at": new.start, "previous": old, "only_changed": True}
+        assert send_plan(new, previous_plan=send_plan(other), **kwargs) == _reference(new, **kwargs)
     with pytest.raises(SendPlanError, match="previous_plan"):
         send_plan(new, previous_plan=old, **kwargs)  # type: ignore[arg-type]
 
