@@ -266,6 +266,8 @@ def _direction(old: list[Piece], new: list[Piece]) -> tuple[bool, bool]:
                 up = True
             elif after < before - _TOLERANCE:
                 down = True
+        if down and up:
+            break  # nothing further can change the answer
     return down, up
 
 

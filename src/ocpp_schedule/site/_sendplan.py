@@ -372,6 +372,7 @@ def _order(
     for pile in site.piles:
         store, config = before[pile.id]
         levels = _Levels.of(pile, pile_store(pile, site)[0])
+        transactions = _transactions(pile, start)
         for evse in pile.evses:
             if (pile.id, evse.id) in keep:
                 continue  # its pile already holds these limits (CT7)
@@ -385,7 +386,7 @@ def _order(
                 built.append(_Built((pile.id, evse.id, step.purpose), inputs, step.read_back))
             with_new = store
             for step in steps:
-                _, with_new = _fit(pile, step, with_new, config, start)
+                _, with_new = _fit(pile, step, with_new, config, start, transactions)
             old_draw = draws(pile, evse, store, config)
             new_draw = draws(pile, evse, with_new, config)
             down, up = _direction(old_draw, new_draw)
@@ -657,7 +658,12 @@ def _transactions(pile: Pile, at: int) -> tuple[Transaction, ...]:
 
 
 def _fit(
-    pile: Pile, step: PlanStep, store: ProfileStore, config: StationConfig, at: int
+    pile: Pile,
+    step: PlanStep,
+    store: ProfileStore,
+    config: StationConfig,
+    at: int,
+    transactions: tuple[Transaction, ...] | None = None,
 ) -> tuple[list[tuple[dict[str, Any], SetChargingProfileRequest]], ProfileStore]:
     """The step's payload as the pile accepts it (each with its request), and the pile's store
     once installed.
@@ -665,13 +671,15 @@ def _fit(
     A payload the pile's own rules accept goes as it is; otherwise
     ``capabilities.adapt`` fits it (unit, decimals, stack level) or the pile
     cannot take the plan (:class:`SendPlanError` naming the pile and the rule).
+    ``transactions`` is ``_transactions(pile, at)`` when the caller has it.
     """
     version = OcppVersion(pile.ocpp)
     payload = step.payload
     request = step.read_back
     if request is None:
         request = read_set_charging_profile(payload, version)
-    transactions = _transactions(pile, at)
+    if transactions is None:
+        transactions = _transactions(pile, at)
     state = StationState(config, version, transactions)
     installed, result = install(store, request, state)
     if result.accepted:
@@ -740,9 +748,14 @@ def _fit_and_replay(
     stores = {pid: store for pid, (store, _) in before.items()}
     out: list[PlanStep] = []
     changes: list[PlanChange] = []
+    running: dict[str, tuple[Transaction, ...]] = {}
     for step in steps:
         pile = piles[step.pile]
-        fitted, stores[pile.id] = _fit(pile, step, stores[pile.id], before[pile.id][1], at)
+        if pile.id not in running:
+            running[pile.id] = _transactions(pile, at)
+        fitted, stores[pile.id] = _fit(
+            pile, step, stores[pile.id], before[pile.id][1], at, running[pile.id]
+        )
         for payload, request in fitted:
             out.append(
                 PlanStep(
@@ -814,6 +827,8 @@ def _previous_profiles(
     except SendPlanError:
         return store
     known = {e.id for e in pile.evses}
+    transactions = _transactions(old_pile, sent)
+    state = StationState(config, OcppVersion(old_pile.ocpp), transactions)
     for evse in old_pile.evses:
         key = (old_pile.id, evse.id)
         if evse.id not in known or key not in previous.amps:
@@ -829,16 +844,13 @@ def _previous_profiles(
             if found is not None and found.inputs == _inputs(
                 old_pile, evse, purpose, limits, levels[evse.id], transaction
             ):
-                state = StationState(
-                    config, OcppVersion(old_pile.ocpp), _transactions(old_pile, sent)
-                )
                 installed, result = install(store, found.request, state)
                 if result.accepted:
                     store = installed
                     continue
             step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction)
             try:
-                _, store = _fit(old_pile, step, store, config, sent)
+                _, store = _fit(old_pile, step, store, config, sent, transactions)
             except SendPlanError:
                 continue  # the pile would not hold it
     return store
