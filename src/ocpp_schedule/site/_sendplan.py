@@ -33,7 +33,7 @@ return a plan under which a circuit could be over its limit.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -251,8 +251,8 @@ def send_plan(
     draws = Draws(start, end)
     built: list[_Built] = []
     ordered = _order(allocation, start, tails, before, keep, draws, built)
-    steps, changes = _fit_and_replay(site, start, before, ordered)
-    _check_transaction_ids(site, start, steps)
+    steps, requests, changes = _fit_and_replay(site, start, before, ordered)
+    _check_transaction_ids(site, start, steps, requests)
     warnings = check_plan(
         site, start, end, before, changes, warn_before=previous is not None, draws=draws
     )
@@ -711,16 +711,22 @@ def _fit(
     return list(zip(fitted.payloads, fitted.requests, strict=True)), store
 
 
-def _check_transaction_ids(site: Site, at: int, steps: Iterable[PlanStep]) -> None:
+def _check_transaction_ids(
+    site: Site,
+    at: int,
+    steps: Sequence[PlanStep],
+    requests: Sequence[SetChargingProfileRequest] | None = None,
+) -> None:
     """Every TxProfile of the plan names the caller-given id of the session it limits.
 
     That is, the ``transaction_id`` of the session running on the step's EVSE at
     ``at``; never an id the library made up (SP9). A plan that breaks this is
-    never returned (:class:`SendPlanError`).
+    never returned (:class:`SendPlanError`). ``requests`` are the steps' payloads as
+    their piles read them, when known (else each payload is read).
     """
     piles = {p.id: p for p in site.piles}
-    for step in steps:
-        request = step.read_back if step.read_back is not None else step.request
+    for k, step in enumerate(steps):
+        request = step.request if requests is None else requests[k]
         named = request.charging_profile.transaction_id
         if step.purpose is not P.TX_PROFILE and named is None:
             continue
@@ -743,10 +749,13 @@ def _fit_and_replay(
     at: int,
     before: dict[str, tuple[ProfileStore, StationConfig]],
     steps: Iterable[PlanStep],
-) -> tuple[list[PlanStep], list[PlanChange]]:
+) -> tuple[list[PlanStep], list[SetChargingProfileRequest], list[PlanChange]]:
+    """The steps as fitted to their piles, each one's request, and each pile's store after
+    each step (installed through the pile's rules, in sending order)."""
     piles = {p.id: p for p in site.piles}
     stores = {pid: store for pid, (store, _) in before.items()}
     out: list[PlanStep] = []
+    requests: list[SetChargingProfileRequest] = []
     changes: list[PlanChange] = []
     running: dict[str, tuple[Transaction, ...]] = {}
     for step in steps:
@@ -757,20 +766,14 @@ def _fit_and_replay(
             pile, step, stores[pile.id], before[pile.id][1], at, running[pile.id]
         )
         for payload, request in fitted:
+            # Returned without the request: a plan a controller keeps stays small.
             out.append(
-                PlanStep(
-                    step.pile,
-                    step.evse,
-                    step.purpose,
-                    step.phase,
-                    payload,
-                    step.limits,
-                    read_back=request,
-                )
+                PlanStep(step.pile, step.evse, step.purpose, step.phase, payload, step.limits)
             )
+            requests.append(request)
         what = f"pile {pile.id} EVSE {step.evse} {step.purpose.value} ({step.phase})"
         changes.append(PlanChange(pile.id, stores[pile.id], what))
-    return out, changes
+    return out, requests, changes
 
 
 def _before(
