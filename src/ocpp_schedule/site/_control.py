@@ -285,6 +285,7 @@ def control(
         at=at,
         previous=None if previous is None else previous.allocation,
         only_changed=previous is not None,
+        previous_plan=None if previous is None else previous.plan,
     )
     return ControlResult(
         at=at,

@@ -39,10 +39,10 @@ from ..errors import SafetyError
 from ..station._config import StationConfig
 from ..station._store import InstalledProfile, ProfileStore
 from ..wire._timestamps import format_timestamp, from_epoch
-from ._model import Pile, Site
-from ._timelines import Piece, circuit_timeline, evse_timeline
+from ._model import Evse, Pile, Site
+from ._timelines import _HASH, Piece, _entry_hash, circuit_timeline, evse_timeline
 
-__all__ = ["PlanChange", "check_plan"]
+__all__ = ["Draws", "PlanChange", "check_plan"]
 
 _TOLERANCE = 1e-6
 
@@ -61,6 +61,57 @@ class PlanChange:
 def _relevant(store: ProfileStore, evse_id: int) -> tuple[InstalledProfile, ...]:
     """The entries an EVSE's composite depends on: those on the EVSE and on EVSE 0."""
     return tuple(e for e in store if e.evse_id in (0, evse_id))
+
+
+class _Entries:
+    """The entries an EVSE's composite depends on, in store order, as a key.
+
+    Hashed on content (each entry's hash computed once), compared by value.
+    """
+
+    __slots__ = ("_hash", "entries")
+
+    def __init__(self, store: ProfileStore, evse_id: int) -> None:
+        self.entries = _relevant(store, evse_id)
+        self._hash = hash(tuple(e.derived(_HASH, _entry_hash) for e in self.entries))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Entries):
+            return NotImplemented
+        return self._hash == other._hash and self.entries == other.entries
+
+
+class Draws:
+    """What an EVSE may draw under a store over ``[start, end)`` (its timeline, idle included).
+
+    A pure function of the pile, the EVSE, the configuration and the entries on the EVSE
+    and on EVSE 0, so within one plan it is computed once per such entries: the send plan's
+    ordering and its post-condition ask for the same ones. Lives for one plan only; a pile
+    or configuration other than the first one seen under its id is computed, not kept.
+    """
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start
+        self.end = end
+        self._seen: dict[str, tuple[Pile, StationConfig]] = {}
+        self._memo: dict[tuple[str, int, _Entries], list[Piece]] = {}
+
+    def __call__(
+        self, pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig
+    ) -> list[Piece]:
+        """The EVSE's timeline under ``store``: :func:`evse_timeline` with ``idle``."""
+        first = self._seen.setdefault(pile.id, (pile, config))
+        if first[0] is not pile or (first[1] is not config and first[1] != config):
+            return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+        key = (pile.id, evse.id, _Entries(store, evse.id))
+        found = self._memo.get(key)
+        if found is None:
+            found = evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+            self._memo[key] = found
+        return found
 
 
 def _when(t: int) -> str:
@@ -127,22 +178,25 @@ def check_plan(
     changes: Sequence[PlanChange],
     *,
     warn_before: bool = True,
+    draws: Draws | None = None,
 ) -> list[str]:
     """Check every prefix of a plan over ``[start, end)``; the warnings, or SafetyError.
 
     ``before`` holds each pile's store (and configuration) before the plan;
     ``changes`` each step's resulting store, in sending order. With
     ``warn_before``, a circuit over a limit before the plan is a warning.
+    ``draws`` (over the same ``[start, end)``) shares the EVSE timelines already
+    computed for these stores; by default each is computed here.
     """
+    if draws is None or (draws.start, draws.end) != (start, end):
+        draws = Draws(start, end)
     piles = {p.id: p for p in site.piles}
     timelines: dict[EvseKey, list[list[Piece]]] = {}
     current = {pid: store for pid, (store, _) in before.items()}
     for pile in site.piles:
         store, config = before[pile.id]
         for evse in pile.evses:
-            timelines[(pile.id, evse.id)] = [
-                evse_timeline(pile, evse, store, config, start, end, idle=True)
-            ]
+            timelines[(pile.id, evse.id)] = [draws(pile, evse, store, config)]
     events: list[list[EvseKey]] = []
     for change in changes:
         pile = piles[change.pile]
@@ -151,9 +205,7 @@ def check_plan(
         for evse in pile.evses:
             if _relevant(current[pile.id], evse.id) != _relevant(change.store, evse.id):
                 key = (pile.id, evse.id)
-                timelines[key].append(
-                    evse_timeline(pile, evse, change.store, config, start, end, idle=True)
-                )
+                timelines[key].append(draws(pile, evse, change.store, config))
                 moved.append(key)
         current[pile.id] = change.store
         events.append(moved)
@@ -214,6 +266,8 @@ def _direction(old: list[Piece], new: list[Piece]) -> tuple[bool, bool]:
                 up = True
             elif after < before - _TOLERANCE:
                 down = True
+        if down and up:
+            break  # nothing further can change the answer
     return down, up
 
 

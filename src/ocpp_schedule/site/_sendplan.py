@@ -33,8 +33,8 @@ return a plan under which a circuit could be over its limit.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -49,11 +49,10 @@ from ..wire._payloads import read_set_charging_profile, write_set_charging_profi
 from ..wire._timestamps import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
 from ._allocation import Allocation, EvseKey
 from ._model import Evse, Pile, Session, Site
-from ._plancheck import PlanChange, _direction, check_plan
+from ._plancheck import Draws, PlanChange, _direction, check_plan
 from ._safetail import safe_tails
 from ._timelines import (
     Piece,
-    evse_timeline,
     pile_store,
     session_transaction,
     session_transaction_id,
@@ -102,6 +101,43 @@ def plan_profile_id(evse_id: int, purpose: ChargingProfilePurpose) -> int:
 
 
 @dataclass(frozen=True)
+class _Built:
+    """A profile :func:`_payload` built, with every input it was built from.
+
+    The request is the payload as the pile's version reads it (an immutable model); it
+    is reused only for exactly the same inputs, so it is what :func:`_payload` would
+    build again.
+    """
+
+    key: tuple[str, int, ChargingProfilePurpose]
+    """The pile, EVSE and purpose."""
+    inputs: tuple[object, ...]
+    """Everything the profile was built from (:func:`_inputs`)."""
+    request: SetChargingProfileRequest
+    """The profile as built (frozen)."""
+
+
+def _inputs(
+    pile: Pile,
+    evse: Evse,
+    purpose: ChargingProfilePurpose,
+    limits: Limits,
+    levels: _Levels,
+    transaction: str | None,
+) -> tuple[object, ...]:
+    """Everything :func:`_payload` depends on, as a value."""
+    return (
+        pile.ocpp,
+        pile.station_config.charging_schedule_max_periods,
+        evse.id,
+        purpose,
+        tuple(limits),
+        levels,
+        transaction,
+    )
+
+
+@dataclass(frozen=True)
 class PlanStep:
     """One payload to send to one pile; ``phase`` says whether it only lowers limits."""
 
@@ -111,6 +147,10 @@ class PlanStep:
     phase: Literal["lower", "raise"]
     payload: dict[str, Any]
     limits: tuple[tuple[int, int, float, int], ...]
+    read_back: SetChargingProfileRequest | None = field(
+        default=None, compare=False, repr=False, kw_only=True
+    )
+    """The payload as the pile's version reads it (kept so it is read once), if known."""
 
     @property
     def request(self) -> SetChargingProfileRequest:
@@ -139,6 +179,10 @@ class SendPlan:
     sent: tuple[EvseKey, ...] = field(default=(), kw_only=True)
     """The EVSEs the plan sends profiles for, in the site's order: every EVSE, or with
     ``only_changed`` those whose limits differ from what their pile holds (CT7)."""
+    built: tuple[_Built, ...] = field(default=(), compare=False, repr=False, kw_only=True)
+    """Per EVSE and purpose, the profile this plan built from its allocation (before any
+    fitting), with everything it was built from: a re-plan against this plan's allocation
+    (``send_plan(..., previous_plan=)``) reuses it instead of building it again."""
 
     def needs_resend(self, now: datetime | int) -> bool:
         """Whether a new plan is due at ``now`` (at or after ``resend_before``); no clock read."""
@@ -156,6 +200,7 @@ def send_plan(
     previous: Allocation | None = None,
     resend_margin: int | None = None,
     only_changed: bool = False,
+    previous_plan: SendPlan | None = None,
 ) -> SendPlan:
     """The allocation from ``at`` (default: its start) as an ordered, checked send plan.
 
@@ -177,6 +222,10 @@ def send_plan(
     tail included, equal what its pile holds from ``previous`` (and that needs no new
     TxProfile) gets no payload; its pile keeps the previous plan, which the post-condition
     replays with the rest (docs/semantics.md CT7). ``SendPlan.sent`` names the EVSEs sent.
+
+    ``previous_plan`` is the plan made for ``previous`` (a controller keeps it): the
+    profiles it built are reused, where built from exactly the same inputs, to know
+    what the piles hold instead of being built again. It changes no result, only time.
     """
     start = allocation.start if at is None else epoch_or_datetime(at, "at")
     if not allocation.start <= start < allocation.end:
@@ -192,16 +241,21 @@ def send_plan(
     tails = safe_tails(site, allocation.end)
     end = _horizon(allocation, previous, start)
     old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
-    before = _before(site, previous, old_tails, start)
+    carried = _carried(previous_plan, previous)
+    before = _before(site, previous, old_tails, start, carried)
     keep = (
         _unchanged(allocation, previous, start, tails, old_tails)
         if only_changed and previous is not None
         else set()
     )
-    ordered = _order(allocation, start, end, tails, before, keep)
-    steps, changes = _fit_and_replay(site, start, before, ordered)
-    _check_transaction_ids(site, start, steps)
-    warnings = check_plan(site, start, end, before, changes, warn_before=previous is not None)
+    draws = Draws(start, end)
+    built: list[_Built] = []
+    ordered = _order(allocation, start, tails, before, keep, draws, built)
+    steps, requests, changes = _fit_and_replay(site, start, before, ordered)
+    _check_transaction_ids(site, start, steps, requests)
+    warnings = check_plan(
+        site, start, end, before, changes, warn_before=previous is not None, draws=draws
+    )
     return SendPlan(
         start,
         tuple(steps),
@@ -210,7 +264,23 @@ def send_plan(
         valid_until=allocation.end,
         resend_before=resend_before,
         sent=tuple((p.id, e.id) for p in site.piles for e in p.evses if (p.id, e.id) not in keep),
+        built=tuple(built),
     )
+
+
+def _carried(
+    previous_plan: SendPlan | None, previous: Allocation | None
+) -> dict[tuple[str, int, ChargingProfilePurpose], _Built]:
+    """The profiles ``previous_plan`` built, by pile, EVSE and purpose (none without
+    ``previous``: then the piles hold only their own profiles)."""
+    if previous_plan is None or previous is None:
+        return {}
+    if not isinstance(previous_plan, SendPlan):
+        raise SendPlanError(
+            "previous_plan must be the SendPlan made for 'previous', or None",
+            field="previous_plan",
+        )
+    return {b.key: b for b in previous_plan.built}
 
 
 def _unchanged(
@@ -283,10 +353,11 @@ def _resend_before(at: int, valid_until: int, margin: int | None) -> int:
 def _order(
     allocation: Allocation,
     start: int,
-    end: int,
     tails: dict[EvseKey, float],
     before: dict[str, tuple[ProfileStore, StationConfig]],
     keep: set[EvseKey],
+    draws: Draws,
+    built: list[_Built],
 ) -> list[PlanStep]:
     """Every EVSE's steps: those that only lower first, then those that raise (B7).
 
@@ -301,20 +372,27 @@ def _order(
     for pile in site.piles:
         store, config = before[pile.id]
         levels = _Levels.of(pile, pile_store(pile, site)[0])
+        transactions = _transactions(pile, start)
         for evse in pile.evses:
             if (pile.id, evse.id) in keep:
                 continue  # its pile already holds these limits (CT7)
             new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
             running = _running(pile, evse, start)
             steps = _steps(pile, evse, "raise", new, levels, running)
+            transaction = None if running is None else running.transaction_id
+            for step in steps:
+                assert step.read_back is not None
+                inputs = _inputs(pile, evse, step.purpose, new, levels[evse.id], transaction)
+                built.append(_Built((pile.id, evse.id, step.purpose), inputs, step.read_back))
             with_new = store
             for step in steps:
-                _, with_new = _fit(pile, step.payload, with_new, config, start)
-            old_draw = evse_timeline(pile, evse, store, config, start, end, idle=True)
-            new_draw = evse_timeline(pile, evse, with_new, config, start, end, idle=True)
+                _, with_new = _fit(pile, step, with_new, config, start, transactions)
+            old_draw = draws(pile, evse, store, config)
+            new_draw = draws(pile, evse, with_new, config)
             down, up = _direction(old_draw, new_draw)
             if not up:
-                lower.extend(_steps(pile, evse, "lower", new, levels, running))
+                # The same limits as the raise steps, so the same payloads (built once).
+                lower.extend(replace(step, phase="lower") for step in steps)
                 continue
             if down:
                 first = _lower_of(old_draw, new_draw, new)
@@ -483,17 +561,21 @@ def _steps(
     purposes = (
         [P.TX_DEFAULT_PROFILE] if transaction is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
     )
-    return [
-        PlanStep(
-            pile.id,
-            evse.id,
-            purpose,
-            phase,
-            _payload(pile, evse, purpose, limits, levels[evse.id], transaction),
-            tuple(limits),
-        )
-        for purpose in purposes
-    ]
+    return [_step(pile, evse, purpose, phase, limits, levels, transaction) for purpose in purposes]
+
+
+def _step(
+    pile: Pile,
+    evse: Evse,
+    purpose: ChargingProfilePurpose,
+    phase: Literal["lower", "raise"],
+    limits: Limits,
+    levels: dict[int, _Levels],
+    transaction: str | None,
+) -> PlanStep:
+    """One profile of an EVSE's steps (see :func:`_steps`)."""
+    payload, request = _payload(pile, evse, purpose, limits, levels[evse.id], transaction)
+    return PlanStep(pile.id, evse.id, purpose, phase, payload, tuple(limits), read_back=request)
 
 
 def _payload(
@@ -503,7 +585,12 @@ def _payload(
     limits: Limits,
     levels: _Levels,
     transaction: str | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], SetChargingProfileRequest]:
+    """The SetChargingProfile payload for these limits, and the payload as the pile reads it.
+
+    The request model is validated once; the payload is written from it by the wire
+    writer of the pile's version.
+    """
     merged: Limits = []
     for a, b, amps, phases in limits:
         if merged and merged[-1][2] == amps and merged[-1][3] == phases and merged[-1][1] == a:
@@ -527,8 +614,10 @@ def _payload(
             period["numberPhases"] = phases
         periods.append(period)
     tx = purpose is P.TX_PROFILE
+    version = OcppVersion(pile.ocpp)
     schedule: dict[str, Any] = {
-        "id": 1,
+        # 1.6 schedules have no id: the model is what a 1.6 pile reads from the payload.
+        **({} if version is OcppVersion.V16 else {"id": 1}),
         "startSchedule": format_timestamp(from_epoch(anchor)),
         "chargingRateUnit": "A",
         "chargingSchedulePeriod": periods,
@@ -548,7 +637,9 @@ def _payload(
         request = SetChargingProfileRequest(
             evse_id=evse.id, charging_profile=ChargingProfile.model_validate(profile)
         )
-        return write_set_charging_profile(request, OcppVersion(pile.ocpp))
+        # Reading the written payload back gives ``request`` itself (pinned for every
+        # version by tests/test_send_plan_speedups.py), so it is not read again.
+        return write_set_charging_profile(request, version), request
     except OcppScheduleError as exc:
         raise SendPlanError(
             f"pile {pile.id} EVSE {evse.id}: {exc.message}", field=exc.field, rule=exc.rule
@@ -567,20 +658,32 @@ def _transactions(pile: Pile, at: int) -> tuple[Transaction, ...]:
 
 
 def _fit(
-    pile: Pile, payload: dict[str, Any], store: ProfileStore, config: StationConfig, at: int
-) -> tuple[list[dict[str, Any]], ProfileStore]:
-    """The payload as the pile accepts it, and the pile's store once installed.
+    pile: Pile,
+    step: PlanStep,
+    store: ProfileStore,
+    config: StationConfig,
+    at: int,
+    transactions: tuple[Transaction, ...] | None = None,
+) -> tuple[list[tuple[dict[str, Any], SetChargingProfileRequest]], ProfileStore]:
+    """The step's payload as the pile accepts it (each with its request), and the pile's store
+    once installed.
 
     A payload the pile's own rules accept goes as it is; otherwise
     ``capabilities.adapt`` fits it (unit, decimals, stack level) or the pile
     cannot take the plan (:class:`SendPlanError` naming the pile and the rule).
+    ``transactions`` is ``_transactions(pile, at)`` when the caller has it.
     """
     version = OcppVersion(pile.ocpp)
-    transactions = _transactions(pile, at)
+    payload = step.payload
+    request = step.read_back
+    if request is None:
+        request = read_set_charging_profile(payload, version)
+    if transactions is None:
+        transactions = _transactions(pile, at)
     state = StationState(config, version, transactions)
-    installed, result = install(store, read_set_charging_profile(payload, version), state)
+    installed, result = install(store, request, state)
     if result.accepted:
-        return [payload], installed
+        return [(payload, request)], installed
     caps = StationCapabilities.from_config(config, version)
     try:
         fitted = adapt(
@@ -597,27 +700,34 @@ def _fit(
             field=exc.field,
             rule=exc.rule,
         ) from None
-    for request in fitted.requests:
-        store, result = install(store, request, state)
+    for fitted_request in fitted.requests:
+        store, result = install(store, fitted_request, state)
         if not result.accepted:  # adapt promises otherwise; never send what is refused
             raise SendPlanError(
                 f"pile {pile.id} rejects the plan: {result}",
                 field="chargingProfile",
                 rule=result.rule,
             )
-    return list(fitted.payloads), store
+    return list(zip(fitted.payloads, fitted.requests, strict=True)), store
 
 
-def _check_transaction_ids(site: Site, at: int, steps: Iterable[PlanStep]) -> None:
+def _check_transaction_ids(
+    site: Site,
+    at: int,
+    steps: Sequence[PlanStep],
+    requests: Sequence[SetChargingProfileRequest] | None = None,
+) -> None:
     """Every TxProfile of the plan names the caller-given id of the session it limits.
 
     That is, the ``transaction_id`` of the session running on the step's EVSE at
     ``at``; never an id the library made up (SP9). A plan that breaks this is
-    never returned (:class:`SendPlanError`).
+    never returned (:class:`SendPlanError`). ``requests`` are the steps' payloads as
+    their piles read them, when known (else each payload is read).
     """
     piles = {p.id: p for p in site.piles}
-    for step in steps:
-        named = step.request.charging_profile.transaction_id
+    for k, step in enumerate(steps):
+        request = step.request if requests is None else requests[k]
+        named = request.charging_profile.transaction_id
         if step.purpose is not P.TX_PROFILE and named is None:
             continue
         pile = piles[step.pile]
@@ -639,27 +749,39 @@ def _fit_and_replay(
     at: int,
     before: dict[str, tuple[ProfileStore, StationConfig]],
     steps: Iterable[PlanStep],
-) -> tuple[list[PlanStep], list[PlanChange]]:
+) -> tuple[list[PlanStep], list[SetChargingProfileRequest], list[PlanChange]]:
+    """The steps as fitted to their piles, each one's request, and each pile's store after
+    each step (installed through the pile's rules, in sending order)."""
     piles = {p.id: p for p in site.piles}
     stores = {pid: store for pid, (store, _) in before.items()}
     out: list[PlanStep] = []
+    requests: list[SetChargingProfileRequest] = []
     changes: list[PlanChange] = []
+    running: dict[str, tuple[Transaction, ...]] = {}
     for step in steps:
         pile = piles[step.pile]
-        payloads, stores[pile.id] = _fit(
-            pile, step.payload, stores[pile.id], before[pile.id][1], at
+        if pile.id not in running:
+            running[pile.id] = _transactions(pile, at)
+        fitted, stores[pile.id] = _fit(
+            pile, step, stores[pile.id], before[pile.id][1], at, running[pile.id]
         )
-        for payload in payloads:
+        for payload, request in fitted:
+            # Returned without the request: a plan a controller keeps stays small.
             out.append(
                 PlanStep(step.pile, step.evse, step.purpose, step.phase, payload, step.limits)
             )
+            requests.append(request)
         what = f"pile {pile.id} EVSE {step.evse} {step.purpose.value} ({step.phase})"
         changes.append(PlanChange(pile.id, stores[pile.id], what))
-    return out, changes
+    return out, requests, changes
 
 
 def _before(
-    site: Site, previous: Allocation | None, tails: dict[EvseKey, float], at: int
+    site: Site,
+    previous: Allocation | None,
+    tails: dict[EvseKey, float],
+    at: int,
+    carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
 ) -> dict[str, tuple[ProfileStore, StationConfig]]:
     """What each pile holds before the plan: its own profiles and the previous plan's.
 
@@ -673,7 +795,7 @@ def _before(
         store, config = pile_store(pile, site)
         old_pile = previous_piles.get(pile.id)
         if previous is not None and old_pile is not None:
-            store = _previous_profiles(previous, tails, old_pile, pile, store, config)
+            store = _previous_profiles(previous, tails, old_pile, pile, store, config, carried)
             ended = {
                 session_transaction_id(p, evse, s)
                 for p in (pile, old_pile)
@@ -694,21 +816,44 @@ def _previous_profiles(
     pile: Pile,
     store: ProfileStore,
     config: StationConfig,
+    carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
 ) -> ProfileStore:
+    """The pile's store with the previous plan's profiles installed as sent at its start.
+
+    A profile the previous plan built from exactly the same inputs (``carried``) is
+    installed as it was built; any other is built again (the same function of the same
+    inputs either way).
+    """
     sent = previous.start
     try:
         levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0])
     except SendPlanError:
         return store
     known = {e.id for e in pile.evses}
+    transactions = _transactions(old_pile, sent)
+    state = StationState(config, OcppVersion(old_pile.ocpp), transactions)
     for evse in old_pile.evses:
         key = (old_pile.id, evse.id)
         if evse.id not in known or key not in previous.amps:
             continue
         limits = _limits(previous, key, sent, tails[key])
-        for step in _steps(old_pile, evse, "lower", limits, levels, _running(old_pile, evse, sent)):
+        running = _running(old_pile, evse, sent)
+        transaction = None if running is None else running.transaction_id
+        purposes = (
+            [P.TX_DEFAULT_PROFILE] if transaction is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
+        )
+        for purpose in purposes:
+            found = carried.get((old_pile.id, evse.id, purpose))
+            if found is not None and found.inputs == _inputs(
+                old_pile, evse, purpose, limits, levels[evse.id], transaction
+            ):
+                installed, result = install(store, found.request, state)
+                if result.accepted:
+                    store = installed
+                    continue
+            step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction)
             try:
-                _, store = _fit(old_pile, step.payload, store, config, sent)
+                _, store = _fit(old_pile, step, store, config, sent, transactions)
             except SendPlanError:
                 continue  # the pile would not hold it
     return store
