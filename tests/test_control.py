@@ -548,3 +548,22 @@ def test_property_replans_sent_only_where_changed_are_safe_at_every_prefix(
         _verify_held(result.site, result.plan, stores, end)
         previous = result
         at += data.draw(st.sampled_from([300, 900, 2700]))
+
+
+def test_slots_lie_on_a_fixed_grid() -> None:
+    """B19: slot edges are multiples of the resolution; the first slot runs from ``at``."""
+    at = h(0) + timedelta(minutes=7)
+    result = control(two_vehicles(), SiteState(at=at), resolution=900)
+    edges = result.allocation.boundaries
+    assert edges[0] == to_epoch(at)
+    assert all(t % 900 == 0 for t in edges[1:])
+    assert result.valid_until % 900 == 0
+
+
+def test_an_unchanged_replan_between_grid_edges_sends_nothing() -> None:
+    """B19 with CT7: a re-plan within the same grid, nothing changed, sends no profile."""
+    site = two_vehicles()
+    first = control(site, SiteState(at=h(0) + timedelta(minutes=1)), resolution=900)
+    again = control(site, SiteState(at=h(0) + timedelta(minutes=6)), resolution=900, previous=first)
+    assert again.changed == ()
+    assert again.valid_until == first.valid_until

@@ -135,9 +135,17 @@ def test_a_tick_re_sends_only_when_the_plan_is_due() -> None:
     due = datetime.fromtimestamp(first.resend_before, UTC)
     assert balancer.on_tick(due - timedelta(seconds=1)) == []
     assert balancer.last is first
-    sends = balancer.on_tick(due)
+    # Due: it re-plans; the slots and the end lie on the same grid (B19), so an unchanged
+    # plan sends nothing.
+    assert balancer.on_tick(due) == []
+    assert balancer.last is not first
+    assert balancer.last.valid_until == first.valid_until
+    # At the estimated departure a meter value says the vehicle is still there: the estimate
+    # is extended (CT5), the plan goes on further and is sent.
+    later = datetime.fromtimestamp(first.valid_until, UTC)
+    sends = balancer.on_meter_values("A", 1, (16.0, 16.0, 16.0), 5.0, later)
     assert ("A", 1, "TxProfile") in _limits(sends)
-    assert balancer.last.valid_until > first.valid_until  # the plan goes on further
+    assert balancer.last.valid_until > first.valid_until
 
 
 def test_events_go_forward_in_time_and_name_the_site_s_evses() -> None:

@@ -188,12 +188,15 @@ def balance(
     resolution: int | None = 900,
     policy: Policy | Planner | None = None,
     progress: Callable[[int, int], None] | None = None,
+    align: bool = False,
 ) -> Allocation:
     """Share the site's supply among its charging sessions over ``[start, start + duration)``.
 
     ``resolution`` is the slot length in seconds (900: the usual 15-minute
     profile periods); None cuts slots at every change of input instead
-    (exact, but more slots). ``policy`` defaults to :class:`~ocpp_schedule.DeadlineAware`
+    (exact, but more slots). ``align`` puts the slot edges on a fixed grid (whole
+    multiples of ``resolution`` since the epoch; the first and last slots may be
+    shorter), so that re-plans made at different instants cut the same slots (B19). ``policy`` defaults to :class:`~ocpp_schedule.DeadlineAware`
     (with no energy needs and one priority class, the same limits as :class:`EqualShare`).
 
     The result is checked before it is returned (:func:`_verify`): every
@@ -215,7 +218,7 @@ def balance(
     e = s + duration
     width = site.evse_count() + len(site.paths())
     if resolution is not None:
-        _check_slots(-(-duration // resolution), width)
+        _check_slots(-(-duration // resolution) + (1 if align else 0), width)
     check_circuit_steps(site, s, e)
     zone = site.zone
     paths = site.paths()
@@ -233,7 +236,7 @@ def balance(
             meta[key] = (pile, evse)
             counted += len(evse_pieces[key])
             check_size("the input pieces (EVSE and circuit limits)", counted, MAX_CELLS)
-    boundaries = _boundaries(s, e, resolution, evse_pieces, circuit_pieces)
+    boundaries = _boundaries(s, e, resolution, evse_pieces, circuit_pieces, align)
     slots = list(pairwise(boundaries))
     _check_slots(len(slots), width)
     slot_evses = {k: _aggregate_evse(p, slots) for k, p in evse_pieces.items()}
@@ -483,9 +486,12 @@ def _boundaries(
     resolution: int | None,
     evse_pieces: dict[EvseKey, list[Piece]],
     circuit_pieces: dict[str, list[tuple[int, int, PhaseAmps, float | None]]],
+    align: bool = False,
 ) -> tuple[int, ...]:
     if resolution is not None:
-        edges = list(range(start, end, resolution))
+        first = -(-start // resolution) * resolution if align else start
+        edges = [start] if first > start else []
+        edges.extend(range(first, end, resolution))
         edges.append(end)
         return tuple(edges)
     points = {start, end}

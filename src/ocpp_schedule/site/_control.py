@@ -279,7 +279,9 @@ def control(
     length = (
         _default_horizon(adjusted, at, step) if horizon is None else _positive(horizon, "horizon")
     )
-    allocation = balance(adjusted, start=at, duration=length, resolution=step, policy=policy)
+    allocation = balance(
+        adjusted, start=at, duration=length, resolution=step, policy=policy, align=True
+    )
     plan = send_plan(
         allocation,
         at=at,
@@ -447,15 +449,17 @@ def _need_left(session: Session, delivered: float) -> dict[str, Any]:
 
 
 def _default_horizon(site: Site, at: int, resolution: int) -> int:
-    """Until the last session present at ``at`` leaves: whole slots, 1 .. the cap (CT6)."""
+    """Until the last session present at ``at`` leaves, ending on the slot grid (CT6, B19)."""
     last = at + resolution
     for pile in site.piles:
         for evse in pile.evses:
             for s in evse.sessions:
                 if to_epoch(s.arrive) <= at < to_epoch(s.leave):
                     last = max(last, to_epoch(s.leave))
-    slots = -(-(last - at) // resolution)
-    return min(slots * resolution, max(resolution, DEFAULT_HORIZON_CAP // resolution * resolution))
+    cap = at + max(resolution, DEFAULT_HORIZON_CAP // resolution * resolution)
+    # The end on the slot grid (B19), so that re-plans keep the same end and tail start.
+    end = min(-(-last // resolution) * resolution, -(-cap // resolution) * resolution)
+    return max(end, -(-(at + 1) // resolution) * resolution) - at
 
 
 # ------------------------------------------------------------------ outputs
