@@ -83,14 +83,17 @@ class DeadlineAware:
             return _Planner(problem, self.weighted).max_min(progress)
         smart = _Planner(problem, self.weighted)
         best, energy = smart.capped(smart.run(progress))
+        if energy >= smart.most_energy() * (1.0 - 1e-12):
+            # No plan gives more: every session gets its need or all it can take.
+            return best
         # Energy first (PL6): the plain plan (needs as caps, nothing reserved, nothing
         # front-loaded, the classes in order) and, with one class, EqualShare's shares cut
         # off at each need replace it when they give more energy by the departures, so the
         # default is never below max-min. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
-        others = [_Planner(problem, self.weighted, deadline=False).run(None)]
+        others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
         if len({x.priority for x in sessions}) <= 1:
-            others.append(_Planner(problem, self.weighted).max_min(None))
+            others.append(_Planner(problem, self.weighted, like=smart).max_min(None))
         for other in others:
             plan, more = smart.capped(other)
             if more > energy * (1.0 + 1e-9) + _EPS_KWH:
@@ -115,7 +118,13 @@ class _Cell:
 class _Planner:
     """The two passes over one problem (kept together: they share the problem's tables)."""
 
-    def __init__(self, problem: PlanningProblem, weighted: bool, deadline: bool = True) -> None:
+    def __init__(
+        self,
+        problem: PlanningProblem,
+        weighted: bool,
+        deadline: bool = True,
+        like: _Planner | None = None,
+    ) -> None:
         self.problem = problem
         self.weighted = weighted
         self.deadline = deadline
@@ -123,6 +132,15 @@ class _Planner:
         self.volts = problem.voltage
         sessions = problem.sessions
         self.left = [_INF if s.need_kwh is None else s.need_kwh for s in sessions]
+        self.reserved: list[dict[int, float]] = [{} for _ in sessions]
+        self.full = [False] * len(sessions)
+        self.pinned = [0.0] * len(sessions)
+        self.got = [0.0] * len(sessions)
+        """Per session, the energy planned so far outside pinned slots (kWh)."""
+        if like is not None:
+            # The same problem's tables (read only after construction): built once.
+            self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
+            return
         self.cells: list[list[_Cell]] = [[] for _ in problem.demands]
         self.by_session: list[list[_Cell]] = [[] for _ in sessions]
         for k, row in enumerate(problem.demands):
@@ -140,11 +158,6 @@ class _Planner:
                 most += cell.d.cap * cell.kwh_per_amp
                 cell.most = most
         self.base = [self._room(k) for k in range(problem.slots)]
-        self.reserved: list[dict[int, float]] = [{} for _ in sessions]
-        self.full = [False] * len(sessions)
-        self.pinned = [0.0] * len(sessions)
-        self.got = [0.0] * len(sessions)
-        """Per session, the energy planned so far outside pinned slots (kWh)."""
 
     # ------------------------------------------------------------------ rooms
 
@@ -329,6 +342,18 @@ class _Planner:
                 left[d.session] = rest - got
             out.append(mine)
         return out, total
+
+    def most_energy(self) -> float:
+        """An upper bound on any plan's energy by the departures (kWh, as :meth:`capped`
+        counts it): per session, its need less what its pinned slots give, or all its other
+        slots at their caps, if less."""
+        sessions = self.problem.sessions
+        most = [own[0].most if own else 0.0 for own in self.by_session]
+        pinned = self._pinned_energy()
+        return sum(
+            m if s.need_kwh is None else min(m, max(0.0, s.need_kwh - p))
+            for s, m, p in zip(sessions, most, pinned, strict=True)
+        )
 
     def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
         """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
