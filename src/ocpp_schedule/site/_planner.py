@@ -35,6 +35,7 @@ candidates of PL6 one more pass each): about sessions x slots x log(sessions).
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
@@ -46,6 +47,8 @@ EvseKey = tuple[str, int]
 Room = dict[str, list[float]]
 """Per circuit: the room left on its three phases (A) and its power (W; inf: no limit)."""
 
+_Placed = tuple[float, int, PlanSession]
+"""A fully reserved session in the reservation pass: (need, index, session)."""
 _INF = math.inf
 _JOULES_PER_KWH = 3.6e6
 _NO_RANK = (0.0, 0, "", 0)
@@ -199,7 +202,8 @@ class _Planner:
             (s for s in sessions if s.need_kwh is not None),
             key=self._reserve_key,
         )
-        placed: dict[int, list[PlanSession]] = {}
+        placed: dict[int, list[_Placed]] = {}
+        """Per class, the fully reserved sessions in ascending (need, index) order."""
         self.pinned = pinned
         for s in order:
             need = self._need(s)
@@ -209,10 +213,10 @@ class _Planner:
             if short > _EPS_KWH:
                 short = self._swap(s, need, short, placed.get(s.priority, []), rooms)
             if short <= _EPS_KWH:
-                placed.setdefault(s.priority, []).append(s)
+                insort(placed.setdefault(s.priority, []), (need, s.index, s))
         for group in placed.values():
-            for x in group:
-                self.full[x.index] = True
+            for _, index, _s in group:
+                self.full[index] = True
 
     def _need(self, s: PlanSession) -> float:
         """What ``s`` needs from planned slots: its need minus what its pinned slots give."""
@@ -265,23 +269,28 @@ class _Planner:
         s: PlanSession,
         need: float,
         short: float,
-        placed: list[PlanSession],
+        placed: list[_Placed],
         rooms: list[Room],
     ) -> float:
         """``s`` does not fit: free the fully reserved session of its class that needs the
         most, if that one needs more than ``s`` and ``s`` then fits (it is served instead:
-        one vehicle for another, the smaller need). Returns what ``s`` still lacks."""
-        candidates = [p for p in placed if self._need(p) > need and p.leave > s.arrive]
-        if not candidates:
+        one vehicle for another, the smaller need). Returns what ``s`` still lacks.
+
+        ``placed`` is sorted by (need, index): the victim is found from its end, without
+        scanning every placed session (PL2)."""
+        at = len(placed) - 1
+        while at >= 0 and placed[at][0] > need and placed[at][2].leave <= s.arrive:
+            at -= 1
+        if at < 0 or placed[at][0] <= need:
             return short
-        victim = max(candidates, key=lambda p: (self._need(p), p.index))
+        victim = placed[at][2]
         mine = self._release(s, rooms)
         had = self._release(victim, rooms)
         left = self._reserve_one(s, need, rooms)
         if left <= _EPS_KWH:
             # The victim keeps what still fits, as late as possible (perhaps all of it).
             if self._reserve_one(victim, self._need(victim), rooms) > _EPS_KWH:
-                placed.remove(victim)
+                del placed[at]
             return 0.0
         self._release(s, rooms)
         self._restore(victim, had, rooms)
@@ -522,13 +531,21 @@ class _Planner:
         """
         sessions = self.problem.sessions
         volts = self.volts
+        heads = [_floor_tenth(top - given.get(cell.d.key, 0.0)) for cell, top in members]
+        if _fits_all([c.d for c, _ in members], heads, room, volts):
+            # Nothing binds (the common case at an uncongested site): no sharing needed.
+            for (cell, _), head in zip(members, heads, strict=True):
+                if head > 0.0:
+                    d = cell.d
+                    given[d.key] = given.get(d.key, 0.0) + head
+                    _take(room, d, head, volts)
+            return
         now = self.problem.boundaries[members[0][0].k]
         active: list[_Demand] = []
         tops: dict[EvseKey, _Cell] = {}
-        for cell, top in members:
+        for (cell, _), head in zip(members, heads, strict=True):
             d = cell.d
             s = sessions[d.session]
-            head = _floor_tenth(top - given.get(d.key, 0.0))
             tops[d.key] = cell
             active.append(
                 _Demand(
@@ -543,12 +560,6 @@ class _Planner:
                     d.session,
                 )
             )
-        if _fits_all(active, room, volts):
-            for member in active:
-                if member.cap > 0.0:
-                    given[member.key] = given.get(member.key, 0.0) + member.cap
-                    _take(room, tops[member.key].d, member.cap, volts)
-            return
         limits = {c: ((v[0], v[1], v[2]), None if v[3] == _INF else v[3]) for c, v in room.items()}
         paused: list[_Demand] = []
         shares: list[float] = []
@@ -585,17 +596,20 @@ class _Planner:
         return base
 
 
-def _fits_all(active: Sequence[_Demand], room: Room, volts: float) -> bool:
-    """Whether every member at its cap fits in ``room`` (then no sharing is needed)."""
+def _fits_all(
+    demands: Sequence[PlanDemand], heads: Sequence[float], room: Room, volts: float
+) -> bool:
+    """Whether every demand at its head fits in ``room`` (then no sharing is needed)."""
     load: dict[str, list[float]] = {}
-    for d in active:
+    for d, head in zip(demands, heads, strict=True):
+        watts = head * d.phases * volts
         for circuit in d.path:
             values = load.get(circuit)
             if values is None:
                 values = load[circuit] = [0.0, 0.0, 0.0, 0.0]
             for p in d.circuit_phases:
-                values[p] += d.cap
-            values[3] += d.cap * d.phases * volts
+                values[p] += head
+            values[3] += watts
     for circuit, values in load.items():
         have = room[circuit]
         for p in range(4):
