@@ -450,3 +450,90 @@ def test_never_below_max_min_on_energy_by_departure(seed: int) -> None:
         allocation = balance(site, start=_at(0), duration=86400, policy=policy)
         totals.append(sum(o.expected_kwh for o in session_outcomes(allocation)))
     assert totals[1] >= totals[0] - 1e-6
+
+
+# ------------------------------------------------------------ fast paths (issue 13)
+
+
+class _Capture(DeadlineAware):
+    """DeadlineAware that keeps the planning problems it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[Any] = []
+
+    def plan(self, problem: Any, progress: Any = None) -> Any:
+        self.problems.append(problem)
+        return super().plan(problem, progress)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sites_with_needs(), st.data(), st.sampled_from([None, 900]))
+def test_property_the_energy_bound_holds_for_every_candidate(
+    site: Site, data: Any, resolution: int | None
+) -> None:
+    """PL6's shortcut: the comparison plans are skipped when the deadline plan reaches
+    ``most_energy()``; that is sound only if no candidate plan ever gives more."""
+    from ocpp_schedule.site._planner import _Planner
+
+    site = _with_priorities(site, data.draw)
+    capture = _Capture()
+    balance(site, start=T0, duration=6 * HOUR, resolution=resolution, policy=capture)
+    for problem in capture.problems:
+        smart = _Planner(problem, False)
+        bound = smart.most_energy()
+        plans = [
+            smart.run(None),
+            _Planner(problem, False, deadline=False, like=smart).run(None),
+            _Planner(problem, False, like=smart).max_min(None),
+        ]
+        for plan in plans:
+            assert smart.capped(plan)[1] <= bound * (1.0 + 1e-9) + 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([("g", "a"), ("g", "b"), ("g",)]),
+            st.sampled_from([(0,), (1,), (0, 1, 2), (1, 2, 0)]),
+            st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+            st.sampled_from([1.0, 0.5, 2.0]),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([10.0, 40.0, 100.0]),
+    st.sampled_from([None, 20_000.0]),
+)
+def test_property_alike_demands_share_as_one_consumer(
+    rows: list[Any], amps: float, watts: float | None
+) -> None:
+    """``_shares`` solves alike demands (circuits, phases, cap, weight) as one consumer
+    with its size as coefficient: the same shares as one consumer per demand."""
+    from ocpp_schedule.site._fairshare import share_fairly
+    from ocpp_schedule.site._slotshare import _Demand, _shares
+
+    demands = [
+        _Demand(("P", i), cap, len(cp), cp, path, weight, 0.0, (0.0, 0, "", 0), i)
+        for i, (path, cp, cap, weight) in enumerate(rows)
+    ]
+    limits: dict[str, Any] = {
+        "g": ((amps * 2, amps * 2, amps * 2), watts),
+        "a": ((amps, amps, amps), None),
+        "b": ((amps, amps / 2, amps), None),
+    }
+    constraints = []
+    for circuit, (phase_amps, power) in limits.items():
+        for p in range(3):
+            members = [
+                (i, 1.0)
+                for i, d in enumerate(demands)
+                if circuit in d.path and p in d.circuit_phases
+            ]
+            constraints.append((phase_amps[p], members))
+        if power is not None:
+            members = [(i, 230.0 * d.phases) for i, d in enumerate(demands) if circuit in d.path]
+            constraints.append((power, members))
+    plain = share_fairly([d.cap for d in demands], [d.weight for d in demands], constraints)
+    grouped = _shares(demands, limits, 230.0)
+    assert grouped == pytest.approx(plain, rel=1e-9, abs=1e-9)

@@ -184,11 +184,15 @@ class _Planner:
         """The most current ``d`` can get in ``room`` (A per phase), its own cap aside."""
         most = _INF
         per_amp = self.volts * d.phases
+        phases = d.circuit_phases
         for circuit in d.path:
             values = room[circuit]
-            for p in d.circuit_phases:
-                most = min(most, values[p])
-            most = min(most, values[3] / per_amp)
+            for p in phases:
+                if values[p] < most:
+                    most = values[p]
+            watts = values[3] / per_amp
+            if watts < most:
+                most = watts
         return most
 
     # ---------------------------------------------------------- reservation
@@ -621,9 +625,10 @@ def _fits_all(
 def _take(room: Room, d: PlanDemand, amps: float, volts: float) -> None:
     """Charge ``amps`` of ``d`` to every circuit on its path (negative: give back)."""
     watts = amps * d.phases * volts
+    phases = d.circuit_phases
     for circuit in d.path:
         values = room[circuit]
-        for p in d.circuit_phases:
+        for p in phases:
             values[p] -= amps
         values[3] -= watts
 
