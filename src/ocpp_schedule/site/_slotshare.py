@@ -124,8 +124,8 @@ def _shares(
 ) -> list[float]:
     """The fair shares of the active demands under every circuit phase and power limit.
 
-    Demands alike in everything the share depends on (circuits, circuit phases, cap and
-    weight) get the same share, so each such class is one consumer of the progressive
+    Demands alike in everything the share depends on (circuits, the set of circuit phases,
+    cap and weight) get the same share, so each such class is one consumer of the progressive
     filling with its size as coefficient (a site of 1,000 EVSEs has a few hundred
     classes, and fewer with equal weights). Demands on the same circuit and circuit
     phases share all their constraints, so constraints are built per such group.
@@ -139,15 +139,20 @@ def _shares(
     weights: list[float] = []
     sizes: list[int] = []
     shapes: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+    loads: dict[tuple[int, ...], tuple[int, ...]] = {}
     for n, d in enumerate(active):
-        key = (d.path, d.circuit_phases, d.cap, d.weight)
+        # The circuit phases it loads, in any order: a rotation changes none of its sums.
+        phases = loads.get(d.circuit_phases)
+        if phases is None:
+            phases = loads[d.circuit_phases] = tuple(sorted(d.circuit_phases))
+        key = (d.path, phases, d.cap, d.weight)
         i = index_of.get(key)
         if i is None:
             i = index_of[key] = len(caps)
             caps.append(d.cap)
             weights.append(d.weight)
             sizes.append(0)
-            shapes.append((d.path, d.circuit_phases))
+            shapes.append((d.path, phases))
         sizes[i] += 1
         consumer[n] = i
     alike: dict[tuple[tuple[str, ...], tuple[int, ...]], list[int]] = defaultdict(list)
