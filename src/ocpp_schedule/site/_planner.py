@@ -544,6 +544,8 @@ class _Planner:
                     given[d.key] = given.get(d.key, 0.0) + head
                     _take(room, d, head, volts)
             return
+        if not self._any_can_get(members, given, room):
+            return
         now = self.problem.boundaries[members[0][0].k]
         active: list[_Demand] = []
         tops: dict[EvseKey, _Cell] = {}
@@ -589,6 +591,24 @@ class _Planner:
             if x >= member.min_amps and x > 0.0:
                 given[member.key] = x
                 _take(room, d, x, volts)
+
+    def _any_can_get(
+        self, members: list[tuple[_Cell, float]], given: dict[EvseKey, float], room: Room
+    ) -> bool:
+        """Whether any member could be given something by :meth:`_share`.
+
+        A share never exceeds what fits in ``room``, and a member is given a share only
+        once floored to 0.1 A and at least its minimum (0 when it already has current):
+        when what fits is below that for every member (the room left by front-loading is
+        typically a few tenths of an ampere), sharing gives nothing and is skipped.
+        """
+        fits = self._fits
+        for cell, _ in members:
+            d = cell.d
+            least = 0.1 if d.key in given else max(d.min_amps, 0.1)
+            if _floor_tenth(fits(room, d)) >= least:
+                return True
+        return False
 
     def _weight(self, s: PlanSession, cell: _Cell) -> float:
         """Its weight in the fair share: the share of what it can still get that it needs
