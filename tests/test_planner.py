@@ -537,3 +537,21 @@ def test_property_alike_demands_share_as_one_consumer(
     plain = share_fairly([d.cap for d in demands], [d.weight for d in demands], constraints)
     grouped = _shares(demands, limits, 230.0)
     assert grouped == pytest.approx(plain, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sites_with_needs(), st.data(), st.sampled_from([None, 900]))
+def test_property_skipping_a_share_that_gives_nothing_changes_nothing(
+    site: Site, data: Any, resolution: int | None
+) -> None:
+    """The shared tier is skipped when no member could be given anything; the plan is the
+    same as with the fair share always run."""
+    from unittest import mock
+
+    from ocpp_schedule.site._planner import _Planner
+
+    site = _with_priorities(site, data.draw)
+    fast = balance(site, start=T0, duration=6 * HOUR, resolution=resolution)
+    with mock.patch.object(_Planner, "_any_can_get", lambda *_: True):
+        slow = balance(site, start=T0, duration=6 * HOUR, resolution=resolution)
+    assert fast.amps == slow.amps
