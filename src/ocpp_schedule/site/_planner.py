@@ -144,36 +144,49 @@ class _Planner:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
             return
-        self.cells: list[list[_Cell]] = [[] for _ in problem.demands]
+        self.cells: list[list[_Cell]] = []
         self.by_session: list[list[_Cell]] = [[] for _ in sessions]
+        by_session = self.by_session
+        volts = self.volts
+        any_pinned = [False] * problem.slots
         for k, row in enumerate(problem.demands):
+            mine: list[_Cell] = []
             for d in row:
-                cell = _Cell(d, k, d.phases * self.volts * d.present / _JOULES_PER_KWH)
-                self.cells[k].append(cell)
-                if not d.pinned:
-                    own = self.by_session[d.session]
-                    if own:
-                        own[-1].next_kwh_per_amp = cell.kwh_per_amp
-                    own.append(cell)
-        for own in self.by_session:
+                cell = _Cell(d, k, d.phases * volts * d.present / _JOULES_PER_KWH)
+                mine.append(cell)
+                if d.pinned:
+                    any_pinned[k] = True
+                    continue
+                own = by_session[d.session]
+                if own:
+                    own[-1].next_kwh_per_amp = cell.kwh_per_amp
+                own.append(cell)
+            self.cells.append(mine)
+        for own in by_session:
             most = 0.0
             for cell in reversed(own):
                 most += cell.d.cap * cell.kwh_per_amp
                 cell.most = most
-        self.base = [self._room(k) for k in range(problem.slots)]
+        self.base = [self._room(k, any_pinned[k]) for k in range(problem.slots)]
 
     # ------------------------------------------------------------------ rooms
 
-    def _room(self, k: int) -> Room:
+    def _room(self, k: int, any_pinned: bool) -> Room:
         """Slot ``k``'s circuit limits minus what its pinned demands draw.
 
         SafetyError when the pinned demands alone overload a circuit (as for every policy).
         """
-        pinned = [
-            _Demand(d.key, d.cap, d.phases, d.circuit_phases, d.path, 1.0, 0.0, _NO_RANK, 0, True)
-            for d in (cell.d for cell in self.cells[k])
-            if d.pinned
-        ]
+        pinned = (
+            [
+                _Demand(
+                    d.key, d.cap, d.phases, d.circuit_phases, d.path, 1.0, 0.0, _NO_RANK, 0, True
+                )
+                for d in (cell.d for cell in self.cells[k])
+                if d.pinned
+            ]
+            if any_pinned
+            else []
+        )
         limits = _room_left(pinned, dict(self.problem.limits[k]), self.volts)
         return {
             c: [amps[0], amps[1], amps[2], _INF if watts is None else watts]
@@ -375,15 +388,19 @@ class _Planner:
         on_key: dict[EvseKey, list[PlanSession]] = {}
         for x in problem.sessions:
             on_key.setdefault(x.key, []).append(x)
+        # An EVSE with one session in the window: its rank in every slot, computed once.
+        alone = {key: self._plain_rank(own[0]) for key, own in on_key.items() if len(own) == 1}
         cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
         out: list[dict[EvseKey, float]] = []
         for k, row in enumerate(problem.demands):
             a, b = problem.boundaries[k], problem.boundaries[k + 1]
             demands = []
             for d in row:
-                meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
-                ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
-                rank = min(ranks)
+                rank = alone.get(d.key)
+                if rank is None:
+                    meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
+                    ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
+                    rank = min(ranks)
                 weight = rank[0]
                 demands.append(
                     _Demand(
