@@ -122,6 +122,57 @@ def test_the_tail_is_left_large_enough_for_the_minimum_current() -> None:
     assert _outcomes(allocation)["P1"].unmet_kwh == 0.0
 
 
+def test_the_tail_is_not_left_larger_than_the_later_slots_can_take() -> None:
+    # 19.61 kWh; 11 A on 3 phases from 01:55 to 04:30 gives 19.6075 kWh, leaving 0.0025 kWh,
+    # below what 6 A deliver from 04:30 to 04:40 (0.69 kWh), where the TxDefaultProfile caps
+    # it at 6 A. Taking 10.6 A first (rounded down) would leave 0.714 kWh, more than 6 A can
+    # deliver there: the first slot takes 10.7 A (rounded up) and the need is met
+    # (found by test_property_a_vehicle_that_can_be_served_alone_is_served).
+    request = {
+        "connectorId": 0,
+        "csChargingProfiles": {
+            "chargingProfileId": 10,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": "2024-06-03T00:00:00Z",
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [
+                    {"startPeriod": 0, "limit": 11.0},
+                    {"startPeriod": 16200, "limit": 6.0},
+                ],
+            },
+        },
+    }
+    session = Session(
+        arrive=_at(1 + 55 / 60), leave=_at(4 + 40 / 60), energy_kwh=19.61, min_amps=6.0
+    )
+    pile = Pile(
+        id="P1",
+        circuit="f",
+        evses=(Evse(id=1, max_amps=16.0, sessions=(session,)),),
+        requests=(request,),  # type: ignore[arg-type]
+    )
+    grid = Circuit(id="g", amps=40.0, children=(Circuit(id="f", amps=11.0),))
+    # Alone, and with a vehicle of a lower class gone before it comes (two classes: no
+    # equal-share candidate, PL6).
+    early = Session(arrive=_at(0), leave=_at(0.25), priority=0)
+    other = Pile(id="P2", circuit="f", evses=(Evse(id=1, sessions=(early,)),))
+    top = pile.model_copy(
+        update={
+            "evses": (
+                Evse(id=1, max_amps=16.0, sessions=(session.model_copy(update={"priority": 9}),)),
+            )
+        }
+    )
+    for piles in ((pile,), (top, other)):
+        site = Site(grid=grid, piles=piles)
+        allocation = balance(site, start=_at(0), duration=6 * HOUR, resolution=None)
+        assert [a for a in allocation.amps[("P1", 1)] if a > 0] == [10.7, 6.0]
+        assert _outcomes(allocation)["P1"].unmet_kwh == pytest.approx(0.0, abs=1e-9)
+
+
 def test_minimum_currents_pause_rather_than_trickle() -> None:
     # 14 A for three vehicles that all need more than they can get: 4.6 A each would be
     # below 6 A, so one waits (the one that can wait longest) and two get 7 A.

@@ -27,9 +27,12 @@ caps) or, with one class, EqualShare's shares cut off at each need replace the r
 when they give more energy by the departures. Without needs and with one priority class
 the result is exactly :class:`~ocpp_schedule.EqualShare`'s.
 
-Work: the reservation touches each session's slots once (a swap at most twice more);
-each slot of the forward pass costs one or two fair shares of its sessions (and the
-candidates of PL6 one more pass each): about sessions x slots x log(sessions).
+Work: the reservation touches each session's slots once (a swap at most twice more; its
+victim is found in a per-class list sorted by need); each slot of the forward pass costs
+at most one or two fair shares of its sessions, none when everything fits or when no
+member could be given anything, and the candidates of PL6 one more pass each, only when
+the deadline plan falls short of the energy bound (:meth:`_Planner.most_energy`): about
+sessions x slots x log(sessions). Timed in ``benchmarks/planner.py``.
 """
 
 from __future__ import annotations
@@ -533,6 +536,12 @@ class _Planner:
         tail = d.min_amps * cell.next_kwh_per_amp
         if 0.0 < rest < tail:
             fewer = _floor_tenth((left - tail) / cell.kwh_per_amp)
+            later = cell.most - d.cap * cell.kwh_per_amp
+            if left - fewer * cell.kwh_per_amp > later + _EPS_KWH:
+                # The later slots at their caps could not deliver what the floored current
+                # leaves (the next slot capped at the minimum, say): the least current that
+                # leaves no more than the minimum gives next (rounded up to 0.1 A).
+                fewer = _ceil_tenth((left - tail) / cell.kwh_per_amp)
             if fewer >= d.min_amps:
                 return fewer
         return cap
