@@ -29,17 +29,17 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from balance import large_site  # noqa: E402
-from replan import NOW, horizon, replan_site  # noqa: E402
+from balance import large_site
+from replan import NOW, horizon, replan_site
 
-from ocpp_schedule.site import DEMO_DAY, Site, balance, session_outcomes  # noqa: E402
-from ocpp_schedule.site._planner import DeadlineAware  # noqa: E402
+from ocpp_schedule.site import DEMO_DAY, Site, balance, session_outcomes
+from ocpp_schedule.site._planner import DeadlineAware
 
 PLAN_TARGET_S = 0.050
 BALANCE_TARGET_S = 0.100

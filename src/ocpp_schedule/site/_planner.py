@@ -143,12 +143,15 @@ class _Planner:
         self.pinned = [0.0] * len(sessions)
         self.got = [0.0] * len(sessions)
         """Per session, the energy planned so far outside pinned slots (kWh)."""
+        self.cells: list[list[_Cell]]
+        self.by_session: list[list[_Cell]]
+        self.base: list[Room]
         if like is not None:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
             return
-        self.cells: list[list[_Cell]] = []
-        self.by_session: list[list[_Cell]] = [[] for _ in sessions]
+        self.cells = []
+        self.by_session = [[] for _ in sessions]
         by_session = self.by_session
         volts = self.volts
         any_pinned = [False] * problem.slots
