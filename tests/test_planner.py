@@ -122,6 +122,57 @@ def test_the_tail_is_left_large_enough_for_the_minimum_current() -> None:
     assert _outcomes(allocation)["P1"].unmet_kwh == 0.0
 
 
+def test_the_tail_is_not_left_larger_than_the_later_slots_can_take() -> None:
+    # 19.61 kWh; 11 A on 3 phases from 01:55 to 04:30 gives 19.6075 kWh, leaving 0.0025 kWh,
+    # below what 6 A deliver from 04:30 to 04:40 (0.69 kWh), where the TxDefaultProfile caps
+    # it at 6 A. Taking 10.6 A first (rounded down) would leave 0.714 kWh, more than 6 A can
+    # deliver there: the first slot takes 10.7 A (rounded up) and the need is met
+    # (found by test_property_a_vehicle_that_can_be_served_alone_is_served).
+    request = {
+        "connectorId": 0,
+        "csChargingProfiles": {
+            "chargingProfileId": 10,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": {
+                "startSchedule": "2024-06-03T00:00:00Z",
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [
+                    {"startPeriod": 0, "limit": 11.0},
+                    {"startPeriod": 16200, "limit": 6.0},
+                ],
+            },
+        },
+    }
+    session = Session(
+        arrive=_at(1 + 55 / 60), leave=_at(4 + 40 / 60), energy_kwh=19.61, min_amps=6.0
+    )
+    pile = Pile(
+        id="P1",
+        circuit="f",
+        evses=(Evse(id=1, max_amps=16.0, sessions=(session,)),),
+        requests=(request,),  # type: ignore[arg-type]
+    )
+    grid = Circuit(id="g", amps=40.0, children=(Circuit(id="f", amps=11.0),))
+    # Alone, and with a vehicle of a lower class gone before it comes (two classes: no
+    # equal-share candidate, PL6).
+    early = Session(arrive=_at(0), leave=_at(0.25), priority=0)
+    other = Pile(id="P2", circuit="f", evses=(Evse(id=1, sessions=(early,)),))
+    top = pile.model_copy(
+        update={
+            "evses": (
+                Evse(id=1, max_amps=16.0, sessions=(session.model_copy(update={"priority": 9}),)),
+            )
+        }
+    )
+    for piles in ((pile,), (top, other)):
+        site = Site(grid=grid, piles=piles)
+        allocation = balance(site, start=_at(0), duration=6 * HOUR, resolution=None)
+        assert [a for a in allocation.amps[("P1", 1)] if a > 0] == [10.7, 6.0]
+        assert _outcomes(allocation)["P1"].unmet_kwh == pytest.approx(0.0, abs=1e-9)
+
+
 def test_minimum_currents_pause_rather_than_trickle() -> None:
     # 14 A for three vehicles that all need more than they can get: 4.6 A each would be
     # below 6 A, so one waits (the one that can wait longest) and two get 7 A.
@@ -450,3 +501,108 @@ def test_never_below_max_min_on_energy_by_departure(seed: int) -> None:
         allocation = balance(site, start=_at(0), duration=86400, policy=policy)
         totals.append(sum(o.expected_kwh for o in session_outcomes(allocation)))
     assert totals[1] >= totals[0] - 1e-6
+
+
+# ------------------------------------------------------------ fast paths (issue 13)
+
+
+class _Capture(DeadlineAware):
+    """DeadlineAware that keeps the planning problems it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[Any] = []
+
+    def plan(self, problem: Any, progress: Any = None) -> Any:
+        self.problems.append(problem)
+        return super().plan(problem, progress)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sites_with_needs(), st.data(), st.sampled_from([None, 900]))
+def test_property_the_energy_bound_holds_for_every_candidate(
+    site: Site, data: Any, resolution: int | None
+) -> None:
+    """PL6's shortcut: the comparison plans are skipped when the deadline plan reaches
+    ``most_energy()``; that is sound only if no candidate plan ever gives more."""
+    from ocpp_schedule.site._planner import _Planner
+
+    site = _with_priorities(site, data.draw)
+    capture = _Capture()
+    balance(site, start=T0, duration=6 * HOUR, resolution=resolution, policy=capture)
+    for problem in capture.problems:
+        smart = _Planner(problem, False)
+        bound = smart.most_energy()
+        plans = [
+            smart.run(None),
+            _Planner(problem, False, deadline=False, like=smart).run(None),
+            _Planner(problem, False, like=smart).max_min(None),
+        ]
+        for plan in plans:
+            assert smart.capped(plan)[1] <= bound * (1.0 + 1e-9) + 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([("g", "a"), ("g", "b"), ("g",)]),
+            st.sampled_from([(0,), (1,), (0, 1, 2), (1, 2, 0)]),
+            st.sampled_from([0.0, 6.0, 16.0, 32.0]),
+            st.sampled_from([1.0, 0.5, 2.0]),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([10.0, 40.0, 100.0]),
+    st.sampled_from([None, 20_000.0]),
+)
+def test_property_alike_demands_share_as_one_consumer(
+    rows: list[Any], amps: float, watts: float | None
+) -> None:
+    """``_shares`` solves alike demands (circuits, phases, cap, weight) as one consumer
+    with its size as coefficient: the same shares as one consumer per demand."""
+    from ocpp_schedule.site._fairshare import share_fairly
+    from ocpp_schedule.site._slotshare import _Demand, _shares
+
+    demands = [
+        _Demand(("P", i), cap, len(cp), cp, path, weight, 0.0, (0.0, 0, "", 0), i)
+        for i, (path, cp, cap, weight) in enumerate(rows)
+    ]
+    limits: dict[str, Any] = {
+        "g": ((amps * 2, amps * 2, amps * 2), watts),
+        "a": ((amps, amps, amps), None),
+        "b": ((amps, amps / 2, amps), None),
+    }
+    constraints = []
+    for circuit, (phase_amps, power) in limits.items():
+        for p in range(3):
+            members = [
+                (i, 1.0)
+                for i, d in enumerate(demands)
+                if circuit in d.path and p in d.circuit_phases
+            ]
+            constraints.append((phase_amps[p], members))
+        if power is not None:
+            members = [(i, 230.0 * d.phases) for i, d in enumerate(demands) if circuit in d.path]
+            constraints.append((power, members))
+    plain = share_fairly([d.cap for d in demands], [d.weight for d in demands], constraints)
+    grouped = _shares(demands, limits, 230.0)
+    assert grouped == pytest.approx(plain, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sites_with_needs(), st.data(), st.sampled_from([None, 900]))
+def test_property_skipping_a_share_that_gives_nothing_changes_nothing(
+    site: Site, data: Any, resolution: int | None
+) -> None:
+    """The shared tier is skipped when no member could be given anything; the plan is the
+    same as with the fair share always run."""
+    from unittest import mock
+
+    from ocpp_schedule.site._planner import _Planner
+
+    site = _with_priorities(site, data.draw)
+    fast = balance(site, start=T0, duration=6 * HOUR, resolution=resolution)
+    with mock.patch.object(_Planner, "_any_can_get", lambda *_: True):
+        slow = balance(site, start=T0, duration=6 * HOUR, resolution=resolution)
+    assert fast.amps == slow.amps

@@ -27,14 +27,18 @@ caps) or, with one class, EqualShare's shares cut off at each need replace the r
 when they give more energy by the departures. Without needs and with one priority class
 the result is exactly :class:`~ocpp_schedule.EqualShare`'s.
 
-Work: the reservation touches each session's slots once (a swap at most twice more);
-each slot of the forward pass costs one or two fair shares of its sessions (and the
-candidates of PL6 one more pass each): about sessions x slots x log(sessions).
+Work: the reservation touches each session's slots once (a swap at most twice more; its
+victim is found in a per-class list sorted by need); each slot of the forward pass costs
+at most one or two fair shares of its sessions, none when everything fits or when no
+member could be given anything, and the candidates of PL6 one more pass each, only when
+the deadline plan falls short of the energy bound (:meth:`_Planner.most_energy`): about
+sessions x slots x log(sessions). Timed in ``benchmarks/planner.py``.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import insort
 from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
@@ -46,6 +50,8 @@ EvseKey = tuple[str, int]
 Room = dict[str, list[float]]
 """Per circuit: the room left on its three phases (A) and its power (W; inf: no limit)."""
 
+_Placed = tuple[float, int, PlanSession]
+"""A fully reserved session in the reservation pass: (need, index, session)."""
 _INF = math.inf
 _JOULES_PER_KWH = 3.6e6
 _NO_RANK = (0.0, 0, "", 0)
@@ -83,14 +89,17 @@ class DeadlineAware:
             return _Planner(problem, self.weighted).max_min(progress)
         smart = _Planner(problem, self.weighted)
         best, energy = smart.capped(smart.run(progress))
+        if energy >= smart.most_energy() * (1.0 - 1e-12):
+            # No plan gives more: every session gets its need or all it can take.
+            return best
         # Energy first (PL6): the plain plan (needs as caps, nothing reserved, nothing
         # front-loaded, the classes in order) and, with one class, EqualShare's shares cut
         # off at each need replace it when they give more energy by the departures, so the
         # default is never below max-min. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
-        others = [_Planner(problem, self.weighted, deadline=False).run(None)]
+        others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
         if len({x.priority for x in sessions}) <= 1:
-            others.append(_Planner(problem, self.weighted).max_min(None))
+            others.append(_Planner(problem, self.weighted, like=smart).max_min(None))
         for other in others:
             plan, more = smart.capped(other)
             if more > energy * (1.0 + 1e-9) + _EPS_KWH:
@@ -115,7 +124,13 @@ class _Cell:
 class _Planner:
     """The two passes over one problem (kept together: they share the problem's tables)."""
 
-    def __init__(self, problem: PlanningProblem, weighted: bool, deadline: bool = True) -> None:
+    def __init__(
+        self,
+        problem: PlanningProblem,
+        weighted: bool,
+        deadline: bool = True,
+        like: _Planner | None = None,
+    ) -> None:
         self.problem = problem
         self.weighted = weighted
         self.deadline = deadline
@@ -123,41 +138,61 @@ class _Planner:
         self.volts = problem.voltage
         sessions = problem.sessions
         self.left = [_INF if s.need_kwh is None else s.need_kwh for s in sessions]
-        self.cells: list[list[_Cell]] = [[] for _ in problem.demands]
-        self.by_session: list[list[_Cell]] = [[] for _ in sessions]
-        for k, row in enumerate(problem.demands):
-            for d in row:
-                cell = _Cell(d, k, d.phases * self.volts * d.present / _JOULES_PER_KWH)
-                self.cells[k].append(cell)
-                if not d.pinned:
-                    own = self.by_session[d.session]
-                    if own:
-                        own[-1].next_kwh_per_amp = cell.kwh_per_amp
-                    own.append(cell)
-        for own in self.by_session:
-            most = 0.0
-            for cell in reversed(own):
-                most += cell.d.cap * cell.kwh_per_amp
-                cell.most = most
-        self.base = [self._room(k) for k in range(problem.slots)]
         self.reserved: list[dict[int, float]] = [{} for _ in sessions]
         self.full = [False] * len(sessions)
         self.pinned = [0.0] * len(sessions)
         self.got = [0.0] * len(sessions)
         """Per session, the energy planned so far outside pinned slots (kWh)."""
+        self.cells: list[list[_Cell]]
+        self.by_session: list[list[_Cell]]
+        self.base: list[Room]
+        if like is not None:
+            # The same problem's tables (read only after construction): built once.
+            self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
+            return
+        self.cells = []
+        self.by_session = [[] for _ in sessions]
+        by_session = self.by_session
+        volts = self.volts
+        any_pinned = [False] * problem.slots
+        for k, row in enumerate(problem.demands):
+            mine: list[_Cell] = []
+            for d in row:
+                cell = _Cell(d, k, d.phases * volts * d.present / _JOULES_PER_KWH)
+                mine.append(cell)
+                if d.pinned:
+                    any_pinned[k] = True
+                    continue
+                own = by_session[d.session]
+                if own:
+                    own[-1].next_kwh_per_amp = cell.kwh_per_amp
+                own.append(cell)
+            self.cells.append(mine)
+        for own in by_session:
+            most = 0.0
+            for cell in reversed(own):
+                most += cell.d.cap * cell.kwh_per_amp
+                cell.most = most
+        self.base = [self._room(k, any_pinned[k]) for k in range(problem.slots)]
 
     # ------------------------------------------------------------------ rooms
 
-    def _room(self, k: int) -> Room:
+    def _room(self, k: int, any_pinned: bool) -> Room:
         """Slot ``k``'s circuit limits minus what its pinned demands draw.
 
         SafetyError when the pinned demands alone overload a circuit (as for every policy).
         """
-        pinned = [
-            _Demand(d.key, d.cap, d.phases, d.circuit_phases, d.path, 1.0, 0.0, _NO_RANK, 0, True)
-            for d in (cell.d for cell in self.cells[k])
-            if d.pinned
-        ]
+        pinned = (
+            [
+                _Demand(
+                    d.key, d.cap, d.phases, d.circuit_phases, d.path, 1.0, 0.0, _NO_RANK, 0, True
+                )
+                for d in (cell.d for cell in self.cells[k])
+                if d.pinned
+            ]
+            if any_pinned
+            else []
+        )
         limits = _room_left(pinned, dict(self.problem.limits[k]), self.volts)
         return {
             c: [amps[0], amps[1], amps[2], _INF if watts is None else watts]
@@ -168,11 +203,15 @@ class _Planner:
         """The most current ``d`` can get in ``room`` (A per phase), its own cap aside."""
         most = _INF
         per_amp = self.volts * d.phases
+        phases = d.circuit_phases
         for circuit in d.path:
             values = room[circuit]
-            for p in d.circuit_phases:
-                most = min(most, values[p])
-            most = min(most, values[3] / per_amp)
+            for p in phases:
+                if values[p] < most:
+                    most = values[p]
+            watts = values[3] / per_amp
+            if watts < most:
+                most = watts
         return most
 
     # ---------------------------------------------------------- reservation
@@ -186,7 +225,8 @@ class _Planner:
             (s for s in sessions if s.need_kwh is not None),
             key=self._reserve_key,
         )
-        placed: dict[int, list[PlanSession]] = {}
+        placed: dict[int, list[_Placed]] = {}
+        """Per class, the fully reserved sessions in ascending (need, index) order."""
         self.pinned = pinned
         for s in order:
             need = self._need(s)
@@ -196,10 +236,10 @@ class _Planner:
             if short > _EPS_KWH:
                 short = self._swap(s, need, short, placed.get(s.priority, []), rooms)
             if short <= _EPS_KWH:
-                placed.setdefault(s.priority, []).append(s)
+                insort(placed.setdefault(s.priority, []), (need, s.index, s))
         for group in placed.values():
-            for x in group:
-                self.full[x.index] = True
+            for _, index, _s in group:
+                self.full[index] = True
 
     def _need(self, s: PlanSession) -> float:
         """What ``s`` needs from planned slots: its need minus what its pinned slots give."""
@@ -252,23 +292,28 @@ class _Planner:
         s: PlanSession,
         need: float,
         short: float,
-        placed: list[PlanSession],
+        placed: list[_Placed],
         rooms: list[Room],
     ) -> float:
         """``s`` does not fit: free the fully reserved session of its class that needs the
         most, if that one needs more than ``s`` and ``s`` then fits (it is served instead:
-        one vehicle for another, the smaller need). Returns what ``s`` still lacks."""
-        candidates = [p for p in placed if self._need(p) > need and p.leave > s.arrive]
-        if not candidates:
+        one vehicle for another, the smaller need). Returns what ``s`` still lacks.
+
+        ``placed`` is sorted by (need, index): the victim is found from its end, without
+        scanning every placed session (PL2)."""
+        at = len(placed) - 1
+        while at >= 0 and placed[at][0] > need and placed[at][2].leave <= s.arrive:
+            at -= 1
+        if at < 0 or placed[at][0] <= need:
             return short
-        victim = max(candidates, key=lambda p: (self._need(p), p.index))
+        victim = placed[at][2]
         mine = self._release(s, rooms)
         had = self._release(victim, rooms)
         left = self._reserve_one(s, need, rooms)
         if left <= _EPS_KWH:
             # The victim keeps what still fits, as late as possible (perhaps all of it).
             if self._reserve_one(victim, self._need(victim), rooms) > _EPS_KWH:
-                placed.remove(victim)
+                del placed[at]
             return 0.0
         self._release(s, rooms)
         self._restore(victim, had, rooms)
@@ -330,6 +375,18 @@ class _Planner:
             out.append(mine)
         return out, total
 
+    def most_energy(self) -> float:
+        """An upper bound on any plan's energy by the departures (kWh, as :meth:`capped`
+        counts it): per session, its need less what its pinned slots give, or all its other
+        slots at their caps, if less."""
+        sessions = self.problem.sessions
+        most = [own[0].most if own else 0.0 for own in self.by_session]
+        pinned = self._pinned_energy()
+        return sum(
+            m if s.need_kwh is None else min(m, max(0.0, s.need_kwh - p))
+            for s, m, p in zip(sessions, most, pinned, strict=True)
+        )
+
     def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
         """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
         (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1)."""
@@ -337,15 +394,19 @@ class _Planner:
         on_key: dict[EvseKey, list[PlanSession]] = {}
         for x in problem.sessions:
             on_key.setdefault(x.key, []).append(x)
+        # An EVSE with one session in the window: its rank in every slot, computed once.
+        alone = {key: self._plain_rank(own[0]) for key, own in on_key.items() if len(own) == 1}
         cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
         out: list[dict[EvseKey, float]] = []
         for k, row in enumerate(problem.demands):
             a, b = problem.boundaries[k], problem.boundaries[k + 1]
             demands = []
             for d in row:
-                meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
-                ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
-                rank = min(ranks)
+                rank = alone.get(d.key)
+                if rank is None:
+                    meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
+                    ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
+                    rank = min(ranks)
                 weight = rank[0]
                 demands.append(
                     _Demand(
@@ -478,6 +539,12 @@ class _Planner:
         tail = d.min_amps * cell.next_kwh_per_amp
         if 0.0 < rest < tail:
             fewer = _floor_tenth((left - tail) / cell.kwh_per_amp)
+            later = cell.most - d.cap * cell.kwh_per_amp
+            if left - fewer * cell.kwh_per_amp > later + _EPS_KWH:
+                # The later slots at their caps could not deliver what the floored current
+                # leaves (the next slot capped at the minimum, say): the least current that
+                # leaves no more than the minimum gives next (rounded up to 0.1 A).
+                fewer = _ceil_tenth((left - tail) / cell.kwh_per_amp)
             if fewer >= d.min_amps:
                 return fewer
         return cap
@@ -497,13 +564,23 @@ class _Planner:
         """
         sessions = self.problem.sessions
         volts = self.volts
+        heads = [_floor_tenth(top - given.get(cell.d.key, 0.0)) for cell, top in members]
+        if _fits_all([c.d for c, _ in members], heads, room, volts):
+            # Nothing binds (the common case at an uncongested site): no sharing needed.
+            for (cell, _), head in zip(members, heads, strict=True):
+                if head > 0.0:
+                    d = cell.d
+                    given[d.key] = given.get(d.key, 0.0) + head
+                    _take(room, d, head, volts)
+            return
+        if not self._any_can_get(members, given, room):
+            return
         now = self.problem.boundaries[members[0][0].k]
         active: list[_Demand] = []
         tops: dict[EvseKey, _Cell] = {}
-        for cell, top in members:
+        for (cell, _), head in zip(members, heads, strict=True):
             d = cell.d
             s = sessions[d.session]
-            head = _floor_tenth(top - given.get(d.key, 0.0))
             tops[d.key] = cell
             active.append(
                 _Demand(
@@ -518,12 +595,6 @@ class _Planner:
                     d.session,
                 )
             )
-        if _fits_all(active, room, volts):
-            for member in active:
-                if member.cap > 0.0:
-                    given[member.key] = given.get(member.key, 0.0) + member.cap
-                    _take(room, tops[member.key].d, member.cap, volts)
-            return
         limits = {c: ((v[0], v[1], v[2]), None if v[3] == _INF else v[3]) for c, v in room.items()}
         paused: list[_Demand] = []
         shares: list[float] = []
@@ -550,6 +621,24 @@ class _Planner:
                 given[member.key] = x
                 _take(room, d, x, volts)
 
+    def _any_can_get(
+        self, members: list[tuple[_Cell, float]], given: dict[EvseKey, float], room: Room
+    ) -> bool:
+        """Whether any member could be given something by :meth:`_share`.
+
+        A share never exceeds what fits in ``room``, and a member is given a share only
+        once floored to 0.1 A and at least its minimum (0 when it already has current):
+        when what fits is below that for every member (the room left by front-loading is
+        typically a few tenths of an ampere), sharing gives nothing and is skipped.
+        """
+        fits = self._fits
+        for cell, _ in members:
+            d = cell.d
+            least = 0.1 if d.key in given else max(d.min_amps, 0.1)
+            if _floor_tenth(fits(room, d)) >= least:
+                return True
+        return False
+
     def _weight(self, s: PlanSession, cell: _Cell) -> float:
         """Its weight in the fair share: the share of what it can still get that it needs
         (1 for an unknown need), times its ``weight`` when ``weighted`` (PL5)."""
@@ -560,17 +649,20 @@ class _Planner:
         return base
 
 
-def _fits_all(active: Sequence[_Demand], room: Room, volts: float) -> bool:
-    """Whether every member at its cap fits in ``room`` (then no sharing is needed)."""
+def _fits_all(
+    demands: Sequence[PlanDemand], heads: Sequence[float], room: Room, volts: float
+) -> bool:
+    """Whether every demand at its head fits in ``room`` (then no sharing is needed)."""
     load: dict[str, list[float]] = {}
-    for d in active:
+    for d, head in zip(demands, heads, strict=True):
+        watts = head * d.phases * volts
         for circuit in d.path:
             values = load.get(circuit)
             if values is None:
                 values = load[circuit] = [0.0, 0.0, 0.0, 0.0]
             for p in d.circuit_phases:
-                values[p] += d.cap
-            values[3] += d.cap * d.phases * volts
+                values[p] += head
+            values[3] += watts
     for circuit, values in load.items():
         have = room[circuit]
         for p in range(4):
@@ -582,9 +674,10 @@ def _fits_all(active: Sequence[_Demand], room: Room, volts: float) -> bool:
 def _take(room: Room, d: PlanDemand, amps: float, volts: float) -> None:
     """Charge ``amps`` of ``d`` to every circuit on its path (negative: give back)."""
     watts = amps * d.phases * volts
+    phases = d.circuit_phases
     for circuit in d.path:
         values = room[circuit]
-        for p in d.circuit_phases:
+        for p in phases:
             values[p] -= amps
         values[3] -= watts
 
