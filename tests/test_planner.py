@@ -606,3 +606,26 @@ def test_property_skipping_a_share_that_gives_nothing_changes_nothing(
     with mock.patch.object(_Planner, "_any_can_get", lambda *_: True):
         slow = balance(site, start=T0, duration=6 * HOUR, resolution=resolution)
     assert fast.amps == slow.amps
+
+
+def test_what_is_left_goes_to_the_least_laxity_first() -> None:
+    """PL3: the room left after what is due tops up the session with the least slack first.
+
+    B leaves two hours after A but needs nearly its whole stay at its cap (60 kWh in 3 h at
+    22 kW): it gets its cap from the first slot, and A, which can wait, gets the rest.
+    Earliest departure first would give A 29 A and B 19 A in the first slot.
+    """
+    day = datetime(2024, 6, 3, 8, tzinfo=UTC)
+    a = Session(arrive=day, leave=day + timedelta(hours=1), energy_kwh=5.0)
+    b = Session(arrive=day, leave=day + timedelta(hours=3), energy_kwh=60.0)
+    site = Site(
+        grid=Circuit(id="grid", amps=48),
+        piles=(
+            Pile(id="A", circuit="grid", evses=(Evse(id=1, sessions=(a,)),)),
+            Pile(id="B", circuit="grid", evses=(Evse(id=1, sessions=(b,)),)),
+        ),
+    )
+    allocation = balance(site, start=day, duration=4 * 3600, resolution=900)
+    assert allocation.amps[("B", 1)][0] == 32.0
+    assert allocation.amps[("A", 1)][0] == 16.0
+    assert all(o.unmet_kwh == 0.0 for o in session_outcomes(allocation))

@@ -196,7 +196,8 @@ def balance(
     profile periods); None cuts slots at every change of input instead
     (exact, but more slots). ``align`` puts the slot edges on a fixed grid (whole
     multiples of ``resolution`` since the epoch; the first and last slots may be
-    shorter), so that re-plans made at different instants cut the same slots (B19). ``policy`` defaults to :class:`~ocpp_schedule.DeadlineAware`
+    shorter), so that re-plans made at different instants cut the same slots (B19).
+    ``policy`` defaults to :class:`~ocpp_schedule.DeadlineAware`
     (with no energy needs and one priority class, the same limits as :class:`EqualShare`).
 
     The result is checked before it is returned (:func:`_verify`): every

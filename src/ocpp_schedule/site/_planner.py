@@ -477,7 +477,7 @@ class _Planner:
                 and _floor_tenth(top - given.get(c.d.key, 0.0)) > 0.0
             ]
             if members and self.deadline:
-                self._front_load(members, given, room)
+                self._front_load(members, given, room, self.problem.boundaries[k])
                 members = [
                     (c, top)
                     for c, top in members
@@ -494,18 +494,29 @@ class _Planner:
         return given
 
     def _front_load(
-        self, members: list[tuple[_Cell, float]], given: dict[EvseKey, float], room: Room
+        self,
+        members: list[tuple[_Cell, float]],
+        given: dict[EvseKey, float],
+        room: Room,
+        now: int,
     ) -> None:
-        """What is left goes to known needs, earliest departure first, up to their need:
-        first the sessions whose whole need is reserved, then the others (PL3).
+        """What is left goes to known needs, least laxity first, up to their need: first
+        the sessions whose whole need is reserved, then the others (PL3).
 
         Energy given now is never lost, and a vehicle finished early no longer competes
         with the vehicles that arrive later; sessions with an unknown need only share.
         """
         sessions = self.problem.sessions
         known = [m for m in members if self.left[m[0].d.session] != _INF]
+        left = self.left
+        volts = self.volts
         known.sort(
-            key=lambda m: (not self.full[m[0].d.session], _urgency(sessions[m[0].d.session]))
+            key=lambda m: (
+                not self.full[m[0].d.session],
+                -sessions[m[0].d.session].priority,
+                -_slack(sessions[m[0].d.session], left[m[0].d.session], m[0].d, now, volts),
+                m[0].d.session,
+            )
         )
         for cell, top in known:
             d = cell.d
