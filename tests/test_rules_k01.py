@@ -82,7 +82,13 @@ def test_v21_32_zero_phases_on_a_dc_evse_are_no_phase_for_dc() -> None:
 
 
 @pytest.mark.parametrize(
-    "fields", [{"numberPhases": 3}, {"numberPhases": 1}, {"numberPhases": 1, "phaseToUse": 2}]
+    "fields",
+    [
+        {"numberPhases": 3},
+        {"numberPhases": 1},
+        {"numberPhases": 1, "phaseToUse": 2},
+        {"phaseToUse": 2},
+    ],
 )
 def test_k01_fr_44_phases_on_a_dc_evse_are_rejected_in_21(fields: dict[str, int]) -> None:
     payload = v2(periods=[period(0, 16.0), period(60, 10.0, **fields)])
