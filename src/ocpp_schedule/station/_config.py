@@ -148,6 +148,23 @@ class StationConfig(BaseModel):
     supports_evse_sleep: bool = Field(
         default=False, description="2.1 SmartChargingCtrlr.SupportsFeature[EvseSleep]."
     )
+    dc_evse_ids: frozenset[int] = Field(
+        default=frozenset(),
+        description="The EVSEs of type DC; the others are AC (the default: all AC). Not an OCPP "
+        "variable but the EVSE's kind, which K01.FR.43/44/54 depend on (docs/semantics.md "
+        "V21-33).",
+    )
+    dc_input_phase_control: bool = Field(
+        default=False,
+        description="2.1 EVSE.DCInputPhaseControl, for every DC EVSE: numberPhases/phaseToUse "
+        "select the DC EVSE's input phases (K01.FR.54) instead of being rejected (K01.FR.44).",
+    )
+    min_enforceable_phases: PhaseCount = Field(
+        default=1,
+        description="The fewest phases the station can hold an AC EVSE's charging to: a "
+        "numberPhases below it cannot be ensured and is Rejected (K01.FR.43). The default 1 "
+        "means any numberPhases can be ensured (docs/semantics.md V21-34). Not an OCPP variable.",
+    )
     max_external_constraints_id: int | None = Field(
         default=None, description="2.1 SmartChargingCtrlr.MaxExternalConstraintsId (K01.FR.81)."
     )

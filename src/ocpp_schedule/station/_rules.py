@@ -93,6 +93,8 @@ class RejectionReason(StrEnum):
     PHASE_SWITCHING_NOT_SUPPORTED = "PhaseSwitchingNotSupported"
     PHASE_CONFLICT = "PhaseConflict"
     PHASE_LIMITS_NOT_ALLOWED = "PhaseLimitsNotAllowed"
+    NO_PHASE_FOR_DC = "NoPhaseForDc"
+    PHASES_NOT_ENFORCEABLE = "PhasesNotEnforceable"
     INVALID_SETPOINT = "InvalidSetpoint"
     INVALID_OPERATION_MODE = "InvalidOperationMode"
     PRIORITY_CHARGING_WITH_DURATION = "PriorityChargingWithDuration"
@@ -151,6 +153,8 @@ _REASON_CODES: dict[RejectionReason, str] = {
     RejectionReason.PHASE_SWITCHING_NOT_SUPPORTED: "InvalidSchedule",
     RejectionReason.PHASE_CONFLICT: "PhaseConflict",
     RejectionReason.PHASE_LIMITS_NOT_ALLOWED: "PhaseConflict",
+    RejectionReason.NO_PHASE_FOR_DC: "NoPhaseForDC",
+    RejectionReason.PHASES_NOT_ENFORCEABLE: "InvalidSchedule",
     RejectionReason.INVALID_SETPOINT: "InvalidSchedule",
     RejectionReason.INVALID_OPERATION_MODE: "InvalidOperationMode",
     RejectionReason.PRIORITY_CHARGING_WITH_DURATION: "InvalidSchedule",
@@ -300,6 +304,7 @@ def _check_profile_fields(profile: ChargingProfile, state: StationState, local: 
             f"profile id {profile.id} is within the ids reserved for external constraints "
             f"(<= {cfg.max_external_constraints_id})",
         )
+    _check_external_constraints_id(profile, state, local)
     if not 0 <= profile.stack_level <= cfg.charge_profile_max_stack_level:
         raise _reject(
             RejectionReason.STACK_LEVEL_OUT_OF_RANGE,
@@ -621,10 +626,16 @@ def _check_period(
     _check_discharge_and_setpoint(period, where)
     phases = period.number_phases
     if phases is not None and not 1 <= phases <= 3:
+        zero_2x = phases == 0 and v.is_v2
         raise _reject(
             RejectionReason.INVALID_NUMBER_PHASES,
-            _rule(v, "OCPP 1.6 §7.14", "K01.FR.49"),
-            f"{where}: numberPhases {phases} is outside 1..3",
+            "docs/semantics.md V21-32" if zero_2x else _rule(v, "OCPP 1.6 §7.14", "K01.FR.49"),
+            f"{where}: numberPhases {phases} is outside 1..3"
+            + (
+                " (0 phases leave nothing to charge on; on a DC EVSE leave it out)"
+                if zero_2x
+                else ""
+            ),
         )
     if period.phase_to_use is not None:
         if not 1 <= period.phase_to_use <= 3:
@@ -721,6 +732,82 @@ def _check_discharge_and_setpoint(period: Any, where: str) -> None:
 # ------------------------------------------------------------------ against the store
 
 
+# ------------------------------------------------- K01.FR.43/44/82 (issue 14, V21-30..V21-34)
+
+
+def _check_external_constraints_id(
+    profile: ChargingProfile, state: StationState, local: bool
+) -> None:
+    """K01.FR.82: with MaxExternalConstraintsId set, a ChargingStationExternalConstraints profile
+    the station creates uses an id <= MaxExternalConstraintsId (the ids above are the CSMS's,
+    K01.FR.80/81)."""
+    limit = state.config.max_external_constraints_id
+    if (
+        local
+        and limit is not None
+        and profile.charging_profile_purpose is P.CHARGING_STATION_EXTERNAL_CONSTRAINTS
+        and profile.id > limit
+    ):
+        raise _reject(
+            RejectionReason.INVALID_PROFILE_ID,
+            "K01.FR.82",
+            f"profile id {profile.id} of a ChargingStationExternalConstraints profile the station "
+            f"creates is above MaxExternalConstraintsId ({limit})",
+        )
+
+
+def _is_dc(evse: int, state: StationState) -> bool:
+    """Whether the EVSE is DC; EVSE 0 (the whole station) only when every EVSE is DC."""
+    cfg = state.config
+    if evse != 0:
+        return evse in cfg.dc_evse_ids
+    return bool(cfg.evse_ids) and all(e in cfg.dc_evse_ids for e in cfg.evse_ids or ())
+
+
+def _periods(profile: ChargingProfile) -> list[Any]:
+    return [p for s in profile.charging_schedule for p in s.charging_schedule_period]
+
+
+def _check_dc_phases(request: SetChargingProfileRequest, state: StationState) -> None:
+    """K01.FR.44 (2.1): numberPhases or phaseToUse for a DC EVSE without DCInputPhaseControl is
+    Rejected with NoPhaseForDC (SHOULD; 2.0.1 says the station MAY accept them, and 1.6 has no
+    such rule: both accept as before)."""
+    if state.version is not OcppVersion.V21 or state.config.dc_input_phase_control:
+        return
+    if not _is_dc(request.evse_id, state):
+        return
+    for i, period in enumerate(_periods(request.charging_profile)):
+        for name, value in (
+            ("numberPhases", period.number_phases),
+            ("phaseToUse", period.phase_to_use),
+        ):
+            if value is not None:
+                raise _reject(
+                    RejectionReason.NO_PHASE_FOR_DC,
+                    "K01.FR.44",
+                    f"period {i} (startPeriod {period.start_period}): {name} on DC EVSE "
+                    f"{request.evse_id}, which has no DCInputPhaseControl",
+                )
+
+
+def _check_enforceable_phases(request: SetChargingProfileRequest, state: StationState) -> None:
+    """K01.FR.43 (2.x): a numberPhases an AC EVSE cannot ensure (below
+    ``StationConfig.min_enforceable_phases``) is Rejected; 1.6 has no such rule (errata 3.34:
+    apply the limit on the phases used)."""
+    least = state.config.min_enforceable_phases
+    if not state.version.is_v2 or least <= 1 or _is_dc(request.evse_id, state):
+        return
+    for i, period in enumerate(_periods(request.charging_profile)):
+        if period.number_phases is not None and period.number_phases < least:
+            raise _reject(
+                RejectionReason.PHASES_NOT_ENFORCEABLE,
+                "K01.FR.43",
+                f"period {i} (startPeriod {period.start_period}): numberPhases "
+                f"{period.number_phases}, but the station cannot hold the EVSE to fewer than "
+                f"{least} phases",
+            )
+
+
 def _overlaps(a: ChargingProfile, b: ChargingProfile) -> bool:
     a_from, a_to = a.valid_from, a.valid_to
     b_from, b_to = b.valid_from, b.valid_to
@@ -748,7 +835,7 @@ def _replaced_ids(
         if local and existing.source is ChargingLimitSource.CSO:
             raise _reject(
                 RejectionReason.INVALID_PROFILE_ID,
-                "K01.FR.82",
+                "docs/semantics.md S10",
                 f"profile id {profile.id} belongs to a profile set by the CSMS; the station's "
                 "own profiles use ids of their own",
             )
@@ -906,8 +993,10 @@ def _install(
                 "energy management, not by the CSMS",
             )
         _check_placement(request, state)
+        _check_dc_phases(request, state)
         bound_tx = _check_transaction(request, state)
         _check_profile_fields(profile, state, local)
+        _check_enforceable_phases(request, state)
         replaced = _replaced_ids(store, evse, profile, state, local)
         if state.version.is_v2 and not local:
             _check_conflicts(store, evse, profile, bound_tx, state)

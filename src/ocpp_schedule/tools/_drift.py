@@ -36,6 +36,7 @@ from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion
 from ..wire._models import SetChargingProfileRequest
 from ..wire._payloads import detect_version, parse_version, read_set_charging_profile
 from ..wire._timestamps import LAST_SECOND, from_epoch, parse_timestamp, to_epoch
+from ._phases import all_phase_limit
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -133,15 +134,9 @@ def _all_phase(
 ) -> float:
     """A 2.1 period's all-phase limit: with limit_L2/limit_L3, ``limit`` is L1's and the
     all-phase limit is their sum (W) or the least (A) over the phases in use (V21-15)."""
-    if "limit_L2" not in period and "limit_L3" not in period:
-        return limit
-    values = [
-        limit,
-        _number(period, "limit_L2", where) if "limit_L2" in period else limit,
-        _number(period, "limit_L3", where) if "limit_L3" in period else limit,
-    ]
-    used = values[: phases if phases in (1, 2, 3) else 3]
-    return sum(used) if unit_w else min(used)
+    l2 = _number(period, "limit_L2", where) if "limit_L2" in period else None
+    l3 = _number(period, "limit_L3", where) if "limit_L3" in period else None
+    return all_phase_limit(limit, l2, l3, phases, unit_w)
 
 
 def _periods(raw: Any, where: str, unit_w: bool = False) -> tuple[ReportedPeriod, ...]:

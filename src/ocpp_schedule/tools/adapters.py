@@ -6,7 +6,7 @@ module does not import it: the first conversion does, and raises
 is not installed. :class:`CompositeQuery` and the answer classes work without it.
 
 For each of SetChargingProfile, ClearChargingProfile and GetCompositeSchedule,
-in OCPP 1.6 (``ocpp.v16``) and 2.0.1 (``ocpp.v201``), there is a
+in OCPP 1.6 (``ocpp.v16``), 2.0.1 (``ocpp.v201``) and 2.1 (``ocpp.v21``), there is a
 ``to_ocpp_*`` function that builds the package's object from the library's
 model or result and a ``from_ocpp_*`` function that reads it back:
 
@@ -39,10 +39,38 @@ snake_case dicts, which carry every field, ``customData`` included, where the
 package's datatypes have no field for it). Nothing is dropped on the way.
 
 The package's key mapping is not reversible for every key: a vendor key such
-as ``my_key`` in ``customData`` reaches the other side as ``myKey``, and 2.1's
-``limit_L2`` and ``soc`` become ``limitL2`` and ``SoC``. ``to_ocpp_*`` raises
-:class:`~ocpp_schedule.PayloadError` naming such a key instead of letting it
-change silently; for the same reason OCPP 2.1 is not offered here.
+as ``my_key`` in ``customData`` reaches the other side as ``myKey``.
+``to_ocpp_*`` raises :class:`~ocpp_schedule.PayloadError` naming such a key
+instead of letting it change silently.
+
+OCPP 2.1 (docs/semantics.md V21-30). The 2.1 schemas have keys whose case the
+package's mapping does not bring back: on receipt ``limit_L2``, ``limit_L3``,
+``dischargeLimit_L2``/``_L3``, ``setpoint_L2``/``_L3``,
+``setpointReactive_L2``/``_L3`` become the dataclass fields ``limit_l2``,
+``limit_l3``, ``discharge_limit_l2``, ... (``ocpp.v21.datatypes.
+ChargingSchedulePeriodType``), ``limitAtSoC.soc`` stays ``soc``
+(``LimitAtSoCType.soc``) and the price schedules' ``priceScheduleID`` and
+``taxRuleID`` become ``price_schedule_id`` and ``tax_rule_id``; the package's
+``snake_to_camel_case`` turns them back into ``limitL2``, ``SoC``,
+``priceScheduleId``, ``taxRuleId``, which the 2.1 schemas do not have there
+(``priceScheduleId`` is right in ``priceLevelSchedule``, wrong in
+``absolutePriceSchedule``). These
+adapters map them by name (:data:`V21_KEYS`): ``to_ocpp_*`` builds the
+dataclass the package would build on receipt (``limit_l2``, ``soc``), and
+``from_ocpp_*`` and :func:`ocpp_payload` give the schema's keys back, so a 2.1
+message reads and writes back exactly. Outside ``customData`` only; a vendor
+key is carried by the package's own mapping, or refused.
+
+The quirk that stays on the package's side: its own send path
+(``ChargePoint.call`` for a call, a handler's return value for a
+call_result) writes ``limitL2``/``SoC``, and its schema validation then
+refuses the message (``FormatViolationError``: additional properties), or with
+``skip_schema_validation`` sends keys the other side does not know. A 2.1
+message *without* these keys (no per-phase values, no ``limitAtSoC``, no price
+schedule) goes through unchanged. To send one with them through the package,
+send the JSON of :func:`ocpp_payload` yourself, e.g.
+``ocpp.messages.Call(unique_id, action, ocpp_payload(message)).to_json()``.
+Receiving is not affected (the package validates the JSON before renaming).
 """
 
 from __future__ import annotations
@@ -73,9 +101,11 @@ from ..wire._enums import ChargingRateUnit, OcppVersion
 from ..wire._models import MAX_JSON_DEPTH, JsonObject, SetChargingProfileRequest, _thaw
 from ..wire._payloads import parse_version, read_set_charging_profile, write_set_charging_profile
 from ..wire._timestamps import parse_timestamp, to_epoch
+from ._phases import all_phase_limit
 
 __all__ = [
     "SUPPORTED_VERSIONS",
+    "V21_KEYS",
     "CompositeAnswer",
     "CompositeQuery",
     "MAX_MESSAGE_DEPTH",
@@ -100,8 +130,8 @@ __all__ = [
 
 Kind = Literal["call", "call_result"]
 
-_PACKAGES = {OcppVersion.V16: "v16", OcppVersion.V201: "v201"}
-SUPPORTED_VERSIONS = (OcppVersion.V16, OcppVersion.V201)
+_PACKAGES = {OcppVersion.V16: "v16", OcppVersion.V201: "v201", OcppVersion.V21: "v21"}
+SUPPORTED_VERSIONS = (OcppVersion.V16, OcppVersion.V201, OcppVersion.V21)
 """The OCPP versions the ``to_ocpp_*`` / ``from_ocpp_*`` functions convert."""
 
 _EXTRA = "pip install 'ocpp-schedule[ocpp]'"
@@ -128,13 +158,38 @@ def _import(name: str) -> Any:
         raise
 
 
+V21_KEYS = {
+    "limitL2": "limit_L2",
+    "limitL3": "limit_L3",
+    "dischargeLimitL2": "dischargeLimit_L2",
+    "dischargeLimitL3": "dischargeLimit_L3",
+    "setpointL2": "setpoint_L2",
+    "setpointL3": "setpoint_L3",
+    "setpointReactiveL2": "setpointReactive_L2",
+    "setpointReactiveL3": "setpointReactive_L3",
+    "SoC": "soc",
+    "taxRuleId": "taxRuleID",
+}
+"""OCPP 2.1 keys the ocpp package's ``snake_to_camel_case`` gets wrong, to the schema's key.
+
+Every key of the 2.1 SetChargingProfile, ClearChargingProfile and
+GetCompositeSchedule schemas whose snake_case (the package's dataclass field,
+e.g. ``limit_l2``) its mapping turns into another key (``limitL2``). One more
+depends on where it is: ``price_schedule_id`` is ``priceScheduleID`` directly
+in ``absolutePriceSchedule`` and ``priceScheduleId`` (the package's spelling)
+in ``priceLevelSchedule``.
+"""
+
+_ABSOLUTE_PRICE = frozenset({"absolutePriceSchedule", "absolute_price_schedule"})
+
+_CUSTOM = frozenset({"customData", "custom_data"})
+
+
 def _package_version(version: OcppVersion | str) -> OcppVersion:
     v = parse_version(version)
     if v not in _PACKAGES:
         raise VersionError(
-            f"the ocpp adapters convert OCPP 1.6 and 2.0.1, not {v.value}: the ocpp package's "
-            "key mapping changes 2.1 keys (limit_L2 becomes limitL2, soc becomes SoC)",
-            field="version",
+            f"the ocpp adapters convert OCPP 1.6, 2.0.1 and 2.1, not {v.value}", field="version"
         )
     return v
 
@@ -147,6 +202,40 @@ def _cases() -> tuple[Any, Any]:
     """The package's own ``camel_to_snake_case`` and ``snake_to_camel_case``."""
     cp = _import("ocpp.charge_point")
     return cp.camel_to_snake_case, cp.snake_to_camel_case
+
+
+def _camel_key(
+    key: str, version: OcppVersion | None, custom: bool, parent: str, snake_to_camel: Any
+) -> str:
+    """One key as the package turns it to camelCase; in 2.1, outside customData, the
+    schema's key where the package gets it wrong (:data:`V21_KEYS`; ``parent`` is the key
+    of the enclosing object)."""
+    camel: str = next(iter(snake_to_camel({key: None})))
+    if version is not OcppVersion.V21 or custom:
+        return camel
+    if camel == "priceScheduleId" and parent in _ABSOLUTE_PRICE:
+        return "priceScheduleID"
+    return V21_KEYS.get(camel, camel)
+
+
+def _to_camel(
+    data: Any,
+    version: OcppVersion | None,
+    snake_to_camel: Any,
+    custom: bool = False,
+    parent: str = "",
+) -> Any:
+    """Keys to camelCase as the package does, with the 2.1 keys it gets wrong mapped back."""
+    if isinstance(data, dict):
+        return {
+            _camel_key(key, version, custom, parent, snake_to_camel): _to_camel(
+                item, version, snake_to_camel, custom or key in _CUSTOM, key
+            )
+            for key, item in data.items()
+        }
+    if isinstance(data, list):
+        return [_to_camel(item, version, snake_to_camel, custom, parent) for item in data]
+    return data
 
 
 # ---------------------------------------------------------------------- generic mapping
@@ -237,8 +326,8 @@ def _version_of(message: Any) -> OcppVersion | None:
             if parts[1] == package:
                 return version
         raise VersionError(
-            f"{type(message).__module__}.{type(message).__name__} is not an OCPP 1.6 or 2.0.1 "
-            "message",
+            f"{type(message).__module__}.{type(message).__name__} is not an OCPP 1.6, 2.0.1 "
+            "or 2.1 message",
             field="version",
         )
     return None
@@ -264,22 +353,37 @@ def _resolve(message: Any, version: OcppVersion | str | None) -> OcppVersion:
     return found
 
 
-def ocpp_payload(message: Any) -> dict[str, Any]:
-    """The JSON payload the ocpp package sends for ``message``.
+def ocpp_payload(message: Any, version: OcppVersion | str | None = None) -> dict[str, Any]:
+    """The JSON payload ``message`` stands for, as the OCPP schemas spell it.
 
     ``message`` is a call or call_result object, or the keyword arguments of a
     handler (snake_case keys; camelCase keys are kept as they are). Enum
-    members become their values and decimals floats.
+    members become their values and decimals floats. Keys are turned to
+    camelCase as the ocpp package does, except for OCPP 2.1 (``version``, or
+    an ``ocpp.v21`` object), where the keys it gets wrong get the schema's
+    spelling (:data:`V21_KEYS`: ``limit_l2`` is ``limit_L2``, not the
+    package's ``limitL2``).
     """
     _, snake_to_camel = _cases()
     _check_python_input(message)
-    payload = snake_to_camel(_plain(message))
+    v = parse_version(version) if version is not None else None
+    if v is None and not isinstance(message, Mapping):
+        v = _version_of(message)
+    payload = _to_camel(_plain(message), v, snake_to_camel)
     if not isinstance(payload, dict):
         raise TypeError(f"expected a message or a mapping, got {type(message).__name__}")
     return payload
 
 
-def _check_carried(value: Any, where: str, camel_to_snake: Any, snake_to_camel: Any) -> None:
+def _check_carried(
+    value: Any,
+    where: str,
+    camel_to_snake: Any,
+    snake_to_camel: Any,
+    version: OcppVersion,
+    custom: bool = False,
+    parent: str = "",
+) -> None:
     if value is None:
         raise PayloadError(
             "the ocpp package drops null values; leave the field out",
@@ -289,7 +393,8 @@ def _check_carried(value: Any, where: str, camel_to_snake: Any, snake_to_camel: 
     if isinstance(value, Mapping):
         for key, item in value.items():
             path = f"{where}.{key}" if where else str(key)
-            back = next(iter(snake_to_camel(camel_to_snake({key: None}))))
+            snake = next(iter(camel_to_snake({key: None})))
+            back = _camel_key(snake, version, custom, parent, snake_to_camel)
             if back != key:
                 raise PayloadError(
                     f"the ocpp package cannot carry the key {key!r}: its key mapping turns it "
@@ -297,10 +402,13 @@ def _check_carried(value: Any, where: str, camel_to_snake: Any, snake_to_camel: 
                     field=path,
                     rule="ocpp.charge_point.camel_to_snake_case / snake_to_camel_case",
                 )
-            _check_carried(item, path, camel_to_snake, snake_to_camel)
+            inner = custom or key in _CUSTOM
+            _check_carried(item, path, camel_to_snake, snake_to_camel, version, inner, key)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_carried(item, f"{where}[{i}]", camel_to_snake, snake_to_camel)
+            _check_carried(
+                item, f"{where}[{i}]", camel_to_snake, snake_to_camel, version, custom, parent
+            )
 
 
 def ocpp_message(
@@ -314,7 +422,7 @@ def ocpp_message(
     """
     v = _package_version(version)
     camel_to_snake, snake_to_camel = _cases()
-    _check_carried(payload, "", camel_to_snake, snake_to_camel)
+    _check_carried(payload, "", camel_to_snake, snake_to_camel, v)
     cls = getattr(_module(v, kind), action)
     fields = {f.name for f in dataclasses.fields(cls)}
     arguments = camel_to_snake(dict(payload))
@@ -337,7 +445,7 @@ def _read(
         actual = f"{type(message).__module__}.{type(message).__name__}"
         if actual != expected:
             raise TypeError(f"expected {expected}, got {actual}")
-    return v, ocpp_payload(message)
+    return v, ocpp_payload(message, v)
 
 
 # --------------------------------------------------------------------- SetChargingProfile
@@ -730,6 +838,12 @@ class CompositeAnswer(StatusAnswer):
         needs none): such an answer is read and written back as it is, but it is
         no limit schedule, and this raises :class:`PayloadError` naming the
         period's ``limit`` (docs/semantics.md V21-3).
+
+        A 2.1 period with ``limit_L2``/``limit_L3`` gives ``limit`` for phase L1
+        (§2.18); its :attr:`CompositePeriod.limit` is the all-phase limit the
+        engine derives (V21-8, V21-31): the least phase in use in A, their sum
+        in W, a missing L2 or L3 being L1's. The per-phase and other 2.1 values
+        stay in :attr:`payload`.
         """
         return self._read_schedule()
 
@@ -787,13 +901,21 @@ class CompositeAnswer(StatusAnswer):
                     field=f"{p_where}.limit",
                     rule="docs/semantics.md V21-3",
                 )
+            phases = _int(period.get("numberPhases", 3), f"{p_where}.numberPhases")
             limit = _number(period.get("limit"), f"{p_where}.limit")
-            phases = period.get("numberPhases", 3)
+            if self.version is OcppVersion.V21:
+                limit = all_phase_limit(
+                    limit,
+                    _optional_number(period, "limit_L2", p_where),
+                    _optional_number(period, "limit_L3", p_where),
+                    phases,
+                    unit is ChargingRateUnit.W,
+                )
             periods.append(
                 CompositePeriod(
                     start_period=_int(period.get("startPeriod"), f"{p_where}.startPeriod"),
                     limit=limit,
-                    number_phases=_int(phases, f"{p_where}.numberPhases"),
+                    number_phases=phases,
                     sources=(),
                     min_charging_rate=min_rate,
                 )
@@ -805,6 +927,10 @@ def _number(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError("expected a number", field=field, rule="OCPP schema")
     return float(value)
+
+
+def _optional_number(period: Mapping[str, Any], key: str, where: str) -> float | None:
+    return None if key not in period else _number(period[key], f"{where}.{key}")
 
 
 def to_ocpp_get_composite_schedule(query: CompositeQuery, version: OcppVersion | str) -> Any:
