@@ -344,3 +344,25 @@ def test_v21_6_the_16_counterexample_is_refused_on_reading() -> None:
     payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] = 0.2
     req = read_set_charging_profile(payload, OcppVersion.V16)
     assert write_set_charging_profile(req, "1.6") == payload
+
+
+# ---------------------------------- V21-36: per-phase values need L1; magnitudes bounded
+
+
+@pytest.mark.parametrize(
+    ("period", "reason"),
+    [
+        ({"limit": 0, "dischargeLimit_L3": 0}, RejectionReason.INVALID_LIMIT),
+        ({"limit": 10, "setpoint_L2": 5}, RejectionReason.INVALID_SETPOINT),
+        ({"limit": 10, "setpointReactive_L3": 1}, RejectionReason.INVALID_SETPOINT),
+        ({"limit": 10, "dischargeLimit": -1_000_000_001}, RejectionReason.INVALID_LIMIT),
+        ({"limit": 10, "setpointReactive": 2e9}, RejectionReason.INVALID_SETPOINT),
+    ],
+)
+def test_v21_36_per_phase_values_need_l1_and_stay_within_bounds(
+    period: dict[str, Any], reason: RejectionReason
+) -> None:
+    """What the engine cannot compute is rejected on receipt, never accepted then refused."""
+    ext = request(period, purpose="ChargingStationExternalConstraints", evse=0)
+    _, result = send(ext, local=True)
+    assert result.reason is reason

@@ -257,6 +257,10 @@ def _triple(
     third = _number(pid, period, names[2], low, high)
     if second is None and third is None:
         return first, None
+    if first is None and names[0] != "limit":
+        # Only limit has its own rule (K01.FR.146, checked by the caller); the others
+        # follow it: L2/L3 values need the L1 one (docs/semantics.md V21-36).
+        raise _invalid(pid, f"{names[1]}/{names[2]} need {names[0]} (for L1)", "V21-36", names[0])
     l1 = math.inf if first is None else first
     return first, (
         l1,

@@ -618,7 +618,7 @@ def _check_period(
             raise _reject(
                 RejectionReason.INVALID_LIMIT,
                 "OCPP 2.1 ChargingSchedulePeriodType",
-                f"{where}: {name} {value} is negative or not finite",
+                f"{where}: {name} {value} is negative, not finite or above {MAX_LIMIT:g}",
             )
     places = limit_places(v, cfg.limit_decimal_places, local)
     v16_rule = places != cfg.limit_decimal_places
@@ -704,14 +704,44 @@ def _check_decimals(period: Any, where: str, places: int | None, v16: bool = Fal
             )
 
 
+_SIGNED_2X = (
+    "setpoint",
+    "setpoint_l2",
+    "setpoint_l3",
+    "setpoint_reactive",
+    "setpoint_reactive_l2",
+    "setpoint_reactive_l3",
+)
+
+
 def _check_discharge_and_setpoint(period: Any, where: str) -> None:
     for name in ("discharge_limit", "discharge_limit_l2", "discharge_limit_l3"):
         value = getattr(period, name)
-        if value is not None and not (math.isfinite(value) and value <= 0):
+        if value is not None and not (math.isfinite(value) and -MAX_LIMIT <= value <= 0):
             raise _reject(
                 RejectionReason.INVALID_LIMIT,
                 "OCPP 2.1 ChargingSchedulePeriodType.dischargeLimit",
-                f"{where}: {name} {value} must be a finite value <= 0",
+                f"{where}: {name} {value} must be a finite value in {-MAX_LIMIT:g}..0",
+            )
+    for first in ("discharge_limit", "setpoint", "setpoint_reactive"):
+        if getattr(period, first) is None and (
+            getattr(period, first + "_l2") is not None or getattr(period, first + "_l3") is not None
+        ):
+            raise _reject(
+                RejectionReason.INVALID_LIMIT
+                if first == "discharge_limit"
+                else RejectionReason.INVALID_SETPOINT,
+                "docs/semantics.md V21-36 (as K01.FR.146)",
+                f"{where}: {first}_L2/{first}_L3 need {first} (for L1)",
+            )
+    for name in _SIGNED_2X:
+        value = getattr(period, name)
+        if value is not None and not (math.isfinite(value) and -MAX_LIMIT <= value <= MAX_LIMIT):
+            raise _reject(
+                RejectionReason.INVALID_SETPOINT,
+                "OCPP 2.1 ChargingSchedulePeriodType.setpoint",
+                f"{where}: {name} {value} is not finite or outside"
+                f" {-MAX_LIMIT:g}..{MAX_LIMIT:g} (docs/semantics.md V21-36)",
             )
     if period.setpoint is None:
         return
