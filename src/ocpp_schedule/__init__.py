@@ -96,6 +96,15 @@ from .station import (
     replay,
     round_limits,
 )
+from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
+    ChargingScheduleUpdate,
+    DynamicUpdatesDue,
+    UpdateDynamicScheduleRequest,
+    UpdateDynamicScheduleResult,
+    drop_invalid_after_offline,
+    dynamic_updates_due,
+    update_dynamic_schedule,
+)
 from .tools import (
     EVERY_DAY,
     WEEKDAYS,
@@ -236,6 +245,14 @@ __all__ = [
     "expand_profile",
     "install",
     "install_local",
+    # 2.1 Dynamic profiles and offline validity (issue 14)
+    "ChargingScheduleUpdate",
+    "DynamicUpdatesDue",
+    "UpdateDynamicScheduleRequest",
+    "UpdateDynamicScheduleResult",
+    "drop_invalid_after_offline",
+    "dynamic_updates_due",
+    "update_dynamic_schedule",
     "limit_at",
     "plan_profiles",
     "read_charging_profile",
