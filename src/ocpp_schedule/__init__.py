@@ -72,14 +72,16 @@ from .site import (
     simulate,
     site_report,
 )
-from .station import (
+from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
     OCPP16_DEFAULTS,
     OCPP21_DEFAULTS,
     OCPP201_DEFAULTS,
     Adaptation,
     ChargingProfileCriteria,
+    ChargingScheduleUpdate,
     ClearChargingProfileRequest,
     ClearChargingProfileResult,
+    DynamicUpdatesDue,
     InstalledProfile,
     ProfileStore,
     RejectionReason,
@@ -88,21 +90,17 @@ from .station import (
     StationConfig,
     StationState,
     Transaction,
+    UpdateDynamicScheduleRequest,
+    UpdateDynamicScheduleResult,
     adapt,
     check_set_charging_profile,
     clear,
+    drop_invalid_after_offline,
+    dynamic_updates_due,
     install,
     install_local,
     replay,
     round_limits,
-)
-from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
-    ChargingScheduleUpdate,
-    DynamicUpdatesDue,
-    UpdateDynamicScheduleRequest,
-    UpdateDynamicScheduleResult,
-    drop_invalid_after_offline,
-    dynamic_updates_due,
     update_dynamic_schedule,
 )
 from .tools import (
