@@ -312,6 +312,11 @@ def test_v21_19_online_the_answer_is_unchanged() -> None:
     assert comp(store, offline_since=at(0)) == [(0, 32.0, 3)]
 
 
+def test_v21_19_offline_since_takes_any_iterable_of_profiles() -> None:
+    store = installed(base(), offline_profile())
+    assert comp(iter(list(store)), offline_since=at(0)) == [(0, 10.0, 3)]
+
+
 def test_v21_19_offline_since_is_checked() -> None:
     store = installed(base())
     with pytest.raises(QueryError):

@@ -557,7 +557,8 @@ def _offline_view(
             continue
         clipped = p.model_copy(update={"valid_to": from_epoch(cut)})
         out.append(InstalledProfile(entry.evse_id, clipped, entry.source, entry.transaction_id))
-    return out if changed else profiles
+    # an unchanged store keeps its cached index; any other iterable was consumed above
+    return profiles if not changed and isinstance(profiles, ProfileStore) else out
 
 
 def _offline_cut(profile: ChargingProfile, since: int) -> int | None:
