@@ -347,3 +347,13 @@ def test_v21_20_k01_fr102_invalid_after_offline_duration_is_dropped_on_reconnect
 def test_v21_20_k01_fr102_valid_again_on_reconnect_by_default() -> None:
     store = installed(base(), offline_profile(maxOfflineDuration=300))
     assert drop_invalid_after_offline(store, offline_since=at(0), online_at=at(5000)) == store
+
+
+def test_wrong_types_are_query_errors() -> None:
+    store = installed(base())
+    with pytest.raises(QueryError):
+        dynamic_updates_due([], at(0))  # type: ignore[arg-type]
+    with pytest.raises(QueryError):
+        update_dynamic_schedule(store, {"chargingProfileId": 1}, at(0), state=STATE)  # type: ignore[arg-type]
+    with pytest.raises(QueryError):
+        update_dynamic_schedule(store, update(limit=1), at(0), state=None)  # type: ignore[arg-type]

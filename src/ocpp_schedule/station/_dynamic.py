@@ -225,8 +225,11 @@ def update_dynamic_schedule(
     station-side rule ``install`` applies (``state``), else it is Rejected with that rule's
     reasonCode and the store is unchanged. Accepted: ``dynUpdateTime`` is ``now`` (K28).
     """
+    _check_store(store)
     if not isinstance(request, UpdateDynamicScheduleRequest):
         raise QueryError("expected an UpdateDynamicScheduleRequest", field="request")
+    if not isinstance(state, StationState):
+        raise QueryError("expected a StationState", field="state")
     stamp = from_epoch(epoch_or_datetime(now, "now"))
     entry = store.get(request.charging_profile_id)
     if entry is None:
@@ -295,6 +298,7 @@ def dynamic_updates_due(store: ProfileStore, now: datetime | int) -> DynamicUpda
     (installed without ``now``) is due at once. A refused or empty pull does not stamp the
     profile, so it stays due.
     """
+    _check_store(store)
     t = epoch_or_datetime(now, "now")
     due: list[int] = []
     later: list[int] = []
@@ -324,6 +328,7 @@ def drop_invalid_after_offline(
     ``invalidAfterOfflineDuration`` is true; those are removed. K01.FR.103: without
     ``maxOfflineDuration`` offline time changes nothing.
     """
+    _check_store(store)
     since = epoch_or_datetime(offline_since, "offline_since")
     back = epoch_or_datetime(online_at, "online_at")
     if back < since:
@@ -336,3 +341,9 @@ def drop_invalid_after_offline(
         and back - since > e.profile.max_offline_duration
     )
     return store.without(gone)
+
+
+def _check_store(store: object) -> None:
+    """A wrong type is a :class:`QueryError` naming the field, not a late crash."""
+    if not isinstance(store, ProfileStore):
+        raise QueryError(f"expected a ProfileStore, got {type(store).__name__}", field="store")
