@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "ocpp_schedule"
 
 PUBLIC_NAMES = {
+    # 2.1 Dynamic profiles and offline validity (issue 14)
+    "ChargingScheduleUpdate", "DynamicUpdatesDue", "UpdateDynamicScheduleRequest",
+    "UpdateDynamicScheduleResult", "drop_invalid_after_offline", "dynamic_updates_due",
+    "update_dynamic_schedule",
     # models and enumerations (wire)
     "ChargingProfile", "ChargingSchedule", "ChargingSchedulePeriod", "LimitAtSoC",
     "SetChargingProfileRequest", "ChargingLimitSource", "ChargingProfileKind",

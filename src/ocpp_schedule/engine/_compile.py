@@ -393,6 +393,10 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
         raise _invalid(pid, "duration is negative", "duration", "duration")
     if recurrence:
         duration = min(duration, recurrence)
+    updated = profile.dyn_update_time if kind is ChargingProfileKind.DYNAMIC else None
+    if updated is not None and anchor is not None and duration < POS_INF:
+        # K28.FR.13-15: a Dynamic profile lapses `duration` after its last update (V21-18).
+        duration = max(0, to_epoch(updated) + duration - anchor)
     valid_from = NEG_INF if profile.valid_from is None else to_epoch(profile.valid_from)
     valid_to = POS_INF if profile.valid_to is None else to_epoch(profile.valid_to)
     return CompiledProfile(

@@ -40,7 +40,13 @@ from ..wire._answers import composite_answer, explain_text
 from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion, OperationMode
 from ..wire._models import ChargingProfile
 from ..wire._payloads import parse_version
-from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch
+from ..wire._timestamps import (
+    FIRST_SECOND,
+    LAST_SECOND,
+    check_window,
+    epoch_or_datetime,
+    from_epoch,
+)
 from ._compile import (
     MAX_LIMIT,
     CompiledProfile,
@@ -194,6 +200,7 @@ def composite_schedule(
     transaction: Transaction | Sequence[Transaction] | None = None,
     config: StationConfig | None = None,
     schedule_ids: Mapping[int, int] | None = None,
+    offline_since: datetime | int | None = None,
 ) -> CompositeSchedule:
     """Compute the composite schedule of ``evse_id`` over ``[start, start + duration)``.
 
@@ -204,7 +211,10 @@ def composite_schedule(
     EVSE without one). ``unit`` defaults to A. ``config`` gives the supply
     voltage, default phases and default limits, and the station's EVSEs for
     the EVSE-0 total. ``schedule_ids`` selects, per profile id, which of a 2.x
-    profile's schedules counts (default: the first).
+    profile's schedules counts (default: the first). ``offline_since`` is when
+    the station went offline (it stays offline through the window): a 2.1
+    profile stops counting once the station has been offline for its
+    ``maxOfflineDuration`` (K01.FR.101/103, V21-19); absent, the station is online.
 
     ``duration`` 0 answers the limit in force at ``start`` as one period.
     Raises :class:`QueryError` for a negative duration or an EVSE the station
@@ -218,6 +228,7 @@ def composite_schedule(
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
+    profiles = _offline_view(profiles, offline_since)
     index = _index(profiles, _schedule_ids(schedule_ids))
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
@@ -236,6 +247,7 @@ def limit_at(
     unit: ChargingRateUnit | str | None = None,
     transaction: Transaction | Sequence[Transaction] | None = None,
     config: StationConfig | None = None,
+    offline_since: datetime | int | None = None,
 ) -> CompositePeriod:
     """The composite limit in force at one instant (a one-second composite's only period)."""
     return composite_schedule(
@@ -246,6 +258,7 @@ def limit_at(
         unit=unit,
         transaction=transaction,
         config=config,
+        offline_since=offline_since,
     ).periods[0]
 
 
@@ -311,6 +324,7 @@ def station_composites(
     config: StationConfig | None = None,
     evse_ids: Sequence[int] | None = None,
     include_station: bool = True,
+    offline_since: datetime | int | None = None,
 ) -> dict[int, CompositeSchedule]:
     """The composite schedule of every EVSE of a station over one window, in one pass.
 
@@ -320,6 +334,7 @@ def station_composites(
     result equals calling :func:`composite_schedule` for each EVSE, but the
     station-level stacks (station max, external constraints, EVSE-0
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
+    ``offline_since`` is as in :func:`composite_schedule`.
     """
     cfg = _config(config)
     s = _window(start, duration)
@@ -327,7 +342,7 @@ def station_composites(
     txs = _transactions(transactions)
     if not isinstance(include_station, bool):
         raise QueryError("include_station must be True or False", field="include_station")
-    index = _index(profiles, None)
+    index = _index(_offline_view(profiles, offline_since), None)
     evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
     for e in evses:
         if e <= 0 or not cfg.knows_evse(e):
@@ -512,6 +527,49 @@ def _index(
             for p in profiles
         )
     return ProfileIndex(compiled(p) for p in profiles)
+
+
+def _offline_view(
+    profiles: ProfileStore | Iterable[InstalledProfile], offline_since: datetime | int | None
+) -> ProfileStore | Iterable[InstalledProfile]:
+    """The profiles as they count while the station is offline since ``offline_since``.
+
+    K01.FR.101: a profile with ``maxOfflineDuration`` m is invalid from ``offline_since + m``
+    on (its ``validTo`` is cut there; one not yet valid by then is left out), so the next
+    lower stack level or purpose governs; K01.FR.103: without the field nothing changes.
+    None (online): the profiles as given.
+    """
+    if offline_since is None:
+        return profiles
+    since = epoch_or_datetime(offline_since, "offline_since")
+    if not FIRST_SECOND <= since <= LAST_SECOND:
+        raise QueryError("offline_since is outside 0001..9999", field="offline_since")
+    out: list[InstalledProfile] = []
+    changed = False
+    for entry in _installed(profiles):
+        cut = _offline_cut(entry.profile, since)
+        if cut is None:
+            out.append(entry)
+            continue
+        changed = True
+        p = entry.profile
+        if p.valid_from is not None and epoch_or_datetime(p.valid_from, "validFrom") >= cut:
+            continue
+        clipped = p.model_copy(update={"valid_to": from_epoch(cut)})
+        out.append(InstalledProfile(entry.evse_id, clipped, entry.source, entry.transaction_id))
+    # an unchanged store keeps its cached index; any other iterable was consumed above
+    return profiles if not changed and isinstance(profiles, ProfileStore) else out
+
+
+def _offline_cut(profile: ChargingProfile, since: int) -> int | None:
+    """Where offline time ends ``profile``'s validity before its ``validTo``, else None."""
+    limit = profile.max_offline_duration
+    if limit is None or since + limit > LAST_SECOND:
+        return None
+    cut = since + max(limit, 0)
+    if profile.valid_to is not None and epoch_or_datetime(profile.valid_to, "validTo") <= cut:
+        return None
+    return cut
 
 
 def _installed(profiles: object) -> list[InstalledProfile]:

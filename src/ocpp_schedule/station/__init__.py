@@ -26,6 +26,17 @@ from ._clearing import (
     write_clear_charging_profile,
 )
 from ._config import MAX_EVSE_COUNT, MAX_EVSE_ID, StationConfig
+from ._dynamic import (
+    ChargingScheduleUpdate,
+    DynamicUpdatesDue,
+    UpdateDynamicScheduleRequest,
+    UpdateDynamicScheduleResult,
+    drop_invalid_after_offline,
+    dynamic_updates_due,
+    read_update_dynamic_schedule,
+    update_dynamic_schedule,
+    write_update_dynamic_schedule,
+)
 from ._get_profiles import (
     GetChargingProfilesRequest,
     GetChargingProfilesResult,
@@ -51,6 +62,15 @@ from ._store import (
 )
 
 __all__ = [
+    "ChargingScheduleUpdate",
+    "DynamicUpdatesDue",
+    "UpdateDynamicScheduleRequest",
+    "UpdateDynamicScheduleResult",
+    "drop_invalid_after_offline",
+    "dynamic_updates_due",
+    "read_update_dynamic_schedule",
+    "update_dynamic_schedule",
+    "write_update_dynamic_schedule",
     "MAX_EVSE_COUNT",
     "MAX_EVSE_ID",
     "OCPP16_DEFAULTS",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,7 @@ from ..wire._models import (
     SetChargingProfileRequest,
 )
 from ..wire._payloads import parse_version
+from ..wire._timestamps import epoch_or_datetime, from_epoch
 from ._store import InstalledProfile, ProfileStore, StationState
 
 __all__ = [
@@ -978,14 +980,20 @@ def check_set_charging_profile(
 
 
 def install(
-    store: ProfileStore, request: SetChargingProfileRequest, state: StationState
+    store: ProfileStore,
+    request: SetChargingProfileRequest,
+    state: StationState,
+    *,
+    now: datetime | int | None = None,
 ) -> tuple[ProfileStore, SetChargingProfileResult]:
     """Apply a SetChargingProfile request from the CSMS to the installed profiles.
 
     Returns the new store and the station's answer. A rejected request leaves
-    the store as it was.
+    the store as it was. ``now`` is the instant of receipt: an accepted 2.1
+    Dynamic profile is stored with ``dynUpdateTime`` = ``now`` (K28); without
+    it the profile is stored as sent (V21-16).
     """
-    return _install(store, request, state, local=False)
+    return _install(store, request, state, local=False, now=now)
 
 
 def install_local(
@@ -994,15 +1002,17 @@ def install_local(
     state: StationState,
     *,
     source: ChargingLimitSource = ChargingLimitSource.EMS,
+    now: datetime | int | None = None,
 ) -> tuple[ProfileStore, SetChargingProfileResult]:
     """Install a profile set by the station's local energy management (EMS, grid operator).
 
     This is the way in for ChargingStationExternalConstraints and 2.1
     LocalGeneration profiles, which a CSMS may not send (K01.FR.22). The
     structural rules still apply; the CSMS-only rules (K01.FR.22, K01.FR.81,
-    the duplicate checks) do not.
+    the duplicate checks) do not. ``now`` stamps a Dynamic profile's
+    ``dynUpdateTime`` as in :func:`install`.
     """
-    return _install(store, request, state, local=True, source=source)
+    return _install(store, request, state, local=True, source=source, now=now)
 
 
 def _install(
@@ -1012,6 +1022,7 @@ def _install(
     *,
     local: bool,
     source: ChargingLimitSource = ChargingLimitSource.CSO,
+    now: datetime | int | None = None,
 ) -> tuple[ProfileStore, SetChargingProfileResult]:
     profile, evse = request.charging_profile, request.evse_id
     try:
@@ -1047,12 +1058,20 @@ def _install(
         )
     entry = InstalledProfile(
         evse_id=evse,
-        profile=profile,
+        profile=_stamped(profile, now),
         source=source if local else ChargingLimitSource.CSO,
         transaction_id=bound_tx,
     )
     new_store = store.without(replaced).with_entry(entry)
     return new_store, SetChargingProfileResult(True, replaced=replaced)
+
+
+def _stamped(profile: ChargingProfile, now: datetime | int | None) -> ChargingProfile:
+    """A Dynamic profile with ``dynUpdateTime`` = ``now`` (K28, V21-16); else as given."""
+    if now is None or profile.charging_profile_kind is not K.DYNAMIC:
+        return profile
+    stamp = from_epoch(epoch_or_datetime(now, "now"))
+    return profile.model_copy(update={"dyn_update_time": stamp})
 
 
 def replay(
