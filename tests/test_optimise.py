@@ -347,10 +347,12 @@ def test_at_least_the_energy_of_equal_sharing(site: Site) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(sites_with_needs())
-def test_close_to_equal_sharing_with_minimum_currents(site: Site) -> None:
+def test_never_below_equal_sharing_with_minimum_currents(site: Site) -> None:
     # Minimum currents make the problem integer: the minimum pass is a heuristic (which
-    # vehicles to turn on is a knapsack). It stays within 10 % of equal sharing (the worst
-    # shrunk counterexample found: 5.3 % below, two vehicles of 2 and 3 phases, one slot).
+    # vehicles to turn on is a knapsack; a counterexample found 11 % below equal sharing).
+    # The default policy's plan is a candidate (OP5), so within one priority class the
+    # optimiser is never below it, nor below equal sharing (PL6).
     assume(_no_shared_slots(site))
+    assume(len({s.priority for p in site.piles for e in p.evses for s in e.sessions}) <= 1)
     got_fair, got_best = _energies(site)
-    assert got_best >= 0.9 * got_fair - 1e-6
+    assert got_best >= got_fair * (1 - 1e-9) - 1e-6

@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import OcppScheduleError, QueryError
+from ._planner import DeadlineAware, _Planner
 from ._planning import PlanningProblem
 
 __all__ = [
@@ -399,7 +400,7 @@ class ExactOptimiser:
         for i, v in enumerate(amps):
             if v > 0:
                 out[lp.slot[i]][lp.key[i]] = v
-        return out
+        return _at_least_the_default(problem, out)
 
     def relaxed(self, problem: PlanningProblem) -> dict[int, float]:
         """The LP relaxation: kWh per session index at the lexicographic optimum (no minimum
@@ -680,3 +681,20 @@ def _repair(
 def _floor_tenth(value: float) -> float:
     """Round down to 0.1 A (as balance does; float noise of 10^-12 relative rounds up)."""
     return math.floor(value * 10.0 * (1.0 + 1e-12)) / 10.0
+
+
+def _at_least_the_default(
+    problem: PlanningProblem, out: list[dict[EvseKey, float]]
+) -> list[dict[EvseKey, float]]:
+    """The optimiser's plan, or the default policy's when it delivers more energy (OP5).
+
+    Minimum currents make the problem integer and the rounding pass is a heuristic; within
+    one priority class the default's plan (never below max-min, PL6) is a candidate, so the
+    optimiser is never below the default, nor below equal shares.
+    """
+    if len({s.priority for s in problem.sessions}) > 1:
+        return out
+    judge = _Planner(problem, False)
+    _, energy = judge.capped(out)
+    other, more = judge.capped(DeadlineAware().plan(problem))
+    return other if more > energy * (1.0 + 1e-9) + 1e-9 else out
