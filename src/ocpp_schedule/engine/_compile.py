@@ -26,7 +26,7 @@ from ..wire._enums import (
     ChargingRateUnit,
     OperationMode,
 )
-from ..wire._models import MAX_LIMIT
+from ..wire._models import MAX_LIMIT, V21_PERIOD_VALUES
 from ..wire._timestamps import to_epoch
 from ._provenance import LimitSource
 
@@ -219,20 +219,7 @@ def _period_limit(period_limit: float | None, mode: OperationMode | None) -> flo
     return float(period_limit)
 
 
-_V2X_NAMES = (
-    "limit_l2",
-    "limit_l3",
-    "discharge_limit",
-    "discharge_limit_l2",
-    "discharge_limit_l3",
-    "setpoint",
-    "setpoint_l2",
-    "setpoint_l3",
-    "setpoint_reactive",
-    "setpoint_reactive_l2",
-    "setpoint_reactive_l3",
-    "operation_mode",
-)
+_V2X_NAMES = (*V21_PERIOD_VALUES, "operation_mode")
 
 
 def _number(pid: int, period: Any, name: str, low: float, high: float) -> float | None:

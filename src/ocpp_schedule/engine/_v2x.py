@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..wire._enums import ChargingProfilePurpose, OperationMode
+from ..wire._models import V21_PERIOD_VALUES
 from ._compile import CompiledProfile
 from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
 
@@ -55,20 +56,7 @@ V2X_WIRE_FIELDS = (
 """The 2.1 ``ChargingSchedulePeriodType`` number fields a composite period may carry."""
 
 
-_NUMBER_NAMES = (
-    "limit_l1",
-    "limit_l2",
-    "limit_l3",
-    "discharge_limit",
-    "discharge_limit_l2",
-    "discharge_limit_l3",
-    "setpoint",
-    "setpoint_l2",
-    "setpoint_l3",
-    "setpoint_reactive",
-    "setpoint_reactive_l2",
-    "setpoint_reactive_l3",
-)
+_NUMBER_NAMES = ("limit_l1", *V21_PERIOD_VALUES)
 
 
 @dataclass(frozen=True, slots=True)

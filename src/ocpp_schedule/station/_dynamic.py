@@ -25,7 +25,14 @@ from pydantic import Field, ValidationError
 
 from ..errors import PayloadError, QueryError
 from ..wire._enums import ChargingLimitSource, ChargingProfileKind, OcppVersion
-from ..wire._models import ChargingProfile, CustomData, Int, Number, SetChargingProfileRequest
+from ..wire._models import (
+    V21_PERIOD_VALUES,
+    ChargingProfile,
+    CustomData,
+    Int,
+    Number,
+    SetChargingProfileRequest,
+)
 from ..wire._models import _Model as _WireModel
 from ..wire._payloads import _payload_error
 from ..wire._timestamps import epoch_or_datetime, from_epoch, to_epoch
@@ -44,20 +51,7 @@ __all__ = [
     "write_update_dynamic_schedule",
 ]
 
-_UPDATE_FIELDS = (
-    "limit",
-    "limit_l2",
-    "limit_l3",
-    "discharge_limit",
-    "discharge_limit_l2",
-    "discharge_limit_l3",
-    "setpoint",
-    "setpoint_l2",
-    "setpoint_l3",
-    "setpoint_reactive",
-    "setpoint_reactive_l2",
-    "setpoint_reactive_l3",
-)
+_UPDATE_FIELDS = ("limit", *V21_PERIOD_VALUES)
 """The period values a ChargingScheduleUpdate carries (the model's field names)."""
 
 

@@ -53,6 +53,7 @@ from ._timestamps import format_timestamp, parse_timestamp
 __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_LIMIT",
+    "V21_PERIOD_VALUES",
     "ChargingProfile",
     "ChargingSchedule",
     "ChargingSchedulePeriod",
@@ -79,6 +80,22 @@ MAX_LIMIT = 1e9
 Larger values are no charging limit at all and would overflow once converted
 and rounded; the station-side rules reject them and the engine refuses them.
 """
+
+V21_PERIOD_VALUES = (
+    "limit_l2",
+    "limit_l3",
+    "discharge_limit",
+    "discharge_limit_l2",
+    "discharge_limit_l3",
+    "setpoint",
+    "setpoint_l2",
+    "setpoint_l3",
+    "setpoint_reactive",
+    "setpoint_reactive_l2",
+    "setpoint_reactive_l3",
+)
+"""The 2.1 ``ChargingSchedulePeriodType`` values besides ``limit`` (model field names): the
+per-phase limits, the discharge limits, the setpoints and the reactive setpoints."""
 
 MAX_JSON_DEPTH = 32
 """How deep the JSON a model carries verbatim (customData, salesTariff, ...) may nest.
