@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from ..wire._enums import ChargingProfilePurpose, OperationMode
-from ..wire._models import V21_PERIOD_VALUES
+from ..wire._models import V21_PERIOD_KEYS, V21_PERIOD_VALUES
 from ._compile import CompiledProfile
 from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, LimitSource
 
@@ -40,19 +40,7 @@ _INF = float("inf")
 _EXTERNAL = ChargingProfilePurpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS
 Triple = tuple[float, float, float]
 
-V2X_WIRE_FIELDS = (
-    "limit_L2",
-    "limit_L3",
-    "dischargeLimit",
-    "dischargeLimit_L2",
-    "dischargeLimit_L3",
-    "setpoint",
-    "setpoint_L2",
-    "setpoint_L3",
-    "setpointReactive",
-    "setpointReactive_L2",
-    "setpointReactive_L3",
-)
+V2X_WIRE_FIELDS = V21_PERIOD_KEYS
 """The 2.1 ``ChargingSchedulePeriodType`` number fields a composite period may carry."""
 
 

@@ -53,6 +53,7 @@ from ._timestamps import format_timestamp, parse_timestamp
 __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_LIMIT",
+    "V21_PERIOD_KEYS",
     "V21_PERIOD_VALUES",
     "ChargingProfile",
     "ChargingSchedule",
@@ -96,6 +97,21 @@ V21_PERIOD_VALUES = (
 )
 """The 2.1 ``ChargingSchedulePeriodType`` values besides ``limit`` (model field names): the
 per-phase limits, the discharge limits, the setpoints and the reactive setpoints."""
+
+V21_PERIOD_KEYS = (
+    "limit_L2",
+    "limit_L3",
+    "dischargeLimit",
+    "dischargeLimit_L2",
+    "dischargeLimit_L3",
+    "setpoint",
+    "setpoint_L2",
+    "setpoint_L3",
+    "setpointReactive",
+    "setpointReactive_L2",
+    "setpointReactive_L3",
+)
+"""The same values by their JSON keys, in the same order."""
 
 MAX_JSON_DEPTH = 32
 """How deep the JSON a model carries verbatim (customData, salesTariff, ...) may nest.

@@ -32,7 +32,7 @@ from ._enums import (
     ChargingProfilePurpose,
     OcppVersion,
 )
-from ._models import ChargingProfile, SetChargingProfileRequest, _thaw
+from ._models import V21_PERIOD_KEYS, ChargingProfile, SetChargingProfileRequest, _thaw
 
 __all__ = [
     "detect_version",
@@ -106,25 +106,18 @@ _V21_SCHEDULE = _V201_SCHEDULE | {
     "absolutePriceSchedule",
     "priceLevelSchedule",
 }
-_V21_PERIOD = _V201_PERIOD | {
-    "limit_L2",
-    "limit_L3",
-    "dischargeLimit",
-    "dischargeLimit_L2",
-    "dischargeLimit_L3",
-    "setpoint",
-    "setpoint_L2",
-    "setpoint_L3",
-    "setpointReactive",
-    "setpointReactive_L2",
-    "setpointReactive_L3",
-    "preconditioningRequest",
-    "evseSleep",
-    "v2xBaseline",
-    "operationMode",
-    "v2xFreqWattCurve",
-    "v2xSignalWattCurve",
-}
+_V21_PERIOD = (
+    _V201_PERIOD
+    | set(V21_PERIOD_KEYS)
+    | {
+        "preconditioningRequest",
+        "evseSleep",
+        "v2xBaseline",
+        "operationMode",
+        "v2xFreqWattCurve",
+        "v2xSignalWattCurve",
+    }
+)
 
 _KEYS = {
     OcppVersion.V16: (_V16_PROFILE, _V16_SCHEDULE, _V16_PERIOD),
