@@ -32,14 +32,22 @@ from ._enums import (
     ChargingProfilePurpose,
     OcppVersion,
 )
-from ._models import V21_PERIOD_KEYS, ChargingProfile, SetChargingProfileRequest, _thaw
+from ._models import (
+    V21_PERIOD_KEYS,
+    ChargingProfile,
+    ChargingSchedule,
+    SetChargingProfileRequest,
+    _thaw,
+)
 
 __all__ = [
     "detect_version",
     "parse_version",
     "read_charging_profile",
+    "read_charging_schedule",
     "read_set_charging_profile",
     "write_charging_profile",
+    "write_charging_schedule",
     "write_set_charging_profile",
 ]
 
@@ -324,9 +332,52 @@ V16_TENTHS_RULE = "OCPP 1.6 schema: multipleOf 0.1"
 """The rule a 1.6 limit or minChargingRate with more than one decimal breaks."""
 
 
+def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[str, Any]:
+    """Shape-check one ``chargingSchedule`` object of a version (its periods included).
+
+    ``s_where`` is the schedule's path as the payload spells it. Shared by the
+    profile reader and :func:`read_charging_schedule` (NotifyEVChargingSchedule,
+    NotifyChargingLimit carry a bare ChargingScheduleType).
+    """
+    _, sched_keys, period_keys = _KEYS[version]
+    v16 = version is OcppVersion.V16
+    sched_required = ("chargingRateUnit", "chargingSchedulePeriod") + (() if v16 else ("id",))
+    period_required = ("startPeriod",) if version is OcppVersion.V21 else ("startPeriod", "limit")
+    sched_d = dict(_check_keys(sched, sched_keys, sched_required, s_where, version))
+    if "limitAtSoC" in sched_d:
+        _check_keys(
+            sched_d["limitAtSoC"],
+            frozenset({"soc", "limit", "customData"}),
+            ("soc", "limit"),
+            f"{s_where}.limitAtSoC",
+            version,
+        )
+    periods = sched_d["chargingSchedulePeriod"]
+    if not isinstance(periods, list):
+        raise PayloadError(
+            f"expected an array of periods, got {_json_type(periods)}",
+            field=f"{s_where}.chargingSchedulePeriod",
+        )
+    if len(periods) > MAX_READ_PERIODS:
+        raise PayloadError(
+            f"{len(periods)} periods; the library reads at most {MAX_READ_PERIODS} "
+            "(stations accept far fewer: ChargingScheduleMaxPeriods)",
+            field=f"{s_where}.chargingSchedulePeriod",
+            rule="docs/robustness.md",
+        )
+    for j, period in enumerate(periods):
+        p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
+        _check_keys(period, period_keys, period_required, p_where, version)
+        if v16:
+            _check_tenths(period.get("limit"), f"{p_where}.limit")
+    if v16:
+        _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
+    return sched_d
+
+
 def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str, Any]:
     """Shape-check a version's profile object and return it in the neutral (2.x) key layout."""
-    prof_keys, sched_keys, period_keys = _KEYS[version]
+    prof_keys = _KEYS[version][0]
     v16 = version is OcppVersion.V16
     required = _REQUIRED_PROFILE_V16 if v16 else _REQUIRED_PROFILE_V2
     prof = dict(_check_keys(profile, prof_keys, required, where, version))
@@ -359,41 +410,10 @@ def _neutral_profile(profile: Any, version: OcppVersion, where: str) -> dict[str
                 field=f"{where}.transactionId",
                 rule=f"OCPP {version.value} schema: transactionId is a string",
             )
-    sched_required = ("chargingRateUnit", "chargingSchedulePeriod") + (() if v16 else ("id",))
-    period_required = ("startPeriod",) if version is OcppVersion.V21 else ("startPeriod", "limit")
-    out_schedules = []
-    for i, sched in enumerate(schedules):
-        s_where = f"{where}.chargingSchedule" + ("" if v16 else f"[{i}]")
-        sched_d = dict(_check_keys(sched, sched_keys, sched_required, s_where, version))
-        if "limitAtSoC" in sched_d:
-            _check_keys(
-                sched_d["limitAtSoC"],
-                frozenset({"soc", "limit", "customData"}),
-                ("soc", "limit"),
-                f"{s_where}.limitAtSoC",
-                version,
-            )
-        periods = sched_d["chargingSchedulePeriod"]
-        if not isinstance(periods, list):
-            raise PayloadError(
-                f"expected an array of periods, got {_json_type(periods)}",
-                field=f"{s_where}.chargingSchedulePeriod",
-            )
-        if len(periods) > MAX_READ_PERIODS:
-            raise PayloadError(
-                f"{len(periods)} periods; the library reads at most {MAX_READ_PERIODS} "
-                "(stations accept far fewer: ChargingScheduleMaxPeriods)",
-                field=f"{s_where}.chargingSchedulePeriod",
-                rule="docs/robustness.md",
-            )
-        for j, period in enumerate(periods):
-            p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
-            _check_keys(period, period_keys, period_required, p_where, version)
-            if v16:
-                _check_tenths(period.get("limit"), f"{p_where}.limit")
-        if v16:
-            _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
-        out_schedules.append(sched_d)
+    out_schedules = [
+        _neutral_schedule(sched, version, f"{where}.chargingSchedule" + ("" if v16 else f"[{i}]"))
+        for i, sched in enumerate(schedules)
+    ]
     prof["chargingSchedule"] = out_schedules
     return prof
 
@@ -413,6 +433,45 @@ def read_charging_profile(
         return ChargingProfile.model_validate(_neutral_profile(profile, v, field))
     except ValidationError as exc:
         raise _payload_error(exc, v, prefix=(field,)) from None
+
+
+def read_charging_schedule(
+    schedule: Any, version: OcppVersion | str, *, field: str = "chargingSchedule"
+) -> ChargingSchedule:
+    """Read one 2.x ``ChargingScheduleType`` object (as NotifyEVChargingSchedule carries it).
+
+    The same shape checks as inside a profile (known keys, required keys, no
+    ``null``, the period bound); ``field`` is its path in error messages. OCPP
+    1.6 has no message carrying a bare schedule (:class:`VersionError`).
+    """
+    v = parse_version(version)
+    if not v.is_v2:
+        raise VersionError("OCPP 1.6 carries schedules only inside profiles", field="version")
+    try:
+        return ChargingSchedule.model_validate(_neutral_schedule(schedule, v, field))
+    except ValidationError as exc:
+        raise _payload_error(exc, v, prefix=(field,)) from None
+
+
+def write_charging_schedule(
+    schedule: ChargingSchedule, version: OcppVersion | str
+) -> dict[str, Any]:
+    """One schedule as the 2.x ``ChargingScheduleType`` JSON of ``version``.
+
+    What :func:`read_charging_schedule` read it writes back exactly; a field the
+    version does not have is a :class:`VersionError`, as for whole profiles.
+    """
+    v = parse_version(version)
+    if not v.is_v2:
+        raise VersionError("OCPP 1.6 carries schedules only inside profiles", field="version")
+    if schedule.id is None:
+        raise VersionError("a 2.x chargingSchedule needs an id", field="chargingSchedule.id")
+    data = schedule.to_json_dict()
+    _, sched_keys, period_keys = _KEYS[v]
+    _check_writable(data, sched_keys, "chargingSchedule", v)
+    for period in data["chargingSchedulePeriod"]:
+        _check_writable(period, period_keys, "chargingSchedulePeriod", v)
+    return data
 
 
 def read_set_charging_profile(
