@@ -38,12 +38,23 @@ from ._dynamic import (
     write_update_dynamic_schedule,
 )
 from ._get_profiles import (
+    ChargingProfilesReport,
     GetChargingProfilesRequest,
+    GetChargingProfilesResponse,
     GetChargingProfilesResult,
+    ReportChargingProfilesRequest,
+    ReportedProfile,
+    StatusInfo,
+    assemble_reports,
     get_charging_profiles,
     read_get_charging_profiles,
+    read_get_charging_profiles_response,
+    read_report_charging_profiles,
     report_charging_profiles,
+    report_charging_profiles_response,
     write_get_charging_profiles,
+    write_get_charging_profiles_response,
+    write_report_charging_profiles,
 )
 from ._rules import (
     RejectionReason,
@@ -62,6 +73,17 @@ from ._store import (
 )
 
 __all__ = [
+    "ChargingProfilesReport",
+    "GetChargingProfilesResponse",
+    "ReportChargingProfilesRequest",
+    "ReportedProfile",
+    "StatusInfo",
+    "assemble_reports",
+    "read_get_charging_profiles_response",
+    "read_report_charging_profiles",
+    "report_charging_profiles_response",
+    "write_get_charging_profiles_response",
+    "write_report_charging_profiles",
     "ChargingScheduleUpdate",
     "DynamicUpdatesDue",
     "UpdateDynamicScheduleRequest",

@@ -1,18 +1,25 @@
-"""GetChargingProfiles and ReportChargingProfiles (OCPP 2.0.1/2.1 K09).
+"""GetChargingProfiles and ReportChargingProfiles (OCPP 2.0.1/2.1 K09), both sides.
 
-:func:`read_get_charging_profiles` reads the request into a
+Station side: :func:`read_get_charging_profiles` reads the request into a
 :class:`~ocpp_schedule.ChargingProfileCriteria`;
 :func:`get_charging_profiles` answers it from a store: the response status
 (``Accepted`` or ``NoProfiles``) and the ReportChargingProfiles request
 payloads that follow, grouped by EVSE and limit source, ``tbc`` set on all but
-the last (K09.FR.01/02). OCPP 1.6 has no such message.
+the last (K09.FR.01/02).
+
+CSMS side: :func:`write_get_charging_profiles` builds the request,
+:func:`read_get_charging_profiles_response` reads the station's answer,
+:func:`read_report_charging_profiles` reads each report and
+:func:`assemble_reports` joins them (one request id, ``tbc`` on all but the
+last, each profile id once) into the CSMS's view of the station's profiles.
+OCPP 1.6 has no such message (it has no way to read a station's profiles).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import PayloadError, VersionError
 from ..wire._enums import (
@@ -21,17 +28,29 @@ from ..wire._enums import (
     ChargingProfilePurpose,
     OcppVersion,
 )
-from ..wire._models import JsonObject, _thaw
-from ..wire._payloads import parse_version, write_charging_profile
+from ..wire._models import ChargingProfile, JsonObject, _thaw
+from ..wire._payloads import parse_version, read_charging_profile, write_charging_profile
 from ._store import ChargingProfileCriteria, InstalledProfile, ProfileStore
 
 __all__ = [
+    "ChargingProfilesReport",
     "GetChargingProfilesRequest",
+    "GetChargingProfilesResponse",
     "GetChargingProfilesResult",
+    "ReportChargingProfilesRequest",
+    "ReportedProfile",
+    "StatusInfo",
+    "assemble_reports",
     "get_charging_profiles",
     "read_get_charging_profiles",
+    "read_get_charging_profiles_response",
+    "read_report_charging_profiles",
+    "read_status_info",
     "report_charging_profiles",
+    "report_charging_profiles_response",
     "write_get_charging_profiles",
+    "write_get_charging_profiles_response",
+    "write_report_charging_profiles",
 ]
 
 
@@ -148,10 +167,11 @@ MAX_LIMIT_SOURCE_LENGTH = 20
 """2.1 ``chargingLimitSource``: a string of at most 20 characters (OCPP 2.1 schema)."""
 
 
-def _limit_sources(sources: list[Any], v: OcppVersion) -> tuple[ChargingLimitSource | str, ...]:
+def _limit_sources(
+    sources: list[Any], v: OcppVersion, field: str = "chargingProfile.chargingLimitSource"
+) -> tuple[ChargingLimitSource | str, ...]:
     """2.0.1: the enum values only; 2.1: any string of at most 20 characters (the schema's
     ``maxLength 20``), the 2.0.1 values held as enum members (docs/semantics.md V21-5)."""
-    field = "chargingProfile.chargingLimitSource"
     out: list[ChargingLimitSource | str] = []
     for i, source in enumerate(sources):
         if not isinstance(source, str):
@@ -286,3 +306,336 @@ def get_charging_profiles(
     return GetChargingProfilesResult(
         found, report_charging_profiles(found, request.request_id, version)
     )
+
+
+# ------------------------------------------------------------------ the CSMS side (K09)
+
+
+MAX_REASON_CODE_LENGTH = 20
+"""``statusInfo.reasonCode``: at most 20 characters (2.0.1 and 2.1 schemas)."""
+
+MAX_ADDITIONAL_INFO_LENGTH = {OcppVersion.V201: 512, OcppVersion.V21: 1024}
+"""``statusInfo.additionalInfo``: at most 512 characters in 2.0.1, 1024 in 2.1."""
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """A 2.x ``statusInfo``: why a response has its status (``reasonCode``, free text)."""
+
+    reason_code: str
+    additional_info: str | None = None
+    custom_data: Mapping[str, Any] | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The ``statusInfo`` JSON object."""
+        out: dict[str, Any] = {"reasonCode": self.reason_code}
+        if self.additional_info is not None:
+            out["additionalInfo"] = self.additional_info
+        if self.custom_data is not None:
+            out["customData"] = _thaw(self.custom_data)
+        return out
+
+
+def read_status_info(value: Any, version: OcppVersion, field: str = "statusInfo") -> StatusInfo:
+    """Read a 2.x ``StatusInfoType`` object (known keys, lengths, no ``null``)."""
+    if not isinstance(value, Mapping):
+        raise PayloadError("expected an object", field=field, rule="OCPP schema: StatusInfoType")
+    _known(value, {"reasonCode", "additionalInfo", "customData"}, f"{field}.")
+    code, info = value.get("reasonCode"), value.get("additionalInfo")
+    if not isinstance(code, str) or len(code) > MAX_REASON_CODE_LENGTH:
+        raise PayloadError(
+            f"reasonCode is required: a string of at most {MAX_REASON_CODE_LENGTH} characters",
+            field=f"{field}.reasonCode",
+            rule="OCPP schema: StatusInfoType",
+        )
+    longest = MAX_ADDITIONAL_INFO_LENGTH[version]
+    if info is not None and (not isinstance(info, str) or len(info) > longest):
+        raise PayloadError(
+            f"additionalInfo is a string of at most {longest} characters",
+            field=f"{field}.additionalInfo",
+            rule=f"OCPP {version.value} schema: StatusInfoType",
+        )
+    custom = value.get("customData")
+    return StatusInfo(code, info, None if custom is None else JsonObject(custom))
+
+
+def read_status_response(
+    payload: Any, version: OcppVersion, statuses: frozenset[str], message: str
+) -> tuple[str, StatusInfo | None, JsonObject | None]:
+    """Read a 2.x ``{status, statusInfo?, customData?}`` response: the status among ``statuses``."""
+    if not isinstance(payload, Mapping):
+        raise PayloadError(f"a {message} response is a JSON object")
+    _known(payload, {"status", "statusInfo", "customData"}, "")
+    status = payload.get("status")
+    if status not in statuses:
+        raise PayloadError(
+            f"status {status!r} is not one of {sorted(statuses)}",
+            field="status",
+            rule=f"OCPP {version.value} schema: {message} status enum",
+        )
+    info = payload.get("statusInfo")
+    custom = payload.get("customData")
+    return (
+        str(status),
+        None if info is None else read_status_info(info, version),
+        None if custom is None else JsonObject(custom),
+    )
+
+
+def write_status_response(
+    status: str, status_info: StatusInfo | None, custom_data: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The ``{status, statusInfo?, customData?}`` JSON of a 2.x response."""
+    out: dict[str, Any] = {"status": status}
+    if status_info is not None:
+        out["statusInfo"] = status_info.to_payload()
+    if custom_data is not None:
+        out["customData"] = _thaw(custom_data)
+    return out
+
+
+@dataclass(frozen=True)
+class GetChargingProfilesResponse:
+    """The station's answer to GetChargingProfiles as the CSMS reads it (K09).
+
+    ``Accepted``: ReportChargingProfiles requests follow; ``NoProfiles``: nothing
+    matched and no report follows.
+    """
+
+    status: Literal["Accepted", "NoProfiles"]
+    status_info: StatusInfo | None = None
+    custom_data: Mapping[str, Any] | None = None
+
+    @property
+    def reports_follow(self) -> bool:
+        """True when the station will send ReportChargingProfiles (status Accepted)."""
+        return self.status == "Accepted"
+
+
+_GET_STATUSES = frozenset({"Accepted", "NoProfiles"})
+
+
+def read_get_charging_profiles_response(
+    payload: Any, version: OcppVersion | str = OcppVersion.V201
+) -> GetChargingProfilesResponse:
+    """Read a GetChargingProfiles response payload (2.0.1 or 2.1) on the CSMS side."""
+    v = _v2(version)
+    status, info, custom = read_status_response(payload, v, _GET_STATUSES, "GetChargingProfiles")
+    return GetChargingProfilesResponse(
+        "Accepted" if status == "Accepted" else "NoProfiles", info, custom
+    )
+
+
+def write_get_charging_profiles_response(
+    response: GetChargingProfilesResponse, version: OcppVersion | str = OcppVersion.V201
+) -> dict[str, Any]:
+    """The GetChargingProfiles response payload; what the reader read it writes back exactly."""
+    _v2(version)
+    return write_status_response(response.status, response.status_info, response.custom_data)
+
+
+@dataclass(frozen=True)
+class ReportChargingProfilesRequest:
+    """One ReportChargingProfiles request: profiles of one EVSE and one limit source (K09).
+
+    ``tbc`` is the field as sent: None when absent (which means false), so that
+    the writer gives back the JSON read.
+    """
+
+    request_id: int
+    charging_limit_source: ChargingLimitSource | str
+    evse_id: int
+    charging_profile: tuple[ChargingProfile, ...]
+    tbc: bool | None = None
+    custom_data: Mapping[str, Any] | None = None
+
+    @property
+    def to_be_continued(self) -> bool:
+        """True when more reports of this request follow (K09.FR.02; absent means false)."""
+        return bool(self.tbc)
+
+
+_REPORT_KEYS = {
+    "requestId",
+    "chargingLimitSource",
+    "evseId",
+    "chargingProfile",
+    "tbc",
+    "customData",
+}
+
+
+def read_report_charging_profiles(
+    payload: Any, version: OcppVersion | str = OcppVersion.V201
+) -> ReportChargingProfilesRequest:
+    """Read a ReportChargingProfiles request payload (2.0.1 or 2.1), as the CSMS receives it.
+
+    Every profile is read with the SetChargingProfile profile reader of that
+    version (its path ``chargingProfile[i]`` in errors). 2.0.1 limit sources are
+    the enum's; 2.1 allows any string of at most 20 characters (as in the request).
+    """
+    v = _v2(version)
+    if not isinstance(payload, Mapping):
+        raise PayloadError("a ReportChargingProfiles request is a JSON object")
+    _known(payload, _REPORT_KEYS, "")
+    for key in ("requestId", "chargingLimitSource", "evseId", "chargingProfile"):
+        if key not in payload:
+            raise PayloadError(
+                "required field is missing", field=key, rule=f"OCPP {v.value} schema"
+            )
+    evse = _int(payload["evseId"], "evseId")
+    if evse < 0:
+        raise PayloadError("evseId is 0 (the station) or an EVSE", field="evseId", rule="K09")
+    tbc = payload.get("tbc")
+    if tbc is not None and not isinstance(tbc, bool):
+        raise PayloadError("expected a boolean", field="tbc", rule="OCPP schema")
+    profiles = payload["chargingProfile"]
+    if not isinstance(profiles, list) or not profiles:
+        raise PayloadError(
+            "expected a non-empty array of profiles",
+            field="chargingProfile",
+            rule="OCPP schema: minItems 1",
+        )
+    source = payload["chargingLimitSource"]
+    sources = (
+        _limit_sources([source], v, "chargingLimitSource") if isinstance(source, str) else None
+    )
+    if sources is None:
+        raise PayloadError("expected a string", field="chargingLimitSource", rule="OCPP schema")
+    custom = payload.get("customData")
+    return ReportChargingProfilesRequest(
+        request_id=_int(payload["requestId"], "requestId"),
+        charging_limit_source=sources[0],
+        evse_id=evse,
+        charging_profile=tuple(
+            read_charging_profile(p, v, field=f"chargingProfile[{i}]")
+            for i, p in enumerate(profiles)
+        ),
+        tbc=tbc,
+        custom_data=None if custom is None else JsonObject(custom),
+    )
+
+
+def write_report_charging_profiles(
+    report: ReportChargingProfilesRequest, version: OcppVersion | str = OcppVersion.V201
+) -> dict[str, Any]:
+    """The ReportChargingProfiles request payload; what the reader read it writes back exactly."""
+    v = _v2(version)
+    source = str(report.charging_limit_source)
+    if v is OcppVersion.V201 and source not in _KNOWN_SOURCES:
+        raise VersionError(
+            f"OCPP 2.0.1 limit sources are {sorted(_KNOWN_SOURCES)}", field="chargingLimitSource"
+        )
+    out: dict[str, Any] = {
+        "requestId": report.request_id,
+        "chargingLimitSource": source,
+        "evseId": report.evse_id,
+        "chargingProfile": [write_charging_profile(p, v) for p in report.charging_profile],
+    }
+    if report.tbc is not None:
+        out["tbc"] = report.tbc
+    if report.custom_data is not None:
+        out["customData"] = _thaw(report.custom_data)
+    return out
+
+
+def report_charging_profiles_response() -> dict[str, Any]:
+    """The ReportChargingProfiles response payload: an empty object (the schema has no field)."""
+    return {}
+
+
+@dataclass(frozen=True)
+class ReportedProfile:
+    """A profile as a station reported it: on which EVSE, set by which source."""
+
+    evse_id: int
+    profile: ChargingProfile
+    source: ChargingLimitSource | str
+
+    def installed(self) -> InstalledProfile:
+        """As an :class:`InstalledProfile`; a 2.1 free-text source is held as ``Other``."""
+        source = (
+            self.source
+            if isinstance(self.source, ChargingLimitSource)
+            else ChargingLimitSource.OTHER
+        )
+        return InstalledProfile(self.evse_id, self.profile, source)
+
+
+@dataclass(frozen=True)
+class ChargingProfilesReport:
+    """The reports of one GetChargingProfiles request, assembled (K09.FR.01/02).
+
+    ``complete`` is False while the last report read still says ``tbc``: more
+    are due. ``profiles`` are in the order reported.
+    """
+
+    request_id: int
+    profiles: tuple[ReportedProfile, ...]
+    complete: bool
+
+    def to_store(self) -> ProfileStore:
+        """The reported profiles as a :class:`ProfileStore` (the CSMS's view of the station).
+
+        Refused while the report is incomplete: a mirror built from part of a
+        report would silently miss profiles (K09.FR.02).
+        """
+        if not self.complete:
+            raise PayloadError(
+                f"request {self.request_id}: the last report said tbc=true; more are due",
+                field="tbc",
+                rule="K09.FR.02",
+            )
+        return ProfileStore(p.installed() for p in self.profiles)
+
+
+def assemble_reports(
+    reports: Iterable[ReportChargingProfilesRequest],
+    *,
+    request_id: int | None = None,
+) -> ChargingProfilesReport:
+    """Assemble the ReportChargingProfiles requests of one GetChargingProfiles request.
+
+    ``reports`` are in the order received. Every report carries the request's id
+    (``request_id`` when given, else the first report's; K09.FR.01); every one
+    but the last says ``tbc`` true, and none follows a report without it
+    (K09.FR.02); a profile id is reported once (a station holds one profile per
+    id). Each breach is a :class:`PayloadError` naming the report (``[i]``) and
+    the rule. An empty sequence is an error too: after ``Accepted`` at least one
+    report follows (use :attr:`GetChargingProfilesResponse.reports_follow`).
+    """
+    items = list(reports)
+    if not items:
+        raise PayloadError("no ReportChargingProfiles request to assemble", rule="K09")
+    for i, report in enumerate(items):
+        if not isinstance(report, ReportChargingProfilesRequest):
+            raise PayloadError(
+                f"expected a ReportChargingProfilesRequest, got {type(report).__name__}",
+                field=f"reports[{i}]",
+            )
+    expected = items[0].request_id if request_id is None else _int(request_id, "request_id")
+    seen: dict[int, int] = {}
+    out: list[ReportedProfile] = []
+    for i, report in enumerate(items):
+        if report.request_id != expected:
+            raise PayloadError(
+                f"requestId {report.request_id} is not the request's {expected}",
+                field=f"reports[{i}].requestId",
+                rule="K09.FR.01",
+            )
+        if i > 0 and not items[i - 1].to_be_continued:
+            raise PayloadError(
+                "a report follows the last one (the one before had no tbc=true)",
+                field=f"reports[{i}]",
+                rule="K09.FR.02",
+            )
+        for j, profile in enumerate(report.charging_profile):
+            if profile.id in seen:
+                raise PayloadError(
+                    f"profile {profile.id} was already reported in reports[{seen[profile.id]}]",
+                    field=f"reports[{i}].chargingProfile[{j}].id",
+                    rule="K01.FR.05: one profile per id",
+                )
+            seen[profile.id] = i
+            out.append(ReportedProfile(report.evse_id, profile, report.charging_limit_source))
+    return ChargingProfilesReport(expected, tuple(out), not items[-1].to_be_continued)
