@@ -24,6 +24,16 @@ from ocpp_schedule import (
     VersionError,
     composite_schedule,
 )
+from ocpp_schedule.tools._ev_needs import (
+    charging_needs_response,
+    check_needs_parameters,
+    check_profile_for_needs,
+    ev_charging_need,
+    read_notify_ev_charging_needs,
+    read_notify_ev_charging_needs_response,
+    write_notify_ev_charging_needs,
+    write_notify_ev_charging_needs_response,
+)
 from ocpp_schedule.tools._ev_schedule import (
     NotifyEVChargingScheduleRequest,
     check_ev_schedule,
@@ -482,3 +492,301 @@ def test_raising_one_period_is_flagged_exactly_there(stack: Any, data: st.DataOb
         (periods[k][0], end, periods[k][1])
     ]
     assert result.status == "Rejected"
+
+
+# ======================================================================= NotifyEVChargingNeeds
+
+
+_AC = {"energyAmount": 30000, "evMinCurrent": 6, "evMaxCurrent": 32, "evMaxVoltage": 400}
+_DC = {
+    "evMaxCurrent": 200,
+    "evMaxVoltage": 800,
+    "energyAmount": 45000,
+    "evMaxPower": 150000,
+    "stateOfCharge": 20,
+    "evEnergyCapacity": 75000,
+    "fullSoC": 90,
+    "bulkSoC": 80,
+}
+
+
+def _needs(version: str = "2.0.1", **needs: Any) -> dict:
+    body = {"requestedEnergyTransfer": "AC_three_phase", "acChargingParameters": _AC}
+    body.update(needs)
+    return {"evseId": 1, "chargingNeeds": {k: v for k, v in body.items() if v is not None}}
+
+
+@st.composite
+def _needs_payloads(draw: Any, version: str) -> dict:
+    num = st.integers(0, 10**6) if version == "2.0.1" else st.integers(0, 10**6) | st.floats(0, 1e6)
+    pct = st.integers(0, 100)
+    modes = ["DC", "AC_single_phase", "AC_two_phase", "AC_three_phase"]
+    if version == "2.1":
+        modes += ["AC_BPT", "DC_BPT", "WPT"]
+    needs: dict[str, Any] = {"requestedEnergyTransfer": draw(st.sampled_from(modes))}
+    if draw(st.booleans()):
+        needs["acChargingParameters"] = {k: draw(num) for k in _AC}
+    if draw(st.booleans()):
+        dc = {k: draw(num) for k in ("evMaxCurrent", "evMaxVoltage")}
+        for k in ("energyAmount", "evMaxPower", "evEnergyCapacity"):
+            if draw(st.booleans()):
+                dc[k] = draw(num)
+        for k in ("stateOfCharge", "fullSoC", "bulkSoC"):
+            if draw(st.booleans()):
+                dc[k] = draw(pct)
+        needs["dcChargingParameters"] = dc
+    if draw(st.booleans()):
+        needs["departureTime"] = draw(TIMESTAMPS)
+    if version == "2.1":
+        if draw(st.booleans()):
+            needs["v2xChargingParameters"] = {
+                "evTargetEnergyRequest": draw(num | st.floats(-1e5, 0)),
+                "maxChargePower": draw(num),
+                "maxChargePower_L2": draw(num),
+                "targetSoC": draw(pct),
+            }
+        if draw(st.booleans()):
+            needs["controlMode"] = draw(st.sampled_from(["ScheduledControl", "DynamicControl"]))
+        if draw(st.booleans()):
+            needs["availableEnergyTransfer"] = draw(st.lists(st.sampled_from(modes), min_size=1))
+        if draw(st.booleans()):
+            needs["derChargingParameters"] = {
+                "evSupportedDERControl": ["FreqWatt"],
+                "nominalVoltage": draw(num),
+                "evInverterModel": draw(st.text(max_size=50)),
+            }
+        if draw(st.booleans()):
+            needs["evEnergyOffer"] = {
+                "evPowerSchedule": {
+                    "timeAnchor": iso(0),
+                    "evPowerScheduleEntries": [{"duration": 60, "power": draw(num)}],
+                }
+            }
+        if draw(st.booleans()):
+            needs["mobilityNeedsMode"] = "EVCC_SECC"
+    payload: dict[str, Any] = {"evseId": draw(st.integers(1, 8)), "chargingNeeds": needs}
+    if draw(st.booleans()):
+        payload["maxScheduleTuples"] = draw(st.integers(0, 1024))
+    if version == "2.1" and draw(st.booleans()):
+        payload["timestamp"] = draw(TIMESTAMPS)
+    if draw(st.integers(0, 3)) == 0:
+        payload["customData"] = draw(custom_data())
+    return payload
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1"])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_schema_valid_needs_round_trip_exactly(version: str, data: st.DataObject) -> None:
+    """Exact JSON: every schema-valid NotifyEVChargingNeeds request reads and writes back as is
+    (timestamp aside: the same instant, written in UTC)."""
+    payload = data.draw(_needs_payloads(version))
+    assert_schema_valid(payload, version, "NotifyEVChargingNeedsRequest")
+    request = read_notify_ev_charging_needs(copy.deepcopy(payload), version)
+    out = write_notify_ev_charging_needs(request, version)
+    assert {k: v for k, v in out.items() if k != "timestamp"} == {
+        k: v for k, v in payload.items() if k != "timestamp"
+    }
+    assert read_notify_ev_charging_needs(out, version) == request
+
+
+@pytest.mark.parametrize(
+    ("change", "version", "field"),
+    [
+        ({"evseId": 0}, "2.0.1", "evseId"),  # EvseId may not be 0
+        ({"evseId": 0}, "2.1", "evseId"),
+        ({"timestamp": iso(0)}, "2.0.1", "timestamp"),  # 2.1 only
+        ({"maxScheduleTuples": -1}, "2.1", "maxScheduleTuples"),
+        (
+            {"chargingNeeds": {"acChargingParameters": _AC}},
+            "2.0.1",
+            "chargingNeeds.requestedEnergyTransfer",
+        ),
+        (
+            {"chargingNeeds": {"requestedEnergyTransfer": "AC_BPT"}},
+            "2.0.1",
+            "chargingNeeds.requestedEnergyTransfer",
+        ),
+        (
+            {
+                "chargingNeeds": {
+                    "requestedEnergyTransfer": "DC",
+                    "acChargingParameters": {**_AC, "energyAmount": 1.5},
+                }
+            },
+            "2.0.1",
+            "chargingNeeds.acChargingParameters.energyAmount",  # 2.0.1: an integer
+        ),
+        (
+            {
+                "chargingNeeds": {
+                    "requestedEnergyTransfer": "DC",
+                    "dcChargingParameters": {**_DC, "stateOfCharge": 101},
+                }
+            },
+            "2.1",
+            "chargingNeeds.dcChargingParameters.stateOfCharge",
+        ),
+        (
+            {"chargingNeeds": {"requestedEnergyTransfer": "DC", "v2xChargingParameters": {"x": 1}}},
+            "2.1",
+            "chargingNeeds.v2xChargingParameters.x",
+        ),
+        (
+            {"chargingNeeds": {"requestedEnergyTransfer": "DC", "departureTime": None}},
+            "2.1",
+            "chargingNeeds.departureTime",
+        ),
+        (
+            {"chargingNeeds": {"requestedEnergyTransfer": "DC", "evEnergyOffer": {}}},
+            "2.1",
+            "chargingNeeds.evEnergyOffer.evPowerSchedule",
+        ),
+    ],
+)
+def test_bad_needs_are_refused_naming_the_field(change: dict, version: str, field: str) -> None:
+    payload = _needs()
+    payload.update(change)
+    with pytest.raises(PayloadError) as err:
+        read_notify_ev_charging_needs(payload, version)
+    assert err.value.field == field
+
+
+def test_needs_need_a_v2_version() -> None:
+    with pytest.raises(VersionError):
+        read_notify_ev_charging_needs(_needs(), "1.6")
+
+
+def test_a_21_request_is_not_written_as_201() -> None:
+    request = read_notify_ev_charging_needs({**_needs(), "timestamp": iso(5)}, "2.1")
+    with pytest.raises(VersionError):
+        write_notify_ev_charging_needs(request, "2.0.1")
+
+
+@pytest.mark.parametrize(
+    ("version", "payload"),
+    [
+        ("2.0.1", {"status": "Processing"}),
+        ("2.1", {"status": "NoChargingProfile", "statusInfo": {"reasonCode": "x"}}),
+    ],
+)
+def test_needs_responses_round_trip(version: str, payload: dict) -> None:
+    response = read_notify_ev_charging_needs_response(payload, version)
+    assert write_notify_ev_charging_needs_response(response, version) == payload
+    assert_schema_valid(payload, version, "NotifyEVChargingNeedsResponse")
+
+
+def test_no_charging_profile_is_21_only() -> None:
+    with pytest.raises(PayloadError):
+        read_notify_ev_charging_needs_response({"status": "NoChargingProfile"}, "2.0.1")
+
+
+@pytest.mark.parametrize(
+    ("needs", "kwargs", "status"),
+    [
+        ({}, {"can_schedule": True}, "Accepted"),  # K15.FR.03
+        ({}, {"can_schedule": True, "needs_time": True}, "Processing"),  # K15.FR.05
+        ({}, {"can_schedule": False}, "Rejected"),  # K15.FR.04 (ISO 15118-2)
+        (
+            {"controlMode": "ScheduledControl"},
+            {"can_schedule": False},
+            "NoChargingProfile",
+        ),  # K18.FR.04
+        (
+            {"controlMode": "DynamicControl"},
+            {"can_schedule": False},
+            "NoChargingProfile",
+        ),  # K19.FR.04
+        (
+            {"controlMode": "DynamicControl"},
+            {"can_schedule": True, "accepts_energy_transfer": False},
+            "Rejected",
+        ),  # K19.FR.15
+    ],
+)
+def test_charging_needs_status_rules(needs: dict, kwargs: dict, status: str) -> None:
+    payload = _needs(**needs)
+    request = read_notify_ev_charging_needs(payload, "2.1")
+    response = charging_needs_response(request, **kwargs)
+    assert response.status == status
+    assert_schema_valid(response.to_payload("2.1"), "2.1", "NotifyEVChargingNeedsResponse")
+
+
+def test_charging_needs_status_refuses_non_booleans() -> None:
+    request = read_notify_ev_charging_needs(_needs(), "2.0.1")
+    with pytest.raises(QueryError):
+        charging_needs_response(request, can_schedule=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("needs", "ok"),
+    [
+        ({}, True),  # AC only
+        ({"acChargingParameters": None, "dcChargingParameters": _DC}, True),
+        ({"dcChargingParameters": _DC}, False),  # K15.FR.06: either AC or DC, not both
+        ({"acChargingParameters": None}, False),  # neither
+        ({"controlMode": "ScheduledControl"}, False),  # K18.FR.06: V2X instead of AC
+        (
+            {
+                "controlMode": "ScheduledControl",
+                "acChargingParameters": None,
+                "v2xChargingParameters": {"targetSoC": 80},
+            },
+            True,
+        ),
+    ],
+)
+def test_needs_parameters_rule_k15_fr_06(needs: dict, ok: bool) -> None:
+    request = read_notify_ev_charging_needs(_needs(**needs), "2.1")
+    assert (check_needs_parameters(request) == ()) is ok
+
+
+def test_profile_for_needs_rule_k15_fr_07() -> None:
+    request = read_notify_ev_charging_needs({**_needs(), "maxScheduleTuples": 1}, "2.0.1")
+    tuples = _tuples_profile()  # three schedules of two periods each
+    breaches = check_profile_for_needs(tuples, request)
+    assert len(breaches) == 3 and all("maxScheduleTuples is 1" in b for b in breaches)
+    request = read_notify_ev_charging_needs({**_needs(), "maxScheduleTuples": 2}, "2.0.1")
+    assert check_profile_for_needs(tuples, request) == ()
+    assert check_profile_for_needs(tuples, request, periods_per_schedule=1) != ()
+    assert "TxProfile" in check_profile_for_needs(profile(1, MAX, [(0, 1)]), request)[0]
+    dynamic = read_notify_ev_charging_needs(
+        _needs(controlMode="DynamicControl", acChargingParameters=None, v2xChargingParameters={}),
+        "2.1",
+    )
+    assert any("at most 1" in b for b in check_profile_for_needs(tuples, dynamic))
+
+
+def test_ev_charging_need_gives_plain_values_for_a_session() -> None:
+    request = read_notify_ev_charging_needs(
+        _needs(departureTime=iso(7200), requestedEnergyTransfer="AC_single_phase"), "2.0.1"
+    )
+    need = ev_charging_need(request)
+    assert need.energy_kwh == 30.0 and need.departure == at(7200) and need.departure_known
+    assert (need.phases, need.max_amps, need.min_amps) == (1, 32.0, 6.0)
+    dc = read_notify_ev_charging_needs(
+        _needs(requestedEnergyTransfer="DC", acChargingParameters=None, dcChargingParameters=_DC),
+        "2.0.1",
+    )
+    need = ev_charging_need(dc)
+    assert need.energy_kwh == 45.0 and not need.departure_known and need.phases is None
+    assert (need.soc_percent, need.battery_kwh, need.target_soc_percent) == (20, 75.0, 90)
+    v2x = read_notify_ev_charging_needs(
+        {
+            **_needs(
+                requestedEnergyTransfer="DC_BPT",
+                acChargingParameters=None,
+                v2xChargingParameters={"evTargetEnergyRequest": 12500.5, "targetSoC": 80},
+                controlMode="ScheduledControl",
+            ),
+            "timestamp": iso(-60),
+        },
+        "2.1",
+    )
+    need = ev_charging_need(v2x)
+    assert need.energy_kwh == 12.5005 and need.target_soc_percent == 80 and need.received == at(-60)
+    past = read_notify_ev_charging_needs(
+        _needs(acChargingParameters=None, v2xChargingParameters={"evTargetEnergyRequest": -5}),
+        "2.1",
+    )
+    assert ev_charging_need(past).energy_kwh == 0.0  # already past the target
