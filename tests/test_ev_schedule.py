@@ -790,3 +790,26 @@ def test_ev_charging_need_gives_plain_values_for_a_session() -> None:
         "2.1",
     )
     assert ev_charging_need(past).energy_kwh == 0.0  # already past the target
+
+
+# -------------------------------------------------------------- the ocpp package (adapters)
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1"])
+def test_adapters_carry_the_iso15118_messages(version: str) -> None:
+    from ocpp_schedule.tools import adapters as ad
+
+    needs = read_notify_ev_charging_needs(_needs(departureTime=iso(60)), version)
+    call = ad.to_ocpp_notify_ev_charging_needs(needs, version)
+    assert ad.from_ocpp_notify_ev_charging_needs(call) == needs
+    answer = charging_needs_response(needs, can_schedule=True)
+    back = ad.from_ocpp_notify_ev_charging_needs_result(
+        ad.to_ocpp_notify_ev_charging_needs_result(answer, version)
+    )
+    assert back.status == "Accepted"
+    request = _ev([(0, 16), (1800, 8)], sid=2)
+    call = ad.to_ocpp_notify_ev_charging_schedule(request, version)
+    assert ad.from_ocpp_notify_ev_charging_schedule(call) == request
+    check = check_ev_schedule(request, _store(_tuples_profile()), transaction=tx())
+    result = ad.to_ocpp_notify_ev_charging_schedule_result(check, version)
+    assert ad.from_ocpp_notify_ev_charging_schedule_result(result).status == "Accepted"

@@ -362,3 +362,39 @@ def test_split_reports_reassemble_to_the_same_profiles(version: str, data: st.Da
     assert got == carried
     store = assembled.to_store()
     assert sorted(e.id for e in store) == sorted(pid for _, pid, _ in carried)
+
+
+# ------------------------------------------------------------- the ocpp package (issue 15 item 3)
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1"])
+def test_adapters_carry_the_k09_messages_both_ways(version: str) -> None:
+    from ocpp_schedule.tools import adapters as ad
+
+    request = read_get_charging_profiles(
+        {"requestId": 5, "evseId": 1, "chargingProfile": {"stackLevel": 1}}, version
+    )
+    call = ad.to_ocpp_get_charging_profiles(request, version)
+    assert type(call).__name__ == "GetChargingProfiles"
+    assert ad.from_ocpp_get_charging_profiles(call) == request
+    result = get_charging_profiles(_store(), request, version)
+    answer = ad.from_ocpp_get_charging_profiles_result(
+        ad.to_ocpp_get_charging_profiles_result(result, version)
+    )
+    assert answer.status == "Accepted"
+    reports = [
+        ad.from_ocpp_report_charging_profiles(ad.to_ocpp_report_charging_profiles(r, version))
+        for r in result.reports
+    ]
+    assert set(assemble_reports(reports, request_id=5).to_store()) == set(result.profiles)
+    assert ad.ocpp_payload(ad.to_ocpp_report_charging_profiles_result(version)) == {}
+
+
+def test_adapters_refuse_16_for_k09() -> None:
+    from ocpp_schedule.tools import adapters as ad
+
+    request = read_get_charging_profiles({"requestId": 5, "chargingProfile": {"stackLevel": 1}})
+    with pytest.raises(VersionError):
+        ad.to_ocpp_get_charging_profiles(request, "1.6")
+    with pytest.raises(VersionError):
+        ad.to_ocpp_report_charging_profiles_result("1.6")

@@ -94,6 +94,18 @@ from ..station._clearing import (
     write_clear_charging_profile,
 )
 from ..station._config import StationConfig
+from ..station._get_profiles import (
+    GetChargingProfilesRequest,
+    GetChargingProfilesResponse,
+    GetChargingProfilesResult,
+    ReportChargingProfilesRequest,
+    read_get_charging_profiles,
+    read_get_charging_profiles_response,
+    read_report_charging_profiles,
+    write_get_charging_profiles,
+    write_get_charging_profiles_response,
+    write_report_charging_profiles,
+)
 from ..station._rules import RejectionReason, SetChargingProfileResult
 from ..station._store import InstalledProfile, ProfileStore, Transaction
 from ..wire._answers import rejected_composite_response
@@ -101,6 +113,23 @@ from ..wire._enums import ChargingRateUnit, OcppVersion
 from ..wire._models import MAX_JSON_DEPTH, JsonObject, SetChargingProfileRequest, _thaw
 from ..wire._payloads import parse_version, read_set_charging_profile, write_set_charging_profile
 from ..wire._timestamps import parse_timestamp, to_epoch
+from ._ev_needs import (
+    NotifyEVChargingNeedsRequest,
+    NotifyEVChargingNeedsResponse,
+    read_notify_ev_charging_needs,
+    read_notify_ev_charging_needs_response,
+    write_notify_ev_charging_needs,
+    write_notify_ev_charging_needs_response,
+)
+from ._ev_schedule import (
+    EvScheduleCheck,
+    NotifyEVChargingScheduleRequest,
+    NotifyEVChargingScheduleResponse,
+    read_notify_ev_charging_schedule,
+    read_notify_ev_charging_schedule_response,
+    write_notify_ev_charging_schedule,
+    write_notify_ev_charging_schedule_response,
+)
 from ._phases import all_phase_limit
 
 __all__ = [
@@ -126,6 +155,21 @@ __all__ = [
     "to_ocpp_get_composite_schedule_result",
     "to_ocpp_set_charging_profile",
     "to_ocpp_set_charging_profile_result",
+    "from_ocpp_get_charging_profiles",
+    "from_ocpp_get_charging_profiles_result",
+    "from_ocpp_notify_ev_charging_needs",
+    "from_ocpp_notify_ev_charging_needs_result",
+    "from_ocpp_notify_ev_charging_schedule",
+    "from_ocpp_notify_ev_charging_schedule_result",
+    "from_ocpp_report_charging_profiles",
+    "to_ocpp_get_charging_profiles",
+    "to_ocpp_get_charging_profiles_result",
+    "to_ocpp_notify_ev_charging_needs",
+    "to_ocpp_notify_ev_charging_needs_result",
+    "to_ocpp_notify_ev_charging_schedule",
+    "to_ocpp_notify_ev_charging_schedule_result",
+    "to_ocpp_report_charging_profiles",
+    "to_ocpp_report_charging_profiles_result",
 ]
 
 Kind = Literal["call", "call_result"]
@@ -967,3 +1011,147 @@ def from_ocpp_get_composite_schedule_result(
     """Read a ``call_result.GetCompositeSchedule`` (what ``ChargePoint.call`` returns)."""
     v, payload = _read(message, "call_result", "GetCompositeSchedule", version)
     return CompositeAnswer.from_payload(payload, v)
+
+
+# ------------------------------------- GetChargingProfiles / ReportChargingProfiles (K09)
+# 2.0.1 and 2.1 only: OCPP 1.6 has neither message (VersionError). Issue 15 item 3.
+
+
+def to_ocpp_get_charging_profiles(
+    request: GetChargingProfilesRequest, version: OcppVersion | str
+) -> Any:
+    """``call.GetChargingProfiles`` carrying a GetChargingProfiles request (CSMS side)."""
+    v = _package_version(version)
+    return ocpp_message("call", "GetChargingProfiles", write_get_charging_profiles(request, v), v)
+
+
+def from_ocpp_get_charging_profiles(
+    message: Any, version: OcppVersion | str | None = None
+) -> GetChargingProfilesRequest:
+    """Read a ``call.GetChargingProfiles`` (or a handler's keyword arguments), station side."""
+    v, payload = _read(message, "call", "GetChargingProfiles", version)
+    return read_get_charging_profiles(payload, v)
+
+
+def to_ocpp_get_charging_profiles_result(
+    response: GetChargingProfilesResult | GetChargingProfilesResponse, version: OcppVersion | str
+) -> Any:
+    """``call_result.GetChargingProfiles`` for a station's ``GetChargingProfilesResult`` or a
+    ``GetChargingProfilesResponse``."""
+    v = _package_version(version)
+    if isinstance(response, GetChargingProfilesResult):
+        payload = response.to_payload()
+        read_get_charging_profiles_response(payload, v)  # 1.6 refused here
+    else:
+        payload = write_get_charging_profiles_response(response, v)
+    return ocpp_message("call_result", "GetChargingProfiles", payload, v)
+
+
+def from_ocpp_get_charging_profiles_result(
+    message: Any, version: OcppVersion | str | None = None
+) -> GetChargingProfilesResponse:
+    """Read a ``call_result.GetChargingProfiles`` (what ``ChargePoint.call`` returns), CSMS side."""
+    v, payload = _read(message, "call_result", "GetChargingProfiles", version)
+    return read_get_charging_profiles_response(payload, v)
+
+
+def to_ocpp_report_charging_profiles(
+    report: ReportChargingProfilesRequest | Mapping[str, Any], version: OcppVersion | str
+) -> Any:
+    """``call.ReportChargingProfiles`` for a report, or one report payload of the station."""
+    v = _package_version(version)
+    if isinstance(report, Mapping):
+        report = read_report_charging_profiles(report, v)
+    payload = write_report_charging_profiles(report, v)
+    return ocpp_message("call", "ReportChargingProfiles", payload, v)
+
+
+def from_ocpp_report_charging_profiles(
+    message: Any, version: OcppVersion | str | None = None
+) -> ReportChargingProfilesRequest:
+    """Read a ``call.ReportChargingProfiles`` (or a handler's keyword arguments), CSMS side;
+    assemble several with :func:`~ocpp_schedule.station.assemble_reports`."""
+    v, payload = _read(message, "call", "ReportChargingProfiles", version)
+    return read_report_charging_profiles(payload, v)
+
+
+def to_ocpp_report_charging_profiles_result(version: OcppVersion | str) -> Any:
+    """``call_result.ReportChargingProfiles``: the empty answer to each report."""
+    v = _package_version(version)
+    if not v.is_v2:
+        raise VersionError("OCPP 1.6 has no ReportChargingProfiles", field="version")
+    return ocpp_message("call_result", "ReportChargingProfiles", {}, v)
+
+
+# ------------------------------------ NotifyEVChargingNeeds / NotifyEVChargingSchedule (K15)
+# 2.x only. A 2.1 key the package cannot carry (``maxChargePower_L2``, ``fullSoC``, ...)
+# is refused by ``to_ocpp_*`` naming it (the package's key mapping would change it).
+
+
+def to_ocpp_notify_ev_charging_needs(
+    request: NotifyEVChargingNeedsRequest, version: OcppVersion | str
+) -> Any:
+    """``call.NotifyEVChargingNeeds`` carrying a ``NotifyEVChargingNeedsRequest``."""
+    v = _package_version(version)
+    payload = write_notify_ev_charging_needs(request, v)
+    return ocpp_message("call", "NotifyEVChargingNeeds", payload, v)
+
+
+def from_ocpp_notify_ev_charging_needs(
+    message: Any, version: OcppVersion | str | None = None
+) -> NotifyEVChargingNeedsRequest:
+    """Read a ``call.NotifyEVChargingNeeds`` (or a handler's keyword arguments)."""
+    v, payload = _read(message, "call", "NotifyEVChargingNeeds", version)
+    return read_notify_ev_charging_needs(payload, v)
+
+
+def to_ocpp_notify_ev_charging_needs_result(
+    response: NotifyEVChargingNeedsResponse, version: OcppVersion | str
+) -> Any:
+    """``call_result.NotifyEVChargingNeeds`` for a ``NotifyEVChargingNeedsResponse``."""
+    v = _package_version(version)
+    payload = write_notify_ev_charging_needs_response(response, v)
+    return ocpp_message("call_result", "NotifyEVChargingNeeds", payload, v)
+
+
+def from_ocpp_notify_ev_charging_needs_result(
+    message: Any, version: OcppVersion | str | None = None
+) -> NotifyEVChargingNeedsResponse:
+    """Read a ``call_result.NotifyEVChargingNeeds``."""
+    v, payload = _read(message, "call_result", "NotifyEVChargingNeeds", version)
+    return read_notify_ev_charging_needs_response(payload, v)
+
+
+def to_ocpp_notify_ev_charging_schedule(
+    request: NotifyEVChargingScheduleRequest, version: OcppVersion | str
+) -> Any:
+    """``call.NotifyEVChargingSchedule`` carrying a ``NotifyEVChargingScheduleRequest``."""
+    v = _package_version(version)
+    payload = write_notify_ev_charging_schedule(request, v)
+    return ocpp_message("call", "NotifyEVChargingSchedule", payload, v)
+
+
+def from_ocpp_notify_ev_charging_schedule(
+    message: Any, version: OcppVersion | str | None = None
+) -> NotifyEVChargingScheduleRequest:
+    """Read a ``call.NotifyEVChargingSchedule`` (or a handler's keyword arguments)."""
+    v, payload = _read(message, "call", "NotifyEVChargingSchedule", version)
+    return read_notify_ev_charging_schedule(payload, v)
+
+
+def to_ocpp_notify_ev_charging_schedule_result(
+    answer: EvScheduleCheck | NotifyEVChargingScheduleResponse, version: OcppVersion | str
+) -> Any:
+    """``call_result.NotifyEVChargingSchedule`` for an ``EvScheduleCheck`` or a response."""
+    v = _package_version(version)
+    response = answer.response() if isinstance(answer, EvScheduleCheck) else answer
+    payload = write_notify_ev_charging_schedule_response(response, v)
+    return ocpp_message("call_result", "NotifyEVChargingSchedule", payload, v)
+
+
+def from_ocpp_notify_ev_charging_schedule_result(
+    message: Any, version: OcppVersion | str | None = None
+) -> NotifyEVChargingScheduleResponse:
+    """Read a ``call_result.NotifyEVChargingSchedule``."""
+    v, payload = _read(message, "call_result", "NotifyEVChargingSchedule", version)
+    return read_notify_ev_charging_schedule_response(payload, v)
