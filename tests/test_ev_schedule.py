@@ -472,25 +472,32 @@ def test_the_composite_itself_is_within_the_composite(stack: Any, unit: str) -> 
 
 
 @settings(max_examples=120, deadline=None)
-@given(stack=_stacks(), data=st.data())
-def test_raising_one_period_is_flagged_exactly_there(stack: Any, data: st.DataObject) -> None:
+@given(stack=_stacks(), unit=st.sampled_from(["A", "W"]), data=st.data())
+def test_raising_one_period_is_flagged_exactly_there(
+    stack: Any, unit: str, data: st.DataObject
+) -> None:
     """Property: raising one period of a schedule equal to the composite is flagged exactly on
     that period's interval, nowhere else, with the composite's value as the bound."""
     store, sid = stack
     composite = composite_schedule(
-        store, evse_id=1, start=T0, duration=3600, transaction=tx(), schedule_ids={10: sid}
+        store,
+        evse_id=1,
+        start=T0,
+        duration=3600,
+        unit=unit,
+        transaction=tx(),
+        schedule_ids={10: sid},
     )
     periods = [(p.start_period, p.limit) for p in composite.periods]
     k = data.draw(st.integers(0, len(periods) - 1))
     bump = data.draw(st.sampled_from([0.1, 1, 7.5]))
     raised = list(periods)
     raised[k] = (periods[k][0], periods[k][1] + bump)
-    result = check_ev_schedule(_ev(raised, sid=sid), store, transaction=tx())
+    result = check_ev_schedule(_ev(raised, sid=sid, unit=unit), store, transaction=tx())
     start = int(T0.timestamp())
     end = periods[k + 1][0] if k + 1 < len(periods) else 3600
-    assert [(b.start - start, b.end - start, b.allowed) for b in result.exceedances] == [
-        (periods[k][0], end, periods[k][1])
-    ]
+    found = [(b.start - start, b.end - start, b.allowed, b.phase) for b in result.exceedances]
+    assert found == [(periods[k][0], end, periods[k][1], None)]
     assert result.status == "Rejected"
 
 

@@ -23,6 +23,7 @@ engine's (supply voltage and phases from the StationConfig).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -466,17 +467,15 @@ def _compare(
 ]:
     """Walk the EV pieces and the composite periods together; every breach, interval by interval."""
     cps = composite.periods
+    starts = [p.start_period for p in cps]  # strictly increasing, the first 0
     out: list[
         tuple[int, int, float, float, Literal["limit", "dischargeLimit"], int | None, LimitSource]
     ] = []
-    j = 0
     for lo, hi, ev in pieces:
         t = lo
         while t < hi:
-            while j + 1 < len(cps) and cps[j + 1].start_period <= t:
-                j += 1
-            nxt = cps[j + 1].start_period if j + 1 < len(cps) else hi
-            end = min(hi, nxt)
+            j = bisect_right(starts, t) - 1  # the composite period in force at t
+            end = min(hi, starts[j + 1]) if j + 1 < len(starts) else hi
             breach = _breach(ev, cps[j], unit_w, tolerance)
             if breach is not None:
                 value, allowed, bound, phase = breach
