@@ -241,13 +241,15 @@ def write_get_charging_profiles(
     return out
 
 
-def _known(obj: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+def _known(
+    obj: Mapping[str, Any], allowed: set[str], prefix: str, message: str = "GetChargingProfiles"
+) -> None:
     """No unknown key, no ``null`` (read as absent it would widen the criteria), and a
     ``customData`` that is a CustomDataType object."""
     unknown = sorted(set(obj) - allowed, key=str)
     if unknown:
         raise PayloadError(
-            f"field {unknown[0]!r} is not part of GetChargingProfiles",
+            f"field {unknown[0]!r} is not part of {message}",
             field=f"{prefix}{unknown[0]}",
             rule="OCPP schema: additionalProperties false",
         )
@@ -340,7 +342,7 @@ def read_status_info(value: Any, version: OcppVersion, field: str = "statusInfo"
     """Read a 2.x ``StatusInfoType`` object (known keys, lengths, no ``null``)."""
     if not isinstance(value, Mapping):
         raise PayloadError("expected an object", field=field, rule="OCPP schema: StatusInfoType")
-    _known(value, {"reasonCode", "additionalInfo", "customData"}, f"{field}.")
+    _known(value, {"reasonCode", "additionalInfo", "customData"}, f"{field}.", "StatusInfoType")
     code, info = value.get("reasonCode"), value.get("additionalInfo")
     if not isinstance(code, str) or len(code) > MAX_REASON_CODE_LENGTH:
         raise PayloadError(
@@ -365,7 +367,7 @@ def read_status_response(
     """Read a 2.x ``{status, statusInfo?, customData?}`` response: the status among ``statuses``."""
     if not isinstance(payload, Mapping):
         raise PayloadError(f"a {message} response is a JSON object")
-    _known(payload, {"status", "statusInfo", "customData"}, "")
+    _known(payload, {"status", "statusInfo", "customData"}, "", f"the {message} response")
     status = payload.get("status")
     if status not in statuses:
         raise PayloadError(
@@ -477,7 +479,7 @@ def read_report_charging_profiles(
     v = _v2(version)
     if not isinstance(payload, Mapping):
         raise PayloadError("a ReportChargingProfiles request is a JSON object")
-    _known(payload, _REPORT_KEYS, "")
+    _known(payload, _REPORT_KEYS, "", "ReportChargingProfiles")
     for key in ("requestId", "chargingLimitSource", "evseId", "chargingProfile"):
         if key not in payload:
             raise PayloadError(

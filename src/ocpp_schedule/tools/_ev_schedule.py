@@ -35,6 +35,7 @@ from ..errors import PayloadError, QueryError, TimestampError, VersionError
 from ..station._config import StationConfig
 from ..station._get_profiles import (
     StatusInfo,
+    _known,
     read_status_response,
     write_status_response,
 )
@@ -111,27 +112,14 @@ def _timestamp(value: Any, field: str, rule: str) -> datetime:
 def _check_object(
     payload: Any, allowed: frozenset[str], required: Sequence[str], rule: str
 ) -> None:
-    """Known keys, required keys, no ``null``, a CustomDataType ``customData``."""
+    """Known keys, no ``null``, a CustomDataType ``customData`` (as GetChargingProfiles), required
+    keys."""
     if not isinstance(payload, Mapping):
         raise PayloadError("expected a JSON object", rule=rule)
-    unknown = sorted(set(payload) - allowed, key=str)
-    if unknown:
-        raise PayloadError(
-            f"field {unknown[0]!r} is not part of this message",
-            field=str(unknown[0]),
-            rule=f"{rule}: additionalProperties false",
-        )
-    for key, value in payload.items():
-        if value is None:
-            raise PayloadError("null is not a value of any OCPP field", field=key, rule=rule)
+    _known(payload, set(allowed), "", "NotifyEVChargingSchedule")
     for key in required:
         if key not in payload:
             raise PayloadError("required field is missing", field=key, rule=rule)
-    custom = payload.get("customData")
-    if custom is not None and not (
-        isinstance(custom, Mapping) and isinstance(custom.get("vendorId"), str)
-    ):
-        raise PayloadError("customData needs a vendorId string", field="customData", rule=rule)
 
 
 def read_notify_ev_charging_schedule(
