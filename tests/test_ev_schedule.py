@@ -820,3 +820,22 @@ def test_adapters_carry_the_iso15118_messages(version: str) -> None:
     check = check_ev_schedule(request, _store(_tuples_profile()), transaction=tx())
     result = ad.to_ocpp_notify_ev_charging_schedule_result(check, version)
     assert ad.from_ocpp_notify_ev_charging_schedule_result(result).status == "Accepted"
+
+
+def test_the_plain_values_build_a_site_session() -> None:
+    """The caller (not tools) builds the site controller's Session from the EV's needs."""
+    from ocpp_schedule import Session
+
+    request = read_notify_ev_charging_needs(
+        _needs(departureTime=iso(4 * 3600), requestedEnergyTransfer="AC_single_phase"), "2.0.1"
+    )
+    need = ev_charging_need(request)
+    session = Session(
+        arrive=at(0),
+        leave=need.departure,
+        energy_kwh=need.energy_kwh,
+        phases=need.phases,
+        max_amps=need.max_amps,
+        min_amps=need.min_amps,
+    )
+    assert session.departure_known and session.energy_kwh == 30.0 and session.phases == 1
