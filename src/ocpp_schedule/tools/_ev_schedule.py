@@ -395,7 +395,7 @@ def check_ev_schedule(
         or not (0 <= tolerance < float("inf"))
     ):
         raise QueryError("tolerance is a finite number >= 0", field="tolerance")
-    entries = list(profiles)
+    entries = profiles if isinstance(profiles, ProfileStore) else ProfileStore(profiles)
     schedule_ids = _selections(entries, request.evse_id, selected_schedule_id(request))
     sched = request.charging_schedule
     pieces = _ev_pieces(sched, horizon)
