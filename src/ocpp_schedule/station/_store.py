@@ -341,6 +341,24 @@ class ProfileStore:
             if not (e.purpose is ChargingProfilePurpose.TX_PROFILE and e.bound_transaction_id == tx)
         )
 
+    def to_json(self) -> str:
+        """The store as versioned JSON text, for a CSMS to keep across restarts.
+
+        :meth:`from_json` reads it back into an equal store (same entries, same order).
+        The format is described in :mod:`ocpp_schedule.station._persist`.
+        """
+        from ._persist import write_store
+
+        return write_store(self)
+
+    @classmethod
+    def from_json(cls, data: str | bytes | Mapping[str, object]) -> ProfileStore:
+        """The store that :meth:`to_json` wrote; a bad file raises
+        :class:`~ocpp_schedule.PayloadError` naming the field."""
+        from ._persist import read_store
+
+        return read_store(data)
+
     def by_evse(self) -> Mapping[int, tuple[InstalledProfile, ...]]:
         """The installed profiles grouped by the EVSE they are installed on."""
         groups: dict[int, list[InstalledProfile]] = {}
