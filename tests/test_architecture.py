@@ -24,6 +24,8 @@ PUBLIC_NAMES = {
     "ChargingScheduleUpdate", "DynamicUpdatesDue", "UpdateDynamicScheduleRequest",
     "UpdateDynamicScheduleResult", "drop_invalid_after_offline", "dynamic_updates_due",
     "update_dynamic_schedule",
+    # the CSMS mirror (issue 15)
+    "StationMirror", "MirrorUpdate",
     # models and enumerations (wire)
     "ChargingProfile", "ChargingSchedule", "ChargingSchedulePeriod", "LimitAtSoC",
     "SetChargingProfileRequest", "ChargingLimitSource", "ChargingProfileKind",

@@ -21,7 +21,7 @@ from ocpp_schedule import (
     ProfileStore,
     read_set_charging_profile,
 )
-from ocpp_schedule.station._persist import MAX_STORE_ENTRIES, STORE_FORMAT
+from ocpp_schedule.station._store import MAX_STORE_ENTRIES, STORE_FORMAT
 from tests.strategies import set_charging_profile
 
 VERSIONS = ("1.6", "2.0.1", "2.1")

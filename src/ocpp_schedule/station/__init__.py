@@ -45,6 +45,7 @@ from ._get_profiles import (
     report_charging_profiles,
     write_get_charging_profiles,
 )
+from ._mirror import MIRROR_FORMAT, MirrorUpdate, StationMirror
 from ._rules import (
     RejectionReason,
     SetChargingProfileResult,
@@ -62,6 +63,9 @@ from ._store import (
 )
 
 __all__ = [
+    "MIRROR_FORMAT",
+    "MirrorUpdate",
+    "StationMirror",
     "ChargingScheduleUpdate",
     "DynamicUpdatesDue",
     "UpdateDynamicScheduleRequest",
