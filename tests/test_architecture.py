@@ -26,6 +26,9 @@ PUBLIC_NAMES = {
     "update_dynamic_schedule",
     # the CSMS mirror (issue 15)
     "StationMirror", "MirrorUpdate",
+    # configuration discovery (issue 15)
+    "ConfigProblem", "DiscoveredConfig", "config_from_device_model",
+    "config_from_get_configuration",
     # models and enumerations (wire)
     "ChargingProfile", "ChargingSchedule", "ChargingSchedulePeriod", "LimitAtSoC",
     "SetChargingProfileRequest", "ChargingLimitSource", "ChargingProfileKind",

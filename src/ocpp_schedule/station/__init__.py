@@ -26,6 +26,12 @@ from ._clearing import (
     write_clear_charging_profile,
 )
 from ._config import MAX_EVSE_COUNT, MAX_EVSE_ID, StationConfig
+from ._discovery import (
+    ConfigProblem,
+    DiscoveredConfig,
+    config_from_device_model,
+    config_from_get_configuration,
+)
 from ._dynamic import (
     ChargingScheduleUpdate,
     DynamicUpdatesDue,
@@ -63,6 +69,10 @@ from ._store import (
 )
 
 __all__ = [
+    "ConfigProblem",
+    "DiscoveredConfig",
+    "config_from_device_model",
+    "config_from_get_configuration",
     "MIRROR_FORMAT",
     "MirrorUpdate",
     "StationMirror",
