@@ -130,3 +130,28 @@ def test_plan_at_prints_each_step(capsys: pytest.CaptureFixture[str], tmp_path: 
         assert cells[0] == str(n) and cells[1] == step["pile"] and cells[2] == str(step["evse"])
         assert step["phase"] in cells
         assert "A@+0:00" in line
+
+
+def test_snake_case_keys_become_the_schema_keys() -> None:
+    from ocpp_schedule.cli._common import camel_case_keys
+
+    data = {
+        "evse_id": 1,
+        "schedule": {
+            "charging_schedule_period": [
+                {"start_period": 0, "limit": 6, "limit_l2": 7, "setpoint_reactive_l3": 1}
+            ],
+            "custom_data": {"vendor_id": "x", "keep_me": 1},
+        },
+        "limit_L2": 3,
+    }
+    assert camel_case_keys(data) == {
+        "evseId": 1,
+        "schedule": {
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 6, "limit_L2": 7, "setpointReactive_L3": 1}
+            ],
+            "customData": {"vendor_id": "x", "keep_me": 1},
+        },
+        "limit_L2": 3,
+    }
