@@ -144,7 +144,9 @@ def unframe_result(data: Any, path: str) -> Any:
         raise UsageError(
             f"{path} is a CALLERROR frame: the station answered {data[2]!r}, not a schedule"
         )
-    raise UsageError(f"{path} is an array but not an OCPP-J CALLRESULT frame [3, id, {{...}}]")
+    raise UsageError(
+        f"{path}: expected a JSON object (the answer) or an OCPP-J CALLRESULT frame [3, id, {{...}}]"
+    )
 
 
 def camel_case_keys(data: Any) -> Any:
