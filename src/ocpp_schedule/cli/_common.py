@@ -145,7 +145,7 @@ def unframe_result(data: Any, path: str) -> Any:
             f"{path} is a CALLERROR frame: the station answered {data[2]!r}, not a schedule"
         )
     raise UsageError(
-        f"{path}: expected a JSON object (the answer) or an OCPP-J CALLRESULT frame [3, id, {{...}}]"
+        f"{path}: expected a JSON object (the answer) or a CALLRESULT frame [3, id, {{...}}]"
     )
 
 
