@@ -26,6 +26,8 @@ PUBLIC_NAMES = {
     "update_dynamic_schedule",
     # the CSMS mirror (issue 15)
     "StationMirror", "MirrorUpdate",
+    # public timestamp helpers (issue 15)
+    "format_timestamp", "parse_timestamp",
     # configuration discovery (issue 15)
     "ConfigProblem", "DiscoveredConfig", "config_from_device_model",
     "config_from_get_configuration",
