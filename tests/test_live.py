@@ -164,7 +164,7 @@ def test_the_scripts_run_as_documented() -> None:
         station = None
         try:
             assert server.stdout is not None
-            first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
+            first = (await asyncio.wait_for(server.stdout.readline(), 90)).decode()
             assert first.startswith("listening on ws://127.0.0.1:")
             url = first.split()[-1]
             station = await asyncio.create_subprocess_exec(
@@ -176,7 +176,7 @@ def test_the_scripts_run_as_documented() -> None:
                 url,
                 stdout=asyncio.subprocess.DEVNULL,
             )
-            out, _ = await asyncio.wait_for(server.communicate(), 30)
+            out, _ = await asyncio.wait_for(server.communicate(), 90)
             station_rc = await asyncio.wait_for(station.wait(), 10)
             return server.returncode or 0, out.decode(), station_rc
         finally:
