@@ -25,6 +25,7 @@ only inside its own shards.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pickle
 import time
@@ -192,6 +193,8 @@ class Shard:
         version = parse_version(station.version)
         if resident.store is None:
             resident.store, resident.rejected = _replayed(station)
+            # The payloads served their purpose: the store is what stays resident.
+            resident.station = dataclasses.replace(station, payloads=())
         start, duration, unit = window
         schedules = station_composites(
             resident.store,
