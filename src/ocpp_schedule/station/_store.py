@@ -272,16 +272,34 @@ class ChargingProfileCriteria:
 
 
 class ProfileStore:
-    """An immutable set of installed profiles, at most one per profile id."""
+    """An immutable set of installed profiles, at most one per profile id.
 
-    __slots__ = ("_derived", "_entries")
+    Indexed by profile id and by (purpose, stack level), so the rules' lookups do not
+    scan the store: a replay of N requests costs N copies of two dicts (done in C), not
+    N scans in Python (issue 17).
+    """
+
+    __slots__ = ("_by_id", "_by_level", "_derived", "_entries")
 
     def __init__(self, entries: Iterable[InstalledProfile] = ()) -> None:
         seen: dict[int, InstalledProfile] = {}
         for entry in entries:
-            seen[entry.id] = entry
-        self._entries: tuple[InstalledProfile, ...] = tuple(seen.values())
+            seen[entry.profile.id] = entry  # a later entry with the same id wins, in place
+        self._set(seen)
+
+    def _set(self, by_id: dict[int, InstalledProfile]) -> None:
+        self._by_id = by_id
+        self._entries: tuple[InstalledProfile, ...] = tuple(by_id.values())
+        self._by_level: (
+            dict[tuple[ChargingProfilePurpose, int], tuple[InstalledProfile, ...]] | None
+        ) = None
         self._derived: dict[str, object] = {}
+
+    @classmethod
+    def _of(cls, by_id: dict[int, InstalledProfile]) -> ProfileStore:
+        store = cls.__new__(cls)
+        store._set(by_id)
+        return store
 
     def derived(self, key: str, build: Callable[[ProfileStore], T]) -> T:
         """Data derived from this store by a layer above (the engine's index), built once.
@@ -301,7 +319,7 @@ class ProfileStore:
         return len(self._entries)
 
     def __contains__(self, profile_id: object) -> bool:
-        return any(e.id == profile_id for e in self._entries)
+        return profile_id in self._by_id
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ProfileStore):
@@ -322,19 +340,48 @@ class ProfileStore:
 
     def get(self, profile_id: int) -> InstalledProfile | None:
         """The installed profile with this id, if any."""
-        for entry in self._entries:
-            if entry.id == profile_id:
-                return entry
-        return None
+        return self._by_id.get(profile_id)
+
+    def at_level(
+        self, purpose: ChargingProfilePurpose, stack_level: int
+    ) -> tuple[InstalledProfile, ...]:
+        """The installed profiles of ``purpose`` at ``stack_level``, on any EVSE, in
+        installation order (built once per store, on first use)."""
+        if self._by_level is None:
+            levels: dict[tuple[ChargingProfilePurpose, int], list[InstalledProfile]] = {}
+            for entry in self._entries:
+                levels.setdefault((entry.purpose, entry.stack_level), []).append(entry)
+            self._by_level = {key: tuple(found) for key, found in levels.items()}
+        return self._by_level.get((purpose, stack_level), ())
 
     def with_entry(self, entry: InstalledProfile) -> ProfileStore:
         """A store with ``entry`` added, replacing any profile with the same id."""
-        return ProfileStore((*(e for e in self._entries if e.id != entry.id), entry))
+        by_id = dict(self._by_id)
+        old = by_id.pop(entry.profile.id, None)
+        by_id[entry.profile.id] = entry
+        store = ProfileStore._of(by_id)
+        if self._by_level is not None:  # carry the index: only two levels change
+            levels = dict(self._by_level)
+            if old is not None:
+                _drop_from_level(levels, old)
+            key = (entry.purpose, entry.stack_level)
+            levels[key] = (*levels.get(key, ()), entry)
+            store._by_level = levels
+        return store
 
     def without(self, profile_ids: Iterable[int]) -> ProfileStore:
         """A store without the profiles with these ids."""
-        drop = set(profile_ids)
-        return ProfileStore(e for e in self._entries if e.id not in drop)
+        by_id = dict(self._by_id)
+        removed = [e for e in (by_id.pop(i, None) for i in set(profile_ids)) if e is not None]
+        store = ProfileStore._of(by_id)
+        if self._by_level is not None and removed:
+            levels = dict(self._by_level)
+            for entry in removed:
+                _drop_from_level(levels, entry)
+            store._by_level = levels
+        elif self._by_level is not None:
+            store._by_level = self._by_level
+        return store
 
     def query(self, criteria: ChargingProfileCriteria) -> tuple[InstalledProfile, ...]:
         """The installed profiles matching GetChargingProfiles criteria (K09)."""
@@ -369,6 +416,19 @@ class ProfileStore:
         for entry in self._entries:
             groups.setdefault(entry.evse_id, []).append(entry)
         return {k: tuple(v) for k, v in sorted(groups.items())}
+
+
+def _drop_from_level(
+    levels: dict[tuple[ChargingProfilePurpose, int], tuple[InstalledProfile, ...]],
+    entry: InstalledProfile,
+) -> None:
+    """Take ``entry`` out of its (purpose, stack level) in a copied level index."""
+    key = (entry.purpose, entry.stack_level)
+    rest = tuple(e for e in levels.get(key, ()) if e is not entry)
+    if rest:
+        levels[key] = rest
+    else:
+        levels.pop(key, None)
 
 
 def _entry_key(entry: InstalledProfile) -> int:
