@@ -114,12 +114,17 @@ class Station:
     config: StationConfig
 
 
-def build_station(station: int) -> Station:
-    """Replay a station's payloads through the station-side rules."""
-    txs = tuple(
+def station_transactions(station: int) -> tuple[Transaction, ...]:
+    """The transactions running on a station's EVSEs."""
+    return tuple(
         Transaction(str(1000 * station + e), e, T0 + timedelta(hours=6, minutes=7 * e + station))
         for e in range(1, EVSES_PER_STATION + 1)
     )
+
+
+def build_station(station: int) -> Station:
+    """Replay a station's payloads through the station-side rules."""
+    txs = station_transactions(station)
     config = StationConfig.with_evses(EVSES_PER_STATION)
     state = StationState(config, OcppVersion.V16, txs)
     requests = [read_set_charging_profile(p, "1.6") for p in station_payloads(station)]

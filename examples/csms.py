@@ -3,14 +3,17 @@
     pip install 'ocpp-schedule[ocpp]'
     python examples/csms.py --port 9000 --stations 1        # then: python examples/charge_point.py
 
-It serves OCPP 1.6 and 2.0.1 over WebSockets (the version is the subprotocol
+It serves OCPP 1.6, 2.0.1 and 2.1 over WebSockets (the version is the subprotocol
 the charge point asks for). For each charge point that connects it waits for
-the BootNotification and the transaction the station starts, then runs a
+the BootNotification and the transaction the station starts, discovers the
+station's smart-charging limits (1.6 GetConfiguration, 2.x GetVariables, read by
+``config_from_get_configuration`` / ``config_from_device_model``), then runs a
 *plan*: SetChargingProfile requests (one of them a profile the station must
 reject), GetCompositeSchedule queries, ClearChargingProfile requests and a
 last query. For every request it also computes the answer itself with the
-same library functions over a mirror of the station's profiles (``install``,
-``clear``, and ``composite_schedule`` over the window the station reports).
+same library functions over a :class:`~ocpp_schedule.StationMirror` of the station
+(the rules' prediction of each answer, the station's answer winning, and
+``composite_schedule`` over the window the station reports).
 Then it runs the *checks* over the outcome, prints a report and exits with
 status 0 when every check passed.
 
@@ -27,7 +30,7 @@ Extending it:
   (``ocpp_schedule.check_drift``) on every composite the station reported. Each
   GetCompositeSchedule exchange carries the station's answer (``Exchange.reported``),
   the library's prediction (``Exchange.predicted``, ``Exchange.schedule``) and the
-  requests the station held (``Exchange.installed``).
+  mirror of what the station held (``Exchange.mirror``).
 
 A balanced site (``--balance SITE_FILE``): instead of a plan, a :class:`SiteBalancer`
 runs the site controller (:func:`ocpp_schedule.control`) on every StartTransaction,
@@ -58,8 +61,13 @@ from typing import Any
 import websockets
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
+from ocpp.v21 import ChargePoint as ChargePoint21
+from ocpp.v21 import call as call21
+from ocpp.v21 import call_result as result21
 from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from websockets.typing import Subprotocol
 
@@ -80,11 +88,13 @@ from ocpp_schedule import (
     Site,
     SiteState,
     StationConfig,
+    StationMirror,
     StationState,
     Transaction,
     check_drift,
-    clear,
     composite_schedule,
+    config_from_device_model,
+    config_from_get_configuration,
     control,
     install,
     load_site,
@@ -101,13 +111,14 @@ from ocpp_schedule.tools.adapters import (
     from_ocpp_clear_charging_profile_result,
     from_ocpp_get_composite_schedule_result,
     from_ocpp_set_charging_profile_result,
+    ocpp_payload,
     to_ocpp_clear_charging_profile,
     to_ocpp_get_composite_schedule,
     to_ocpp_set_charging_profile,
 )
 from ocpp_schedule.wire import format_timestamp, parse_timestamp
 
-VERSIONS = {"ocpp1.6": OcppVersion.V16, "ocpp2.0.1": OcppVersion.V201}
+VERSIONS = {"ocpp1.6": OcppVersion.V16, "ocpp2.0.1": OcppVersion.V201, "ocpp2.1": OcppVersion.V21}
 
 # ------------------------------------------------------------------------ what it knows
 
@@ -251,13 +262,17 @@ class Csms16(_CsmsHandlers, ChargePoint16):
         await self._balance_stop(evse_id)
 
 
-class Csms201(_CsmsHandlers, ChargePoint201):
-    """The CSMS side of an OCPP 2.0.1 connection."""
+class _Csms2x(_CsmsHandlers):
+    """The CSMS side of an OCPP 2.x connection (2.0.1 and 2.1 share these messages)."""
+
+    _results: Any
 
     @on("BootNotification")
     def on_boot_notification(self, **_: Any) -> Any:
         self._booted()
-        return result201.BootNotification(current_time=self._now(), interval=300, status="Accepted")
+        return self._results.BootNotification(
+            current_time=self._now(), interval=300, status="Accepted"
+        )
 
     @on("TransactionEvent")
     def on_transaction_event(
@@ -270,7 +285,7 @@ class Csms201(_CsmsHandlers, ChargePoint201):
     ) -> Any:
         if event_type == "Started" and evse is not None:
             self._started(transaction_info["transaction_id"], evse["id"], timestamp)
-        return result201.TransactionEvent()
+        return self._results.TransactionEvent()
 
     @after("TransactionEvent")
     async def after_transaction_event(
@@ -294,6 +309,58 @@ class Csms201(_CsmsHandlers, ChargePoint201):
             if evse_id is not None:
                 self._stopped(evse_id)
             await self._balance_stop(evse_id)
+
+
+class Csms201(_Csms2x, ChargePoint201):
+    """The CSMS side of an OCPP 2.0.1 connection."""
+
+    _results = result201
+
+
+class Csms21(_Csms2x, ChargePoint21):
+    """The CSMS side of an OCPP 2.1 connection."""
+
+    _results = result21
+
+
+CSMS_CLASSES: dict[OcppVersion, type[Any]] = {
+    OcppVersion.V16: Csms16,
+    OcppVersion.V201: Csms201,
+    OcppVersion.V21: Csms21,
+}
+
+
+# ----------------------------------------------------------- configuration discovery
+
+SMART_CHARGING_VARIABLES = ("ProfileStackLevel", "RateUnit", "PeriodsPerSchedule")
+"""The SmartChargingCtrlr variables the CSMS asks a 2.x station for."""
+
+
+async def discover_config(cp: Any, info: StationInfo, max_evses: int) -> list[str]:
+    """Ask the station for its smart-charging limits and set ``info.config`` from them.
+
+    1.6: GetConfiguration (every key; the library uses the ones it knows). 2.x:
+    GetVariables of the SmartChargingCtrlr variables and of ``EVSE[n].SupplyPhases`` for
+    n = 1..``max_evses`` (the EVSEs the station has answer, the others are unknown
+    components). Returns the values the library refused (``ConfigProblem``), as text.
+    """
+    v = info.version
+    if v is OcppVersion.V16:
+        answer = await cp.call(call16.GetConfiguration(), suppress=False)
+        found = config_from_get_configuration(ocpp_payload(answer, v))
+    else:
+        calls = call201 if v is OcppVersion.V201 else call21
+        wanted = [
+            {"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": name}}
+            for name in SMART_CHARGING_VARIABLES
+        ] + [
+            {"component": {"name": "EVSE", "evse": {"id": n}}, "variable": {"name": "SupplyPhases"}}
+            for n in range(1, max_evses + 1)
+        ]
+        answer = await cp.call(calls.GetVariables(get_variable_data=wanted), suppress=False)
+        found = config_from_device_model(ocpp_payload(answer, v))
+    info.config = found.config
+    return [str(problem) for problem in found.problems]
 
 
 # ----------------------------------------------------------------------------- plans
@@ -430,9 +497,11 @@ class Exchange:
     """One request, the station's answer and the library's prediction of it (payloads).
 
     For GetCompositeSchedule, ``reported`` is the station's answer read by the
-    library, ``schedule`` the predicted schedule (None when rejected) and
-    ``installed`` the SetChargingProfile requests the station held when it answered
-    (as it read them, in the order it received them).
+    library, ``schedule`` the predicted schedule (None when rejected) and ``mirror``
+    what the CSMS knew the station held when it answered (a
+    :class:`~ocpp_schedule.StationMirror`: the station's word, not the prediction). For
+    SetChargingProfile and ClearChargingProfile, ``note`` says how the station's answer
+    differs from the rules' prediction (empty when they agree).
     """
 
     action: str
@@ -441,7 +510,8 @@ class Exchange:
     predicted: dict[str, Any]
     reported: CompositeAnswer | None = None
     schedule: CompositeSchedule | None = None
-    installed: tuple[SetChargingProfileRequest, ...] = ()
+    mirror: StationMirror | None = None
+    note: str = ""
 
     def describe(self) -> str:
         """The request in short."""
@@ -476,6 +546,7 @@ class Outcome:
     store: ProfileStore
     config: StationConfig = field(default_factory=StationConfig)
     findings: dict[str, list[str]] = field(default_factory=dict)
+    mirror: StationMirror | None = None
 
     @property
     def ok(self) -> bool:
@@ -488,11 +559,14 @@ class Outcome:
 
 
 async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
-    """Send every step of ``plan`` and predict each answer with the library."""
+    """Send every step of ``plan`` and predict each answer with the library.
+
+    What the station holds is kept as a :class:`~ocpp_schedule.StationMirror`: each
+    request goes in with the station's answer, the station's word winning.
+    """
     v = info.version
-    mirror = ProfileStore()
+    mirror = StationMirror(info.state)
     exchanges: list[Exchange] = []
-    accepted: list[SetChargingProfileRequest] = []
     for step in plan.steps:
         if isinstance(step, SetChargingProfileRequest):
             payload = write_set_charging_profile(step, v)
@@ -500,21 +574,28 @@ async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
                 await cp.call(to_ocpp_set_charging_profile(step, v), suppress=False)
             )
             # Predict from what the station reads (1.6 spells the station max differently).
-            as_read = read_set_charging_profile(payload, v)
-            mirror, result = install(mirror, as_read, info.state)
-            if result.accepted:
-                accepted.append(as_read)
+            update = mirror.set_charging_profile(
+                read_set_charging_profile(payload, v), answer.payload
+            )
+            mirror = update.mirror
+            predicted = update.prediction.to_payload(v)
             exchanges.append(
-                Exchange("SetChargingProfile", payload, answer.payload, result.to_payload(v))
+                Exchange("SetChargingProfile", payload, answer.payload, predicted, note=update.note)
             )
         elif isinstance(step, ClearChargingProfileRequest):
             payload = write_clear_charging_profile(step, v)
             answer = from_ocpp_clear_charging_profile_result(
                 await cp.call(to_ocpp_clear_charging_profile(step, v), suppress=False)
             )
-            mirror, cleared = clear(mirror, read_clear_charging_profile(payload, v), v)
+            update = mirror.clear_charging_profile(
+                read_clear_charging_profile(payload, v), answer.payload
+            )
+            mirror = update.mirror
+            predicted = update.prediction.to_payload(v)
             exchanges.append(
-                Exchange("ClearChargingProfile", payload, answer.payload, cleared.to_payload(v))
+                Exchange(
+                    "ClearChargingProfile", payload, answer.payload, predicted, note=update.note
+                )
             )
         else:
             sent_at = datetime.now(UTC)
@@ -523,7 +604,7 @@ async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
             )
             station_schedule = reported.schedule
             start = station_schedule.start if station_schedule is not None else sent_at
-            predicted, schedule = predict_composite(mirror, info, step, start)
+            predicted, schedule = predict_composite(mirror.store, info, step, start)
             exchanges.append(
                 Exchange(
                     "GetCompositeSchedule",
@@ -532,10 +613,12 @@ async def run_plan(cp: Any, info: StationInfo, plan: Plan) -> Outcome:
                     predicted,
                     reported=reported,
                     schedule=schedule,
-                    installed=tuple(r for r in accepted if r.charging_profile.id in mirror),
+                    mirror=mirror,
                 )
             )
-    return Outcome(info.id, v, tuple(info.transactions), exchanges, mirror, info.config)
+    return Outcome(
+        info.id, v, tuple(info.transactions), exchanges, mirror.store, info.config, mirror=mirror
+    )
 
 
 def predict_composite(
@@ -596,19 +679,14 @@ def _composite_difference(ex: Exchange) -> str:
 
 def drift_check(outcome: Outcome) -> list[str]:
     """The library's drift check (:func:`ocpp_schedule.check_drift`) on every composite the
-    station reported: the requests it held are replayed, and each stretch where its answer
-    differs by more than 0.1 is a finding naming the profile that should govern there."""
+    station reported, against the mirror of what it held then (its profiles, transactions
+    and discovered configuration): each stretch where its answer differs by more than
+    0.1 A is a finding naming the profile that should govern there."""
     findings: list[str] = []
     for i, ex in enumerate(outcome.exchanges, 1):
-        if ex.action != "GetCompositeSchedule":
+        if ex.action != "GetCompositeSchedule" or ex.mirror is None:
             continue
-        report = check_drift(
-            ex.installed,
-            ex.answer,
-            version=outcome.version,
-            transactions=outcome.transactions,
-            config=outcome.config,
-        )
+        report = check_drift(ex.mirror, ex.answer)
         findings.extend(f"step {i}: {ex.describe()}: {finding}" for finding in report.findings)
     return findings
 
@@ -921,13 +999,12 @@ async def serve(
         station_id = ws.request.path.strip("/") or "unnamed"
         version = VERSIONS.get(ws.subprotocol or "")
         if version is None:
-            await ws.close(1002, "use subprotocol ocpp1.6 or ocpp2.0.1")
+            await ws.close(1002, "use subprotocol ocpp1.6, ocpp2.0.1 or ocpp2.1")
             return
         info = StationInfo(
             station_id, version, StationConfig.with_evses(evses), expect_transactions
         )
-        cls = Csms16 if version is OcppVersion.V16 else Csms201
-        cp = cls(station_id, ws, response_timeout=response_timeout)
+        cp = CSMS_CLASSES[version](station_id, ws, response_timeout=response_timeout)
         cp.info = info
         cp.hub = hub
         serving = asyncio.create_task(cp.start())
@@ -945,7 +1022,9 @@ async def serve(
                     f"no BootNotification and {expect_transactions} started transaction(s) "
                     f"within {ready_timeout} s"
                 ) from None
+            problems = await discover_config(cp, info, evses)
             outcome = await run_plan(cp, info, planner(info, datetime.now(UTC)))
+            outcome.findings["config"] = problems
             for name, check in chosen:
                 outcome.findings[name] = check(outcome)
         except Exception as exc:  # a failed session is an outcome too, never a hang

@@ -24,6 +24,13 @@ PUBLIC_NAMES = {
     "ChargingScheduleUpdate", "DynamicUpdatesDue", "UpdateDynamicScheduleRequest",
     "UpdateDynamicScheduleResult", "drop_invalid_after_offline", "dynamic_updates_due",
     "update_dynamic_schedule",
+    # the CSMS mirror (issue 15)
+    "StationMirror", "MirrorUpdate",
+    # public timestamp helpers (issue 15)
+    "format_timestamp", "parse_timestamp",
+    # configuration discovery (issue 15)
+    "ConfigProblem", "DiscoveredConfig", "config_from_device_model",
+    "config_from_get_configuration",
     # models and enumerations (wire)
     "ChargingProfile", "ChargingSchedule", "ChargingSchedulePeriod", "LimitAtSoC",
     "SetChargingProfileRequest", "ChargingLimitSource", "ChargingProfileKind",

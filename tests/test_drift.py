@@ -680,3 +680,59 @@ def test_v21_15_a_per_phase_answer_is_compared_by_its_all_phase_limit() -> None:
         answer = reported.to_payload("2.1")
         assert "limit_L2" in answer["schedule"]["chargingSchedulePeriod"][0]
         assert check_drift(requests, answer, transactions=tx).agrees
+
+
+def _snake(data: Any) -> Any:
+    """Keys as the ``ocpp`` package's dataclasses name them (limit_L2 -> limit_l2)."""
+    import re
+
+    if isinstance(data, dict):
+        return {re.sub(r"(?<!^)(?=[A-Z])", "_", k).lower(): _snake(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_snake(v) for v in data]
+    return data
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "1.6"])
+@pytest.mark.parametrize("form", ["frame", "snake", "snake-frame"])
+def test_cli_reads_ocpp_j_frames_and_snake_case_answers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, version: str, form: str
+) -> None:
+    """issue 15: `check` takes what a CSMS logs: an OCPP-J CALLRESULT frame, or the ocpp
+    package's snake_case answer; the requests may be CALL frames."""
+    if version == "1.6":
+        requests, tx = str(EXAMPLE_16), TX_ARGS
+        framed = [
+            [2, f"m{i}", "SetChargingProfile", p]
+            for i, p in enumerate(json.loads(EXAMPLE_16.read_text()))
+        ]
+    else:
+        requests, tx = write(tmp_path, v201_requests(), "requests.json"), []
+        framed = [[2, f"m{i}", "SetChargingProfile", p] for i, p in enumerate(v201_requests())]
+    exact = predicted_payload(version)
+    planted = copy.deepcopy(exact)
+    periods_of(planted)[1]["limit"] += 4.0
+    for answer, expected in ((exact, 0), (planted, 1)):
+        body = _snake(answer) if form.startswith("snake") else answer
+        data = [3, "uid-1", body] if form.endswith("frame") else body
+        reported = write(tmp_path, data, "reported.json")
+        code, _, err = run(capsys, "check", requests, reported, *tx)
+        assert code == expected, err
+        code, _, err = run(capsys, "check", write(tmp_path, framed, "framed.json"), reported, *tx)
+        assert code == expected, err
+
+
+def test_cli_a_callerror_or_a_wrong_frame_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    requests = write(tmp_path, v201_requests(), "requests.json")
+    for data, words in (
+        ([4, "uid", "NotSupported", "no", {}], "CALLERROR"),
+        ([2, "uid", "GetCompositeSchedule", {}], "CALLRESULT"),
+    ):
+        code, out, err = run(capsys, "check", requests, write(tmp_path, data, "r.json"))
+        assert code == 2 and out == "" and words in err and len(err.splitlines()) == 1
+    code, _, err = run(
+        capsys, "validate", write(tmp_path, [[2, "x", "ClearChargingProfile", {}]], "q.json")
+    )
+    assert code == 2 and "SetChargingProfile CALL frame" in err

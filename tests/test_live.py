@@ -1,7 +1,7 @@
 """End to end: ``examples/csms.py`` and ``examples/charge_point.py`` over WebSockets on loopback.
 
 Both run in-process on one event loop (127.0.0.1, an ephemeral port), for
-OCPP 1.6 and 2.0.1; one more test starts both scripts as processes, as the
+OCPP 1.6, 2.0.1 and 2.1; one more test starts both scripts as processes, as the
 README tells a user to. Every wait has a timeout.
 """
 
@@ -62,10 +62,16 @@ def _run(version: OcppVersion, **options: Any) -> tuple[Any, Any]:
     return asyncio.run(asyncio.wait_for(_session(version, **options), 60))
 
 
-@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201, OcppVersion.V21])
 def test_live_session_matches_the_library(version: OcppVersion) -> None:
     outcome, smart = _run(version)
-    assert outcome.findings == {"prediction": [], "drift": []}, csms.report(outcome)
+    assert outcome.findings == {"config": [], "prediction": [], "drift": []}, csms.report(outcome)
+    # The CSMS discovered the station's own limits (not the library's defaults) and the
+    # mirror agrees with every answer the station gave.
+    assert outcome.config == smart.config
+    assert outcome.config.charge_profile_max_stack_level == 8
+    assert all(ex.note == "" for ex in outcome.exchanges)
+    assert outcome.mirror is not None and outcome.mirror.store == smart.store
     assert outcome.ok
     answers = [(e.action, e.answer["status"]) for e in outcome.exchanges]
     set_, clear_, get = "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule"
@@ -112,7 +118,8 @@ def test_the_checks_report_a_different_answer() -> None:
     outcome, _ = _run(OcppVersion.V201)
     exchanges = list(outcome.exchanges)
     composite = exchanges[5]
-    assert [r.charging_profile.id for r in composite.installed] == [1, 2, 3, 11]
+    assert composite.mirror is not None
+    assert [e.id for e in composite.mirror.store] == [1, 2, 3, 11]
     changed = dict(composite.answer)
     changed["schedule"] = dict(changed["schedule"], duration=60)
     exchanges[5] = dataclasses.replace(composite, answer=changed)
@@ -157,7 +164,7 @@ def test_the_scripts_run_as_documented() -> None:
         station = None
         try:
             assert server.stdout is not None
-            first = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
+            first = (await asyncio.wait_for(server.stdout.readline(), 90)).decode()
             assert first.startswith("listening on ws://127.0.0.1:")
             url = first.split()[-1]
             station = await asyncio.create_subprocess_exec(
@@ -169,7 +176,7 @@ def test_the_scripts_run_as_documented() -> None:
                 url,
                 stdout=asyncio.subprocess.DEVNULL,
             )
-            out, _ = await asyncio.wait_for(server.communicate(), 30)
+            out, _ = await asyncio.wait_for(server.communicate(), 90)
             station_rc = await asyncio.wait_for(station.wait(), 10)
             return server.returncode or 0, out.decode(), station_rc
         finally:

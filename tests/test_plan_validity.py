@@ -108,7 +108,7 @@ def test_cli_prints_and_writes_both_instants(capsys, tmp_path: Path) -> None:
     text = capsys.readouterr().out
     # window: local midnight to midnight; six hours left -> 36 minutes before its end
     assert (
-        "valid until 2024-06-04 00:00 CEST (then every EVSE holds its safe tail); "
+        "valid until 2024-06-04 00:00 CEST (then every EVSE holds its safe tail)\n"
         "send the next plan before 2024-06-03 23:24 CEST"
     ) in text
     data = json.loads(out.read_text())

@@ -16,12 +16,14 @@ from ..tools._drift import DEFAULT_TOLERANCE, check_drift, read_composite_respon
 from ..wire._enums import OcppVersion
 from ._common import (
     UsageError,
+    camel_case_keys,
     config_from_args,
     load_json,
     load_requests,
     read_requests,
     station_version,
     transaction_from_args,
+    unframe_result,
 )
 
 __all__ = ["register"]
@@ -30,7 +32,8 @@ __all__ = ["register"]
 def _cmd_check(args: argparse.Namespace) -> int:
     payloads = load_requests(args.requests)
     try:
-        reported = read_composite_response(load_json(args.reported))
+        answer = camel_case_keys(unframe_result(load_json(args.reported), args.reported))
+        reported = read_composite_response(answer)
     except OcppScheduleError as exc:
         raise UsageError(f"{args.reported}: {exc}") from None
     version = station_version(payloads, None) if payloads else reported.version
@@ -75,7 +78,10 @@ def register(subparsers: Any) -> None:
     )
     chk.add_argument("requests", metavar="REQUESTS.json", help="the requests, in order")
     chk.add_argument(
-        "reported", metavar="REPORTED.json", help="the station's GetCompositeSchedule answer"
+        "reported",
+        metavar="REPORTED.json",
+        help="the station's GetCompositeSchedule answer: the payload (schema keys or the ocpp "
+        "package's snake_case keys) or the OCPP-J CALLRESULT frame [3, id, {...}]",
     )
     chk.add_argument("--transaction-id", help="a transaction active on the EVSE")
     chk.add_argument("--transaction-start", metavar="TIME", help="its start (RFC 3339)")

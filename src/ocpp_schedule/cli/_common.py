@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from ..errors import OcppScheduleError
 from ..station._config import StationConfig
 from ..station._store import Transaction
+from ..tools.adapters import V21_KEYS
 from ..wire._enums import ChargingRateUnit, OcppVersion
 from ..wire._models import SetChargingProfileRequest
 from ..wire._payloads import detect_version, parse_version, read_set_charging_profile
@@ -114,8 +115,68 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"{loc}: {err['msg']}{more}"
 
 
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+"""OCPP-J message type ids: a frame is ``[2, id, action, payload]``, ``[3, id, payload]`` or
+``[4, id, code, description, details]``."""
+
+
+def unframe_call(item: Any, where: str, action: str) -> Any:
+    """``item``'s payload when it is an OCPP-J CALL frame of ``action``; else ``item``."""
+    if not isinstance(item, list):
+        return item
+    if len(item) == 4 and item[0] == CALL and isinstance(item[1], str) and item[2] == action:
+        return item[3]
+    raise UsageError(
+        f"{where} is an array but not an OCPP-J {action} CALL frame [2, id, action, {{...}}]"
+    )
+
+
+def unframe_result(data: Any, path: str) -> Any:
+    """The payload of an OCPP-J CALLRESULT frame ``[3, id, {...}]``; other data as it is.
+
+    A CALLERROR frame is a usage error saying what the station answered.
+    """
+    if not isinstance(data, list):
+        return data
+    if len(data) == 3 and data[0] == CALLRESULT and isinstance(data[1], str):
+        return data[2]
+    if len(data) >= 3 and data[0] == CALLERROR:
+        raise UsageError(
+            f"{path} is a CALLERROR frame: the station answered {data[2]!r}, not a schedule"
+        )
+    raise UsageError(
+        f"{path}: expected a JSON object (the answer) or a CALLRESULT frame [3, id, {{...}}]"
+    )
+
+
+def camel_case_keys(data: Any) -> Any:
+    """An answer written with the ``ocpp`` package's snake_case keys, in the schema's keys.
+
+    ``charging_rate_unit`` -> ``chargingRateUnit``; the 2.1 per-phase keys as the schema
+    spells them (``limit_l2`` -> ``limit_L2``); ``customData`` content is kept verbatim.
+    Keys already in camelCase (``limit_L2`` included) are left as they are.
+    """
+    if isinstance(data, dict):
+        out = {}
+        for key, item in data.items():
+            camel = _camel(key) if isinstance(key, str) else key
+            out[camel] = item if camel == "customData" else camel_case_keys(item)
+        return out
+    if isinstance(data, list):
+        return [camel_case_keys(item) for item in data]
+    return data
+
+
+def _camel(key: str) -> str:
+    if "_" not in key or not any(part[:1].islower() for part in key.split("_")[1:]):
+        return key  # camelCase already (limit_L2)
+    head, *rest = key.split("_")
+    camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+    return V21_KEYS.get(camel, camel)
+
+
 def load_requests(path: str) -> list[Any]:
-    """Read a JSON array of SetChargingProfile request payloads."""
+    """Read a JSON array of SetChargingProfile request payloads (or OCPP-J CALL frames)."""
     data = load_json(path)
     if isinstance(data, dict):
         raise UsageError(
@@ -123,7 +184,10 @@ def load_requests(path: str) -> list[Any]:
         )
     if not isinstance(data, list):
         raise UsageError(f"{path} is not a JSON array of SetChargingProfile requests")
-    return data
+    return [
+        unframe_call(item, f"{path}: item {i}", "SetChargingProfile")
+        for i, item in enumerate(data, 1)
+    ]
 
 
 def station_version(payloads: list[Any], forced: str | None) -> OcppVersion:

@@ -1,9 +1,9 @@
 """The ``ocpp-schedule`` command line.
 
 ``validate`` replays SetChargingProfile requests through the station-side
-rules; ``composite`` answers GetCompositeSchedule for the profiles they leave
-installed. Bad input gives one line on stderr and exit status 2, never a
-traceback.
+rules (``--strict``: numbered lines, exit 1 on any rejection); ``composite``
+answers GetCompositeSchedule for the profiles they leave installed. Bad input gives
+one line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -46,9 +46,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     requests = read_requests(payloads, version)
     tx = transaction_from_args(args, args.transaction_evse)
     state = StationState(config_from_args(args), version, (tx,) if tx else ())
-    for _store, result in replay(requests, state):
-        print(str(result) if not result.accepted else "Accepted")
-    return 0
+    rejected = 0
+    for i, (_store, result) in enumerate(replay(requests, state), 1):
+        text = str(result) if not result.accepted else "Accepted"
+        rejected += not result.accepted
+        print(f"{i}: {text}" if args.strict else text)
+    return 1 if args.strict and rejected else 0
 
 
 def _cmd_composite(args: argparse.Namespace) -> int:
@@ -102,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="ocpp-schedule",
         description="OCPP Smart Charging arithmetic: station-side rules and composite schedules.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     val = sub.add_parser(
@@ -116,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--transaction-start", metavar="TIME", help="its start (RFC 3339)")
     val.add_argument("--transaction-evse", type=int, default=1, metavar="N", help="default 1")
     val.add_argument("--evses", type=int, metavar="COUNT", help="the station has EVSEs 1..COUNT")
+    val.add_argument(
+        "--strict",
+        action="store_true",
+        help="number each line (N: Accepted) and exit 1 when any request is rejected",
+    )
     val.set_defaults(func=_cmd_validate)
 
     comp = sub.add_parser(
@@ -152,6 +163,16 @@ def _parser() -> argparse.ArgumentParser:
 
 _SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (register_site, register_check)
 """Further subcommands: each module's ``register(subparsers)`` adds its own."""
+
+
+def _version() -> str:
+    """The installed distribution's version (the package's own when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ocpp-schedule")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown (not installed)"
 
 
 def _one_line(message: str) -> str:

@@ -24,6 +24,7 @@ from ..site._planning import Planner
 from ..site._plot import _pyplot, plot_allocation
 from ..site._policies import EqualShare, Policy, Weighted
 from ..site._report import (
+    SiteReport,
     _clock,
     _table,
     check_instant,
@@ -98,6 +99,9 @@ def register(sub: Any) -> None:
         action="store_true",
         help="count every EVSE as in use all the time (not only during its sessions)",
     )
+    rep.add_argument(
+        "--json", action="store_true", help="print the report as JSON instead of the table"
+    )
     rep.set_defaults(func=_cmd_report)
 
     sim = sub.add_parser(
@@ -158,6 +162,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--plan-at", metavar="TIME", help="also print the send plan for this moment"
     )
     parser.add_argument("--json", metavar="FILE", help="write the limits and send plan as JSON")
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="show every column and every session (default: tables fit 100 columns)",
+    )
 
 
 def _resolution(text: str | None, default: int | None) -> int | None:
@@ -217,7 +226,7 @@ def _run(
     if instant is not None:
         print(format_limits_at(limits_at(allocation, instant), allocation.site))
     else:
-        print(format_allocation(allocation))
+        print(format_allocation(allocation, wide=args.wide))
         if sessions:
             print("\n" + format_session_outcomes(sessions, allocation.site))
     plan_text, plan_json, warnings = _plan(allocation, args)
@@ -278,11 +287,16 @@ def _plan(
     lowers = sum(1 for s in plan.steps if s.phase == "lower")
     local = from_epoch(plan.at).astimezone(tz.gettz(allocation.site.time_zone))
     text = (
-        f"send plan at {local:%Y-%m-%d %H:%M %Z}: {len(plan.steps)} SetChargingProfile payloads, "
-        f"{lowers} that only lower limits first, then {len(plan.steps) - lowers} that raise them\n"
+        f"send plan at {local:%Y-%m-%d %H:%M %Z}: {len(plan.steps)} SetChargingProfile payloads "
+        f"({lowers} lower, then {len(plan.steps) - lowers} raise)\n"
         f"valid until {_local(plan.valid_until, allocation)} (then every EVSE holds its safe "
-        f"tail); send the next plan before {_local(plan.resend_before, allocation)}"
+        f"tail)\nsend the next plan before {_local(plan.resend_before, allocation)}"
     )
+    if plan.steps:
+        text += "\n\n" + _table(
+            ["#", "pile", "EVSE", "purpose", "step", "first limits (from plan start)"],
+            [_step_row(i, step, allocation) for i, step in enumerate(plan.steps, 1)],
+        )
     rows = [
         {"pile": s.pile, "evse": s.evse, "phase": s.phase, "payload": s.payload} for s in plan.steps
     ]
@@ -292,6 +306,29 @@ def _plan(
         "send_plan_resend_before": format_timestamp(from_epoch(plan.resend_before)),
     }
     return text, data, plan.warnings
+
+
+def _step_row(i: int, step: Any, allocation: Allocation) -> list[str]:
+    """One send-plan step for the table: where, which purpose, lower/raise, first limits."""
+    payload = step.payload
+    profile = payload.get("chargingProfile") or payload.get("csChargingProfiles") or {}
+    schedule = profile.get("chargingSchedule", {})
+    if isinstance(schedule, list):
+        schedule = schedule[0] if schedule else {}
+    unit = schedule.get("chargingRateUnit", "")
+    periods = schedule.get("chargingSchedulePeriod", [])
+    shown = [f"{p.get('limit', '-')}{unit}@{_offset(p.get('startPeriod', 0))}" for p in periods[:3]]
+    more = f" +{len(periods) - 3}" if len(periods) > 3 else ""
+    purpose = str(profile.get("chargingProfilePurpose", "-")).removesuffix("Profile")
+    tx = profile.get("transactionId")
+    if tx is not None:
+        purpose += f" ({tx})"
+    return [str(i), step.pile, str(step.evse), purpose, step.phase, " ".join(shown) + more]
+
+
+def _offset(seconds: int) -> str:
+    """A period's start as +H:MM from the schedule's start."""
+    return f"+{seconds // 3600}:{seconds % 3600 // 60:02d}"
 
 
 def _as_json(
@@ -396,8 +433,64 @@ def _cmd_balance(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     site, start = _site_and_start(args)
     report = site_report(site, start=start, duration=args.duration, idle_draws=args.worst_case)
-    print(format_site_report(report))
+    if args.json:
+        print(json.dumps(_report_json(report), indent=1))
+    else:
+        print(format_site_report(report))
     return 0
+
+
+def _report_json(report: SiteReport) -> dict[str, Any]:
+    """The site report as JSON: times RFC 3339 (UTC), currents per phase L1/L2/L3 in A."""
+
+    def at(t: int) -> str:
+        return format_timestamp(from_epoch(t))
+
+    return {
+        "site": report.site.name,
+        "start": at(report.start),
+        "end": at(report.end),
+        "piles": [
+            {
+                "pile": st.pile,
+                "circuit": st.circuit,
+                "peak_amps": list(st.peak_amps),
+                "peak_at": at(st.peak_at),
+                "peak_kw": round(st.peak_watts / 1000, 3),
+                "energy_kwh": round(st.energy_kwh, 3),
+                "evses": [
+                    {
+                        "evse": e.evse,
+                        "energy_kwh": round(e.energy_kwh, 3),
+                        "peak_amps": e.peak_amps,
+                        "limits": [
+                            {"from": at(a), "to": at(b), "amps": amps, "phases": phases}
+                            for a, b, amps, phases in e.steps
+                        ],
+                    }
+                    for e in st.evses
+                ],
+            }
+            for st in report.stations
+        ],
+        "circuits": {
+            name: [
+                {
+                    "from": at(a),
+                    "to": at(b),
+                    "load_amps": list(load),
+                    "limit_amps": list(limit),
+                    "limit_watts": watts,
+                }
+                for a, b, load, limit, watts in rows
+            ]
+            for name, rows in report.loads.items()
+        },
+        "overloads": [
+            {"circuit": c, "from": at(a), "to": at(b), "what": what}
+            for c, a, b, what in sorted(report.overloads, key=lambda o: (o[1], o[2], o[0]))
+        ],
+    }
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:

@@ -13,45 +13,36 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from ..errors import QueryError
 from ..station._config import StationConfig
-from ..station._rules import replay
-from ..station._store import ProfileStore, StationState, Transaction
-from ..wire._enums import ChargingRateUnit, OcppVersion
-from ..wire._payloads import parse_version, read_set_charging_profile
+from ..wire._enums import ChargingRateUnit
+from ..wire._payloads import parse_version
 from ._composite import station_composites
+from ._service import (
+    FleetService,
+    PassReport,
+    Shard,
+    ShardPass,
+    StationInput,
+    StationRemoval,
+    StationResult,
+    _replayed,
+)
 
 __all__ = [
+    "FleetService",
+    "PassReport",
+    "Shard",
+    "ShardPass",
+    "StationRemoval",
     "StationInput",
     "StationResult",
     "recompute_fleet",
     "recompute_station",
     "recompute_stations",
 ]
-
-
-@dataclass(frozen=True)
-class StationInput:
-    """What one station holds: the SetChargingProfile payloads it accepted, in order."""
-
-    station_id: str
-    payloads: Sequence[dict[str, Any]]
-    version: OcppVersion | str = OcppVersion.V16
-    transactions: tuple[Transaction, ...] = ()
-    config: StationConfig = field(default_factory=StationConfig)
-
-
-@dataclass(frozen=True)
-class StationResult:
-    """A station's GetCompositeSchedule answers by EVSE (0: the station total)."""
-
-    station_id: str
-    composites: dict[int, dict[str, Any]]
-    rejected: tuple[str, ...] = ()
 
 
 def recompute_station(
@@ -70,13 +61,7 @@ def recompute_station(
     """
     _station(station)
     version = parse_version(station.version)
-    state = StationState(station.config, version, station.transactions)
-    requests = [read_set_charging_profile(p, version) for p in station.payloads]
-    store = ProfileStore()
-    rejected = []
-    for i, (store, result) in enumerate(replay(requests, state, local_purposes=True), 1):  # noqa: B007
-        if not result.accepted:
-            rejected.append(f"request {i}: {result}")
+    store, rejected = _replayed(station)
     schedules = station_composites(
         store,
         start=start,
@@ -89,7 +74,7 @@ def recompute_station(
     return StationResult(
         station.station_id,
         {evse: schedule.to_payload(version) for evse, schedule in sorted(schedules.items())},
-        tuple(rejected),
+        rejected,
     )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from typing import Any
 
 from ..errors import QueryError
 from ..wire._timestamps import check_window, epoch_or_datetime, format_timestamp, from_epoch
@@ -388,10 +389,46 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def format_allocation(allocation: Allocation) -> str:
-    """Tables per EVSE (sessions, limits, energy) and per circuit (peak per phase vs limit)."""
+TABLE_WIDTH = 100
+"""Columns the command line's tables fit in unless ``wide`` (``--wide``) is asked for."""
+
+
+def _visits(evse: Any, site: Site) -> list[str]:
+    """An EVSE's sessions as ``HH:MM-HH:MM Nph``, in time order."""
+    return [
+        f"{_clock(_epoch(s.arrive), site)}-{_clock(_epoch(s.leave), site)} {s.phases}ph"
+        for s in sorted(evse.sessions, key=lambda s: (_epoch(s.arrive), _epoch(s.leave)))
+    ]
+
+
+def _fit_visits(visits: list[str], room: int) -> str:
+    """As many visits as fit in ``room`` characters, then ``+N more``."""
+    if not visits:
+        return "-"
+    full = ", ".join(visits)
+    if len(full) <= room:
+        return full
+    shown: list[str] = []
+    for i, visit in enumerate(visits):
+        rest = len(visits) - i - 1
+        candidate = ", ".join([*shown, visit]) + (f", +{rest} more" if rest else "")
+        if len(candidate) > room and shown:
+            break
+        shown.append(visit)
+    rest = len(visits) - len(shown)
+    return ", ".join(shown) + (f", +{rest} more" if rest else "")
+
+
+def format_allocation(allocation: Allocation, *, wide: bool = False) -> str:
+    """Tables per EVSE (sessions, limits, energy) and per circuit (peak per phase vs limit).
+
+    The EVSE table fits :data:`TABLE_WIDTH` columns: the wiring is left out and the
+    vehicles column shows the first sessions (in time order) and how many more. With
+    ``wide`` every column and every session is shown.
+    """
     site = allocation.site
     rows = []
+    visits_of = []
     for pile in site.piles:
         for evse in pile.evses:
             key = (pile.id, evse.id)
@@ -405,35 +442,43 @@ def format_allocation(allocation: Allocation) -> str:
                 for (a, b), p in zip(allocation.slots(), allocation.paused[key], strict=True)
                 if p
             )
-            visits = ", ".join(
-                f"{_clock(_epoch(s.arrive), site)}-{_clock(_epoch(s.leave), site)} {s.phases}ph"
-                for s in evse.sessions
-            )
+            visits_of.append(_visits(evse, site))
             rows.append(
                 [
                     f"{pile.id}/{evse.id}",
                     pile.circuit,
                     pile.phase_rotation,
-                    visits or "-",
+                    "",
                     f"{min(charging):.1f}" if charging else "-",
                     f"{max(charging):.1f}" if charging else "-",
                     f"{paused // 60}",
                     f"{allocation.energy_kwh(key):.1f}",
                 ]
             )
-    evse_table = _table(
-        [
-            "EVSE",
-            "circuit",
-            "wiring",
-            "vehicles (local time)",
-            "min A",
-            "max A",
-            "paused min",
-            "kWh max",
-        ],
-        rows,
+    headers = [
+        "EVSE",
+        "circuit",
+        "wiring",
+        "vehicles (local time)",
+        "min A",
+        "max A",
+        "paused min",
+        "kWh max",
+    ]
+    if not wide:
+        headers.pop(2)
+        for row in rows:
+            row.pop(2)
+    column = headers.index("vehicles (local time)")
+    others = sum(
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+        for i, h in enumerate(headers)
+        if i != column
     )
+    room = max(len(headers[column]), TABLE_WIDTH - others - 2 * (len(headers) - 1))
+    for row, visits in zip(rows, visits_of, strict=True):
+        row[column] = ", ".join(visits) or "-" if wide else _fit_visits(visits, room)
+    evse_table = _table(headers, rows)
     crows = []
     for circuit, loads in allocation.loads.items():
         peaks = [max(load[p] for load in loads) for p in range(3)]
@@ -484,7 +529,8 @@ def format_site_report(report: SiteReport) -> str:
     text = _table(["pile", "circuit", "peak A L1/L2/L3", "at", "peak kW", "kWh max"], rows)
     if not report.overloads:
         return text + "\n\nno circuit would be over its limit"
+    in_time_order = sorted(report.overloads, key=lambda o: (o[1], o[2], o[0]))
     lines = [
-        f"  {c}: {_clock(a, site)}-{_clock(b, site)} {what}" for c, a, b, what in report.overloads
+        f"  {c}: {_clock(a, site)}-{_clock(b, site)} {what}" for c, a, b, what in in_time_order
     ]
     return text + f"\n\n{len(report.overloads)} overloads:\n" + "\n".join(lines)

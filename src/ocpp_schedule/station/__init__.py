@@ -26,6 +26,12 @@ from ._clearing import (
     write_clear_charging_profile,
 )
 from ._config import MAX_EVSE_COUNT, MAX_EVSE_ID, StationConfig
+from ._discovery import (
+    ConfigProblem,
+    DiscoveredConfig,
+    config_from_device_model,
+    config_from_get_configuration,
+)
 from ._dynamic import (
     ChargingScheduleUpdate,
     DynamicUpdatesDue,
@@ -56,6 +62,7 @@ from ._get_profiles import (
     write_get_charging_profiles_response,
     write_report_charging_profiles,
 )
+from ._mirror import MIRROR_FORMAT, MirrorUpdate, StationMirror
 from ._rules import (
     RejectionReason,
     SetChargingProfileResult,
@@ -84,6 +91,13 @@ __all__ = [
     "report_charging_profiles_response",
     "write_get_charging_profiles_response",
     "write_report_charging_profiles",
+    "ConfigProblem",
+    "DiscoveredConfig",
+    "config_from_device_model",
+    "config_from_get_configuration",
+    "MIRROR_FORMAT",
+    "MirrorUpdate",
+    "StationMirror",
     "ChargingScheduleUpdate",
     "DynamicUpdatesDue",
     "UpdateDynamicScheduleRequest",

@@ -880,13 +880,8 @@ def _replaced_ids(
             )
         replaced.append(profile.id)
     if state.version is OcppVersion.V16:
-        for entry in store:
-            if (
-                entry.id != profile.id
-                and entry.evse_id == evse
-                and entry.purpose is profile.charging_profile_purpose
-                and entry.stack_level == profile.stack_level
-            ):
+        for entry in store.at_level(profile.charging_profile_purpose, profile.stack_level):
+            if entry.id != profile.id and entry.evse_id == evse:
                 replaced.append(entry.id)
     return tuple(replaced)
 
@@ -900,10 +895,8 @@ def _check_conflicts(
 ) -> None:
     """2.0.1/2.1 rules that compare the new profile with the installed ones."""
     purpose = profile.charging_profile_purpose
-    others = [e for e in store if e.id != profile.id]
-    for entry in others:
-        same_level = entry.stack_level == profile.stack_level and entry.purpose is purpose
-        if not same_level:
+    for entry in store.at_level(purpose, profile.stack_level):
+        if entry.id == profile.id:
             continue
         if purpose is P.TX_PROFILE:
             if entry.bound_transaction_id == bound_tx:
@@ -935,7 +928,8 @@ def _check_conflicts(
                 f"profile {entry.id} already has stackLevel {profile.stack_level} and purpose "
                 f"{purpose.value} on EVSE {evse} with an overlapping validity",
             )
-    _check_phase_conflict(others, evse, profile)
+    if _phases_to_use(profile):
+        _check_phase_conflict([e for e in store if e.id != profile.id], evse, profile)
 
 
 _CAP_PURPOSES = frozenset(

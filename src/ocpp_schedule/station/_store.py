@@ -9,20 +9,28 @@ station and share it between threads, and the station-side rules
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar, cast, overload
+from typing import Any, TypeVar, cast, overload
 
-from ..errors import QueryError, VersionError
+from pydantic import ValidationError
+
+from ..errors import PayloadError, QueryError, VersionError
 from ..wire._enums import ChargingLimitSource, ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile
-from ..wire._payloads import parse_version
+from ..wire._payloads import _payload_error, parse_version
 from ..wire._timestamps import require_aware, to_epoch
 from ._config import StationConfig
 
 __all__ = [
+    "MAX_STORE_ENTRIES",
+    "STORE_FORMAT",
+    "STORE_FORMAT_VERSION",
+    "read_store",
+    "write_store",
     "ChargingProfileCriteria",
     "InstalledProfile",
     "ProfileStore",
@@ -264,16 +272,34 @@ class ChargingProfileCriteria:
 
 
 class ProfileStore:
-    """An immutable set of installed profiles, at most one per profile id."""
+    """An immutable set of installed profiles, at most one per profile id.
 
-    __slots__ = ("_derived", "_entries")
+    Indexed by profile id and by (purpose, stack level), so the rules' lookups do not
+    scan the store: a replay of N requests costs N copies of two dicts (done in C), not
+    N scans in Python (issue 17).
+    """
+
+    __slots__ = ("_by_id", "_by_level", "_derived", "_entries")
 
     def __init__(self, entries: Iterable[InstalledProfile] = ()) -> None:
         seen: dict[int, InstalledProfile] = {}
         for entry in entries:
-            seen[entry.id] = entry
-        self._entries: tuple[InstalledProfile, ...] = tuple(seen.values())
+            seen[entry.profile.id] = entry  # a later entry with the same id wins, in place
+        self._set(seen)
+
+    def _set(self, by_id: dict[int, InstalledProfile]) -> None:
+        self._by_id = by_id
+        self._entries: tuple[InstalledProfile, ...] = tuple(by_id.values())
+        self._by_level: (
+            dict[tuple[ChargingProfilePurpose, int], tuple[InstalledProfile, ...]] | None
+        ) = None
         self._derived: dict[str, object] = {}
+
+    @classmethod
+    def _of(cls, by_id: dict[int, InstalledProfile]) -> ProfileStore:
+        store = cls.__new__(cls)
+        store._set(by_id)
+        return store
 
     def derived(self, key: str, build: Callable[[ProfileStore], T]) -> T:
         """Data derived from this store by a layer above (the engine's index), built once.
@@ -293,7 +319,7 @@ class ProfileStore:
         return len(self._entries)
 
     def __contains__(self, profile_id: object) -> bool:
-        return any(e.id == profile_id for e in self._entries)
+        return profile_id in self._by_id
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ProfileStore):
@@ -314,19 +340,48 @@ class ProfileStore:
 
     def get(self, profile_id: int) -> InstalledProfile | None:
         """The installed profile with this id, if any."""
-        for entry in self._entries:
-            if entry.id == profile_id:
-                return entry
-        return None
+        return self._by_id.get(profile_id)
+
+    def at_level(
+        self, purpose: ChargingProfilePurpose, stack_level: int
+    ) -> tuple[InstalledProfile, ...]:
+        """The installed profiles of ``purpose`` at ``stack_level``, on any EVSE, in
+        installation order (built once per store, on first use)."""
+        if self._by_level is None:
+            levels: dict[tuple[ChargingProfilePurpose, int], list[InstalledProfile]] = {}
+            for entry in self._entries:
+                levels.setdefault((entry.purpose, entry.stack_level), []).append(entry)
+            self._by_level = {key: tuple(found) for key, found in levels.items()}
+        return self._by_level.get((purpose, stack_level), ())
 
     def with_entry(self, entry: InstalledProfile) -> ProfileStore:
         """A store with ``entry`` added, replacing any profile with the same id."""
-        return ProfileStore((*(e for e in self._entries if e.id != entry.id), entry))
+        by_id = dict(self._by_id)
+        old = by_id.pop(entry.profile.id, None)
+        by_id[entry.profile.id] = entry
+        store = ProfileStore._of(by_id)
+        if self._by_level is not None:  # carry the index: only two levels change
+            levels = dict(self._by_level)
+            if old is not None:
+                _drop_from_level(levels, old)
+            key = (entry.purpose, entry.stack_level)
+            levels[key] = (*levels.get(key, ()), entry)
+            store._by_level = levels
+        return store
 
     def without(self, profile_ids: Iterable[int]) -> ProfileStore:
         """A store without the profiles with these ids."""
-        drop = set(profile_ids)
-        return ProfileStore(e for e in self._entries if e.id not in drop)
+        by_id = dict(self._by_id)
+        removed = [e for e in (by_id.pop(i, None) for i in set(profile_ids)) if e is not None]
+        store = ProfileStore._of(by_id)
+        if self._by_level is not None and removed:
+            levels = dict(self._by_level)
+            for entry in removed:
+                _drop_from_level(levels, entry)
+            store._by_level = levels
+        elif self._by_level is not None:
+            store._by_level = self._by_level
+        return store
 
     def query(self, criteria: ChargingProfileCriteria) -> tuple[InstalledProfile, ...]:
         """The installed profiles matching GetChargingProfiles criteria (K09)."""
@@ -341,6 +396,20 @@ class ProfileStore:
             if not (e.purpose is ChargingProfilePurpose.TX_PROFILE and e.bound_transaction_id == tx)
         )
 
+    def to_json(self) -> str:
+        """The store as versioned JSON text, for a CSMS to keep across restarts.
+
+        :meth:`from_json` reads it back into an equal store (same entries, same order).
+        The format is described at :func:`write_store`.
+        """
+        return write_store(self)
+
+    @classmethod
+    def from_json(cls, data: str | bytes | Mapping[str, object]) -> ProfileStore:
+        """The store that :meth:`to_json` wrote; a bad file raises
+        :class:`~ocpp_schedule.PayloadError` naming the field."""
+        return read_store(data)
+
     def by_evse(self) -> Mapping[int, tuple[InstalledProfile, ...]]:
         """The installed profiles grouped by the EVSE they are installed on."""
         groups: dict[int, list[InstalledProfile]] = {}
@@ -349,5 +418,156 @@ class ProfileStore:
         return {k: tuple(v) for k, v in sorted(groups.items())}
 
 
+def _drop_from_level(
+    levels: dict[tuple[ChargingProfilePurpose, int], tuple[InstalledProfile, ...]],
+    entry: InstalledProfile,
+) -> None:
+    """Take ``entry`` out of its (purpose, stack level) in a copied level index."""
+    key = (entry.purpose, entry.stack_level)
+    rest = tuple(e for e in levels.get(key, ()) if e is not entry)
+    if rest:
+        levels[key] = rest
+    else:
+        levels.pop(key, None)
+
+
 def _entry_key(entry: InstalledProfile) -> int:
     return entry.id
+
+
+# --- The store as JSON text (ProfileStore.to_json / from_json) ---
+
+STORE_FORMAT = "ocpp-schedule/profile-store"
+"""The ``format`` tag of a stored profile set."""
+
+STORE_FORMAT_VERSION = 1
+"""The version of the format this library writes (and the newest it reads)."""
+
+MAX_STORE_ENTRIES = 100_000
+"""At most this many profiles in one stored set, checked before any profile is read."""
+
+_RULE = f"{STORE_FORMAT} format {STORE_FORMAT_VERSION}"
+_TOP_KEYS = frozenset({"format", "formatVersion", "entries"})
+_ENTRY_KEYS = frozenset({"evseId", "source", "transactionId", "chargingProfile"})
+_ENTRY_REQUIRED = ("evseId", "source", "chargingProfile")
+
+
+def write_store(store: ProfileStore) -> str:
+    """``store`` as JSON text in the current format, entries in installation order.
+    A profile store as JSON text, and back: what a CSMS keeps per station across restarts.
+
+    The format is the library's own, versioned (``formatVersion``), and stable: a reader of
+    format 1 reads every file a writer of format 1 wrote. Each entry keeps what the store
+    holds and nothing else: the EVSE the profile is installed on, who set it
+    (``source``), the transaction a TxProfile is bound to, and the profile itself in the
+    library's neutral JSON (the 2.x field names; integers stay integers). The profile is
+    kept in that neutral form, not in one OCPP version's form, so that writing and reading
+    back gives an equal store whatever the profile's origin (a 1.6 profile has no schedule
+    id, a profile built in Python may lack fields a version requires on the wire).
+
+    Reading checks everything before building anything: the format and its version, the
+    size (:data:`MAX_STORE_ENTRIES`), each entry's keys (unknown keys are errors), types
+    and ranges, and each profile through the same model the wire readers use. A bad file
+    raises :class:`~ocpp_schedule.PayloadError` naming the field and the rule.
+    """
+    if not isinstance(store, ProfileStore):
+        raise PayloadError("expected a ProfileStore", field="store", rule=_RULE)
+    entries = [_entry_json(entry) for entry in store]
+    doc = {"format": STORE_FORMAT, "formatVersion": STORE_FORMAT_VERSION, "entries": entries}
+    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _entry_json(entry: InstalledProfile) -> dict[str, Any]:
+    out: dict[str, Any] = {"evseId": entry.evse_id, "source": entry.source.value}
+    if entry.transaction_id is not None:
+        out["transactionId"] = entry.transaction_id
+    out["chargingProfile"] = entry.profile.to_json_dict()
+    return out
+
+
+def read_store(data: str | bytes | Mapping[str, Any]) -> ProfileStore:
+    """The store that :func:`write_store` wrote (text, bytes or the parsed JSON object)."""
+    doc = _document(data)
+    _keys(doc, _TOP_KEYS, ("format", "formatVersion", "entries"), "")
+    if doc["format"] != STORE_FORMAT:
+        raise PayloadError(
+            f"expected {STORE_FORMAT!r}, got {doc['format']!r}", field="format", rule=_RULE
+        )
+    version = doc["formatVersion"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise PayloadError("expected an integer", field="formatVersion", rule=_RULE)
+    if not 1 <= version <= STORE_FORMAT_VERSION:
+        raise PayloadError(
+            f"format version {version} is not one this library reads (1..{STORE_FORMAT_VERSION})",
+            field="formatVersion",
+            rule=_RULE,
+        )
+    entries = doc["entries"]
+    if not isinstance(entries, list):
+        raise PayloadError("expected an array", field="entries", rule=_RULE)
+    if len(entries) > MAX_STORE_ENTRIES:
+        raise PayloadError(
+            f"{len(entries)} entries; at most {MAX_STORE_ENTRIES} are read",
+            field="entries",
+            rule="resource bound (docs/robustness.md)",
+        )
+    read = [_entry(raw, f"entries[{i}]") for i, raw in enumerate(entries)]
+    ids: set[int] = set()
+    for i, entry in enumerate(read):
+        if entry.id in ids:
+            raise PayloadError(
+                f"profile id {entry.id} appears twice; a store holds one profile per id",
+                field=f"entries[{i}].chargingProfile.id",
+                rule=_RULE,
+            )
+        ids.add(entry.id)
+    return ProfileStore(read)
+
+
+def _document(data: object) -> Mapping[str, Any]:
+    if isinstance(data, str | bytes | bytearray):
+        try:
+            data = json.loads(data)
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(f"not JSON: {exc}", field="store", rule=_RULE) from None
+    if not isinstance(data, Mapping):
+        raise PayloadError("expected a JSON object", field="store", rule=_RULE)
+    return data
+
+
+def _keys(
+    obj: Mapping[str, Any], allowed: frozenset[str], required: tuple[str, ...], at: str
+) -> None:
+    where = f"{at}." if at else ""
+    for key in obj:
+        if key not in allowed:
+            raise PayloadError("unknown field", field=f"{where}{key}", rule=_RULE)
+    for key in required:
+        if key not in obj:
+            raise PayloadError("required field missing", field=f"{where}{key}", rule=_RULE)
+
+
+def _entry(raw: object, at: str) -> InstalledProfile:
+    if not isinstance(raw, Mapping):
+        raise PayloadError("expected an object", field=at, rule=_RULE)
+    _keys(raw, _ENTRY_KEYS, _ENTRY_REQUIRED, at)
+    evse_id = raw["evseId"]
+    if isinstance(evse_id, bool) or not isinstance(evse_id, int) or evse_id < 0:
+        raise PayloadError("expected an EVSE id >= 0", field=f"{at}.evseId", rule=_RULE)
+    try:
+        source = ChargingLimitSource(raw["source"])
+    except ValueError:
+        known = ", ".join(s.value for s in ChargingLimitSource)
+        raise PayloadError(
+            f"expected one of {known}, got {raw['source']!r}", field=f"{at}.source", rule=_RULE
+        ) from None
+    tx = raw.get("transactionId")
+    if tx is not None and not isinstance(tx, str):
+        raise PayloadError("expected text or absent", field=f"{at}.transactionId", rule=_RULE)
+    try:
+        profile = ChargingProfile.model_validate(raw["chargingProfile"])
+    except ValidationError as exc:
+        error = _payload_error(exc, OcppVersion.V21, prefix=(f"{at}.chargingProfile",))
+        error.rule = f"{_RULE}: the neutral profile model"
+        raise error from None
+    return InstalledProfile(evse_id, profile, source, tx)

@@ -29,6 +29,7 @@ from ..engine._composite import CompositeSchedule, composite_schedule
 from ..engine._provenance import LimitSource
 from ..errors import PayloadError, QueryError, TimestampError
 from ..station._config import StationConfig
+from ..station._mirror import StationMirror
 from ..station._rules import RejectionReason, SetChargingProfileResult, replay
 from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._answers import format_instant
@@ -604,7 +605,9 @@ def _requests(
 
 
 def check_drift(
-    requests: Sequence[SetChargingProfileRequest | Mapping[str, Any]],
+    requests: Sequence[SetChargingProfileRequest | Mapping[str, Any]]
+    | StationMirror
+    | ProfileStore,
     reported: ReportedSchedule | Mapping[str, Any],
     *,
     version: OcppVersion | str | None = None,
@@ -620,6 +623,12 @@ def check_drift(
     as set locally, exactly as the ``composite`` command does; rejected ones are
     listed in ``skipped``. The prediction is the composite for the report's EVSE,
     start, duration and unit.
+
+    ``requests`` may instead be a :class:`StationMirror` (what the CSMS knows the station
+    holds, as the station answered: its store, version, configuration and transactions
+    are used unless ``config``/``transactions``/``version`` are given) or a
+    :class:`ProfileStore` (the installed profiles themselves; nothing is replayed and
+    ``skipped`` is empty).
 
     A Rejected report gives one finding of kind ``rejected``; a report for an EVSE the
     configuration does not list, one of kind ``unknown-evse``. ``tolerance`` None is the
@@ -638,6 +647,15 @@ def check_drift(
     report = (
         reported if isinstance(reported, ReportedSchedule) else read_composite_response(reported)
     )
+    if isinstance(requests, StationMirror | ProfileStore):
+        return _check_store_drift(
+            requests,
+            report,
+            version=version,
+            transactions=transactions,
+            config=config,
+            tolerance=tolerance,
+        )
     if isinstance(requests, (str, bytes, Mapping)) or not isinstance(requests, Iterable):
         raise QueryError("expected a sequence of SetChargingProfile requests", field="requests")
     if isinstance(transactions, (str, bytes, Mapping)) or not isinstance(transactions, Iterable):
@@ -663,6 +681,56 @@ def check_drift(
     for i, (store, result) in enumerate(replay(reqs, state, local_purposes=True), 1):  # noqa: B007
         if not result.accepted:
             skipped.append((i, result))
+    drift = _judge(report, store, cfg, txs, tolerance, tuple(skipped))
+    if drift.findings and drift.predicted is not None:
+        assert report.evse_id is not None
+        _refuse_without_transaction(reqs, skipped, report.evse_id)
+    return drift
+
+
+def _check_store_drift(
+    held: StationMirror | ProfileStore,
+    report: ReportedSchedule,
+    *,
+    version: OcppVersion | str | None,
+    transactions: Iterable[Transaction],
+    config: StationConfig | None,
+    tolerance: float | None,
+) -> DriftReport:
+    """:func:`check_drift` against what a station holds (a mirror or a store), not requests."""
+    if isinstance(transactions, (str, bytes, Mapping)) or not isinstance(transactions, Iterable):
+        raise QueryError("expected an iterable of Transaction", field="transactions")
+    if config is not None and not isinstance(config, StationConfig):
+        raise QueryError("expected a StationConfig", field="config")
+    if tolerance is not None:
+        _tolerance(tolerance)
+    txs = tuple(transactions)
+    if isinstance(held, StationMirror):
+        store, cfg = held.store, config or held.config
+        txs = txs or held.transactions
+        v = parse_version(version) if version is not None else held.version
+    else:
+        store, cfg = held, config or StationConfig()
+        v = parse_version(version) if version is not None else report.version
+    if (v is OcppVersion.V16) != (report.version is OcppVersion.V16) and report.accepted:
+        raise PayloadError(
+            f"the station holds OCPP {v.value} profiles and the report is OCPP "
+            f"{report.version.value}",
+            field="reported",
+            rule="a station speaks one version",
+        )
+    return _judge(report, store, cfg, txs, tolerance, ())
+
+
+def _judge(
+    report: ReportedSchedule,
+    store: ProfileStore,
+    cfg: StationConfig,
+    txs: tuple[Transaction, ...],
+    tolerance: float | None,
+    skipped: tuple[tuple[int, SetChargingProfileResult], ...],
+) -> DriftReport:
+    """The drift findings of ``report`` against the composite of ``store``."""
     if not report.accepted:
         code = f" (reasonCode {report.reason_code})" if report.reason_code else ""
         note = (
@@ -670,7 +738,7 @@ def check_drift(
             "answers for every EVSE it has in a unit it accepts, so nothing could be compared"
         )
         finding = DriftFinding("rejected", 0, 0, 0, note=note)
-        return DriftReport(report, None, (finding,), tolerance, tuple(skipped), cfg.supply_voltage)
+        return DriftReport(report, None, (finding,), tolerance, skipped, cfg.supply_voltage)
     assert report.evse_id is not None and report.start is not None
     assert report.duration is not None and report.unit is not None
     if not cfg.knows_evse(report.evse_id):
@@ -679,7 +747,7 @@ def check_drift(
             "have; the library would answer Rejected (K08.FR.05)"
         )
         finding = DriftFinding("unknown-evse", report.start, 0, report.duration, note=note)
-        return DriftReport(report, None, (finding,), tolerance, tuple(skipped), cfg.supply_voltage)
+        return DriftReport(report, None, (finding,), tolerance, skipped, cfg.supply_voltage)
     predicted = composite_schedule(
         store,
         evse_id=report.evse_id,
@@ -690,9 +758,7 @@ def check_drift(
         config=cfg,
     )
     findings = compare(predicted, report, tolerance=tolerance, voltage=cfg.supply_voltage)
-    if findings:
-        _refuse_without_transaction(reqs, skipped, report.evse_id)
-    return DriftReport(report, predicted, findings, tolerance, tuple(skipped), cfg.supply_voltage)
+    return DriftReport(report, predicted, findings, tolerance, skipped, cfg.supply_voltage)
 
 
 def _refuse_without_transaction(

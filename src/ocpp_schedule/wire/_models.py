@@ -33,6 +33,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -303,6 +304,17 @@ computes with it needs no change, and writers give back exactly the JSON read.
 Bool = Annotated[bool, Strict()]
 
 
+def _transaction_text(value: Any) -> Any:
+    """A 1.6 transaction id is an integer: held as its decimal text, like a 2.x id."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+TransactionId = Annotated[str, BeforeValidator(_transaction_text)]
+"""A transaction id as text; an integer (OCPP 1.6) is taken as its decimal text."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         frozen=True,
@@ -316,6 +328,24 @@ class _Model(BaseModel):
     def to_json_dict(self) -> dict[str, Any]:
         """The model as 2.x-style JSON data (aliases, absent fields left out)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        """pydantic's ``model_dump``, but absent fields are left out by default
+        (``exclude_none=True``): an unset 2.1 field is not a ``null`` no schema allows.
+
+        The keys are the JSON ones (``chargingProfilePurpose``). This is the library's
+        neutral 2.x shape, not one version's message: write a message for the wire with
+        :func:`~ocpp_schedule.write_set_charging_profile` /
+        :func:`~ocpp_schedule.write_charging_profile`.
+        """
+        kwargs.setdefault("exclude_none", True)
+        return super().model_dump(**kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """pydantic's ``model_dump_json`` with absent fields left out by default, as
+        :meth:`model_dump`."""
+        kwargs.setdefault("exclude_none", True)
+        return super().model_dump_json(**kwargs)
 
 
 class LimitAtSoC(_Model):
@@ -556,7 +586,7 @@ class ChargingProfile(_Model):
     )
     """2.x ``validTo`` (1.6 the same): the profile counts only before this instant (K01.FR.37);
     absent, until it is replaced (K01.FR.10)."""
-    transaction_id: str | None = Field(
+    transaction_id: TransactionId | None = Field(
         default=None, validation_alias="transactionId", serialization_alias="transactionId"
     )
     """2.x ``transactionId`` (1.6 an integer): the transaction a TxProfile limits, for TxProfile

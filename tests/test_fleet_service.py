@@ -1,0 +1,163 @@
+"""FleetService (issue 17, item 2): stations resident on workers, passes over what changed,
+results streamed to a sink; the same answers as recompute_station, on processes and Dask."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ocpp_schedule import QueryError, StationConfig, Transaction
+from ocpp_schedule.engine.fleet import (
+    FleetService,
+    StationInput,
+    StationRemoval,
+    StationResult,
+    recompute_station,
+)
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+EVSES = 3
+
+
+def _iso(seconds: int) -> str:
+    return (T0 + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def station(number: int, peak: float | None = None) -> StationInput:
+    """A 1.6 station: a W station max and a TxProfile on each EVSE's transaction."""
+    limit = peak if peak is not None else 11000.0 + 1000 * (number % 5)
+    payloads: list[dict[str, Any]] = [
+        {
+            "connectorId": 0,
+            "csChargingProfiles": {
+                "chargingProfileId": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "ChargePointMaxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": {
+                    "startSchedule": _iso(0),
+                    "chargingRateUnit": "W",
+                    "chargingSchedulePeriod": [
+                        {"startPeriod": 0, "limit": limit},
+                        {"startPeriod": 3600, "limit": limit / 2},
+                    ],
+                },
+            },
+        }
+    ]
+    txs = []
+    for evse in range(1, EVSES + 1):
+        tx = 100 * number + evse
+        txs.append(Transaction(str(tx), evse, T0 + timedelta(minutes=10 * evse)))
+        payloads.append(
+            {
+                "connectorId": evse,
+                "csChargingProfiles": {
+                    "chargingProfileId": 10 + evse,
+                    "transactionId": tx,
+                    "stackLevel": 1,
+                    "chargingProfilePurpose": "TxProfile",
+                    "chargingProfileKind": "Relative",
+                    "chargingSchedule": {
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8.0 + evse}],
+                    },
+                },
+            }
+        )
+    return StationInput(
+        f"CP{number:03d}", payloads, "1.6", tuple(txs), StationConfig.with_evses(EVSES)
+    )
+
+
+def fresh(stations: list[StationInput], start: datetime = T0) -> dict[str, StationResult]:
+    return {s.station_id: recompute_station(s, start=start, duration=7200) for s in stations}
+
+
+class Collect:
+    """A client-side sink: keeps every result, and the largest batch it was handed."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, StationResult] = {}
+        self.batches = 0
+
+    def __call__(self, results: list[StationResult]) -> None:
+        self.batches += 1
+        for r in results:
+            self.results[r.station_id] = r
+
+
+def count_on_worker(results: list[StationResult]) -> int:
+    """A worker-side sink (picklable): only its answer travels back."""
+    return len(results)
+
+
+def exercise(service: FleetService) -> None:
+    stations = [station(n) for n in range(24)]
+    assert service.update(stations) == 24
+    sink = Collect()
+    first = service.run_pass(start=T0, duration=7200, sink=sink)
+    assert first.stations == 24 and first.evses == 24 * EVSES
+    assert sink.results == fresh(stations)
+    assert sink.batches == service.partitions
+    # nothing changed: nothing recomputed
+    assert service.run_pass(start=T0, duration=7200, sink=Collect()).stations == 0
+    # three stations change, one leaves: only the three are recomputed, exactly
+    changed = [station(n, peak=5000.0 + n) for n in (2, 7, 11)]
+    service.update([*changed, StationRemoval("CP005")])
+    sink = Collect()
+    report = service.run_pass(start=T0, duration=7200, sink=sink)
+    assert report.stations == 3
+    assert sink.results == fresh(changed)
+    # a new window: every station still there, warm, recomputed; the removed one is gone
+    later = T0 + timedelta(hours=1)
+    sink = Collect()
+    report = service.run_pass(start=later, duration=7200, sink=sink)
+    now = [
+        changed[[2, 7, 11].index(n)] if n in (2, 7, 11) else station(n) for n in range(24) if n != 5
+    ]
+    assert report.stations == 23
+    assert sink.results == fresh(now, later)
+    # a sink on the workers: nothing but its answer is shipped
+    report = service.run_pass(start=T0, duration=60, sink=count_on_worker, sink_on_workers=True)
+    assert report.stations == 23 and report.shipped_bytes == 0 and report.result_bytes > 0
+    assert all(m > 0 for m in service.memory())
+
+
+def test_processes_backend() -> None:
+    with FleetService(partitions=5, workers=2) as service:
+        exercise(service)
+
+
+def test_dask_backend_on_a_local_cluster() -> None:
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+        FleetService(partitions=4, backend="dask", client=client) as service,
+    ):
+        exercise(service)
+
+
+def test_bad_input_is_a_query_error() -> None:
+    for kwargs, field in (
+        ({"partitions": 0}, "partitions"),
+        ({"partitions": True}, "partitions"),
+        ({"partitions": 2, "backend": "threads"}, "backend"),
+        ({"partitions": 2, "workers": 0}, "workers"),
+        ({"partitions": 2, "backend": "dask"}, "client"),
+    ):
+        with pytest.raises(QueryError) as info:
+            FleetService(**kwargs)
+        assert info.value.field == field
+    with FleetService(partitions=2, workers=1) as service:
+        with pytest.raises(QueryError) as info:
+            service.update([dataclasses.asdict(station(1))])
+        assert info.value.field == "changes"
+        with pytest.raises(QueryError):
+            service.run_pass(start=T0, duration=-1)
