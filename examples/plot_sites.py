@@ -19,7 +19,7 @@ from pathlib import Path
 from ocpp_schedule.site import DEMO_DAY, balance, demo_site, plot_allocation
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from balance import large_site  # noqa: E402
+from balance import large_site
 
 
 def main() -> int:
