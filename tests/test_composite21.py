@@ -665,11 +665,15 @@ _PLACES = (
 
 
 @st.composite
-def stacks21(draw: st.DrawFn) -> list[Spec]:
+def stacks21(
+    draw: st.DrawFn, places: tuple[tuple[str, int], ...] = _PLACES, most: int = 6
+) -> list[Spec]:
+    """Random 2.1 stacks of 1..``most`` profiles at ``places`` (purpose, EVSE); a TxProfile
+    on EVSE e is for transaction ``T<e>``."""
     specs = []
     used: set[tuple[str, int, int]] = set()
-    for pid in range(1, draw(st.integers(1, 6)) + 1):
-        purpose, evse = draw(st.sampled_from(_PLACES))
+    for pid in range(1, draw(st.integers(1, most)) + 1):
+        purpose, evse = draw(st.sampled_from(places))
         level = draw(st.integers(0, 2))
         if (purpose, evse, level) in used:
             continue
@@ -677,18 +681,8 @@ def stacks21(draw: st.DrawFn) -> list[Spec]:
         unit = draw(st.sampled_from(("A", "W")))
         start = draw(st.integers(-2, 20)) * 30
         duration = draw(st.one_of(st.none(), st.integers(1, 20).map(lambda k: k * 30)))
-        specs.append(
-            spec(
-                pid,
-                purpose,
-                draw(periods21(unit, purpose)),
-                evse=evse,
-                stack=level,
-                start=start,
-                duration=duration,
-                unit=unit,
-            )
-        )
+        periods = tuple(draw(periods21(unit, purpose)))
+        specs.append(Spec(pid, evse, purpose, level, start, duration, unit, periods, f"T{evse}"))
     return specs
 
 
@@ -853,23 +847,9 @@ _STATION_PLACES = (
 )
 
 
-@st.composite
-def station_stacks21(draw: st.DrawFn) -> list[Spec]:
+def station_stacks21() -> st.SearchStrategy[list[Spec]]:
     """Random 2.1 stacks on a station with EVSEs 1 and 2 (and EVSE 0)."""
-    specs = []
-    used: set[tuple[str, int, int]] = set()
-    for pid in range(1, draw(st.integers(1, 7)) + 1):
-        purpose, evse = draw(st.sampled_from(_STATION_PLACES))
-        level = draw(st.integers(0, 2))
-        if (purpose, evse, level) in used:
-            continue
-        used.add((purpose, evse, level))
-        unit = draw(st.sampled_from(("A", "W")))
-        start = draw(st.integers(-2, 20)) * 30
-        duration = draw(st.one_of(st.none(), st.integers(1, 20).map(lambda k: k * 30)))
-        periods = tuple(draw(periods21(unit, purpose)))
-        specs.append(Spec(pid, evse, purpose, level, start, duration, unit, periods, f"T{evse}"))
-    return specs
+    return stacks21(_STATION_PLACES, 7)
 
 
 def station_engine_at(schedule: Any, t: int) -> dict[str, Any]:
@@ -1142,3 +1122,70 @@ def test_provenance_covers_every_21_field(specs, out, txs) -> None:
                         assert src.kind in ("default", "evse_sum")
                 label = "limit (L1)" if name == "limit" else name
                 assert any(line.startswith(f"    {label} ") for line in lines), name
+
+
+# ----------------------------------------- locally set modes (item 2, docs/semantics.md V21-21)
+
+
+def test_v21_21_a_locally_set_period_without_limit_answers_no_limit() -> None:
+    """LocalFrequency and LocalLoadBalancing without a limit: the 2.1 answer leaves ``limit``
+    out (the station sets the power; 48 A is no expected draw); a limit that a profile gives
+    (the mode's own or a cap's) is reported; the Python period keeps the default as an upper
+    bound with the default source; 2.0.1 answers always carry a limit."""
+    for mode in ("LocalFrequency", "LocalLoadBalancing"):
+        alone = [spec(1, TXD, [{"startPeriod": 0, "operationMode": mode}], unit="A")]
+        schedule = comp([s.installed() for s in alone], duration=60)
+        period = schedule.to_payload("2.1")["schedule"]["chargingSchedulePeriod"][0]
+        assert period == {"startPeriod": 0, "numberPhases": 3, "operationMode": mode}
+        assert schedule.periods[0].limit == 48.0
+        assert schedule.periods[0].source.kind == "default"
+        assert "limit" in schedule.to_payload("2.0.1")["schedule"]["chargingSchedulePeriod"][0]
+        capped = [*alone, spec(2, MAX, [{"startPeriod": 0, "limit": 20}], unit="A")]
+        period = comp([s.installed() for s in capped], duration=60).to_payload("2.1")
+        assert period["schedule"]["chargingSchedulePeriod"][0]["limit"] == 20.0
+        own = [spec(1, TXD, [{"startPeriod": 0, "operationMode": mode, "limit": 10}], unit="A")]
+        period = comp([s.installed() for s in own], duration=60).to_payload("2.1")
+        assert period["schedule"]["chargingSchedulePeriod"][0]["limit"] == 10.0
+    # CentralFrequency needs its limit (V21-1), so it always reports one
+    central = [
+        spec(
+            1, TXD, [{"startPeriod": 0, "operationMode": "CentralFrequency", "limit": 8}], unit="A"
+        )
+    ]
+    period = comp([s.installed() for s in central], duration=60).to_payload("2.1")
+    assert period["schedule"]["chargingSchedulePeriod"][0]["limit"] == 8.0
+
+
+# -------------------------------------------------- DC EVSEs: no W<->A conversion (V21-37)
+
+
+def test_v21_37_a_dc_evse_is_answered_only_in_its_profiles_unit() -> None:
+    """K01.FR.50 converts W<->A on AC with the line voltage and numberPhases; a DC EVSE has
+    no phases and its DC voltage is unknown, so a composite that would convert is refused
+    (QueryError naming ``unit``), on the EVSE, on EVSE 0 and in station_composites; in the
+    profiles' unit it is answered as before, and AC EVSEs convert as before."""
+    from ocpp_schedule import QueryError
+
+    entries = [
+        on(1, profile(1, TXD, [(0, 50000.0)], unit="W")),
+        on(2, profile(2, TXD, [(0, 16.0)])),
+    ]
+    dc = StationConfig(evse_ids=(1, 2), dc_evse_ids=frozenset({1}))
+    assert periods(comp(entries, config=dc, unit="W")) == [(0, 50000.0, 3)]
+    for call in (
+        lambda: comp(entries, config=dc, unit="A"),
+        lambda: comp(entries, evse_id=0, config=dc, unit="A"),
+        lambda: station_composites(entries, start=at(0), duration=60, unit="A", config=dc),
+    ):
+        try:
+            call()
+        except QueryError as exc:
+            assert exc.field == "unit"
+            assert exc.rule == "docs/semantics.md V21-37"
+        else:
+            raise AssertionError("a DC conversion was not refused")
+    # EVSE 2 is AC: its A profile converts to W with its phases, as before
+    assert periods(comp(entries, evse_id=2, config=dc, unit="W")) == [(0, 11040.0, 3)]
+    # the same station, all AC: EVSE 1 converts with 3 phases, as before
+    ac = StationConfig(evse_ids=(1, 2))
+    assert periods(comp(entries, config=ac, unit="A")) == [(0, 72.4, 3)]

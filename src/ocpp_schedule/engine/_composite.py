@@ -166,6 +166,8 @@ class CompositeSchedule:
                     out["operationMode"] = OperationMode.CHARGING_ONLY.value
                 else:
                     out.update(p.v2x.to_wire(p.limit))
+                    if _set_locally(p):
+                        del out["limit"]  # V21-21: the station sets it; the default is no draw
         return answer
 
     def explain(self) -> str:
@@ -194,6 +196,25 @@ class CompositeSchedule:
             ],
             details=details,
         )
+
+
+_LOCAL_MODES = frozenset({OperationMode.LOCAL_FREQUENCY, OperationMode.LOCAL_LOAD_BALANCING})
+
+
+def _set_locally(period: CompositePeriod) -> bool:
+    """True when the period's power is set locally and nothing limits it (V21-21).
+
+    In LocalFrequency and LocalLoadBalancing the station (or EV) sets the power at run time;
+    where no profile gives a limit, the default limit the period carries is an upper bound,
+    not the expected draw, so the 2.1 answer leaves ``limit`` out.
+    """
+    v2x = period.v2x
+    return (
+        v2x is not None
+        and v2x.operation_mode in _LOCAL_MODES
+        and v2x.limit_l1 is None
+        and all(s.kind == "default" for s in period.sources)
+    )
 
 
 # ----------------------------------------------------------------------- public API
@@ -242,8 +263,10 @@ def composite_schedule(
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
+        _check_dc_units(cfg, index, txs, evses, ctx.out_w)
         raw = _station_raw(ctx, index, txs, evses)
     else:
+        _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
         raw = _evse_raw(ctx, index, evse_id, txs.get(evse_id))
     return CompositeSchedule(evse_id, s, duration, out_unit, _finalize(raw, s))
 
@@ -357,6 +380,7 @@ def station_composites(
         if e <= 0 or not cfg.knows_evse(e):
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    _check_dc_units(cfg, index, txs, evses, ctx.out_w)
     ctx.covers = {}
     raws = _evse_raws(ctx, index, txs, evses, total=include_station)
     result = {
@@ -597,6 +621,41 @@ def _installed(profiles: object) -> list[InstalledProfile]:
                 f"expected InstalledProfile items, got {type(p).__name__}", field="profiles"
             )
     return out
+
+
+def _check_dc_units(
+    cfg: StationConfig,
+    index: ProfileIndex,
+    txs: dict[int, Transaction],
+    evses: Sequence[int],
+    out_w: bool,
+) -> None:
+    """Refuse a composite that would convert W<->A on a DC EVSE (V21-37), before the work.
+
+    K01.FR.50 converts with the nominal AC line voltage and numberPhases; a DC EVSE has no
+    phases, and its DC voltage (the EV battery's) is not known to the station in advance,
+    so no conversion of its profiles would be right: every profile that can govern a DC
+    EVSE (its EV stack, caps and LocalGeneration) must be in the unit asked.
+    """
+    for e in evses:
+        if e not in cfg.dc_evse_ids:
+            continue
+        tx = txs.get(e)
+        chain = index.ev_chain(e, tx.id, tx.priority_charging) if tx else index.defaults_for(e)
+        stacks = [chain, *index.caps(e)]
+        if index.generation:
+            stacks.append(index.generation_for(e))
+        for stack in stacks:
+            for cp in stack:
+                if cp.unit_w != out_w:
+                    have, want = ("W", "A") if cp.unit_w else ("A", "W")
+                    raise QueryError(
+                        f"EVSE {e} is DC: profile {cp.source.profile_id} in {have} cannot be "
+                        f"answered in {want} (no phases, and the DC voltage is unknown); ask "
+                        f"in {have}",
+                        field="unit",
+                        rule="docs/semantics.md V21-37",
+                    )
 
 
 def _station_evses(
