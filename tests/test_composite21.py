@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from helpers import at, iso, on, periods, profile, tx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ocpp_schedule import (
@@ -104,6 +104,7 @@ class Spec:
     duration: int | None
     unit: str
     periods: tuple[dict[str, Any], ...]
+    tx_id: str = "T1"
 
     def installed(self) -> InstalledProfile:
         data: dict[str, Any] = {
@@ -122,7 +123,7 @@ class Spec:
             ],
         }
         if self.purpose == "TxProfile":
-            data["transactionId"] = "T1"
+            data["transactionId"] = self.tx_id
         return InstalledProfile(self.evse, ChargingProfile.model_validate(data))
 
     def period_at(self, t: int) -> dict[str, Any] | None:
@@ -179,20 +180,27 @@ def per_phase(
     return [values[p] if p < n else Fraction(0) for p in range(3)]
 
 
-def expected_at(specs: list[Spec], t: int, out: str, tx: bool) -> dict[str, Any]:
-    """What EVSE 1 answers at ``t``, from ocpp-facts §6 and docs/semantics.md V21-8..V21-11."""
-    ev_purposes = EV_ORDER[1:] if tx else EV_ORDER[2:]
-    ev = leading(stack(specs, ev_purposes, (0, 1)), t)
-    caps = [
-        leading(stack(specs, ("ChargingStationMaxProfile",), (0,)), t),
-        leading(stack(specs, ("ChargingStationExternalConstraints",), (0,)), t),
-        leading(stack(specs, ("ChargingStationExternalConstraints",), (1,)), t),
-    ]
-    gen = leading(stack(specs, ("LocalGeneration",), (0, 1)), t)
-    parts = [x for x in (ev, *caps) if x is not None]
-    n = min([3, *(p.get("numberPhases") or 3 for _, p in parts)])
-    lim: list[Fraction | None] = [None, None, None]
-    dis: list[Fraction] | None = None
+@dataclass
+class Exact:
+    """One EVSE's composite at an instant, unrounded: per-phase values in the output unit."""
+
+    n: int
+    lim: list[Fraction]
+    dis: list[Fraction] | None
+    sp: list[Fraction] | None
+    re: list[Fraction] | None
+    mode: str | None
+    phased: bool
+
+
+def _limits(
+    parts: list[tuple[Spec, dict[str, Any]]],
+    out: str,
+    n: int,
+    lim: list[Fraction | None],
+    dis: list[Fraction] | None,
+) -> tuple[list[Fraction | None], list[Fraction] | None, bool]:
+    """The least limit and the least discharge per phase over the leading periods ``parts``."""
     phased = False
     for spec, period in parts:
         own = per_phase(period, "limit", spec.unit, out, n)
@@ -208,13 +216,59 @@ def expected_at(specs: list[Spec], t: int, out: str, tx: bool) -> dict[str, Any]
         if d is not None:
             phased |= "dischargeLimit_L2" in period or "dischargeLimit_L3" in period
             dis = d if dis is None else [max(a, b) for a, b in zip(d, dis, strict=True)]
+    return lim, dis, phased
+
+
+def _add_generation(
+    gen: tuple[Spec, dict[str, Any]] | None, out: str, n: int, full: list[Fraction]
+) -> tuple[list[Fraction], bool]:
+    """LocalGeneration on top of the limits, per phase."""
+    if gen is None:
+        return full, False
+    g = per_phase(gen[1], "limit", gen[0].unit, out, n)
+    if g is None:
+        return full, False
+    phased = "limit_L2" in gen[1] or "limit_L3" in gen[1]
+    return [a + b for a, b in zip(full, g, strict=True)], phased
+
+
+def _held(
+    raw_sp: list[Fraction], full: list[Fraction], dis: list[Fraction] | None
+) -> list[Fraction]:
+    """A setpoint held between the discharge limit and the limit, phase by phase (V2X.03/04)."""
+    sp = []
+    for p in range(3):
+        value = raw_sp[p]
+        if value > full[p]:
+            value = full[p]
+        elif dis is not None and value < dis[p]:
+            value = dis[p]
+        sp.append(value)
+    return sp
+
+
+def evse_exact(
+    specs: list[Spec], t: int, out: str, tx: bool, evse: int = 1, generation: bool = True
+) -> Exact:
+    """EVSE ``evse`` at ``t``, from ocpp-facts §6 and docs/semantics.md V21-8..V21-11.
+
+    ``generation`` False leaves LocalGeneration out (a term of the EVSE-0 sum, V21-7).
+    """
+    ev_purposes = EV_ORDER[1:] if tx else EV_ORDER[2:]
+    ev = leading(stack(specs, ev_purposes, (0, evse)), t)
+    caps = [
+        leading(stack(specs, ("ChargingStationMaxProfile",), (0,)), t),
+        leading(stack(specs, ("ChargingStationExternalConstraints",), (0,)), t),
+        leading(stack(specs, ("ChargingStationExternalConstraints",), (evse,)), t),
+    ]
+    gen = leading(stack(specs, ("LocalGeneration",), (0, evse)), t) if generation else None
+    parts = [x for x in (ev, *caps) if x is not None]
+    n = min([3, *(p.get("numberPhases") or 3 for _, p in parts)])
+    lim, dis, phased = _limits(parts, out, n, [None, None, None], None)
     default = DEFAULT_W / n if out == "W" else DEFAULT_A
     full = [x if x is not None else (default if p < n else Fraction(0)) for p, x in enumerate(lim)]
-    if gen is not None:
-        g = per_phase(gen[1], "limit", gen[0].unit, out, n)
-        if g is not None:
-            phased |= "limit_L2" in gen[1] or "limit_L3" in gen[1]
-            full = [a + b for a, b in zip(full, g, strict=True)]
+    full, gen_phased = _add_generation(gen, out, n, full)
+    phased |= gen_phased
     # setpoints: the EVSE's external constraints, EVSE 0's, then the EV stack (V21-10)
     order = [caps[2], caps[1], ev]
     sp_from = next((x for x in order if x and "setpoint" in x[1]), None)
@@ -224,28 +278,29 @@ def expected_at(specs: list[Spec], t: int, out: str, tx: bool) -> dict[str, Any]
         raw_sp = per_phase(sp_from[1], "setpoint", sp_from[0].unit, out, n)
         assert raw_sp is not None
         phased |= "setpoint_L2" in sp_from[1] or "setpoint_L3" in sp_from[1]
-        sp = []
-        for p in range(3):  # V2X.03 / V2X.04
-            value = raw_sp[p]
-            if value > full[p]:
-                value = full[p]
-            elif dis is not None and value < dis[p]:
-                value = dis[p]
-            sp.append(value)
+        sp = _held(raw_sp, full, dis)
     if re_from is not None:
         re = per_phase(re_from[1], "setpointReactive", re_from[0].unit, out, n)
         phased |= "setpointReactive_L2" in re_from[1] or "setpointReactive_L3" in re_from[1]
     mode_from = sp_from or ev
     mode = mode_from[1].get("operationMode") if mode_from else None
-    used = full[:n]
-    limit = sum(used) if out == "W" else min(used)
+    return Exact(n, full, dis, sp, re, mode, phased)
+
+
+def rounded(x: Exact, out: str, limit: Fraction | None = None) -> dict[str, Any]:
+    """The answer of ``x``, rounded as the engine rounds (V21-8); ``limit`` the all-phase limit
+    where it is not derived from the per-phase values."""
+    n = x.n
+    if limit is None or x.phased:
+        used = x.lim[:n]
+        limit = sum(used) if out == "W" else min(used)
     answer: dict[str, Any] = {"limit": toward_zero(limit), "numberPhases": n}
-    if not phased and dis is None and sp is None and re is None and mode is None:
+    if not x.phased and x.dis is None and x.sp is None and x.re is None and x.mode is None:
         return answer  # nothing 2.1 in force: the 2.0.1 answer
-    answer["operationMode"] = mode or "ChargingOnly"
+    answer["operationMode"] = x.mode or "ChargingOnly"
 
     def put(key: str, values: list[Fraction], least: bool | None) -> None:
-        if phased:
+        if x.phased:
             names = ("limit_L1", "limit_L2", "limit_L3") if key == "limit" else PHASED[key]
             for name, v in zip(names, values, strict=True):
                 answer[name] = toward_zero(v)
@@ -254,15 +309,20 @@ def expected_at(specs: list[Spec], t: int, out: str, tx: bool) -> dict[str, Any]
         else:
             answer[key] = toward_zero(max(values[:n]) if least is False else values[0])
 
-    if phased:
-        put("limit", full, True)
-    if dis is not None:
-        put("dischargeLimit", dis, False)
-    if sp is not None:
-        put("setpoint", sp, None)
-    if re is not None:
-        put("setpointReactive", re, None)
+    if x.phased:
+        put("limit", x.lim, True)
+    if x.dis is not None:
+        put("dischargeLimit", x.dis, False)
+    if x.sp is not None:
+        put("setpoint", x.sp, None)
+    if x.re is not None:
+        put("setpointReactive", x.re, None)
     return answer
+
+
+def expected_at(specs: list[Spec], t: int, out: str, tx: bool, evse: int = 1) -> dict[str, Any]:
+    """What EVSE ``evse`` answers at ``t`` (rounded)."""
+    return rounded(evse_exact(specs, t, out, tx, evse), out)
 
 
 def engine_at(schedule: Any, t: int) -> dict[str, Any]:
@@ -605,11 +665,15 @@ _PLACES = (
 
 
 @st.composite
-def stacks21(draw: st.DrawFn) -> list[Spec]:
+def stacks21(
+    draw: st.DrawFn, places: tuple[tuple[str, int], ...] = _PLACES, most: int = 6
+) -> list[Spec]:
+    """Random 2.1 stacks of 1..``most`` profiles at ``places`` (purpose, EVSE); a TxProfile
+    on EVSE e is for transaction ``T<e>``."""
     specs = []
     used: set[tuple[str, int, int]] = set()
-    for pid in range(1, draw(st.integers(1, 6)) + 1):
-        purpose, evse = draw(st.sampled_from(_PLACES))
+    for pid in range(1, draw(st.integers(1, most)) + 1):
+        purpose, evse = draw(st.sampled_from(places))
         level = draw(st.integers(0, 2))
         if (purpose, evse, level) in used:
             continue
@@ -617,18 +681,8 @@ def stacks21(draw: st.DrawFn) -> list[Spec]:
         unit = draw(st.sampled_from(("A", "W")))
         start = draw(st.integers(-2, 20)) * 30
         duration = draw(st.one_of(st.none(), st.integers(1, 20).map(lambda k: k * 30)))
-        specs.append(
-            spec(
-                pid,
-                purpose,
-                draw(periods21(unit, purpose)),
-                evse=evse,
-                stack=level,
-                start=start,
-                duration=duration,
-                unit=unit,
-            )
-        )
+        periods = tuple(draw(periods21(unit, purpose)))
+        specs.append(Spec(pid, evse, purpose, level, start, duration, unit, periods, f"T{evse}"))
     return specs
 
 
@@ -700,3 +754,438 @@ def test_v21_12_station_total_adds_the_evses_fields_per_phase() -> None:
     ]
     answer = comp(both, evse_id=0, unit="W", config=two, duration=60).periods[0].v2x
     assert (answer.setpoint, answer.operation_mode.value) == (-3000.0, "CentralSetpoint")
+
+
+# ------------------------------------------- EVSE 0 of a station with several EVSEs (item 3)
+
+
+def _all_phase(values: list[Fraction], out: str, n: int) -> Fraction:
+    """Per-phase values as the all-phase value: W their sum, A the first phase's."""
+    return sum(values[:n], Fraction(0)) if out == "W" else values[0]
+
+
+def station_expected_at(
+    specs: list[Spec], t: int, out: str, txs: tuple[int, ...], evses: tuple[int, ...]
+) -> dict[str, Any]:
+    """What EVSE 0 answers at ``t`` (docs/semantics.md R2, V21-7, V21-12), from the EVSEs'
+    exact values: per phase, each field added over the EVSEs (a discharge limit counts 0 for
+    an EVSE without one; a setpoint or reactive setpoint only when every EVSE has one), then
+    the station max and EVSE-0 external constraints as caps, every LocalGeneration on top
+    (EVSE 0's once, each EVSE's own), an EVSE-0 external setpoint in place of the sum, the
+    setpoint held between the limits."""
+    terms = [evse_exact(specs, t, out, e in txs, e, generation=False) for e in evses]
+    # the EVSEs' answers (with generation) give the setpoints, discharge limits and modes
+    answers = [evse_exact(specs, t, out, e in txs, e) for e in evses]
+    caps = [
+        x
+        for x in (
+            leading(stack(specs, ("ChargingStationMaxProfile",), (0,)), t),
+            leading(stack(specs, ("ChargingStationExternalConstraints",), (0,)), t),
+        )
+        if x is not None
+    ]
+    n = min([max(x.n for x in terms), *(p.get("numberPhases") or 3 for _, p in caps)])
+    zero = [Fraction(0)] * 3
+    lim_sum: list[Fraction | None] = [sum((x.lim[p] for x in terms), Fraction(0)) for p in range(3)]
+    dis_sum = None
+    if any(x.dis is not None for x in answers):
+        dis_sum = [sum(((x.dis or zero)[p] for x in answers), Fraction(0)) for p in range(3)]
+    lim, dis, phased = _limits(caps, out, n, lim_sum, dis_sum)
+    phased |= any(x.phased for x in terms)
+    full = [x if x is not None else Fraction(0) for x in lim]
+    # the all-phase limit where no per-phase value takes part (R2): the sum, capped, + generation
+    raw = sum((_all_phase(x.lim, out, x.n) for x in terms), Fraction(0))
+    for spec, period in caps:
+        own = per_phase(period, "limit", spec.unit, out, n)
+        if own is None and period.get("operationMode") == "Idle":
+            own = zero
+        if own is not None:
+            raw = min(raw, _all_phase(own, out, n))
+    for where in (0, *evses):  # EVSE 0's LocalGeneration once, each EVSE's own, on top
+        gen = leading(stack(specs, ("LocalGeneration",), (where,)), t)
+        full, gen_phased = _add_generation(gen, out, n, full)
+        phased |= gen_phased
+        if gen is not None and (g := per_phase(gen[1], "limit", gen[0].unit, out, n)) is not None:
+            raw += _all_phase(g, out, n)
+    modes = {x.mode or "ChargingOnly" for x in answers}
+    common = modes.pop() if len(modes) == 1 else None
+    external = next((p for s, p in caps if s.purpose == "ChargingStationExternalConstraints"), None)
+    ext_spec = next((s for s, _ in caps if s.purpose == "ChargingStationExternalConstraints"), None)
+    sp = re = None
+    mode = common
+    if external is not None and ext_spec is not None and "setpoint" in external:
+        raw_sp = per_phase(external, "setpoint", ext_spec.unit, out, n)
+        assert raw_sp is not None
+        phased |= "setpoint_L2" in external or "setpoint_L3" in external
+        sp = _held(raw_sp, full, dis)
+        mode = external.get("operationMode")
+    elif all(x.sp is not None for x in answers):
+        sp = _held([sum((x.sp or zero)[p] for x in answers) for p in range(3)], full, dis)
+    if external is not None and ext_spec is not None and "setpointReactive" in external:
+        re = per_phase(external, "setpointReactive", ext_spec.unit, out, n)
+        phased |= "setpointReactive_L2" in external or "setpointReactive_L3" in external
+    elif all(x.re is not None for x in answers):
+        re = [sum((x.re or zero)[p] for x in answers) for p in range(3)]
+    answer = rounded(Exact(n, full, dis, sp, re, mode, phased), out, raw)
+    answer.setdefault("operationMode", "ChargingOnly")
+    return answer
+
+
+_STATION_PLACES = (
+    ("TxProfile", 1),
+    ("TxProfile", 2),
+    ("TxDefaultProfile", 0),
+    ("TxDefaultProfile", 1),
+    ("TxDefaultProfile", 2),
+    ("ChargingStationMaxProfile", 0),
+    ("ChargingStationExternalConstraints", 0),
+    ("ChargingStationExternalConstraints", 1),
+    ("ChargingStationExternalConstraints", 2),
+    ("LocalGeneration", 0),
+    ("LocalGeneration", 1),
+    ("LocalGeneration", 2),
+)
+
+
+def station_stacks21() -> st.SearchStrategy[list[Spec]]:
+    """Random 2.1 stacks on a station with EVSEs 1 and 2 (and EVSE 0)."""
+    return stacks21(_STATION_PLACES, 7)
+
+
+def station_engine_at(schedule: Any, t: int) -> dict[str, Any]:
+    answer = engine_at(schedule, t)
+    answer.setdefault("operationMode", "ChargingOnly")
+    return answer
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    station_stacks21(),
+    st.sampled_from(("A", "W")),
+    st.sets(st.sampled_from((1, 2))).map(lambda s: tuple(sorted(s))),
+)
+def test_v21_12_random_station_totals_match_the_per_second_evaluation(specs, out, txs) -> None:
+    """Issue 14 item 3 on a station with two EVSEs: every second, each EVSE's answer equals
+    the per-second evaluation, and EVSE 0's answer equals the per-phase sum of the EVSEs'
+    exact values capped by the station-level profiles, with EVSE 0's LocalGeneration once
+    (V21-7, V21-12). With one EVSE this is the one-EVSE statement (EVSE 0 = EVSE 1)."""
+    entries = [s.installed() for s in specs]
+    two = StationConfig(evse_ids=(1, 2))
+    trans = [Transaction(f"T{e}", e, at(0)) for e in txs]
+    duration = 720
+    batch = station_composites(
+        entries, start=at(0), duration=duration, unit=out, transactions=trans, config=two
+    )
+    base = batch[0].start
+    for t in range(duration):
+        for e in (1, 2):
+            assert engine_at(batch[e], base + t) == expected_at(specs, t, out, e in txs, e), (
+                f"EVSE {e}, second {t}"
+            )
+        expected = station_expected_at(specs, t, out, txs, (1, 2))
+        assert station_engine_at(batch[0], base + t) == expected, f"EVSE 0, second {t}"
+    single = comp(entries, evse_id=0, duration=duration, unit=out, transaction=trans, config=two)
+    assert single == batch[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks21(), st.sampled_from(("A", "W")), st.booleans())
+def test_v21_7_one_evse_station_total_equals_its_evse_for_random_21_stacks(
+    specs, out, with_tx
+) -> None:
+    """Issue 14 item 3: on a one-EVSE station, EVSE 0 answers what EVSE 1 answers, every 2.1
+    field included (the station's LocalGeneration counted once in both), except where external
+    constraints on EVSE 0 and on EVSE 1 both give a setpoint or a reactive setpoint (each
+    answer then takes its own level's first, V21-12) and where LocalGeneration is installed on
+    both (EVSE 1 takes the leading one of the two by stack level, EVSE 0 adds the EVSE's and
+    the station's, V21-7); see the tests below."""
+    assume(not _external_setpoints_on_both_levels(specs))
+    assume(not _generation_on_both_levels(specs))
+    entries = [s.installed() for s in specs]
+    one = StationConfig(evse_ids=(1,))
+    trans = Transaction("T1", 1, at(0)) if with_tx else None
+    evse1 = comp(entries, config=one, transaction=trans, unit=out, duration=720)
+    evse0 = comp(entries, evse_id=0, config=one, transaction=trans, unit=out, duration=720)
+    for t in range(0, 720, 30):
+        assert station_engine_at(evse0, evse0.start + t) == station_engine_at(
+            evse1, evse1.start + t
+        ), t
+
+
+def _external_setpoints_on_both_levels(specs: list[Spec]) -> bool:
+    """True when external constraints on EVSE 0 and on EVSE 1 both carry a setpoint (or a
+    reactive setpoint) somewhere."""
+
+    def has(evse: int, key: str) -> bool:
+        return any(
+            s.purpose == "ChargingStationExternalConstraints"
+            and s.evse == evse
+            and any(key in p for p in s.periods)
+            for s in specs
+        )
+
+    return any(has(0, key) and has(1, key) for key in ("setpoint", "setpointReactive"))
+
+
+def _generation_on_both_levels(specs: list[Spec]) -> bool:
+    """True when LocalGeneration is installed on EVSE 0 and on EVSE 1."""
+    where = {s.evse for s in specs if s.purpose == "LocalGeneration"}
+    return {0, 1} <= where
+
+
+def test_v21_12_one_evse_station_external_setpoints_on_both_levels() -> None:
+    """Where external constraints on EVSE 0 and on EVSE 1 both give a setpoint, EVSE 1 answers
+    its own (the EVSE's external constraints come first, V21-10) and EVSE 0 the station's (an
+    EVSE-0 external setpoint replaces the EVSEs' sum, V21-12): the one place where a one-EVSE
+    station's EVSE-0 answer differs from its EVSE-1 answer."""
+    specs = [
+        spec(
+            1,
+            "ChargingStationExternalConstraints",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 32,
+                    "operationMode": "ExternalSetpoint",
+                    "setpoint": 10,
+                    "setpointReactive": 2,
+                }
+            ],
+            unit="A",
+        ),
+        spec(
+            2,
+            "ChargingStationExternalConstraints",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 32,
+                    "operationMode": "ExternalSetpoint",
+                    "setpoint": 6,
+                    "setpointReactive": 1,
+                }
+            ],
+            evse=1,
+            unit="A",
+        ),
+    ]
+    entries = [s.installed() for s in specs]
+    one = StationConfig(evse_ids=(1,))
+    evse1 = comp(entries, config=one, duration=60).periods[0].v2x
+    evse0 = comp(entries, evse_id=0, config=one, duration=60).periods[0].v2x
+    assert (evse1.setpoint, evse1.setpoint_reactive) == (6.0, 1.0)
+    assert (evse0.setpoint, evse0.setpoint_reactive) == (10.0, 2.0)
+    assert evse0.source_of("setpoint").profile_id == 1
+    assert evse1.source_of("setpoint").profile_id == 2
+
+
+def test_v21_7_station_caps_do_not_cap_local_generation() -> None:
+    """LocalGeneration is added on top of the composite (SC.01(2.1)): an EVSE's own generation
+    is not capped by the station max in the EVSE-0 total either (it was: EVSE 1 answered
+    0 + 4 A while EVSE 0 answered min(4 A, 0)); a one-EVSE station answers the same on both."""
+    entries = [
+        on(0, profile(1, TXD, [(0, 16.0)])),
+        on(0, profile(2, MAX, [(0, 10.0)])),
+        on(1, profile(3, GEN, [(0, 4.0)])),
+    ]
+    one = StationConfig(evse_ids=(1,))
+    assert periods(comp(entries, config=one)) == [(0, 14.0, 3)]
+    assert periods(comp(entries, evse_id=0, config=one)) == [(0, 14.0, 3)]
+    two = StationConfig(evse_ids=(1, 2))
+    # EVSE 1 16 A and EVSE 2 16 A capped at 10 A, then EVSE 1's 4 A on top
+    assert periods(comp(entries, evse_id=0, config=two)) == [(0, 14.0, 3)]
+
+
+def test_v21_7_generation_on_both_levels() -> None:
+    """EVSE 1's answer takes the leading LocalGeneration of its own and EVSE 0's stacks (by
+    stack level); the station total adds EVSE 1's own and EVSE 0's once (V21-7)."""
+    entries = [
+        on(0, profile(1, TXD, [(0, 10.0)])),
+        on(0, profile(2, GEN, [(0, 2.0)], stack=1)),
+        on(1, profile(3, GEN, [(0, 3.0)])),
+    ]
+    one = StationConfig(evse_ids=(1,))
+    assert periods(comp(entries, config=one)) == [(0, 12.0, 3)]
+    assert periods(comp(entries, evse_id=0, config=one)) == [(0, 15.0, 3)]
+
+
+# --------------------------------------------------- provenance of every 2.1 field (item 1)
+
+
+def test_explain_names_what_set_every_21_field() -> None:
+    """explain() lists, under a period with 2.1 fields, each field with its value and the
+    profile that set it: the per-phase limits, discharge limits, setpoints (a held setpoint
+    names the profile whose limit held it), reactive setpoints and operationMode."""
+    specs = [
+        spec(
+            1,
+            "TxProfile",
+            [
+                {
+                    "startPeriod": 0,
+                    "limit": 16,
+                    "limit_L2": 8,
+                    "limit_L3": 16,
+                    "operationMode": "CentralSetpoint",
+                    "setpoint": 10,
+                    "setpoint_L2": 10,
+                    "setpoint_L3": -3,
+                    "dischargeLimit": -5,
+                    "setpointReactive": 50,
+                }
+            ],
+            evse=1,
+            unit="A",
+        ),
+        spec(2, "ChargingStationMaxProfile", [{"startPeriod": 0, "limit": 12}], unit="A"),
+    ]
+    text = comp([s.installed() for s in specs], transaction=tx(), duration=600).explain()
+    tx_src = "profile 1 (TxProfile, stack 0, EVSE 1)"
+    max_src = "profile 2 (ChargingStationMaxProfile, stack 0, EVSE 0)"
+    for line in (
+        f"operationMode CentralSetpoint: {tx_src}",
+        f"limit (L1) 12.0: {max_src}",
+        f"limit_L2 8.0: {tx_src}",
+        f"limit_L3 12.0: {max_src}",
+        f"dischargeLimit -5.0: {tx_src}",
+        f"dischargeLimit_L3 -5.0: {tx_src}",
+        f"setpoint 10.0: {tx_src}",
+        f"setpoint_L2 8.0: {tx_src}",
+        f"setpoint_L3 -3.0: {tx_src}",
+        f"setpointReactive 50.0: {tx_src}",
+        f"setpointReactive_L3 50.0: {tx_src}",
+    ):
+        assert "    " + line in text.splitlines(), line
+    # a setpoint the station max holds names the station max
+    held = [
+        spec(
+            1,
+            "TxProfile",
+            [{"startPeriod": 0, "operationMode": "CentralSetpoint", "setpoint": 20}],
+            evse=1,
+            unit="A",
+        ),
+        specs[1],
+    ]
+    text = comp([s.installed() for s in held], transaction=tx(), duration=60).explain()
+    assert f"    setpoint 12.0: {max_src}" in text.splitlines()
+    # a 2.0.1-style answer has no detail lines
+    plain = comp([spec(3, MAX, [{"startPeriod": 0, "limit": 12}], unit="A").installed()])
+    assert len(plain.explain().splitlines()) == 4
+
+
+def _field_value(v2x: Any, name: str) -> Any:
+    wire = v2x.to_wire(0.0)
+    if name == "limit" and v2x.limit_l1 is None:
+        return None
+    return wire.get(name)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(station_stacks21(), st.sampled_from(("A", "W")), st.sampled_from(((), (1,), (1, 2))))
+def test_provenance_covers_every_21_field(specs, out, txs) -> None:
+    """Every 2.1 field a period reports (EVSE 1, 2 and 0) names what set it, a profile of the
+    right place (installed, on EVSE 0 or the queried EVSE) or the default limit or the EVSEs'
+    sum, and explain() prints each of them under its period."""
+    entries = [s.installed() for s in specs]
+    by_id = {s.pid: s for s in specs}
+    two = StationConfig(evse_ids=(1, 2))
+    trans = [Transaction(f"T{e}", e, at(0)) for e in txs]
+    batch = station_composites(
+        entries, start=at(0), duration=720, unit=out, transactions=trans, config=two
+    )
+    for evse, schedule in batch.items():
+        lines = schedule.explain().splitlines()
+        for period in schedule.periods:
+            if period.v2x is None:
+                continue
+            named = dict(period.v2x.sources)
+            reported = {"operationMode"} | {
+                n
+                for n in (
+                    "limit",
+                    *PHASED["limit"][1:],
+                    *(k for v in list(PHASED.values())[1:] for k in v),
+                )
+                if _field_value(period.v2x, n) is not None
+            }
+            assert set(named) == reported
+            for name, found in named.items():
+                assert found
+                for src in found:
+                    if src.kind == "profile":
+                        owner = by_id[src.profile_id]
+                        assert owner.purpose == src.purpose.value
+                        assert src.evse_id == owner.evse
+                        assert evse == 0 or owner.evse in (0, evse)
+                    else:
+                        assert src.kind in ("default", "evse_sum")
+                label = "limit (L1)" if name == "limit" else name
+                assert any(line.startswith(f"    {label} ") for line in lines), name
+
+
+# ----------------------------------------- locally set modes (item 2, docs/semantics.md V21-21)
+
+
+def test_v21_21_a_locally_set_period_without_limit_answers_no_limit() -> None:
+    """LocalFrequency and LocalLoadBalancing without a limit: the 2.1 answer leaves ``limit``
+    out (the station sets the power; 48 A is no expected draw); a limit that a profile gives
+    (the mode's own or a cap's) is reported; the Python period keeps the default as an upper
+    bound with the default source; 2.0.1 answers always carry a limit."""
+    for mode in ("LocalFrequency", "LocalLoadBalancing"):
+        alone = [spec(1, TXD, [{"startPeriod": 0, "operationMode": mode}], unit="A")]
+        schedule = comp([s.installed() for s in alone], duration=60)
+        period = schedule.to_payload("2.1")["schedule"]["chargingSchedulePeriod"][0]
+        assert period == {"startPeriod": 0, "numberPhases": 3, "operationMode": mode}
+        assert schedule.periods[0].limit == 48.0
+        assert schedule.periods[0].source.kind == "default"
+        assert "limit" in schedule.to_payload("2.0.1")["schedule"]["chargingSchedulePeriod"][0]
+        capped = [*alone, spec(2, MAX, [{"startPeriod": 0, "limit": 20}], unit="A")]
+        period = comp([s.installed() for s in capped], duration=60).to_payload("2.1")
+        assert period["schedule"]["chargingSchedulePeriod"][0]["limit"] == 20.0
+        own = [spec(1, TXD, [{"startPeriod": 0, "operationMode": mode, "limit": 10}], unit="A")]
+        period = comp([s.installed() for s in own], duration=60).to_payload("2.1")
+        assert period["schedule"]["chargingSchedulePeriod"][0]["limit"] == 10.0
+    # CentralFrequency needs its limit (V21-1), so it always reports one
+    central = [
+        spec(
+            1, TXD, [{"startPeriod": 0, "operationMode": "CentralFrequency", "limit": 8}], unit="A"
+        )
+    ]
+    period = comp([s.installed() for s in central], duration=60).to_payload("2.1")
+    assert period["schedule"]["chargingSchedulePeriod"][0]["limit"] == 8.0
+
+
+# -------------------------------------------------- DC EVSEs: no W<->A conversion (V21-37)
+
+
+def test_v21_37_a_dc_evse_is_answered_only_in_its_profiles_unit() -> None:
+    """K01.FR.50 converts W<->A on AC with the line voltage and numberPhases; a DC EVSE has
+    no phases and its DC voltage is unknown, so a composite that would convert is refused
+    (QueryError naming ``unit``), on the EVSE, on EVSE 0 and in station_composites; in the
+    profiles' unit it is answered as before, and AC EVSEs convert as before."""
+    from ocpp_schedule import QueryError
+
+    entries = [
+        on(1, profile(1, TXD, [(0, 50000.0)], unit="W")),
+        on(2, profile(2, TXD, [(0, 16.0)])),
+    ]
+    dc = StationConfig(evse_ids=(1, 2), dc_evse_ids=frozenset({1}))
+    assert periods(comp(entries, config=dc, unit="W")) == [(0, 50000.0, 3)]
+    for call in (
+        lambda: comp(entries, config=dc, unit="A"),
+        lambda: comp(entries, evse_id=0, config=dc, unit="A"),
+        lambda: station_composites(entries, start=at(0), duration=60, unit="A", config=dc),
+    ):
+        try:
+            call()
+        except QueryError as exc:
+            assert exc.field == "unit"
+            assert exc.rule == "docs/semantics.md V21-37"
+        else:
+            raise AssertionError("a DC conversion was not refused")
+    # EVSE 2 is AC: its A profile converts to W with its phases, as before
+    assert periods(comp(entries, evse_id=2, config=dc, unit="W")) == [(0, 11040.0, 3)]
+    # the same station, all AC: EVSE 1 converts with 3 phases, as before
+    ac = StationConfig(evse_ids=(1, 2))
+    assert periods(comp(entries, config=ac, unit="A")) == [(0, 72.4, 3)]

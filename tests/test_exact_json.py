@@ -17,14 +17,17 @@ Messages and readers/writers:
 - GetCompositeSchedule response: ``adapters.CompositeAnswer.from_payload`` / ``payload``
   (its ``schedule`` is read too where the answer is a limit schedule);
 - GetChargingProfiles request (2.x): ``read_get_charging_profiles`` /
-  ``write_get_charging_profiles``.
+  ``write_get_charging_profiles``;
+- UpdateDynamicSchedule request (2.1): ``read_update_dynamic_schedule`` /
+  ``write_update_dynamic_schedule``.
 
 Examples per message and version: 2,000 from a seeded random source (:func:`random_json`,
 fast, no shrinking) plus 100 (SetChargingProfile) or 200 (the others) drawn by hypothesis
 (:func:`from_schema`, shrinking): 6,300 SetChargingProfile requests, 6,600 ClearChargingProfile
 requests, 6,600 GetCompositeSchedule requests and as many answers, 4,400 GetChargingProfiles
-requests (``EXAMPLES``). Half the seeded 1.6 answers come from the 1.6 answer schema narrowed
-to what the library reads as a schedule (docs/semantics.md V21-4).
+requests and 2,200 UpdateDynamicSchedule requests (``EXAMPLES``): 2,100 or 2,200 per message
+for 2.1. Half the seeded 1.6 answers come from the 1.6 answer schema narrowed to what the
+library reads as a schedule (docs/semantics.md V21-4).
 """
 
 from __future__ import annotations
@@ -53,8 +56,10 @@ from ocpp_schedule import (
 from ocpp_schedule.station import (
     read_clear_charging_profile,
     read_get_charging_profiles,
+    read_update_dynamic_schedule,
     write_clear_charging_profile,
     write_get_charging_profiles,
+    write_update_dynamic_schedule,
 )
 from ocpp_schedule.tools.adapters import CompositeAnswer, CompositeQuery
 
@@ -427,6 +432,11 @@ def _get_charging_profiles(payload: Json, version: str) -> Json:
     return write_get_charging_profiles(read_get_charging_profiles(payload, version), version)
 
 
+def _update_dynamic_schedule(payload: Json, version: str) -> Json:
+    assert version == "2.1"
+    return write_update_dynamic_schedule(read_update_dynamic_schedule(payload))
+
+
 MESSAGES: dict[str, tuple[Roundtrip, tuple[str, ...], int]] = {
     # message: (read then write, versions, hypothesis examples per version)
     "SetChargingProfileRequest": (_set_charging_profile, ("1.6", "2.0.1", "2.1"), 100),
@@ -434,6 +444,7 @@ MESSAGES: dict[str, tuple[Roundtrip, tuple[str, ...], int]] = {
     "GetCompositeScheduleRequest": (_composite_request, ("1.6", "2.0.1", "2.1"), 200),
     "GetCompositeScheduleResponse": (_composite_answer, ("1.6", "2.0.1", "2.1"), 200),
     "GetChargingProfilesRequest": (_get_charging_profiles, ("2.0.1", "2.1"), 200),
+    "UpdateDynamicScheduleRequest": (_update_dynamic_schedule, ("2.1",), 200),
 }
 SEEDED_EXAMPLES = 2000
 """Payloads per message and version drawn from a seeded random source (:func:`random_json`)."""
@@ -451,8 +462,21 @@ CASES = [
 
 
 def test_every_message_gets_2000_examples_per_version() -> None:
+    """Issue 14 acceptance: 2,000+ generated payloads per message and version (2.1 included:
+    SetChargingProfile, ClearChargingProfile, GetCompositeSchedule request and answer,
+    GetChargingProfiles and UpdateDynamicSchedule)."""
     assert SEEDED_EXAMPLES >= 2000
-    assert all(count >= 4000 for count in EXAMPLES.values()), EXAMPLES
+    for name, (_, versions, count) in MESSAGES.items():
+        assert "2.1" in versions, name
+        assert EXAMPLES[name] == len(versions) * (count + SEEDED_EXAMPLES) >= 2000 * len(versions)
+    assert {name for name, (_, versions, _) in MESSAGES.items() if "2.1" in versions} >= {
+        "SetChargingProfileRequest",
+        "ClearChargingProfileRequest",
+        "GetCompositeScheduleRequest",
+        "GetCompositeScheduleResponse",
+        "GetChargingProfilesRequest",
+        "UpdateDynamicScheduleRequest",
+    }
 
 
 def _check_exact(payload: Json, version: str, name: str) -> None:

@@ -166,10 +166,20 @@ class CompositeSchedule:
                     out["operationMode"] = OperationMode.CHARGING_ONLY.value
                 else:
                     out.update(p.v2x.to_wire(p.limit))
+                    if _set_locally(p):
+                        del out["limit"]  # V21-21: the station sets it; the default is no draw
         return answer
 
     def explain(self) -> str:
-        """A readable table of the periods and what set each one."""
+        """A readable table of the periods and what set each one.
+
+        A period with 2.1 fields lists under it every field it reports (per-phase limits,
+        discharge limits, setpoints, reactive setpoints, operationMode) with its value and
+        what set it (docs/semantics.md V21-8: provenance covers every field).
+        """
+        details = None
+        if any(p.v2x is not None for p in self.periods):
+            details = [() if p.v2x is None else p.v2x.explain_lines() for p in self.periods]
         return explain_text(
             evse_id=self.evse_id,
             start=self.start,
@@ -184,7 +194,27 @@ class CompositeSchedule:
                 )
                 for p in self.periods
             ],
+            details=details,
         )
+
+
+_LOCAL_MODES = frozenset({OperationMode.LOCAL_FREQUENCY, OperationMode.LOCAL_LOAD_BALANCING})
+
+
+def _set_locally(period: CompositePeriod) -> bool:
+    """True when the period's power is set locally and nothing limits it (V21-21).
+
+    In LocalFrequency and LocalLoadBalancing the station (or EV) sets the power at run time;
+    where no profile gives a limit, the default limit the period carries is an upper bound,
+    not the expected draw, so the 2.1 answer leaves ``limit`` out.
+    """
+    v2x = period.v2x
+    return (
+        v2x is not None
+        and v2x.operation_mode in _LOCAL_MODES
+        and v2x.limit_l1 is None
+        and all(s.kind == "default" for s in period.sources)
+    )
 
 
 # ----------------------------------------------------------------------- public API
@@ -233,8 +263,10 @@ def composite_schedule(
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
+        _check_dc_units(cfg, index, txs, evses, ctx.out_w)
         raw = _station_raw(ctx, index, txs, evses)
     else:
+        _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
         raw = _evse_raw(ctx, index, evse_id, txs.get(evse_id))
     return CompositeSchedule(evse_id, s, duration, out_unit, _finalize(raw, s))
 
@@ -348,6 +380,7 @@ def station_composites(
         if e <= 0 or not cfg.knows_evse(e):
             raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    _check_dc_units(cfg, index, txs, evses, ctx.out_w)
     ctx.covers = {}
     raws = _evse_raws(ctx, index, txs, evses, total=include_station)
     result = {
@@ -355,10 +388,11 @@ def station_composites(
     }
     if include_station:
         terms = raws
-        if index.generation.get(0):
-            # EVSE 0's LocalGeneration is the station's: the total adds it once (V21-7).
+        if index.generation:
+            # LocalGeneration goes on top of the capped total, EVSE 0's once (V21-7).
             terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
-        total = _station_total(ctx, index, list(terms.values()))
+        gens = _generation_covers(ctx, index, txs, evses)
+        total = _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
         result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
     return result
 
@@ -589,6 +623,41 @@ def _installed(profiles: object) -> list[InstalledProfile]:
     return out
 
 
+def _check_dc_units(
+    cfg: StationConfig,
+    index: ProfileIndex,
+    txs: dict[int, Transaction],
+    evses: Sequence[int],
+    out_w: bool,
+) -> None:
+    """Refuse a composite that would convert W<->A on a DC EVSE (V21-37), before the work.
+
+    K01.FR.50 converts with the nominal AC line voltage and numberPhases; a DC EVSE has no
+    phases, and its DC voltage (the EV battery's) is not known to the station in advance,
+    so no conversion of its profiles would be right: every profile that can govern a DC
+    EVSE (its EV stack, caps and LocalGeneration) must be in the unit asked.
+    """
+    for e in evses:
+        if e not in cfg.dc_evse_ids:
+            continue
+        tx = txs.get(e)
+        chain = index.ev_chain(e, tx.id, tx.priority_charging) if tx else index.defaults_for(e)
+        stacks = [chain, *index.caps(e)]
+        if index.generation:
+            stacks.append(index.generation_for(e))
+        for stack in stacks:
+            for cp in stack:
+                if cp.unit_w != out_w:
+                    have, want = ("W", "A") if cp.unit_w else ("A", "W")
+                    raise QueryError(
+                        f"EVSE {e} is DC: profile {cp.source.profile_id} in {have} cannot be "
+                        f"answered in {want} (no phases, and the DC voltage is unknown); ask "
+                        f"in {have}",
+                        field="unit",
+                        rule="docs/semantics.md V21-37",
+                    )
+
+
 def _station_evses(
     cfg: StationConfig, index: ProfileIndex, txs: dict[int, Transaction]
 ) -> tuple[int, ...]:
@@ -788,8 +857,9 @@ def _evse_raw(
     """The unrounded composite of one EVSE.
 
     With ``station_generation`` (an EVSE's own answer) the LocalGeneration stack
-    is the EVSE's and EVSE 0's merged; without it (a term of the EVSE-0 sum) only
-    the EVSE's own, since the station total adds EVSE 0's once (V21-7).
+    is the EVSE's and EVSE 0's merged; without it (a term of the EVSE-0 sum) there
+    is none: the station total adds every LocalGeneration on top of its capped sum,
+    EVSE 0's once (V21-7).
     """
     if tx is None:
         chain = index.defaults_for(evse_id)
@@ -802,10 +872,8 @@ def _evse_raw(
     caps = index.caps(evse_id)
     cap_covers = [cover(cap, ctx, rel, soc) for cap in caps]
     generation: list[CompiledProfile] | None = None
-    if index.generation:
-        generation = (
-            index.generation_for(evse_id) if station_generation else index.generation.get(evse_id)
-        )
+    if index.generation and station_generation:
+        generation = index.generation_for(evse_id)
     gen = cover(generation, ctx, rel, soc) if generation else []
     raw = _combine(ctx, [ev_cover, *cap_covers], gen)
     if index.has_v2x and stacks_have_v2x([chain, *caps, generation or []]):
@@ -862,7 +930,28 @@ def _station_raw(
 ) -> _Raw:
     """EVSE 0: the sum of the EVSEs' composites, capped by the station-wide profiles."""
     per_evse = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
-    return _station_total(ctx, index, list(per_evse.values()))
+    answers = per_evse
+    if index.generation:
+        answers = _evse_raws(ctx, index, txs, evses, total=False)
+    gens = _generation_covers(ctx, index, txs, evses)
+    return _station_total(ctx, index, list(per_evse.values()), gens, list(answers.values()))
+
+
+def _generation_covers(
+    ctx: _Context, index: ProfileIndex, txs: dict[int, Transaction], evses: Sequence[int]
+) -> list[list[_Seg]]:
+    """The LocalGeneration the EVSE-0 total adds on top (V21-7): EVSE 0's once (Relative
+    ones anchored at the query start, like the station caps), and each EVSE's own (anchored
+    at its transaction, as in the EVSE's answer)."""
+    cover = _cover if ctx.covers is None else _shared_cover
+    out = []
+    for e in (0, *evses):
+        stack = index.generation.get(e)
+        if stack:
+            tx = txs.get(e) if e else None
+            rel, soc = (ctx.start, None) if tx is None else (tx.start_epoch, tx.state_of_charge)
+            out.append(cover(stack, ctx, rel, soc))
+    return out
 
 
 def _evse_raws(
@@ -916,27 +1005,38 @@ def _too_many_periods(count: int) -> QueryError:
     )
 
 
-def _station_total(ctx: _Context, index: ProfileIndex, per_evse: list[_Raw]) -> _Raw:
+def _station_total(
+    ctx: _Context,
+    index: ProfileIndex,
+    per_evse: list[_Raw],
+    gens: list[list[_Seg]],
+    answers: list[_Raw],
+) -> _Raw:
     """The EVSEs' composites added up, capped by the station max and EVSE-0 constraints.
 
-    ``per_evse`` hold each EVSE's own LocalGeneration only; EVSE 0's
-    LocalGeneration is the station's and is added once, on top (V21-7).
+    ``per_evse`` hold no LocalGeneration; ``gens`` (EVSE 0's and each EVSE's own) are
+    added on top of the capped sum, converted with its phases, EVSE 0's once (V21-7):
+    generation is capacity beside the grid, which the station caps do not limit.
+    ``answers`` are the EVSEs' own answers (the same as ``per_evse`` without generation),
+    whose 2.1 setpoints and discharge limits the total adds (V21-12).
     """
     cover = _cover if ctx.covers is None else _shared_cover
     caps = index.caps(0)
     cap_covers = [cover(cap, ctx, ctx.start) for cap in caps]
-    station_gen = index.generation.get(0)
-    gen = cover(station_gen, ctx, ctx.start) if station_gen else []
-    total = _combine(ctx, [_sum_raw(ctx, per_evse), *cap_covers], gen)
+    total = _combine(ctx, [_sum_raw(ctx, per_evse), *cap_covers], [])
+    for gen in gens:
+        total = _add_generation(ctx, total, gen)
     with_fields = [getattr(raw, "fields", None) for raw in per_evse]
+    gen_v2x = any(seg[5].v2x is not None for gen in gens for seg in gen if _is_profile(seg))
     if index.has_v2x and (
-        any(f is not None for f in with_fields) or stacks_have_v2x([*caps, station_gen or []])
+        any(f is not None for f in with_fields) or stacks_have_v2x(caps) or gen_v2x
     ):
         new_total, fields = station_fields(
             total,
             list(zip(per_evse, with_fields, strict=True)),
+            [(raw, getattr(raw, "fields", None)) for raw in answers],
             cap_covers,
-            gen,
+            gens,
             start=ctx.start,
             out_w=ctx.out_w,
             voltage=ctx.voltage,
@@ -961,6 +1061,11 @@ _DEFAULT = _Marker(DEFAULT_SOURCE)
 _NO_PHASES = 99
 """Phases of a filler segment: more than any real period, so it never lowers the minimum."""
 _SUM = _Marker(EVSE_SUM_SOURCE)
+
+
+def _is_profile(seg: _Seg) -> bool:
+    """True for a cover segment set by a profile (not a filler)."""
+    return isinstance(seg[5], CompiledProfile)
 
 
 def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:

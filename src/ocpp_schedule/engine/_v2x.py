@@ -110,6 +110,23 @@ class V2xFields:
                 return found[0]
         return None
 
+    def explain_lines(self) -> tuple[str, ...]:
+        """One line per reported field: its wire name, value and what set it (in time order
+        when equal neighbours merged), ``operationMode`` first."""
+        values: dict[str, Any] = {"operationMode": self.operation_mode.value}
+        if self.limit_l1 is not None:
+            values["limit"] = self.limit_l1
+        for name, value in zip(V2X_WIRE_FIELDS, self.numbers()[1:], strict=True):
+            if value is not None:
+                values[name] = value
+        lines = []
+        for name, found in self.sources:
+            value = values[name]
+            shown = value if isinstance(value, str) else f"{value:.1f}"
+            label = "limit (L1)" if name == "limit" else name
+            lines.append(f"{label} {shown}: " + "; then ".join(str(s) for s in found))
+        return tuple(lines)
+
     def to_wire(self, limit: float) -> dict[str, Any]:
         """The period's 2.1 fields as JSON (``limit`` is L1's when per-phase values are given)."""
         out: dict[str, Any] = {}
@@ -351,8 +368,8 @@ def _put(
         sources.append((wire + "_L2", (srcs[1],)))
         sources.append((wire + "_L3", (srcs[2],)))
         return
-    if least is None:  # setpoints: equal shares, or the same current on each phase
-        kw[attr] = values[0] * u.n if u.out_w else values[0]
+    if least is None:  # setpoints: W the total over the phases in use, A phase L1's current
+        kw[attr] = sum(values[: u.n]) if u.out_w else values[0]
     else:
         kw[attr] = _to_all((values[0], values[1], values[2]), u, least)
     sources.append((wire, (srcs[0],)))
@@ -420,7 +437,7 @@ class _Source:
 
 
 def _sum_view(
-    terms: list[tuple[float, int, V2xFields | None]], u: _Units
+    terms: list[tuple[float, int, V2xFields | None, V2xFields | None]], u: _Units
 ) -> tuple[_View, _View | None]:
     """The EVSEs' values at an instant added per phase (V21-12), as one view.
 
@@ -435,13 +452,13 @@ def _sum_view(
     all_sp = all_re = bool(terms)
     phased = False
     modes = {
-        f.operation_mode if f is not None else OperationMode.CHARGING_ONLY for _, _, f in terms
+        f.operation_mode if f is not None else OperationMode.CHARGING_ONLY for _, _, _, f in terms
     }
-    for value, n_e, f in terms:
+    for value, n_e, lf, f in terms:
         ue = _Units(u.out_w, u.voltage, n_e)
-        if f is not None and f.limit_l1 is not None:
+        if lf is not None and lf.limit_l1 is not None:
             phased = True
-            own: Triple = (f.limit_l1, f.limit_l2 or 0.0, f.limit_l3 or 0.0)
+            own: Triple = (lf.limit_l1, lf.limit_l2 or 0.0, lf.limit_l3 or 0.0)
         else:
             own = _spread(value, u.out_w, ue)
         for p in range(3):
@@ -493,6 +510,21 @@ def _sum_view(
     return view, setpoints
 
 
+def _generation_sum(views: list[_View]) -> _View | None:
+    """Several LocalGeneration views as one: their limits added per phase (V21-7)."""
+    with_limit = [v for v in views if v.lim is not None]
+    if len(with_limit) <= 1:
+        return with_limit[0] if with_limit else None
+    lim = [0.0, 0.0, 0.0]
+    for v in with_limit:
+        assert v.lim is not None
+        for p in range(3):
+            lim[p] += v.lim[p]
+    first = with_limit[0]
+    phased = any(v.lim_phased for v in with_limit)
+    return first._replace(lim=(lim[0], lim[1], lim[2]), lim_phased=phased)
+
+
 def _field_phases(f: V2xFields, attr: str, ue: _Units) -> Triple | None:
     """An EVSE's field per phase in the output unit (all-phase values spread)."""
     value = getattr(f, attr)
@@ -506,20 +538,31 @@ def _field_phases(f: V2xFields, attr: str, ue: _Units) -> Triple | None:
 def station_fields(
     total: list[Any],
     per_evse: list[tuple[list[Any], list[V2xFields | None] | None]],
+    answers: list[tuple[list[Any], list[V2xFields | None] | None]],
     cap_covers: list[list[Any]],
-    gen_cover: list[Any],
+    gen_covers: list[list[Any]],
     *,
     start: int,
     out_w: bool,
     voltage: float,
     default_limit: float,
 ) -> tuple[list[Any], list[V2xFields | None]]:
-    """The 2.1 fields of the EVSE-0 total at each of its intervals (V21-12)."""
+    """The 2.1 fields of the EVSE-0 total at each of its intervals (V21-12).
+
+    ``per_evse`` are the EVSEs' composites without LocalGeneration (their limits add up);
+    ``answers`` the EVSEs' own answers, whose discharge limits, setpoints and modes add up
+    (a setpoint held by a limit that generation raises, as the EVSE answers it).
+
+    ``gen_covers`` are the LocalGeneration stacks added on top (EVSE 0's and each EVSE's own,
+    V21-7); their limits add up per phase.
+    """
     fields: list[V2xFields | None] = []
     out: list[Any] = []
-    covers = [*cap_covers, gen_cover]
+    covers = [*cap_covers, *gen_covers]
+    caps = len(cap_covers)
     ptrs = [0] * len(covers)
     evse_ptrs = [0] * len(per_evse)
+    answer_ptrs = [0] * len(answers)
     for entry in total:
         t, n = entry[0], entry[2]
         u = _Units(out_w, voltage, n)
@@ -529,15 +572,28 @@ def station_fields(
             while i + 1 < len(raw) and raw[i + 1][0] <= t:
                 i += 1
             evse_ptrs[j] = i
-            terms.append((raw[i][1], raw[i][2], None if flist is None else flist[i]))
+            araw, alist = answers[j]
+            k = answer_ptrs[j]
+            while k + 1 < len(araw) and araw[k + 1][0] <= t:
+                k += 1
+            answer_ptrs[j] = k
+            terms.append(
+                (
+                    raw[i][1],
+                    raw[i][2],
+                    None if flist is None else flist[i],
+                    None if alist is None else alist[k],
+                )
+            )
         sum_view, setpoints = _sum_view(terms, u)
         found = []
         for c, cover in enumerate(covers):
             ptrs[c], seg = _at(cover, ptrs[c], t)
             found.append(None if seg is None else _view(seg, t, start, 0, u))
-        views = [sum_view, *(v for v in found[:-1] if v is not None)]
+        views = [sum_view, *(v for v in found[:caps] if v is not None)]
         default_each = default_limit / n if out_w else default_limit
-        composed = _compose(views, None, found[-1], u, default_each, setpoints)
+        gen = _generation_sum([v for v in found[caps:] if v is not None])
+        composed = _compose(views, None, gen, u, default_each, setpoints)
         if composed.limit is not None:
             src = entry[3] if composed.limit_src is None else _Source(composed.limit_src)
             entry = (t, composed.limit, n, src, entry[4])

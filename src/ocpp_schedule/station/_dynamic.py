@@ -30,8 +30,9 @@ from ..wire._models import (
     ChargingProfile,
     CustomData,
     Int,
-    Number,
     SetChargingProfileRequest,
+    _PeriodLimit,
+    _V21PeriodValues,
 )
 from ..wire._models import _Model as _WireModel
 from ..wire._payloads import _payload_error
@@ -55,61 +56,15 @@ _UPDATE_FIELDS = ("limit", *V21_PERIOD_VALUES)
 """The period values a ChargingScheduleUpdate carries (the model's field names)."""
 
 
-class ChargingScheduleUpdate(_WireModel):
+class ChargingScheduleUpdate(_V21PeriodValues, _PeriodLimit):
     """2.1 ``ChargingScheduleUpdateType``: the new values of a Dynamic profile's one period.
 
-    Numbers keep their JSON type (an integer is written back as one, V21-6); ``dischargeLimit``
-    values are <= 0 (schema ``maximum 0``).
+    Its twelve values are the period's own fields (``limit`` and :data:`V21_PERIOD_VALUES`,
+    shared bases of :class:`ChargingSchedulePeriod`, in the same JSON key order), then
+    ``customData``. Numbers keep their JSON type (an integer is written back as one, V21-6);
+    ``dischargeLimit`` values are <= 0 (schema ``maximum 0``, checked by the reader).
     """
 
-    limit: Number | None = None
-    """``limit``: the charging limit (all phases, or L1 with L2/L3 values)."""
-    limit_l2: Number | None = Field(
-        default=None, validation_alias="limit_L2", serialization_alias="limit_L2"
-    )
-    """``limit_L2``: the limit on phase L2."""
-    limit_l3: Number | None = Field(
-        default=None, validation_alias="limit_L3", serialization_alias="limit_L3"
-    )
-    """``limit_L3``: the limit on phase L3."""
-    discharge_limit: Number | None = Field(
-        default=None, validation_alias="dischargeLimit", serialization_alias="dischargeLimit"
-    )
-    """``dischargeLimit`` (<= 0): the most the EV may discharge."""
-    discharge_limit_l2: Number | None = Field(
-        default=None, validation_alias="dischargeLimit_L2", serialization_alias="dischargeLimit_L2"
-    )
-    """``dischargeLimit_L2`` (<= 0)."""
-    discharge_limit_l3: Number | None = Field(
-        default=None, validation_alias="dischargeLimit_L3", serialization_alias="dischargeLimit_L3"
-    )
-    """``dischargeLimit_L3`` (<= 0)."""
-    setpoint: Number | None = None
-    """``setpoint``: the rate to follow, negative to discharge."""
-    setpoint_l2: Number | None = Field(
-        default=None, validation_alias="setpoint_L2", serialization_alias="setpoint_L2"
-    )
-    """``setpoint_L2``."""
-    setpoint_l3: Number | None = Field(
-        default=None, validation_alias="setpoint_L3", serialization_alias="setpoint_L3"
-    )
-    """``setpoint_L3``."""
-    setpoint_reactive: Number | None = Field(
-        default=None, validation_alias="setpointReactive", serialization_alias="setpointReactive"
-    )
-    """``setpointReactive``."""
-    setpoint_reactive_l2: Number | None = Field(
-        default=None,
-        validation_alias="setpointReactive_L2",
-        serialization_alias="setpointReactive_L2",
-    )
-    """``setpointReactive_L2``."""
-    setpoint_reactive_l3: Number | None = Field(
-        default=None,
-        validation_alias="setpointReactive_L3",
-        serialization_alias="setpointReactive_L3",
-    )
-    """``setpointReactive_L3``."""
     custom_data: CustomData | None = Field(
         default=None, validation_alias="customData", serialization_alias="customData"
     )

@@ -113,10 +113,13 @@ def explain_text(
     duration: int,
     unit: str,
     rows: Sequence[tuple[int, float, int, str]],
+    details: Sequence[Sequence[str]] | None = None,
 ) -> str:
     """A fixed-width table: each period's window, limit, phases and what set it.
 
-    ``rows`` are (startPeriod, limit, numberPhases, what set it) in order.
+    ``rows`` are (startPeriod, limit, numberPhases, what set it) in order; ``details``,
+    when given, holds for each row the lines printed under it, indented (the 2.1 fields
+    and what set each one).
     """
     table = [("from (UTC)", "offset s", f"limit {unit}", "phases", "set by")]
     for offset, limit, phases, source in rows:
@@ -135,6 +138,12 @@ def explain_text(
         ]
         lines.append("  ".join(cells))
     lines.insert(1, "-" * max(len(line) for line in lines))
+    if details is not None:
+        out = lines[:2]
+        for line, extra in zip(lines[2:], details, strict=True):
+            out.append(line)
+            out.extend("    " + text for text in extra)
+        lines = out
     header = (
         f"Composite schedule of EVSE {evse_id} from "
         f"{format_instant(start)} to {format_instant(start + duration)} "

@@ -362,15 +362,27 @@ class LimitAtSoC(_Model):
     """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
 
-class ChargingSchedulePeriod(_Model):
-    """One period of a schedule: from ``start_period`` seconds on, at most ``limit``."""
+class _PeriodStart(_Model):
+    """The field that only a period has first: ``startPeriod`` (a base of
+    :class:`ChargingSchedulePeriod`, so that its JSON keys keep their order)."""
 
     start_period: Int = Field(validation_alias="startPeriod", serialization_alias="startPeriod")
     """2.x ``startPeriod`` (1.6 the same): seconds from the schedule's start at which the period
     begins; 0 for the first (K01.FR.31), then increasing (K01.FR.35)."""
+
+
+class _PeriodLimit(_Model):
+    """``limit``, shared by a period and 2.1's ChargingScheduleUpdate."""
+
     limit: Number | None = None
     """2.x ``limit`` (1.6 the same): the most the EV may draw, in ``chargingRateUnit`` (A per phase,
     W in total); required in 1.6 and 2.0.1, in 2.1 only where ``operationMode`` needs it."""
+
+
+class _PeriodPhases(_Model):
+    """``numberPhases`` and ``phaseToUse`` (a base of :class:`ChargingSchedulePeriod`, so that
+    its JSON keys keep their order)."""
+
     number_phases: Int | None = Field(
         default=None, validation_alias="numberPhases", serialization_alias="numberPhases"
     )
@@ -381,6 +393,12 @@ class ChargingSchedulePeriod(_Model):
     )
     """2.x ``phaseToUse`` (not in 1.6): the phase (1..3) to charge on; only with ``numberPhases`` 1
     and ACPhaseSwitchingSupported (K01.FR.19/20)."""
+
+
+class _V21PeriodValues(_Model):
+    """The 2.1 period values besides ``limit`` (:data:`V21_PERIOD_VALUES`), shared by a period
+    and 2.1's ChargingScheduleUpdate (``station._dynamic``)."""
+
     limit_l2: Number | None = Field(
         default=None, validation_alias="limit_L2", serialization_alias="limit_L2"
     )
@@ -432,6 +450,16 @@ class ChargingSchedulePeriod(_Model):
         serialization_alias="setpointReactive_L3",
     )
     """2.1 ``setpointReactive_L3``: the reactive setpoint on phase L3."""
+
+
+class ChargingSchedulePeriod(_V21PeriodValues, _PeriodPhases, _PeriodLimit, _PeriodStart):
+    """One period of a schedule: from ``start_period`` seconds on, at most ``limit``.
+
+    Its fields come from small bases (``startPeriod``; ``limit``; ``numberPhases`` and
+    ``phaseToUse``; the 2.1 values), in the order of the JSON keys, followed by its own; the
+    2.1 ChargingScheduleUpdate shares the ``limit`` and 2.1-value bases.
+    """
+
     preconditioning_request: Bool | None = Field(
         default=None,
         validation_alias="preconditioningRequest",
