@@ -700,7 +700,9 @@ def test_property_the_start_rules_come_first_and_smart_charging_off_ignores_all(
     )
     prof = req.charging_profile
     st_ = state(version)
-    result = check_remote_start(ProfileStore(), req, st_, evse_id=None if req.evse_id else 1)
+    result = check_remote_start(
+        ProfileStore(), req, st_, evse_id=None if req.evse_id is not None else 1
+    )
     if prof.charging_profile_purpose.value != TXP:
         assert result.reason is RemoteStartReason.NOT_TX_PROFILE
     elif prof.transaction_id is not None:
@@ -713,3 +715,17 @@ def test_property_the_start_rules_come_first_and_smart_charging_off_ignores_all(
         started = tx("1", req.evse_id or 1)
         store, off = install_remote_start(ProfileStore(), req, st_, started, smart_charging=False)
         assert off.accepted and off.profile_ignored and len(store) == 0
+
+
+def test_deep_carried_json_is_a_payload_error_naming_the_field() -> None:
+    """docs/robustness.md: carried JSON (idToken, customData) nests at most MAX_JSON_DEPTH."""
+    deep: Any = 1
+    for _ in range(40):
+        deep = {"a": deep}
+    token = {"idToken": "a", "type": "Central", "customData": {"vendorId": "v", "x": deep}}
+    with pytest.raises(PayloadError) as err:
+        read_request_start_transaction(_v2(idToken=token), "2.0.1")
+    assert err.value.field == "idToken"
+    with pytest.raises(PayloadError) as err:
+        read_request_start_transaction(_v2(customData={"vendorId": "v", "x": deep}), "2.1")
+    assert err.value.field == "customData"
