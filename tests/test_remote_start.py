@@ -46,6 +46,7 @@ from ocpp_schedule import (
     write_remote_start_transaction,
     write_request_start_transaction,
 )
+from ocpp_schedule.station._remote_start import ID_TOKEN_TYPES_V201
 
 TXP = "TxProfile"
 V2 = ("2.0.1", "2.1")
@@ -533,18 +534,7 @@ def id_tokens(draw: Draw, version: str) -> dict[str, Json]:
     token: dict[str, Json] = {
         "idToken": draw(st.text(max_size=length)),
         "type": draw(
-            st.sampled_from(
-                [
-                    "Central",
-                    "eMAID",
-                    "ISO14443",
-                    "ISO15693",
-                    "KeyCode",
-                    "Local",
-                    "MacAddress",
-                    "NoAuthorization",
-                ]
-            )
+            st.sampled_from(sorted(ID_TOKEN_TYPES_V201))
             if version == "2.0.1"
             else st.text(max_size=20)
         ),

@@ -38,7 +38,7 @@ from ..errors import PayloadError, QueryError, RemoteStartError, VersionError
 from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile, JsonObject, SetChargingProfileRequest, _thaw
 from ..wire._payloads import parse_version, read_charging_profile, write_charging_profile
-from ._rules import RejectionReason, install
+from ._rules import RejectionReason, install, status_payload
 from ._store import ProfileStore, StationState, Transaction
 
 __all__ = [
@@ -446,14 +446,7 @@ class RemoteStartResult:
 
     def to_payload(self, version: OcppVersion | str) -> dict[str, Any]:
         """The response payload (1.6 ``RemoteStartTransaction.conf``, 2.x with ``statusInfo``)."""
-        out: dict[str, Any] = {"status": self.status}
-        if parse_version(version).is_v2 and self.reason is not None:
-            info = f"{self.reason.value} ({self.rule}): {self.message}"
-            out["statusInfo"] = {
-                "reasonCode": self.reason.reason_code,
-                "additionalInfo": info[:512],
-            }
-        return out
+        return status_payload(self.status, self.reason, self.rule, self.message, version)
 
 
 _PROVISIONAL_START = datetime(1970, 1, 1, tzinfo=UTC)
