@@ -719,3 +719,44 @@ def test_deep_carried_json_is_a_payload_error_naming_the_field() -> None:
     with pytest.raises(PayloadError) as err:
         read_request_start_transaction(_v2(customData={"vendorId": "v", "x": deep}), "2.1")
     assert err.value.field == "customData"
+
+
+# ------------------------------------------------------------------ ocpp package adapters
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_adapters_carry_the_request_and_the_answer_exactly(version: str) -> None:
+    from ocpp_schedule.tools import adapters
+
+    payload: dict[str, Any] = V16_PAYLOAD if version == "1.6" else V2_PAYLOAD
+    req: Any = (
+        read_remote_start_transaction(payload)
+        if version == "1.6"
+        else read_request_start_transaction(payload, version)
+    )
+    message = adapters.to_ocpp_remote_start(req, version)
+    action = "RemoteStartTransaction" if version == "1.6" else "RequestStartTransaction"
+    assert type(message).__name__ == action
+    assert adapters.ocpp_payload(message) == payload
+    assert adapters.from_ocpp_remote_start(message) == req
+    handler_kwargs = {f: getattr(message, f) for f in message.__dataclass_fields__}
+    kwargs = {k: v for k, v in handler_kwargs.items() if v is not None}
+    assert adapters.from_ocpp_remote_start(kwargs, version) == req
+    rejected = check_remote_start(ProfileStore(), req, state(version, evse_ids=(5,)))
+    answer = adapters.to_ocpp_remote_start_result(rejected, version)
+    read_back = adapters.from_ocpp_remote_start_result(answer)
+    assert read_back.payload == rejected.to_payload(version) and read_back.status == "Rejected"
+    with pytest.raises(VersionError):
+        adapters.to_ocpp_remote_start(
+            request("2.0.1" if version == "1.6" else "1.6", None), version
+        )
+
+
+def test_adapters_keep_a_2x_transaction_id_in_the_answer() -> None:
+    from ocpp.v201 import call_result
+
+    from ocpp_schedule.tools import adapters
+
+    answer = call_result.RequestStartTransaction(status="Accepted", transaction_id="T-1")
+    read = adapters.from_ocpp_remote_start_result(answer)
+    assert read.accepted and read.payload == {"status": "Accepted", "transactionId": "T-1"}
