@@ -760,3 +760,21 @@ def test_adapters_keep_a_2x_transaction_id_in_the_answer() -> None:
     answer = call_result.RequestStartTransaction(status="Accepted", transaction_id="T-1")
     read = adapters.from_ocpp_remote_start_result(answer)
     assert read.accepted and read.payload == {"status": "Accepted", "transactionId": "T-1"}
+
+
+def test_requests_built_in_python_with_wrong_types_are_payload_errors() -> None:
+    with pytest.raises(PayloadError) as err:
+        RemoteStartTransactionRequest(5)  # type: ignore[arg-type]
+    assert err.value.field == "idTag"
+    with pytest.raises(PayloadError) as err:
+        RemoteStartTransactionRequest("a", True)
+    assert err.value.field == "connectorId"
+    with pytest.raises(PayloadError) as err:
+        RequestStartTransactionRequest({"idToken": "a", "type": "Central"}, "1")  # type: ignore[arg-type]
+    assert err.value.field == "remoteStartId"
+    with pytest.raises(PayloadError) as err:
+        RequestStartTransactionRequest({"idToken": "a", "type": "Central"}, 1, 1, {"id": 1})  # type: ignore[arg-type]
+    assert err.value.field == "chargingProfile"
+    with pytest.raises(PayloadError) as err:
+        RequestStartTransactionRequest("token", 1)  # type: ignore[arg-type]
+    assert err.value.field == "idToken"

@@ -73,6 +73,11 @@ class RemoteStartTransactionRequest:
     connector_id: int | None = None
     charging_profile: ChargingProfile | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.id_tag, str):
+            raise PayloadError("expected a string", field="idTag")
+        _check_types(self.connector_id, self.charging_profile, "connectorId")
+
     @property
     def version(self) -> OcppVersion:
         """Always OCPP 1.6."""
@@ -101,10 +106,25 @@ class RequestStartTransactionRequest:
     custom_data: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("id_token", "group_id_token", "custom_data"):
+        if isinstance(self.remote_start_id, bool) or not isinstance(self.remote_start_id, int):
+            raise PayloadError("expected an integer", field="remoteStartId")
+        _check_types(self.evse_id, self.charging_profile, "evseId")
+        for name, key in _CARRIED.items():
             value = getattr(self, name)
             if value is not None and not isinstance(value, JsonObject):
-                object.__setattr__(self, name, _frozen(value, name))
+                object.__setattr__(self, name, _frozen(value, key))
+
+
+_CARRIED = {"id_token": "idToken", "group_id_token": "groupIdToken", "custom_data": "customData"}
+"""The carried JSON objects of a RequestStartTransactionRequest: attribute -> payload key."""
+
+
+def _check_types(evse: Any, profile: Any, evse_field: str) -> None:
+    """A request built in Python with a wrong type is a PayloadError naming the field."""
+    if evse is not None and (isinstance(evse, bool) or not isinstance(evse, int)):
+        raise PayloadError("expected an integer", field=evse_field)
+    if profile is not None and not isinstance(profile, ChargingProfile):
+        raise PayloadError("expected a ChargingProfile", field="chargingProfile")
 
 
 RemoteStartRequest = RemoteStartTransactionRequest | RequestStartTransactionRequest
