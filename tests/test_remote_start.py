@@ -778,3 +778,12 @@ def test_requests_built_in_python_with_wrong_types_are_payload_errors() -> None:
     with pytest.raises(PayloadError) as err:
         RequestStartTransactionRequest("token", 1)  # type: ignore[arg-type]
     assert err.value.field == "idToken"
+
+
+def test_a_request_of_the_wrong_type_is_a_query_error() -> None:
+    with pytest.raises(QueryError) as err:
+        check_remote_start(ProfileStore(), {"idTag": "a"}, state("1.6"))  # type: ignore[arg-type]
+    assert err.value.field == "request"
+    with pytest.raises(QueryError) as err:
+        install_remote_start(ProfileStore(), request("1.6", None), state("1.6"), "42")  # type: ignore[arg-type]
+    assert err.value.field == "transaction"

@@ -38,7 +38,7 @@ from ..errors import PayloadError, QueryError, RemoteStartError, VersionError
 from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile, JsonObject, SetChargingProfileRequest, _thaw
 from ..wire._payloads import parse_version, read_charging_profile, write_charging_profile
-from ._rules import RejectionReason, install, status_payload
+from ._rules import RejectionReason, SetChargingProfileResult, install, status_payload
 from ._store import ProfileStore, StationState, Transaction
 
 __all__ = [
@@ -475,6 +475,15 @@ SetChargingProfile rule reads a transaction's start."""
 
 
 def _check_version(request: RemoteStartRequest, state: StationState) -> None:
+    """A request of the station's version, read or built: else a typed error, not a crash."""
+    if not isinstance(request, RemoteStartTransactionRequest | RequestStartTransactionRequest):
+        raise QueryError(
+            "expected a RemoteStartTransactionRequest (1.6) or a RequestStartTransactionRequest "
+            f"(2.x), got {type(request).__name__}",
+            field="request",
+        )
+    if not isinstance(state, StationState):
+        raise QueryError("expected a StationState", field="state")
     if isinstance(request, RemoteStartTransactionRequest) != (state.version is OcppVersion.V16):
         name = type(request).__name__
         raise VersionError(
@@ -506,9 +515,10 @@ def _pre_rules(request: RemoteStartRequest, profile: ChargingProfile) -> RemoteS
     return None
 
 
-def _from_install(accepted: bool, result: Any) -> RemoteStartResult:
+def _from_install(result: SetChargingProfileResult) -> RemoteStartResult:
+    """The SetChargingProfile rules' answer as the start request's."""
     return RemoteStartResult(
-        accepted,
+        result.accepted,
         reason=result.reason,
         rule=result.rule,
         message=result.message,
@@ -572,7 +582,7 @@ def check_remote_start(
             bound = profile.model_copy(update={"transaction_id": active.id})
     request_k01 = SetChargingProfileRequest(evse_id=evse, charging_profile=bound)
     _, result = install(store, request_k01, probe_state)
-    return _from_install(result.accepted, result)
+    return _from_install(result)
 
 
 def _evse(request: RemoteStartRequest, evse_id: int | None) -> int | None:
@@ -641,7 +651,7 @@ def install_remote_start(
         state.with_transaction(transaction),
         now=transaction.start if now is None else now,
     )
-    return new_store, _from_install(result.accepted, result)
+    return new_store, _from_install(result)
 
 
 # ------------------------------------------------------------------------ CSMS side
