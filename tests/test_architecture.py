@@ -64,6 +64,11 @@ PUBLIC_NAMES = {
     "InvalidProfileError", "QueryError", "ConfigError", "PlanError", "AdaptationError",
     "SafetyError", "SiteError", "SendPlanError", "PlotUnavailable", "MissingExtraError",
     "OptimiserUnavailable",
+    # RequestStartTransaction / RemoteStartTransaction with a profile (issue 14 item 6)
+    "RemoteStartReason", "RemoteStartResult", "RemoteStartTransactionRequest",
+    "RequestStartTransactionRequest", "build_remote_start", "check_remote_start",
+    "install_remote_start", "read_remote_start_transaction", "read_request_start_transaction",
+    "write_remote_start_transaction", "write_request_start_transaction", "RemoteStartError",
     "__version__",
 }  # fmt: skip
 

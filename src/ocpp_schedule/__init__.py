@@ -28,6 +28,7 @@ from .errors import (
     PayloadError,
     PlanError,
     QueryError,
+    RemoteStartError,
     SafetyError,
     TimestampError,
     VersionError,
@@ -72,7 +73,7 @@ from .site import (
     simulate,
     site_report,
 )
-from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
+from .station import (  # 2.1 Dynamic profiles and offline validity, remote start (issue 14)
     OCPP16_DEFAULTS,
     OCPP21_DEFAULTS,
     OCPP201_DEFAULTS,
@@ -88,6 +89,10 @@ from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
     MirrorUpdate,
     ProfileStore,
     RejectionReason,
+    RemoteStartReason,
+    RemoteStartResult,
+    RemoteStartTransactionRequest,
+    RequestStartTransactionRequest,
     SetChargingProfileResult,
     StationCapabilities,
     StationConfig,
@@ -97,6 +102,8 @@ from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
     UpdateDynamicScheduleRequest,
     UpdateDynamicScheduleResult,
     adapt,
+    build_remote_start,
+    check_remote_start,
     check_set_charging_profile,
     clear,
     config_from_device_model,
@@ -105,9 +112,14 @@ from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
     dynamic_updates_due,
     install,
     install_local,
+    install_remote_start,
+    read_remote_start_transaction,
+    read_request_start_transaction,
     replay,
     round_limits,
     update_dynamic_schedule,
+    write_remote_start_transaction,
+    write_request_start_transaction,
 )
 from .tools import (
     EVERY_DAY,
@@ -150,6 +162,17 @@ from .wire import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "RemoteStartReason",
+    "RemoteStartResult",
+    "RemoteStartTransactionRequest",
+    "RequestStartTransactionRequest",
+    "build_remote_start",
+    "check_remote_start",
+    "install_remote_start",
+    "read_remote_start_transaction",
+    "read_request_start_transaction",
+    "write_remote_start_transaction",
+    "write_request_start_transaction",
     "ControlError",
     "ControlResult",
     "EvseMeasurement",
@@ -246,6 +269,7 @@ __all__ = [
     "TimestampError",
     "Transaction",
     "VersionError",
+    "RemoteStartError",
     "WEEKDAYS",
     "WEEKEND",
     "Weekday",

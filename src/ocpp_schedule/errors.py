@@ -83,3 +83,12 @@ class SafetyError(OcppScheduleError, RuntimeError):
     expires. The unsafe result is never returned. ``field`` names the circuit
     (or pile) and ``rule`` the limit that would be broken.
     """
+
+
+class RemoteStartError(OcppScheduleError, ValueError):
+    """A RequestStartTransaction / RemoteStartTransaction cannot be built as asked.
+
+    Raised by ``build_remote_start`` (the CSMS side) for a profile that is not a
+    TxProfile (F01.FR.09; 1.6 §5.11) or that names a transaction (F01.FR.11; 1.6
+    errata), and for request fields the version does not have or requires.
+    """

@@ -3,7 +3,8 @@
 Its configuration (the 1.6 keys and 2.x SmartChargingCtrlr variables), the
 immutable profile store, the SetChargingProfile rules (acceptance, replacement,
 every rejection with its reason and requirement), ClearChargingProfile,
-GetChargingProfiles/ReportChargingProfiles (K09), and capabilities: whether a
+GetChargingProfiles/ReportChargingProfiles (K09), RequestStartTransaction /
+RemoteStartTransaction with a charging profile (F01, K05), and capabilities: whether a
 station with given limits accepts a payload, and an equivalent one it does accept.
 Builds on :mod:`ocpp_schedule.wire`; the composite engine builds on this.
 """
@@ -63,6 +64,19 @@ from ._get_profiles import (
     write_report_charging_profiles,
 )
 from ._mirror import MIRROR_FORMAT, MirrorUpdate, StationMirror
+from ._remote_start import (
+    RemoteStartReason,
+    RemoteStartResult,
+    RemoteStartTransactionRequest,
+    RequestStartTransactionRequest,
+    build_remote_start,
+    check_remote_start,
+    install_remote_start,
+    read_remote_start_transaction,
+    read_request_start_transaction,
+    write_remote_start_transaction,
+    write_request_start_transaction,
+)
 from ._rules import (
     RejectionReason,
     SetChargingProfileResult,
@@ -140,4 +154,15 @@ __all__ = [
     "report_charging_profiles",
     "round_limits",
     "write_clear_charging_profile",
+    "RemoteStartReason",
+    "RemoteStartResult",
+    "RemoteStartTransactionRequest",
+    "RequestStartTransactionRequest",
+    "build_remote_start",
+    "check_remote_start",
+    "install_remote_start",
+    "read_remote_start_transaction",
+    "read_request_start_transaction",
+    "write_remote_start_transaction",
+    "write_request_start_transaction",
 ]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from ..wire._enums import (
     ChargingLimitSource,
@@ -198,14 +198,31 @@ class SetChargingProfileResult:
 
     def to_payload(self, version: OcppVersion | str) -> dict[str, Any]:
         """The SetChargingProfile response payload (1.6 ``.conf`` or 2.x ``Response``)."""
-        out: dict[str, Any] = {"status": self.status}
-        if parse_version(version).is_v2 and self.reason is not None:
-            info = f"{self.reason.value} ({self.rule}): {self.message}"
-            out["statusInfo"] = {
-                "reasonCode": self.reason.reason_code,
-                "additionalInfo": info[:512],
-            }
-        return out
+        return status_payload(self.status, self.reason, self.rule, self.message, version)
+
+
+class _Coded(Protocol):
+    """A rejection reason: a machine-readable value and its 2.x ``reasonCode``."""
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def reason_code(self) -> str: ...
+
+
+def status_payload(
+    status: str, reason: _Coded | None, rule: str | None, message: str, version: OcppVersion | str
+) -> dict[str, Any]:
+    """A response payload: ``status``, and in 2.x a ``statusInfo`` for a rejection's reason.
+
+    ``additionalInfo`` (reason, rule and message) is cut to 512 characters, the 2.0.1 maximum.
+    """
+    out: dict[str, Any] = {"status": status}
+    if parse_version(version).is_v2 and reason is not None:
+        info = f"{reason.value} ({rule}): {message}"
+        out["statusInfo"] = {"reasonCode": reason.reason_code, "additionalInfo": info[:512]}
+    return out
 
 
 class _Rejected(Exception):

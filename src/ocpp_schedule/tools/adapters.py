@@ -18,6 +18,9 @@ model or result and a ``from_ocpp_*`` function that reads it back:
 | `call_result.ClearChargingProfile` | `ClearChargingProfileResult` (to), `StatusAnswer` |
 | `call.GetCompositeSchedule` | `CompositeQuery` |
 | `call_result.GetCompositeSchedule` | `CompositeSchedule` (to), `CompositeAnswer` |
+| `call.RemoteStartTransaction` (1.6) | `RemoteStartTransactionRequest` |
+| `call.RequestStartTransaction` (2.x) | `RequestStartTransactionRequest` |
+| `call_result` of either | `RemoteStartResult` (to), `StatusAnswer` |
 
 How the package maps a message, and so how these adapters do: a message is a
 dataclass whose fields are the payload's top-level keys in snake_case. Nested
@@ -106,6 +109,16 @@ from ..station._get_profiles import (
     write_get_charging_profiles_response,
     write_report_charging_profiles,
 )
+from ..station._remote_start import (
+    RemoteStartRequest,
+    RemoteStartResult,
+    RemoteStartTransactionRequest,
+    RequestStartTransactionRequest,
+    read_remote_start_transaction,
+    read_request_start_transaction,
+    write_remote_start_transaction,
+    write_request_start_transaction,
+)
 from ..station._rules import RejectionReason, SetChargingProfileResult
 from ..station._store import InstalledProfile, ProfileStore, Transaction
 from ..wire._answers import rejected_composite_response
@@ -144,6 +157,8 @@ __all__ = [
     "from_ocpp_clear_charging_profile_result",
     "from_ocpp_get_composite_schedule",
     "from_ocpp_get_composite_schedule_result",
+    "from_ocpp_remote_start",
+    "from_ocpp_remote_start_result",
     "from_ocpp_set_charging_profile",
     "from_ocpp_set_charging_profile_result",
     "ocpp_message",
@@ -153,6 +168,8 @@ __all__ = [
     "to_ocpp_clear_charging_profile_result",
     "to_ocpp_get_composite_schedule",
     "to_ocpp_get_composite_schedule_result",
+    "to_ocpp_remote_start",
+    "to_ocpp_remote_start_result",
     "to_ocpp_set_charging_profile",
     "to_ocpp_set_charging_profile_result",
     "from_ocpp_get_charging_profiles",
@@ -1155,3 +1172,65 @@ def from_ocpp_notify_ev_charging_schedule_result(
     """Read a ``call_result.NotifyEVChargingSchedule``."""
     v, payload = _read(message, "call_result", "NotifyEVChargingSchedule", version)
     return read_notify_ev_charging_schedule_response(payload, v)
+
+
+# ------------------------------------- RequestStartTransaction / RemoteStartTransaction
+
+
+def _start_action(version: OcppVersion) -> str:
+    """The action name: 1.6 ``RemoteStartTransaction``, 2.x ``RequestStartTransaction``."""
+    return "RemoteStartTransaction" if version is OcppVersion.V16 else "RequestStartTransaction"
+
+
+def to_ocpp_remote_start(request: RemoteStartRequest, version: OcppVersion | str) -> Any:
+    """``call.RemoteStartTransaction`` (1.6) or ``call.RequestStartTransaction`` (2.x).
+
+    ``request`` is the version's request (:class:`~ocpp_schedule.RemoteStartTransactionRequest`
+    for 1.6, :class:`~ocpp_schedule.RequestStartTransactionRequest` for 2.x), written exactly.
+    """
+    v = _package_version(version)
+    if v is OcppVersion.V16:
+        if not isinstance(request, RemoteStartTransactionRequest):
+            raise VersionError("OCPP 1.6 sends a RemoteStartTransactionRequest", field="request")
+        payload = write_remote_start_transaction(request)
+    else:
+        if not isinstance(request, RequestStartTransactionRequest):
+            raise VersionError(
+                f"OCPP {v.value} sends a RequestStartTransactionRequest", field="request"
+            )
+        payload = write_request_start_transaction(request, v)
+    return ocpp_message("call", _start_action(v), payload, v)
+
+
+def from_ocpp_remote_start(message: Any, version: OcppVersion | str | None = None) -> Any:
+    """Read a start request (or a handler's keyword arguments) with the version's reader.
+
+    Returns a :class:`~ocpp_schedule.RemoteStartTransactionRequest` (1.6) or a
+    :class:`~ocpp_schedule.RequestStartTransactionRequest` (2.x); raises
+    :class:`PayloadError` as those readers do.
+    """
+    v, payload = _read(message, "call", _start_action(_resolve(message, version)), version)
+    if v is OcppVersion.V16:
+        return read_remote_start_transaction(payload)
+    return read_request_start_transaction(payload, v)
+
+
+def to_ocpp_remote_start_result(
+    result: RemoteStartResult | StatusAnswer, version: OcppVersion | str
+) -> Any:
+    """``call_result.RemoteStartTransaction`` / ``RequestStartTransaction`` for the answer."""
+    v = _package_version(version)
+    if isinstance(result, RemoteStartResult):
+        payload = result.to_payload(v)
+    else:
+        payload = _answer_payload(result, v)
+    return ocpp_message("call_result", _start_action(v), payload, v)
+
+
+def from_ocpp_remote_start_result(
+    message: Any, version: OcppVersion | str | None = None
+) -> StatusAnswer:
+    """Read the answer to a start request; a 2.x ``transactionId`` is kept in ``payload``."""
+    v, payload = _read(message, "call_result", _start_action(_resolve(message, version)), version)
+    _check_answer(payload, v, frozenset({"transactionId"}) if v.is_v2 else frozenset())
+    return StatusAnswer(dict(payload), v)
