@@ -316,41 +316,74 @@ def _problem(
     active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
 ) -> PlanningProblem:
-    """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`)."""
+    """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`).
+
+    Built cell by cell in slot order, but each EVSE's demand is made once per run of
+    slots with the same entry (a piece of its timeline) and the same seconds present:
+    such slots have equal demands, so they share one (frozen) object. Session epochs
+    are read once per session, not per slot.
+    """
     index: dict[tuple[EvseKey, int], int] = {}
     sessions: list[PlanSession] = []
     demands: list[tuple[PlanDemand, ...]] = []
+    # Per EVSE: the entry, seconds present and demand of its last slot.
+    last: dict[EvseKey, tuple[_SlotEvse, int, PlanDemand]] = {}
+    # Per EVSE and entry: its sessions' (arrive, leave) epochs, and the strictest minimum.
+    stays: dict[EvseKey, tuple[_SlotEvse, tuple[tuple[int, int], ...], float]] = {}
     for k, active in enumerate(active_per_slot):
         a, b = boundaries[k], boundaries[k + 1]
         row = []
         for key, entry in active:
-            pile, evse = meta[key]
+            known = stays.get(key)
+            if known is None or known[0] is not entry:
+                known = stays[key] = _stays(key, entry, meta[key][1], index, sessions)
             present = 0
-            for i in entry.sessions:
-                found = index.get((key, i))
-                if found is None:
-                    found = index[(key, i)] = len(sessions)
-                    sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
-                present += present_seconds(evse.sessions[i], a, b)
-            strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
-            row.append(
-                PlanDemand(
-                    key=key,
-                    session=index[(key, entry.session)],
-                    cap=entry.draw if entry.pinned else entry.cap,
-                    phases=entry.phases,
-                    circuit_phases=phase_map[key][: entry.phases],
-                    path=paths[pile.circuit],
-                    min_amps=strictest,
-                    present=min(present, b - a),
-                    pinned=entry.pinned,
-                )
+            for arrive, leave in known[1]:
+                # present_seconds(session, a, b), the epochs read once
+                present += max(0, min(b, leave) - max(a, arrive))
+            present = min(present, b - a)
+            before = last.get(key)
+            if before is not None and before[0] is entry and before[1] == present:
+                row.append(before[2])
+                continue
+            demand = PlanDemand(
+                key=key,
+                session=index[(key, entry.session)],
+                cap=entry.draw if entry.pinned else entry.cap,
+                phases=entry.phases,
+                circuit_phases=phase_map[key][: entry.phases],
+                path=paths[meta[key][0].circuit],
+                min_amps=known[2],
+                present=present,
+                pinned=entry.pinned,
             )
+            last[key] = (entry, present, demand)
+            row.append(demand)
         demands.append(tuple(row))
     limits = tuple(
         {c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(len(demands))
     )
     return PlanningProblem(boundaries, site.voltage, tuple(sessions), tuple(demands), limits)
+
+
+def _stays(
+    key: EvseKey,
+    entry: _SlotEvse,
+    evse: Evse,
+    index: dict[tuple[EvseKey, int], int],
+    sessions: list[PlanSession],
+) -> tuple[_SlotEvse, tuple[tuple[int, int], ...], float]:
+    """An entry's sessions as planning sessions (numbered in order of first appearance),
+    with their (arrive, leave) epochs and the strictest minimum current among them."""
+    epochs = []
+    for i in entry.sessions:
+        found = index.get((key, i))
+        if found is None:
+            found = index[(key, i)] = len(sessions)
+            sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
+        epochs.append((sessions[found].arrive, sessions[found].leave))
+    strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
+    return entry, tuple(epochs), strictest
 
 
 def _plan_session(index: int, key: EvseKey, evse: Evse, session: Session) -> PlanSession:
