@@ -837,18 +837,28 @@ def _verify_evse(
     phases = allocation.phases[key]
     pinned = allocation.pinned[key]
     where = f"{key[0]}/{key[1]}"
+    top = evse.max_amps * (1 + _REL_TOL)
     i = 0
     n = len(pieces)
+    checked: tuple[float, int, bool, int, int] | None = None
     for k, (a, b) in enumerate(slots):
         while i < n and pieces[i].end <= a:
             i += 1
         given = amps[k]
-        if given < 0 or given > evse.max_amps * (1 + _REL_TOL):
+        end = i
+        while end < n and pieces[end].start < b:
+            end += 1
+        # A slot with the same limit, phases and pinned flag as the slot before it, under
+        # the same pieces, passes the same checks: checking a run of identical rows once
+        # IS checking each of its instants (every check below reads only these values).
+        seen = (given, phases[k], pinned[k], i, end)
+        if seen == checked:
+            continue
+        checked = seen
+        if given < 0 or given > top:
             _unsafe(where, a, f"limit {given} A outside 0 .. {evse.max_amps} A")
-        j = i
-        while j < n and pieces[j].start < b:
+        for j in range(i, end):
             piece = pieces[j]
-            j += 1
             if piece.phases > phases[k] and (given > 0 or piece.pinned):
                 _unsafe(where, a, f"loads {piece.phases} phases, counted {phases[k]}")
             if pinned[k]:
