@@ -57,7 +57,7 @@ def _problem_per_slot(
     for k, active in enumerate(active_per_slot):
         a, b = boundaries[k], boundaries[k + 1]
         row = []
-        for key, entry in active:
+        for key, entry in zip(*active, strict=True):
             pile, evse = meta[key]
             present = 0
             for i in entry.sessions:

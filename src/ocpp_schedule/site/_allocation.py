@@ -245,11 +245,7 @@ def balance(
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
-    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]] = [[] for _ in slots]
-    for key, per_slot in slot_evses.items():
-        for k, entry in enumerate(per_slot):
-            if entry.session >= 0:
-                active_per_slot[k].append((key, entry))
+    active_per_slot = _active(slot_evses, len(slots))
     if isinstance(pol, Planner):
         problem = _problem(site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits)
         planned: Sequence[Mapping[EvseKey, float]]
@@ -274,13 +270,30 @@ def balance(
     return allocation
 
 
+Active = tuple[list[EvseKey], list[_SlotEvse]]
+"""One slot's EVSEs with a vehicle and their entries, as two lists in the same order (two
+lists per slot rather than a pair per cell: no object per cell to build and collect)."""
+
+
+def _active(slot_evses: dict[EvseKey, list[_SlotEvse]], slots: int) -> list[Active]:
+    """Per slot, the EVSEs with a vehicle (in the site's order) and their entries."""
+    out: list[Active] = [([], []) for _ in range(slots)]
+    for key, per_slot in slot_evses.items():
+        for k, entry in enumerate(per_slot):
+            if entry.session >= 0:
+                keys, entries = out[k]
+                keys.append(key)
+                entries.append(entry)
+    return out
+
+
 def _share_slots(
     site: Site,
     pol: Policy,
     meta: dict[EvseKey, tuple[Pile, Evse]],
     paths: dict[str, tuple[str, ...]],
     phase_map: dict[EvseKey, tuple[int, ...]],
-    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
+    active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
     progress: Callable[[int, int], None] | None,
 ) -> list[dict[EvseKey, tuple[float, bool]]]:
@@ -291,7 +304,7 @@ def _share_slots(
     built: dict[tuple[EvseKey, _SlotEvse], _Demand] = {}
     for k, active in enumerate(active_per_slot):
         demands = []
-        for key, entry in active:
+        for key, entry in zip(*active, strict=True):
             demand = built.get((key, entry))
             if demand is None:
                 demand = _demand(key, entry, meta, paths, phase_map, pol, fixed)
@@ -316,7 +329,7 @@ def _problem(
     meta: dict[EvseKey, tuple[Pile, Evse]],
     paths: dict[str, tuple[str, ...]],
     phase_map: dict[EvseKey, tuple[int, ...]],
-    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
+    active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
 ) -> PlanningProblem:
     """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`).
@@ -336,7 +349,7 @@ def _problem(
     for k, active in enumerate(active_per_slot):
         a, b = boundaries[k], boundaries[k + 1]
         row = []
-        for key, entry in active:
+        for key, entry in zip(*active, strict=True):
             known = stays.get(key)
             if known is None or known[0] is not entry:
                 known = stays[key] = _stays(key, entry, meta[key][1], index, sessions)
