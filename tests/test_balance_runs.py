@@ -241,6 +241,22 @@ def _outcome(site: Site, resolution: int | None, policy: Any = None, **extra: An
         return (type(error), str(error))
 
 
+def _checked(site: Site, resolution: int | None) -> Any:
+    """The balanced allocation with the EVSE pieces and meta its post-condition read, or
+    None when balancing refuses the site."""
+    captured: list[Any] = []
+    real = alloc._verify
+
+    def keep(allocation: Allocation, evse_pieces: Any, circuit_pieces: Any, meta: Any) -> None:
+        captured.append((allocation, evse_pieces, meta))
+        real(allocation, evse_pieces, circuit_pieces, meta)
+
+    with mock.patch.object(alloc, "_verify", keep):
+        if isinstance(_outcome(site, resolution), tuple):
+            return None
+    return captured[-1]
+
+
 @SETTINGS
 @given(SITES, RESOLUTIONS, st.booleans())
 def test_property_the_problem_per_run_equals_the_problem_per_slot(
@@ -314,17 +330,10 @@ def test_property_the_evse_check_per_run_finds_what_the_check_per_slot_finds(
     """Checking a run of identical rows once refuses exactly what checking each slot refuses,
     with the same message (the first slot that breaks a rule), on balanced allocations with
     one EVSE's limits changed over a random run of slots."""
-    captured: list[Any] = []
-    real = alloc._verify
-
-    def keep(allocation: Allocation, evse_pieces: Any, circuit_pieces: Any, meta: Any) -> None:
-        captured.append((allocation, evse_pieces, meta))
-        real(allocation, evse_pieces, circuit_pieces, meta)
-
-    with mock.patch.object(alloc, "_verify", keep):
-        if isinstance(_outcome(site, resolution), tuple):
-            return
-    allocation, evse_pieces, meta = captured[-1]
+    checked = _checked(site, resolution)
+    if checked is None:
+        return
+    allocation, evse_pieces, meta = checked
     slots = allocation.slots()
     key = data.draw(st.sampled_from(sorted(allocation.amps)))
     first = data.draw(st.integers(0, len(slots) - 1))
@@ -402,16 +411,9 @@ def test_a_broken_run_names_its_first_slot() -> None:
         grid=Circuit(id="g", amps=100.0),
         piles=(Pile(id="P", circuit="g", evses=(Evse(id=1, max_amps=32.0, sessions=(session,)),)),),
     )
-    captured: list[Any] = []
-    real = alloc._verify
-
-    def keep(allocation: Allocation, evse_pieces: Any, circuit_pieces: Any, meta: Any) -> None:
-        captured.append((allocation, evse_pieces, meta))
-        real(allocation, evse_pieces, circuit_pieces, meta)
-
-    with mock.patch.object(alloc, "_verify", keep):
-        _balance(site, 900)
-    allocation, evse_pieces, meta = captured[0]
+    checked = _checked(site, 900)
+    assert checked is not None
+    allocation, evse_pieces, meta = checked
     row = list(allocation.amps[("P", 1)])
     row[3:6] = [40.0, 40.0, 40.0]
     broken = Allocation(
