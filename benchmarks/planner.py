@@ -15,7 +15,9 @@ Per problem and resolution: ``balance(..., policy=DeadlineAware())`` CPU time
 (time.process_time, median of ``--runs``), and ``plan()`` alone (timed by wrapping
 it), the load average, and [ok]/[MISS] for plan() < 50 ms and balance < 100 ms.
 ``--outcome`` also prints the energy delivered by the departures and the sessions
-fully served (to check that a speed-up changes no result).
+fully served, a digest of every limit and one of the whole result (every Allocation
+field and every session outcome), to check that a speed-up changes no result.
+``--align`` balances on the fixed slot grid, as ``control()`` does.
 """
 
 from __future__ import annotations
@@ -80,24 +82,63 @@ def problem(name: str, evses: int, resolution: int) -> tuple[Site, datetime, int
     return day_site(evses), DEMO_DAY, 86400
 
 
+ALIGN = False
+"""Whether to balance on the fixed slot grid (``--align``), as control() does."""
+
+
 def run_once(site: Site, start: datetime, duration: int, resolution: int) -> tuple[float, float]:
     """CPU seconds of one balance and of its plan()."""
     times: list[float] = []
     begin = time.process_time()
-    balance(site, start=start, duration=duration, resolution=resolution, policy=Timed(times))
+    balance(
+        site,
+        start=start,
+        duration=duration,
+        resolution=resolution,
+        policy=Timed(times),
+        align=ALIGN,
+    )
     return time.process_time() - begin, times[0]
 
 
 def outcome(site: Site, start: datetime, duration: int, resolution: int) -> str:
     """Energy by the departures and sessions fully served."""
     allocation = balance(
-        site, start=start, duration=duration, resolution=resolution, policy=DeadlineAware()
+        site,
+        start=start,
+        duration=duration,
+        resolution=resolution,
+        policy=DeadlineAware(),
+        align=ALIGN,
     )
     outs = session_outcomes(allocation)
     energy = sum(o.expected_kwh for o in outs)
     served = sum(1 for o in outs if o.unmet_kwh is not None and o.unmet_kwh <= 1e-6)
     digest = hashlib.sha256(repr(sorted(allocation.amps.items())).encode()).hexdigest()[:12]
-    return f"energy {energy:.3f} kWh, fully served {served}/{len(outs)}, limits {digest}"
+    whole = hashlib.sha256()
+    for name in FIELDS:
+        value = getattr(allocation, name)
+        whole.update(repr(sorted(value.items()) if isinstance(value, dict) else value).encode())
+    whole.update(repr(outs).encode())
+    return (
+        f"energy {energy:.3f} kWh, fully served {served}/{len(outs)}, limits {digest},"
+        f" all {whole.hexdigest()[:12]}"
+    )
+
+
+FIELDS = (
+    "boundaries",
+    "amps",
+    "phases",
+    "caps",
+    "sessions",
+    "paused",
+    "loads",
+    "limits",
+    "watt_limits",
+    "pinned",
+)
+"""The Allocation fields the whole-result digest covers (with the session outcomes)."""
 
 
 def main() -> int:
@@ -108,7 +149,10 @@ def main() -> int:
     parser.add_argument("--problem", nargs="+", default=["replan", "day"])
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--outcome", action="store_true")
+    parser.add_argument("--align", action="store_true")
     args = parser.parse_args()
+    global ALIGN
+    ALIGN = args.align
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     missed = False
     for name in args.problem:

@@ -245,11 +245,7 @@ def balance(
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
-    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]] = [[] for _ in slots]
-    for key, per_slot in slot_evses.items():
-        for k, entry in enumerate(per_slot):
-            if entry.session >= 0:
-                active_per_slot[k].append((key, entry))
+    active_per_slot = _active(slot_evses, len(slots))
     if isinstance(pol, Planner):
         problem = _problem(site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits)
         planned: Sequence[Mapping[EvseKey, float]]
@@ -259,16 +255,36 @@ def balance(
             planned = pol.plan(problem)
             if progress is not None:
                 progress(len(slots), len(slots))
-        results = _apply_plan(problem, planned, pol.name)
+        given = _apply_plan(problem, planned, pol.name)
     else:
-        results = _share_slots(
-            site, pol, meta, paths, phase_map, active_per_slot, slot_circuits, progress
+        given = _columns(
+            _share_slots(
+                site, pol, meta, paths, phase_map, active_per_slot, slot_circuits, progress
+            ),
+            len(slots),
         )
     allocation = _allocation(
-        site, pol.name, boundaries, slot_evses, slot_circuits, results, phase_map
+        site, pol.name, boundaries, slot_evses, slot_circuits, given, phase_map
     )
     _verify(allocation, evse_pieces, circuit_pieces, meta)
     return allocation
+
+
+Active = tuple[list[EvseKey], list[_SlotEvse]]
+"""One slot's EVSEs with a vehicle and their entries, as two lists in the same order (two
+lists per slot rather than a pair per cell: no object per cell to build and collect)."""
+
+
+def _active(slot_evses: dict[EvseKey, list[_SlotEvse]], slots: int) -> list[Active]:
+    """Per slot, the EVSEs with a vehicle (in the site's order) and their entries."""
+    out: list[Active] = [([], []) for _ in range(slots)]
+    for key, per_slot in slot_evses.items():
+        for k, entry in enumerate(per_slot):
+            if entry.session >= 0:
+                keys, entries = out[k]
+                keys.append(key)
+                entries.append(entry)
+    return out
 
 
 def _share_slots(
@@ -277,7 +293,7 @@ def _share_slots(
     meta: dict[EvseKey, tuple[Pile, Evse]],
     paths: dict[str, tuple[str, ...]],
     phase_map: dict[EvseKey, tuple[int, ...]],
-    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
+    active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
     progress: Callable[[int, int], None] | None,
 ) -> list[dict[EvseKey, tuple[float, bool]]]:
@@ -288,7 +304,7 @@ def _share_slots(
     built: dict[tuple[EvseKey, _SlotEvse], _Demand] = {}
     for k, active in enumerate(active_per_slot):
         demands = []
-        for key, entry in active:
+        for key, entry in zip(*active, strict=True):
             demand = built.get((key, entry))
             if demand is None:
                 demand = _demand(key, entry, meta, paths, phase_map, pol, fixed)
@@ -313,44 +329,77 @@ def _problem(
     meta: dict[EvseKey, tuple[Pile, Evse]],
     paths: dict[str, tuple[str, ...]],
     phase_map: dict[EvseKey, tuple[int, ...]],
-    active_per_slot: list[list[tuple[EvseKey, _SlotEvse]]],
+    active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
 ) -> PlanningProblem:
-    """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`)."""
+    """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`).
+
+    Built cell by cell in slot order, but each EVSE's demand is made once per run of
+    slots with the same entry (a piece of its timeline) and the same seconds present:
+    such slots have equal demands, so they share one (frozen) object. Session epochs
+    are read once per session, not per slot.
+    """
     index: dict[tuple[EvseKey, int], int] = {}
     sessions: list[PlanSession] = []
     demands: list[tuple[PlanDemand, ...]] = []
+    # Per EVSE: the entry, seconds present and demand of its last slot.
+    last: dict[EvseKey, tuple[_SlotEvse, int, PlanDemand]] = {}
+    # Per EVSE and entry: its sessions' (arrive, leave) epochs, and the strictest minimum.
+    stays: dict[EvseKey, tuple[_SlotEvse, tuple[tuple[int, int], ...], float]] = {}
     for k, active in enumerate(active_per_slot):
         a, b = boundaries[k], boundaries[k + 1]
         row = []
-        for key, entry in active:
-            pile, evse = meta[key]
+        for key, entry in zip(*active, strict=True):
+            known = stays.get(key)
+            if known is None or known[0] is not entry:
+                known = stays[key] = _stays(key, entry, meta[key][1], index, sessions)
             present = 0
-            for i in entry.sessions:
-                found = index.get((key, i))
-                if found is None:
-                    found = index[(key, i)] = len(sessions)
-                    sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
-                present += present_seconds(evse.sessions[i], a, b)
-            strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
-            row.append(
-                PlanDemand(
-                    key=key,
-                    session=index[(key, entry.session)],
-                    cap=entry.draw if entry.pinned else entry.cap,
-                    phases=entry.phases,
-                    circuit_phases=phase_map[key][: entry.phases],
-                    path=paths[pile.circuit],
-                    min_amps=strictest,
-                    present=min(present, b - a),
-                    pinned=entry.pinned,
-                )
+            for arrive, leave in known[1]:
+                # present_seconds(session, a, b), the epochs read once
+                present += max(0, min(b, leave) - max(a, arrive))
+            present = min(present, b - a)
+            before = last.get(key)
+            if before is not None and before[0] is entry and before[1] == present:
+                row.append(before[2])
+                continue
+            demand = PlanDemand(
+                key=key,
+                session=index[(key, entry.session)],
+                cap=entry.draw if entry.pinned else entry.cap,
+                phases=entry.phases,
+                circuit_phases=phase_map[key][: entry.phases],
+                path=paths[meta[key][0].circuit],
+                min_amps=known[2],
+                present=present,
+                pinned=entry.pinned,
             )
+            last[key] = (entry, present, demand)
+            row.append(demand)
         demands.append(tuple(row))
     limits = tuple(
         {c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(len(demands))
     )
     return PlanningProblem(boundaries, site.voltage, tuple(sessions), tuple(demands), limits)
+
+
+def _stays(
+    key: EvseKey,
+    entry: _SlotEvse,
+    evse: Evse,
+    index: dict[tuple[EvseKey, int], int],
+    sessions: list[PlanSession],
+) -> tuple[_SlotEvse, tuple[tuple[int, int], ...], float]:
+    """An entry's sessions as planning sessions (numbered in order of first appearance),
+    with their (arrive, leave) epochs and the strictest minimum current among them."""
+    epochs = []
+    for i in entry.sessions:
+        found = index.get((key, i))
+        if found is None:
+            found = index[(key, i)] = len(sessions)
+            sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
+        epochs.append((sessions[found].arrive, sessions[found].leave))
+    strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
+    return entry, tuple(epochs), strictest
 
 
 def _plan_session(index: int, key: EvseKey, evse: Evse, session: Session) -> PlanSession:
@@ -369,14 +418,35 @@ def _plan_session(index: int, key: EvseKey, evse: Evse, session: Session) -> Pla
     )
 
 
+Columns = dict[EvseKey, tuple[list[float], list[bool]]]
+"""Per EVSE with a vehicle in some slot: its limit and its paused flag, per slot."""
+
+
+def _columns(results: list[dict[EvseKey, tuple[float, bool]]], slots: int) -> Columns:
+    """Per-slot results (``{EVSE: (limit, paused)}`` per slot) as per-EVSE columns."""
+    out: Columns = {}
+    for k, row in enumerate(results):
+        for key, (amps, paused) in row.items():
+            column = out.get(key)
+            if column is None:
+                column = out[key] = ([0.0] * slots, [False] * slots)
+            column[0][k] = amps
+            column[1][k] = paused
+    return out
+
+
 def _apply_plan(
     problem: PlanningProblem, planned: Sequence[Mapping[EvseKey, float]], name: str
-) -> list[dict[EvseKey, tuple[float, bool]]]:
+) -> Columns:
     """A planner's currents as limits: floored to 0.1 A, capped, 0 below the minimum.
 
     ``paused`` marks an EVSE given 0 A while its session still needs energy (or its
     need is unknown). A plan of the wrong shape or with a current that is not a
     finite number >= 0 is the planner's error: QueryError naming it.
+
+    Per EVSE, the limit of a slot with the same demand (the same object: a run of equal
+    slots, :func:`_problem`) and the same planned current as its previous slot is that
+    slot's limit again, not computed anew; the energy left is counted in every slot.
     """
     if len(planned) != problem.slots:
         raise QueryError(
@@ -385,32 +455,52 @@ def _apply_plan(
             rule="a planner returns one mapping per slot",
         )
     volts = problem.voltage
+    slots = problem.slots
     left = [s.need_kwh for s in problem.sessions]
-    out: list[dict[EvseKey, tuple[float, bool]]] = []
+    out: Columns = {}
+    # Per EVSE: the demand, planned current and limit of its last slot.
+    last: dict[EvseKey, tuple[PlanDemand, float, float]] = {}
     for k, demands in enumerate(problem.demands):
-        given = planned[k]
-        row: dict[EvseKey, tuple[float, bool]] = {}
+        get = planned[k].get
         for d in demands:
-            x = given.get(d.key, 0.0)
-            if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x < _INF:
-                raise QueryError(
-                    f"policy {name!r} gives {d.key[0]}/{d.key[1]} the current {x!r} in slot {k};"
-                    " currents are finite numbers >= 0",
-                    field="policy",
-                    rule="a planner's currents",
-                )
-            if d.pinned:
-                amps = d.cap
+            key = d.key
+            x = get(key, 0.0)
+            if type(x) is not float or not 0.0 <= x < _INF:
+                x = _planned_current(x, name, key, k)
+            before = last.get(key)
+            if before is not None and before[0] is d and before[1] == x:
+                amps = before[2]
             else:
-                amps = _floor_tenth(min(float(x), d.cap))
-                if amps < d.min_amps:
-                    amps = 0.0
+                if d.pinned:
+                    amps = d.cap
+                else:
+                    amps = _floor_tenth(min(x, d.cap))
+                    if amps < d.min_amps:
+                        amps = 0.0
+                last[key] = (d, x, amps)
+            column = out.get(key)
+            if column is None:
+                column = out[key] = ([0.0] * slots, [False] * slots)
             need = left[d.session]
-            row[d.key] = (amps, amps == 0.0 and not d.pinned and (need is None or need > 1e-9))
-            if need is not None and amps > 0:
-                left[d.session] = need - amps * d.phases * volts * d.present / JOULES_PER_KWH
-        out.append(row)
+            column[0][k] = amps
+            if amps > 0:
+                if need is not None:
+                    left[d.session] = need - amps * d.phases * volts * d.present / JOULES_PER_KWH
+            elif not d.pinned and (need is None or need > 1e-9):
+                column[1][k] = True
     return out
+
+
+def _planned_current(x: object, name: str, key: EvseKey, k: int) -> float:
+    """A planned current that is not a plain float: an int as a float, else QueryError."""
+    if isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x < _INF:
+        raise QueryError(
+            f"policy {name!r} gives {key[0]}/{key[1]} the current {x!r} in slot {k};"
+            " currents are finite numbers >= 0",
+            field="policy",
+            rule="a planner's currents",
+        )
+    return float(x)
 
 
 def _check_slots(slots: int, width: int) -> None:
@@ -591,7 +681,7 @@ def _allocation(
     boundaries: tuple[int, ...],
     slot_evses: dict[EvseKey, list[_SlotEvse]],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
-    results: list[dict[EvseKey, tuple[float, bool]]],
+    given: Columns,
     phase_map: dict[EvseKey, tuple[int, ...]],
 ) -> Allocation:
     amps: dict[EvseKey, tuple[float, ...]] = {}
@@ -600,15 +690,13 @@ def _allocation(
     sessions: dict[EvseKey, tuple[int, ...]] = {}
     paused: dict[EvseKey, tuple[bool, ...]] = {}
     pinned: dict[EvseKey, tuple[bool, ...]] = {}
-    idle = (0.0, False)
+    slots = len(boundaries) - 1
+    idle = ([0.0] * slots, [False] * slots)
     for key, per_slot in slot_evses.items():
-        given = [r.get(key, idle) for r in results]
-        amps[key] = tuple(g[0] for g in given)
-        paused[key] = tuple(g[1] for g in given)
-        caps[key] = tuple(entry.draw if entry.pinned else entry.cap for entry in per_slot)
-        sessions[key] = tuple(entry.session for entry in per_slot)
-        phases[key] = tuple(entry.phases if entry.session >= 0 else 0 for entry in per_slot)
-        pinned[key] = tuple(entry.pinned for entry in per_slot)
+        limits, stopped = given.get(key, idle)
+        amps[key] = tuple(limits)
+        paused[key] = tuple(stopped)
+        caps[key], sessions[key], phases[key], pinned[key] = _entry_columns(per_slot)
     return Allocation(
         site=site,
         policy=policy,
@@ -618,12 +706,40 @@ def _allocation(
         caps=caps,
         sessions=sessions,
         paused=paused,
-        loads=_circuit_loads(site, len(boundaries) - 1, amps, phases, phase_map),
+        loads=_circuit_loads(site, slots, amps, phases, phase_map),
         limits={c: tuple(entry[0] for entry in per) for c, per in slot_circuits.items()},
         watt_limits={c: tuple(entry[1] for entry in per) for c, per in slot_circuits.items()},
         phase_map=phase_map,
         pinned=pinned,
     )
+
+
+def _entry_columns(
+    per_slot: list[_SlotEvse],
+) -> tuple[tuple[float, ...], tuple[int, ...], tuple[int, ...], tuple[bool, ...]]:
+    """An EVSE's caps, sessions, phases (0 when idle) and pinned flags, per slot.
+
+    Consecutive slots with the same entry (one piece of its timeline) are one run:
+    its values are worked out once and repeated over the run.
+    """
+    caps: list[float] = []
+    sessions: list[int] = []
+    phases: list[int] = []
+    pinned: list[bool] = []
+    n = len(per_slot)
+    first = 0
+    while first < n:
+        entry = per_slot[first]
+        end = first + 1
+        while end < n and per_slot[end] is entry:
+            end += 1
+        run = end - first
+        caps += [entry.draw if entry.pinned else entry.cap] * run
+        sessions += [entry.session] * run
+        phases += [entry.phases if entry.session >= 0 else 0] * run
+        pinned += [entry.pinned] * run
+        first = end
+    return tuple(caps), tuple(sessions), tuple(phases), tuple(pinned)
 
 
 def _circuit_loads(
@@ -640,32 +756,42 @@ def _circuit_loads(
     """
     paths = site.paths()
     circuit_of = {p.id: p.circuit for p in site.piles}
-    direct: dict[str, list[list[float]]] = {}
+    # Per circuit, the three circuit phases' columns (one float per slot).
+    direct: dict[str, tuple[list[float], list[float], list[float]]] = {}
     for key, row in amps.items():
         own = direct.get(circuit_of[key[0]])
         if own is None:
-            own = direct[circuit_of[key[0]]] = [[0.0, 0.0, 0.0] for _ in range(slots)]
+            own = direct[circuit_of[key[0]]] = ([0.0] * slots, [0.0] * slots, [0.0] * slots)
         wiring = phase_map[key]
-        for k, (given, count) in enumerate(zip(row, phases[key], strict=True)):
+        counts = phases[key]
+        # Runs of slots with the same limit and phases: each cell of a run gets the same
+        # addition, in the same order (EVSE by EVSE) as one cell at a time.
+        first = 0
+        while first < slots:
+            given, count = row[first], counts[first]
+            end = first + 1
+            while end < slots and row[end] == given and counts[end] == count:
+                end += 1
             if given > 0:
-                cell = own[k]
                 for p in range(count):
-                    cell[wiring[p]] += given
-    total: dict[str, list[list[float]]] = {
-        c: [[0.0, 0.0, 0.0] for _ in range(slots)] for c in paths
+                    column = own[wiring[p]]
+                    column[first:end] = [c + given for c in column[first:end]]
+            first = end
+    total: dict[str, tuple[list[float], list[float], list[float]]] = {
+        c: ([0.0] * slots, [0.0] * slots, [0.0] * slots) for c in paths
     }
-    for circuit, rows in direct.items():
+    for circuit, columns in direct.items():
         for node in paths[circuit]:
             target = total[node]
-            for k, cell in enumerate(rows):
-                t = target[k]
-                t[0] += cell[0]
-                t[1] += cell[1]
-                t[2] += cell[2]
+            for p in range(3):
+                target[p][:] = [t + c for t, c in zip(target[p], columns[p], strict=True)]
     # Rounded to 10^-9 A: the sum of tenths then reads as it is written (144.9, not
     # 144.89999999999998), whatever order the EVSEs were added in.
     return {
-        c: tuple((round(r[0], 9), round(r[1], 9), round(r[2], 9)) for r in rows)
+        c: tuple(
+            (round(x, 9), round(y, 9), round(z, 9))
+            for x, y, z in zip(rows[0], rows[1], rows[2], strict=True)
+        )
         for c, rows in total.items()
     }
 
@@ -724,18 +850,28 @@ def _verify_evse(
     phases = allocation.phases[key]
     pinned = allocation.pinned[key]
     where = f"{key[0]}/{key[1]}"
+    top = evse.max_amps * (1 + _REL_TOL)
     i = 0
     n = len(pieces)
+    checked: tuple[float, int, bool, int, int] | None = None
     for k, (a, b) in enumerate(slots):
         while i < n and pieces[i].end <= a:
             i += 1
         given = amps[k]
-        if given < 0 or given > evse.max_amps * (1 + _REL_TOL):
+        end = i
+        while end < n and pieces[end].start < b:
+            end += 1
+        # A slot with the same limit, phases and pinned flag as the slot before it, under
+        # the same pieces, passes the same checks: checking a run of identical rows once
+        # IS checking each of its instants (every check below reads only these values).
+        seen = (given, phases[k], pinned[k], i, end)
+        if seen == checked:
+            continue
+        checked = seen
+        if given < 0 or given > top:
             _unsafe(where, a, f"limit {given} A outside 0 .. {evse.max_amps} A")
-        j = i
-        while j < n and pieces[j].start < b:
+        for j in range(i, end):
             piece = pieces[j]
-            j += 1
             if piece.phases > phases[k] and (given > 0 or piece.pinned):
                 _unsafe(where, a, f"loads {piece.phases} phases, counted {phases[k]}")
             if pinned[k]:
