@@ -7,6 +7,7 @@ runs the same check so a local ``pytest`` catches an upward import or a cycle to
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -135,3 +136,25 @@ def test_the_flat_module_paths_of_0_1_still_import() -> None:
     assert balance is ocpp_schedule.balance and StationState is ocpp_schedule.StationState
     assert callable(composite_response) and callable(rejected_composite_response)
     assert callable(pile_store) and callable(session_transaction)
+
+
+def test_importing_the_package_loads_no_site_tools_cli_or_fleet() -> None:
+    """issue 15 item 7: what the hot path does not need loads on first use. Counted in a
+    fresh interpreter (modules loaded, not time)."""
+    code = (
+        "import sys, ocpp_schedule as o\n"
+        "heavy = sorted(m for m in sys.modules if m.startswith(('ocpp_schedule.site',"
+        " 'ocpp_schedule.tools', 'ocpp_schedule.cli', 'ocpp_schedule.engine.fleet')))\n"
+        "assert not heavy, heavy\n"
+        "assert o.balance.__module__.startswith('ocpp_schedule.site')\n"
+        "assert 'ocpp_schedule.site' in sys.modules\n"
+        "assert 'balance' in dir(o)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

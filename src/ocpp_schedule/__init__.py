@@ -9,6 +9,13 @@ imports from here. The subpackages hold the concerns, in layers
 ``site`` | ``tools`` <- ``cli``.
 """
 
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from .engine import (
     CompositePeriod,
     CompositeSchedule,
@@ -32,46 +39,6 @@ from .errors import (
     SafetyError,
     TimestampError,
     VersionError,
-)
-from .site import (
-    Allocation,
-    Circuit,
-    ControlError,
-    ControlResult,
-    DeadlineAware,
-    EqualShare,
-    Evse,
-    EvseMeasurement,
-    ExactOptimiser,
-    LimitsAt,
-    LimitStep,
-    LimitViolation,
-    MeasurementFlag,
-    OptimiserUnavailable,
-    Pile,
-    PlotUnavailable,
-    SendPlan,
-    SendPlanError,
-    Session,
-    SessionControl,
-    SessionOutcome,
-    SimulatedSession,
-    SimulationResult,
-    Site,
-    SiteError,
-    SiteReport,
-    SiteState,
-    StepRecord,
-    VehicleModel,
-    Weighted,
-    balance,
-    control,
-    limits_at,
-    load_site,
-    send_plan,
-    session_outcomes,
-    simulate,
-    site_report,
 )
 from .station import (  # 2.1 Dynamic profiles and offline validity, remote start (issue 14)
     OCPP16_DEFAULTS,
@@ -121,22 +88,6 @@ from .station import (  # 2.1 Dynamic profiles and offline validity, remote star
     write_remote_start_transaction,
     write_request_start_transaction,
 )
-from .tools import (
-    EVERY_DAY,
-    WEEKDAYS,
-    WEEKEND,
-    DriftFinding,
-    DriftReport,
-    LocalTimePlan,
-    LocalWindow,
-    PlannedProfiles,
-    ReportedSchedule,
-    Weekday,
-    check_drift,
-    plan_profiles,
-    read_composite_response,
-)
-from .tools.adapters import MissingExtraError
 from .wire import (
     ChargingLimitSource,
     ChargingProfile,
@@ -160,6 +111,138 @@ from .wire import (
 )
 
 __version__ = "0.1.0"
+
+
+if TYPE_CHECKING:  # type checkers and IDEs see every name; at run time they load on first use
+    from .site import (
+        Allocation,
+        Circuit,
+        ControlError,
+        ControlResult,
+        DeadlineAware,
+        EqualShare,
+        Evse,
+        EvseMeasurement,
+        ExactOptimiser,
+        LimitsAt,
+        LimitStep,
+        LimitViolation,
+        MeasurementFlag,
+        OptimiserUnavailable,
+        Pile,
+        PlotUnavailable,
+        SendPlan,
+        SendPlanError,
+        Session,
+        SessionControl,
+        SessionOutcome,
+        SimulatedSession,
+        SimulationResult,
+        Site,
+        SiteError,
+        SiteReport,
+        SiteState,
+        StepRecord,
+        VehicleModel,
+        Weighted,
+        balance,
+        control,
+        limits_at,
+        load_site,
+        send_plan,
+        session_outcomes,
+        simulate,
+        site_report,
+    )
+    from .tools import (
+        EVERY_DAY,
+        WEEKDAYS,
+        WEEKEND,
+        DriftFinding,
+        DriftReport,
+        LocalTimePlan,
+        LocalWindow,
+        PlannedProfiles,
+        ReportedSchedule,
+        Weekday,
+        check_drift,
+        plan_profiles,
+        read_composite_response,
+    )
+    from .tools.adapters import MissingExtraError
+
+# The site controller and the CSMS tools load on first use, not with the package: a
+# firmware or CSMS that only reads profiles and computes composites never pays their import
+# (issue 15: `import ocpp_schedule` was 1.3-1.7 s, most of it in these).
+_LAZY: dict[str, str] = {
+    "Allocation": "ocpp_schedule.site",
+    "Circuit": "ocpp_schedule.site",
+    "ControlError": "ocpp_schedule.site",
+    "ControlResult": "ocpp_schedule.site",
+    "DeadlineAware": "ocpp_schedule.site",
+    "DriftFinding": "ocpp_schedule.tools",
+    "DriftReport": "ocpp_schedule.tools",
+    "EVERY_DAY": "ocpp_schedule.tools",
+    "EqualShare": "ocpp_schedule.site",
+    "Evse": "ocpp_schedule.site",
+    "EvseMeasurement": "ocpp_schedule.site",
+    "ExactOptimiser": "ocpp_schedule.site",
+    "LimitStep": "ocpp_schedule.site",
+    "LimitViolation": "ocpp_schedule.site",
+    "LimitsAt": "ocpp_schedule.site",
+    "LocalTimePlan": "ocpp_schedule.tools",
+    "LocalWindow": "ocpp_schedule.tools",
+    "MeasurementFlag": "ocpp_schedule.site",
+    "MissingExtraError": "ocpp_schedule.tools.adapters",
+    "OptimiserUnavailable": "ocpp_schedule.site",
+    "Pile": "ocpp_schedule.site",
+    "PlannedProfiles": "ocpp_schedule.tools",
+    "PlotUnavailable": "ocpp_schedule.site",
+    "ReportedSchedule": "ocpp_schedule.tools",
+    "SendPlan": "ocpp_schedule.site",
+    "SendPlanError": "ocpp_schedule.site",
+    "Session": "ocpp_schedule.site",
+    "SessionControl": "ocpp_schedule.site",
+    "SessionOutcome": "ocpp_schedule.site",
+    "SimulatedSession": "ocpp_schedule.site",
+    "SimulationResult": "ocpp_schedule.site",
+    "Site": "ocpp_schedule.site",
+    "SiteError": "ocpp_schedule.site",
+    "SiteReport": "ocpp_schedule.site",
+    "SiteState": "ocpp_schedule.site",
+    "StepRecord": "ocpp_schedule.site",
+    "VehicleModel": "ocpp_schedule.site",
+    "WEEKDAYS": "ocpp_schedule.tools",
+    "WEEKEND": "ocpp_schedule.tools",
+    "Weekday": "ocpp_schedule.tools",
+    "Weighted": "ocpp_schedule.site",
+    "balance": "ocpp_schedule.site",
+    "check_drift": "ocpp_schedule.tools",
+    "control": "ocpp_schedule.site",
+    "limits_at": "ocpp_schedule.site",
+    "load_site": "ocpp_schedule.site",
+    "plan_profiles": "ocpp_schedule.tools",
+    "read_composite_response": "ocpp_schedule.tools",
+    "send_plan": "ocpp_schedule.site",
+    "session_outcomes": "ocpp_schedule.site",
+    "simulate": "ocpp_schedule.site",
+    "site_report": "ocpp_schedule.site",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a site or tools name on first use (PEP 562); cache it on the package."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ocpp_schedule' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "RemoteStartReason",
@@ -344,12 +427,25 @@ MOVED_MODULES = {
 """Old flat module name -> the module below ``ocpp_schedule`` that now holds its code."""
 
 
-def _alias_moved_modules() -> None:
-    import importlib
-    import sys
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports an old flat path (``ocpp_schedule.store``) as the module that now holds its
+    code, on first import only: the package does not load every module up front."""
 
-    for old, new in MOVED_MODULES.items():
-        sys.modules.setdefault(f"{__name__}.{old}", importlib.import_module(f"{__name__}.{new}"))
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        prefix, _, old = fullname.partition(".")
+        if prefix != __name__ or old not in MOVED_MODULES:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        old = spec.name.partition(".")[2]
+        return importlib.import_module(f"{__name__}.{MOVED_MODULES[old]}")
+
+    def exec_module(self, module: ModuleType) -> None:
+        """The module is already executed: it is the one that holds the code."""
 
 
-_alias_moved_modules()
+if not any(isinstance(finder, _MovedModules) for finder in sys.meta_path):
+    sys.meta_path.append(_MovedModules())

@@ -8,7 +8,6 @@ sharded across processes. Builds on :mod:`ocpp_schedule.station`; the site
 controller and the CSMS tools build on this.
 """
 
-from . import fleet
 from ._answers import composite_response, explain_table
 from ._composite import (
     CompositePeriod,
@@ -39,3 +38,12 @@ __all__ = [
     "limit_at",
     "station_composites",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``fleet`` (process pools, Dask) loads on first use, not with the engine."""
+    if name == "fleet":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.fleet")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
