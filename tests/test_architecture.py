@@ -58,6 +58,12 @@ PUBLIC_NAMES = {
     "SafetyError", "SiteError", "SendPlanError", "PlotUnavailable", "MissingExtraError",
     "OptimiserUnavailable",
     "__version__",
+    # external limits, priority charging, allowed energy transfer (issue 14 item 6)
+    "ChargingLimit", "ClearedChargingLimitRequest", "ExternalLimitError", "ExternalLimitRelease",
+    "ExternalLimitResult", "NotifyChargingLimitRequest", "UnknownTransactionError",
+    "apply_cleared_charging_limit", "apply_notify_charging_limit", "external_profile_id",
+    "impose_external_limit", "read_cleared_charging_limit", "read_notify_charging_limit",
+    "release_external_limit", "write_cleared_charging_limit", "write_notify_charging_limit",
 }  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from .engine import (
 from .errors import (
     AdaptationError,
     ConfigError,
+    ExternalLimitError,
     InvalidProfileError,
     OcppScheduleError,
     PayloadError,
@@ -30,6 +31,7 @@ from .errors import (
     QueryError,
     SafetyError,
     TimestampError,
+    UnknownTransactionError,
     VersionError,
 )
 from .site import (
@@ -72,17 +74,22 @@ from .site import (
     simulate,
     site_report,
 )
-from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
+from .station import (  # 2.1 Dynamic profiles, offline validity, external limits (issue 14)
     OCPP16_DEFAULTS,
     OCPP21_DEFAULTS,
     OCPP201_DEFAULTS,
     Adaptation,
+    ChargingLimit,
     ChargingProfileCriteria,
     ChargingScheduleUpdate,
     ClearChargingProfileRequest,
     ClearChargingProfileResult,
+    ClearedChargingLimitRequest,
     DynamicUpdatesDue,
+    ExternalLimitRelease,
+    ExternalLimitResult,
     InstalledProfile,
+    NotifyChargingLimitRequest,
     ProfileStore,
     RejectionReason,
     SetChargingProfileResult,
@@ -93,15 +100,24 @@ from .station import (  # 2.1 Dynamic profiles and offline validity (issue 14)
     UpdateDynamicScheduleRequest,
     UpdateDynamicScheduleResult,
     adapt,
+    apply_cleared_charging_limit,
+    apply_notify_charging_limit,
     check_set_charging_profile,
     clear,
     drop_invalid_after_offline,
     dynamic_updates_due,
+    external_profile_id,
+    impose_external_limit,
     install,
     install_local,
+    read_cleared_charging_limit,
+    read_notify_charging_limit,
+    release_external_limit,
     replay,
     round_limits,
     update_dynamic_schedule,
+    write_cleared_charging_limit,
+    write_notify_charging_limit,
 )
 from .tools import (
     EVERY_DAY,
@@ -261,6 +277,23 @@ __all__ = [
     "station_composites",
     "write_charging_profile",
     "write_set_charging_profile",
+    # external limits (K11-K13, K27; issue 14 item 6)
+    "ChargingLimit",
+    "ClearedChargingLimitRequest",
+    "ExternalLimitError",
+    "ExternalLimitRelease",
+    "ExternalLimitResult",
+    "NotifyChargingLimitRequest",
+    "UnknownTransactionError",
+    "apply_cleared_charging_limit",
+    "apply_notify_charging_limit",
+    "external_profile_id",
+    "impose_external_limit",
+    "read_cleared_charging_limit",
+    "read_notify_charging_limit",
+    "release_external_limit",
+    "write_cleared_charging_limit",
+    "write_notify_charging_limit",
 ]
 
 # The flat module paths of 0.1 (``ocpp_schedule.allocation``, ``ocpp_schedule.store``, ...)

@@ -37,6 +37,23 @@ from ._dynamic import (
     update_dynamic_schedule,
     write_update_dynamic_schedule,
 )
+from ._external_limits import (
+    MAX_LIMIT_SCHEDULES,
+    ChargingLimit,
+    ClearedChargingLimitRequest,
+    ExternalLimitRelease,
+    ExternalLimitResult,
+    NotifyChargingLimitRequest,
+    apply_cleared_charging_limit,
+    apply_notify_charging_limit,
+    external_profile_id,
+    impose_external_limit,
+    read_cleared_charging_limit,
+    read_notify_charging_limit,
+    release_external_limit,
+    write_cleared_charging_limit,
+    write_notify_charging_limit,
+)
 from ._get_profiles import (
     GetChargingProfilesRequest,
     GetChargingProfilesResult,
@@ -62,6 +79,22 @@ from ._store import (
 )
 
 __all__ = [
+    # external limits (K11-K13, K27; issue 14 item 6)
+    "MAX_LIMIT_SCHEDULES",
+    "ChargingLimit",
+    "ClearedChargingLimitRequest",
+    "ExternalLimitRelease",
+    "ExternalLimitResult",
+    "NotifyChargingLimitRequest",
+    "apply_cleared_charging_limit",
+    "apply_notify_charging_limit",
+    "external_profile_id",
+    "impose_external_limit",
+    "read_cleared_charging_limit",
+    "read_notify_charging_limit",
+    "release_external_limit",
+    "write_cleared_charging_limit",
+    "write_notify_charging_limit",
     "ChargingScheduleUpdate",
     "DynamicUpdatesDue",
     "UpdateDynamicScheduleRequest",
