@@ -64,6 +64,10 @@ PUBLIC_NAMES = {
     "apply_cleared_charging_limit", "apply_notify_charging_limit", "external_profile_id",
     "impose_external_limit", "read_cleared_charging_limit", "read_notify_charging_limit",
     "release_external_limit", "write_cleared_charging_limit", "write_notify_charging_limit",
+    "NotifyPriorityChargingRequest", "PriorityChargingResult", "UsePriorityChargingRequest",
+    "apply_notify_priority_charging", "has_priority_profile", "read_notify_priority_charging",
+    "read_use_priority_charging", "request_priority_charging_locally", "use_priority_charging",
+    "write_notify_priority_charging", "write_use_priority_charging",
 }  # fmt: skip
 
 

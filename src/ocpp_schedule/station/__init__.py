@@ -62,6 +62,19 @@ from ._get_profiles import (
     report_charging_profiles,
     write_get_charging_profiles,
 )
+from ._priority import (
+    NotifyPriorityChargingRequest,
+    PriorityChargingResult,
+    UsePriorityChargingRequest,
+    apply_notify_priority_charging,
+    has_priority_profile,
+    read_notify_priority_charging,
+    read_use_priority_charging,
+    request_priority_charging_locally,
+    use_priority_charging,
+    write_notify_priority_charging,
+    write_use_priority_charging,
+)
 from ._rules import (
     RejectionReason,
     SetChargingProfileResult,
@@ -79,6 +92,18 @@ from ._store import (
 )
 
 __all__ = [
+    # priority charging (K21, K22; issue 14 item 6)
+    "NotifyPriorityChargingRequest",
+    "PriorityChargingResult",
+    "UsePriorityChargingRequest",
+    "apply_notify_priority_charging",
+    "has_priority_profile",
+    "read_notify_priority_charging",
+    "read_use_priority_charging",
+    "request_priority_charging_locally",
+    "use_priority_charging",
+    "write_notify_priority_charging",
+    "write_use_priority_charging",
     # external limits (K11-K13, K27; issue 14 item 6)
     "MAX_LIMIT_SCHEDULES",
     "ChargingLimit",
