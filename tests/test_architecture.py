@@ -68,6 +68,10 @@ PUBLIC_NAMES = {
     "apply_notify_priority_charging", "has_priority_profile", "read_notify_priority_charging",
     "read_use_priority_charging", "request_priority_charging_locally", "use_priority_charging",
     "write_notify_priority_charging", "write_use_priority_charging",
+    "DischargingPeriod", "EnergyTransferMode", "NotifyAllowedEnergyTransferRequest",
+    "NotifyAllowedEnergyTransferResult", "discharging_periods", "notify_allowed_energy_transfer",
+    "read_notify_allowed_energy_transfer", "without_discharge",
+    "write_notify_allowed_energy_transfer",
 }  # fmt: skip
 
 

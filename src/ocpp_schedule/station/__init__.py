@@ -37,6 +37,18 @@ from ._dynamic import (
     update_dynamic_schedule,
     write_update_dynamic_schedule,
 )
+from ._energy_transfer import (
+    BIDIRECTIONAL_MODES,
+    DischargingPeriod,
+    EnergyTransferMode,
+    NotifyAllowedEnergyTransferRequest,
+    NotifyAllowedEnergyTransferResult,
+    discharging_periods,
+    notify_allowed_energy_transfer,
+    read_notify_allowed_energy_transfer,
+    without_discharge,
+    write_notify_allowed_energy_transfer,
+)
 from ._external_limits import (
     MAX_LIMIT_SCHEDULES,
     ChargingLimit,
@@ -92,6 +104,17 @@ from ._store import (
 )
 
 __all__ = [
+    # allowed energy transfer (Q02; issue 14 item 6)
+    "BIDIRECTIONAL_MODES",
+    "DischargingPeriod",
+    "EnergyTransferMode",
+    "NotifyAllowedEnergyTransferRequest",
+    "NotifyAllowedEnergyTransferResult",
+    "discharging_periods",
+    "notify_allowed_energy_transfer",
+    "read_notify_allowed_energy_transfer",
+    "without_discharge",
+    "write_notify_allowed_energy_transfer",
     # priority charging (K21, K22; issue 14 item 6)
     "NotifyPriorityChargingRequest",
     "PriorityChargingResult",
