@@ -25,6 +25,7 @@ from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import CustomData
 from ..wire._models import _Model as _WireModel
 from ..wire._payloads import _check_keys, _payload_error
+from ._priority import status_payload
 from ._store import InstalledProfile, ProfileStore, StationState, Transaction
 
 __all__ = [
@@ -174,11 +175,7 @@ class NotifyAllowedEnergyTransferResult:
 
     def to_payload(self) -> dict[str, Any]:
         """The NotifyAllowedEnergyTransferResponse payload."""
-        out: dict[str, Any] = {"status": self.status}
-        if self.reason_code is not None:
-            info = f"{self.message} ({self.rule})" if self.rule else self.message
-            out["statusInfo"] = {"reasonCode": self.reason_code, "additionalInfo": info[:1024]}
-        return out
+        return status_payload(self.status, self.reason_code, self.rule, self.message)
 
 
 _DISCHARGE_FIELDS = {

@@ -140,11 +140,19 @@ class PriorityChargingResult:
 
     def to_payload(self) -> dict[str, Any]:
         """The UsePriorityChargingResponse payload."""
-        out: dict[str, Any] = {"status": self.status}
-        if self.reason_code is not None:
-            info = f"{self.message} ({self.rule})" if self.rule else self.message
-            out["statusInfo"] = {"reasonCode": self.reason_code, "additionalInfo": info[:1024]}
-        return out
+        return status_payload(self.status, self.reason_code, self.rule, self.message)
+
+
+def status_payload(
+    status: str, reason_code: str | None, rule: str | None, message: str
+) -> dict[str, Any]:
+    """A 2.x response payload: ``status`` and, with a reason code, ``statusInfo`` whose
+    ``additionalInfo`` (at most 1,024 characters) says what and cites the rule."""
+    out: dict[str, Any] = {"status": status}
+    if reason_code is not None:
+        info = f"{message} ({rule})" if rule else message
+        out["statusInfo"] = {"reasonCode": reason_code, "additionalInfo": info[:1024]}
+    return out
 
 
 def _v21(state: StationState) -> None:
@@ -215,18 +223,36 @@ def use_priority_charging(
             rule="K21.FR.02",
             message=f"no ongoing transaction {request.transaction_id!r}",
         )
-    if not request.activate:
-        return _switched(state, tx, False, "K21.FR.06")
+    return _decide(store, state, tx, request.activate, _REMOTE)
+
+
+_REMOTE = ("K21.FR.06", "K21.FR.01", "K21.FR.03")
+_LOCAL = ("K22.FR.04", "K22.FR.01", "K22.FR.02")
+"""The rules cited for (deactivation, no profile, activation), remote (K21) and local (K22)."""
+
+
+def _decide(
+    store: ProfileStore,
+    state: StationState,
+    tx: Transaction,
+    activate: bool,
+    rules: tuple[str, str, str],
+) -> PriorityChargingResult:
+    """The answer for a known transaction: stopping is always accepted; starting needs a
+    PriorityCharging profile on EVSE 0 or the transaction's EVSE."""
+    stop_rule, missing_rule, start_rule = rules
+    if not activate:
+        return _switched(state, tx, False, stop_rule)
     if not has_priority_profile(store, tx.evse_id):
         return PriorityChargingResult(
             "NoProfile",
             state,
             tx,
             reason_code="NotFound",
-            rule="K21.FR.01",
+            rule=missing_rule,
             message=f"no PriorityCharging profile on EVSE 0 or EVSE {tx.evse_id}",
         )
-    return _switched(state, tx, True, "K21.FR.03")
+    return _switched(state, tx, True, start_rule)
 
 
 def request_priority_charging_locally(
@@ -246,18 +272,7 @@ def request_priority_charging_locally(
         raise UnknownTransactionError(
             f"no ongoing transaction {transaction_id!r}", field="transaction_id", rule="K22"
         )
-    if not activate:
-        return _switched(state, tx, False, "K22.FR.04")
-    if not has_priority_profile(store, tx.evse_id):
-        return PriorityChargingResult(
-            "NoProfile",
-            state,
-            tx,
-            reason_code="NotFound",
-            rule="K22.FR.01",
-            message=f"no PriorityCharging profile for EVSE {tx.evse_id}",
-        )
-    return _switched(state, tx, True, "K22.FR.02")
+    return _decide(store, state, tx, activate, _LOCAL)
 
 
 def apply_notify_priority_charging(
