@@ -25,6 +25,7 @@ from ocpp_schedule import (
     ChargingProfilePurpose,
     ClearedChargingLimitRequest,
     ExternalLimitError,
+    InstalledProfile,
     NotifyChargingLimitRequest,
     PayloadError,
     ProfileStore,
@@ -598,9 +599,18 @@ def test_the_composite_is_within_the_external_limit_where_it_is_in_force(
     }
     limit = read_notify_charging_limit(payload, "2.0.1")
     state = StationState(case.config, "2.0.1", case.transactions.values())
-    result = impose_external_limit(ProfileStore(case.profiles), limit, state)
+    entries = list(case.profiles)
+    bound = value
+    if data.draw(st.booleans()):
+        # another source's limit already on the EVSE: neither may hide or replace the other
+        other = data.draw(st.sampled_from([0, value // 2, 10**6]))
+        stack = data.draw(st.integers(0, 3))
+        ems = profile(99, EXT.value, [(0, other)], stack=stack, kind="Relative", unit=unit)
+        entries.append(InstalledProfile(case.evse_id, ems, ChargingLimitSource.EMS))
+        bound = min(value, other)
+    result = impose_external_limit(ProfileStore(entries), limit, state)
     if not result.accepted:
         assert result.reason == "SourceConflict"
         return
     out = composite_schedule(result.store, **case.kwargs())
-    assert all(p.limit <= value for p in out.periods)
+    assert all(p.limit <= bound for p in out.periods)
