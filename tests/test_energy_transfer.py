@@ -272,3 +272,19 @@ def test_without_discharge_nothing_is_negative_but_reactive_power(
                 assert value == max(before[key], 0)
             else:
                 assert exactly_equal(value, before[key])
+
+
+def test_wrong_python_types_raise_a_typed_error_naming_the_argument() -> None:
+    for call, field in [
+        (lambda: notify_allowed_energy_transfer([], STATE, _request("T1", "DC")), "store"),  # type: ignore[arg-type]
+        (
+            lambda: notify_allowed_energy_transfer(ProfileStore(), None, _request("T1", "DC")),
+            "state",
+        ),  # type: ignore[arg-type]
+        (lambda: notify_allowed_energy_transfer(ProfileStore(), STATE, {}), "request"),  # type: ignore[arg-type]
+        (lambda: discharging_periods(ProfileStore(), "T1"), "transaction"),  # type: ignore[arg-type]
+        (lambda: without_discharge([]), "answer"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(QueryError) as info:
+            call()
+        assert info.value.field == field

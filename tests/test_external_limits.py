@@ -29,6 +29,7 @@ from ocpp_schedule import (
     NotifyChargingLimitRequest,
     PayloadError,
     ProfileStore,
+    QueryError,
     StationConfig,
     StationState,
     VersionError,
@@ -614,3 +615,19 @@ def test_the_composite_is_within_the_external_limit_where_it_is_in_force(
         return
     out = composite_schedule(result.store, **case.kwargs())
     assert all(p.limit <= bound for p in out.periods)
+
+
+def test_wrong_python_types_raise_a_typed_error_naming_the_argument() -> None:
+    good = _limit(10)
+    for call, field in [
+        (lambda: impose_external_limit([], good, S201), "store"),  # type: ignore[arg-type]
+        (lambda: impose_external_limit(ProfileStore(), {}, S201), "limit"),  # type: ignore[arg-type]
+        (lambda: impose_external_limit(ProfileStore(), good, "2.0.1"), "state"),  # type: ignore[arg-type]
+        (lambda: release_external_limit(ProfileStore(), 7), "chargingLimitSource"),  # type: ignore[arg-type]
+        (lambda: release_external_limit(ProfileStore(), "EMS", evse_id=True), "evse_id"),
+        (lambda: apply_notify_charging_limit(ProfileStore(), {}, S201), "request"),  # type: ignore[arg-type]
+        (lambda: apply_cleared_charging_limit(None, good), "view"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(QueryError) as info:
+            call()
+        assert info.value.field == field

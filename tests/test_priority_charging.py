@@ -315,3 +315,18 @@ def test_the_answer_depends_on_the_transaction_and_its_priority_profiles(
     assert (result.notification is not None) is told
     if result.notification is not None:
         assert result.notification.activated is activate
+
+
+def test_wrong_python_types_raise_a_typed_error_naming_the_argument() -> None:
+    for call, field in [
+        (lambda: use_priority_charging([], STATE, _use("T1")), "store"),  # type: ignore[arg-type]
+        (
+            lambda: request_priority_charging_locally(ProfileStore(), STATE, 1, True),
+            "transaction_id",
+        ),  # type: ignore[arg-type]
+        (lambda: request_priority_charging_locally(ProfileStore(), STATE, "T1", 1), "activate"),  # type: ignore[arg-type]
+        (lambda: apply_notify_priority_charging(None, None), "state"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(QueryError) as info:
+            call()
+        assert info.value.field == field

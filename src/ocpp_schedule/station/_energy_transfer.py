@@ -25,6 +25,7 @@ from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import CustomData
 from ..wire._models import _Model as _WireModel
 from ..wire._payloads import _check_keys, _payload_error
+from ._external_limits import require
 from ._priority import status_payload
 from ._store import InstalledProfile, ProfileStore, StationState, Transaction
 
@@ -206,8 +207,8 @@ def discharging_periods(
     """Every period of the profiles that can govern ``transaction`` with a negative discharge
     limit or setpoint (L1, L2 or L3), in store order. At most one entry per field of each
     period: the work is linear in the installed periods."""
-    if not isinstance(store, ProfileStore):
-        raise QueryError(f"expected a ProfileStore, got {type(store).__name__}", field="store")
+    require(store, ProfileStore, "store")
+    require(transaction, Transaction, "transaction")
     out = []
     for entry in store:
         if not _applies(entry, transaction):
@@ -231,8 +232,8 @@ def notify_allowed_energy_transfer(
     bidirectional mode the transaction may not discharge, and the installed periods that
     would make it do so are listed (AET-2/3).
     """
-    if not isinstance(state, StationState):
-        raise QueryError(f"expected a StationState, got {type(state).__name__}", field="state")
+    require(store, ProfileStore, "store")
+    require(state, StationState, "state")
     if state.version is not OcppVersion.V21:
         raise VersionError(
             f"NotifyAllowedEnergyTransfer is OCPP 2.1 only, not {state.version.value}",

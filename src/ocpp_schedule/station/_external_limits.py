@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from ..errors import ExternalLimitError, PayloadError, VersionError
+from ..errors import ExternalLimitError, PayloadError, QueryError, VersionError
 from ..wire._enums import (
     ChargingLimitSource,
     ChargingProfileKind,
@@ -376,7 +376,14 @@ class ExternalLimitRelease:
     notification: ClearedChargingLimitRequest | None = None
 
 
+def require(value: object, kind: type, field: str) -> None:
+    """A wrong Python type is a :class:`QueryError` naming the argument, not a late crash."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise QueryError(f"expected {kind.__name__}, got {type(value).__name__}", field=field)
+
+
 def _check_not_cso(source: ChargingLimitSource | str, field: str) -> None:
+    require(source, str, field)
     if source == ChargingLimitSource.CSO:
         raise ExternalLimitError(
             "an external limit is never the CSO's own: chargingLimitSource CSO is not allowed",
@@ -525,6 +532,9 @@ def impose_external_limit(
     Q06.FR.08). Raises :class:`ExternalLimitError` for a CSO source (K11.FR.05, K12.FR.04), a
     local-generation source other than EMS/Other (K27.FR.03) or not one schedule.
     """
+    require(store, ProfileStore, "store")
+    require(state, StationState, "state")
+    require(limit, NotifyChargingLimitRequest, "limit")
     version = _version(state.version, "external charging limits")
     _check_not_cso(limit.charging_limit.charging_limit_source, "chargingLimit.chargingLimitSource")
     _one_schedule(limit)
@@ -576,6 +586,8 @@ def release_external_limit(
     are removed, so the composite stops applying them (K13.FR.01), and the
     ClearedChargingLimitRequest to send is returned (K13.FR.02). Nothing to release: the store
     as given and no notification."""
+    require(store, ProfileStore, "store")
+    require(evse_id, int, "evse_id")
     _check_not_cso(source, "chargingLimitSource")
     gone = _released(store, source, evse_id)
     if not gone:
@@ -601,6 +613,9 @@ def apply_notify_charging_limit(
     GetChargingProfiles (chargingLimitSource) instead. Raises :class:`ExternalLimitError` for a
     CSO source (K11.FR.05: a station may not send one).
     """
+    require(view, ProfileStore, "view")
+    require(state, StationState, "state")
+    require(request, NotifyChargingLimitRequest, "request")
     _version(state.version, "NotifyChargingLimit")
     _check_not_cso(
         request.charging_limit.charging_limit_source, "chargingLimit.chargingLimitSource"
@@ -623,6 +638,8 @@ def apply_cleared_charging_limit(
     """CSMS side: a ClearedChargingLimitRequest received. The view drops the source's external
     profiles on ``evseId`` (absent: on every EVSE). Raises :class:`ExternalLimitError` for a
     CSO source."""
+    require(view, ProfileStore, "view")
+    require(request, ClearedChargingLimitRequest, "request")
     _check_not_cso(request.charging_limit_source, "chargingLimitSource")
     gone = _released(view, request.charging_limit_source, request.evse_id)
     return ExternalLimitRelease(view.without(gone), gone)

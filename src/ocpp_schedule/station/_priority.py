@@ -23,6 +23,7 @@ from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import Bool, CustomData
 from ..wire._models import _Model as _WireModel
 from ..wire._payloads import _check_keys, _payload_error
+from ._external_limits import require
 from ._store import ProfileStore, StationState, Transaction
 
 __all__ = [
@@ -212,6 +213,7 @@ def use_priority_charging(
       (K21.FR.03/04) and NotifyPriorityCharging activated=true is to be sent (K21.FR.05).
     """
     _v21(state)
+    require(store, ProfileStore, "store")
     if not isinstance(request, UsePriorityChargingRequest):
         raise QueryError("expected a UsePriorityChargingRequest", field="request")
     tx = _transaction(state, request.transaction_id)
@@ -267,6 +269,9 @@ def request_priority_charging_locally(
     transaction the station does not run (the user can only ask for an ongoing one).
     """
     _v21(state)
+    require(store, ProfileStore, "store")
+    require(transaction_id, str, "transaction_id")
+    require(activate, bool, "activate")
     tx = _transaction(state, transaction_id)
     if tx is None:
         raise UnknownTransactionError(
