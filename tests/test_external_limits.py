@@ -524,6 +524,9 @@ def _instants(a: Any, b: Any) -> list[int]:
 _NO_DEFAULT = {
     "composite_schedule_default_limit_amps": 1e9,
     "composite_schedule_default_limit_watts": 1e9,
+    # A limit without numberPhases counts the default phases; fewer than another profile's
+    # would turn that profile's W into more A per phase at the same power (EXT-4).
+    "default_number_phases": 3,
 }
 
 
