@@ -71,6 +71,20 @@ PUBLIC_NAMES = {
     "install_remote_start", "read_remote_start_transaction", "read_request_start_transaction",
     "write_remote_start_transaction", "write_request_start_transaction", "RemoteStartError",
     "__version__",
+    # external limits, priority charging, allowed energy transfer (issue 14 item 6)
+    "ChargingLimit", "ClearedChargingLimitRequest", "ExternalLimitError", "ExternalLimitRelease",
+    "ExternalLimitResult", "NotifyChargingLimitRequest", "UnknownTransactionError",
+    "apply_cleared_charging_limit", "apply_notify_charging_limit", "external_profile_id",
+    "impose_external_limit", "read_cleared_charging_limit", "read_notify_charging_limit",
+    "release_external_limit", "write_cleared_charging_limit", "write_notify_charging_limit",
+    "NotifyPriorityChargingRequest", "PriorityChargingResult", "UsePriorityChargingRequest",
+    "apply_notify_priority_charging", "has_priority_profile", "read_notify_priority_charging",
+    "read_use_priority_charging", "request_priority_charging_locally", "use_priority_charging",
+    "write_notify_priority_charging", "write_use_priority_charging",
+    "DischargingPeriod", "EnergyTransferMode", "NotifyAllowedEnergyTransferRequest",
+    "NotifyAllowedEnergyTransferResult", "discharging_periods", "notify_allowed_energy_transfer",
+    "read_notify_allowed_energy_transfer", "without_discharge",
+    "write_notify_allowed_energy_transfer",
 }  # fmt: skip
 
 

@@ -92,3 +92,17 @@ class RemoteStartError(OcppScheduleError, ValueError):
     TxProfile (F01.FR.09; 1.6 §5.11) or that names a transaction (F01.FR.11; 1.6
     errata), and for request fields the version does not have or requires.
     """
+
+
+class ExternalLimitError(OcppScheduleError, ValueError):
+    """An external charging limit (K11-K13, K27) that no station may impose or report.
+
+    A ``chargingLimitSource`` of ``CSO`` (K11.FR.05, K12.FR.04), a LocalGeneration limit from
+    another source than EMS or Other (K27.FR.03), an external limit without exactly one
+    schedule to install, or no free profile id left for the station's own profile.
+    """
+
+
+class UnknownTransactionError(QueryError):
+    """A message names a transaction that the station's (or the CSMS's view of its) state
+    does not hold (NotifyPriorityCharging, NotifyAllowedEnergyTransfer on the CSMS side)."""

@@ -168,6 +168,12 @@ class StationConfig(BaseModel):
     max_external_constraints_id: int | None = Field(
         default=None, description="2.1 SmartChargingCtrlr.MaxExternalConstraintsId (K01.FR.81)."
     )
+    external_constraints_profile_disallowed: bool = Field(
+        default=False,
+        description="2.1 SmartChargingCtrlr.ExternalConstraintsProfileDisallowed: external "
+        "limits are ignored, no ChargingStationExternalConstraints profile is made "
+        "(K11.FR.07, Q06.FR.08).",
+    )
     iso15118_schedules: bool = Field(
         default=False,
         description="True when the EV negotiates schedules over ISO 15118, so a profile may "
