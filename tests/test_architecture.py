@@ -27,6 +27,8 @@ PUBLIC_NAMES = {
     "update_dynamic_schedule",
     # the CSMS mirror (issue 15)
     "StationMirror", "MirrorUpdate",
+    # until when a limit holds (issue 15)
+    "LimitHold", "next_change",
     # public timestamp helpers (issue 15)
     "format_timestamp", "parse_timestamp",
     # configuration discovery (issue 15)

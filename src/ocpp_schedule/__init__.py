@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 from .engine import (
     CompositePeriod,
     CompositeSchedule,
+    LimitHold,
     LimitSource,
     ProfilePeriod,
     V2xFields,
     composite_schedule,
     expand_profile,
     limit_at,
+    next_change,
     station_composites,
 )
 from .errors import (
@@ -281,6 +283,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "LimitHold",
+    "next_change",
     "RemoteStartReason",
     "RemoteStartResult",
     "RemoteStartTransactionRequest",

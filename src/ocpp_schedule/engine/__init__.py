@@ -12,16 +12,20 @@ from ._answers import composite_response, explain_table
 from ._composite import (
     CompositePeriod,
     CompositeSchedule,
+    LimitHold,
     ProfilePeriod,
     V2xFields,
     composite_schedule,
     expand_profile,
     limit_at,
+    next_change,
     station_composites,
 )
 from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
 
 __all__ = [
+    "LimitHold",
+    "next_change",
     "DEFAULT_SOURCE",
     "EVSE_SUM_SOURCE",
     "REPORTED_SOURCE",

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 from ..errors import QueryError
 from ..station._config import StationConfig
-from ..station._store import InstalledProfile, ProfileStore, Transaction
+from ..station._store import InstalledProfile, ProfileStore, StationState, Transaction
 from ..wire._answers import composite_answer, explain_text
 from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OcppVersion, OperationMode
 from ..wire._models import ChargingProfile
@@ -68,6 +68,9 @@ __all__ = [
     "composite_schedule",
     "expand_profile",
     "limit_at",
+    "LimitHold",
+    "MAX_LOOKAHEAD",
+    "next_change",
     "station_composites",
 ]
 
@@ -231,6 +234,8 @@ def composite_schedule(
     config: StationConfig | None = None,
     schedule_ids: Mapping[int, int] | None = None,
     offline_since: datetime | int | None = None,
+    transactions: Sequence[Transaction] | None = None,
+    state: StationState | None = None,
 ) -> CompositeSchedule:
     """Compute the composite schedule of ``evse_id`` over ``[start, start + duration)``.
 
@@ -246,11 +251,17 @@ def composite_schedule(
     profile stops counting once the station has been offline for its
     ``maxOfflineDuration`` (K01.FR.101/103, V21-19); absent, the station is online.
 
+    ``transactions`` is the same as ``transaction`` under the name the rest of the API
+    uses (give one or the other); ``state`` (a :class:`StationState`) gives the
+    configuration and the transactions at once (then give neither ``config`` nor a
+    transaction).
+
     ``duration`` 0 answers the limit in force at ``start`` as one period.
     Raises :class:`QueryError` for a negative duration or an EVSE the station
     does not have, :class:`InvalidProfileError` for a profile that no station
     would have accepted.
     """
+    transaction, config = _station_inputs(transaction, transactions, config, state)
     cfg = _config(config)
     _whole(evse_id, "evse_id")
     s = _window(start, duration)
@@ -280,8 +291,13 @@ def limit_at(
     transaction: Transaction | Sequence[Transaction] | None = None,
     config: StationConfig | None = None,
     offline_since: datetime | int | None = None,
+    transactions: Sequence[Transaction] | None = None,
+    state: StationState | None = None,
 ) -> CompositePeriod:
-    """The composite limit in force at one instant (a one-second composite's only period)."""
+    """The composite limit in force at one instant (a one-second composite's only period).
+
+    :func:`next_change` also says until when it holds.
+    """
     return composite_schedule(
         profiles,
         evse_id=evse_id,
@@ -291,7 +307,64 @@ def limit_at(
         transaction=transaction,
         config=config,
         offline_since=offline_since,
+        transactions=transactions,
+        state=state,
     ).periods[0]
+
+
+MAX_LOOKAHEAD = 366 * 86400
+"""The longest window :func:`next_change` looks into for the next change (a year)."""
+
+
+class LimitHold(NamedTuple):
+    """The limit in force at an instant and until when it holds.
+
+    ``until`` is the instant the composite next changes (limit, phases or anything the
+    period carries), or None when it does not change within the look-ahead; ``until_epoch``
+    the same in epoch seconds.
+    """
+
+    period: CompositePeriod
+    until: datetime | None
+    until_epoch: int | None
+
+
+def next_change(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    *,
+    evse_id: int,
+    instant: datetime | int,
+    unit: ChargingRateUnit | str | None = None,
+    transactions: Sequence[Transaction] | None = None,
+    config: StationConfig | None = None,
+    state: StationState | None = None,
+    lookahead: int = 7 * 86400,
+) -> LimitHold:
+    """The limit in force at ``instant`` and the instant it next changes.
+
+    Looks ``lookahead`` seconds ahead (default a week, at most :data:`MAX_LOOKAHEAD`);
+    without a change in that window ``until`` is None.
+    """
+    if isinstance(lookahead, bool) or not isinstance(lookahead, int):
+        raise QueryError("expected whole seconds", field="lookahead")
+    if not 1 <= lookahead <= MAX_LOOKAHEAD:
+        raise QueryError(f"expected 1..{MAX_LOOKAHEAD} seconds", field="lookahead")
+    start = epoch_or_datetime(instant, "instant")
+    schedule = composite_schedule(
+        profiles,
+        evse_id=evse_id,
+        start=start,
+        duration=lookahead,
+        unit=unit,
+        transactions=transactions,
+        config=config,
+        state=state,
+    )
+    first = schedule.periods[0]
+    if len(schedule.periods) == 1:
+        return LimitHold(first, None, None)
+    until = start + schedule.periods[1].start_period
+    return LimitHold(first, from_epoch(until), until)
 
 
 class ProfilePeriod(NamedTuple):
@@ -357,6 +430,7 @@ def station_composites(
     evse_ids: Sequence[int] | None = None,
     include_station: bool = True,
     offline_since: datetime | int | None = None,
+    state: StationState | None = None,
 ) -> dict[int, CompositeSchedule]:
     """The composite schedule of every EVSE of a station over one window, in one pass.
 
@@ -366,12 +440,13 @@ def station_composites(
     result equals calling :func:`composite_schedule` for each EVSE, but the
     station-level stacks (station max, external constraints, EVSE-0
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
-    ``offline_since`` is as in :func:`composite_schedule`.
+    ``offline_since`` and ``state`` are as in :func:`composite_schedule`.
     """
+    given, config = _station_inputs(None, transactions or None, config, state)
     cfg = _config(config)
     s = _window(start, duration)
     out_unit = _unit(unit)
-    txs = _transactions(transactions)
+    txs = _transactions(given)
     if not isinstance(include_station, bool):
         raise QueryError("include_station must be True or False", field="include_station")
     index = _index(_offline_view(profiles, offline_since), None)
@@ -525,6 +600,31 @@ def _unit(unit: ChargingRateUnit | str | None) -> ChargingRateUnit:
         return ChargingRateUnit(str(unit).upper())
     except ValueError:
         raise QueryError(f"unknown unit {unit!r}; use A or W", field="unit") from None
+
+
+def _station_inputs(
+    transaction: Transaction | Sequence[Transaction] | None,
+    transactions: Sequence[Transaction] | None,
+    config: StationConfig | None,
+    state: StationState | None,
+) -> tuple[Transaction | Sequence[Transaction] | None, StationConfig | None]:
+    """The transactions and configuration from ``transaction``/``transactions`` and
+    ``config``, or from ``state``; giving one thing twice is a :class:`QueryError`."""
+    if transaction is not None and transactions is not None:
+        raise QueryError(
+            "give the transactions once: transaction= or transactions=", field="transactions"
+        )
+    given = transaction if transaction is not None else transactions
+    if state is None:
+        return given, config
+    if not isinstance(state, StationState):
+        raise QueryError("state must be a StationState", field="state")
+    if given is not None or config is not None:
+        raise QueryError(
+            "state= gives the configuration and the transactions; give neither besides it",
+            field="state",
+        )
+    return state.transactions, state.config
 
 
 def _transactions(
