@@ -124,11 +124,12 @@ def _inputs(
     limits: Limits,
     levels: _Levels,
     transaction: str | None,
+    config: StationConfig,
 ) -> tuple[object, ...]:
-    """Everything :func:`_payload` depends on, as a value."""
+    """Everything :func:`_payload` depends on, as a value (``config``: the pile's)."""
     return (
         pile.ocpp,
-        pile.station_config.charging_schedule_max_periods,
+        config.charging_schedule_max_periods,
         evse.id,
         purpose,
         tuple(limits),
@@ -371,18 +372,20 @@ def _order(
     raise_: list[PlanStep] = []
     for pile in site.piles:
         store, config = before[pile.id]
-        levels = _Levels.of(pile, pile_store(pile, site)[0])
+        levels = _Levels.of(pile, pile_store(pile, site)[0], config)
         transactions = _transactions(pile, start)
         for evse in pile.evses:
             if (pile.id, evse.id) in keep:
                 continue  # its pile already holds these limits (CT7)
             new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
             running = _running(pile, evse, start)
-            steps = _steps(pile, evse, "raise", new, levels, running)
+            steps = _steps(pile, evse, "raise", new, levels, running, config)
             transaction = None if running is None else running.transaction_id
             for step in steps:
                 assert step.read_back is not None
-                inputs = _inputs(pile, evse, step.purpose, new, levels[evse.id], transaction)
+                inputs = _inputs(
+                    pile, evse, step.purpose, new, levels[evse.id], transaction, config
+                )
                 built.append(_Built((pile.id, evse.id, step.purpose), inputs, step.read_back))
             with_new = store
             for step in steps:
@@ -396,7 +399,7 @@ def _order(
                 continue
             if down:
                 first = _lower_of(old_draw, new_draw, new)
-                lower.extend(_steps(pile, evse, "lower", first, levels, running))
+                lower.extend(_steps(pile, evse, "lower", first, levels, running, config))
             raise_.extend(steps)
     return [*lower, *raise_]
 
@@ -498,8 +501,13 @@ class _Levels:
     tx_level: int
 
     @classmethod
-    def of(cls, pile: Pile, operator: ProfileStore) -> dict[int, _Levels]:
-        """Per EVSE, stack levels above the operator's own; ids that collide are refused."""
+    def of(
+        cls, pile: Pile, operator: ProfileStore, config: StationConfig | None = None
+    ) -> dict[int, _Levels]:
+        """Per EVSE, stack levels above the operator's own; ids that collide are refused.
+
+        ``config`` is the pile's configuration when the caller has it (else its own).
+        """
         ours = {
             plan_profile_id(e.id, p)
             for e in pile.evses
@@ -519,7 +527,7 @@ class _Levels:
                 field="evse.id",
                 rule="plan profile ids fit a 32-bit integer",
             )
-        limit = pile.station_config.charge_profile_max_stack_level
+        limit = (config or pile.station_config).charge_profile_max_stack_level
         out = {}
         for evse in pile.evses:
             default_levels = [
@@ -550,6 +558,7 @@ def _steps(
     limits: Limits,
     levels: dict[int, _Levels],
     running: Session | None,
+    config: StationConfig | None = None,
 ) -> list[PlanStep]:
     """The EVSE's TxProfile (for the running session) and TxDefaultProfile, same limits.
 
@@ -561,7 +570,10 @@ def _steps(
     purposes = (
         [P.TX_DEFAULT_PROFILE] if transaction is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
     )
-    return [_step(pile, evse, purpose, phase, limits, levels, transaction) for purpose in purposes]
+    return [
+        _step(pile, evse, purpose, phase, limits, levels, transaction, config)
+        for purpose in purposes
+    ]
 
 
 def _step(
@@ -572,9 +584,10 @@ def _step(
     limits: Limits,
     levels: dict[int, _Levels],
     transaction: str | None,
+    config: StationConfig | None = None,
 ) -> PlanStep:
     """One profile of an EVSE's steps (see :func:`_steps`)."""
-    payload, request = _payload(pile, evse, purpose, limits, levels[evse.id], transaction)
+    payload, request = _payload(pile, evse, purpose, limits, levels[evse.id], transaction, config)
     return PlanStep(pile.id, evse.id, purpose, phase, payload, tuple(limits), read_back=request)
 
 
@@ -585,11 +598,13 @@ def _payload(
     limits: Limits,
     levels: _Levels,
     transaction: str | None,
+    config: StationConfig | None = None,
 ) -> tuple[dict[str, Any], SetChargingProfileRequest]:
     """The SetChargingProfile payload for these limits, and the payload as the pile reads it.
 
     The request model is validated once; the payload is written from it by the wire
-    writer of the pile's version.
+    writer of the pile's version. ``config`` is the pile's configuration when the caller
+    has it (building the default one per payload costs more than the rest of the setup).
     """
     merged: Limits = []
     for a, b, amps, phases in limits:
@@ -601,7 +616,7 @@ def _payload(
         raise SendPlanError(
             f"pile {pile.id} EVSE {evse.id}: no limits to send", field="limits", rule="send plan"
         )
-    most = pile.station_config.charging_schedule_max_periods
+    most = (config or pile.station_config).charging_schedule_max_periods
     if len(merged) > most:
         tail = merged[most - 1 :]
         low = min(m[2] for m in tail)
@@ -826,7 +841,8 @@ def _previous_profiles(
     """
     sent = previous.start
     try:
-        levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0])
+        own = old_pile.station_config
+        levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0], own)
     except SendPlanError:
         return store
     known = {e.id for e in pile.evses}
@@ -845,13 +861,13 @@ def _previous_profiles(
         for purpose in purposes:
             found = carried.get((old_pile.id, evse.id, purpose))
             if found is not None and found.inputs == _inputs(
-                old_pile, evse, purpose, limits, levels[evse.id], transaction
+                old_pile, evse, purpose, limits, levels[evse.id], transaction, own
             ):
                 installed, result = install(store, found.request, state)
                 if result.accepted:
                     store = installed
                     continue
-            step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction)
+            step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction, own)
             try:
                 _, store = _fit(old_pile, step, store, config, sent, transactions)
             except SendPlanError:
