@@ -241,17 +241,22 @@ def send_plan(
     site = allocation.site
     tails = safe_tails(site, allocation.end)
     end = _horizon(allocation, previous, start)
-    old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
+    new_limits = _LimitsFrom(allocation, start, tails)
+    old_limits = (
+        _LimitsFrom(previous, previous.start, safe_tails(previous.site, previous.end))
+        if previous is not None
+        else None
+    )
     carried = _carried(previous_plan, previous)
-    before = _before(site, previous, old_tails, start, carried)
+    before, own = _before(site, previous, old_limits, start, carried)
     keep = (
-        _unchanged(allocation, previous, start, tails, old_tails)
-        if only_changed and previous is not None
+        _unchanged(allocation, previous, start, new_limits, old_limits)
+        if only_changed and previous is not None and old_limits is not None
         else set()
     )
     draws = Draws(start, end)
     built: list[_Built] = []
-    ordered = _order(allocation, start, tails, before, keep, draws, built)
+    ordered = _order(allocation, start, new_limits, before, own, keep, draws, built)
     steps, requests, changes = _fit_and_replay(site, start, before, ordered)
     _check_transaction_ids(site, start, steps, requests)
     warnings = check_plan(
@@ -288,8 +293,8 @@ def _unchanged(
     allocation: Allocation,
     previous: Allocation,
     start: int,
-    tails: dict[EvseKey, float],
-    old_tails: dict[EvseKey, float],
+    new_limits: _LimitsFrom,
+    old_limits: _LimitsFrom,
 ) -> set[EvseKey]:
     """The EVSEs whose pile already holds exactly the new limits (CT7).
 
@@ -311,8 +316,8 @@ def _unchanged(
             old_evse = old_evses.get(evse.id)
             if old_evse is None or key not in previous.amps:
                 continue
-            new = _merged(_limits(allocation, key, start, tails[key]), start)
-            old = _merged(_limits(previous, key, previous.start, old_tails[key]), start)
+            new = _merged(new_limits(key), start)
+            old = _merged(old_limits(key), start)
             if new != old:
                 continue
             running = _running(pile, evse, start)
@@ -354,8 +359,9 @@ def _resend_before(at: int, valid_until: int, margin: int | None) -> int:
 def _order(
     allocation: Allocation,
     start: int,
-    tails: dict[EvseKey, float],
+    new_limits: _LimitsFrom,
     before: dict[str, tuple[ProfileStore, StationConfig]],
+    own: dict[str, ProfileStore],
     keep: set[EvseKey],
     draws: Draws,
     built: list[_Built],
@@ -372,12 +378,12 @@ def _order(
     raise_: list[PlanStep] = []
     for pile in site.piles:
         store, config = before[pile.id]
-        levels = _Levels.of(pile, pile_store(pile, site)[0], config)
+        levels = _Levels.of(pile, own[pile.id], config)
         transactions = _transactions(pile, start)
         for evse in pile.evses:
             if (pile.id, evse.id) in keep:
                 continue  # its pile already holds these limits (CT7)
-            new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
+            new = new_limits((pile.id, evse.id))
             running = _running(pile, evse, start)
             steps = _steps(pile, evse, "raise", new, levels, running, config)
             transaction = None if running is None else running.transaction_id
@@ -405,6 +411,26 @@ def _order(
 
 
 # ------------------------------------------------------------------ limits over time
+
+
+class _LimitsFrom:
+    """An allocation's limits per EVSE from ``start`` on (:func:`_limits`), each computed
+    once per plan: the CT7 comparison, the ordering and the previous plan's profiles ask
+    for the same ones. The lists are shared, so nothing may change them (nothing does)."""
+
+    def __init__(self, allocation: Allocation, start: int, tails: dict[EvseKey, float]) -> None:
+        self.allocation = allocation
+        self.start = start
+        self.tails = tails
+        self._memo: dict[EvseKey, Limits] = {}
+
+    def __call__(self, key: EvseKey) -> Limits:
+        """:func:`_limits` of ``key`` (from ``start``, then its safe tail)."""
+        found = self._memo.get(key)
+        if found is None:
+            found = _limits(self.allocation, key, self.start, self.tails[key])
+            self._memo[key] = found
+        return found
 
 
 def _limits(allocation: Allocation, key: EvseKey, start: int, tail: float) -> Limits:
@@ -794,23 +820,27 @@ def _fit_and_replay(
 def _before(
     site: Site,
     previous: Allocation | None,
-    tails: dict[EvseKey, float],
+    old_limits: _LimitsFrom | None,
     at: int,
     carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
-) -> dict[str, tuple[ProfileStore, StationConfig]]:
-    """What each pile holds before the plan: its own profiles and the previous plan's.
+) -> tuple[dict[str, tuple[ProfileStore, StationConfig]], dict[str, ProfileStore]]:
+    """What each pile holds before the plan: its own profiles and the previous plan's
+    (with its configuration), and its own profiles alone.
 
     The previous plan is taken as sent at its allocation's start; a profile of it
     the pile would not accept is not held, TxProfiles of transactions over by
     ``at`` are gone, and a pile or EVSE it did not know holds only its own (F4).
+    ``old_limits`` are the previous allocation's limits from its start.
     """
     out = {}
+    own = {}
     previous_piles = {p.id: p for p in previous.site.piles} if previous is not None else {}
     for pile in site.piles:
         store, config = pile_store(pile, site)
+        own[pile.id] = store
         old_pile = previous_piles.get(pile.id)
-        if previous is not None and old_pile is not None:
-            store = _previous_profiles(previous, tails, old_pile, pile, store, config, carried)
+        if previous is not None and old_limits is not None and old_pile is not None:
+            store = _previous_profiles(previous, old_limits, old_pile, pile, store, config, carried)
             ended = {
                 session_transaction_id(p, evse, s)
                 for p in (pile, old_pile)
@@ -821,12 +851,12 @@ def _before(
             for tx in sorted(ended):
                 store = store.end_transaction(tx)
         out[pile.id] = (store, config)
-    return out
+    return out, own
 
 
 def _previous_profiles(
     previous: Allocation,
-    tails: dict[EvseKey, float],
+    old_limits: _LimitsFrom,
     old_pile: Pile,
     pile: Pile,
     store: ProfileStore,
@@ -852,7 +882,7 @@ def _previous_profiles(
         key = (old_pile.id, evse.id)
         if evse.id not in known or key not in previous.amps:
             continue
-        limits = _limits(previous, key, sent, tails[key])
+        limits = old_limits(key)  # from ``sent``, its start
         running = _running(old_pile, evse, sent)
         transaction = None if running is None else running.transaction_id
         purposes = (
