@@ -242,6 +242,11 @@ def clear_caches() -> None:
     except ImportError:
         return
     clear_rule_caches()
+    try:
+        from ocpp_schedule.site._plancheck import clear_draw_caches
+    except ImportError:
+        return
+    clear_draw_caches()
 
 
 def policies() -> list[tuple[str, Callable[[], Any]]]:
