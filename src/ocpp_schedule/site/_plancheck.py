@@ -40,6 +40,7 @@ from dateutil import tz
 from ..engine._compile import compiled
 from ..errors import SafetyError
 from ..station._config import StationConfig
+from ..station._rules import _Content
 from ..station._store import InstalledProfile, ProfileStore
 from ..wire._timestamps import format_timestamp, from_epoch
 from ._model import Evse, Pile, Site
@@ -167,24 +168,6 @@ class Draws:
             if len(_CARRIED) > MEMO_DRAWS:
                 _CARRIED.popitem(last=False)
         return pieces
-
-
-class _Content:
-    """A value as a memo key: hashed once, compared by value."""
-
-    __slots__ = ("_hash", "value")
-
-    def __init__(self, value: tuple[object, ...]) -> None:
-        self.value = value
-        self._hash = hash(value)
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _Content):
-            return NotImplemented
-        return self._hash == other._hash and self.value == other.value
 
 
 def _anchored(entries: _Entries) -> bool:

@@ -302,7 +302,7 @@ MEMO_FIELD_CHECKS = 8192
 
 class _Content:
     """A value as a memo key: hashed once (a long profile's hash is not cheap), compared by
-    value."""
+    value. Also the key of the send plans' draw memo (``site._plancheck``)."""
 
     __slots__ = ("_hash", "value")
 
