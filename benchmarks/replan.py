@@ -237,6 +237,16 @@ def clear_caches() -> None:
     except ImportError:
         return
     clear_timeline_caches()
+    try:
+        from ocpp_schedule.station._rules import clear_rule_caches
+    except ImportError:
+        return
+    clear_rule_caches()
+    try:
+        from ocpp_schedule.site._plancheck import clear_draw_caches
+    except ImportError:
+        return
+    clear_draw_caches()
 
 
 def policies() -> list[tuple[str, Callable[[], Any]]]:

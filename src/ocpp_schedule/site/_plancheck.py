@@ -30,19 +30,23 @@ limit before the plan is reported as a warning; anything else raises
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from threading import Lock
 
 from dateutil import tz
 
+from ..engine._compile import compiled
 from ..errors import SafetyError
 from ..station._config import StationConfig
+from ..station._rules import _Content
 from ..station._store import InstalledProfile, ProfileStore
 from ..wire._timestamps import format_timestamp, from_epoch
 from ._model import Evse, Pile, Site
 from ._timelines import _HASH, Piece, _entry_hash, circuit_timeline, evse_timeline
 
-__all__ = ["Draws", "PlanChange", "check_plan"]
+__all__ = ["MEMO_DRAWS", "Draws", "PlanChange", "check_plan", "clear_draw_caches"]
 
 _TOLERANCE = 1e-6
 
@@ -84,13 +88,38 @@ class _Entries:
         return self._hash == other._hash and self.entries == other.entries
 
 
+MEMO_DRAWS = 8192
+"""Most EVSE draws kept from one plan for the next (least recently used out)."""
+
+_CARRIED: OrderedDict[_Content, tuple[int, int, list[Piece]]] = OrderedDict()
+_CARRIED_LOCK = Lock()
+
+
+def clear_draw_caches() -> None:
+    """Forget every draw kept for the next plan (benchmarks: a cold start); changes no result."""
+    with _CARRIED_LOCK:
+        _CARRIED.clear()
+
+
+def memo_size() -> int:
+    """How many draws are kept for the next plan (for tests of the bound)."""
+    with _CARRIED_LOCK:
+        return len(_CARRIED)
+
+
 class Draws:
     """What an EVSE may draw under a store over ``[start, end)`` (its timeline, idle included).
 
     A pure function of the pile, the EVSE, the configuration and the entries on the EVSE
     and on EVSE 0, so within one plan it is computed once per such entries: the send plan's
-    ordering and its post-condition ask for the same ones. Lives for one plan only; a pile
-    or configuration other than the first one seen under its id is computed, not kept.
+    ordering and its post-condition ask for the same ones. A pile or configuration other
+    than the first one seen under its id within the plan is computed, not kept.
+
+    Across plans (a controller re-planning a few minutes later), a draw is also taken from
+    the bounded memo of earlier plans' draws (:data:`MEMO_DRAWS`) when everything it depends
+    on is equal by value (:class:`_Content`: the pile id, the EVSE with its sessions, the
+    configuration, the entries) and the earlier window covers this one; it is then cut to
+    this window (:func:`_carry`, where the argument that it is the same draw is).
     """
 
     def __init__(self, start: int, end: int) -> None:
@@ -106,12 +135,73 @@ class Draws:
         first = self._seen.setdefault(pile.id, (pile, config))
         if first[0] is not pile or (first[1] is not config and first[1] != config):
             return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
-        key = (pile.id, evse.id, _Entries(store, evse.id))
+        entries = _Entries(store, evse.id)
+        key = (pile.id, evse.id, entries)
         found = self._memo.get(key)
         if found is None:
-            found = evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+            found = self._carried(pile, evse, store, config, entries)
             self._memo[key] = found
         return found
+
+    def _carried(
+        self,
+        pile: Pile,
+        evse: Evse,
+        store: ProfileStore,
+        config: StationConfig,
+        entries: _Entries,
+    ) -> list[Piece]:
+        """The draw from an earlier plan's, cut to this window, or computed (and kept)."""
+        if not _anchored(entries):
+            return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+        content = _Content((pile.id, evse, config, entries))
+        with _CARRIED_LOCK:
+            found = _CARRIED.get(content)
+            if found is not None:
+                _CARRIED.move_to_end(content)
+        if found is not None and found[0] <= self.start and self.end <= found[1]:
+            return _carry(found[2], self.start, self.end)
+        pieces = evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+        with _CARRIED_LOCK:
+            _CARRIED[content] = (self.start, self.end, pieces)
+            _CARRIED.move_to_end(content)
+            if len(_CARRIED) > MEMO_DRAWS:
+                _CARRIED.popitem(last=False)
+        return pieces
+
+
+def _anchored(entries: _Entries) -> bool:
+    """Whether every entry's schedule has a fixed start (none starts with the window)."""
+    return all(compiled(entry).anchor is not None for entry in entries.entries)
+
+
+def _carry(pieces: list[Piece], start: int, end: int) -> list[Piece]:
+    """A draw over a window containing ``[start, end)``, cut to it.
+
+    Why it is the draw :func:`evse_timeline` computes over ``[start, end)`` itself, for the
+    same pile, EVSE, configuration and entries (equal by value), when every entry has a
+    fixed start (:func:`_anchored`):
+
+    - the timeline is, for each session, the composite with its transaction on the
+      session's time clipped to the window, and between sessions the composite without
+      one; clipping a session's or a gap's time to the wider window and then to
+      ``[start, end)`` is clipping it to ``[start, end)``;
+    - the composite at an instant does not depend on the window asked for, except through
+      the start of schedules without a fixed one (Relative, 1.6 Absolute without
+      startSchedule), which begin at the transaction's start or, with no transaction, at
+      the window's start: excluded here (the argument of ``_timelines._stable_window``,
+      which memoises the pile stores' composites the same way);
+    - the engine merges equal neighbouring periods (limit and phases, and the 2.1 fields),
+      so both are the one list of maximal runs of the same function, and the timeline caps
+      each period pointwise (hardware, vehicle, wired phases).
+
+    Pinned by tests/test_send_plan_speedups.py (carried == computed over the window).
+    """
+    return [
+        Piece(max(p.start, start), min(p.end, end), p.cap, p.phases, p.session, p.pinned)
+        for p in pieces
+        if p.end > start and p.start < end
+    ]
 
 
 def _when(t: int) -> str:

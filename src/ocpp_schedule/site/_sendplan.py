@@ -124,11 +124,12 @@ def _inputs(
     limits: Limits,
     levels: _Levels,
     transaction: str | None,
+    config: StationConfig,
 ) -> tuple[object, ...]:
-    """Everything :func:`_payload` depends on, as a value."""
+    """Everything :func:`_payload` depends on, as a value (``config``: the pile's)."""
     return (
         pile.ocpp,
-        pile.station_config.charging_schedule_max_periods,
+        config.charging_schedule_max_periods,
         evse.id,
         purpose,
         tuple(limits),
@@ -240,17 +241,22 @@ def send_plan(
     site = allocation.site
     tails = safe_tails(site, allocation.end)
     end = _horizon(allocation, previous, start)
-    old_tails = safe_tails(previous.site, previous.end) if previous is not None else {}
+    new_limits = _LimitsFrom(allocation, start, tails)
+    old_limits = (
+        _LimitsFrom(previous, previous.start, safe_tails(previous.site, previous.end))
+        if previous is not None
+        else None
+    )
     carried = _carried(previous_plan, previous)
-    before = _before(site, previous, old_tails, start, carried)
+    before, own = _before(site, previous, old_limits, start, carried)
     keep = (
-        _unchanged(allocation, previous, start, tails, old_tails)
-        if only_changed and previous is not None
+        _unchanged(allocation, previous, start, new_limits, old_limits)
+        if only_changed and previous is not None and old_limits is not None
         else set()
     )
     draws = Draws(start, end)
     built: list[_Built] = []
-    ordered = _order(allocation, start, tails, before, keep, draws, built)
+    ordered = _order(allocation, start, new_limits, before, own, keep, draws, built)
     steps, requests, changes = _fit_and_replay(site, start, before, ordered)
     _check_transaction_ids(site, start, steps, requests)
     warnings = check_plan(
@@ -287,8 +293,8 @@ def _unchanged(
     allocation: Allocation,
     previous: Allocation,
     start: int,
-    tails: dict[EvseKey, float],
-    old_tails: dict[EvseKey, float],
+    new_limits: _LimitsFrom,
+    old_limits: _LimitsFrom,
 ) -> set[EvseKey]:
     """The EVSEs whose pile already holds exactly the new limits (CT7).
 
@@ -310,8 +316,8 @@ def _unchanged(
             old_evse = old_evses.get(evse.id)
             if old_evse is None or key not in previous.amps:
                 continue
-            new = _merged(_limits(allocation, key, start, tails[key]), start)
-            old = _merged(_limits(previous, key, previous.start, old_tails[key]), start)
+            new = _merged(new_limits(key), start)
+            old = _merged(old_limits(key), start)
             if new != old:
                 continue
             running = _running(pile, evse, start)
@@ -353,8 +359,9 @@ def _resend_before(at: int, valid_until: int, margin: int | None) -> int:
 def _order(
     allocation: Allocation,
     start: int,
-    tails: dict[EvseKey, float],
+    new_limits: _LimitsFrom,
     before: dict[str, tuple[ProfileStore, StationConfig]],
+    own: dict[str, ProfileStore],
     keep: set[EvseKey],
     draws: Draws,
     built: list[_Built],
@@ -371,18 +378,20 @@ def _order(
     raise_: list[PlanStep] = []
     for pile in site.piles:
         store, config = before[pile.id]
-        levels = _Levels.of(pile, pile_store(pile, site)[0])
+        levels = _Levels.of(pile, own[pile.id], config)
         transactions = _transactions(pile, start)
         for evse in pile.evses:
             if (pile.id, evse.id) in keep:
                 continue  # its pile already holds these limits (CT7)
-            new = _limits(allocation, (pile.id, evse.id), start, tails[(pile.id, evse.id)])
+            new = new_limits((pile.id, evse.id))
             running = _running(pile, evse, start)
-            steps = _steps(pile, evse, "raise", new, levels, running)
+            steps = _steps(pile, evse, "raise", new, levels, running, config)
             transaction = None if running is None else running.transaction_id
             for step in steps:
                 assert step.read_back is not None
-                inputs = _inputs(pile, evse, step.purpose, new, levels[evse.id], transaction)
+                inputs = _inputs(
+                    pile, evse, step.purpose, new, levels[evse.id], transaction, config
+                )
                 built.append(_Built((pile.id, evse.id, step.purpose), inputs, step.read_back))
             with_new = store
             for step in steps:
@@ -396,12 +405,32 @@ def _order(
                 continue
             if down:
                 first = _lower_of(old_draw, new_draw, new)
-                lower.extend(_steps(pile, evse, "lower", first, levels, running))
+                lower.extend(_steps(pile, evse, "lower", first, levels, running, config))
             raise_.extend(steps)
     return [*lower, *raise_]
 
 
 # ------------------------------------------------------------------ limits over time
+
+
+class _LimitsFrom:
+    """An allocation's limits per EVSE from ``start`` on (:func:`_limits`), each computed
+    once per plan: the CT7 comparison, the ordering and the previous plan's profiles ask
+    for the same ones. The lists are shared, so nothing may change them (nothing does)."""
+
+    def __init__(self, allocation: Allocation, start: int, tails: dict[EvseKey, float]) -> None:
+        self.allocation = allocation
+        self.start = start
+        self.tails = tails
+        self._memo: dict[EvseKey, Limits] = {}
+
+    def __call__(self, key: EvseKey) -> Limits:
+        """:func:`_limits` of ``key`` (from ``start``, then its safe tail)."""
+        found = self._memo.get(key)
+        if found is None:
+            found = _limits(self.allocation, key, self.start, self.tails[key])
+            self._memo[key] = found
+        return found
 
 
 def _limits(allocation: Allocation, key: EvseKey, start: int, tail: float) -> Limits:
@@ -498,8 +527,13 @@ class _Levels:
     tx_level: int
 
     @classmethod
-    def of(cls, pile: Pile, operator: ProfileStore) -> dict[int, _Levels]:
-        """Per EVSE, stack levels above the operator's own; ids that collide are refused."""
+    def of(
+        cls, pile: Pile, operator: ProfileStore, config: StationConfig | None = None
+    ) -> dict[int, _Levels]:
+        """Per EVSE, stack levels above the operator's own; ids that collide are refused.
+
+        ``config`` is the pile's configuration when the caller has it (else its own).
+        """
         ours = {
             plan_profile_id(e.id, p)
             for e in pile.evses
@@ -519,7 +553,7 @@ class _Levels:
                 field="evse.id",
                 rule="plan profile ids fit a 32-bit integer",
             )
-        limit = pile.station_config.charge_profile_max_stack_level
+        limit = (config or pile.station_config).charge_profile_max_stack_level
         out = {}
         for evse in pile.evses:
             default_levels = [
@@ -550,6 +584,7 @@ def _steps(
     limits: Limits,
     levels: dict[int, _Levels],
     running: Session | None,
+    config: StationConfig | None = None,
 ) -> list[PlanStep]:
     """The EVSE's TxProfile (for the running session) and TxDefaultProfile, same limits.
 
@@ -561,7 +596,10 @@ def _steps(
     purposes = (
         [P.TX_DEFAULT_PROFILE] if transaction is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
     )
-    return [_step(pile, evse, purpose, phase, limits, levels, transaction) for purpose in purposes]
+    return [
+        _step(pile, evse, purpose, phase, limits, levels, transaction, config)
+        for purpose in purposes
+    ]
 
 
 def _step(
@@ -572,9 +610,10 @@ def _step(
     limits: Limits,
     levels: dict[int, _Levels],
     transaction: str | None,
+    config: StationConfig | None = None,
 ) -> PlanStep:
     """One profile of an EVSE's steps (see :func:`_steps`)."""
-    payload, request = _payload(pile, evse, purpose, limits, levels[evse.id], transaction)
+    payload, request = _payload(pile, evse, purpose, limits, levels[evse.id], transaction, config)
     return PlanStep(pile.id, evse.id, purpose, phase, payload, tuple(limits), read_back=request)
 
 
@@ -585,11 +624,13 @@ def _payload(
     limits: Limits,
     levels: _Levels,
     transaction: str | None,
+    config: StationConfig | None = None,
 ) -> tuple[dict[str, Any], SetChargingProfileRequest]:
     """The SetChargingProfile payload for these limits, and the payload as the pile reads it.
 
     The request model is validated once; the payload is written from it by the wire
-    writer of the pile's version.
+    writer of the pile's version. ``config`` is the pile's configuration when the caller
+    has it (building the default one per payload costs more than the rest of the setup).
     """
     merged: Limits = []
     for a, b, amps, phases in limits:
@@ -601,7 +642,7 @@ def _payload(
         raise SendPlanError(
             f"pile {pile.id} EVSE {evse.id}: no limits to send", field="limits", rule="send plan"
         )
-    most = pile.station_config.charging_schedule_max_periods
+    most = (config or pile.station_config).charging_schedule_max_periods
     if len(merged) > most:
         tail = merged[most - 1 :]
         low = min(m[2] for m in tail)
@@ -779,23 +820,27 @@ def _fit_and_replay(
 def _before(
     site: Site,
     previous: Allocation | None,
-    tails: dict[EvseKey, float],
+    old_limits: _LimitsFrom | None,
     at: int,
     carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
-) -> dict[str, tuple[ProfileStore, StationConfig]]:
-    """What each pile holds before the plan: its own profiles and the previous plan's.
+) -> tuple[dict[str, tuple[ProfileStore, StationConfig]], dict[str, ProfileStore]]:
+    """What each pile holds before the plan: its own profiles and the previous plan's
+    (with its configuration), and its own profiles alone.
 
     The previous plan is taken as sent at its allocation's start; a profile of it
     the pile would not accept is not held, TxProfiles of transactions over by
     ``at`` are gone, and a pile or EVSE it did not know holds only its own (F4).
+    ``old_limits`` are the previous allocation's limits from its start.
     """
     out = {}
+    own = {}
     previous_piles = {p.id: p for p in previous.site.piles} if previous is not None else {}
     for pile in site.piles:
         store, config = pile_store(pile, site)
+        own[pile.id] = store
         old_pile = previous_piles.get(pile.id)
-        if previous is not None and old_pile is not None:
-            store = _previous_profiles(previous, tails, old_pile, pile, store, config, carried)
+        if previous is not None and old_limits is not None and old_pile is not None:
+            store = _previous_profiles(previous, old_limits, old_pile, pile, store, config, carried)
             ended = {
                 session_transaction_id(p, evse, s)
                 for p in (pile, old_pile)
@@ -806,12 +851,12 @@ def _before(
             for tx in sorted(ended):
                 store = store.end_transaction(tx)
         out[pile.id] = (store, config)
-    return out
+    return out, own
 
 
 def _previous_profiles(
     previous: Allocation,
-    tails: dict[EvseKey, float],
+    old_limits: _LimitsFrom,
     old_pile: Pile,
     pile: Pile,
     store: ProfileStore,
@@ -826,7 +871,8 @@ def _previous_profiles(
     """
     sent = previous.start
     try:
-        levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0])
+        own = old_pile.station_config
+        levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0], own)
     except SendPlanError:
         return store
     known = {e.id for e in pile.evses}
@@ -836,7 +882,7 @@ def _previous_profiles(
         key = (old_pile.id, evse.id)
         if evse.id not in known or key not in previous.amps:
             continue
-        limits = _limits(previous, key, sent, tails[key])
+        limits = old_limits(key)  # from ``sent``, its start
         running = _running(old_pile, evse, sent)
         transaction = None if running is None else running.transaction_id
         purposes = (
@@ -845,13 +891,13 @@ def _previous_profiles(
         for purpose in purposes:
             found = carried.get((old_pile.id, evse.id, purpose))
             if found is not None and found.inputs == _inputs(
-                old_pile, evse, purpose, limits, levels[evse.id], transaction
+                old_pile, evse, purpose, limits, levels[evse.id], transaction, own
             ):
                 installed, result = install(store, found.request, state)
                 if result.accepted:
                     store = installed
                     continue
-            step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction)
+            step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction, own)
             try:
                 _, store = _fit(old_pile, step, store, config, sent, transactions)
             except SendPlanError:

@@ -16,11 +16,13 @@ Each reason carries the rule it enforces and, for 2.0.1/2.1, the
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from threading import Lock
 from typing import Any, Protocol
 
 from ..wire._enums import (
@@ -43,7 +45,9 @@ from ._store import InstalledProfile, ProfileStore, StationState
 __all__ = [
     "RejectionReason",
     "SetChargingProfileResult",
+    "MEMO_FIELD_CHECKS",
     "check_set_charging_profile",
+    "clear_rule_caches",
     "decimal_places",
     "install",
     "install_local",
@@ -307,6 +311,81 @@ def _check_transaction(request: SetChargingProfileRequest, state: StationState) 
             f"({active.id!r})",
         )
     return active.id
+
+
+MEMO_FIELD_CHECKS = 8192
+"""Most profiles remembered as having passed their field checks (least recently used out)."""
+
+
+class _Content:
+    """A value as a memo key: hashed once (a long profile's hash is not cheap), compared by
+    value. Also the key of the send plans' draw memo (``site._plancheck``)."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[object, ...]) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Content):
+            return NotImplemented
+        return self._hash == other._hash and self.value == other.value
+
+
+_PASSED: OrderedDict[_Content, None] = OrderedDict()
+_PASSED_LOCK = Lock()
+
+
+def clear_rule_caches() -> None:
+    """Forget every profile remembered as passing its field checks (benchmarks: a cold start).
+
+    The memo only ever skips checks that would pass again; clearing it changes no result.
+    """
+    with _PASSED_LOCK:
+        _PASSED.clear()
+
+
+def _check_fields_once(profile: ChargingProfile, state: StationState, local: bool) -> None:
+    """:func:`_check_profile_fields`, skipped for a profile equal to one that passed.
+
+    The field checks depend only on the profile, the OCPP version, the configuration and
+    ``local``, not on the store: a send plan installs each profile it builds two or three
+    times (to order its steps, to replay them, and in the next plan to know what the pile
+    holds), and this checks it once. The key is the profile's content (a frozen model,
+    hashed and compared by value), never the object.
+
+    Only a pass is remembered; a rejection is checked afresh every time, so its reason,
+    rule and message are always the ones of this very profile. Why an equal profile passes
+    too: equality compares every field by value; the checks read fields only through
+    comparisons, ``math.isfinite``, lengths, enum identity and decimal places, which give the
+    same answer for equal values (a validated model holds enum members, and an ``int`` equal
+    to a ``float`` has no decimals, as that float has none). A profile that cannot be hashed
+    (e.g. an unhashable ``customData`` value) is checked every time.
+    """
+    try:
+        key = _Content((profile, state.version, state.config, local))
+    except TypeError:
+        _check_profile_fields(profile, state, local)
+        return
+    with _PASSED_LOCK:
+        if key in _PASSED:
+            _PASSED.move_to_end(key)
+            return
+    _check_profile_fields(profile, state, local)  # a rejection raises: never remembered
+    with _PASSED_LOCK:
+        _PASSED[key] = None
+        if len(_PASSED) > MEMO_FIELD_CHECKS:
+            _PASSED.popitem(last=False)
+
+
+def memo_size() -> int:
+    """How many passed profiles the memo holds now (for tests of its bound)."""
+    with _PASSED_LOCK:
+        return len(_PASSED)
 
 
 def _check_profile_fields(profile: ChargingProfile, state: StationState, local: bool) -> None:
@@ -1047,7 +1126,7 @@ def _install(
         _check_placement(request, state)
         _check_dc_phases(request, state)
         bound_tx = _check_transaction(request, state)
-        _check_profile_fields(profile, state, local)
+        _check_fields_once(profile, state, local)
         _check_enforceable_phases(request, state)
         replaced = _replaced_ids(store, evse, profile, state, local)
         if state.version.is_v2 and not local:
