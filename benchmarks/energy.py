@@ -65,6 +65,7 @@ STEP = 300
 VOLTS = 230.0
 ROTATIONS = ("L1L2L3", "L2L3L1", "L3L1L2")
 LEVELS = (1.0, 0.6, 0.4)
+"""The cabinet as a share of the uncongested peak (the issue's levels; ``--levels`` for others)."""
 MIN_STAY = 1800
 """Shorter stays (a few % of ElaadNL's sessions) are drawn as 30 minutes."""
 MET_KWH = 1e-6
@@ -529,6 +530,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="needs as drawn, cut at what the car can take alone in its stay (physical, the"
         " issue's day), at 90 %% of it (mild, the earlier day) or not cut (drawn)",
     )
+    parser.add_argument(
+        "--levels",
+        type=lambda text: tuple(float(x) for x in text.split(",")),
+        default=LEVELS,
+        help="cabinet shares of the uncongested peak, comma separated (default 1,0.6,0.4)",
+    )
     parser.add_argument("--quick", action="store_true", help="1 seed, 30 EVSEs, 1 run at scale")
     parser.add_argument(
         "--taper", action="store_true", help="needs as state of charge: vehicles taper above 80 %%"
@@ -555,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         demand = sum(d.need_kwh for d in draws)
         print(f"seed {seed}: {len(draws)} vehicles ({away} turned away), {demand:.0f} kWh,"
               f" uncongested peak {peak:.0f} A")  # fmt: skip
-        for level in LEVELS:
+        for level in args.levels:
             cabinet = math.floor(level * peak)
             best = offline_optimum(args.evses, cabinet, draws)
             best_total = sum(best)
@@ -580,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     summary: dict[tuple[str, float], tuple[float, float, float, int]] = {}
-    for level in LEVELS:
+    for level in args.levels:
         for label, _, _ in chosen:
             runs = rows[(label, level)]
             energy = statistics.mean(r[0] for r in runs) * 100
@@ -607,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scale[label] = plan
         print(f"| {label} | {call:.0f} | {plan:.0f} |", flush=True)
     print()
-    _targets(summary, scale, chosen)
+    _targets(summary, scale, chosen, args.levels)
     return 0
 
 
@@ -615,6 +622,7 @@ def _targets(
     summary: Mapping[tuple[str, float], tuple[float, float, float, int]],
     scale: Mapping[str, float],
     chosen: Sequence[tuple[str, Any, bool]],
+    levels: Sequence[float] = LEVELS,
 ) -> None:
     """The issue's targets, [ok] or [MISS]."""
 
@@ -624,7 +632,7 @@ def _targets(
     labels = [label for label, _, _ in chosen]
     default = next((x for x in labels if x.startswith("deadline")), None)
     optimiser = next((x for x in labels if x.startswith("optimal")), None)
-    for level in LEVELS:
+    for level in levels:
         if default is not None:
             _, met, share, _ = summary[(default, level)]
             rival = max(summary[("edf (ours)", level)][1], summary[("llf (ours)", level)][1])
