@@ -144,6 +144,22 @@ def test_hidden_departures_are_estimated_and_learnt_at_unplugging() -> None:
         assert result.sessions[1].delivered_kwh >= kwh(16, 0.5) + kwh(32, 1.5) - kwh(32, 1 / 12)
 
 
+def test_a_vehicle_plugged_in_at_a_call_is_not_taken_as_tapering() -> None:
+    """At its arrival instant a vehicle has no meter value of its own: the CSMS learns of it by
+    StartTransaction. Reporting 0 A there made CT3 cap it at its minimum for its first step,
+    under the limit the EVSE still held from before (here the first session's plan), so a
+    vehicle needing its whole stay at its maximum was never served by any policy."""
+    first = Session(arrive=h(0), leave=h(1), energy_kwh=1.0)
+    second = Session(arrive=h(1), leave=h(1.5), energy_kwh=kwh(32, 0.5))
+    site = Site(
+        grid=Circuit(id="grid", amps=32.0),
+        piles=(Pile(id="P", circuit="grid", evses=(Evse(id=1, sessions=(first, second)),)),),
+    )
+    result = simulate(site, end=h(1.5))
+    assert result.violation_count == 0
+    assert [s.met for s in result.sessions] == [True, True]
+
+
 def test_sessions_can_be_placed_on_the_site() -> None:
     site = one_pile(32.0, Session(arrive=h(0), leave=h(1)))
     placed = {("P", 1): [Session(arrive=h(2), leave=h(3), energy_kwh=5)]}

@@ -551,10 +551,12 @@ class _Run:
         if car.leave <= t:
             return EvseMeasurement(pile=key[0], evse=key[1], plugged=False, offered_amps=offered)
         amps = [car.drawn if p < car.phases else 0.0 for p in range(3)]
+        # A vehicle plugged in at this very instant has no meter value of its own yet
+        # (StartTransaction): no current, not 0 A, which CT3 would take as tapering.
         return EvseMeasurement(
             pile=key[0],
             evse=key[1],
-            amps=(amps[0], amps[1], amps[2]),
+            amps=None if car.arrive == t else (amps[0], amps[1], amps[2]),
             energy_kwh=min(car.delivered, MAX_ENERGY_KWH),
             drawing=not car.is_done(),
             offered_amps=offered,
