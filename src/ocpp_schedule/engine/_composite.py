@@ -442,7 +442,8 @@ def station_composites(
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
     ``offline_since`` and ``state`` are as in :func:`composite_schedule`.
     """
-    given, config = _station_inputs(None, transactions or None, config, state)
+    none_given = isinstance(transactions, tuple) and not transactions  # the default ()
+    given, config = _station_inputs(None, None if none_given else transactions, config, state)
     cfg = _config(config)
     s = _window(start, duration)
     out_unit = _unit(unit)
