@@ -152,12 +152,13 @@ def _site(e: int, oversubscribed: float) -> Site:
 
 def balance_case(e: int, oversubscribed: float = 1.0) -> Callable[[], Any]:
     site = _site(e, oversubscribed)
-    return lambda: balance(site, start=DEMO_DAY, duration=86400, resolution=900)
+    # 30-minute slots: 10,000 EVSEs x 96 slots of 15 minutes would pass MAX_CELLS (a bound)
+    return lambda: balance(site, start=DEMO_DAY, duration=86400, resolution=1800)
 
 
 def send_plan_case(e: int) -> Callable[[], Any]:
     site = _site(e, 1.0)
-    allocation = balance(site, start=DEMO_DAY, duration=86400, resolution=900)
+    allocation = balance(site, start=DEMO_DAY, duration=86400, resolution=1800)
     at = DEMO_DAY + timedelta(hours=17)
     return lambda: send_plan(allocation, at=at)
 
