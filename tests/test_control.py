@@ -30,7 +30,12 @@ from ocpp_schedule import (
 )
 from ocpp_schedule import control as _control
 from ocpp_schedule.site import Circuit, Evse, Pile, Session, Site, Weighted
-from ocpp_schedule.site._control import EXTENSION_S, FLAG_TOLERANCE, TAPER_HEADROOM
+from ocpp_schedule.site._control import (
+    EXTENSION_S,
+    FLAG_TOLERANCE,
+    TAPER_GRACE_S,
+    TAPER_HEADROOM,
+)
 from ocpp_schedule.site._sendplan import SendPlanError
 from ocpp_schedule.site._timelines import circuit_timeline, pile_store, session_transaction
 from ocpp_schedule.station import ProfileStore
@@ -163,7 +168,7 @@ def test_a_tapering_vehicles_unused_current_goes_to_others_at_the_next_step() ->
 
 
 def test_tapering_is_judged_against_the_offered_limit_when_given() -> None:
-    state = SiteState(at=h(0), evses=(measure(1, amps=(10.0, 10.0, 10.0), offered_amps=16.0),))
+    state = SiteState(at=h(0.25), evses=(measure(1, amps=(10.0, 10.0, 10.0), offered_amps=16.0),))
     result = control(two_vehicles(), state)
     assert at_now(result, 1) == 11.0 and at_now(result, 2) == 21.0
 
@@ -175,8 +180,23 @@ def test_a_vehicle_drawing_close_to_its_limit_does_not_taper() -> None:
 
 
 def test_a_tapering_vehicle_keeps_at_least_its_minimum() -> None:
-    state = SiteState(at=h(0), evses=(measure(1, amps=(1.0, 1.0, 0.0), offered_amps=16.0),))
+    state = SiteState(at=h(0.25), evses=(measure(1, amps=(1.0, 1.0, 0.0), offered_amps=16.0),))
     assert at_now(control(two_vehicles(min_amps=8.0), state), 1) == 8.0
+
+
+def test_a_vehicle_just_plugged_in_is_not_judged_tapering() -> None:
+    """CT12: a StartTransaction (and a 0 A meter value) come before the first current; within
+    TAPER_GRACE_S of its arrival a vehicle drawing little is ramping up, not tapering."""
+    for seconds, expected, status in (
+        (0, 16.0, "charging"),
+        (TAPER_GRACE_S - 1, 16.0, "charging"),
+        (TAPER_GRACE_S, 6.0, "tapering"),  # 0 A + headroom, at least the minimum (6 A)
+    ):
+        at = h(0) + timedelta(seconds=seconds)
+        state = SiteState(at=at, evses=(measure(1, amps=(0.0, 0.0, 0.0), offered_amps=16.0),))
+        result = control(two_vehicles(), state)
+        assert at_now(result, 1) == expected, seconds
+        assert result.sessions[0].status == status
 
 
 # ------------------------------------------------------------------ CT4: flags

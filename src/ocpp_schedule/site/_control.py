@@ -60,6 +60,7 @@ __all__ = [
     "MeasurementFlag",
     "SessionControl",
     "SiteState",
+    "TAPER_GRACE_S",
     "control",
 ]
 
@@ -68,6 +69,10 @@ TAPER_HEADROOM = 1.0
 limit becomes what it draws plus this many A (CT3). Half, so that the capped limit (floored to
 0.1 A) keeps it tapering while it draws as before, and it gets its share back once it draws
 within half of it."""
+TAPER_GRACE_S = 120
+"""A measurement taken less than this many seconds after the session's arrival does not judge
+tapering (CT12): the vehicle is still ramping up (a CSMS hears StartTransaction, and often a
+0 A meter value, before the first current flows)."""
 FLAG_TOLERANCE = 0.5
 """A measured phase current more than this many A above the limit in force is flagged (CT4)."""
 EXTENSION_S = 3600
@@ -415,7 +420,7 @@ def _adjust_session(
         status = "not-drawing"
     if status != "charging":
         update["max_amps"] = 0.0
-    elif m.amps is not None and limit is not None:
+    elif m.amps is not None and limit is not None and at - arrive >= TAPER_GRACE_S:
         drawn = max(m.amps)
         if drawn < limit - TAPER_HEADROOM / 2:
             cap = max(drawn + TAPER_HEADROOM, session.min_amps)
