@@ -37,12 +37,14 @@ from ._clearing import (
     read_clear_charging_profile,
 )
 from ._config import StationConfig
-from ._rules import SetChargingProfileResult, install
+from ._rules import SetChargingProfileResult, _stamped, install
 from ._store import (
     InstalledProfile,
     ProfileStore,
     StationState,
     Transaction,
+    _document,
+    _keys,
     read_store,
     write_store,
 )
@@ -126,7 +128,7 @@ class StationMirror:
         status = _status(answered, _SET_STATUSES[self.version], "SetChargingProfile")
         store, predicted = install(self.store, req, self.state, now=now)
         if status == "Accepted" and not predicted.accepted:
-            store = _as_accepted(self.store, req, self.state, predicted, now)
+            store = _as_accepted(self.store, req, self.state, now)
             note = (
                 f"the station accepted profile {req.charging_profile.id}, which the rules reject "
                 f"({predicted}); the mirror holds it as the station does"
@@ -246,7 +248,6 @@ def _as_accepted(
     store: ProfileStore,
     request: SetChargingProfileRequest,
     state: StationState,
-    predicted: SetChargingProfileResult,
     now: datetime | int | None,
 ) -> ProfileStore:
     """``store`` holding the request's profile as a station that accepted it holds it.
@@ -257,7 +258,6 @@ def _as_accepted(
     (the 1.6 rule, OCPP 1.6 §3.13.2; a 2.x station that accepts such a pair has no other
     reading). A 2.1 Dynamic profile is stamped with ``now`` as on any receipt.
     """
-    del predicted
     profile, evse = request.charging_profile, request.evse_id
     bound = _bound_transaction(profile, evse, state)
     replaced = [
@@ -271,7 +271,7 @@ def _as_accepted(
             and e.bound_transaction_id == bound
         )
     ]
-    stamped = _stamp(profile, now)
+    stamped = _stamped(profile, now)
     return store.without(replaced).with_entry(
         InstalledProfile(evse, stamped, ChargingLimitSource.CSO, bound)
     )
@@ -284,12 +284,6 @@ def _bound_transaction(profile: ChargingProfile, evse: int, state: StationState)
         return profile.transaction_id
     active = state.transaction_on(evse)
     return active.id if active is not None else None
-
-
-def _stamp(profile: ChargingProfile, now: datetime | int | None) -> ChargingProfile:
-    from ._rules import _stamped
-
-    return _stamped(profile, now)
 
 
 def _transaction_json(tx: Transaction) -> dict[str, Any]:
@@ -325,22 +319,15 @@ def _transaction(raw: object, at: str) -> Transaction:
     )
 
 
+_MIRROR_KEYS = frozenset(
+    {"format", "formatVersion", "ocppVersion", "config", "transactions", "store"}
+)
+
+
 def _mirror_document(data: object) -> Mapping[str, Any]:
     rule = f"{MIRROR_FORMAT} format 1"
-    if isinstance(data, str | bytes | bytearray):
-        try:
-            data = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise PayloadError(f"not JSON: {exc}", field="mirror", rule=rule) from None
-    if not isinstance(data, Mapping):
-        raise PayloadError("expected a JSON object", field="mirror", rule=rule)
-    keys = {"format", "formatVersion", "ocppVersion", "config", "transactions", "store"}
-    for key in data:
-        if key not in keys:
-            raise PayloadError("unknown field", field=key, rule=rule)
-    for key in sorted(keys):
-        if key not in data:
-            raise PayloadError("required field missing", field=key, rule=rule)
+    data = _document(data, "mirror", rule)
+    _keys(data, _MIRROR_KEYS, tuple(sorted(_MIRROR_KEYS)), "", rule)
     if data["format"] != MIRROR_FORMAT:
         raise PayloadError(f"expected {MIRROR_FORMAT!r}", field="format", rule=rule)
     if data["formatVersion"] != 1 or isinstance(data["formatVersion"], bool):

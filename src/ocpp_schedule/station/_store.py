@@ -524,27 +524,33 @@ def read_store(data: str | bytes | Mapping[str, Any]) -> ProfileStore:
     return ProfileStore(read)
 
 
-def _document(data: object) -> Mapping[str, Any]:
+def _document(data: object, field: str = "store", rule: str = _RULE) -> Mapping[str, Any]:
+    """A stored JSON object from text, bytes or the parsed object (``field``: its name)."""
     if isinstance(data, str | bytes | bytearray):
         try:
             data = json.loads(data)
         except (ValueError, RecursionError) as exc:
-            raise PayloadError(f"not JSON: {exc}", field="store", rule=_RULE) from None
+            raise PayloadError(f"not JSON: {exc}", field=field, rule=rule) from None
     if not isinstance(data, Mapping):
-        raise PayloadError("expected a JSON object", field="store", rule=_RULE)
+        raise PayloadError("expected a JSON object", field=field, rule=rule)
     return data
 
 
 def _keys(
-    obj: Mapping[str, Any], allowed: frozenset[str], required: tuple[str, ...], at: str
+    obj: Mapping[str, Any],
+    allowed: frozenset[str],
+    required: tuple[str, ...],
+    at: str,
+    rule: str = _RULE,
 ) -> None:
+    """Unknown keys and missing required keys of a stored object, named by their path."""
     where = f"{at}." if at else ""
     for key in obj:
         if key not in allowed:
-            raise PayloadError("unknown field", field=f"{where}{key}", rule=_RULE)
+            raise PayloadError("unknown field", field=f"{where}{key}", rule=rule)
     for key in required:
         if key not in obj:
-            raise PayloadError("required field missing", field=f"{where}{key}", rule=_RULE)
+            raise PayloadError("required field missing", field=f"{where}{key}", rule=rule)
 
 
 def _entry(raw: object, at: str) -> InstalledProfile:
