@@ -48,7 +48,11 @@ class ClearChargingProfileRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+        defer_build=True,  # built on first use, not with the package (issue 15 item 7)
     )
 
     charging_profile_id: Int | None = Field(
