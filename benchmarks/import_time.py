@@ -152,7 +152,7 @@ def measure(runs: int = 15, top: int = 15) -> dict[str, Any]:
             "compiled": _times("import ocpp_schedule", runs, _env(None)),
             "first_use": _times(FIRST_USE, runs, warm),
             "pydantic": _times("from pydantic import BaseModel", runs, warm),
-            "top_self": _top_self(min(runs, 5), top, warm),
+            "top_self": _top_self(min(runs, 5), top, warm) if top else [],
         }
 
 
