@@ -1,4 +1,5 @@
-"""Field descriptions from attribute docstrings, at a fraction of pydantic's import cost.
+"""Models built on first use, safely, and field descriptions from attribute docstrings at a
+fraction of pydantic's import cost.
 
 pydantic's ``use_attribute_docstrings`` finds a model's source on Python < 3.13 by
 walking the frames with :func:`inspect.getmodule` (a scan of ``sys.modules`` per
@@ -7,6 +8,13 @@ package's import for some twenty models (issue 15 item 7). :class:`DocumentedMod
 gives the same descriptions from one cached read of the file and one small
 :func:`ast.parse` per class. Its models are built on first use (``defer_build``), so
 the descriptions set here reach ``model_json_schema()`` like pydantic's own.
+
+A model built on first use (``defer_build``) is built when first validated, perhaps by
+several threads at once, and pydantic's ``model_rebuild`` is not thread-safe (pydantic
+2.13: a thread that enters it while another finishes deletes the new validator, and a
+third then validates with the parent class's: "Extra inputs are not permitted").
+:class:`DeferredModel` builds under one lock, so a first use from many threads builds once
+and every thread validates with the model's own validator.
 """
 
 import ast
@@ -15,6 +23,7 @@ import linecache
 import re
 import sys
 import textwrap
+import threading
 from types import FrameType
 from typing import Any
 
@@ -107,11 +116,39 @@ def attribute_docstrings(cls: type, frame: FrameType | None) -> dict[str, str]:
     return visitor.attrs
 
 
-class DocumentedModel(BaseModel):
-    """A pydantic model whose fields without a ``description`` take their attribute
-    docstring as one (what ``use_attribute_docstrings`` does), built on first use."""
+_BUILD_LOCK = threading.RLock()
+"""Held while any :class:`DeferredModel` builds (re-entrant: a build may build another)."""
+
+
+class DeferredModel(BaseModel):
+    """A pydantic model built on first use (``defer_build``), under a lock (thread-safe)."""
 
     model_config = ConfigDict(defer_build=True)
+
+    @classmethod
+    def model_rebuild(
+        cls,
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Any = None,
+    ) -> bool | None:
+        """pydantic's ``model_rebuild``, one build at a time: every first use goes through here
+        (pydantic's placeholders call it), and one that waited finds the model complete."""
+        depth = _parent_namespace_depth + 1 if _parent_namespace_depth else 0  # + this frame
+        with _BUILD_LOCK:
+            return super().model_rebuild(
+                force=force,
+                raise_errors=raise_errors,
+                _parent_namespace_depth=depth,
+                _types_namespace=_types_namespace,
+            )
+
+
+class DocumentedModel(DeferredModel):
+    """A :class:`DeferredModel` whose fields without a ``description`` take their attribute
+    docstring as one (what ``use_attribute_docstrings`` does)."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
