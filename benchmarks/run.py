@@ -43,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fleet
+import import_time
 from naive import naive_composite
 from workloads import Workload, w1, w2, w3
 
@@ -249,6 +250,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a ~30 s run")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--no-fleet", action="store_true", help="skip the fleet benchmark")
+    parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     parser.add_argument(
         "--peers",
         metavar="FILE",
@@ -368,6 +370,23 @@ def main() -> int:
             ],
         )
 
+    import_result = None
+    if not args.no_import:  # issue 15 item 7; the details: benchmarks/import_time.py
+        import_result = import_time.measure(runs=5 if args.quick else 15, top=0)
+        print("\nImport: `import ocpp_schedule` in fresh interpreters (benchmarks/import_time.py)")
+        print_table(
+            ["measure", "CPU min", "CPU median", "wall min"],
+            [
+                [label, *(fmt_time(t[k]) for k in ("cpu_min", "cpu_median", "wall_min"))]
+                for label, t in (
+                    ("import (bytecode cached)", import_result["cached"]),
+                    ("import (compiled each time)", import_result["compiled"]),
+                    ("import + read + install + composite", import_result["first_use"]),
+                    ("from pydantic import BaseModel", import_result["pydantic"]),
+                )
+            ],
+        )
+
     by_name = {r["name"]: r for r in rows}
     checks = [
         ("W1 under 50 µs", by_name["W1"]["engine_s"] < 50e-6),
@@ -400,6 +419,13 @@ def main() -> int:
             ),
             ("fleet: memory peak under 200 MB", fleet_result["max_rss_mb"] < 200),
         ]
+    if import_result:
+        checks.append(
+            (
+                "import under 150 ms (CPU, bytecode cached)",
+                import_result["cached"]["cpu_min"] <= import_time.TARGET_S,
+            )
+        )
     load_after = load_average()
     busy = max(load_before, load_after) > cores
     print(f"\nload average after: {load_after:.2f} on {cores} cores")
@@ -425,6 +451,7 @@ def main() -> int:
                     "workloads": rows,
                     "growth_exponent": exponent,
                     "fleet": fleet_result,
+                    "import": import_result,
                     "targets": dict(checks),
                 },
                 indent=2,

@@ -154,17 +154,22 @@ def test_the_flat_module_paths_of_0_1_still_import() -> None:
     assert callable(pile_store) and callable(session_transaction)
 
 
-def test_importing_the_package_loads_no_site_tools_cli_or_fleet() -> None:
+def test_importing_the_package_loads_no_site_tools_cli_fleet_or_station_messages() -> None:
     """issue 15 item 7: what the hot path does not need loads on first use. Counted in a
-    fresh interpreter (modules loaded, not time)."""
+    fresh interpreter (modules loaded, not time; tests/test_import_time.py bounds the rest).
+    Of the station, only the configuration and the profile store load with the package."""
     code = (
         "import sys, ocpp_schedule as o\n"
         "heavy = sorted(m for m in sys.modules if m.startswith(('ocpp_schedule.site',"
-        " 'ocpp_schedule.tools', 'ocpp_schedule.cli', 'ocpp_schedule.engine.fleet')))\n"
+        " 'ocpp_schedule.tools', 'ocpp_schedule.cli', 'ocpp_schedule.engine.fleet',"
+        " 'ocpp_schedule.engine._service', 'ocpp_schedule.station._')))\n"
+        "heavy = [m for m in heavy if m not in"
+        " ('ocpp_schedule.station._config', 'ocpp_schedule.station._store')]\n"
         "assert not heavy, heavy\n"
         "assert o.balance.__module__.startswith('ocpp_schedule.site')\n"
         "assert 'ocpp_schedule.site' in sys.modules\n"
-        "assert 'balance' in dir(o)\n"
+        "assert 'balance' in dir(o) and 'install' in dir(o)\n"
+        "assert o.install.__module__ == 'ocpp_schedule.station._rules'\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -30,6 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -476,7 +477,12 @@ def station_composites(
 # ------------------------------------------------------------------------ internals
 
 
-_DEFAULT_CONFIG = StationConfig()
+@cache
+def _default_config() -> StationConfig:
+    """The default configuration, built on first use: building a model at import would load
+    pydantic's validator machinery with the package (issue 15 item 7)."""
+    return StationConfig()
+
 
 MAX_SEGMENTS = 100_000
 """The most schedule pieces one purpose may contribute to an answer (see docs/robustness.md)."""
@@ -504,7 +510,7 @@ def _whole(value: object, name: str) -> int:
 
 def _config(config: object) -> StationConfig:
     if config is None:
-        return _DEFAULT_CONFIG
+        return _default_config()
     if not isinstance(config, StationConfig):
         raise QueryError(f"expected a StationConfig, got {type(config).__name__}", field="config")
     return config

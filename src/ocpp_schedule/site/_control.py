@@ -37,9 +37,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ..errors import OcppScheduleError, QueryError
+from ..wire._docstrings import DocumentedModel
 from ..wire._models import Timestamp
 from ..wire._timestamps import from_epoch, to_epoch
 from ._allocation import Allocation, EvseKey, balance
@@ -93,8 +94,8 @@ class ControlError(OcppScheduleError, ValueError):
     measurement given twice, a time before the previous plan, an argument of the wrong type)."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+class _Frozen(DocumentedModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")  # descriptions: DocumentedModel
 
 
 class EvseMeasurement(_Frozen):

@@ -25,7 +25,6 @@ from typing import Annotated, Any, Literal
 
 from dateutil import tz
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -36,6 +35,7 @@ from pydantic import (
 
 from ..errors import OcppScheduleError
 from ..station._config import StationConfig
+from ..wire._docstrings import DocumentedModel
 from ..wire._enums import OcppVersion
 from ..wire._models import ChargingProfile, Timestamp
 from ..wire._payloads import _is_v21_profile, read_charging_profile
@@ -135,8 +135,8 @@ def _phase_amps(value: Any) -> Any:
     return value
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+class _Frozen(DocumentedModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")  # descriptions: DocumentedModel
 
 
 class LimitStep(_Frozen):

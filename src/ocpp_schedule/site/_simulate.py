@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..errors import QueryError
+from ..wire._docstrings import DocumentedModel
 from ..wire._timestamps import epoch_or_datetime, from_epoch, to_epoch
 from ._allocation import JOULES_PER_KWH, EvseKey
 from ._control import ControlResult, EvseMeasurement, SiteState, control
@@ -59,7 +60,7 @@ _MET_KWH = 1e-6
 _REL_TOL = 1e-9
 
 
-class VehicleModel(BaseModel):
+class VehicleModel(DocumentedModel):
     """How a simulated vehicle accepts current (A per phase).
 
     Constant current up to the limit offered and its own maximum (the session's ``max_amps``,
@@ -69,7 +70,7 @@ class VehicleModel(BaseModel):
     Without those fields: constant current only.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")  # descriptions: DocumentedModel
 
     taper_soc_percent: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 80.0
     """The state of charge (%) above which the vehicle tapers; 100: never."""

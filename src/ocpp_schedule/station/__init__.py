@@ -7,125 +7,19 @@ GetChargingProfiles/ReportChargingProfiles (K09), RequestStartTransaction /
 RemoteStartTransaction with a charging profile (F01, K05), and capabilities: whether a
 station with given limits accepts a payload, and an equivalent one it does accept.
 Builds on :mod:`ocpp_schedule.wire`; the composite engine builds on this.
+
+The configuration and the profile store load with the package (the composite engine
+needs them); every other module loads when one of its names is first read
+(:mod:`ocpp_schedule.wire._lazy`, issue 15 item 7).
 """
 
-from ._capabilities import (
-    OCPP16_DEFAULTS,
-    OCPP21_DEFAULTS,
-    OCPP201_DEFAULTS,
-    Adaptation,
-    StationCapabilities,
-    adapt,
-    check,
-    round_limits,
-)
-from ._clearing import (
-    ClearChargingProfileRequest,
-    ClearChargingProfileResult,
-    clear,
-    read_clear_charging_profile,
-    write_clear_charging_profile,
-)
-from ._config import MAX_EVSE_COUNT, MAX_EVSE_ID, StationConfig
-from ._discovery import (
-    ConfigProblem,
-    DiscoveredConfig,
-    config_from_device_model,
-    config_from_get_configuration,
-)
-from ._dynamic import (
-    ChargingScheduleUpdate,
-    DynamicUpdatesDue,
-    UpdateDynamicScheduleRequest,
-    UpdateDynamicScheduleResult,
-    drop_invalid_after_offline,
-    dynamic_updates_due,
-    read_update_dynamic_schedule,
-    update_dynamic_schedule,
-    write_update_dynamic_schedule,
-)
-from ._energy_transfer import (
-    BIDIRECTIONAL_MODES,
-    DischargingPeriod,
-    EnergyTransferMode,
-    NotifyAllowedEnergyTransferRequest,
-    NotifyAllowedEnergyTransferResult,
-    discharging_periods,
-    notify_allowed_energy_transfer,
-    read_notify_allowed_energy_transfer,
-    without_discharge,
-    write_notify_allowed_energy_transfer,
-)
-from ._external_limits import (
-    MAX_LIMIT_SCHEDULES,
-    ChargingLimit,
-    ClearedChargingLimitRequest,
-    ExternalLimitRelease,
-    ExternalLimitResult,
-    NotifyChargingLimitRequest,
-    apply_cleared_charging_limit,
-    apply_notify_charging_limit,
-    external_profile_id,
-    impose_external_limit,
-    read_cleared_charging_limit,
-    read_notify_charging_limit,
-    release_external_limit,
-    write_cleared_charging_limit,
-    write_notify_charging_limit,
-)
-from ._get_profiles import (
-    ChargingProfilesReport,
-    GetChargingProfilesRequest,
-    GetChargingProfilesResponse,
-    GetChargingProfilesResult,
-    ReportChargingProfilesRequest,
-    ReportedProfile,
-    StatusInfo,
-    assemble_reports,
-    get_charging_profiles,
-    read_get_charging_profiles,
-    read_get_charging_profiles_response,
-    read_report_charging_profiles,
-    report_charging_profiles,
-    report_charging_profiles_response,
-    write_get_charging_profiles,
-    write_get_charging_profiles_response,
-    write_report_charging_profiles,
-)
-from ._mirror import MIRROR_FORMAT, MirrorUpdate, StationMirror
-from ._priority import (
-    NotifyPriorityChargingRequest,
-    PriorityChargingResult,
-    UsePriorityChargingRequest,
-    apply_notify_priority_charging,
-    has_priority_profile,
-    read_notify_priority_charging,
-    read_use_priority_charging,
-    request_priority_charging_locally,
-    use_priority_charging,
-    write_notify_priority_charging,
-    write_use_priority_charging,
-)
-from ._remote_start import (
-    RemoteStartReason,
-    RemoteStartResult,
-    RemoteStartTransactionRequest,
-    RequestStartTransactionRequest,
-    build_remote_start,
-    check_remote_start,
-    install_remote_start,
-    read_remote_start_transaction,
-    read_request_start_transaction,
-    write_remote_start_transaction,
-    write_request_start_transaction,
-)
-from ._rules import (
-    RejectionReason,
-    SetChargingProfileResult,
-    check_set_charging_profile,
-    install,
-    install_local,
-    replay,
+from typing import TYPE_CHECKING
+
+from ..wire._lazy import lazy_attributes, lazy_names
+from ._config import (
+    MAX_EVSE_COUNT,
+    MAX_EVSE_ID,
+    StationConfig,
 )
 from ._store import (
     ChargingProfileCriteria,
@@ -134,6 +28,258 @@ from ._store import (
     StationState,
     Transaction,
 )
+
+if TYPE_CHECKING:  # type checkers see every name; at run time each module loads on first use
+    from ._capabilities import (
+        OCPP16_DEFAULTS,
+        OCPP21_DEFAULTS,
+        OCPP201_DEFAULTS,
+        Adaptation,
+        StationCapabilities,
+        adapt,
+        check,
+        round_limits,
+    )
+    from ._clearing import (
+        ClearChargingProfileRequest,
+        ClearChargingProfileResult,
+        clear,
+        read_clear_charging_profile,
+        write_clear_charging_profile,
+    )
+    from ._discovery import (
+        ConfigProblem,
+        DiscoveredConfig,
+        config_from_device_model,
+        config_from_get_configuration,
+    )
+    from ._dynamic import (
+        ChargingScheduleUpdate,
+        DynamicUpdatesDue,
+        UpdateDynamicScheduleRequest,
+        UpdateDynamicScheduleResult,
+        drop_invalid_after_offline,
+        dynamic_updates_due,
+        read_update_dynamic_schedule,
+        update_dynamic_schedule,
+        write_update_dynamic_schedule,
+    )
+    from ._energy_transfer import (
+        BIDIRECTIONAL_MODES,
+        DischargingPeriod,
+        EnergyTransferMode,
+        NotifyAllowedEnergyTransferRequest,
+        NotifyAllowedEnergyTransferResult,
+        discharging_periods,
+        notify_allowed_energy_transfer,
+        read_notify_allowed_energy_transfer,
+        without_discharge,
+        write_notify_allowed_energy_transfer,
+    )
+    from ._external_limits import (
+        MAX_LIMIT_SCHEDULES,
+        ChargingLimit,
+        ClearedChargingLimitRequest,
+        ExternalLimitRelease,
+        ExternalLimitResult,
+        NotifyChargingLimitRequest,
+        apply_cleared_charging_limit,
+        apply_notify_charging_limit,
+        external_profile_id,
+        impose_external_limit,
+        read_cleared_charging_limit,
+        read_notify_charging_limit,
+        release_external_limit,
+        write_cleared_charging_limit,
+        write_notify_charging_limit,
+    )
+    from ._get_profiles import (
+        ChargingProfilesReport,
+        GetChargingProfilesRequest,
+        GetChargingProfilesResponse,
+        GetChargingProfilesResult,
+        ReportChargingProfilesRequest,
+        ReportedProfile,
+        StatusInfo,
+        assemble_reports,
+        get_charging_profiles,
+        read_get_charging_profiles,
+        read_get_charging_profiles_response,
+        read_report_charging_profiles,
+        report_charging_profiles,
+        report_charging_profiles_response,
+        write_get_charging_profiles,
+        write_get_charging_profiles_response,
+        write_report_charging_profiles,
+    )
+    from ._mirror import (
+        MIRROR_FORMAT,
+        MirrorUpdate,
+        StationMirror,
+    )
+    from ._priority import (
+        NotifyPriorityChargingRequest,
+        PriorityChargingResult,
+        UsePriorityChargingRequest,
+        apply_notify_priority_charging,
+        has_priority_profile,
+        read_notify_priority_charging,
+        read_use_priority_charging,
+        request_priority_charging_locally,
+        use_priority_charging,
+        write_notify_priority_charging,
+        write_use_priority_charging,
+    )
+    from ._remote_start import (
+        RemoteStartReason,
+        RemoteStartResult,
+        RemoteStartTransactionRequest,
+        RequestStartTransactionRequest,
+        build_remote_start,
+        check_remote_start,
+        install_remote_start,
+        read_remote_start_transaction,
+        read_request_start_transaction,
+        write_remote_start_transaction,
+        write_request_start_transaction,
+    )
+    from ._rules import (
+        RejectionReason,
+        SetChargingProfileResult,
+        check_set_charging_profile,
+        install,
+        install_local,
+        replay,
+    )
+
+_LAZY = lazy_names(
+    {
+        "._capabilities": (
+            "OCPP16_DEFAULTS",
+            "OCPP21_DEFAULTS",
+            "OCPP201_DEFAULTS",
+            "Adaptation",
+            "StationCapabilities",
+            "adapt",
+            "check",
+            "round_limits",
+        ),
+        "._clearing": (
+            "ClearChargingProfileRequest",
+            "ClearChargingProfileResult",
+            "clear",
+            "read_clear_charging_profile",
+            "write_clear_charging_profile",
+        ),
+        "._discovery": (
+            "ConfigProblem",
+            "DiscoveredConfig",
+            "config_from_device_model",
+            "config_from_get_configuration",
+        ),
+        "._dynamic": (
+            "ChargingScheduleUpdate",
+            "DynamicUpdatesDue",
+            "UpdateDynamicScheduleRequest",
+            "UpdateDynamicScheduleResult",
+            "drop_invalid_after_offline",
+            "dynamic_updates_due",
+            "read_update_dynamic_schedule",
+            "update_dynamic_schedule",
+            "write_update_dynamic_schedule",
+        ),
+        "._energy_transfer": (
+            "BIDIRECTIONAL_MODES",
+            "DischargingPeriod",
+            "EnergyTransferMode",
+            "NotifyAllowedEnergyTransferRequest",
+            "NotifyAllowedEnergyTransferResult",
+            "discharging_periods",
+            "notify_allowed_energy_transfer",
+            "read_notify_allowed_energy_transfer",
+            "without_discharge",
+            "write_notify_allowed_energy_transfer",
+        ),
+        "._external_limits": (
+            "MAX_LIMIT_SCHEDULES",
+            "ChargingLimit",
+            "ClearedChargingLimitRequest",
+            "ExternalLimitRelease",
+            "ExternalLimitResult",
+            "NotifyChargingLimitRequest",
+            "apply_cleared_charging_limit",
+            "apply_notify_charging_limit",
+            "external_profile_id",
+            "impose_external_limit",
+            "read_cleared_charging_limit",
+            "read_notify_charging_limit",
+            "release_external_limit",
+            "write_cleared_charging_limit",
+            "write_notify_charging_limit",
+        ),
+        "._get_profiles": (
+            "ChargingProfilesReport",
+            "GetChargingProfilesRequest",
+            "GetChargingProfilesResponse",
+            "GetChargingProfilesResult",
+            "ReportChargingProfilesRequest",
+            "ReportedProfile",
+            "StatusInfo",
+            "assemble_reports",
+            "get_charging_profiles",
+            "read_get_charging_profiles",
+            "read_get_charging_profiles_response",
+            "read_report_charging_profiles",
+            "report_charging_profiles",
+            "report_charging_profiles_response",
+            "write_get_charging_profiles",
+            "write_get_charging_profiles_response",
+            "write_report_charging_profiles",
+        ),
+        "._mirror": (
+            "MIRROR_FORMAT",
+            "MirrorUpdate",
+            "StationMirror",
+        ),
+        "._priority": (
+            "NotifyPriorityChargingRequest",
+            "PriorityChargingResult",
+            "UsePriorityChargingRequest",
+            "apply_notify_priority_charging",
+            "has_priority_profile",
+            "read_notify_priority_charging",
+            "read_use_priority_charging",
+            "request_priority_charging_locally",
+            "use_priority_charging",
+            "write_notify_priority_charging",
+            "write_use_priority_charging",
+        ),
+        "._remote_start": (
+            "RemoteStartReason",
+            "RemoteStartResult",
+            "RemoteStartTransactionRequest",
+            "RequestStartTransactionRequest",
+            "build_remote_start",
+            "check_remote_start",
+            "install_remote_start",
+            "read_remote_start_transaction",
+            "read_request_start_transaction",
+            "write_remote_start_transaction",
+            "write_request_start_transaction",
+        ),
+        "._rules": (
+            "RejectionReason",
+            "SetChargingProfileResult",
+            "check_set_charging_profile",
+            "install",
+            "install_local",
+            "replay",
+        ),
+    }
+)
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_attributes(globals(), _LAZY)
 
 __all__ = [
     "ChargingProfilesReport",

@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from ..errors import AdaptationError, QueryError, VersionError
+from ..wire._docstrings import DocumentedModel
 from ..wire._enums import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -71,7 +72,7 @@ A, W = ChargingRateUnit.A, ChargingRateUnit.W
 _ALL_UNITS = frozenset({A, W})
 
 
-class StationCapabilities(BaseModel):
+class StationCapabilities(DocumentedModel):
     """What one station accepts in SetChargingProfile, as an immutable value.
 
     Every field has the permissive OCPP default; the presets
@@ -80,9 +81,8 @@ class StationCapabilities(BaseModel):
     Relative ChargingStationMaxProfile, K01.FR.38).
     """
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
-    )
+    # DocumentedModel: attribute docstrings as descriptions, built on first use (issue 15 item 7)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     ocpp_version: OcppVersion = Field(
         description="The version spoken (required: the rules differ between versions)."

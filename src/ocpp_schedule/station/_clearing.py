@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import ConfigDict, Field, Strict, ValidationError
 
 from ..errors import PayloadError, VersionError
+from ..wire._docstrings import DeferredModel
 from ..wire._enums import PURPOSES_BY_VERSION, ChargingProfilePurpose, OcppVersion
 from ..wire._models import CustomData, _thaw
 from ..wire._payloads import _payload_error, parse_version
@@ -38,7 +39,7 @@ __all__ = [
 Int = Annotated[int, Strict()]
 
 
-class ClearChargingProfileRequest(BaseModel):
+class ClearChargingProfileRequest(DeferredModel):
     """A ClearChargingProfile request, version-neutral; absent fields do not filter.
 
     Constructors take the snake_case names; ``model_validate`` also takes the
@@ -48,8 +49,11 @@ class ClearChargingProfileRequest(BaseModel):
     """
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
-    )
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )  # DeferredModel: built on first use, not with the package (issue 15 item 7)
 
     charging_profile_id: Int | None = Field(
         default=None,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigError
+from ..wire._docstrings import DocumentedModel
 from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit, OperationMode
 
 __all__ = [
@@ -44,12 +45,11 @@ _MAX_DEFAULT_LIMIT = 1e9
 _ALL_UNITS = frozenset({ChargingRateUnit.A, ChargingRateUnit.W})
 
 
-class StationConfig(BaseModel):
+class StationConfig(DocumentedModel):
     """What a station accepts and how it computes composite schedules."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
-    )
+    # DocumentedModel: attribute docstrings as descriptions, built on first use (issue 15 item 7)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     if not TYPE_CHECKING:
         # At run time every out-of-range value is a ConfigError naming the field; type

@@ -32,7 +32,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -42,6 +41,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from ._docstrings import DocumentedModel
 from ._enums import (
     ChargingProfileKind,
     ChargingProfilePurpose,
@@ -315,14 +315,14 @@ TransactionId = Annotated[str, BeforeValidator(_transaction_text)]
 """A transaction id as text; an integer (OCPP 1.6) is taken as its decimal text."""
 
 
-class _Model(BaseModel):
+class _Model(DocumentedModel):
+    # DocumentedModel: attribute docstrings as descriptions, built on first use (issue 15 item 7)
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
         validate_by_name=True,
         validate_by_alias=True,
         serialize_by_alias=True,
-        use_attribute_docstrings=True,
     )
 
     def to_json_dict(self) -> dict[str, Any]:
