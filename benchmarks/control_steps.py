@@ -1,6 +1,6 @@
 """control() at 1,000 EVSEs, step by step: CPU per stage and a digest of each result.
 
-    python benchmarks/control_steps.py [900|300] [prof]
+    python benchmarks/control_steps.py [900|300] [prof] [--hold SECONDS]
 
 Three calls of what a CSMS calls, on benchmarks/replan.py's issue-13 site with the default
 policy: cold (every memo cleared), warm (5 minutes later, one vehicle gone and one arrived,
@@ -10,7 +10,8 @@ changed). Per call it prints the CPU time (``time.process_time``) of control() a
 balance / send_plan / session_outcomes, the steps and EVSEs sent, and a digest of the
 ControlResult (steps with payloads and limits, tails, warnings, EVSEs sent, validity,
 sessions, flags), so that a change can be checked to give identical results. ``prof``
-prints a cProfile of the first warm call. Run from the repository root.
+prints a cProfile of the first warm call. ``--hold 3600`` runs the warm calls with
+control()'s hysteresis (docs/semantics.md CT13). Run from the repository root.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import ocpp_schedule.site._control as control_module
 from ocpp_schedule.site import ControlResult, SiteState, control
 
 STAGES: dict[str, float] = {}
+HOLD: int | None = None
 
 
 def _timed(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,7 +48,7 @@ def _timed(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-for _name in ("balance", "send_plan", "session_outcomes"):
+for _name in ("balance", "held", "send_plan", "session_outcomes"):
     setattr(control_module, _name, _timed(_name, getattr(control_module, _name)))
 
 
@@ -80,6 +82,11 @@ def step(label: str, resolution: int, call: Callable[[], ControlResult]) -> Cont
 
 
 def main() -> int:
+    global HOLD
+    if "--hold" in sys.argv:
+        at = sys.argv.index("--hold")
+        HOLD = int(sys.argv[at + 1])
+        del sys.argv[at : at + 2]
     resolution = int(sys.argv[1]) if len(sys.argv) > 1 else 900
     profile = len(sys.argv) > 2 and sys.argv[2] == "prof"
     first = replan.replan_site(1000)
@@ -97,7 +104,9 @@ def main() -> int:
     warm = step(
         "warm",
         resolution,
-        lambda: control(second, SiteState(at=now1), resolution=resolution, previous=cold),
+        lambda: control(
+            second, SiteState(at=now1), resolution=resolution, previous=cold, hold=HOLD
+        ),
     )
     if profile:
         prof.disable()
@@ -105,7 +114,7 @@ def main() -> int:
     step(
         "warm2",
         resolution,
-        lambda: control(third, SiteState(at=now2), resolution=resolution, previous=warm),
+        lambda: control(third, SiteState(at=now2), resolution=resolution, previous=warm, hold=HOLD),
     )
     return 0
 

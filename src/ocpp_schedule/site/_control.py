@@ -44,6 +44,7 @@ from ..wire._docstrings import DocumentedModel
 from ..wire._models import Timestamp
 from ..wire._timestamps import from_epoch, to_epoch
 from ._allocation import Allocation, EvseKey, balance
+from ._hold import held
 from ._model import MAX_AMPS, MAX_ENERGY_KWH, Evse, Pile, Session, Site
 from ._outcomes import SessionOutcome, session_outcomes
 from ._planning import Planner
@@ -252,6 +253,7 @@ def control(
     horizon: int | None = None,
     resolution: int = 300,
     previous: ControlResult | None = None,
+    hold: int | None = None,
 ) -> ControlResult:
     """Balance the site from ``state.at`` with what is measured now, and plan what to send.
 
@@ -261,6 +263,12 @@ def control(
     ``previous`` is the last result whose plan was sent: the new plan then sends only the
     EVSEs whose limits change (CT7), and tapering is judged against its limits when a
     measurement has no ``offered_amps``.
+
+    ``hold`` (seconds, with ``previous``; default None: off) is a hysteresis (CT13): an EVSE
+    whose new limits equal what its pile holds for the next ``hold`` seconds keeps what it
+    holds (it is not sent) wherever the site stays within every limit with it; the result's
+    allocation then gives it the held limits. Re-planned more often than ``hold``, the
+    limits in force are the same as without it; far fewer EVSEs are sent.
 
     Pure: no clock, no I/O. Bad input raises :class:`ControlError` (unknown pile or EVSE, a
     time before ``previous``), :class:`~ocpp_schedule.QueryError` (bad horizon or resolution);
@@ -288,6 +296,10 @@ def control(
     allocation = balance(
         adjusted, start=at, duration=length, resolution=step, policy=policy, align=True
     )
+    if hold is not None:
+        held_for = _positive(hold, "hold")
+        if previous is not None:
+            allocation = held(allocation, previous.allocation, at, held_for)
     plan = send_plan(
         allocation,
         at=at,

@@ -32,6 +32,7 @@ return a plan under which a circuit could be over its limit.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -46,7 +47,12 @@ from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile, SetChargingProfileRequest
 from ..wire._payloads import read_set_charging_profile, write_set_charging_profile
-from ..wire._timestamps import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
+from ..wire._timestamps import (
+    epoch_or_datetime,
+    format_timestamp,
+    from_epoch,
+    to_epoch,
+)
 from ._allocation import Allocation, EvseKey
 from ._model import Evse, Pile, Session, Site
 from ._plancheck import Draws, PlanChange, _direction, check_plan
@@ -628,9 +634,11 @@ def _payload(
 ) -> tuple[dict[str, Any], SetChargingProfileRequest]:
     """The SetChargingProfile payload for these limits, and the payload as the pile reads it.
 
-    The request model is validated once; the payload is written from it by the wire
-    writer of the pile's version. ``config`` is the pile's configuration when the caller
-    has it (building the default one per payload costs more than the rest of the setup).
+    The request model is validated once, from the profile's JSON; the payload is that
+    JSON in the pile's version (:func:`_written`, the wire writer's output written
+    directly), or the wire writer's where it has a value to judge.
+    ``config`` is the pile's configuration when the caller has it (building the default
+    one per payload costs more than the rest of the setup).
     """
     merged: Limits = []
     for a, b, amps, phases in limits:
@@ -647,6 +655,38 @@ def _payload(
         tail = merged[most - 1 :]
         low = min(m[2] for m in tail)
         merged = [*merged[: most - 1], (tail[0][0], tail[-1][1], low, max(m[3] for m in tail))]
+    version = OcppVersion(pile.ocpp)
+    level = levels.tx_level if purpose is P.TX_PROFILE else levels.default_level
+    profile = _profile_json(version, evse.id, purpose, level, transaction, merged)
+    try:
+        request = SetChargingProfileRequest(
+            evse_id=evse.id, charging_profile=ChargingProfile.model_validate(profile)
+        )
+        # Reading the written payload back gives ``request`` itself (pinned for every
+        # version by tests/test_send_plan_speedups.py), so it is not read again.
+        payload = _written(version, evse.id, profile)
+        if payload is None:
+            payload = write_set_charging_profile(request, version)
+        return payload, request
+    except OcppScheduleError as exc:
+        raise SendPlanError(
+            f"pile {pile.id} EVSE {evse.id}: {exc.message}", field=exc.field, rule=exc.rule
+        ) from None
+
+
+def _profile_json(
+    version: OcppVersion,
+    evse_id: int,
+    purpose: ChargingProfilePurpose,
+    level: int,
+    transaction: str | None,
+    merged: Limits,
+) -> dict[str, Any]:
+    """The plan profile as the library's neutral 2.x JSON (the model is validated from it).
+
+    Keys in the order the wire writer writes them. A 1.6 schedule has no id: the model
+    is then what a 1.6 pile reads from the payload.
+    """
     anchor = merged[0][0]
     periods = []
     for a, _, amps, phases in merged:
@@ -654,37 +694,57 @@ def _payload(
         if phases:
             period["numberPhases"] = phases
         periods.append(period)
-    tx = purpose is P.TX_PROFILE
-    version = OcppVersion(pile.ocpp)
-    schedule: dict[str, Any] = {
-        # 1.6 schedules have no id: the model is what a 1.6 pile reads from the payload.
-        **({} if version is OcppVersion.V16 else {"id": 1}),
-        "startSchedule": format_timestamp(from_epoch(anchor)),
-        "chargingRateUnit": "A",
-        "chargingSchedulePeriod": periods,
-    }
+    schedule: dict[str, Any] = {} if version is OcppVersion.V16 else {"id": 1}
+    schedule["startSchedule"] = format_timestamp(from_epoch(anchor))
     if merged[-1][1] < FOREVER:
         schedule["duration"] = merged[-1][1] - anchor
+    schedule["chargingRateUnit"] = "A"
+    schedule["chargingSchedulePeriod"] = periods
     profile: dict[str, Any] = {
-        "id": plan_profile_id(evse.id, purpose),
-        "stackLevel": levels.tx_level if tx else levels.default_level,
+        "id": plan_profile_id(evse_id, purpose),
+        "stackLevel": level,
         "chargingProfilePurpose": purpose.value,
         "chargingProfileKind": "Absolute",
-        "chargingSchedule": [schedule],
     }
-    if tx:
+    if purpose is P.TX_PROFILE:
         profile["transactionId"] = transaction
-    try:
-        request = SetChargingProfileRequest(
-            evse_id=evse.id, charging_profile=ChargingProfile.model_validate(profile)
-        )
-        # Reading the written payload back gives ``request`` itself (pinned for every
-        # version by tests/test_send_plan_speedups.py), so it is not read again.
-        return write_set_charging_profile(request, version), request
-    except OcppScheduleError as exc:
-        raise SendPlanError(
-            f"pile {pile.id} EVSE {evse.id}: {exc.message}", field=exc.field, rule=exc.rule
-        ) from None
+    profile["chargingSchedule"] = [schedule]
+    return profile
+
+
+_V16_TRANSACTION = re.compile(r"0|-?[1-9][0-9]*")
+
+
+def _written(version: OcppVersion, evse_id: int, profile: dict[str, Any]) -> dict[str, Any] | None:
+    """The SetChargingProfile payload the wire writer writes for a plan profile, or None.
+
+    ``profile`` is :func:`_profile_json`'s, validated: the writer's output is then this
+    JSON itself (2.x) or its 1.6 shape (no schedule id, one schedule, ``chargingProfileId``
+    last, an integer transaction id), which is written here directly instead of dumping
+    the model and checking every field name again (about half the cost of a payload).
+    None where the 1.6 writer has to judge a value (a transaction id that is not an
+    integer's text, a limit with more than one decimal): it then gives its payload or
+    its error. Equal to the writer's payload, every version: tests/test_send_fast.py.
+    """
+    if version is not OcppVersion.V16:
+        return {"evseId": evse_id, "chargingProfile": profile}
+    (schedule,) = profile["chargingSchedule"]
+    for period in schedule["chargingSchedulePeriod"]:
+        limit = period["limit"]
+        if isinstance(limit, float) and round(limit, 1) != limit:
+            return None
+    out = {k: v for k, v in profile.items() if k not in ("id", "chargingSchedule")}
+    tx = out.get("transactionId")
+    if tx is not None:
+        if not isinstance(tx, str) or _V16_TRANSACTION.fullmatch(tx) is None:
+            return None
+        out["transactionId"] = int(tx)
+    out["chargingSchedule"] = {
+        **schedule,
+        "chargingSchedulePeriod": [dict(p) for p in schedule["chargingSchedulePeriod"]],
+    }
+    out["chargingProfileId"] = profile["id"]
+    return {"connectorId": evse_id, "csChargingProfiles": out}
 
 
 # ------------------------------------------------------------------ fitting and replay
