@@ -261,23 +261,29 @@ def composite_schedule(
     does not have, :class:`InvalidProfileError` for a profile that no station
     would have accepted.
     """
-    transaction, config = _station_inputs(transaction, transactions, config, state)
-    cfg = _config(config)
+    if transactions is not None or state is not None:
+        transaction, config = _station_inputs(transaction, transactions, config, state)
+    cfg = _DEFAULT_CONFIG if config is None else _config(config)
     _whole(evse_id, "evse_id")
     s = _window(start, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
-    profiles = _offline_view(profiles, offline_since)
-    index = _index(profiles, _schedule_ids(schedule_ids))
+    if offline_since is not None:
+        profiles = _offline_view(profiles, offline_since)
+    if schedule_ids is None and isinstance(profiles, ProfileStore):
+        index = store_index(profiles)  # the common case of _index, without the call
+    else:
+        index = _index(profiles, _schedule_ids(schedule_ids))
     ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
         _check_dc_units(cfg, index, txs, evses, ctx.out_w)
         raw = _station_raw(ctx, index, txs, evses)
     else:
-        _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
+        if cfg.dc_evse_ids:
+            _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
         return CompositeSchedule(
             evse_id, s, duration, out_unit, _evse_answer(ctx, index, evse_id, txs.get(evse_id))
         )
@@ -550,7 +556,8 @@ class _Context:
     __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
-        _check_config_numbers(cfg)
+        if cfg is not _DEFAULT_CONFIG:  # the default one is checked once, at import
+            _check_config_numbers(cfg)
         self.covers: dict[_CoverKey, list[_Seg]] | None = None
         self.start = start
         self.end = end
@@ -582,6 +589,9 @@ def _check_config_numbers(cfg: StationConfig) -> None:
         value = getattr(cfg, name)
         if not (math.isfinite(value) and 0 <= value <= MAX_LIMIT):
             raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
+
+
+_check_config_numbers(_DEFAULT_CONFIG)  # frozen: valid once, valid for good
 
 
 _UNITS: dict[Any, ChargingRateUnit] = {
@@ -1064,12 +1074,13 @@ def _one_pass(ctx: _Context, covers: list[list[_Seg]]) -> tuple[CompositePeriod,
     None when that does not apply (more purposes, none, or possibly more than
     :data:`MAX_PERIODS` intervals: the general path then decides, as before)."""
     covers = [c for c in covers if c]
-    if not covers or len(covers) > 2:
+    count = len(covers)
+    if count == 1 and len(covers[0]) <= MAX_PERIODS:
+        rows = _merge_one(ctx, covers[0], True)
+    elif count == 2 and len(covers[0]) + len(covers[1]) <= MAX_PERIODS:
+        rows = _merge_two(ctx, covers[0], covers[1], True)
+    else:
         return None
-    second = covers[1] if len(covers) == 2 else _filler(ctx)
-    if len(covers[0]) + len(second) > MAX_PERIODS:
-        return None
-    rows = _merge_two(ctx, covers[0], second, True)
     return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
 
 
@@ -1230,10 +1241,11 @@ def _station_total(
 class _Marker:
     """The source object of a raw entry that is not a profile (default limit, EVSE sum)."""
 
-    __slots__ = ("source", "tx_min_rate", "unit_w")
+    __slots__ = ("source", "sources", "tx_min_rate", "unit_w")
 
     def __init__(self, source: LimitSource) -> None:
         self.source = source
+        self.sources = (source,)
         self.tx_min_rate: float | None = None
         self.unit_w = False
 
@@ -1338,17 +1350,48 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
 
 def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
     """One purpose in force: convert its periods, the default limit where it has none."""
-    return _merge_two(ctx, cover, _filler(ctx), False)
+    return _merge_one(ctx, cover, False)
+
+
+def _merge_one(ctx: _Context, cover: list[_Seg], final: bool) -> list[Any]:
+    """One gap-free cover converted, the default limit where it has no limit.
+
+    ``final`` as in :func:`_merge_two` (the same rounding and merging, one cover).
+    """
+    out_w, voltage, origin = ctx.out_w, ctx.voltage, ctx.start
+    default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
+    out: list[Any] = []
+    append = out.append
+    cur_limit, cur_n, cur_src = _INF, -1, None
+    for t, _, va, ua, n, src in cover:
+        if ua != out_w:
+            va = va * voltage * n if out_w else va / (voltage * n)
+        rate = src.tx_min_rate
+        if rate is not None:
+            rate = _convert(rate, src.unit_w, out_w, n, voltage)
+            if final:
+                rate = ceil(rate * 10.0 - noise) / 10.0
+        if va == inf:
+            va, src = default_limit, default
+            if n > 3:
+                n = default_phases
+        if not final:
+            append((t, va, n, src, rate))
+        else:
+            limit = (va * 10.0 + noise) // 1.0 / 10.0
+            if limit != cur_limit or n != cur_n:
+                append((t - origin, limit, n, src.sources, rate, None))
+                cur_limit, cur_n, cur_src = limit, n, src
+            elif src is not cur_src or rate is not None:
+                out[-1] = _merged_row(out[-1], src.source, rate)
+                cur_src = src
+    return out
 
 
 def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
     """Two purposes (the EV limit and one cap, typically): a two-pointer merge."""
     return _merge_two(ctx, first, second, False)
-
-
-def _filler(ctx: _Context) -> list[_Seg]:
-    """A cover with no limit over the whole window (it never governs, never lowers phases)."""
-    return [(ctx.start, ctx.end, _INF, ctx.out_w, _NO_PHASES, _DEFAULT)]
 
 
 def _merge_two(ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool) -> list[Any]:
@@ -1393,7 +1436,7 @@ def _merge_two(ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool
         else:
             limit = (va * 10.0 + noise) // 1.0 / 10.0
             if limit != cur_limit or n != cur_n:
-                append((t - origin, limit, n, (src.source,), rate, None))
+                append((t - origin, limit, n, src.sources, rate, None))
                 cur_limit, cur_n, cur_src = limit, n, src
             elif src is not cur_src or rate is not None:
                 out[-1] = _merged_row(out[-1], src.source, rate)
