@@ -276,7 +276,7 @@ def composite_schedule(
         index = store_index(profiles)  # the common case of _index, without the call
     else:
         index = _index(profiles, _schedule_ids(schedule_ids))
-    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    ctx = _Context(s, s + (duration or 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
         _check_dc_units(cfg, index, txs, evses, ctx.out_w)
@@ -889,11 +889,10 @@ def _stack_windows(
             rule="docs/robustness.md",
         )
     for rank, cp in recurring:
-        out.extend(
-            (w_lo, rank, w_hi, anchor)
-            for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor)
-        )
-    out.sort()
+        for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor):
+            out.append((w_lo, rank, w_hi, anchor))
+    if len(out) > 1:
+        out.sort()
     return out
 
 
@@ -975,7 +974,10 @@ def _cover_one(
     segs: list[_Seg] = []
     if w_lo > ctx.start:
         segs.append((ctx.start, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
-    _emit(cp, w_lo, w_hi, anchor, ctx.default_phases, _soc_limits(cp, soc), segs)
+    if soc is None or cp.soc_limit is None:
+        _slice(cp.occurrence(ctx.default_phases, anchor), w_lo, w_hi, segs)
+    else:
+        _emit(cp, w_lo, w_hi, anchor, ctx.default_phases, _soc_limits(cp, soc), segs)
     if w_hi < ctx.end:
         segs.append((w_hi, ctx.end, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
     if len(segs) > MAX_SEGMENTS:
@@ -1042,14 +1044,16 @@ def _evse_work(
     cover = _cover if ctx.covers is None else _shared_cover
     ev_cover = cover(chain, ctx, rel, soc) if chain else []
     caps = index.caps(evse_id)
-    cap_covers = [cover(cap, ctx, rel, soc) for cap in caps]
+    cap_covers = []
+    for cap in caps:  # a loop, not a comprehension: this runs on every warm call
+        cap_covers.append(cover(cap, ctx, rel, soc))
     generation: list[CompiledProfile] | None = None
     if index.generation and station_generation:
         generation = index.generation_for(evse_id)
     gen = cover(generation, ctx, rel, soc) if generation else []
     v2x = index.has_v2x and stacks_have_v2x([chain, *caps, generation or []])
-    if answer and not gen and not v2x:
-        periods = _one_pass(ctx, [ev_cover, *cap_covers])
+    if answer and not gen and not v2x and len(cap_covers) < 2:
+        periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [])
         if periods is not None:
             return [], periods
     raw = _combine(ctx, [ev_cover, *cap_covers], gen)
@@ -1069,18 +1073,21 @@ def _evse_work(
     return raw, None
 
 
-def _one_pass(ctx: _Context, covers: list[list[_Seg]]) -> tuple[CompositePeriod, ...] | None:
-    """The answer of one or two non-empty covers, merged, rounded and built in one pass;
-    None when that does not apply (more purposes, none, or possibly more than
-    :data:`MAX_PERIODS` intervals: the general path then decides, as before)."""
-    covers = [c for c in covers if c]
-    count = len(covers)
-    if count == 1 and len(covers[0]) <= MAX_PERIODS:
-        rows = _merge_one(ctx, covers[0], True)
-    elif count == 2 and len(covers[0]) + len(covers[1]) <= MAX_PERIODS:
-        rows = _merge_two(ctx, covers[0], covers[1], True)
-    else:
+def _one_pass(
+    ctx: _Context, first: list[_Seg], second: list[_Seg]
+) -> tuple[CompositePeriod, ...] | None:
+    """The answer of the EV stack's cover and at most one cap's, merged, rounded and built
+    in one pass (either may be empty: nothing of it in force); None when that does not
+    apply (both empty, or possibly more than :data:`MAX_PERIODS` intervals: the general
+    path then decides, as before)."""
+    if not first:
+        first, second = second, first
+    if not first or len(first) + len(second) > MAX_PERIODS:
         return None
+    if second:
+        rows = _merge_two(ctx, first, second, True)
+    else:
+        rows = _merge_one(ctx, first, True)
     return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
 
 
