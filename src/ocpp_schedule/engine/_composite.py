@@ -1084,10 +1084,7 @@ def _one_pass(
         first, second = second, first
     if not first or len(first) + len(second) > MAX_PERIODS:
         return None
-    if second:
-        rows = _merge_two(ctx, first, second, True)
-    else:
-        rows = _merge_one(ctx, first, True)
+    rows = _merge_two(ctx, first, second, True) if second else _merge_one(ctx, first, True)
     return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
 
 
