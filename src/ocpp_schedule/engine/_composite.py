@@ -201,6 +201,17 @@ class CompositeSchedule:
         )
 
 
+def _schedule(
+    evse_id: int,
+    start: int,
+    duration: int,
+    unit: ChargingRateUnit,
+    periods: tuple[CompositePeriod, ...],
+) -> CompositeSchedule:
+    """The one place the engine builds a :class:`CompositeSchedule` (start in epoch seconds)."""
+    return CompositeSchedule(evse_id, start, duration, unit, periods)
+
+
 _LOCAL_MODES = frozenset({OperationMode.LOCAL_FREQUENCY, OperationMode.LOCAL_LOAD_BALANCING})
 
 
@@ -284,10 +295,10 @@ def composite_schedule(
     else:
         if cfg.dc_evse_ids:
             _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
-        return CompositeSchedule(
+        return _schedule(
             evse_id, s, duration, out_unit, _evse_answer(ctx, index, evse_id, txs.get(evse_id))
         )
-    return CompositeSchedule(evse_id, s, duration, out_unit, _finalize(raw, s))
+    return _schedule(evse_id, s, duration, out_unit, _finalize(raw, s))
 
 
 def limit_at(
@@ -467,9 +478,7 @@ def station_composites(
     _check_dc_units(cfg, index, txs, evses, ctx.out_w)
     ctx.covers = {}
     raws = _evse_raws(ctx, index, txs, evses, total=include_station)
-    result = {
-        e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
-    }
+    result = {e: _schedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()}
     if include_station:
         terms = raws
         if index.generation:
@@ -477,7 +486,7 @@ def station_composites(
             terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
         gens = _generation_covers(ctx, index, txs, evses)
         total = _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
-        result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
+        result[0] = _schedule(0, s, duration, out_unit, _finalize(total, s))
     return result
 
 
