@@ -1369,7 +1369,9 @@ def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
 def _merge_one(ctx: _Context, cover: list[_Seg], final: bool) -> list[Any]:
     """One gap-free cover converted, the default limit where it has no limit.
 
-    ``final`` as in :func:`_merge_two` (the same rounding and merging, one cover).
+    ``final`` as in :func:`_merge_two` (the same rounding and merging, one cover). The
+    emission at the end of the loop is :func:`_merge_two`'s, kept inline on purpose: a
+    call per interval would cost about what the one pass saves (docs/performance.md).
     """
     out_w, voltage, origin = ctx.out_w, ctx.voltage, ctx.start
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
