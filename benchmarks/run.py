@@ -22,6 +22,12 @@ composite is timed in wall time and in CPU time (``time.process_time``) side by 
 ``--peers FILE`` reads peer figures measured on this machine just before (JSON: workload
 name -> {peer name -> seconds per call}, e.g. ``{"W1": {"MicroOcpp": 9.1e-6}}``) and shows
 the ratio of this run's best sample to each, so the table compares figures of one sitting.
+A figure may be a range ``[low, high]`` (e.g. MicroOcpp over the W3 sizes of one M).
+
+Issue 16's table (W1, W2, W3 M=10 and M=1000 against MicroOcpp) is always printed, with
+the best wall and CPU samples, the ratio and the 2x target, and its ``[ok]``/``[MISSED]``
+lines: from the issue's figures, or from ``--peers`` rows ``W1``, ``W2``, ``W3 M=10`` and
+``W3 M=1000`` (peer ``MicroOcpp``; the target is then twice the midpoint of its figure).
 """
 
 from __future__ import annotations
@@ -93,6 +99,14 @@ def timings(fn: Callable[[], Any], budget: float, repeats: int) -> tuple[float, 
 
 def timings_cpu(fn: Callable[[], Any], budget: float, repeats: int) -> tuple[float, float, float]:
     """(median wall, best wall, median CPU) seconds per call over ``repeats`` samples."""
+    wall, best, cpu, _ = timings_all(fn, budget, repeats)
+    return wall, best, cpu
+
+
+def timings_all(
+    fn: Callable[[], Any], budget: float, repeats: int
+) -> tuple[float, float, float, float]:
+    """(median wall, best wall, median CPU, best CPU) seconds per call over ``repeats`` samples."""
     fn()
     begin = time.perf_counter()
     fn()
@@ -105,7 +119,7 @@ def timings_cpu(fn: Callable[[], Any], budget: float, repeats: int) -> tuple[flo
             fn()
         samples.append((time.perf_counter() - begin) / loops)
         cpu.append((time.process_time() - begin_cpu) / loops)
-    return statistics.median(samples), min(samples), statistics.median(cpu)
+    return statistics.median(samples), min(samples), statistics.median(cpu), min(cpu)
 
 
 def load_average() -> float:
@@ -116,17 +130,74 @@ def load_average() -> float:
         return 0.0
 
 
-def read_peers(path: str | None) -> dict[str, dict[str, float]]:
+def read_peers(path: str | None) -> dict[str, dict[str, Any]]:
     """Peer figures of this machine (``--peers``): workload -> peer -> seconds per call."""
     if path is None:
         return {}
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+
+    def figure(x: Any) -> bool:
+        if isinstance(x, list):
+            return len(x) == 2 and all(figure(y) for y in x)
+        return isinstance(x, int | float) and not isinstance(x, bool) and x > 0
+
     if not isinstance(data, dict) or not all(
-        isinstance(v, dict) and all(isinstance(x, int | float) and x > 0 for x in v.values())
-        for v in data.values()
+        isinstance(v, dict) and all(figure(x) for x in v.values()) for v in data.values()
     ):
-        raise SystemExit(f"{path}: expected {{workload: {{peer: seconds per call > 0}}}}")
-    return {str(k): {str(p): float(x) for p, x in v.items()} for k, v in data.items()}
+        raise SystemExit(
+            f"{path}: expected {{workload: {{peer: seconds per call > 0, or [low, high]}}}}"
+        )
+    return {
+        str(k): {
+            str(p): [float(y) for y in x] if isinstance(x, list) else float(x) for p, x in v.items()
+        }
+        for k, v in data.items()
+    }
+
+
+ISSUE16 = {  # issue 16's table: MicroOcpp's figures (s) and the 2x targets it derives from them
+    "W1": ((9.1e-6, 9.1e-6), 20e-6),
+    "W2": ((65.8e-6, 65.8e-6), 132e-6),
+    "W3 M=10": ((3.1e-6, 6.6e-6), 10e-6),
+    "W3 M=1000": ((470e-6, 470e-6), 940e-6),
+}
+"""Row -> ((MicroOcpp low, high), target for the best sample). A W3 row covers N = 1, 10, 100."""
+
+
+def peer_range(figure: float | list[float]) -> tuple[float, float]:
+    """A peer figure (seconds per call) or its range ``[low, high]`` as ``(low, high)``."""
+    if isinstance(figure, list):
+        return (min(figure), max(figure))
+    return (figure, figure)
+
+
+def issue16_rows(
+    rows: list[dict[str, Any]], peers: dict[str, dict[str, Any]]
+) -> list[tuple[str, tuple[float, float], tuple[float, float], tuple[float, float], float]]:
+    """Issue 16's rows: (row, this run's best wall and best CPU sample (low, high) over its
+    workloads, MicroOcpp's (low, high), target). With ``--peers`` figures for a row's
+    ``MicroOcpp``, the target is twice their midpoint; without, the issue's own figures
+    and targets."""
+    out = []
+    for name, (micro, target) in ISSUE16.items():
+        if name.startswith("W3"):
+            m = name.split("=")[1]
+            mine = [r for r in rows if r["name"].endswith(f", M={m}")]
+        else:
+            mine = [r for r in rows if r["name"] == name]
+        best = [r["engine_best_s"] for r in mine]
+        cpu = [r["engine_cpu_best_s"] for r in mine]
+        given = peers.get(name, {}).get("MicroOcpp")
+        if given is not None:
+            micro = peer_range(given)
+            target = micro[0] + micro[1]
+        out.append((name, (min(best), max(best)), (min(cpu), max(cpu)), micro, target))
+    return out
+
+
+def span(low: float, high: float, fmt: Callable[[float], str]) -> str:
+    """``fmt(low)``, or ``fmt(low)..fmt(high)`` when they differ."""
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)}..{fmt(high)}"
 
 
 def periods_of(schedule: Any) -> list[tuple[int, float, int]]:
@@ -144,7 +215,7 @@ def fmt_time(seconds: float) -> str:
 def bench_workload(w: Workload, quick: bool) -> dict[str, Any]:
     """Engine vs naive baseline on one workload."""
     query = w.query()
-    engine, best, cpu = timings_cpu(
+    engine, best, cpu, best_cpu = timings_all(
         lambda: composite_schedule(w.store, **query), 0.3 if quick else 1.5, 5 if quick else 15
     )
     result = composite_schedule(w.store, **query)
@@ -162,6 +233,7 @@ def bench_workload(w: Workload, quick: bool) -> dict[str, Any]:
         "engine_s": engine,
         "engine_best_s": best,
         "engine_cpu_s": cpu,
+        "engine_cpu_best_s": best_cpu,
         "naive_s": naive_time,
         "naive_extrapolated": fraction > 1,
         "ratio": naive_time / engine,
@@ -305,8 +377,29 @@ def main() -> int:
         table,
     )
 
-    if peers:
-        names = sorted({p for v in peers.values() for p in v})
+    issue16 = issue16_rows(rows, peers)
+    print(
+        "\nIssue 16: warm composite against MicroOcpp (best sample; a W3 row spans N = 1, 10, 100;"
+        + (" MicroOcpp from --peers)" if peers else " MicroOcpp as in the issue)")
+    )
+    print_table(
+        ["workload", "MicroOcpp", "ocpp-schedule best", "ratio", "best CPU", "target (2x)"],
+        [
+            [
+                name,
+                span(*micro, fmt_time),
+                span(*best, fmt_time),
+                span(best[0] / micro[1], best[1] / micro[0], lambda x: f"{x:.1f}x"),
+                span(*cpu, fmt_time),
+                fmt_time(target),
+            ]
+            for name, best, cpu, micro, target in issue16
+        ],
+    )
+
+    peer_rows = [r for r in rows if r["name"] in peers and isinstance(peers[r["name"]], dict)]
+    if peer_rows:
+        names = sorted({p for r in peer_rows for p in peers[r["name"]]})
         print("\nAgainst peer figures of this machine (--peers): this run's best / the peer's")
         print_table(
             ["workload", "best", *names],
@@ -315,14 +408,17 @@ def main() -> int:
                     r["name"],
                     fmt_time(r["engine_best_s"]),
                     *(
-                        f"{r['engine_best_s'] / peers[r['name']][n]:.1f}x"
-                        if n in peers.get(r["name"], {})
+                        span(
+                            r["engine_best_s"] / peer_range(peers[r["name"]][n])[1],
+                            r["engine_best_s"] / peer_range(peers[r["name"]][n])[0],
+                            lambda x: f"{x:.1f}x",
+                        )
+                        if n in peers[r["name"]]
                         else ""
                         for n in names
                     ),
                 ]
-                for r in rows
-                if r["name"] in peers
+                for r in peer_rows
             ],
         )
 
@@ -410,6 +506,13 @@ def main() -> int:
             ),
         ),
         ("every answer identical to the baseline", all(r["identical"] for r in rows)),
+    ]
+    checks += [
+        (
+            f"{name} within 2x of MicroOcpp: best {fmt_time(best[1])} <= {fmt_time(target)}",
+            best[1] <= target,
+        )
+        for name, best, _cpu, _micro, target in issue16
     ]
     if fleet_result:
         checks += [

@@ -103,6 +103,7 @@ class CompiledProfile:
         "recurrence",
         "soc_limit",
         "source",
+        "sources",
         "stack_level",
         "starts",
         "transaction_id",
@@ -154,6 +155,8 @@ class CompiledProfile:
         self._phases_with: dict[int, tuple[int, ...]] = {}
         self._occurrences: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
         self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
+        self.sources = (self.source,)
+        """``(source,)``: an answer period's ``sources`` when this profile alone set it."""
         self.tx_min_rate = min_rate if purpose in _TX_CHAIN else None
 
     def phases_with(self, default: int) -> tuple[int, ...]:

@@ -202,6 +202,17 @@ class CompositeSchedule:
         )
 
 
+def _schedule(
+    evse_id: int,
+    start: int,
+    duration: int,
+    unit: ChargingRateUnit,
+    periods: tuple[CompositePeriod, ...],
+) -> CompositeSchedule:
+    """The one place the engine builds a :class:`CompositeSchedule` (start in epoch seconds)."""
+    return CompositeSchedule(evse_id, start, duration, unit, periods)
+
+
 _LOCAL_MODES = frozenset({OperationMode.LOCAL_FREQUENCY, OperationMode.LOCAL_LOAD_BALANCING})
 
 
@@ -262,25 +273,33 @@ def composite_schedule(
     does not have, :class:`InvalidProfileError` for a profile that no station
     would have accepted.
     """
-    transaction, config = _station_inputs(transaction, transactions, config, state)
-    cfg = _config(config)
+    if transactions is not None or state is not None:
+        transaction, config = _station_inputs(transaction, transactions, config, state)
+    cfg = _DEFAULT_CONFIG if config is None else _config(config)
     _whole(evse_id, "evse_id")
     s = _window(start, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
-    profiles = _offline_view(profiles, offline_since)
-    index = _index(profiles, _schedule_ids(schedule_ids))
-    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
+    if offline_since is not None:
+        profiles = _offline_view(profiles, offline_since)
+    if schedule_ids is None and isinstance(profiles, ProfileStore):
+        index = store_index(profiles)  # the common case of _index, without the call
+    else:
+        index = _index(profiles, _schedule_ids(schedule_ids))
+    ctx = _Context(s, s + (duration or 1), out_unit is ChargingRateUnit.W, cfg)
     if evse_id == 0:
         evses = _station_evses(cfg, index, txs)
         _check_dc_units(cfg, index, txs, evses, ctx.out_w)
         raw = _station_raw(ctx, index, txs, evses)
     else:
-        _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
-        raw = _evse_raw(ctx, index, evse_id, txs.get(evse_id))
-    return CompositeSchedule(evse_id, s, duration, out_unit, _finalize(raw, s))
+        if cfg.dc_evse_ids:
+            _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
+        return _schedule(
+            evse_id, s, duration, out_unit, _evse_answer(ctx, index, evse_id, txs.get(evse_id))
+        )
+    return _schedule(evse_id, s, duration, out_unit, _finalize(raw, s))
 
 
 def limit_at(
@@ -460,9 +479,7 @@ def station_composites(
     _check_dc_units(cfg, index, txs, evses, ctx.out_w)
     ctx.covers = {}
     raws = _evse_raws(ctx, index, txs, evses, total=include_station)
-    result = {
-        e: CompositeSchedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()
-    }
+    result = {e: _schedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()}
     if include_station:
         terms = raws
         if index.generation:
@@ -470,7 +487,7 @@ def station_composites(
             terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
         gens = _generation_covers(ctx, index, txs, evses)
         total = _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
-        result[0] = CompositeSchedule(0, s, duration, out_unit, _finalize(total, s))
+        result[0] = _schedule(0, s, duration, out_unit, _finalize(total, s))
     return result
 
 
@@ -554,7 +571,8 @@ class _Context:
     __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
-        _check_config_numbers(cfg)
+        if cfg is not _DEFAULT_CONFIG:  # the default one is checked once, at import
+            _check_config_numbers(cfg)
         self.covers: dict[_CoverKey, list[_Seg]] | None = None
         self.start = start
         self.end = end
@@ -586,6 +604,9 @@ def _check_config_numbers(cfg: StationConfig) -> None:
         value = getattr(cfg, name)
         if not (math.isfinite(value) and 0 <= value <= MAX_LIMIT):
             raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
+
+
+_check_config_numbers(_DEFAULT_CONFIG)  # frozen: valid once, valid for good
 
 
 _UNITS: dict[Any, ChargingRateUnit] = {
@@ -826,8 +847,8 @@ def _emit(
 def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
     """Append an occurrence's segments within ``[lo, hi)`` (inside the occurrence), clipped."""
     starts, segs = occurrence
-    first = bisect_right(starts, lo) - 1
-    last = bisect_left(starts, hi)
+    first = 0 if lo == starts[0] else bisect_right(starts, lo) - 1
+    last = len(starts) if hi > starts[-1] else bisect_left(starts, hi)
     head = segs[first]
     if first == last - 1:
         out.append((lo, hi, *head[2:]))
@@ -853,17 +874,28 @@ def _stack_windows(
 
     ``rank`` is the profile's place in ``chain`` (0 leads). Profiles below one that
     alone covers the whole query window can never lead and are not expanded. The
-    windows are counted first (in constant time per profile), and more than
-    :data:`MAX_WINDOWS` are refused with :class:`QueryError` before any is built.
+    windows are counted first (in constant time per profile; a non-recurring
+    profile has one at most, built as it is counted), and more than
+    :data:`MAX_WINDOWS` are refused with :class:`QueryError` before any recurrence is built.
     """
     start, end = ctx.start, ctx.end
-    leading = []
+    out: list[tuple[int, int, int, int]] = []
+    recurring: list[tuple[int, CompiledProfile]] = []
     total = 0
-    for cp in chain:
-        leading.append(cp)
-        total += _window_count(cp, start, end)
-        if _covers_alone(cp, start, end, rel_anchor):
-            break
+    for rank, cp in enumerate(chain):
+        if cp.recurrence:  # built once all are counted
+            total += _window_count(cp, start, end)
+            recurring.append((rank, cp))
+            if _covers_alone(cp, start, end, rel_anchor):
+                break
+            continue
+        total += 1
+        found = in_force_windows(cp, start, end, rel_anchor)  # one window at most
+        if found:
+            w_lo, w_hi, anchor = found[0]
+            out.append((w_lo, rank, w_hi, anchor))
+            if w_lo == start and w_hi == end:  # in force over all of it (_covers_alone)
+                break
     if total > MAX_WINDOWS:
         raise QueryError(
             f"the stack would be in force in more than {MAX_WINDOWS} separate windows "
@@ -871,13 +903,11 @@ def _stack_windows(
             field="duration",
             rule="docs/robustness.md",
         )
-    out: list[tuple[int, int, int, int]] = []
-    for rank, cp in enumerate(leading):
-        out.extend(
-            (w_lo, rank, w_hi, anchor)
-            for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor)
-        )
-    out.sort()
+    for rank, cp in recurring:
+        for w_lo, w_hi, anchor in in_force_windows(cp, start, end, rel_anchor):
+            out.append((w_lo, rank, w_hi, anchor))
+    if len(out) > 1:
+        out.sort()
     return out
 
 
@@ -902,6 +932,8 @@ def _cover(
     wins = _stack_windows(chain, ctx, rel_anchor)
     if not wins:
         return []
+    if len(wins) == 1:
+        return _cover_one(chain, ctx, wins[0], soc)
     end, dp, out_w = ctx.end, ctx.default_phases, ctx.out_w
     limits_of: dict[int, tuple[float, ...]] = {}
     segs: list[_Seg] = []
@@ -931,13 +963,40 @@ def _cover(
             push(heap, (other, w_hi, other_anchor))
             i += 1
         cp = chain[rank]
-        limits = limits_of.get(rank)
-        if limits is None:
-            limits = limits_of[rank] = _soc_limits(cp, soc)
-        _emit(cp, t, stop, anchor, dp, limits, segs)
+        if soc is None or cp.soc_limit is None:
+            _slice(cp.occurrence(dp, anchor), t, stop, segs)
+        else:
+            limits = limits_of.get(rank)
+            if limits is None:
+                limits = limits_of[rank] = _soc_limits(cp, soc)
+            _emit(cp, t, stop, anchor, dp, limits, segs)
         if len(segs) > MAX_SEGMENTS:
             raise _too_many_pieces()
         t = stop
+    return segs
+
+
+def _cover_one(
+    chain: list[CompiledProfile],
+    ctx: _Context,
+    window: tuple[int, int, int, int],
+    soc: float | None,
+) -> list[_Seg]:
+    """:func:`_cover` of a stack in force in one window only (no heap needed): the
+    profile's pieces there, with a filler before and after where the window is shorter."""
+    w_lo, rank, w_hi, anchor = window
+    cp = chain[rank]
+    segs: list[_Seg] = []
+    if w_lo > ctx.start:
+        segs.append((ctx.start, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+    if soc is None or cp.soc_limit is None:
+        _slice(cp.occurrence(ctx.default_phases, anchor), w_lo, w_hi, segs)
+    else:
+        _emit(cp, w_lo, w_hi, anchor, ctx.default_phases, _soc_limits(cp, soc), segs)
+    if w_hi < ctx.end:
+        segs.append((w_hi, ctx.end, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+    if len(segs) > MAX_SEGMENTS:
+        raise _too_many_pieces()
     return segs
 
 
@@ -968,6 +1027,29 @@ def _evse_raw(
     is none: the station total adds every LocalGeneration on top of its capped sum,
     EVSE 0's once (V21-7).
     """
+    return _evse_work(ctx, index, evse_id, tx, station_generation, answer=False)[0]
+
+
+def _evse_answer(
+    ctx: _Context, index: ProfileIndex, evse_id: int, tx: Transaction | None
+) -> tuple[CompositePeriod, ...]:
+    """The answer's periods for one EVSE: :func:`_finalize` of :func:`_evse_raw`, with the
+    common case (at most two purposes, no LocalGeneration, no 2.1 fields) in one pass."""
+    raw, periods = _evse_work(ctx, index, evse_id, tx, True, answer=True)
+    return _finalize(raw, ctx.start) if periods is None else periods
+
+
+def _evse_work(
+    ctx: _Context,
+    index: ProfileIndex,
+    evse_id: int,
+    tx: Transaction | None,
+    station_generation: bool,
+    *,
+    answer: bool,
+) -> tuple[_Raw, tuple[CompositePeriod, ...] | None]:
+    """The covers of one EVSE, combined: ``(raw, None)``, or with ``answer`` where the
+    one-pass merge applies ``([], periods)`` (see :func:`_evse_raw`, :func:`_evse_answer`)."""
     if tx is None:
         chain = index.defaults_for(evse_id)
         rel, soc = ctx.start, None
@@ -977,13 +1059,20 @@ def _evse_raw(
     cover = _cover if ctx.covers is None else _shared_cover
     ev_cover = cover(chain, ctx, rel, soc) if chain else []
     caps = index.caps(evse_id)
-    cap_covers = [cover(cap, ctx, rel, soc) for cap in caps]
+    cap_covers = []
+    for cap in caps:  # a loop, not a comprehension: this runs on every warm call
+        cap_covers.append(cover(cap, ctx, rel, soc))
     generation: list[CompiledProfile] | None = None
     if index.generation and station_generation:
         generation = index.generation_for(evse_id)
     gen = cover(generation, ctx, rel, soc) if generation else []
+    v2x = index.has_v2x and stacks_have_v2x([chain, *caps, generation or []])
+    if answer and not gen and not v2x and len(cap_covers) < 2:
+        periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [])
+        if periods is not None:
+            return [], periods
     raw = _combine(ctx, [ev_cover, *cap_covers], gen)
-    if index.has_v2x and stacks_have_v2x([chain, *caps, generation or []]):
+    if v2x:
         new_raw, fields = evse_fields(
             raw,
             ev_cover,
@@ -995,8 +1084,23 @@ def _evse_raw(
             voltage=ctx.voltage,
             default_limit=ctx.default_limit,
         )
-        return _FieldRaw(new_raw, fields)
-    return raw
+        return _FieldRaw(new_raw, fields), None
+    return raw, None
+
+
+def _one_pass(
+    ctx: _Context, first: list[_Seg], second: list[_Seg]
+) -> tuple[CompositePeriod, ...] | None:
+    """The answer of the EV stack's cover and at most one cap's, merged, rounded and built
+    in one pass (either may be empty: nothing of it in force); None when that does not
+    apply (both empty, or possibly more than :data:`MAX_PERIODS` intervals: the general
+    path then decides, as before)."""
+    if not first:
+        first, second = second, first
+    if not first or len(first) + len(second) > MAX_PERIODS:
+        return None
+    rows = _merge_two(ctx, first, second, True) if second else _merge_one(ctx, first, True)
+    return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
 
 
 class _FieldRaw(list):  # type: ignore[type-arg]
@@ -1156,10 +1260,11 @@ def _station_total(
 class _Marker:
     """The source object of a raw entry that is not a profile (default limit, EVSE sum)."""
 
-    __slots__ = ("source", "tx_min_rate", "unit_w")
+    __slots__ = ("source", "sources", "tx_min_rate", "unit_w")
 
     def __init__(self, source: LimitSource) -> None:
         self.source = source
+        self.sources = (source,)
         self.tx_min_rate: float | None = None
         self.unit_w = False
 
@@ -1264,37 +1369,69 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
 
 def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
     """One purpose in force: convert its periods, the default limit where it has none."""
-    out_w, voltage, default_phases = ctx.out_w, ctx.voltage, ctx.default_phases
-    default_limit = ctx.default_limit
-    raw: _Raw = []
-    append = raw.append
-    for x, _, value, unit_w, n, src in cover:
-        if unit_w != out_w:
-            value = value * voltage * n if out_w else value / (voltage * n)
+    return _merge_one(ctx, cover, False)
+
+
+def _merge_one(ctx: _Context, cover: list[_Seg], final: bool) -> list[Any]:
+    """One gap-free cover converted, the default limit where it has no limit.
+
+    ``final`` as in :func:`_merge_two` (the same rounding and merging, one cover). The
+    emission at the end of the loop is :func:`_merge_two`'s, kept inline on purpose: a
+    call per interval would cost about what the one pass saves (docs/performance.md).
+    """
+    out_w, voltage, origin = ctx.out_w, ctx.voltage, ctx.start
+    default_phases, default_limit = ctx.default_phases, ctx.default_limit
+    inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
+    out: list[Any] = []
+    append = out.append
+    cur_limit, cur_n, cur_src = _INF, -1, None
+    for t, _, va, ua, n, src in cover:
+        if ua != out_w:
+            va = va * voltage * n if out_w else va / (voltage * n)
         rate = src.tx_min_rate
-        if rate is not None and src.unit_w != out_w:
-            rate = rate * voltage * n if out_w else rate / (voltage * n)
-        if value == _INF:
-            append((x, default_limit, default_phases if n > 3 else n, _DEFAULT, rate))
+        if rate is not None:
+            rate = _convert(rate, src.unit_w, out_w, n, voltage)
+            if final:
+                rate = ceil(rate * 10.0 - noise) / 10.0
+        if va == inf:
+            va, src = default_limit, default
+            if n > 3:
+                n = default_phases
+        if not final:
+            append((t, va, n, src, rate))
         else:
-            append((x, value, n, src, rate))
-    return raw
+            limit = (va * 10.0 + noise) // 1.0 / 10.0
+            if limit != cur_limit or n != cur_n:
+                append((t - origin, limit, n, src.sources, rate, None))
+                cur_limit, cur_n, cur_src = limit, n, src
+            elif src is not cur_src or rate is not None:
+                out[-1] = _merged_row(out[-1], src.source, rate)
+                cur_src = src
+    return out
 
 
 def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
-    """Two purposes (the EV limit and one cap, typically): a two-pointer merge.
+    """Two purposes (the EV limit and one cap, typically): a two-pointer merge."""
+    return _merge_two(ctx, first, second, False)
 
-    Both covers span the window without gaps, so the merge steps from one end
-    of a segment to the next.
+
+def _merge_two(ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool) -> list[Any]:
+    """The minimum of two gap-free covers, stepping from one segment end to the next.
+
+    Not ``final``: the raw intervals ``(start, value, phases, source, min rate)``.
+    ``final``: the answer's periods as plain tuples, rounded and with equal
+    neighbours merged as :func:`_finalize` does, in the same pass (no raw
+    interval is built: this is the warm path of an EVSE's answer, issue 16).
     """
-    end, out_w, voltage = ctx.end, ctx.out_w, ctx.voltage
+    end, out_w, voltage, origin = ctx.end, ctx.out_w, ctx.voltage, ctx.start
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
-    inf, default = _INF, _DEFAULT
-    raw: _Raw = []
-    append = raw.append
+    inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
+    out: list[Any] = []
+    append = out.append
+    cur_limit, cur_n, cur_src = _INF, -1, None
     ia = ib = 0
     sa, sb = first[0], second[0]
-    t = ctx.start
+    t = origin
     while True:
         _, ea, va, ua, n, src = sa
         _, eb, vb, ub, pb, src_b = sb
@@ -1307,12 +1444,24 @@ def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
         rate = src.tx_min_rate
         if rate is not None:
             rate = _convert(rate, src.unit_w, out_w, n, voltage)
+            if final:
+                rate = ceil(rate * 10.0 - noise) / 10.0
         if vb < va:
-            append((t, vb, n, src_b, rate))
+            va, src = vb, src_b
         elif va == inf:
-            append((t, default_limit, default_phases if n > 3 else n, default, rate))
-        else:
+            va, src = default_limit, default
+            if n > 3:
+                n = default_phases
+        if not final:
             append((t, va, n, src, rate))
+        else:
+            limit = (va * 10.0 + noise) // 1.0 / 10.0
+            if limit != cur_limit or n != cur_n:
+                append((t - origin, limit, n, src.sources, rate, None))
+                cur_limit, cur_n, cur_src = limit, n, src
+            elif src is not cur_src or rate is not None:
+                out[-1] = _merged_row(out[-1], src.source, rate)
+                cur_src = src
         if ea < eb:
             t = ea
             ia += 1
@@ -1323,11 +1472,21 @@ def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
             sb = second[ib]
         else:
             if ea >= end:
-                return raw
+                return out
             t = ea
             ia += 1
             ib += 1
             sa, sb = first[ia], second[ib]
+
+
+def _merged_row(row: tuple[Any, ...], source: LimitSource, rate: float | None) -> tuple[Any, ...]:
+    """A period row extended by an equal neighbour: its source (unless the same as the
+    last) and the larger minimum charging rate (rates are rounded up, which commutes with max)."""
+    sources = row[3] if source is row[3][-1] else (*row[3], source)
+    old = row[4]
+    if rate is None or (old is not None and old >= rate):
+        rate = old
+    return (row[0], row[1], row[2], sources, rate, None)
 
 
 def _combine_many(ctx: _Context, covers: list[list[_Seg]]) -> _Raw:

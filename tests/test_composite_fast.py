@@ -1,0 +1,185 @@
+"""The one-pass warm path of an EVSE's answer equals the general path, field for field.
+
+``composite_schedule`` for one EVSE with at most two purposes in force (the EV stack and
+one cap), no LocalGeneration and no 2.1 fields merges, rounds and builds the periods in
+one pass (``_merge_one`` / ``_merge_two`` with ``final``, issue 16). The general path
+builds the raw intervals and then rounds and merges them (``_finalize``). Both must give
+the same periods: start, limit, phases, every source in order and the minimum charging
+rate (the oracle tests compare only the first three).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, note, settings
+from strategies_engine import Case, single_evse_cases
+
+from ocpp_schedule import (
+    ChargingProfile,
+    ChargingRateUnit,
+    InstalledProfile,
+    ProfileStore,
+    Transaction,
+    composite_schedule,
+)
+from ocpp_schedule.engine import _composite as engine
+from ocpp_schedule.engine._compile import compiled
+from ocpp_schedule.engine._index import ProfileIndex
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def general_periods(case: Case) -> tuple[engine.CompositePeriod, ...]:
+    """The answer's periods through the general path: raw intervals, then ``_finalize``."""
+    start = case.start
+    out_w = engine._unit(case.unit) is ChargingRateUnit.W
+    ctx = engine._Context(start, start + (case.duration or 1), out_w, case.config)
+    index = ProfileIndex(compiled(p) for p in case.profiles)
+    tx = engine._transactions(case.transaction).get(case.evse_id)
+    return engine._finalize(engine._evse_raw(ctx, index, case.evse_id, tx), start)
+
+
+def check(case: Case) -> None:
+    fast = composite_schedule(case.profiles, **case.kwargs()).periods
+    general = general_periods(case)
+    note(f"fast:    {fast}")
+    note(f"general: {general}")
+    assert fast == general
+    assert [p.sources for p in fast] == [p.sources for p in general]
+    assert [p.min_charging_rate for p in fast] == [p.min_charging_rate for p in general]
+
+
+@SETTINGS
+@given(single_evse_cases())
+def test_one_pass_equals_general_path(case: Case) -> None:
+    check(case)
+
+
+@settings(SETTINGS, max_examples=200)
+@given(single_evse_cases(with_transaction=True))
+def test_one_pass_equals_general_path_with_transaction(case: Case) -> None:
+    """TxProfiles and Relative schedules (minChargingRate comes from the EV stack)."""
+    check(case)
+
+
+def _profile(pid: int, purpose: str, unit: str, periods: list[dict[str, object]], **more: object):
+    return ChargingProfile.model_validate(
+        {
+            "id": pid,
+            "stackLevel": more.pop("stackLevel", 0),
+            "chargingProfilePurpose": purpose,
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2024-01-01T00:00:00Z",
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": periods,
+                    **more,
+                }
+            ],
+        }
+    )
+
+
+T0 = 1_704_067_200  # 2024-01-01T00:00:00Z
+
+
+def test_equal_neighbours_from_two_profiles_merge_with_both_sources_and_the_larger_rate() -> None:
+    """Example: the EV limit 10 A then a cap of 10.04 A (rounded 10.0): one period, two
+    sources in time order, the larger minimum rate (rounded up)."""
+    store = ProfileStore(
+        [
+            InstalledProfile(
+                1,
+                _profile(
+                    1,
+                    "TxDefaultProfile",
+                    "A",
+                    [{"startPeriod": 0, "limit": 10.0}, {"startPeriod": 600, "limit": 20.0}],
+                    minChargingRate=4.01,
+                ),
+            ),
+            InstalledProfile(
+                0,
+                _profile(
+                    2,
+                    "ChargingStationMaxProfile",
+                    "A",
+                    [{"startPeriod": 0, "limit": 32.0}, {"startPeriod": 600, "limit": 10.04}],
+                ),
+            ),
+        ]
+    )
+    answer = composite_schedule(store, evse_id=1, start=T0, duration=1200)
+    assert [(p.start_period, p.limit) for p in answer.periods] == [(0, 10.0)]
+    (period,) = answer.periods
+    assert [s.profile_id for s in period.sources] == [1, 2]
+    assert period.min_charging_rate == 4.1
+
+
+def test_no_profile_in_force_answers_the_default_limit_in_one_pass() -> None:
+    """A cap that ends inside the window: the default limit (and the default phases)
+    after it, named as the default."""
+    store = ProfileStore(
+        [
+            InstalledProfile(
+                0,
+                _profile(
+                    2,
+                    "ChargingStationMaxProfile",
+                    "A",
+                    [{"startPeriod": 0, "limit": 16.0, "numberPhases": 1}],
+                    duration=600,
+                ),
+            )
+        ]
+    )
+    tx = Transaction("t", 1, datetime(2024, 1, 1, tzinfo=UTC))
+    answer = composite_schedule(store, evse_id=1, start=T0, duration=1200, transaction=tx)
+    assert [(p.start_period, p.number_phases, p.source.kind) for p in answer.periods] == [
+        (0, 1, "profile"),
+        (600, 3, "default"),
+    ]
+
+
+def test_a_cap_governing_across_ev_profiles_keeps_the_larger_minimum_rate() -> None:
+    """Example: the cap governs throughout while the EV stack changes from a profile with
+    minChargingRate 4 (a higher stack level, for 600 s) to a lower one with 6: one period,
+    one source, rate 6 (the merged neighbours' largest, as the general path has it)."""
+    store = ProfileStore(
+        [
+            InstalledProfile(
+                1,
+                _profile(
+                    1,
+                    "TxDefaultProfile",
+                    "A",
+                    [{"startPeriod": 0, "limit": 20.0}],
+                    minChargingRate=6.0,
+                ),
+            ),
+            InstalledProfile(
+                1,
+                _profile(
+                    3,
+                    "TxDefaultProfile",
+                    "A",
+                    [{"startPeriod": 0, "limit": 20.0}],
+                    minChargingRate=4.0,
+                    stackLevel=1,
+                    duration=600,
+                ),
+            ),
+            InstalledProfile(
+                0,
+                _profile(2, "ChargingStationMaxProfile", "A", [{"startPeriod": 0, "limit": 10.0}]),
+            ),
+        ]
+    )
+    answer = composite_schedule(store, evse_id=1, start=T0, duration=1200)
+    assert [(p.start_period, p.limit, p.min_charging_rate) for p in answer.periods] == [
+        (0, 10.0, 6.0)
+    ]
+    assert [s.profile_id for s in answer.periods[0].sources] == [2]
