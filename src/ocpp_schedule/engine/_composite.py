@@ -275,7 +275,7 @@ def composite_schedule(
     """
     if transactions is not None or state is not None:
         transaction, config = _station_inputs(transaction, transactions, config, state)
-    cfg = _DEFAULT_CONFIG if config is None else _config(config)
+    cfg = _default_config() if config is None else _config(config)
     _whole(evse_id, "evse_id")
     s = _window(start, duration)
     if evse_id < 0 or not cfg.knows_evse(evse_id):
@@ -497,8 +497,11 @@ def station_composites(
 @cache
 def _default_config() -> StationConfig:
     """The default configuration, built on first use: building a model at import would load
-    pydantic's validator machinery with the package (issue 15 item 7)."""
-    return StationConfig()
+    pydantic's validator machinery with the package (issue 15 item 7). It is frozen, so its
+    numbers are checked once, here, and never again per query."""
+    cfg = StationConfig()
+    _check_config_numbers(cfg)
+    return cfg
 
 
 MAX_SEGMENTS = 100_000
@@ -571,7 +574,7 @@ class _Context:
     __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
-        if cfg is not _DEFAULT_CONFIG:  # the default one is checked once, at import
+        if cfg is not _default_config():  # the default one is checked once, when built
             _check_config_numbers(cfg)
         self.covers: dict[_CoverKey, list[_Seg]] | None = None
         self.start = start
@@ -605,8 +608,6 @@ def _check_config_numbers(cfg: StationConfig) -> None:
         if not (math.isfinite(value) and 0 <= value <= MAX_LIMIT):
             raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
 
-
-_check_config_numbers(_DEFAULT_CONFIG)  # frozen: valid once, valid for good
 
 
 _UNITS: dict[Any, ChargingRateUnit] = {
