@@ -83,6 +83,9 @@ def install_and_compute() -> float | None:
         store, evse_id=1, start=START, duration=3600, config=config
     )
     first: float = schedule.periods[0].limit
+    begins: datetime = schedule.start  # instants are datetimes; *_epoch the same in seconds
+    begins_epoch: int = schedule.start_epoch
+    assert begins == START and begins_epoch == int(START.timestamp())
     mirror = StationMirror(state).set_charging_profile(build_request(10.0), "Accepted").mirror
     held: int = len(mirror.store)
     now = limit_at(store, evse_id=1, instant=START, config=config)
@@ -109,6 +112,8 @@ def balance_a_site() -> int:
     )
     allocation = balance(site, start=START, duration=7200)
     plan = send_plan(allocation, at=START)
+    until: datetime = plan.valid_until
+    assert until == allocation.end and plan.valid_until_epoch == allocation.end_epoch
     return len(plan.steps)
 
 

@@ -313,12 +313,12 @@ def _plan(
     for warning in plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     lowers = sum(1 for s in plan.steps if s.phase == "lower")
-    local = from_epoch(plan.at).astimezone(tz.gettz(allocation.site.time_zone))
+    local = from_epoch(plan.at_epoch).astimezone(tz.gettz(allocation.site.time_zone))
     text = (
         f"send plan at {local:%Y-%m-%d %H:%M %Z}: {len(plan.steps)} SetChargingProfile payloads "
         f"({lowers} lower, then {len(plan.steps) - lowers} raise)\n"
-        f"valid until {_local(plan.valid_until, allocation)} (then every EVSE holds its safe "
-        f"tail)\nsend the next plan before {_local(plan.resend_before, allocation)}"
+        f"valid until {_local(plan.valid_until_epoch, allocation)} (then every EVSE holds its safe "
+        f"tail)\nsend the next plan before {_local(plan.resend_before_epoch, allocation)}"
     )
     if previous is not None:
         text += (
@@ -335,8 +335,8 @@ def _plan(
     ]
     data: dict[str, Any] = {
         "send_plan": rows,
-        "send_plan_valid_until": format_timestamp(from_epoch(plan.valid_until)),
-        "send_plan_resend_before": format_timestamp(from_epoch(plan.resend_before)),
+        "send_plan_valid_until": format_timestamp(from_epoch(plan.valid_until_epoch)),
+        "send_plan_resend_before": format_timestamp(from_epoch(plan.resend_before_epoch)),
     }
     if previous is not None:
         data["send_plan_sent"] = [{"pile": pile, "evse": evse} for pile, evse in plan.sent]
@@ -493,14 +493,14 @@ def _report_json(report: SiteReport) -> dict[str, Any]:
 
     return {
         "site": report.site.name,
-        "start": at(report.start),
-        "end": at(report.end),
+        "start": at(report.start_epoch),
+        "end": at(report.end_epoch),
         "piles": [
             {
                 "pile": st.pile,
                 "circuit": st.circuit,
                 "peak_amps": list(st.peak_amps),
-                "peak_at": at(st.peak_at),
+                "peak_at": at(st.peak_at_epoch),
                 "peak_kw": round(st.peak_watts / 1000, 3),
                 "energy_kwh": round(st.energy_kwh, 3),
                 "evses": [
@@ -598,7 +598,7 @@ def format_simulation(result: SimulationResult, site: Site) -> str:
             ""
             if worst is None
             else f" (worst: {worst.circuit} {worst.what} {worst.load:.1f} > {worst.limit:.1f}"
-            f" at {_clock(worst.at, site)})"
+            f" at {_clock(worst.at_epoch, site)})"
         ),
         f"control: {len(result.cpu_ms)} re-plans, {result.mean_cpu_ms:.1f} ms CPU each on average,"
         f" {result.max_cpu_ms:.1f} ms at most",
@@ -614,8 +614,8 @@ def _simulation_json(result: SimulationResult) -> dict[str, Any]:
         "policy": result.policy,
         "step": result.step,
         "replan": result.replan,
-        "start": format_timestamp(from_epoch(result.start)),
-        "end": format_timestamp(from_epoch(result.end)),
+        "start": format_timestamp(from_epoch(result.start_epoch)),
+        "end": format_timestamp(from_epoch(result.end_epoch)),
         "energy_kwh": round(result.energy_kwh, 3),
         "need_kwh": round(result.need_kwh, 3),
         "unmet_kwh": round(result.unmet_kwh, 3),
@@ -625,8 +625,8 @@ def _simulation_json(result: SimulationResult) -> dict[str, Any]:
         "violations": [
             {
                 "circuit": v.circuit,
-                "from": format_timestamp(from_epoch(v.at)),
-                "to": format_timestamp(from_epoch(v.end)),
+                "from": format_timestamp(from_epoch(v.at_epoch)),
+                "to": format_timestamp(from_epoch(v.end_epoch)),
                 "what": v.what,
                 "load": v.load,
                 "limit": v.limit,
