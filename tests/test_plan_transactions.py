@@ -237,7 +237,7 @@ def test_property_txprofiles_name_only_caller_ids_and_every_prefix_is_safe(
         site = data.draw(_held(site))
     try:
         old, new, at = _replan(site, old_window, new_window, slot, resolution, site)
-        previous = old if old.start <= at else None
+        previous = old if old.start_epoch <= at else None
         plan = send_plan(new, at=at, previous=previous)
     except (SafetyError, SendPlanError):
         # Only where profiles the plan cannot replace are held (hostile sites hold some).

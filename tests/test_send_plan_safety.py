@@ -772,7 +772,7 @@ def test_property_replans_of_a_balanced_site_are_always_made(
 ) -> None:
     """Same site, moderate weights, no TxProfiles held: the plan is made (and is safe)."""
     old, new, at = _replan(site, old_window, new_window, slot, resolution, site)
-    if at < old.start:  # the previous plan cannot have been sent yet
+    if at < old.start_epoch:  # the previous plan cannot have been sent yet
         with pytest.raises(SendPlanError, match="previous"):
             send_plan(new, at=at, previous=old)
         return
