@@ -72,7 +72,12 @@ def _pile_composite(pile: Pile, site: Site, plan: SendPlan, tx: Transaction, end
         store, result = install(store, request, state)
         assert result.accepted, str(result)
     schedule = composite_schedule(
-        store, evse_id=1, start=plan.at_epoch, duration=end - plan.at_epoch, transaction=tx, config=config
+        store,
+        evse_id=1,
+        start=plan.at_epoch,
+        duration=end - plan.at_epoch,
+        transaction=tx,
+        config=config,
     )
     return [(plan.at_epoch + p.start_period, p.limit) for p in schedule.periods]
 
@@ -193,7 +198,9 @@ def _check_ids(site: Site, plan: SendPlan) -> None:
     piles = {p.id: p for p in site.piles}
     for step in plan.steps:
         evse = next(e for e in piles[step.pile].evses if e.id == step.evse)
-        running = [s for s in evse.sessions if to_epoch(s.arrive) <= plan.at_epoch < to_epoch(s.leave)]
+        running = [
+            s for s in evse.sessions if to_epoch(s.arrive) <= plan.at_epoch < to_epoch(s.leave)
+        ]
         given = running[0].transaction_id if running else None
         named = _profile(step.payload).get("transactionId")
         if step.purpose.value == "TxProfile":

@@ -66,7 +66,9 @@ def test_default_margin_is_a_tenth_of_the_span_but_at_least_300_s(morning: Alloc
 def test_resend_before_is_never_before_the_moment_of_sending(morning: Allocation) -> None:
     at = morning.end_epoch - 120  # two minutes left: less than the 300 s minimum margin
     assert send_plan(morning, at=at).resend_before_epoch == at
-    assert send_plan(morning, resend_margin=10 * 24 * HOUR).resend_before_epoch == morning.start_epoch
+    assert (
+        send_plan(morning, resend_margin=10 * 24 * HOUR).resend_before_epoch == morning.start_epoch
+    )
 
 
 def test_a_custom_margin(morning: Allocation) -> None:
@@ -214,7 +216,9 @@ def test_property_at_le_resend_before_le_valid_until(
     )
     at = allocation.start_epoch + int(where * (allocation.end_epoch - allocation.start_epoch))
     plan = send_plan(allocation, at=at, resend_margin=margin)
-    assert plan.at_epoch <= plan.resend_before_epoch <= plan.valid_until_epoch == allocation.end_epoch
+    assert (
+        plan.at_epoch <= plan.resend_before_epoch <= plan.valid_until_epoch == allocation.end_epoch
+    )
     assert plan.resend_before_epoch == _expected_resend(at, allocation.end_epoch, margin)
     assert plan.needs_resend(plan.resend_before_epoch)
     assert not plan.needs_resend(plan.resend_before_epoch - 1)

@@ -101,7 +101,9 @@ def _before(site: Site, previous: Allocation | None, at: int) -> dict[str, Profi
         mine = [s.payload for s in old_plan.steps if s.pile == pile.id]
         known = {e.id for e in pile.evses}
         mine = [p for p in mine if (p.get("evseId", p.get("connectorId"))) in known]
-        stores[pile.id] = _install_all(pile, stores[pile.id], mine, previous.start_epoch, strict=False)
+        stores[pile.id] = _install_all(
+            pile, stores[pile.id], mine, previous.start_epoch, strict=False
+        )
         for evse in pile.evses:
             for s in evse.sessions:
                 if to_epoch(s.leave) <= at:
