@@ -61,7 +61,7 @@ def digest(result: ControlResult) -> str:
     h.update(repr(sorted(result.plan.tails.items())).encode())
     h.update(repr(result.plan.warnings).encode())
     h.update(repr(result.changed).encode())
-    h.update(repr((result.valid_until, result.resend_before)).encode())
+    h.update(repr((result.valid_until_epoch, result.resend_before_epoch)).encode())
     h.update(repr(result.sessions).encode())
     h.update(repr(result.flags).encode())
     return h.hexdigest()[:12]

@@ -843,8 +843,8 @@ class SiteBalancer:
 
     def _now(self, at: datetime) -> datetime:
         at = at.astimezone(UTC).replace(microsecond=0)
-        if self.last is not None and at.timestamp() < self.last.at:
-            return datetime.fromtimestamp(self.last.at, UTC)
+        if self.last is not None and at < self.last.at:
+            return self.last.at
         return at
 
 

@@ -434,7 +434,7 @@ def test_composite_answers_of_other_stations() -> None:
     assert answer.payload["customData"] == {"vendorId": "x"}
     read = answer.schedule
     assert read is not None
-    assert read.start == int(at(-3600).timestamp())
+    assert read.start_epoch == int(at(-3600).timestamp())
     assert read.periods[0].number_phases == 3  # absent: OCPP assumes 3
     assert read.periods[0].sources == ()
     assert ad.ocpp_payload(ad.to_ocpp_get_composite_schedule_result(answer, "2.0.1")) == (
@@ -453,7 +453,7 @@ def test_composite_answers_of_other_stations() -> None:
     )
     read16 = ad.from_ocpp_get_composite_schedule_result(old_v16).schedule
     assert read16 is not None
-    assert read16.start == int(T0.timestamp())
+    assert read16.start_epoch == int(T0.timestamp())
     assert read16.periods[0][1:5] == (7400.0, 3, (), 1000.0)
 
 

@@ -87,6 +87,7 @@ PUBLIC_NAMES = {
     "NotifyAllowedEnergyTransferResult", "discharging_periods", "notify_allowed_energy_transfer",
     "read_notify_allowed_energy_transfer", "without_discharge",
     "write_notify_allowed_energy_transfer",
+    "PlanFileError",
 }  # fmt: skip
 
 

@@ -345,7 +345,7 @@ def check_every_second(specs: list[Spec], out: str, tx: bool, duration: int = 90
     schedule = composite_schedule(
         entries, evse_id=1, start=at(0), duration=duration, unit=out, transaction=trans
     )
-    base = schedule.start
+    base = schedule.start_epoch
     for t in range(duration):
         assert engine_at(schedule, base + t) == expected_at(specs, t, out, tx), f"second {t}"
 
@@ -876,7 +876,7 @@ def test_v21_12_random_station_totals_match_the_per_second_evaluation(specs, out
     batch = station_composites(
         entries, start=at(0), duration=duration, unit=out, transactions=trans, config=two
     )
-    base = batch[0].start
+    base = batch[0].start_epoch
     for t in range(duration):
         for e in (1, 2):
             assert engine_at(batch[e], base + t) == expected_at(specs, t, out, e in txs, e), (
@@ -907,8 +907,8 @@ def test_v21_7_one_evse_station_total_equals_its_evse_for_random_21_stacks(
     evse1 = comp(entries, config=one, transaction=trans, unit=out, duration=720)
     evse0 = comp(entries, evse_id=0, config=one, transaction=trans, unit=out, duration=720)
     for t in range(0, 720, 30):
-        assert station_engine_at(evse0, evse0.start + t) == station_engine_at(
-            evse1, evse1.start + t
+        assert station_engine_at(evse0, evse0.start_epoch + t) == station_engine_at(
+            evse1, evse1.start_epoch + t
         ), t
 
 

@@ -108,7 +108,7 @@ def check_shape(case: Case) -> None:
     result = compute(case)
     periods = triples(result)
     assert result.evse_id == case.evse_id
-    assert result.start == case.start
+    assert result.start_epoch == case.start
     assert result.duration == case.duration
     assert result.charging_rate_unit == (case.unit or "A")  # U2
     assert periods[0][0] == 0

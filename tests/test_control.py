@@ -79,7 +79,7 @@ def two_vehicles(amps: float = 32.0, **fields: Any) -> Site:
 
 
 def at_now(result: ControlResult, evse: int) -> float:
-    return result.limit_at(("P", evse), result.at)[0]
+    return result.limit_at(("P", evse), result.at_epoch)[0]
 
 
 def measure(evse: int, **fields: Any) -> EvseMeasurement:
@@ -400,8 +400,8 @@ def test_bad_input_is_a_typed_error_naming_the_field() -> None:
 
 def test_the_default_horizon_covers_the_present_sessions() -> None:
     result = control(two_vehicles(), SiteState(at=h(1)))
-    assert result.valid_until == to_epoch(h(4))
-    assert result.resend_before < result.valid_until
+    assert result.valid_until_epoch == to_epoch(h(4))
+    assert result.resend_before_epoch < result.valid_until_epoch
     assert set(result.loads) == {"grid"}
 
 
@@ -462,7 +462,7 @@ def _verify_held(site: Site, plan: Any, stores: dict[str, ProfileStore], end: in
     As ``test_send_plan_safety.verify``, but from the stores built from the payloads that
     were actually sent, not from the previous allocation.
     """
-    at = plan.at
+    at = plan.at_epoch
     piles = {p.id: p for p in site.piles}
     draws = {pid: _evse_draw(piles[pid], site, stores[pid], at, end) for pid in piles}
     zone = site.zone
@@ -564,7 +564,7 @@ def test_property_replans_sent_only_where_changed_are_safe_at_every_prefix(
         sent = {(s.pile, s.evse) for s in result.plan.steps}
         assert sent <= set(result.changed)
         _end_gone(result.site, stores, at)
-        end = max(result.valid_until, at) + 2 * 86400
+        end = max(result.valid_until_epoch, at) + 2 * 86400
         _verify_held(result.site, result.plan, stores, end)
         previous = result
         at += data.draw(st.sampled_from([300, 900, 2700]))
@@ -577,7 +577,7 @@ def test_slots_lie_on_a_fixed_grid() -> None:
     edges = result.allocation.boundaries
     assert edges[0] == to_epoch(at)
     assert all(t % 900 == 0 for t in edges[1:])
-    assert result.valid_until % 900 == 0
+    assert result.valid_until_epoch % 900 == 0
 
 
 def test_an_unchanged_replan_between_grid_edges_sends_nothing() -> None:
@@ -586,4 +586,4 @@ def test_an_unchanged_replan_between_grid_edges_sends_nothing() -> None:
     first = control(site, SiteState(at=h(0) + timedelta(minutes=1)), resolution=900)
     again = control(site, SiteState(at=h(0) + timedelta(minutes=6)), resolution=900, previous=first)
     assert again.changed == ()
-    assert again.valid_until == first.valid_until
+    assert again.valid_until_epoch == first.valid_until_epoch

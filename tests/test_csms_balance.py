@@ -132,27 +132,27 @@ def test_a_tick_re_sends_only_when_the_plan_is_due() -> None:
     assert balancer.on_tick(T0) == []  # nothing to plan yet
     balancer.on_start("A", 1, "7", T0)
     first = balancer.last
-    due = datetime.fromtimestamp(first.resend_before, UTC)
+    due = first.resend_before
     assert balancer.on_tick(due - timedelta(seconds=1)) == []
     assert balancer.last is first
     # Due: it re-plans; the slots and the end lie on the same grid (B19), so an unchanged
     # plan sends nothing.
     assert balancer.on_tick(due) == []
     assert balancer.last is not first
-    assert balancer.last.valid_until == first.valid_until
+    assert balancer.last.valid_until_epoch == first.valid_until_epoch
     # At the estimated departure a meter value says the vehicle is still there: the estimate
     # is extended (CT5), the plan goes on further and is sent.
-    later = datetime.fromtimestamp(first.valid_until, UTC)
+    later = first.valid_until
     sends = balancer.on_meter_values("A", 1, (16.0, 16.0, 16.0), 5.0, later)
     assert ("A", 1, "TxProfile") in _limits(sends)
-    assert balancer.last.valid_until > first.valid_until
+    assert balancer.last.valid_until_epoch > first.valid_until_epoch
 
 
 def test_events_go_forward_in_time_and_name_the_site_s_evses() -> None:
     balancer = csms.SiteBalancer(_site(), policy=EqualShare())
     balancer.on_start("A", 1, "7", T0)
     balancer.on_start("B", 1, "B-1", T0 - timedelta(minutes=5))  # a late event: taken as now
-    assert balancer.last.at == int(T0.timestamp())
+    assert balancer.last.at_epoch == int(T0.timestamp())
     with pytest.raises(ControlError, match="pile 'Z' EVSE 1 is not in the site"):
         balancer.on_start("Z", 1, "1", T0)
 

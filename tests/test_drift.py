@@ -280,7 +280,7 @@ def test_reading_a_16_answer_with_the_start_inside_the_schedule() -> None:
     payload["chargingSchedule"]["startSchedule"] = payload.pop("scheduleStart")
     reported = read_composite_response(payload)
     assert reported.version is OcppVersion.V16
-    assert reported.start == parse_timestamp(START16).timestamp()
+    assert reported.start_epoch == parse_timestamp(START16).timestamp()
     report = check_drift(json.loads(EXAMPLE_16.read_text()), reported, transactions=[TX16])
     assert report.agrees
 

@@ -264,7 +264,7 @@ def test_the_selection_decides_the_bound() -> None:
     result = check_ev_schedule(_ev(ev, sid=3), store, transaction=tx())
     assert result.status == "Rejected"
     (breach,) = result.exceedances
-    assert (breach.start, breach.end, breach.value, breach.allowed) == (
+    assert (breach.start_epoch, breach.end_epoch, breach.value, breach.allowed) == (
         int(at(0).timestamp()),
         int(at(1800).timestamp()),
         20,
@@ -283,7 +283,7 @@ def test_exceeding_is_rejected_with_the_first_instant_k15_fr_12() -> None:
     result = check_ev_schedule(_ev([(0, 16), (1800, 9)], sid=2), store, transaction=tx())
     assert result.status == "Rejected"
     (breach,) = result.exceedances
-    assert breach.start_time == at(1800) and breach.end == int(at(3600).timestamp())
+    assert breach.start_time == at(1800) and breach.end_epoch == int(at(3600).timestamp())
     payload = result.to_payload("2.0.1")
     assert payload["status"] == "Rejected"
     assert payload["statusInfo"]["reasonCode"] == "InvalidSchedule"
@@ -297,7 +297,7 @@ def test_the_composite_counts_not_only_the_tx_profile() -> None:
     result = check_ev_schedule(_ev([(0, 16), (1800, 8)], sid=2), store, transaction=tx())
     (breach,) = result.exceedances
     assert breach.allowed == 12 and breach.source.profile_id == 1
-    assert breach.end == int(at(1800).timestamp())
+    assert breach.end_epoch == int(at(1800).timestamp())
 
 
 def test_power_schedule_against_a_current_profile_converts_with_the_station_voltage() -> None:
@@ -376,7 +376,7 @@ def test_window_is_time_base_plus_duration_or_the_horizon() -> None:
     open_end = _ev([(0, 16)], sid=2, duration=None)
     result = check_ev_schedule(open_end, store, transaction=tx(), horizon=1801)
     (breach,) = result.exceedances
-    assert breach.start_time == at(1800) and breach.end == int(at(1801).timestamp())
+    assert breach.start_time == at(1800) and breach.end_epoch == int(at(1801).timestamp())
     assert check_ev_schedule(open_end, store, transaction=tx(), horizon=1800).within_limits
 
 
@@ -496,7 +496,9 @@ def test_raising_one_period_is_flagged_exactly_there(
     result = check_ev_schedule(_ev(raised, sid=sid, unit=unit), store, transaction=tx())
     start = int(T0.timestamp())
     end = periods[k + 1][0] if k + 1 < len(periods) else 3600
-    found = [(b.start - start, b.end - start, b.allowed, b.phase) for b in result.exceedances]
+    found = [
+        (b.start_epoch - start, b.end_epoch - start, b.allowed, b.phase) for b in result.exceedances
+    ]
     assert found == [(periods[k][0], end, periods[k][1], None)]
     assert result.status == "Rejected"
 

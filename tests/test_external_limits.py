@@ -518,7 +518,7 @@ def _external(draw: Any, evses: tuple[int, ...]) -> NotifyChargingLimitRequest:
 
 
 def _instants(a: Any, b: Any) -> list[int]:
-    return sorted({a.start + p.start_period for p in (*a.periods, *b.periods)})
+    return sorted({a.start_epoch + p.start_period for p in (*a.periods, *b.periods)})
 
 
 _NO_DEFAULT = {
@@ -548,7 +548,7 @@ def _never_above(case: Case, limit: NotifyChargingLimitRequest) -> None:
     before = composite_schedule(store, **case.kwargs())
     after = composite_schedule(result.store, **case.kwargs())
     for t in _instants(before, after):
-        if t < before.start + max(before.duration, 1):
+        if t < before.start_epoch + max(before.duration, 1):
             assert after.limit_at(t) <= before.limit_at(t) + 1e-9 * max(1.0, before.limit_at(t))
     source = limit.charging_limit.charging_limit_source
     released = release_external_limit(result.store, source, evse_id=limit.station_evse)

@@ -72,9 +72,14 @@ def _pile_composite(pile: Pile, site: Site, plan: SendPlan, tx: Transaction, end
         store, result = install(store, request, state)
         assert result.accepted, str(result)
     schedule = composite_schedule(
-        store, evse_id=1, start=plan.at, duration=end - plan.at, transaction=tx, config=config
+        store,
+        evse_id=1,
+        start=plan.at_epoch,
+        duration=end - plan.at_epoch,
+        transaction=tx,
+        config=config,
     )
-    return [(plan.at + p.start_period, p.limit) for p in schedule.periods]
+    return [(plan.at_epoch + p.start_period, p.limit) for p in schedule.periods]
 
 
 def _planned(plan: SendPlan, pile: str, end: int) -> list:
@@ -193,7 +198,9 @@ def _check_ids(site: Site, plan: SendPlan) -> None:
     piles = {p.id: p for p in site.piles}
     for step in plan.steps:
         evse = next(e for e in piles[step.pile].evses if e.id == step.evse)
-        running = [s for s in evse.sessions if to_epoch(s.arrive) <= plan.at < to_epoch(s.leave)]
+        running = [
+            s for s in evse.sessions if to_epoch(s.arrive) <= plan.at_epoch < to_epoch(s.leave)
+        ]
         given = running[0].transaction_id if running else None
         named = _profile(step.payload).get("transactionId")
         if step.purpose.value == "TxProfile":
@@ -204,7 +211,7 @@ def _check_ids(site: Site, plan: SendPlan) -> None:
     for pile in site.piles:
         for evse in pile.evses:
             for s in evse.sessions:
-                if s.transaction_id is not None and to_epoch(s.arrive) <= plan.at < to_epoch(
+                if s.transaction_id is not None and to_epoch(s.arrive) <= plan.at_epoch < to_epoch(
                     s.leave
                 ):
                     assert any(
@@ -237,7 +244,7 @@ def test_property_txprofiles_name_only_caller_ids_and_every_prefix_is_safe(
         site = data.draw(_held(site))
     try:
         old, new, at = _replan(site, old_window, new_window, slot, resolution, site)
-        previous = old if old.start <= at else None
+        previous = old if old.start_epoch <= at else None
         plan = send_plan(new, at=at, previous=previous)
     except (SafetyError, SendPlanError):
         # Only where profiles the plan cannot replace are held (hostile sites hold some).

@@ -1,6 +1,6 @@
 """Issue 13, items 4 and 7: a send plan's own validity, and the limits at one instant.
 
-``SendPlan.valid_until`` is the allocation's end (then every EVSE holds its safe tail);
+``SendPlan.valid_until_epoch`` is the allocation's end (then every EVSE holds its safe tail);
 ``resend_before`` is when the next plan is due (docs/semantics.md SP7);
 ``limits_at(allocation, at)`` and ``ocpp-schedule balance --at TIME`` give every EVSE's
 limit and every circuit's load at one instant.
@@ -49,29 +49,31 @@ def morning() -> Allocation:
 
 def test_valid_until_is_the_end_of_the_allocation_window(morning: Allocation) -> None:
     plan = send_plan(morning)
-    assert plan.valid_until == morning.end == morning.start + 6 * HOUR
-    later = send_plan(morning, at=morning.start + 2 * HOUR)
-    assert later.valid_until == morning.end
+    assert plan.valid_until_epoch == morning.end_epoch == morning.start_epoch + 6 * HOUR
+    later = send_plan(morning, at=morning.start_epoch + 2 * HOUR)
+    assert later.valid_until_epoch == morning.end_epoch
 
 
 def test_default_margin_is_a_tenth_of_the_span_but_at_least_300_s(morning: Allocation) -> None:
     """SP7: six hours left -> 36 min before the end; 20 min left -> 300 s before it."""
     assert (MIN_RESEND_MARGIN, RESEND_FRACTION) == (300, 10)
     plan = send_plan(morning)
-    assert plan.resend_before == morning.end - 6 * HOUR // 10
-    late = send_plan(morning, at=morning.end - 20 * 60)
-    assert late.resend_before == morning.end - 300
+    assert plan.resend_before_epoch == morning.end_epoch - 6 * HOUR // 10
+    late = send_plan(morning, at=morning.end_epoch - 20 * 60)
+    assert late.resend_before_epoch == morning.end_epoch - 300
 
 
 def test_resend_before_is_never_before_the_moment_of_sending(morning: Allocation) -> None:
-    at = morning.end - 120  # two minutes left: less than the 300 s minimum margin
-    assert send_plan(morning, at=at).resend_before == at
-    assert send_plan(morning, resend_margin=10 * 24 * HOUR).resend_before == morning.start
+    at = morning.end_epoch - 120  # two minutes left: less than the 300 s minimum margin
+    assert send_plan(morning, at=at).resend_before_epoch == at
+    assert (
+        send_plan(morning, resend_margin=10 * 24 * HOUR).resend_before_epoch == morning.start_epoch
+    )
 
 
 def test_a_custom_margin(morning: Allocation) -> None:
-    assert send_plan(morning, resend_margin=900).resend_before == morning.end - 900
-    assert send_plan(morning, resend_margin=0).resend_before == morning.end
+    assert send_plan(morning, resend_margin=900).resend_before_epoch == morning.end_epoch - 900
+    assert send_plan(morning, resend_margin=0).resend_before_epoch == morning.end_epoch
 
 
 @pytest.mark.parametrize("margin", [-1, 1.5, True, "300", 300.0])
@@ -87,11 +89,11 @@ def test_a_bad_margin_is_a_typed_error_naming_the_field(
 
 def test_needs_resend_before_and_after(morning: Allocation) -> None:
     plan = send_plan(morning, resend_margin=600)
-    due = plan.resend_before
-    assert not plan.needs_resend(plan.at)
+    due = plan.resend_before_epoch
+    assert not plan.needs_resend(plan.at_epoch)
     assert not plan.needs_resend(due - 1)
     assert plan.needs_resend(due)
-    assert plan.needs_resend(plan.valid_until + 1)
+    assert plan.needs_resend(plan.valid_until_epoch + 1)
     assert plan.needs_resend(datetime.fromtimestamp(due, UTC))
     assert not plan.needs_resend(datetime.fromtimestamp(due - 1, UTC))
     with pytest.raises(OcppScheduleError):
@@ -179,12 +181,12 @@ def test_cli_at_outside_the_window_is_one_line_exit_2(capsys, at: str, message: 
 
 
 def test_limits_at_outside_the_window_is_a_query_error(morning: Allocation) -> None:
-    for t in (morning.start - 1, morning.end, morning.end + HOUR):
+    for t in (morning.start_epoch - 1, morning.end_epoch, morning.end_epoch + HOUR):
         with pytest.raises(QueryError) as info:
             limits_at(morning, t)
         assert info.value.field == "at"
-    view = limits_at(morning, morning.end - 1)
-    assert view.end == morning.end
+    view = limits_at(morning, morning.end_epoch - 1)
+    assert view.end_epoch == morning.end_epoch
 
 
 # ------------------------------------------------------------------ properties
@@ -212,12 +214,14 @@ def test_property_at_le_resend_before_le_valid_until(
     allocation = balance(
         site, start=T0 + timedelta(hours=offset), duration=hours * HOUR, resolution=resolution
     )
-    at = allocation.start + int(where * (allocation.end - allocation.start))
+    at = allocation.start_epoch + int(where * (allocation.end_epoch - allocation.start_epoch))
     plan = send_plan(allocation, at=at, resend_margin=margin)
-    assert plan.at <= plan.resend_before <= plan.valid_until == allocation.end
-    assert plan.resend_before == _expected_resend(at, allocation.end, margin)
-    assert plan.needs_resend(plan.resend_before)
-    assert not plan.needs_resend(plan.resend_before - 1)
+    assert (
+        plan.at_epoch <= plan.resend_before_epoch <= plan.valid_until_epoch == allocation.end_epoch
+    )
+    assert plan.resend_before_epoch == _expected_resend(at, allocation.end_epoch, margin)
+    assert plan.needs_resend(plan.resend_before_epoch)
+    assert not plan.needs_resend(plan.resend_before_epoch - 1)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -235,14 +239,14 @@ def test_property_limits_at_are_the_slot_values(site, resolution, instants) -> N
     """
     allocation = balance(site, start=T0, duration=WINDOW, resolution=resolution)
     edges = [t for a, b in allocation.slots() for t in (a, b - 1)]
-    for t in [*edges, *(allocation.start + offset for offset in instants)]:
+    for t in [*edges, *(allocation.start_epoch + offset for offset in instants)]:
         view = limits_at(allocation, t)
-        assert view.start <= t < view.end
+        assert view.start_epoch <= t < view.end_epoch
         for key in allocation.amps:  # merged pieces: an independent way to the same value
             piece = next(p for p in allocation.evse_periods(key) if p[0] <= t < p[1])
             assert (view.amps[key], view.phases[key]) == (piece[2], piece[3])
         slot = next(k for k, (a, b) in enumerate(allocation.slots()) if a <= t < b)
-        assert (view.start, view.end) == allocation.slots()[slot]
+        assert (view.start_epoch, view.end_epoch) == allocation.slots()[slot]
         for circuit, loads in allocation.loads.items():
             assert view.loads[circuit] == loads[slot]
             assert view.limits[circuit] == allocation.limits[circuit][slot]

@@ -162,7 +162,7 @@ def test_expand_recurring_profile_over_two_days() -> None:
     )
     t0 = int(at(0).timestamp())
     got = [
-        (p.start - t0, p.end - t0, p.limit, p.number_phases)
+        (p.start_epoch - t0, p.end_epoch - t0, p.limit, p.number_phases)
         for p in expand_profile(prof, start=at(-600), duration=86400 + 7200)
     ]
     assert got == [
@@ -178,11 +178,11 @@ def test_expand_relative_profile_at_transaction_start() -> None:
     prof = profile(1, "TxProfile", [(0, 6.0), (600, 8.0)], kind="Relative", duration=900, unit="W")
     t0 = int(at(0).timestamp())
     got = expand_profile(on(1, prof), start=at(0), duration=3600, transaction_start=at(300))
-    assert [(p.start - t0, p.end - t0, p.limit, p.period_index) for p in got] == [
+    assert [(p.start_epoch - t0, p.end_epoch - t0, p.limit, p.period_index) for p in got] == [
         (300, 900, 6.0, 0),
         (900, 1200, 8.0, 1),
     ]
     assert {p.charging_rate_unit for p in got} == {ChargingRateUnit.W}
     # Without a transaction the schedule starts at the window start.
     alone = expand_profile(prof, start=at(0), duration=3600)
-    assert [(p.start - t0, p.end - t0) for p in alone] == [(0, 600), (600, 900)]
+    assert [(p.start_epoch - t0, p.end_epoch - t0) for p in alone] == [(0, 600), (600, 900)]

@@ -48,7 +48,7 @@ def period(
 
 HAND_MADE = CompositeSchedule(
     evse_id=2,
-    start=START,
+    start_epoch=START,
     duration=3600,
     charging_rate_unit=ChargingRateUnit.A,
     periods=(
@@ -71,7 +71,7 @@ def with_rates(*rates: float | None) -> CompositeSchedule:
     )
     return CompositeSchedule(
         evse_id=HAND_MADE.evse_id,
-        start=HAND_MADE.start,
+        start_epoch=HAND_MADE.start_epoch,
         duration=HAND_MADE.duration,
         charging_rate_unit=HAND_MADE.charging_rate_unit,
         periods=periods,
@@ -134,7 +134,7 @@ def test_to_payload_is_composite_response() -> None:
 def test_station_answer_in_watts_with_zero_duration() -> None:
     station = CompositeSchedule(
         evse_id=0,
-        start=0,
+        start_epoch=0,
         duration=0,
         charging_rate_unit=ChargingRateUnit.W,
         periods=(period(0, 22080.0, 3, STATION_MAX),),
@@ -164,7 +164,7 @@ def test_station_answer_in_watts_with_zero_duration() -> None:
 def test_schedule_start_before_1970() -> None:
     early = CompositeSchedule(
         evse_id=1,
-        start=-86_401,
+        start_epoch=-86_401,
         duration=60,
         charging_rate_unit=ChargingRateUnit.A,
         periods=(period(0, 6.0, 1, DEFAULT),),
@@ -224,7 +224,7 @@ def test_explain_names_each_limit_and_what_set_it() -> None:
 def test_explain_in_watts_and_station_sum() -> None:
     station = CompositeSchedule(
         evse_id=0,
-        start=START,
+        start_epoch=START,
         duration=0,
         charging_rate_unit=ChargingRateUnit.W,
         periods=(period(0, 11040.0, 3, LimitSource(kind="evse_sum")),),

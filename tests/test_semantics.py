@@ -71,7 +71,7 @@ def test_t2_fractional_seconds_floor() -> None:
     result = composite_schedule(
         [on(1, prof)], evse_id=1, start=parse_timestamp("2024-01-01T00:00:00.9Z"), duration=60
     )
-    assert result.start == int(T0.timestamp())
+    assert result.start_epoch == int(T0.timestamp())
     # validFrom 10.7 s floors to 10 s: the default limit until then.
     assert periods(result) == [(0, 48.0, 3), (10, 10.0, 3)]
 

@@ -101,7 +101,9 @@ def _before(site: Site, previous: Allocation | None, at: int) -> dict[str, Profi
         mine = [s.payload for s in old_plan.steps if s.pile == pile.id]
         known = {e.id for e in pile.evses}
         mine = [p for p in mine if (p.get("evseId", p.get("connectorId"))) in known]
-        stores[pile.id] = _install_all(pile, stores[pile.id], mine, previous.start, strict=False)
+        stores[pile.id] = _install_all(
+            pile, stores[pile.id], mine, previous.start_epoch, strict=False
+        )
         for evse in pile.evses:
             for s in evse.sessions:
                 if to_epoch(s.leave) <= at:
@@ -163,7 +165,7 @@ def _points(entry) -> set[int]:
 
 def verify(site: Site, plan: SendPlan, previous: Allocation | None, end: int) -> None:
     """Every prefix of ``plan`` (and the whole plan, tail included) is safe up to ``end``."""
-    at = plan.at
+    at = plan.at_epoch
     piles = {p.id: p for p in site.piles}
     stores = _before(site, previous, at)
     draws = {pid: _evse_draw(piles[pid], site, stores[pid], at, end) for pid in piles}
@@ -222,7 +224,7 @@ def verify(site: Site, plan: SendPlan, previous: Allocation | None, end: int) ->
 
 
 def _horizon(site: Site, *allocations: Allocation) -> int:
-    last = max(a.end for a in allocations)
+    last = max(a.end_epoch for a in allocations)
     for p in site.piles:
         for e in p.evses:
             for s in e.sessions:
@@ -721,7 +723,7 @@ def _replan(site: Site, old_window, new_window, slot: int, resolution, previous_
         resolution=resolution,
         policy=Weighted(),
     )
-    at = min(max(new.start + slot * 900, old.start), new.end - 1)
+    at = min(max(new.start_epoch + slot * 900, old.start_epoch), new.end_epoch - 1)
     return old, new, at
 
 
@@ -772,7 +774,7 @@ def test_property_replans_of_a_balanced_site_are_always_made(
 ) -> None:
     """Same site, moderate weights, no TxProfiles held: the plan is made (and is safe)."""
     old, new, at = _replan(site, old_window, new_window, slot, resolution, site)
-    if at < old.start:  # the previous plan cannot have been sent yet
+    if at < old.start_epoch:  # the previous plan cannot have been sent yet
         with pytest.raises(SendPlanError, match="previous"):
             send_plan(new, at=at, previous=old)
         return

@@ -137,7 +137,7 @@ def _replan(
         resolution=res,
         policy=Weighted(),
     )
-    at = min(max(new.start + slot * 900, old.start), new.end - 1)
+    at = min(max(new.start_epoch + slot * 900, old.start_epoch), new.end_epoch - 1)
     return old, new, at
 
 

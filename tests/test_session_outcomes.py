@@ -297,8 +297,8 @@ def _oracle(allocation: Allocation, pile: Pile, evse: Evse, session: Session) ->
     """
     key = (pile.id, evse.id)
     bounds = allocation.boundaries
-    begin = max(allocation.start, int(session.arrive.timestamp()))
-    end = min(allocation.end, int(session.leave.timestamp()))
+    begin = max(allocation.start_epoch, int(session.arrive.timestamp()))
+    end = min(allocation.end_epoch, int(session.leave.timestamp()))
     total, out = 0.0, []
     for t in range(begin, end):
         k = bisect_right(bounds, t) - 1
@@ -339,7 +339,7 @@ def _check(
     need = session.need_kwh
     full = cumulative[-1]
     assert outcome.need_kwh == need
-    assert outcome.beyond_window == (session.leave.timestamp() > allocation.end)
+    assert outcome.beyond_window == (session.leave.timestamp() > allocation.end_epoch)
     if need is None:
         event("unknown need")
         assert outcome.done_at is None and outcome.unmet_kwh is None
@@ -356,7 +356,7 @@ def _check(
     event("need met")
     assert outcome.expected_kwh == pytest.approx(need, rel=1e-9, abs=1e-9)
     assert outcome.done_at is not None
-    first = max(allocation.start, int(session.arrive.timestamp()))
+    first = max(allocation.start_epoch, int(session.arrive.timestamp()))
     seconds = int(outcome.done_at.timestamp()) - first  # seconds delivered when done
     assert 0 <= seconds <= len(cumulative)
     assert seconds == 0 or cumulative[seconds - 1] >= need - 1e-6

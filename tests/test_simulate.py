@@ -165,7 +165,7 @@ def test_sessions_can_be_placed_on_the_site() -> None:
     placed = {("P", 1): [Session(arrive=h(2), leave=h(3), energy_kwh=5)]}
     result = simulate(site, placed)
     assert [s.arrive for s in result.sessions] == [h(2)]
-    assert result.start == to_epoch(h(2)) and result.sessions[0].met
+    assert result.start_epoch == to_epoch(h(2)) and result.sessions[0].met
     with pytest.raises(QueryError, match="not an EVSE"):
         simulate(site, {("P", 9): []})
     with pytest.raises(SiteError, match="overlap"):

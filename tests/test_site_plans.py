@@ -39,7 +39,7 @@ def _replay_plan(site, plan) -> None:
             session_transaction(pile, e, s)
             for e in pile.evses
             for s in e.sessions
-            if s.arrive.timestamp() <= plan.at < s.leave.timestamp()
+            if s.arrive.timestamp() <= plan.at_epoch < s.leave.timestamp()
         )
         state = StationState(pile.station_config, OcppVersion(pile.ocpp), running)
         request = read_set_charging_profile(step.payload, pile.ocpp)

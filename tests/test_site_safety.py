@@ -129,7 +129,7 @@ def _draws(allocation: Allocation, pile: Pile, times: list[int]) -> dict[int, li
     draws the pile's composite with it: a TxProfile held for it beats the TxDefault.
     """
     site = allocation.site
-    start = allocation.start
+    start = allocation.start_epoch
     out: dict[int, list[float]] = {}
     for evse in pile.evses:
         key = (pile.id, evse.id)
@@ -143,7 +143,7 @@ def _draws(allocation: Allocation, pile: Pile, times: list[int]) -> dict[int, li
             hard = min(evse.max_amps, session.max_amps or math.inf)
             tx = session_transaction(pile, evse, session)
             later = arrive > start
-            if arrive >= allocation.end or leave <= start:
+            if arrive >= allocation.end_epoch or leave <= start:
                 continue
             if later:
                 held, result = install(store, request, StationState(config, pile.ocpp, (tx,)))
@@ -153,7 +153,7 @@ def _draws(allocation: Allocation, pile: Pile, times: list[int]) -> dict[int, li
                     held,
                     evse_id=evse.id,
                     start=lo,
-                    duration=min(leave, allocation.end) - lo,
+                    duration=min(leave, allocation.end_epoch) - lo,
                     unit="A",
                     transaction=tx,
                     config=config,
@@ -173,7 +173,7 @@ def _draws(allocation: Allocation, pile: Pile, times: list[int]) -> dict[int, li
 def _assert_safe(allocation: Allocation) -> None:
     """No circuit phase or power limit exceeded at any instant; EVSE limits and minima."""
     site = allocation.site
-    times = list(range(allocation.start, allocation.end, 300))
+    times = list(range(allocation.start_epoch, allocation.end_epoch, 300))
     paths = site.paths()
     circuits = site.circuits()
     loads = {c: [[0.0, 0.0, 0.0] for _ in times] for c in circuits}

@@ -17,6 +17,10 @@ def test_the_embedding_builds_installs_computes_and_balances() -> None:
     assert embedding.balance_a_site() >= 1
 
 
+def test_the_embedding_round_trips_through_the_typed_ocpp_adapters() -> None:
+    assert embedding.round_trip_through_the_ocpp_package() == (1, True, 7)
+
+
 def test_ci_type_checks_it_without_the_pydantic_plugin() -> None:
     config = (TYPED / "mypy.ini").read_text()
     assert "disallow_any_expr = True" in config and "plugins" not in config

@@ -106,3 +106,10 @@ class ExternalLimitError(OcppScheduleError, ValueError):
 class UnknownTransactionError(QueryError):
     """A message names a transaction that the station's (or the CSMS's view of its) state
     does not hold (NotifyPriorityCharging, NotifyAllowedEnergyTransfer on the CSMS side)."""
+
+
+class PlanFileError(OcppScheduleError, ValueError):
+    """A previous-plan file (``balance --plan-at --json``'s output, read back with
+    ``--previous``) is not usable: too large, not JSON, not a plan record of a known format
+    version, a field of the wrong type or unknown, another site, a later plan, or limits
+    the recorded inputs no longer reproduce. ``field`` names the offending key."""

@@ -38,6 +38,7 @@ from ..site._sendplan import send_plan
 from ..site._simulate import SimulationResult, simulate
 from ..wire._timestamps import epoch_or_datetime, format_timestamp, from_epoch, to_epoch
 from ._common import UsageError, parse_time_option
+from ._previous import PreviousPlan, plan_record, previous_allocation, read_previous
 
 __all__ = ["register"]
 
@@ -83,6 +84,12 @@ def register(sub: Any) -> None:
         metavar="TIME",
         help="print every EVSE's limit and every circuit's load at this instant instead of "
         "the tables",
+    )
+    bal.add_argument(
+        "--previous",
+        metavar="PLAN.json",
+        help="re-plan against the plan in this file (what balance --plan-at --json wrote "
+        "earlier): send only the EVSEs whose limits changed, lowering before raising",
     )
     _common(bal)
     bal.set_defaults(func=_cmd_balance)
@@ -213,6 +220,7 @@ def _run(
     resolution = _resolution(args.resolution, default_resolution)
     if args.json:
         _check_writable(args.json)
+    previous = _previous(args, site)
     instant = _instant(args, start, duration)
     allocation = balance(
         site,
@@ -229,7 +237,7 @@ def _run(
         print(format_allocation(allocation, wide=args.wide))
         if sessions:
             print("\n" + format_session_outcomes(sessions, allocation.site))
-    plan_text, plan_json, warnings = _plan(allocation, args)
+    plan_text, plan_json, warnings, at = _plan(allocation, args, previous)
     if plan_text:
         print("\n" + plan_text)
     if args.plot:
@@ -239,6 +247,8 @@ def _run(
         data = _as_json(allocation, plan_json, warnings)
         if outcomes:
             data["sessions"] = [_session_json(o) for o in sessions]
+        if at is not None:
+            data["plan"] = plan_record(site, allocation, resolution, args.policy, at, data["evses"])
         text = json.dumps(data, indent=1)
         try:
             Path(args.json).write_text(text, encoding="utf-8")
@@ -275,23 +285,46 @@ def _check_writable(path: str) -> None:
         raise UsageError(f"cannot write {path}: permission denied")
 
 
-def _plan(
-    allocation: Allocation, args: argparse.Namespace
-) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+def _previous(args: argparse.Namespace, site: Site) -> tuple[PreviousPlan, Allocation] | None:
+    """``--previous``'s plan record and its allocation (balanced again and checked), before
+    any other work (needs ``--plan-at``)."""
+    path = getattr(args, "previous", None)
+    if path is None:
+        return None
     if not args.plan_at:
-        return "", {}, ()
-    at = parse_time_option(args.plan_at, "--plan-at")
-    plan = send_plan(allocation, at=at)
+        raise UsageError("--previous needs --plan-at: it re-plans the send plan")
+    record = read_previous(path, _POLICIES)
+    at = to_epoch(parse_time_option(args.plan_at, "--plan-at"))
+    return record, previous_allocation(record, site, at, _POLICIES, _evse_rows)
+
+
+def _plan(
+    allocation: Allocation,
+    args: argparse.Namespace,
+    previous: tuple[PreviousPlan, Allocation] | None = None,
+) -> tuple[str, dict[str, Any], tuple[str, ...], int | None]:
+    """The send plan at ``--plan-at`` (a re-plan against ``previous`` when given): its text,
+    its JSON, its warnings and its instant (None without ``--plan-at``)."""
+    if not args.plan_at:
+        return "", {}, (), None
+    at = to_epoch(parse_time_option(args.plan_at, "--plan-at"))
+    before = None if previous is None else previous[1]
+    plan = send_plan(allocation, at=at, previous=before, only_changed=before is not None)
     for warning in plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     lowers = sum(1 for s in plan.steps if s.phase == "lower")
-    local = from_epoch(plan.at).astimezone(tz.gettz(allocation.site.time_zone))
+    local = from_epoch(plan.at_epoch).astimezone(tz.gettz(allocation.site.time_zone))
     text = (
         f"send plan at {local:%Y-%m-%d %H:%M %Z}: {len(plan.steps)} SetChargingProfile payloads "
         f"({lowers} lower, then {len(plan.steps) - lowers} raise)\n"
-        f"valid until {_local(plan.valid_until, allocation)} (then every EVSE holds its safe "
-        f"tail)\nsend the next plan before {_local(plan.resend_before, allocation)}"
+        f"valid until {_local(plan.valid_until_epoch, allocation)} (then every EVSE holds its safe "
+        f"tail)\nsend the next plan before {_local(plan.resend_before_epoch, allocation)}"
     )
+    if previous is not None:
+        text += (
+            f"\nre-plan against the plan sent at {_local(previous[0].at, allocation)}: "
+            f"{len(plan.sent)} of {len(allocation.amps)} EVSEs changed"
+        )
     if plan.steps:
         text += "\n\n" + _table(
             ["#", "pile", "EVSE", "purpose", "step", "first limits (from plan start)"],
@@ -300,12 +333,15 @@ def _plan(
     rows = [
         {"pile": s.pile, "evse": s.evse, "phase": s.phase, "payload": s.payload} for s in plan.steps
     ]
-    data = {
+    data: dict[str, Any] = {
         "send_plan": rows,
-        "send_plan_valid_until": format_timestamp(from_epoch(plan.valid_until)),
-        "send_plan_resend_before": format_timestamp(from_epoch(plan.resend_before)),
+        "send_plan_valid_until": format_timestamp(from_epoch(plan.valid_until_epoch)),
+        "send_plan_resend_before": format_timestamp(from_epoch(plan.resend_before_epoch)),
     }
-    return text, data, plan.warnings
+    if previous is not None:
+        data["send_plan_sent"] = [{"pile": pile, "evse": evse} for pile, evse in plan.sent]
+        data["replan_of"] = format_timestamp(from_epoch(previous[0].at))
+    return text, data, plan.warnings, at
 
 
 def _step_row(i: int, step: Any, allocation: Allocation) -> list[str]:
@@ -334,31 +370,40 @@ def _offset(seconds: int) -> str:
 def _as_json(
     allocation: Allocation, plan: dict[str, Any], warnings: tuple[str, ...]
 ) -> dict[str, Any]:
-    return {
+    out = {
         "site": allocation.site.name,
         "policy": allocation.policy,
-        "evses": [
-            {
-                "pile": key[0],
-                "evse": key[1],
-                "limits": [
-                    {
-                        "from": format_timestamp(from_epoch(a)),
-                        "to": format_timestamp(from_epoch(b)),
-                        "amps": amps,
-                        "phases": phases,
-                    }
-                    for a, b, amps, phases in allocation.evse_periods(key)
-                ],
-                "energy_kwh": round(allocation.energy_kwh(key), 3),
-            }
-            for key in sorted(allocation.amps)
-        ],
+        "evses": _evse_rows(allocation),
         "send_plan": plan.get("send_plan", []),
         "send_plan_valid_until": plan.get("send_plan_valid_until"),
         "send_plan_resend_before": plan.get("send_plan_resend_before"),
         "send_plan_warnings": list(warnings),
     }
+    for key in ("send_plan_sent", "replan_of"):
+        if key in plan:
+            out[key] = plan[key]
+    return out
+
+
+def _evse_rows(allocation: Allocation) -> list[dict[str, Any]]:
+    """Per EVSE, its limits (RFC 3339 times) and energy: the ``evses`` of the JSON output."""
+    return [
+        {
+            "pile": key[0],
+            "evse": key[1],
+            "limits": [
+                {
+                    "from": format_timestamp(from_epoch(a)),
+                    "to": format_timestamp(from_epoch(b)),
+                    "amps": amps,
+                    "phases": phases,
+                }
+                for a, b, amps, phases in allocation.evse_periods(key)
+            ],
+            "energy_kwh": round(allocation.energy_kwh(key), 3),
+        }
+        for key in sorted(allocation.amps)
+    ]
 
 
 def _session_json(outcome: SessionOutcome) -> dict[str, Any]:
@@ -448,14 +493,14 @@ def _report_json(report: SiteReport) -> dict[str, Any]:
 
     return {
         "site": report.site.name,
-        "start": at(report.start),
-        "end": at(report.end),
+        "start": at(report.start_epoch),
+        "end": at(report.end_epoch),
         "piles": [
             {
                 "pile": st.pile,
                 "circuit": st.circuit,
                 "peak_amps": list(st.peak_amps),
-                "peak_at": at(st.peak_at),
+                "peak_at": at(st.peak_at_epoch),
                 "peak_kw": round(st.peak_watts / 1000, 3),
                 "energy_kwh": round(st.energy_kwh, 3),
                 "evses": [
@@ -553,7 +598,7 @@ def format_simulation(result: SimulationResult, site: Site) -> str:
             ""
             if worst is None
             else f" (worst: {worst.circuit} {worst.what} {worst.load:.1f} > {worst.limit:.1f}"
-            f" at {_clock(worst.at, site)})"
+            f" at {_clock(worst.at_epoch, site)})"
         ),
         f"control: {len(result.cpu_ms)} re-plans, {result.mean_cpu_ms:.1f} ms CPU each on average,"
         f" {result.max_cpu_ms:.1f} ms at most",
@@ -569,8 +614,8 @@ def _simulation_json(result: SimulationResult) -> dict[str, Any]:
         "policy": result.policy,
         "step": result.step,
         "replan": result.replan,
-        "start": format_timestamp(from_epoch(result.start)),
-        "end": format_timestamp(from_epoch(result.end)),
+        "start": format_timestamp(from_epoch(result.start_epoch)),
+        "end": format_timestamp(from_epoch(result.end_epoch)),
         "energy_kwh": round(result.energy_kwh, 3),
         "need_kwh": round(result.need_kwh, 3),
         "unmet_kwh": round(result.unmet_kwh, 3),
@@ -580,8 +625,8 @@ def _simulation_json(result: SimulationResult) -> dict[str, Any]:
         "violations": [
             {
                 "circuit": v.circuit,
-                "from": format_timestamp(from_epoch(v.at)),
-                "to": format_timestamp(from_epoch(v.end)),
+                "from": format_timestamp(from_epoch(v.at_epoch)),
+                "to": format_timestamp(from_epoch(v.end_epoch)),
                 "what": v.what,
                 "load": v.load,
                 "limit": v.limit,

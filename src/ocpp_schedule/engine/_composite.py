@@ -112,22 +112,32 @@ class CompositePeriod(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class CompositeSchedule:
-    """The composite schedule of one EVSE (0: the station) over ``[start, start + duration)``."""
+    """The composite schedule of one EVSE (0: the station) over ``[start, start + duration)``.
+
+    ``start`` is a UTC datetime and ``start_epoch`` the same instant in epoch seconds (the
+    stored field: the datetime is made on access, not on the warm path; docs/semantics.md
+    API1). ``schedule_start`` is ``start`` under the name of the OCPP field.
+    """
 
     evse_id: int
-    start: int
+    start_epoch: int
     duration: int
     charging_rate_unit: ChargingRateUnit
     periods: tuple[CompositePeriod, ...]
 
     @property
+    def start(self) -> datetime:
+        """The start of the window (and of the first period), a UTC datetime."""
+        return from_epoch(self.start_epoch)
+
+    @property
     def schedule_start(self) -> datetime:
-        """The start as a UTC datetime."""
-        return from_epoch(self.start)
+        """The start as a UTC datetime: :attr:`start`, as the OCPP field ``scheduleStart``."""
+        return from_epoch(self.start_epoch)
 
     def period_at(self, instant: datetime | int) -> CompositePeriod:
         """The output period in force at ``instant`` (within the window)."""
-        t = epoch_or_datetime(instant, "instant") - self.start
+        t = epoch_or_datetime(instant, "instant") - self.start_epoch
         if not 0 <= t < max(self.duration, 1):
             raise QueryError(
                 f"instant is outside the schedule's window (offset {t} s)", field="instant"
@@ -186,7 +196,7 @@ class CompositeSchedule:
             details = [() if p.v2x is None else p.v2x.explain_lines() for p in self.periods]
         return explain_text(
             evse_id=self.evse_id,
-            start=self.start,
+            start=self.start_epoch,
             duration=self.duration,
             unit=self.charging_rate_unit.value,
             rows=[
@@ -388,14 +398,25 @@ def next_change(
 
 
 class ProfilePeriod(NamedTuple):
-    """A piece of one profile's schedule in force: ``[start, end)`` in epoch seconds."""
+    """A piece of one profile's schedule in force: ``[start, end)``, UTC datetimes;
+    ``start_epoch`` and ``end_epoch`` are the same instants in epoch seconds."""
 
-    start: int
-    end: int
+    start_epoch: int
+    end_epoch: int
     limit: float
     charging_rate_unit: ChargingRateUnit
     number_phases: int | None
     period_index: int
+
+    @property
+    def start(self) -> datetime:
+        """Where the piece starts, a UTC datetime."""
+        return from_epoch(self.start_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """Where the piece ends (exclusive), a UTC datetime."""
+        return from_epoch(self.end_epoch)
 
 
 def expand_profile(

@@ -96,12 +96,22 @@ class Allocation:
     ``amps`` are then what it draws under that TxProfile (docs/semantics.md B13)."""
 
     @property
-    def start(self) -> int:
+    def start(self) -> datetime:
+        """Window start, a UTC datetime (``start_epoch``: epoch seconds)."""
+        return from_epoch(self.boundaries[0])
+
+    @property
+    def end(self) -> datetime:
+        """Window end, a UTC datetime (``end_epoch``: epoch seconds)."""
+        return from_epoch(self.boundaries[-1])
+
+    @property
+    def start_epoch(self) -> int:
         """Window start, epoch seconds."""
         return self.boundaries[0]
 
     @property
-    def end(self) -> int:
+    def end_epoch(self) -> int:
         """Window end, epoch seconds."""
         return self.boundaries[-1]
 

@@ -42,11 +42,11 @@ from pydantic import ConfigDict, Field, model_validator
 from ..errors import OcppScheduleError, QueryError
 from ..wire._docstrings import DocumentedModel
 from ..wire._models import Timestamp
-from ..wire._timestamps import from_epoch, to_epoch
+from ..wire._timestamps import epoch_or_datetime, from_epoch, to_epoch
 from ._allocation import Allocation, EvseKey, balance
 from ._hold import held
 from ._model import MAX_AMPS, MAX_ENERGY_KWH, Evse, Pile, Session, Site
-from ._outcomes import SessionOutcome, session_outcomes
+from ._outcomes import SessionOutcome, SessionTimes, session_outcomes
 from ._planning import Planner
 from ._policies import Policy
 from ._sendplan import SendPlan, send_plan
@@ -163,7 +163,7 @@ Status = Literal["charging", "tapering", "full", "not-drawing", "unplugged", "ar
 
 
 @dataclass(frozen=True)
-class SessionControl:
+class SessionControl(SessionTimes):
     """One session as the controller sees it at ``at``, and what the plan gives it by departure."""
 
     pile: str
@@ -199,8 +199,8 @@ class SessionControl:
 class ControlResult:
     """What :func:`control` decided at ``at``: limits, the plan to send, what each session gets."""
 
-    at: int
-    """Epoch seconds: the instant of the state, where the plan starts."""
+    at_epoch: int
+    """Epoch seconds: the instant of the state, where the plan starts (``at``: a datetime)."""
     site: Site
     """The adjusted site that was balanced (needs left, caps, ends, extensions)."""
     allocation: Allocation
@@ -216,30 +216,47 @@ class ControlResult:
     limits (from ``at`` on, tail included) differ from what the piles hold."""
 
     @property
-    def valid_until(self) -> int:
-        """Epoch seconds: the plan's end; from then on every EVSE holds its safe tail."""
-        return self.plan.valid_until
+    def at(self) -> datetime:
+        """The instant of the state, where the plan starts, a UTC datetime."""
+        return from_epoch(self.at_epoch)
 
     @property
-    def resend_before(self) -> int:
-        """Epoch seconds: call :func:`control` again and send its plan by then."""
-        return self.plan.resend_before
+    def valid_until(self) -> datetime:
+        """The plan's end, a UTC datetime; from then on every EVSE holds its safe tail."""
+        return from_epoch(self.plan.valid_until_epoch)
+
+    @property
+    def valid_until_epoch(self) -> int:
+        """``valid_until`` in epoch seconds."""
+        return self.plan.valid_until_epoch
+
+    @property
+    def resend_before(self) -> datetime:
+        """Call :func:`control` again and send its plan by then, a UTC datetime."""
+        return from_epoch(self.plan.resend_before_epoch)
+
+    @property
+    def resend_before_epoch(self) -> int:
+        """``resend_before`` in epoch seconds."""
+        return self.plan.resend_before_epoch
 
     @property
     def loads(self) -> dict[str, tuple[tuple[float, float, float], ...]]:
         """Per circuit and slot, the load (A per circuit phase) under the limits given."""
         return self.allocation.loads
 
-    def limit_at(self, key: EvseKey, t: int) -> tuple[float, int]:
-        """The limit (A per phase) and phases (0: unrestricted) the plan gives ``key`` at ``t``.
+    def limit_at(self, key: EvseKey, t: datetime | int) -> tuple[float, int]:
+        """The limit (A per phase) and phases (0: unrestricted) the plan gives ``key`` at ``t``
+        (a datetime or epoch seconds).
 
         Within the allocation's window: the slot's limit; from its end on: the EVSE's safe tail.
         Before ``at``: :class:`ControlError`.
         """
         alloc = self.allocation
-        if t < alloc.start:
+        t = epoch_or_datetime(t, "t")
+        if t < alloc.start_epoch:
             raise ControlError("the plan says nothing before its start", field="t")
-        if t >= alloc.end:
+        if t >= alloc.end_epoch:
             return self.plan.tails[key], 0
         k = bisect_right(alloc.boundaries, t) - 1
         return alloc.amps[key][k], alloc.phases[key][k]
@@ -281,7 +298,7 @@ def control(
     if previous is not None and not isinstance(previous, ControlResult):
         raise ControlError("previous must be a ControlResult or None", field="previous")
     at = to_epoch(state.at)
-    if previous is not None and at < previous.at:
+    if previous is not None and at < previous.at_epoch:
         raise ControlError(
             "the state is older than the previous result: a plan cannot be sent before the last",
             field="at",
@@ -308,7 +325,7 @@ def control(
         previous_plan=None if previous is None else previous.plan,
     )
     return ControlResult(
-        at=at,
+        at_epoch=at,
         site=adjusted,
         allocation=allocation,
         plan=plan,

@@ -23,14 +23,42 @@ from ._allocation import JOULES_PER_KWH, Allocation, present_seconds
 from ._model import Evse, Pile, Session, Site
 from ._report import _clock, _table
 
-__all__ = ["SessionOutcome", "format_session_outcomes", "session_outcomes"]
+__all__ = ["SessionOutcome", "SessionTimes", "format_session_outcomes", "session_outcomes"]
 
 _MET_KWH = 1e-9
 """Energy (kWh) below which a need counts as met: float noise, far below any meter."""
 
 
+class SessionTimes:
+    """``arrive``, ``leave`` and ``done_at`` (UTC datetimes, stored) in epoch seconds too.
+
+    Shared by :class:`SessionOutcome`, ``SessionControl`` and ``SimulatedSession``: every
+    instant of a public result has its ``*_epoch`` twin (docs/semantics.md API1).
+    """
+
+    __slots__ = ()
+    arrive: datetime
+    leave: datetime
+    done_at: datetime | None
+
+    @property
+    def arrive_epoch(self) -> int:
+        """``arrive`` in epoch seconds."""
+        return to_epoch(self.arrive)
+
+    @property
+    def leave_epoch(self) -> int:
+        """``leave`` in epoch seconds."""
+        return to_epoch(self.leave)
+
+    @property
+    def done_at_epoch(self) -> int | None:
+        """``done_at`` in epoch seconds (None when it is None)."""
+        return None if self.done_at is None else to_epoch(self.done_at)
+
+
 @dataclass(frozen=True)
-class SessionOutcome:
+class SessionOutcome(SessionTimes):
     """What an allocation gives one session by its departure, within the allocation's window."""
 
     pile: str
@@ -70,7 +98,7 @@ def session_outcomes(allocation: Allocation) -> tuple[SessionOutcome, ...]:
     for pile in site.piles:
         for evse in pile.evses:
             for session in sorted(evse.sessions, key=lambda s: s.arrive):
-                if present_seconds(session, allocation.start, allocation.end) > 0:
+                if present_seconds(session, allocation.start_epoch, allocation.end_epoch) > 0:
                     out.append(_outcome(allocation, site, pile, evse, session))
     return tuple(out)
 
@@ -115,7 +143,7 @@ def _outcome(
         expected_kwh=total,
         done_at=None if done is None else from_epoch(done),
         unmet_kwh=None if need is None else max(0.0, need - total),
-        beyond_window=leave > allocation.end,
+        beyond_window=leave > allocation.end_epoch,
     )
 
 

@@ -70,9 +70,14 @@ class StationReport:
     evses: tuple[EvseOutput, ...]
     totals: tuple[tuple[int, int, PhaseAmps], ...]
     peak_amps: PhaseAmps
-    peak_at: int
+    peak_at_epoch: int
     peak_watts: float
     energy_kwh: float
+
+    @property
+    def peak_at(self) -> datetime:
+        """When the peak starts, a UTC datetime (``peak_at_epoch``: epoch seconds)."""
+        return from_epoch(self.peak_at_epoch)
 
 
 @dataclass(frozen=True)
@@ -80,11 +85,23 @@ class SiteReport:
     """Every pile's report, every circuit's load against its limits, and the overloads."""
 
     site: Site
-    start: int
-    end: int
+    start_epoch: int
+    end_epoch: int
     stations: tuple[StationReport, ...]
     loads: dict[str, tuple[tuple[int, int, PhaseAmps, PhaseAmps, float | None], ...]]
+    """Per circuit, ``(start, end, load, limit, watt limit)`` rows, times in epoch seconds."""
     overloads: tuple[tuple[str, int, int, str], ...]
+    """``(circuit, start, end, what)`` rows, times in epoch seconds."""
+
+    @property
+    def start(self) -> datetime:
+        """The window's start, a UTC datetime (``start_epoch``: epoch seconds)."""
+        return from_epoch(self.start_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """The window's end, a UTC datetime (``end_epoch``: epoch seconds)."""
+        return from_epoch(self.end_epoch)
 
 
 def _merge(steps: list[Step]) -> list[Step]:
@@ -266,22 +283,38 @@ def _merge_overloads(rows: list[tuple[str, int, int, str]]) -> list[tuple[str, i
 
 @dataclass(frozen=True)
 class LimitsAt:
-    """An allocation at one instant ``at`` (epoch s), which lies in the slot ``[start, end)``.
+    """An allocation at one instant ``at``, which lies in the slot ``[start, end)`` (UTC
+    datetimes; ``at_epoch``, ``start_epoch``, ``end_epoch``: epoch seconds).
 
     Per EVSE: ``amps`` (A per phase), ``phases`` (0: idle) and ``state``
     (``charging``, ``paused`` or ``idle``). Per circuit: ``loads`` and
     ``limits`` (A per circuit phase) and ``watt_limits`` (None: no power limit).
     """
 
-    at: int
-    start: int
-    end: int
+    at_epoch: int
+    start_epoch: int
+    end_epoch: int
     amps: dict[EvseKey, float]
     phases: dict[EvseKey, int]
     state: dict[EvseKey, str]
     loads: dict[str, PhaseAmps]
     limits: dict[str, PhaseAmps]
     watt_limits: dict[str, float | None]
+
+    @property
+    def at(self) -> datetime:
+        """The instant asked about, a UTC datetime (``at_epoch``: epoch seconds)."""
+        return from_epoch(self.at_epoch)
+
+    @property
+    def start(self) -> datetime:
+        """The slot's start, a UTC datetime (``start_epoch``: epoch seconds)."""
+        return from_epoch(self.start_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """The slot's end, a UTC datetime (``end_epoch``: epoch seconds)."""
+        return from_epoch(self.end_epoch)
 
 
 def check_instant(start: int, end: int, at: datetime | int) -> int:
@@ -302,7 +335,7 @@ def limits_at(allocation: Allocation, at: datetime | int) -> LimitsAt:
     The allocation is constant within a slot, so this is a lookup, not a
     computation; ``at`` outside the window is a QueryError (field ``at``).
     """
-    t = check_instant(allocation.start, allocation.end, at)
+    t = check_instant(allocation.start_epoch, allocation.end_epoch, at)
     k = bisect_right(allocation.boundaries, t) - 1
     state = {
         key: "paused"
@@ -313,9 +346,9 @@ def limits_at(allocation: Allocation, at: datetime | int) -> LimitsAt:
         for key in allocation.amps
     }
     return LimitsAt(
-        at=t,
-        start=allocation.boundaries[k],
-        end=allocation.boundaries[k + 1],
+        at_epoch=t,
+        start_epoch=allocation.boundaries[k],
+        end_epoch=allocation.boundaries[k + 1],
         amps={key: v[k] for key, v in allocation.amps.items()},
         phases={key: v[k] for key, v in allocation.phases.items()},
         state=state,
@@ -327,7 +360,7 @@ def limits_at(allocation: Allocation, at: datetime | int) -> LimitsAt:
 
 def format_limits_at(view: LimitsAt, site: Site) -> str:
     """Tables of every EVSE's limit and every circuit's load at the instant (local time)."""
-    at = from_epoch(view.at).astimezone(site.zone)
+    at = from_epoch(view.at_epoch).astimezone(site.zone)
     rows = [
         [
             f"{pile.id}/{evse.id}",
@@ -356,8 +389,8 @@ def format_limits_at(view: LimitsAt, site: Site) -> str:
         ["circuit", "load A L1/L2/L3", "limit A L1/L2/L3", "load kW", "limit kW"], crows
     )
     return (
-        f"limits at {at:%Y-%m-%d %H:%M:%S %Z} (slot {_clock(view.start, site)}-"
-        f"{_clock(view.end, site)})\n\n{evse_table}\n\n{circuit_table}"
+        f"limits at {at:%Y-%m-%d %H:%M:%S %Z} (slot {_clock(view.start_epoch, site)}-"
+        f"{_clock(view.end_epoch, site)})\n\n{evse_table}\n\n{circuit_table}"
     )
 
 
@@ -499,7 +532,7 @@ def format_allocation(allocation: Allocation, *, wide: bool = False) -> str:
     )
     over = allocation.overloads()
     verdict = "no circuit is ever over its limit" if not over else f"{len(over)} OVERLOADS"
-    day = from_epoch(allocation.start).astimezone(site.zone)
+    day = from_epoch(allocation.start_epoch).astimezone(site.zone)
     return (
         f"{site.name}: {site.evse_count()} EVSEs, {len(allocation.slots())} slots from "
         f"{day:%Y-%m-%d %H:%M %Z}, policy {allocation.policy}\n\n"
@@ -521,7 +554,7 @@ def format_site_report(report: SiteReport) -> str:
                 station.pile,
                 station.circuit,
                 " / ".join(f"{x:.1f}" for x in station.peak_amps),
-                _clock(station.peak_at, site),
+                _clock(station.peak_at_epoch, site),
                 f"{station.peak_watts / 1000:.1f}",
                 f"{station.energy_kwh:.1f}",
             ]

@@ -167,7 +167,11 @@ class PlanStep:
 
 @dataclass(frozen=True)
 class SendPlan:
-    """The ordered steps of a plan sent at ``at`` (epoch seconds).
+    """The ordered steps of a plan sent at ``at``.
+
+    ``at``, ``valid_until`` and ``resend_before`` are UTC datetimes; ``at_epoch``,
+    ``valid_until_epoch`` and ``resend_before_epoch`` the same in epoch seconds (stored;
+    the datetimes are made on access, docs/semantics.md API1).
 
     ``tails`` is each EVSE's safe tail (A per phase after the allocation's end);
     ``warnings`` what the caller should know: sessions that last past the
@@ -175,13 +179,13 @@ class SendPlan:
     before the plan.
     """
 
-    at: int
+    at_epoch: int
     steps: tuple[PlanStep, ...]
     warnings: tuple[str, ...] = ()
     tails: dict[EvseKey, float] = field(default_factory=dict)
-    valid_until: int = field(kw_only=True)
+    valid_until_epoch: int = field(kw_only=True)
     """Epoch seconds: the allocation's end; from then on each EVSE holds its safe tail."""
-    resend_before: int = field(kw_only=True)
+    resend_before_epoch: int = field(kw_only=True)
     """Epoch seconds: the next plan should be sent by then, to be in force by ``valid_until``."""
     sent: tuple[EvseKey, ...] = field(default=(), kw_only=True)
     """The EVSEs the plan sends profiles for, in the site's order: every EVSE, or with
@@ -191,9 +195,24 @@ class SendPlan:
     fitting), with everything it was built from: a re-plan against this plan's allocation
     (``send_plan(..., previous_plan=)``) reuses it instead of building it again."""
 
+    @property
+    def at(self) -> datetime:
+        """When the plan is sent (where its profiles start), a UTC datetime."""
+        return from_epoch(self.at_epoch)
+
+    @property
+    def valid_until(self) -> datetime:
+        """The allocation's end, a UTC datetime; from then on each EVSE holds its safe tail."""
+        return from_epoch(self.valid_until_epoch)
+
+    @property
+    def resend_before(self) -> datetime:
+        """When the next plan should be sent by, a UTC datetime (in force by ``valid_until``)."""
+        return from_epoch(self.resend_before_epoch)
+
     def needs_resend(self, now: datetime | int) -> bool:
         """Whether a new plan is due at ``now`` (at or after ``resend_before``); no clock read."""
-        return epoch_or_datetime(now, "now") >= self.resend_before
+        return epoch_or_datetime(now, "now") >= self.resend_before_epoch
 
     def payloads(self) -> list[tuple[str, dict[str, Any]]]:
         """``(pile id, SetChargingProfile payload)`` in sending order."""
@@ -234,22 +253,22 @@ def send_plan(
     profiles it built are reused, where built from exactly the same inputs, to know
     what the piles hold instead of being built again. It changes no result, only time.
     """
-    start = allocation.start if at is None else epoch_or_datetime(at, "at")
-    if not allocation.start <= start < allocation.end:
+    start = allocation.start_epoch if at is None else epoch_or_datetime(at, "at")
+    if not allocation.start_epoch <= start < allocation.end_epoch:
         raise SendPlanError("'at' lies outside the allocation's window", field="at")
-    resend_before = _resend_before(start, allocation.end, resend_margin)
-    if previous is not None and start < previous.start:
+    resend_before = _resend_before(start, allocation.end_epoch, resend_margin)
+    if previous is not None and start < previous.start_epoch:
         raise SendPlanError(
             "the previous allocation starts after 'at': its plan cannot have been sent yet",
             field="previous",
             rule="a plan is sent within its window",
         )
     site = allocation.site
-    tails = safe_tails(site, allocation.end)
+    tails = safe_tails(site, allocation.end_epoch)
     end = _horizon(allocation, previous, start)
     new_limits = _LimitsFrom(allocation, start, tails)
     old_limits = (
-        _LimitsFrom(previous, previous.start, safe_tails(previous.site, previous.end))
+        _LimitsFrom(previous, previous.start_epoch, safe_tails(previous.site, previous.end_epoch))
         if previous is not None
         else None
     )
@@ -273,8 +292,8 @@ def send_plan(
         tuple(steps),
         (*_late_sessions(allocation, start, tails), *warnings),
         tails,
-        valid_until=allocation.end,
-        resend_before=resend_before,
+        valid_until_epoch=allocation.end_epoch,
+        resend_before_epoch=resend_before,
         sent=tuple((p.id, e.id) for p in site.piles for e in p.evses if (p.id, e.id) not in keep),
         built=tuple(built),
     )
@@ -327,7 +346,7 @@ def _unchanged(
             if new != old:
                 continue
             running = _running(pile, evse, start)
-            held = _running(old_pile, old_evse, previous.start)
+            held = _running(old_pile, old_evse, previous.start_epoch)
             tx = None if running is None else running.transaction_id
             if tx is not None and (held is None or held.transaction_id != tx):
                 continue
@@ -446,7 +465,7 @@ def _limits(allocation: Allocation, key: EvseKey, start: int, tail: float) -> Li
         if b <= start:
             continue
         out.append((max(a, start), b, amps, phases))
-    out.append((allocation.end, FOREVER, tail, 0))
+    out.append((allocation.end_epoch, FOREVER, tail, 0))
     return out
 
 
@@ -487,7 +506,7 @@ def _lower_of(old: list[Piece], new: list[Piece], limits: Limits) -> Limits:
 
 def _horizon(allocation: Allocation, previous: Allocation | None, start: int) -> int:
     """Where the check stops: a day after every window and session ends (tails in force)."""
-    last = max(allocation.end, previous.end if previous is not None else start)
+    last = max(allocation.end_epoch, previous.end_epoch if previous is not None else start)
     for pile in allocation.site.piles:
         for evse in pile.evses:
             for session in evse.sessions:
@@ -509,7 +528,7 @@ def _late_sessions(allocation: Allocation, start: int, tails: dict[EvseKey, floa
         for evse in pile.evses:
             for session in evse.sessions:
                 leave = to_epoch(session.leave)
-                if leave > allocation.end and leave > start:
+                if leave > allocation.end_epoch and leave > start:
                     who = (
                         f"session {session.transaction_id}"
                         if session.transaction_id is not None
@@ -518,7 +537,7 @@ def _late_sessions(allocation: Allocation, start: int, tails: dict[EvseKey, floa
                     out.append(
                         f"pile {pile.id} EVSE {evse.id}: {who} leaves at "
                         f"{format_timestamp(session.leave)}, after the plan's window ends at "
-                        f"{format_timestamp(from_epoch(allocation.end))}; from then on it gets "
+                        f"{format_timestamp(allocation.end)}; from then on it gets "
                         f"the safe tail of {tails[(pile.id, evse.id)]:g} A"
                     )
     return out
@@ -929,7 +948,7 @@ def _previous_profiles(
     installed as it was built; any other is built again (the same function of the same
     inputs either way).
     """
-    sent = previous.start
+    sent = previous.start_epoch
     try:
         own = old_pile.station_config
         levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0], own)

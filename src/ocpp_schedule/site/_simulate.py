@@ -34,6 +34,7 @@ from ..wire._timestamps import epoch_or_datetime, from_epoch, to_epoch
 from ._allocation import JOULES_PER_KWH, EvseKey
 from ._control import ControlResult, EvseMeasurement, SiteState, control
 from ._model import MAX_ENERGY_KWH, Evse, Pile, Session, Site
+from ._outcomes import SessionTimes
 from ._planning import Planner
 from ._policies import Policy
 from ._timelines import check_circuit_steps, check_size, circuit_timeline
@@ -104,9 +105,9 @@ class LimitViolation:
 
     circuit: str
     """The circuit's id."""
-    at: int
+    at_epoch: int
     """Epoch seconds: where it starts."""
-    end: int
+    end_epoch: int
     """Epoch seconds: where the draws or limits next change."""
     what: str
     """``L1``, ``L2``, ``L3`` (circuit phases, A) or ``power`` (W)."""
@@ -116,13 +117,23 @@ class LimitViolation:
     """The limit (A or W)."""
 
     @property
+    def at(self) -> datetime:
+        """Where it starts, a UTC datetime (``at_epoch``: epoch seconds)."""
+        return from_epoch(self.at_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """Where the draws or limits next change, a UTC datetime (``end_epoch``: epoch seconds)."""
+        return from_epoch(self.end_epoch)
+
+    @property
     def excess(self) -> float:
         """How far above the limit, relative to it (0.1: 10 % over)."""
         return (self.load - self.limit) / max(self.limit, 1e-9)
 
 
 @dataclass(frozen=True)
-class SimulatedSession:
+class SimulatedSession(SessionTimes):
     """What one session got in the simulation."""
 
     pile: str
@@ -154,8 +165,8 @@ class SimulatedSession:
 class StepRecord:
     """One control call of the simulation."""
 
-    at: int
-    """Epoch seconds."""
+    at_epoch: int
+    """Epoch seconds of the call."""
     cpu_ms: float
     """CPU time of the :func:`control` call (ms)."""
     sent: int
@@ -165,14 +176,19 @@ class StepRecord:
     flags: int
     """How many measurements it flagged above their limit."""
 
+    @property
+    def at(self) -> datetime:
+        """When the call was made, a UTC datetime (``at_epoch``: epoch seconds)."""
+        return from_epoch(self.at_epoch)
+
 
 @dataclass(frozen=True)
 class SimulationResult:
     """What :func:`simulate` measured."""
 
-    start: int
+    start_epoch: int
     """Epoch seconds: the first control call."""
-    end: int
+    end_epoch: int
     """Epoch seconds: where the simulation stops."""
     step: int
     """Seconds between control calls."""
@@ -192,6 +208,16 @@ class SimulationResult:
     """CPU time of each control call (ms)."""
     records: tuple[StepRecord, ...] = ()
     """Per control call, when asked for (``records=True``)."""
+
+    @property
+    def start(self) -> datetime:
+        """The first control call, a UTC datetime (``start_epoch``: epoch seconds)."""
+        return from_epoch(self.start_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """Where the simulation stops, a UTC datetime (``end_epoch``: epoch seconds)."""
+        return from_epoch(self.end_epoch)
 
     @property
     def energy_kwh(self) -> float:
@@ -458,8 +484,8 @@ class _Run:
             self._advance(t, nxt)
             t = nxt
         return SimulationResult(
-            start=self.begin,
-            end=self.stop,
+            start_epoch=self.begin,
+            end_epoch=self.stop,
             step=self.step,
             policy=self.previous.allocation.policy if self.previous is not None else "",
             replan=self.replan,
@@ -474,7 +500,7 @@ class _Run:
     def _next_change(self, t: int) -> int:
         """The first slot edge after ``t`` of any plan an EVSE holds (its end: the tail)."""
         nxt = self.stop
-        for result in {r.at: r for r in self.held.values()}.values():  # one per call
+        for result in {r.at_epoch: r for r in self.held.values()}.values():  # one per call
             bounds = result.allocation.boundaries
             i = bisect_right(bounds, t)
             if i < len(bounds):

@@ -530,14 +530,17 @@ def _with_profile(
     """Lower stepped limits by a profile's periods (A per phase, or W in total)."""
     caps = expand_profile(profile, start=start, duration=end - start)
     points = sorted(
-        {a for a, _, _, _ in pieces} | {c.start for c in caps} | {c.end for c in caps} | {end}
+        {a for a, _, _, _ in pieces}
+        | {c.start_epoch for c in caps}
+        | {c.end_epoch for c in caps}
+        | {end}
     )
     out: list[tuple[int, int, PhaseAmps, float | None]] = []
     for a, b in pairwise(points):
         if not start <= a < end:
             continue
         amps, watts = next((p[2], p[3]) for p in pieces if p[0] <= a < p[1])
-        cap = next((c for c in caps if c.start <= a < c.end), None)
+        cap = next((c for c in caps if c.start_epoch <= a < c.end_epoch), None)
         if cap is not None:
             if cap.charging_rate_unit.value == "A":
                 amps = (min(amps[0], cap.limit), min(amps[1], cap.limit), min(amps[2], cap.limit))

@@ -75,18 +75,24 @@ class ReportedPeriod:
 class ReportedSchedule:
     """A GetCompositeSchedule answer as read: status, and for Accepted the schedule.
 
-    ``start`` is epoch seconds (sub-second part dropped). For a Rejected answer the
-    schedule fields are None and ``reason_code`` holds 2.x ``statusInfo.reasonCode``.
+    ``start`` is the schedule's start, a UTC datetime (sub-second part dropped), and
+    ``start_epoch`` the same in epoch seconds. For a Rejected answer the schedule fields
+    are None and ``reason_code`` holds 2.x ``statusInfo.reasonCode``.
     """
 
     version: OcppVersion
     status: str
     evse_id: int | None = None
-    start: int | None = None
+    start_epoch: int | None = None
     duration: int | None = None
     unit: ChargingRateUnit | None = None
     periods: tuple[ReportedPeriod, ...] = ()
     reason_code: str | None = None
+
+    @property
+    def start(self) -> datetime | None:
+        """The schedule's start, a UTC datetime (None for a Rejected answer)."""
+        return None if self.start_epoch is None else from_epoch(self.start_epoch)
 
     @property
     def accepted(self) -> bool:
@@ -276,7 +282,8 @@ class DriftFinding:
     """
 
     kind: FindingKind
-    start: int
+    start_epoch: int
+    """The report's start, epoch seconds (:attr:`start` as a datetime)."""
     start_period: int
     end_period: int
     expected_limit: float | None = None
@@ -295,9 +302,14 @@ class DriftFinding:
         return self.reported_limit - self.expected_limit
 
     @property
+    def start(self) -> datetime:
+        """The report's start (``start_period`` counts from it), a UTC datetime."""
+        return from_epoch(self.start_epoch)
+
+    @property
     def start_time(self) -> datetime:
         """Where the stretch starts, as a UTC datetime."""
-        return from_epoch(self.start + self.start_period)
+        return from_epoch(self.start_epoch + self.start_period)
 
     @property
     def end_time(self) -> datetime:
@@ -307,7 +319,7 @@ class DriftFinding:
         holds) raises :class:`QueryError`; ``to_dict`` and ``str`` write that end
         as ``10000-01-01T00:00:00Z``.
         """
-        end = self.start + self.end_period
+        end = self.start_epoch + self.end_period
         if end > LAST_SECOND:
             raise QueryError(
                 "the stretch ends with the calendar (10000-01-01), which no datetime holds",
@@ -319,8 +331,8 @@ class DriftFinding:
         """The finding as JSON data."""
         return {
             "kind": self.kind,
-            "from": format_instant(self.start + self.start_period),
-            "to": format_instant(self.start + self.end_period),
+            "from": format_instant(self.start_epoch + self.start_period),
+            "to": format_instant(self.start_epoch + self.end_period),
             "startPeriod": self.start_period,
             "endPeriod": self.end_period,
             "expectedLimit": self.expected_limit,
@@ -338,8 +350,8 @@ class DriftFinding:
             return self.note
         unit = f" {self.unit.value}" if self.unit else ""
         when = (
-            f"{format_instant(self.start + self.start_period)} .. "
-            f"{format_instant(self.start + self.end_period)} "
+            f"{format_instant(self.start_epoch + self.start_period)} .. "
+            f"{format_instant(self.start_epoch + self.end_period)} "
             f"(+{self.start_period}..+{self.end_period} s)"
         )
         if self.kind == "missing":
@@ -397,7 +409,7 @@ def compare(
         raise QueryError("expected a CompositeSchedule", field="predicted")
     if not isinstance(reported, ReportedSchedule):
         raise QueryError("expected a ReportedSchedule", field="reported")
-    if not reported.accepted or reported.start is None or reported.duration is None:
+    if not reported.accepted or reported.start_epoch is None or reported.duration is None:
         raise QueryError("only an Accepted report has a schedule to compare", field="reported")
     fixed = None if tolerance is None else _tolerance(tolerance)
     volts = _voltage(voltage)
@@ -445,7 +457,7 @@ def compare(
             continue
         finding = DriftFinding(
             kind=kind,
-            start=reported.start,
+            start_epoch=reported.start_epoch,
             start_period=lo,
             end_period=hi,
             expected_limit=exp.limit,
@@ -529,10 +541,10 @@ class DriftReport:
     def summary(self) -> str:
         """One line: what was compared and the verdict."""
         r = self.reported
-        if not r.accepted or r.start is None or r.unit is None:
+        if not r.accepted or r.start_epoch is None or r.unit is None:
             return f"the station answered {r.status}: no schedule to compare"
         head = (
-            f"EVSE {r.evse_id}, {format_instant(r.start)} + {r.duration} s, "
+            f"EVSE {r.evse_id}, {format_instant(r.start_epoch)} + {r.duration} s, "
             f"in {r.unit.value} (tolerance {self.tolerance_text()})"
         )
         if self.agrees:
@@ -557,7 +569,7 @@ class DriftReport:
             "agrees": self.agrees,
             "status": r.status,
             "evseId": r.evse_id,
-            "scheduleStart": None if r.start is None else format_instant(r.start),
+            "scheduleStart": None if r.start_epoch is None else format_instant(r.start_epoch),
             "duration": r.duration,
             "chargingRateUnit": r.unit.value if r.unit else None,
             "tolerance": self.tolerance,
@@ -739,19 +751,19 @@ def _judge(
         )
         finding = DriftFinding("rejected", 0, 0, 0, note=note)
         return DriftReport(report, None, (finding,), tolerance, skipped, cfg.supply_voltage)
-    assert report.evse_id is not None and report.start is not None
+    assert report.evse_id is not None and report.start_epoch is not None
     assert report.duration is not None and report.unit is not None
     if not cfg.knows_evse(report.evse_id):
         note = (
             f"the station answered for EVSE {report.evse_id}, which the configuration does not "
             "have; the library would answer Rejected (K08.FR.05)"
         )
-        finding = DriftFinding("unknown-evse", report.start, 0, report.duration, note=note)
+        finding = DriftFinding("unknown-evse", report.start_epoch, 0, report.duration, note=note)
         return DriftReport(report, None, (finding,), tolerance, skipped, cfg.supply_voltage)
     predicted = composite_schedule(
         store,
         evse_id=report.evse_id,
-        start=report.start,
+        start=report.start_epoch,
         duration=report.duration,
         unit=report.unit,
         transaction=list(txs) or None,

@@ -299,7 +299,8 @@ def _selections(
 
 
 class Exceedance(NamedTuple):
-    """Where the EV schedule leaves the composite: ``[start, end)`` in epoch seconds.
+    """Where the EV schedule leaves the composite: ``[start, end)``, UTC datetimes
+    (``start_epoch``, ``end_epoch``: the same in epoch seconds).
 
     ``bound`` is ``limit`` (the EV plans more than the composite allows; ``value`` and
     ``allowed`` are all-phase values, or ``phase`` names the phase 1..3 over its own
@@ -307,8 +308,8 @@ class Exceedance(NamedTuple):
     discharge limit in force allows none). ``source`` is what set the composite there.
     """
 
-    start: int
-    end: int
+    start_epoch: int
+    end_epoch: int
     value: float
     allowed: float
     bound: Literal["limit", "dischargeLimit"]
@@ -316,9 +317,19 @@ class Exceedance(NamedTuple):
     source: LimitSource
 
     @property
+    def start(self) -> datetime:
+        """Where it starts, a UTC datetime."""
+        return from_epoch(self.start_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """Where it ends (exclusive), a UTC datetime."""
+        return from_epoch(self.end_epoch)
+
+    @property
     def start_time(self) -> datetime:
-        """``start`` as a UTC datetime."""
-        return from_epoch(self.start)
+        """``start`` (kept under its earlier name)."""
+        return from_epoch(self.start_epoch)
 
 
 @dataclass(frozen=True)
@@ -540,11 +551,11 @@ def _merge(
         last = out[-1] if out else None
         if (
             last is not None
-            and last.end == start + lo
+            and last.end_epoch == start + lo
             and (last.value, last.allowed, last.bound, last.phase, last.source)
             == (value, allowed, bound, phase, source)
         ):
-            out[-1] = last._replace(end=start + hi)
+            out[-1] = last._replace(end_epoch=start + hi)
         else:
             out.append(Exceedance(start + lo, start + hi, value, allowed, bound, phase, source))
     return tuple(out)

@@ -373,22 +373,33 @@ def _year_transitions(name: str, year: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class OffsetStretch:
-    """A stretch ``[start, end)`` (epoch seconds) in which the zone's UTC offset is constant."""
+    """A stretch ``[start, end)`` (UTC datetimes; ``start_epoch``, ``end_epoch`` in epoch
+    seconds) in which the zone's UTC offset is constant."""
 
-    start: int
-    end: int
+    start_epoch: int
+    end_epoch: int
     utc_offset: int
     """Seconds east of UTC."""
 
     @property
+    def start(self) -> datetime:
+        """Where the stretch starts, a UTC datetime."""
+        return from_epoch(self.start_epoch)
+
+    @property
+    def end(self) -> datetime:
+        """Where the stretch ends (exclusive), a UTC datetime."""
+        return from_epoch(self.end_epoch)
+
+    @property
     def valid_from(self) -> datetime:
-        """``start`` as a UTC datetime."""
-        return from_epoch(self.start)
+        """``start``, as the profile field it becomes (``validFrom``)."""
+        return from_epoch(self.start_epoch)
 
     @property
     def valid_to(self) -> datetime:
-        """``end`` as a UTC datetime."""
-        return from_epoch(self.end)
+        """``end``, as the profile field it becomes (``validTo``)."""
+        return from_epoch(self.end_epoch)
 
 
 def offset_stretches(zone: str, start: datetime | int, end: datetime | int) -> list[OffsetStretch]:
@@ -432,6 +443,11 @@ class PlannedProfiles:
     stretches: tuple[OffsetStretch, ...]
     resend_before: datetime
 
+    @property
+    def resend_before_epoch(self) -> int:
+        """``resend_before`` in epoch seconds."""
+        return to_epoch(self.resend_before)
+
 
 def _offset_text(seconds: int) -> str:
     sign = "+" if seconds >= 0 else "-"
@@ -445,7 +461,7 @@ def _anchor(stretch: OffsetStretch, recurrence: RecurrencyKind) -> str:
     Written in the stretch's own offset (``2024-03-31T00:00:00+02:00``); an offset
     that is not whole minutes (historic local mean time) is written in UTC.
     """
-    wall = stretch.start + stretch.utc_offset
+    wall = stretch.start_epoch + stretch.utc_offset
     day = wall // DAY
     if recurrence is RecurrencyKind.WEEKLY:
         day -= (day + 3) % 7  # 1970-01-01 was a Thursday (weekday 3)

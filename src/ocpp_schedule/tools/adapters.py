@@ -85,7 +85,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Protocol, TypeAlias, overload
 
 from ..engine._answers import composite_response
 from ..engine._composite import CompositePeriod, CompositeSchedule, composite_schedule
@@ -161,6 +161,9 @@ __all__ = [
     "from_ocpp_remote_start_result",
     "from_ocpp_set_charging_profile",
     "from_ocpp_set_charging_profile_result",
+    "OcppCall",
+    "OcppCallResult",
+    "OcppMessage",
     "ocpp_message",
     "ocpp_payload",
     "query_reason_code",
@@ -190,6 +193,32 @@ __all__ = [
 ]
 
 Kind = Literal["call", "call_result"]
+
+
+class OcppCall(Protocol):
+    """A ``call`` object of the ocpp package (a dataclass of ``ocpp.v16.call``,
+    ``ocpp.v201.call`` or ``ocpp.v21.call``), as ``to_ocpp_*`` builds it for
+    ``ChargePoint.call``.
+
+    The package ships no type information, so its classes are ``Any`` to a type
+    checker; this protocol (a dataclass: it has ``__dataclass_fields__``) is the
+    precise type the adapters promise instead, with no ``Any`` reaching the caller.
+    """
+
+    __dataclass_fields__: ClassVar[Mapping[str, object]]
+
+
+class OcppCallResult(Protocol):
+    """A ``call_result`` object of the ocpp package (a dataclass of ``ocpp.v16.call_result``,
+    ``ocpp.v201.call_result`` or ``ocpp.v21.call_result``): what a handler returns and
+    ``ChargePoint.call`` gives back. Typed as :class:`OcppCall` is, for the same reason."""
+
+    __dataclass_fields__: ClassVar[Mapping[str, object]]
+
+
+OcppMessage: TypeAlias = OcppCall | OcppCallResult | Mapping[str, object]
+"""What ``from_ocpp_*`` reads: a message object of the package, or the keyword arguments a
+handler decorated with ``@on(...)`` received (then ``version`` is required)."""
 
 _PACKAGES = {OcppVersion.V16: "v16", OcppVersion.V201: "v201", OcppVersion.V21: "v21"}
 SUPPORTED_VERSIONS = (OcppVersion.V16, OcppVersion.V201, OcppVersion.V21)
@@ -414,7 +443,7 @@ def _resolve(message: Any, version: OcppVersion | str | None) -> OcppVersion:
     return found
 
 
-def ocpp_payload(message: Any, version: OcppVersion | str | None = None) -> dict[str, Any]:
+def ocpp_payload(message: OcppMessage, version: OcppVersion | str | None = None) -> dict[str, Any]:
     """The JSON payload ``message`` stands for, as the OCPP schemas spell it.
 
     ``message`` is a call or call_result object, or the keyword arguments of a
@@ -472,9 +501,24 @@ def _check_carried(
             )
 
 
+@overload
+def ocpp_message(
+    kind: Literal["call"], action: str, payload: Mapping[str, Any], version: OcppVersion | str
+) -> OcppCall: ...
+
+
+@overload
+def ocpp_message(
+    kind: Literal["call_result"],
+    action: str,
+    payload: Mapping[str, Any],
+    version: OcppVersion | str,
+) -> OcppCallResult: ...
+
+
 def ocpp_message(
     kind: Kind, action: str, payload: Mapping[str, Any], version: OcppVersion | str
-) -> Any:
+) -> OcppCall | OcppCallResult:
     """The ocpp package's ``kind`` object for ``action`` with this JSON payload.
 
     Built as the package builds a message it receives: keys in snake_case,
@@ -484,7 +528,7 @@ def ocpp_message(
     v = _package_version(version)
     camel_to_snake, snake_to_camel = _cases()
     _check_carried(payload, "", camel_to_snake, snake_to_camel, v)
-    cls = getattr(_module(v, kind), action)
+    cls = getattr(_module(v, kind), action)  # the package's (untyped) dataclass
     fields = {f.name for f in dataclasses.fields(cls)}
     arguments = camel_to_snake(dict(payload))
     unknown = sorted(set(arguments) - fields)
@@ -494,7 +538,8 @@ def ocpp_message(
             field=unknown[0],
             rule=f"ocpp.{_PACKAGES[v]}.{kind}.{action}",
         )
-    return cls(**arguments)
+    message: OcppCall | OcppCallResult = cls(**arguments)
+    return message
 
 
 def _read(
@@ -514,14 +559,14 @@ def _read(
 
 def to_ocpp_set_charging_profile(
     request: SetChargingProfileRequest, version: OcppVersion | str
-) -> Any:
+) -> OcppCall:
     """``call.SetChargingProfile`` of ``version`` carrying ``request``."""
     v = _package_version(version)
     return ocpp_message("call", "SetChargingProfile", write_set_charging_profile(request, v), v)
 
 
 def from_ocpp_set_charging_profile(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> SetChargingProfileRequest:
     """Read a ``call.SetChargingProfile`` (or a handler's keyword arguments).
 
@@ -632,14 +677,14 @@ def _answer_payload(
 
 def to_ocpp_set_charging_profile_result(
     result: SetChargingProfileResult | StatusAnswer, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.SetChargingProfile`` of ``version`` for the station's answer."""
     v = _package_version(version)
     return ocpp_message("call_result", "SetChargingProfile", _answer_payload(result, v), v)
 
 
 def from_ocpp_set_charging_profile_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> StatusAnswer:
     """Read a ``call_result.SetChargingProfile`` (what ``ChargePoint.call`` returns)."""
     v, payload = _read(message, "call_result", "SetChargingProfile", version)
@@ -651,14 +696,14 @@ def from_ocpp_set_charging_profile_result(
 
 def to_ocpp_clear_charging_profile(
     request: ClearChargingProfileRequest, version: OcppVersion | str
-) -> Any:
+) -> OcppCall:
     """``call.ClearChargingProfile`` of ``version`` carrying ``request``."""
     v = _package_version(version)
     return ocpp_message("call", "ClearChargingProfile", write_clear_charging_profile(request, v), v)
 
 
 def from_ocpp_clear_charging_profile(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> ClearChargingProfileRequest:
     """Read a ``call.ClearChargingProfile`` (or a handler's keyword arguments), customData kept."""
     v, payload = _read(message, "call", "ClearChargingProfile", version)
@@ -667,14 +712,14 @@ def from_ocpp_clear_charging_profile(
 
 def to_ocpp_clear_charging_profile_result(
     result: ClearChargingProfileResult | StatusAnswer, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.ClearChargingProfile`` of ``version`` for the station's answer."""
     v = _package_version(version)
     return ocpp_message("call_result", "ClearChargingProfile", _answer_payload(result, v), v)
 
 
 def from_ocpp_clear_charging_profile_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> StatusAnswer:
     """Read a ``call_result.ClearChargingProfile``."""
     v, payload = _read(message, "call_result", "ClearChargingProfile", version)
@@ -994,14 +1039,14 @@ def _optional_number(period: Mapping[str, Any], key: str, where: str) -> float |
     return None if key not in period else _number(period[key], f"{where}.{key}")
 
 
-def to_ocpp_get_composite_schedule(query: CompositeQuery, version: OcppVersion | str) -> Any:
+def to_ocpp_get_composite_schedule(query: CompositeQuery, version: OcppVersion | str) -> OcppCall:
     """``call.GetCompositeSchedule`` of ``version`` carrying ``query``."""
     v = _package_version(version)
     return ocpp_message("call", "GetCompositeSchedule", query.to_payload(v), v)
 
 
 def from_ocpp_get_composite_schedule(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> CompositeQuery:
     """Read a ``call.GetCompositeSchedule`` (or a handler's keyword arguments)."""
     v, payload = _read(message, "call", "GetCompositeSchedule", version)
@@ -1010,7 +1055,7 @@ def from_ocpp_get_composite_schedule(
 
 def to_ocpp_get_composite_schedule_result(
     answer: CompositeSchedule | CompositeAnswer, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.GetCompositeSchedule`` of ``version``: a schedule (Accepted) or an answer."""
     v = _package_version(version)
     if isinstance(answer, CompositeSchedule):
@@ -1023,7 +1068,7 @@ def to_ocpp_get_composite_schedule_result(
 
 
 def from_ocpp_get_composite_schedule_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> CompositeAnswer:
     """Read a ``call_result.GetCompositeSchedule`` (what ``ChargePoint.call`` returns)."""
     v, payload = _read(message, "call_result", "GetCompositeSchedule", version)
@@ -1036,14 +1081,14 @@ def from_ocpp_get_composite_schedule_result(
 
 def to_ocpp_get_charging_profiles(
     request: GetChargingProfilesRequest, version: OcppVersion | str
-) -> Any:
+) -> OcppCall:
     """``call.GetChargingProfiles`` carrying a GetChargingProfiles request (CSMS side)."""
     v = _package_version(version)
     return ocpp_message("call", "GetChargingProfiles", write_get_charging_profiles(request, v), v)
 
 
 def from_ocpp_get_charging_profiles(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> GetChargingProfilesRequest:
     """Read a ``call.GetChargingProfiles`` (or a handler's keyword arguments), station side."""
     v, payload = _read(message, "call", "GetChargingProfiles", version)
@@ -1052,7 +1097,7 @@ def from_ocpp_get_charging_profiles(
 
 def to_ocpp_get_charging_profiles_result(
     response: GetChargingProfilesResult | GetChargingProfilesResponse, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.GetChargingProfiles`` for a station's ``GetChargingProfilesResult`` or a
     ``GetChargingProfilesResponse``."""
     v = _package_version(version)
@@ -1065,7 +1110,7 @@ def to_ocpp_get_charging_profiles_result(
 
 
 def from_ocpp_get_charging_profiles_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> GetChargingProfilesResponse:
     """Read a ``call_result.GetChargingProfiles`` (what ``ChargePoint.call`` returns), CSMS side."""
     v, payload = _read(message, "call_result", "GetChargingProfiles", version)
@@ -1074,7 +1119,7 @@ def from_ocpp_get_charging_profiles_result(
 
 def to_ocpp_report_charging_profiles(
     report: ReportChargingProfilesRequest | Mapping[str, Any], version: OcppVersion | str
-) -> Any:
+) -> OcppCall:
     """``call.ReportChargingProfiles`` for a report, or one report payload of the station."""
     v = _package_version(version)
     if isinstance(report, Mapping):
@@ -1084,7 +1129,7 @@ def to_ocpp_report_charging_profiles(
 
 
 def from_ocpp_report_charging_profiles(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> ReportChargingProfilesRequest:
     """Read a ``call.ReportChargingProfiles`` (or a handler's keyword arguments), CSMS side;
     assemble several with :func:`~ocpp_schedule.station.assemble_reports`."""
@@ -1092,7 +1137,7 @@ def from_ocpp_report_charging_profiles(
     return read_report_charging_profiles(payload, v)
 
 
-def to_ocpp_report_charging_profiles_result(version: OcppVersion | str) -> Any:
+def to_ocpp_report_charging_profiles_result(version: OcppVersion | str) -> OcppCallResult:
     """``call_result.ReportChargingProfiles``: the empty answer to each report."""
     v = _package_version(version)
     if not v.is_v2:
@@ -1107,7 +1152,7 @@ def to_ocpp_report_charging_profiles_result(version: OcppVersion | str) -> Any:
 
 def to_ocpp_notify_ev_charging_needs(
     request: NotifyEVChargingNeedsRequest, version: OcppVersion | str
-) -> Any:
+) -> OcppCall:
     """``call.NotifyEVChargingNeeds`` carrying a ``NotifyEVChargingNeedsRequest``."""
     v = _package_version(version)
     payload = write_notify_ev_charging_needs(request, v)
@@ -1115,7 +1160,7 @@ def to_ocpp_notify_ev_charging_needs(
 
 
 def from_ocpp_notify_ev_charging_needs(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> NotifyEVChargingNeedsRequest:
     """Read a ``call.NotifyEVChargingNeeds`` (or a handler's keyword arguments)."""
     v, payload = _read(message, "call", "NotifyEVChargingNeeds", version)
@@ -1124,7 +1169,7 @@ def from_ocpp_notify_ev_charging_needs(
 
 def to_ocpp_notify_ev_charging_needs_result(
     response: NotifyEVChargingNeedsResponse, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.NotifyEVChargingNeeds`` for a ``NotifyEVChargingNeedsResponse``."""
     v = _package_version(version)
     payload = write_notify_ev_charging_needs_response(response, v)
@@ -1132,7 +1177,7 @@ def to_ocpp_notify_ev_charging_needs_result(
 
 
 def from_ocpp_notify_ev_charging_needs_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> NotifyEVChargingNeedsResponse:
     """Read a ``call_result.NotifyEVChargingNeeds``."""
     v, payload = _read(message, "call_result", "NotifyEVChargingNeeds", version)
@@ -1141,7 +1186,7 @@ def from_ocpp_notify_ev_charging_needs_result(
 
 def to_ocpp_notify_ev_charging_schedule(
     request: NotifyEVChargingScheduleRequest, version: OcppVersion | str
-) -> Any:
+) -> OcppCall:
     """``call.NotifyEVChargingSchedule`` carrying a ``NotifyEVChargingScheduleRequest``."""
     v = _package_version(version)
     payload = write_notify_ev_charging_schedule(request, v)
@@ -1149,7 +1194,7 @@ def to_ocpp_notify_ev_charging_schedule(
 
 
 def from_ocpp_notify_ev_charging_schedule(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> NotifyEVChargingScheduleRequest:
     """Read a ``call.NotifyEVChargingSchedule`` (or a handler's keyword arguments)."""
     v, payload = _read(message, "call", "NotifyEVChargingSchedule", version)
@@ -1158,7 +1203,7 @@ def from_ocpp_notify_ev_charging_schedule(
 
 def to_ocpp_notify_ev_charging_schedule_result(
     answer: EvScheduleCheck | NotifyEVChargingScheduleResponse, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.NotifyEVChargingSchedule`` for an ``EvScheduleCheck`` or a response."""
     v = _package_version(version)
     response = answer.response() if isinstance(answer, EvScheduleCheck) else answer
@@ -1167,7 +1212,7 @@ def to_ocpp_notify_ev_charging_schedule_result(
 
 
 def from_ocpp_notify_ev_charging_schedule_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> NotifyEVChargingScheduleResponse:
     """Read a ``call_result.NotifyEVChargingSchedule``."""
     v, payload = _read(message, "call_result", "NotifyEVChargingSchedule", version)
@@ -1182,7 +1227,7 @@ def _start_action(version: OcppVersion) -> str:
     return "RemoteStartTransaction" if version is OcppVersion.V16 else "RequestStartTransaction"
 
 
-def to_ocpp_remote_start(request: RemoteStartRequest, version: OcppVersion | str) -> Any:
+def to_ocpp_remote_start(request: RemoteStartRequest, version: OcppVersion | str) -> OcppCall:
     """``call.RemoteStartTransaction`` (1.6) or ``call.RequestStartTransaction`` (2.x).
 
     ``request`` is the version's request (:class:`~ocpp_schedule.RemoteStartTransactionRequest`
@@ -1202,7 +1247,9 @@ def to_ocpp_remote_start(request: RemoteStartRequest, version: OcppVersion | str
     return ocpp_message("call", _start_action(v), payload, v)
 
 
-def from_ocpp_remote_start(message: Any, version: OcppVersion | str | None = None) -> Any:
+def from_ocpp_remote_start(
+    message: OcppMessage, version: OcppVersion | str | None = None
+) -> RemoteStartTransactionRequest | RequestStartTransactionRequest:
     """Read a start request (or a handler's keyword arguments) with the version's reader.
 
     Returns a :class:`~ocpp_schedule.RemoteStartTransactionRequest` (1.6) or a
@@ -1217,7 +1264,7 @@ def from_ocpp_remote_start(message: Any, version: OcppVersion | str | None = Non
 
 def to_ocpp_remote_start_result(
     result: RemoteStartResult | StatusAnswer, version: OcppVersion | str
-) -> Any:
+) -> OcppCallResult:
     """``call_result.RemoteStartTransaction`` / ``RequestStartTransaction`` for the answer."""
     v = _package_version(version)
     if isinstance(result, RemoteStartResult):
@@ -1228,7 +1275,7 @@ def to_ocpp_remote_start_result(
 
 
 def from_ocpp_remote_start_result(
-    message: Any, version: OcppVersion | str | None = None
+    message: OcppMessage, version: OcppVersion | str | None = None
 ) -> StatusAnswer:
     """Read the answer to a start request; a 2.x ``transactionId`` is kept in ``payload``."""
     v, payload = _read(message, "call_result", _start_action(_resolve(message, version)), version)
