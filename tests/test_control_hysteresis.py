@@ -79,7 +79,7 @@ def test_property_held_limits_are_safe_and_equal_to_the_new_plan_until_hold(
     after at + hold, and only where the new allocation may give current (session, not
     paused or pinned, at most the cap)."""
     new, previous, hold = case
-    at = new.start
+    at = new.start_epoch
     result = held(new, previous, at, hold)
     assert result.overloads() == []
     assert result.boundaries == new.boundaries and result.caps == new.caps
@@ -104,9 +104,9 @@ def test_a_later_lower_limit_is_kept_and_a_near_one_is_not() -> None:
     for k in range(8, len(row)):  # from T0 + 2 h
         row[k] = max(0.0, row[k] - 2.0)
     previous = _with_rows(new, {key: tuple(row)})
-    assert held(new, previous, new.start, HOUR).amps[key] == tuple(row)
-    assert held(new, previous, new.start, 3 * HOUR).amps[key] == new.amps[key]
-    assert held(new, previous, new.start, 2 * HOUR).amps[key] == tuple(row)  # 2 h: not before
+    assert held(new, previous, new.start_epoch, HOUR).amps[key] == tuple(row)
+    assert held(new, previous, new.start_epoch, 3 * HOUR).amps[key] == new.amps[key]
+    assert held(new, previous, new.start_epoch, 2 * HOUR).amps[key] == tuple(row)  # 2 h: not before
 
 
 def test_a_held_limit_that_would_overload_a_circuit_is_not_kept() -> None:
@@ -121,7 +121,7 @@ def test_a_held_limit_that_would_overload_a_circuit_is_not_kept() -> None:
     assert raised != new.amps[key]
     previous = _with_rows(new, {key: raised})
     assert previous.overloads()  # the site is full: raising one EVSE breaks a limit
-    result = held(new, previous, new.start, HOUR)
+    result = held(new, previous, new.start_epoch, HOUR)
     assert result.amps[key] == new.amps[key]
     assert result.overloads() == []
 
@@ -157,7 +157,7 @@ def test_control_with_hold_sends_fewer_and_is_otherwise_the_same_without_previou
     kept = control(site, later, policy=EqualShare(), previous=first, hold=HOUR)
     assert set(kept.changed) <= set(plain.changed)
     for key in site_keys(site):
-        for t in range(kept.at, kept.at + HOUR, 300):
+        for t in range(kept.at_epoch, kept.at_epoch + HOUR, 300):
             assert kept.limit_at(key, t) == plain.limit_at(key, t)
 
 
@@ -185,6 +185,6 @@ def test_a_held_limit_above_the_evses_cap_is_not_kept() -> None:
     raised = tuple(20.0 if k >= 8 else a for k, a in enumerate(new.amps[key]))
     previous = _with_rows(new, {key: raised})
     assert previous.overloads() == []
-    assert held(new, previous, new.start, HOUR).amps[key] == new.amps[key]
+    assert held(new, previous, new.start_epoch, HOUR).amps[key] == new.amps[key]
     lowered = tuple(10.0 if k >= 8 else a for k, a in enumerate(new.amps[key]))
-    assert held(new, _with_rows(new, {key: lowered}), new.start, HOUR).amps[key] == lowered
+    assert held(new, _with_rows(new, {key: lowered}), new.start_epoch, HOUR).amps[key] == lowered

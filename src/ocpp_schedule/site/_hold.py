@@ -43,7 +43,7 @@ Row = tuple[tuple[float, ...], tuple[int, ...]]
 
 def held(allocation: Allocation, previous: Allocation, at: int, hold: int) -> Allocation:
     """The allocation with every EVSE that may keep its held limits given them (CT13)."""
-    if previous.end != allocation.end or not previous.start <= at:
+    if previous.end_epoch != allocation.end_epoch or not previous.start_epoch <= at:
         return allocation
     slot_of = {t: k for k, t in enumerate(allocation.boundaries)}
     rows: dict[EvseKey, Row] = {}
