@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..errors import SafetyError
-from ._fairshare import Constraint, share_fairly
+from ._fairshare import fill
 from ._policies import Rank
 from ._timelines import PhaseAmps
 
@@ -177,23 +177,35 @@ def _shares(
             binding.add((circuit, p))
     if not binding:
         return [d.cap for d in active]
-    groups: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    # Per binding constraint: its members' consumer indices and coefficients, as two
+    # parallel lists of plain numbers (no pair per membership: fill()).
+    groups: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
     for path, circuit_phases, indices in buckets:
-        ones: list[tuple[int, float]] | None = None
+        counts: list[float] | None = None
         for circuit in path:
             for p in circuit_phases:
                 if (circuit, p) in binding:
-                    if ones is None:
-                        ones = [(i, float(sizes[i])) for i in indices]
-                    groups[(circuit, p)].extend(ones)
+                    if counts is None:
+                        counts = [float(sizes[i]) for i in indices]
+                    group = groups.get((circuit, p))
+                    if group is None:
+                        group = groups[(circuit, p)] = ([], [])
+                    group[0].extend(indices)
+                    group[1].extend(counts)
             if (circuit, -1) in binding:
                 per_amp = voltage * len(circuit_phases)
-                groups[(circuit, -1)].extend((i, per_amp * sizes[i]) for i in indices)
-    constraints: list[Constraint] = []
-    for (circuit, p), members in groups.items():
+                group = groups.get((circuit, -1))
+                if group is None:
+                    group = groups[(circuit, -1)] = ([], [])
+                group[0].extend(indices)
+                group[1].extend(per_amp * sizes[i] for i in indices)
+    bounds: list[float] = []
+    for circuit, p in groups:
         amps, watts = limits[circuit]
         bound = watts if p < 0 else amps[p]
         assert bound is not None
-        constraints.append((bound, members))
-    shares = share_fairly(caps, weights, constraints)
+        bounds.append(bound)
+    shares = fill(
+        caps, weights, bounds, [g[0] for g in groups.values()], [g[1] for g in groups.values()]
+    )
     return [shares[i] for i in consumer]
