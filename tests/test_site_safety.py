@@ -302,7 +302,7 @@ def test_a_policy_weight_outside_the_range_is_a_query_error() -> None:
 
 def test_the_post_condition_refuses_an_unsafe_result(monkeypatch) -> None:
     """A broken solver (everyone at their cap) is caught: SafetyError, no result."""
-    monkeypatch.setattr(slotshare_module, "share_fairly", lambda caps, w, c: list(caps))
+    monkeypatch.setattr(slotshare_module, "fill", lambda caps, w, b, i, c: list(caps))
     site = _feeder_site([Session(arrive=T0, leave=_h(1)) for _ in range(3)])
     with pytest.raises(SafetyError) as info:
         balance(site, start=T0, duration=HOUR)

@@ -43,7 +43,7 @@ from bisect import insort
 from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
-from ._slotshare import _Demand, _floor_tenth, _room_left, _shares, _solve
+from ._slotshare import Memo, _Demand, _floor_tenth, _room_left, _shares, _solve
 
 __all__ = ["DeadlineAware"]
 
@@ -407,7 +407,7 @@ class _Planner:
             on_key.setdefault(x.key, []).append(x)
         # An EVSE with one session in the window: its rank in every slot, computed once.
         alone = {key: self._plain_rank(own[0]) for key, own in on_key.items() if len(own) == 1}
-        cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+        cache: dict[tuple[object, ...], dict[EvseKey, float]] = {}
         out: list[dict[EvseKey, float]] = []
         # Per EVSE: the PlanDemand of its last slot, its rank there and the _Demand built for
         # it. A run of slots shares one PlanDemand object (_problem), so with the same rank
@@ -416,7 +416,8 @@ class _Planner:
         made: dict[EvseKey, tuple[PlanDemand, tuple[float, int, str, int], _Demand]] = {}
         before: list[_Demand] = []
         before_limits: object = None
-        found: dict[EvseKey, tuple[float, bool]] = {}
+        memo: Memo = {}
+        found: dict[EvseKey, float] = {}
         for k, row in enumerate(problem.demands):
             a, b = problem.boundaries[k], problem.boundaries[k + 1]
             demands = []
@@ -455,10 +456,12 @@ class _Planner:
                 signature = (tuple(demands), tuple(sorted(limits.items())))
                 hit = cache.get(signature)
                 if hit is None:
-                    hit = cache[signature] = _solve(demands, limits, self.volts)
+                    solved = _solve(demands, limits, self.volts, memo)
+                    hit = cache[signature] = {key: amps for key, (amps, _) in solved.items()}
                 found = hit
                 before, before_limits = demands, problem.limits[k]
-            out.append({key: amps for key, (amps, _) in found.items()})
+            # Slots with the same answer share one (read-only) mapping.
+            out.append(found)
             if progress is not None:
                 progress(k + 1, len(problem.demands))
         return out
