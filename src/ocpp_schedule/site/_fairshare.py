@@ -76,9 +76,9 @@ def fill(
     in_c: list[list[float]] = [[] for _ in range(n)]
     for g in range(groups):
         group_i, group_c = indices[g], coefficients[g]
-        if sum(c * caps[i] for i, c in zip(group_i, group_c) if c > 0) <= limits[g]:
+        if sum(c * caps[i] for i, c in zip(group_i, group_c, strict=True) if c > 0) <= limits[g]:
             continue  # even everyone at their cap fits: this constraint never binds
-        for i, c in zip(group_i, group_c):
+        for i, c in zip(group_i, group_c, strict=True):
             if c > 0 and not frozen[i]:
                 in_g[i].append(g)
                 in_c[i].append(c)
@@ -90,7 +90,7 @@ def fill(
         if frozen[i]:
             continue
         wi = w[i]
-        for g, c in zip(in_g[i], in_c[i]):
+        for g, c in zip(in_g[i], in_c[i], strict=True):
             mem_i[g].append(i)
             mem_c[g].append(c)
             rising[g] += c * wi
@@ -134,7 +134,7 @@ def fill(
                 frozen[i] = True
                 left -= 1
                 wi = w[i]
-                for g2, c2 in zip(in_g[i], in_c[i]):
+                for g2, c2 in zip(in_g[i], in_c[i], strict=True):
                     used[g2] += c2 * value
                     rising[g2] -= c2 * wi
                     dirty.add(g2)

@@ -196,13 +196,13 @@ def _groups(
     free: list[_Demand] = []
     members: dict[str, list[_Demand]] = {}
     for d in active:
-        top = group_of[d.path]
-        if top is None:
+        name = group_of[d.path]
+        if name is None:
             free.append(d)
         else:
-            group = members.get(top)
+            group = members.get(name)
             if group is None:
-                group = members[top] = []
+                group = members[name] = []
             group.append(d)
     circuits: dict[str, set[str]] = {}
     for c in sorted(binding):
