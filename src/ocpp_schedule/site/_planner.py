@@ -138,7 +138,8 @@ class _Planner:
         self.deadline = deadline
         """False: no reservation, no front-loading, equal weights (the plain plan, PL6)."""
         self.volts = problem.voltage
-        sessions = problem.sessions
+        # max_min() alone (tables=False) reads no per-session state either.
+        sessions = problem.sessions if tables or like is not None else ()
         self.left = [_INF if s.need_kwh is None else s.need_kwh for s in sessions]
         self.reserved: list[dict[int, float]] = [{} for _ in sessions]
         self.full = [False] * len(sessions)
