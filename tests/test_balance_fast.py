@@ -18,12 +18,13 @@ from datetime import timedelta
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, _tx_default, hostile_sites, sites
 
-from ocpp_schedule import EqualShare, Weighted, balance
-from ocpp_schedule.site import Circuit, Evse, LimitStep, Pile, Session, Site
+from ocpp_schedule import EqualShare, QueryError, Weighted, balance
+from ocpp_schedule.site import MAX_CELLS, Circuit, Evse, LimitStep, Pile, Session, Site
 from ocpp_schedule.site import _allocation as alloc
 from ocpp_schedule.site import _planner as planner
 from ocpp_schedule.site import _slotshare as slotshare
@@ -304,3 +305,12 @@ def test_a_cap_that_changes_within_a_session_is_shared_anew() -> None:
         allocation = balance(site, start=T0, duration=6 * HOUR, resolution=900, policy=policy)
         assert allocation.amps[("A", 1)] == (20.0,) * 12 + (10.0,) * 12
         assert allocation.amps[("B", 1)] == (20.0,) * 12 + (30.0,) * 12
+
+
+def test_a_day_of_ten_thousand_evses_at_15_minutes_is_within_the_bound() -> None:
+    """MAX_CELLS admits a day of 96 slots for 10,000 EVSEs under as many circuits (issue
+    17), and refuses one cell more, before any work."""
+    alloc._check_slots(96, 20_000)  # 1,920,000 cells: accepted
+    assert MAX_CELLS == 2_000_000
+    with pytest.raises(QueryError, match=r"\(EVSEs \+ circuits\) x slots"):
+        alloc._check_slots(1, MAX_CELLS + 1)
