@@ -152,8 +152,9 @@ def _site(e: int, oversubscribed: float) -> Site:
 
 def balance_case(e: int, oversubscribed: float = 1.0) -> Callable[[], Any]:
     site = _site(e, oversubscribed)
-    # 30-minute slots: 10,000 EVSEs x 96 slots of 15 minutes would pass MAX_CELLS (a bound)
-    return lambda: balance(site, start=DEMO_DAY, duration=86400, resolution=1800)
+    # 15-minute slots: 10,000 EVSEs x 96 slots are within MAX_CELLS (2,000,000 since
+    # BALANCEFAST; it was 1,000,000 and these rows used 30-minute slots)
+    return lambda: balance(site, start=DEMO_DAY, duration=86400, resolution=900)
 
 
 def send_plan_case(e: int) -> Callable[[], Any]:

@@ -302,7 +302,7 @@ def test_a_policy_weight_outside_the_range_is_a_query_error() -> None:
 
 def test_the_post_condition_refuses_an_unsafe_result(monkeypatch) -> None:
     """A broken solver (everyone at their cap) is caught: SafetyError, no result."""
-    monkeypatch.setattr(slotshare_module, "share_fairly", lambda caps, w, c: list(caps))
+    monkeypatch.setattr(slotshare_module, "fill", lambda caps, w, b, i, c: list(caps))
     site = _feeder_site([Session(arrive=T0, leave=_h(1)) for _ in range(3)])
     with pytest.raises(SafetyError) as info:
         balance(site, start=T0, duration=HOUR)
@@ -564,8 +564,9 @@ def test_circuit_step_changes_are_counted_before_they_are_built(monkeypatch) -> 
     monkeypatch.setattr(allocation_module, "circuit_timeline", _never)
     steps = tuple(LimitStep(start=time(h, m), amps=10.0) for h in range(24) for m in (0, 30))
     site = _feeder_site([Session(arrive=T0, leave=_h(1))], steps=steps)
+    days = MAX_CELLS // len(steps) + 1  # more step changes than MAX_CELLS, in whole years
     with pytest.raises(QueryError, match="circuit step changes"):
-        balance(site, start=T0, duration=60 * 365 * 86400, resolution=86400 * 365)
+        balance(site, start=T0, duration=-(-days // 365) * 365 * 86400, resolution=86400 * 365)
 
 
 def test_report_spans_are_bounded(monkeypatch) -> None:

@@ -37,7 +37,7 @@ from ._model import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
 from ._planner import DeadlineAware
 from ._planning import PlanDemand, Planner, PlanningProblem, PlanSession
 from ._policies import Policy, Rank
-from ._slotshare import _REL_TOL, _Demand, _floor_tenth, _solve
+from ._slotshare import _REL_TOL, Memo, _Demand, _floor_tenth, _solve
 from ._timelines import (
     MAX_CELLS,
     MAX_SLOTS,
@@ -312,6 +312,7 @@ def _share_slots(
     cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
     fixed: dict[tuple[EvseKey, int], tuple[float, float, Rank]] = {}
     built: dict[tuple[EvseKey, _SlotEvse], _Demand] = {}
+    memo: Memo = {}
     for k, active in enumerate(active_per_slot):
         demands = []
         for key, entry in zip(*active, strict=True):
@@ -325,7 +326,7 @@ def _share_slots(
         signature = (tuple(demands), tuple(sorted(limits.items())))
         found = cache.get(signature)
         if found is None:
-            found = _solve(demands, limits, site.voltage)
+            found = _solve(demands, limits, site.voltage, memo)
             cache[signature] = found
         results.append(found)
         if progress is not None:

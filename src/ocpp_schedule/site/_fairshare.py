@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from heapq import heappop, heappush
 
-__all__ = ["Constraint", "share_fairly"]
+__all__ = ["Constraint", "fill", "share_fairly"]
 
 Constraint = tuple[float, Sequence[tuple[int, float]]]
 """``(limit, [(consumer index, coefficient), ...])``."""
@@ -42,29 +42,57 @@ def share_fairly(
     (see :func:`_level`), so the result does not depend on the weights' scale
     and no full constraint is ever taken for "never binding" by rounding.
     """
+    return fill(
+        caps,
+        weights,
+        [limit for limit, _ in constraints],
+        [[i for i, _ in group] for _, group in constraints],
+        [[c for _, c in group] for _, group in constraints],
+    )
+
+
+def fill(
+    caps: Sequence[float],
+    weights: Sequence[float],
+    bounds: Sequence[float],
+    indices: Sequence[Sequence[int]],
+    coefficients: Sequence[Sequence[float]],
+) -> list[float]:
+    """:func:`share_fairly` with each constraint as its limit, its members' indices and
+    their coefficients in three parallel sequences.
+
+    The same arithmetic in the same order; the memberships are held in lists of plain
+    numbers rather than one pair per member, so a large share builds no object per
+    membership for the garbage collector to walk (docs/performance.md, BALANCEFAST).
+    """
     n = len(caps)
     w = _normalised(weights)
     x = [0.0] * n
     frozen = [c <= 0.0 for c in caps]
     thresholds = [0.0 if frozen[i] else caps[i] / w[i] for i in range(n)]
-    groups = len(constraints)
-    limits = [float(limit) for limit, _ in constraints]
-    belongs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for g, (limit, group) in enumerate(constraints):
-        if sum(c * caps[i] for i, c in group if c > 0) <= limit:
+    groups = len(bounds)
+    limits = [float(limit) for limit in bounds]
+    in_g: list[list[int]] = [[] for _ in range(n)]
+    in_c: list[list[float]] = [[] for _ in range(n)]
+    for g in range(groups):
+        group_i, group_c = indices[g], coefficients[g]
+        if sum(c * caps[i] for i, c in zip(group_i, group_c, strict=True) if c > 0) <= limits[g]:
             continue  # even everyone at their cap fits: this constraint never binds
-        for i, c in group:
+        for i, c in zip(group_i, group_c, strict=True):
             if c > 0 and not frozen[i]:
-                belongs[i].append((g, c))
+                in_g[i].append(g)
+                in_c[i].append(c)
     # Members of every constraint in ascending threshold order, without sorting each one.
-    members: list[list[tuple[int, float]]] = [[] for _ in range(groups)]
+    mem_i: list[list[int]] = [[] for _ in range(groups)]
+    mem_c: list[list[float]] = [[] for _ in range(groups)]
     rising = [0.0] * groups
     for i in sorted(range(n), key=thresholds.__getitem__):
         if frozen[i]:
             continue
         wi = w[i]
-        for g, c in belongs[i]:
-            members[g].append((i, c))
+        for g, c in zip(in_g[i], in_c[i], strict=True):
+            mem_i[g].append(i)
+            mem_c[g].append(c)
             rising[g] += c * wi
     peak = list(rising)
     used = [0.0] * groups
@@ -75,8 +103,10 @@ def share_fairly(
     while left:
         for g in dirty:
             if rising[g] < peak[g] * _FRESH:
-                rising[g] = peak[g] = _rising(members[g], frozen, w, 0)
-            level = _level(members[g], frozen, caps, w, thresholds, used[g], limits[g], rising[g])
+                rising[g] = peak[g] = _rising(mem_i[g], mem_c[g], frozen, w, 0)
+            level = _level(
+                mem_i[g], mem_c[g], frozen, caps, w, thresholds, used[g], limits[g], rising[g]
+            )
             level_of[g] = level
             if level != _INF:
                 heappush(heap, (level, g))
@@ -96,7 +126,7 @@ def share_fairly(
             _, g = heappop(heap)
             if level_of[g] > bound:
                 continue
-            for i, _c in members[g]:
+            for i in mem_i[g]:
                 if frozen[i]:
                     continue
                 value = min(caps[i], w[i] * level)
@@ -104,7 +134,7 @@ def share_fairly(
                 frozen[i] = True
                 left -= 1
                 wi = w[i]
-                for g2, c2 in belongs[i]:
+                for g2, c2 in zip(in_g[i], in_c[i], strict=True):
                     used[g2] += c2 * value
                     rising[g2] -= c2 * wi
                     dirty.add(g2)
@@ -126,14 +156,23 @@ def _normalised(weights: Sequence[float]) -> list[float]:
 
 
 def _rising(
-    members: list[tuple[int, float]], frozen: list[bool], weights: Sequence[float], first: int
+    members: list[int],
+    coefficients: list[float],
+    frozen: list[bool],
+    weights: Sequence[float],
+    first: int,
 ) -> float:
     """Coefficient x weight summed afresh over the unfrozen members from ``first`` on."""
-    return sum(c * weights[i] for i, c in members[first:] if not frozen[i])
+    return sum(
+        c * weights[i]
+        for i, c in zip(members[first:], coefficients[first:], strict=True)
+        if not frozen[i]
+    )
 
 
 def _level(
-    members: list[tuple[int, float]],
+    members: list[int],
+    coefficients: list[float],
     frozen: list[bool],
     caps: Sequence[float],
     weights: Sequence[float],
@@ -145,7 +184,8 @@ def _level(
     """The fill level at which this constraint becomes full (inf: never).
 
     Members are in ascending threshold order (the level at which each reaches
-    its cap). ``rising`` is the sum of coefficient x weight over the unfrozen
+    its cap), with their coefficients in the same order. ``rising`` is the sum of
+    coefficient x weight over the unfrozen
     members. It is kept by subtraction, which loses a small remainder to
     cancellation once large weights are taken from a sum that absorbed small
     ones; so whenever it falls below :data:`_FRESH` of the sum it was last
@@ -154,18 +194,19 @@ def _level(
     """
     room = limit - used
     if room <= 0.0:
-        return 0.0 if any(not frozen[i] for i, _ in members) else _INF
+        return 0.0 if any(not frozen[i] for i in members) else _INF
     top = rising
     capped = 0.0
-    for k, (i, c) in enumerate(members):
+    for k, i in enumerate(members):
         if frozen[i]:
             continue
         if rising < top * _FRESH:
-            rising = top = _rising(members, frozen, weights, k)
+            rising = top = _rising(members, coefficients, frozen, weights, k)
         if rising <= 0.0:
             return _INF  # only underflowed weights left (outside any accepted range)
         if capped + rising * thresholds[i] >= room:
             return (room - capped) / rising
+        c = coefficients[k]
         capped += c * caps[i]
         rising -= c * weights[i]
     return _INF

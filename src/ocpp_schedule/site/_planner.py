@@ -38,11 +38,12 @@ sessions x slots x log(sessions). Timed in ``benchmarks/planner.py``.
 from __future__ import annotations
 
 import math
+import operator
 from bisect import insort
 from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
-from ._slotshare import _Demand, _floor_tenth, _room_left, _shares, _solve
+from ._slotshare import Memo, _Demand, _floor_tenth, _room_left, _shares, _solve
 
 __all__ = ["DeadlineAware"]
 
@@ -86,7 +87,7 @@ class DeadlineAware:
         """
         sessions = problem.sessions
         if all(x.need_kwh is None for x in sessions) and len({x.priority for x in sessions}) <= 1:
-            return _Planner(problem, self.weighted).max_min(progress)
+            return _Planner(problem, self.weighted, tables=False).max_min(progress)
         smart = _Planner(problem, self.weighted)
         best, energy = smart.capped(smart.run(progress))
         if energy >= smart.most_energy() * (1.0 - 1e-12):
@@ -130,13 +131,15 @@ class _Planner:
         weighted: bool,
         deadline: bool = True,
         like: _Planner | None = None,
+        tables: bool = True,
     ) -> None:
         self.problem = problem
         self.weighted = weighted
         self.deadline = deadline
         """False: no reservation, no front-loading, equal weights (the plain plan, PL6)."""
         self.volts = problem.voltage
-        sessions = problem.sessions
+        # max_min() alone (tables=False) reads no per-session state either.
+        sessions = problem.sessions if tables or like is not None else ()
         self.left = [_INF if s.need_kwh is None else s.need_kwh for s in sessions]
         self.reserved: list[dict[int, float]] = [{} for _ in sessions]
         self.full = [False] * len(sessions)
@@ -152,6 +155,10 @@ class _Planner:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
             self.any_pinned = like.any_pinned
+            return
+        if not tables:
+            # max_min() alone reads none of the tables: no object per cell to build and collect.
+            self.cells, self.by_session, self.base, self.any_pinned = [], [], [], []
             return
         self.cells = []
         self.by_session = [[] for _ in sessions]
@@ -401,8 +408,17 @@ class _Planner:
             on_key.setdefault(x.key, []).append(x)
         # An EVSE with one session in the window: its rank in every slot, computed once.
         alone = {key: self._plain_rank(own[0]) for key, own in on_key.items() if len(own) == 1}
-        cache: dict[tuple[object, ...], dict[EvseKey, tuple[float, bool]]] = {}
+        cache: dict[tuple[object, ...], dict[EvseKey, float]] = {}
         out: list[dict[EvseKey, float]] = []
+        # Per EVSE: the PlanDemand of its last slot, its rank there and the _Demand built for
+        # it. A run of slots shares one PlanDemand object (_problem), so with the same rank
+        # the same _Demand is reused: no object per cell, and a slot whose demands are the
+        # previous slot's objects, under equal limits, has the previous slot's answer.
+        made: dict[EvseKey, tuple[PlanDemand, tuple[float, int, str, int], _Demand]] = {}
+        before: list[_Demand] = []
+        before_limits: object = None
+        memo: Memo = {}
+        found: dict[EvseKey, float] = {}
         for k, row in enumerate(problem.demands):
             a, b = problem.boundaries[k], problem.boundaries[k + 1]
             demands = []
@@ -412,27 +428,41 @@ class _Planner:
                     meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
                     ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
                     rank = min(ranks)
-                weight = rank[0]
-                demands.append(
-                    _Demand(
-                        d.key,
-                        d.cap,
-                        d.phases,
-                        d.circuit_phases,
-                        d.path,
-                        weight,
-                        d.min_amps,
-                        rank,
-                        d.session,
-                        d.pinned,
-                    )
+                last = made.get(d.key)
+                if last is not None and last[0] is d and last[1] == rank:
+                    demands.append(last[2])
+                    continue
+                demand = _Demand(
+                    d.key,
+                    d.cap,
+                    d.phases,
+                    d.circuit_phases,
+                    d.path,
+                    rank[0],
+                    d.min_amps,
+                    rank,
+                    d.session,
+                    d.pinned,
                 )
-            limits = dict(problem.limits[k])
-            signature = (tuple(demands), tuple(sorted(limits.items())))
-            found = cache.get(signature)
-            if found is None:
-                found = cache[signature] = _solve(demands, limits, self.volts)
-            out.append({key: amps for key, (amps, _) in found.items()})
+                made[d.key] = (d, rank, demand)
+                demands.append(demand)
+            limits = problem.limits[k]
+            same = (
+                len(demands) == len(before)
+                and limits == before_limits
+                and all(map(operator.is_, demands, before))
+            )
+            if not same:
+                limits = dict(limits)
+                signature = (tuple(demands), tuple(sorted(limits.items())))
+                hit = cache.get(signature)
+                if hit is None:
+                    solved = _solve(demands, limits, self.volts, memo)
+                    hit = cache[signature] = {key: amps for key, (amps, _) in solved.items()}
+                found = hit
+                before, before_limits = demands, problem.limits[k]
+            # Slots with the same answer share one (read-only) mapping.
+            out.append(found)
             if progress is not None:
                 progress(k + 1, len(problem.demands))
         return out

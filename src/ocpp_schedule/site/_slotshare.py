@@ -9,12 +9,13 @@ and the 0.1 A rounding (:func:`_floor_tenth`) without an import cycle.
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..errors import SafetyError
-from ._fairshare import Constraint, share_fairly
+from ._fairshare import fill
 from ._policies import Rank
 from ._timelines import PhaseAmps
 
@@ -48,10 +49,17 @@ def _floor_tenth(value: float) -> float:
     return math.floor(value * 10.0 * (1.0 + 1e-12)) / 10.0
 
 
+Memo = dict[
+    tuple[str, ...], tuple[list["_Demand"], tuple[object, ...], dict[EvseKey, tuple[float, bool]]]
+]
+"""Per group of circuits that bind together: the demands, limits and shares of its last solve."""
+
+
 def _solve(
     demands: Sequence[_Demand],
     limits: dict[str, tuple[PhaseAmps, float | None]],
     voltage: float,
+    memo: Memo | None = None,
 ) -> dict[EvseKey, tuple[float, bool]]:
     """One slot: the fair shares, pausing the lowest ranks until every share meets its minimum.
 
@@ -59,26 +67,147 @@ def _solve(
     never paused; the others share what they leave. A share counts as meeting
     the minimum only once rounded down to 0.1 A, so every limit handed out is
     0 or at least the minimum. Returns each EVSE's (limit, paused).
+
+    The demands fall apart into groups that share no circuit limit that can bind
+    (:func:`_groups`); each group is shared and paused on its own, which is what the
+    whole does (a pause changes only its own group's shares, and the lowest rank
+    short in a group is paused whatever the other groups hold). With ``memo`` (kept
+    by the caller over the slots of one window), a group whose demands are the same
+    objects under the same limits as at its last solve has that solve's answer.
     """
     pinned = [d for d in demands if d.pinned]
-    rest = [d for d in demands if not d.pinned]
     room = _room_left(pinned, limits, voltage)
-    active = [d for d in rest if _floor_tenth(d.cap) >= d.min_amps and d.cap > 0]
-    paused = {d.key for d in rest if not (_floor_tenth(d.cap) >= d.min_amps and d.cap > 0)}
+    out: dict[EvseKey, tuple[float, bool]] = {}
+    active: list[_Demand] = []
+    for d in demands:
+        if d.pinned:
+            continue
+        if _floor_tenth(d.cap) >= d.min_amps and d.cap > 0:
+            active.append(d)
+        else:
+            out[d.key] = (0.0, True)
+    free, groups = _groups(active, room, voltage)
+    for d in free:
+        out[d.key] = (_floor_tenth(d.cap), False)
+    for circuits, members in groups.items():
+        key = tuple(sorted(circuits))
+        bounds = tuple(room[c] for c in key)
+        last = None if memo is None else memo.get(key)
+        if (
+            last is not None
+            and len(last[0]) == len(members)
+            and last[1] == bounds
+            and all(map(operator.is_, last[0], members))
+        ):
+            part = last[2]
+        else:
+            part = _pause(members, room, voltage)
+            if memo is not None:
+                memo[key] = (members, bounds, part)
+        out.update(part)
+    for d in pinned:
+        out[d.key] = (d.cap, False)
+    return out
+
+
+def _pause(
+    active: list[_Demand], room: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> dict[EvseKey, tuple[float, bool]]:
+    """One group's (limit, paused), pausing its lowest short rank one at a time (B3)."""
+    paused: dict[EvseKey, tuple[float, bool]] = {}
     while True:
         shares = _shares(active, room, voltage)
         short = [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
         if not short:
             break
         victim = min(short, key=lambda d: d.rank)
-        paused.add(victim.key)
+        paused[victim.key] = (0.0, True)
         active = [d for d in active if d.key != victim.key]
-    out = {d.key: (0.0, True) for d in rest if d.key in paused}
     for d, x in zip(active, shares, strict=True):
-        out[d.key] = (_floor_tenth(x), False)
-    for d in pinned:
-        out[d.key] = (d.cap, False)
-    return out
+        paused[d.key] = (_floor_tenth(x), False)
+    return paused
+
+
+def _groups(
+    active: list[_Demand], room: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+) -> tuple[list[_Demand], dict[frozenset[str], list[_Demand]]]:
+    """The demands no limit can hold back, and the others by group of circuits.
+
+    A circuit limit can bind only if what its subtree can carry exceeds it: per circuit
+    phase, the demands on the circuit itself at their caps plus, per child circuit, the
+    lesser of the child's limit and what the child's subtree can carry (likewise for
+    power, also bounded by the child's phase limits). Demands under a common circuit
+    limit that can bind are in one group (union-find over circuits), in their order.
+    """
+    carry: dict[str, list[float]] = {}
+    children: dict[str, dict[str, None]] = {}
+    depth: dict[str, int] = {}
+    paths = dict.fromkeys(d.path for d in active)  # in order: the same sums on every run
+    for path in paths:
+        for n, circuit in enumerate(path):
+            if circuit not in depth:
+                depth[circuit] = n
+                carry[circuit] = [0.0, 0.0, 0.0, 0.0]
+            if n:
+                children.setdefault(path[n - 1], {})[circuit] = None
+    for d in active:
+        own = carry[d.path[-1]]
+        for p in d.circuit_phases:
+            own[p] += d.cap
+        own[3] += d.cap * voltage * len(d.circuit_phases)
+    binding: set[str] = set()
+    for circuit in sorted(depth, key=depth.__getitem__, reverse=True):
+        total = carry[circuit]
+        for child in children.get(circuit, ()):
+            below = carry[child]
+            amps, watts = room[child]
+            most = [min(below[p], amps[p]) for p in range(3)]
+            power = min(below[3], voltage * (most[0] + most[1] + most[2]))
+            if watts is not None:
+                power = min(power, watts)
+            for p in range(3):
+                total[p] += most[p]
+            total[3] += power
+        amps, watts = room[circuit]
+        if (
+            total[0] > amps[0]
+            or total[1] > amps[1]
+            or total[2] > amps[2]
+            or (watts is not None and total[3] > watts)
+        ):
+            binding.add(circuit)
+    root: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        while root.get(c, c) != c:
+            c = root[c]
+        return c
+
+    # Per path: its first binding circuit (None: no limit holds it back), joined with the rest.
+    first_of: dict[tuple[str, ...], str | None] = {}
+    for path in paths:
+        held = [c for c in path if c in binding]
+        first_of[path] = held[0] if held else None
+        for c in held[1:]:
+            top, other = find(held[0]), find(c)
+            if other != top:
+                root[other] = top
+    group_of = {path: None if c is None else find(c) for path, c in first_of.items()}
+    free: list[_Demand] = []
+    members: dict[str, list[_Demand]] = {}
+    for d in active:
+        name = group_of[d.path]
+        if name is None:
+            free.append(d)
+        else:
+            group = members.get(name)
+            if group is None:
+                group = members[name] = []
+            group.append(d)
+    circuits: dict[str, set[str]] = {}
+    for c in sorted(binding):
+        circuits.setdefault(find(c), set()).add(c)
+    return free, {frozenset(circuits[top]): group for top, group in members.items()}
 
 
 def _room_left(
@@ -177,23 +306,35 @@ def _shares(
             binding.add((circuit, p))
     if not binding:
         return [d.cap for d in active]
-    groups: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    # Per binding constraint: its members' consumer indices and coefficients, as two
+    # parallel lists of plain numbers (no pair per membership: fill()).
+    groups: dict[tuple[str, int], tuple[list[int], list[float]]] = {}
     for path, circuit_phases, indices in buckets:
-        ones: list[tuple[int, float]] | None = None
+        counts: list[float] | None = None
         for circuit in path:
             for p in circuit_phases:
                 if (circuit, p) in binding:
-                    if ones is None:
-                        ones = [(i, float(sizes[i])) for i in indices]
-                    groups[(circuit, p)].extend(ones)
+                    if counts is None:
+                        counts = [float(sizes[i]) for i in indices]
+                    group = groups.get((circuit, p))
+                    if group is None:
+                        group = groups[(circuit, p)] = ([], [])
+                    group[0].extend(indices)
+                    group[1].extend(counts)
             if (circuit, -1) in binding:
                 per_amp = voltage * len(circuit_phases)
-                groups[(circuit, -1)].extend((i, per_amp * sizes[i]) for i in indices)
-    constraints: list[Constraint] = []
-    for (circuit, p), members in groups.items():
+                group = groups.get((circuit, -1))
+                if group is None:
+                    group = groups[(circuit, -1)] = ([], [])
+                group[0].extend(indices)
+                group[1].extend(per_amp * sizes[i] for i in indices)
+    bounds: list[float] = []
+    for circuit, p in groups:
         amps, watts = limits[circuit]
         bound = watts if p < 0 else amps[p]
         assert bound is not None
-        constraints.append((bound, members))
-    shares = share_fairly(caps, weights, constraints)
+        bounds.append(bound)
+    shares = fill(
+        caps, weights, bounds, [g[0] for g in groups.values()], [g[1] for g in groups.values()]
+    )
     return [shares[i] for i in consumer]
