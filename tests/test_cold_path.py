@@ -308,6 +308,21 @@ def _limits_or_error(fn: Any, periods: Any) -> Any:
 )
 def test_the_compiled_limits_are_the_reference_ones(raw: list[dict[str, Any]]) -> None:
     periods = [ChargingSchedulePeriod.model_validate(p) for p in raw]
-    assert _limits_or_error(_compile._limits, periods) == _limits_or_error(
-        _reference_limits, periods
+    fast = _limits_or_error(
+        lambda pid, ps: _compile._limits(pid, ps, [p.limit for p in ps]), periods
     )
+    assert fast == _limits_or_error(_reference_limits, periods)
+
+
+def test_a_plain_profile_is_checked_without_the_memo() -> None:
+    """Plain periods are checked faster than the profile is hashed: no memo entry (issue 16);
+    a profile with a 2.1 value still goes through the memo."""
+    start = from_epoch(1_700_000_000)
+    state = StationState(StationConfig(), OcppVersion("2.1"), (Transaction("1", 1, start),))
+    plain = _payload("2.1", [{"startPeriod": 0, "limit": 16.0}], 0)
+    other = _payload("2.1", [{"startPeriod": 0, "limit": 16.0, "operationMode": "ChargingOnly"}], 0)
+    _rules.clear_rule_caches()
+    assert install(ProfileStore(), read_set_charging_profile(plain, "2.1"), state)[1].accepted
+    assert _rules.memo_size() == 0
+    assert install(ProfileStore(), read_set_charging_profile(other, "2.1"), state)[1].accepted
+    assert _rules.memo_size() == 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from operator import attrgetter, lt
+from operator import itemgetter, lt
 from threading import Lock
 from typing import Any, Protocol
 
@@ -368,10 +368,13 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
     to a ``float`` has no decimals, as that float has none). A profile that cannot be hashed
     (e.g. an unhashable ``customData`` value) is checked every time.
     """
-    if all(map(_plain_schedule, profile.charging_schedule)):
-        # Plain periods are checked about as fast as the profile is hashed for the memo
-        # (the cold path: a profile seen once pays no hash).
-        _check_profile_fields(profile, state, local)
+    if all(
+        _plain_periods_pass(s.charging_schedule_period, state, local)
+        for s in profile.charging_schedule
+    ):
+        # Plain periods are checked faster than the profile is hashed for the memo (the
+        # cold path: a profile seen once pays no hash); they passed, the rest is cheap.
+        _check_profile_fields(profile, state, local, periods_passed=True)
         return
     try:
         key = _Content((profile, state.version, state.config, local))
@@ -395,7 +398,12 @@ def memo_size() -> int:
         return len(_PASSED)
 
 
-def _check_profile_fields(profile: ChargingProfile, state: StationState, local: bool) -> None:
+def _check_profile_fields(
+    profile: ChargingProfile, state: StationState, local: bool, *, periods_passed: bool = False
+) -> None:
+    """Every field check of the profile; ``periods_passed``: its periods are known to pass
+    :func:`_check_period` (:func:`_plain_periods_pass` said so), so they are not checked again
+    (the first rejection is then a profile or schedule one, in the same order as ever)."""
     v, cfg = state.version, state.config
     purpose, kind = profile.charging_profile_purpose, profile.charging_profile_kind
     if (
@@ -494,11 +502,15 @@ def _check_profile_fields(profile: ChargingProfile, state: StationState, local: 
                 "a Dynamic profile has exactly one schedule with one period at startPeriod 0",
             )
     for sched in profile.charging_schedule:
-        _check_schedule(profile, sched, state, local)
+        _check_schedule(profile, sched, state, local, periods_passed)
 
 
 def _check_schedule(
-    profile: ChargingProfile, sched: ChargingSchedule, state: StationState, local: bool
+    profile: ChargingProfile,
+    sched: ChargingSchedule,
+    state: StationState,
+    local: bool,
+    periods_passed: bool = False,
 ) -> None:
     v, cfg = state.version, state.config
     purpose, kind = profile.charging_profile_purpose, profile.charging_profile_kind
@@ -583,13 +595,15 @@ def _check_schedule(
                     f"period {i} starts at {periods[i].start_period}, not after "
                     f"{periods[i - 1].start_period}",
                 )
-    if _plain_periods_pass(periods, state, local):
+    if periods_passed or _plain_periods_pass(periods, state, local):
         return
     for i, period in enumerate(periods):
         _check_period(profile, i, period, state, local)
 
 
-_NOT_PLAIN = attrgetter("operation_mode", "evse_sleep", "phase_to_use", *V21_PERIOD_VALUES)
+_NOT_PLAIN = itemgetter("operation_mode", "evse_sleep", "phase_to_use", *V21_PERIOD_VALUES)
+"""A period's values (from its ``__dict__``, where a model keeps its fields) that a plain
+period does not have."""
 _NONE_PLAIN = (None,) * (3 + len(V21_PERIOD_VALUES))
 
 
@@ -608,12 +622,13 @@ def _plain_periods_pass(periods: Any, state: StationState, local: bool) -> bool:
     """
     limits = set()
     for period in periods:
-        if _NOT_PLAIN(period) != _NONE_PLAIN:
+        values = period.__dict__
+        if _NOT_PLAIN(values) != _NONE_PLAIN:
             return False
-        phases = period.number_phases
+        phases = values["number_phases"]
         if phases is not None and not 1 <= phases <= 3:
             return False
-        limits.add(period.limit)
+        limits.add(values["limit"])
     for limit in limits:
         if limit is None or not 0 <= limit <= MAX_LIMIT:
             return False
@@ -622,11 +637,6 @@ def _plain_periods_pass(periods: Any, state: StationState, local: bool) -> bool:
         isinstance(limit, int) or limit.is_integer() or decimal_places(limit) <= places
         for limit in limits
     )
-
-
-def _plain_schedule(schedule: ChargingSchedule) -> bool:
-    """Whether every period of the schedule is plain (see :func:`_plain_periods_pass`)."""
-    return all(_NOT_PLAIN(period) == _NONE_PLAIN for period in schedule.charging_schedule_period)
 
 
 def _check_features(

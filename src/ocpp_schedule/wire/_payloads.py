@@ -258,7 +258,7 @@ def _check_keys(
     if not isinstance(obj, Mapping):
         raise PayloadError(f"expected a JSON object, got {_json_type(obj)}", field=where or None)
     rule = f"OCPP {version.value} schema"
-    unknown = sorted(set(obj) - allowed)
+    unknown = [] if obj.keys() <= allowed else sorted(set(obj) - allowed)
     if unknown:
         raise PayloadError(
             f"field {unknown[0]!r} is not part of OCPP {version.value}",
@@ -291,6 +291,17 @@ def _check_keys(
     return obj
 
 
+_PURPOSE_VALUES = {v: frozenset(p.value for p in PURPOSES_BY_VERSION[v]) for v in OcppVersion}
+_KIND_VALUES = {
+    v: frozenset(
+        k.value
+        for k in ChargingProfileKind
+        if v is OcppVersion.V21 or k is not ChargingProfileKind.DYNAMIC
+    )
+    for v in OcppVersion
+}
+
+
 def _check_enum(
     value: Any,
     version: OcppVersion,
@@ -298,11 +309,9 @@ def _check_enum(
     error: type[PayloadError | VersionError] = PayloadError,
 ) -> None:
     if field.endswith("chargingProfilePurpose"):
-        allowed = {p.value for p in PURPOSES_BY_VERSION[version]}
+        allowed = _PURPOSE_VALUES[version]
     elif field.endswith("chargingProfileKind"):
-        allowed = {k.value for k in ChargingProfileKind}
-        if version is not OcppVersion.V21:
-            allowed.discard(ChargingProfileKind.DYNAMIC.value)
+        allowed = _KIND_VALUES[version]
     else:  # pragma: no cover - only the two enums above differ between versions
         return
     if isinstance(value, str) and value not in allowed:
