@@ -324,6 +324,9 @@ def main() -> int:
     parser.add_argument("--no-fleet", action="store_true", help="skip the fleet benchmark")
     parser.add_argument("--no-import", action="store_true", help="skip the import benchmark")
     parser.add_argument(
+        "--no-cold", action="store_true", help="skip the cold path (benchmarks/cold.py)"
+    )
+    parser.add_argument(
         "--peers",
         metavar="FILE",
         help="peer figures measured on this machine just before (JSON: workload -> peer -> s)",
@@ -483,6 +486,16 @@ def main() -> int:
             ],
         )
 
+    cold_checks: list[tuple[str, bool]] = []
+    if not args.no_cold:  # the cold path and the fleet from payloads (benchmarks/cold.py)
+        import cold
+
+        print()
+        cold_rows = [cold.bench_cold(w1(), 60 if args.quick else 300)]
+        cold_rows.append(cold.bench_cold(w2(), 5 if args.quick else 21))
+        cold_fleet = None if args.no_fleet else cold.bench_fleet_payloads(1 if args.quick else 3)
+        cold_checks = cold.report(cold_rows, cold_fleet)
+
     by_name = {r["name"]: r for r in rows}
     checks = [
         ("W1 under 50 µs", by_name["W1"]["engine_s"] < 50e-6),
@@ -529,6 +542,7 @@ def main() -> int:
                 import_result["cached"]["cpu_min"] <= import_time.TARGET_S,
             )
         )
+    checks += cold_checks
     load_after = load_average()
     busy = max(load_before, load_after) > cores
     print(f"\nload average after: {load_after:.2f} on {cores} cores")

@@ -165,13 +165,22 @@ def test_a_rejected_profile_is_not_remembered() -> None:
     assert _rules.memo_size() == 0
 
 
+def _not_plain(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as 2.1 with an explicit operationMode on every period: not plain, so its
+    field checks go through the memo (plain ones are checked without it, issue 16)."""
+    for period in payload["chargingProfile"]["chargingSchedule"][0]["chargingSchedulePeriod"]:
+        period["operationMode"] = "ChargingOnly"
+    return payload
+
+
 def test_the_memo_is_bounded() -> None:
     """Never more than MEMO_FIELD_CHECKS profiles (least recently used out)."""
-    state = _state("2.0.1", StationConfig())
+    state = _state("2.1", StationConfig())
     _rules.clear_rule_caches()
     with patch.object(_rules, "MEMO_FIELD_CHECKS", 3):
         for limit in range(10):
-            request = read_set_charging_profile(_with_numbers({}, float(limit)), "2.0.1")
+            payload = _not_plain(_with_numbers({}, float(limit)))
+            request = read_set_charging_profile(payload, "2.1")
             assert _answer(request, state, False)[1].accepted
             assert _rules.memo_size() <= 3
     assert _rules.memo_size() == 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from itertools import repeat
+from operator import itemgetter, lt
 from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
@@ -259,9 +260,16 @@ def _triple(
     )
 
 
+_COLUMNS = itemgetter("start_period", "limit", "number_phases")
+"""A period's start, limit and phases, from its ``__dict__`` (where a model keeps its fields)."""
+_V2X_VALUES = itemgetter(*_V2X_NAMES)
+"""A period's 2.1 values, from its ``__dict__`` (where a model keeps its fields)."""
+_NO_V2X = (None,) * len(_V2X_NAMES)
+
+
 def _v2x_periods(pid: int, periods: Any) -> tuple[V2xPeriod, ...] | None:
     """Each period's 2.1 fields, or None when no period has one (V21-8)."""
-    if not any(getattr(p, name) is not None for p in periods for name in _V2X_NAMES):
+    if all(_V2X_VALUES(p.__dict__) == _NO_V2X for p in periods):
         return None
     out = []
     for p in periods:
@@ -301,6 +309,26 @@ def _v2x_periods(pid: int, periods: Any) -> tuple[V2xPeriod, ...] | None:
     return tuple(out)
 
 
+def _limits(pid: int, periods: Any, raw: Any) -> tuple[float, ...]:
+    """Each period's limit as a float (no limit: infinity, Idle: 0), or InvalidProfileError.
+
+    The common case, every limit given and in 0..MAX_LIMIT, is one pass; otherwise each
+    period is looked at in order for the error (negative or NaN, infinite, too large).
+    """
+    if None not in raw and all(0 <= value <= MAX_LIMIT for value in raw):
+        return tuple(map(float, raw))
+    limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
+    for value in limits:
+        if value < 0 or math.isnan(value) or value == -math.inf:
+            raise _invalid(pid, f"limit {value} is negative or not a number", "limit", "limit")
+    for p in periods:
+        if p.limit is not None and math.isinf(p.limit):
+            raise _invalid(pid, "limit is not finite", "limit", "limit")
+        if p.limit is not None and p.limit > MAX_LIMIT:
+            raise _invalid(pid, f"limit {p.limit} is above {MAX_LIMIT:g}", "limit", "limit")
+    return limits
+
+
 def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> CompiledProfile:
     """Turn an installed profile into a :class:`CompiledProfile`.
 
@@ -334,21 +362,12 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     periods = sched.charging_schedule_period
     if not periods:
         raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
-    starts = tuple(p.start_period for p in periods)
+    starts, raw, numbers = zip(*map(_COLUMNS, [p.__dict__ for p in periods]), strict=True)
     if starts[0] != 0:
         raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
-    for i in range(1, len(starts)):
-        if starts[i] <= starts[i - 1]:
-            raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
-    limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
-    for value in limits:
-        if value < 0 or math.isnan(value) or value == -math.inf:
-            raise _invalid(pid, f"limit {value} is negative or not a number", "limit", "limit")
-    for p in periods:
-        if p.limit is not None and math.isinf(p.limit):
-            raise _invalid(pid, "limit is not finite", "limit", "limit")
-        if p.limit is not None and p.limit > MAX_LIMIT:
-            raise _invalid(pid, f"limit {p.limit} is above {MAX_LIMIT:g}", "limit", "limit")
+    if not all(map(lt, starts, starts[1:])):
+        raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
+    limits = _limits(pid, periods, raw)
     v2x = _v2x_periods(pid, periods)
     rate = sched.min_charging_rate
     if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
@@ -358,10 +377,13 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
             "minChargingRate",
             "minChargingRate",
         )
-    phases = tuple(p.number_phases or 0 for p in periods)
-    for n in phases:
-        if not 0 <= n <= 3:
-            raise _invalid(pid, f"numberPhases {n} is outside 1..3", "K01.FR.49", "numberPhases")
+    phases = tuple(n or 0 for n in numbers)
+    if min(phases) < 0 or max(phases) > 3:
+        for n in phases:
+            if not 0 <= n <= 3:
+                raise _invalid(
+                    pid, f"numberPhases {n} is outside 1..3", "K01.FR.49", "numberPhases"
+                )
     kind = profile.charging_profile_kind
     recurrence = 0
     anchor: int | None = None

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter, lt
 from threading import Lock
 from typing import Any, Protocol
 
@@ -34,6 +35,7 @@ from ..wire._enums import (
 )
 from ..wire._models import (
     MAX_LIMIT,
+    V21_PERIOD_VALUES,
     ChargingProfile,
     ChargingSchedule,
     SetChargingProfileRequest,
@@ -366,6 +368,14 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
     to a ``float`` has no decimals, as that float has none). A profile that cannot be hashed
     (e.g. an unhashable ``customData`` value) is checked every time.
     """
+    if all(
+        _plain_periods_pass(s.charging_schedule_period, state, local)
+        for s in profile.charging_schedule
+    ):
+        # Plain periods are checked faster than the profile is hashed for the memo (the
+        # cold path: a profile seen once pays no hash); they passed, the rest is cheap.
+        _check_profile_fields(profile, state, local, periods_passed=True)
+        return
     try:
         key = _Content((profile, state.version, state.config, local))
     except TypeError:
@@ -388,7 +398,12 @@ def memo_size() -> int:
         return len(_PASSED)
 
 
-def _check_profile_fields(profile: ChargingProfile, state: StationState, local: bool) -> None:
+def _check_profile_fields(
+    profile: ChargingProfile, state: StationState, local: bool, *, periods_passed: bool = False
+) -> None:
+    """Every field check of the profile; ``periods_passed``: its periods are known to pass
+    :func:`_check_period` (:func:`_plain_periods_pass` said so), so they are not checked again
+    (the first rejection is then a profile or schedule one, in the same order as ever)."""
     v, cfg = state.version, state.config
     purpose, kind = profile.charging_profile_purpose, profile.charging_profile_kind
     if (
@@ -487,11 +502,15 @@ def _check_profile_fields(profile: ChargingProfile, state: StationState, local: 
                 "a Dynamic profile has exactly one schedule with one period at startPeriod 0",
             )
     for sched in profile.charging_schedule:
-        _check_schedule(profile, sched, state, local)
+        _check_schedule(profile, sched, state, local, periods_passed)
 
 
 def _check_schedule(
-    profile: ChargingProfile, sched: ChargingSchedule, state: StationState, local: bool
+    profile: ChargingProfile,
+    sched: ChargingSchedule,
+    state: StationState,
+    local: bool,
+    periods_passed: bool = False,
 ) -> None:
     v, cfg = state.version, state.config
     purpose, kind = profile.charging_profile_purpose, profile.charging_profile_kind
@@ -566,16 +585,58 @@ def _check_schedule(
             _rule(v, "OCPP 1.6 §7.13", "K01.FR.31"),
             f"the first period starts at {periods[0].start_period}, not 0",
         )
-    for i in range(1, len(periods)):
-        if periods[i].start_period <= periods[i - 1].start_period:
-            raise _reject(
-                RejectionReason.PERIODS_NOT_INCREASING,
-                _rule(v, "OCPP 1.6 §7.13", "K01.FR.35"),
-                f"period {i} starts at {periods[i].start_period}, not after "
-                f"{periods[i - 1].start_period}",
-            )
+    starts = [period.start_period for period in periods]
+    if not all(map(lt, starts, starts[1:])):
+        for i in range(1, len(periods)):
+            if periods[i].start_period <= periods[i - 1].start_period:
+                raise _reject(
+                    RejectionReason.PERIODS_NOT_INCREASING,
+                    _rule(v, "OCPP 1.6 §7.13", "K01.FR.35"),
+                    f"period {i} starts at {periods[i].start_period}, not after "
+                    f"{periods[i - 1].start_period}",
+                )
+    if periods_passed or _plain_periods_pass(periods, state, local):
+        return
     for i, period in enumerate(periods):
         _check_period(profile, i, period, state, local)
+
+
+_NOT_PLAIN = itemgetter("operation_mode", "evse_sleep", "phase_to_use", *V21_PERIOD_VALUES)
+"""A period's values (from its ``__dict__``, where a model keeps its fields) that a plain
+period does not have."""
+_NONE_PLAIN = (None,) * (3 + len(V21_PERIOD_VALUES))
+
+
+def _plain_periods_pass(periods: Any, state: StationState, local: bool) -> bool:
+    """True when every period is plain and passes :func:`_check_period`; False: check each.
+
+    Plain: no operationMode, evseSleep, phaseToUse or 2.1 value (per-phase limits,
+    discharge limits, setpoints), which is what 1.6 and most 2.x periods are. For such a
+    period :func:`_check_period` reads only ``limit`` (present, finite, 0..MAX_LIMIT, at most
+    the decimals allowed) and ``numberPhases`` (absent or 1..3): ChargingOnly is allowed
+    for every purpose and needs a limit but no setpoint. Those are checked here over the
+    whole schedule at once, each distinct limit once (equal numbers have the same
+    decimals). On False the caller runs :func:`_check_period` on each period, which
+    raises the first period's rejection with its own message, as it always did;
+    ``tests/test_cold_path.py`` pins that both agree.
+    """
+    limits = set()
+    for period in periods:
+        values = period.__dict__
+        if _NOT_PLAIN(values) != _NONE_PLAIN:
+            return False
+        phases = values["number_phases"]
+        if phases is not None and not 1 <= phases <= 3:
+            return False
+        limits.add(values["limit"])
+    for limit in limits:
+        if limit is None or not 0 <= limit <= MAX_LIMIT:
+            return False
+    places = limit_places(state.version, state.config.limit_decimal_places, local)
+    return places is None or all(
+        isinstance(limit, int) or limit.is_integer() or decimal_places(limit) <= places
+        for limit in limits
+    )
 
 
 def _check_features(

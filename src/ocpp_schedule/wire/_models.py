@@ -498,6 +498,51 @@ class ChargingSchedulePeriod(_V21PeriodValues, _PeriodPhases, _PeriodLimit, _Per
     """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
 
+_NEW = object.__new__
+_SET = object.__setattr__
+_PERIOD_DEFAULTS: dict[str, Any] = {}
+
+PlainRow = tuple[int, float, int | None, int | None]
+"""``startPeriod``, ``limit``, ``numberPhases``, ``phaseToUse`` of a plain period (None: absent)."""
+
+
+def plain_periods(rows: Sequence[PlainRow]) -> tuple[ChargingSchedulePeriod, ...]:
+    """The periods pydantic would build from these ``startPeriod``/``limit``/phase values.
+
+    For the cold path's readers (``wire._payloads``), which have already checked the
+    JSON types exactly as the model's validators would accept them (``startPeriod``
+    and the phase values ``int``, ``limit`` an ``int`` a float can hold or a ``float``):
+    building the instances directly costs a fraction of validating them, and each is the
+    same model (field values, fields set, equality, hash, dump, repr;
+    ``tests/test_cold_path.py`` pins it against ``model_validate``). Only the fields
+    given are in a period's fields set, as after validation.
+    """
+    if not _PERIOD_DEFAULTS:
+        _PERIOD_DEFAULTS.update(
+            (name, info.default) for name, info in ChargingSchedulePeriod.model_fields.items()
+        )
+    defaults, new, set_attr, cls = _PERIOD_DEFAULTS, _NEW, _SET, ChargingSchedulePeriod
+    out = []
+    for start, limit, phases, use in rows:
+        values = defaults.copy()
+        values["start_period"] = start
+        values["limit"] = limit
+        given = {"start_period", "limit"}
+        if phases is not None:
+            values["number_phases"] = phases
+            given.add("number_phases")
+        if use is not None:
+            values["phase_to_use"] = use
+            given.add("phase_to_use")
+        period = new(cls)
+        set_attr(period, "__dict__", values)
+        set_attr(period, "__pydantic_fields_set__", given)
+        set_attr(period, "__pydantic_extra__", None)
+        set_attr(period, "__pydantic_private__", None)
+        out.append(period)
+    return tuple(out)
+
+
 class ChargingSchedule(_Model):
     """A list of periods in one unit, anchored by the profile's kind."""
 

@@ -38,6 +38,7 @@ from ._models import (
     ChargingSchedule,
     SetChargingProfileRequest,
     _thaw,
+    plain_periods,
 )
 
 __all__ = [
@@ -257,7 +258,7 @@ def _check_keys(
     if not isinstance(obj, Mapping):
         raise PayloadError(f"expected a JSON object, got {_json_type(obj)}", field=where or None)
     rule = f"OCPP {version.value} schema"
-    unknown = sorted(set(obj) - allowed)
+    unknown = [] if obj.keys() <= allowed else sorted(set(obj) - allowed)
     if unknown:
         raise PayloadError(
             f"field {unknown[0]!r} is not part of OCPP {version.value}",
@@ -290,6 +291,17 @@ def _check_keys(
     return obj
 
 
+_PURPOSE_VALUES = {v: frozenset(p.value for p in PURPOSES_BY_VERSION[v]) for v in OcppVersion}
+_KIND_VALUES = {
+    v: frozenset(
+        k.value
+        for k in ChargingProfileKind
+        if v is OcppVersion.V21 or k is not ChargingProfileKind.DYNAMIC
+    )
+    for v in OcppVersion
+}
+
+
 def _check_enum(
     value: Any,
     version: OcppVersion,
@@ -297,11 +309,9 @@ def _check_enum(
     error: type[PayloadError | VersionError] = PayloadError,
 ) -> None:
     if field.endswith("chargingProfilePurpose"):
-        allowed = {p.value for p in PURPOSES_BY_VERSION[version]}
+        allowed = _PURPOSE_VALUES[version]
     elif field.endswith("chargingProfileKind"):
-        allowed = {k.value for k in ChargingProfileKind}
-        if version is not OcppVersion.V21:
-            allowed.discard(ChargingProfileKind.DYNAMIC.value)
+        allowed = _KIND_VALUES[version]
     else:  # pragma: no cover - only the two enums above differ between versions
         return
     if isinstance(value, str) and value not in allowed:
@@ -330,6 +340,57 @@ def _check_tenths(value: Any, field: str) -> None:
 
 V16_TENTHS_RULE = "OCPP 1.6 schema: multipleOf 0.1"
 """The rule a 1.6 limit or minChargingRate with more than one decimal breaks."""
+
+
+_PLAIN_PERIOD_KEYS = {
+    OcppVersion.V16: frozenset({"startPeriod", "limit", "numberPhases"}),
+    OcppVersion.V201: frozenset({"startPeriod", "limit", "numberPhases", "phaseToUse"}),
+    OcppVersion.V21: frozenset({"startPeriod", "limit", "numberPhases", "phaseToUse"}),
+}
+_FLOAT_INT_BOUND = 10**308
+"""Integers strictly inside +-10^308 convert to a float (the model's number rule)."""
+
+
+def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] | None:
+    """The periods as models when every one is plain, else None (the cold path's fast read).
+
+    Plain: a ``dict`` with ``startPeriod`` and ``limit`` and at most the phase keys
+    (``numberPhases``; 2.x ``phaseToUse``), ``startPeriod`` and the phase values of type
+    ``int`` (bool is not), ``limit`` a ``float`` or an ``int`` a float can hold, and in 1.6
+    a finite ``limit`` with at most one decimal. For such a period the key checks, the 1.6
+    tenths check and pydantic's validation all pass and give exactly
+    :func:`~ocpp_schedule.wire._models.plain_periods`'s model; anything else (a ``null``,
+    an unknown, missing or 2.1 key, ``customData``, another type, a value one of the
+    checks refuses) returns None, and the caller checks and validates every period as
+    before, so every error is the one it always was (field and rule named).
+    """
+    allowed = _PLAIN_PERIOD_KEYS[version]
+    rows = []
+    floats = set()
+    for period in periods:
+        if type(period) is not dict or not period.keys() <= allowed:
+            return None
+        start = period.get("startPeriod")
+        limit = period.get("limit")
+        if type(start) is not int:
+            return None
+        if type(limit) is float:
+            floats.add(limit)
+        elif type(limit) is not int or not -_FLOAT_INT_BOUND < limit < _FLOAT_INT_BOUND:
+            return None
+        if len(period) == 2:
+            rows.append((start, limit, None, None))
+            continue
+        phases = period.get("numberPhases")
+        use = period.get("phaseToUse")
+        if (("numberPhases" in period) and type(phases) is not int) or (
+            ("phaseToUse" in period) and type(use) is not int
+        ):
+            return None
+        rows.append((start, limit, phases, use))
+    if version is OcppVersion.V16 and not all(map(_is_tenths, floats)):
+        return None
+    return plain_periods(rows)
 
 
 def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[str, Any]:
@@ -365,11 +426,15 @@ def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[st
             field=f"{s_where}.chargingSchedulePeriod",
             rule="docs/robustness.md",
         )
-    for j, period in enumerate(periods):
-        p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
-        _check_keys(period, period_keys, period_required, p_where, version)
-        if v16:
-            _check_tenths(period.get("limit"), f"{p_where}.limit")
+    built = _plain_periods(periods, version)
+    if built is not None:
+        sched_d["chargingSchedulePeriod"] = built
+    else:
+        for j, period in enumerate(periods):
+            p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
+            _check_keys(period, period_keys, period_required, p_where, version)
+            if v16:
+                _check_tenths(period.get("limit"), f"{p_where}.limit")
     if v16:
         _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
     return sched_d
