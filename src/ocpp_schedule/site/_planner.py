@@ -57,6 +57,9 @@ _JOULES_PER_KWH = 3.6e6
 _NO_RANK = (0.0, 0, "", 0)
 _EPS_KWH = 1e-9
 """Energy (kWh) below which a need counts as met."""
+_URGENT_S = 600
+"""A fully reserved session with less laxity than this (s) is front-loaded before earlier
+departures (PL3): two 5-minute re-plans from having to charge at its limit until it leaves."""
 
 
 def _ceil_tenth(value: float) -> float:
@@ -97,9 +100,13 @@ class DeadlineAware:
         # off at each need replace it when they give more energy by the departures, so the
         # default is never below max-min. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
-        others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
         if len({x.priority for x in sessions}) <= 1:
-            others.append(_Planner(problem, self.weighted, like=smart).max_min(None))
+            # One class: EqualShare's shares only. The plain plan's extra energy over the
+            # window comes from charging every vehicle at once; in closed loop at a 20 %
+            # cabinet it finished fewer vehicles and no more energy (docs/performance.md).
+            others = [_Planner(problem, self.weighted, like=smart).max_min(None)]
+        else:
+            others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
         for other in others:
             plan, more = smart.capped(other)
             if more > energy * (1.0 + 1e-9) + _EPS_KWH:
@@ -462,13 +469,16 @@ class _Planner:
                 open_cells.append((cell, top))
         # What each session must get now to stay on its reservation.
         urgent = []
-        reserved_of, got = self.reserved, self.got
+        reserved_of, got, full = self.reserved, self.got, self.full
         for cell, top in open_cells:
             s = cell.d.session
             reserved = reserved_of[s].get(k, 0.0)
             due[s] += reserved * cell.kwh_per_amp
             lag = due[s] - got[s]
-            if reserved > 0.0 and lag > _EPS_KWH:
+            # Only a session whose whole need is reserved is kept on its reservation: the
+            # part a session that cannot be served in full reserved does not take the room
+            # ahead of the vehicles that can still be finished (PL3).
+            if full[s] and reserved > 0.0 and lag > _EPS_KWH:
                 urgent.append((cell, top, lag / cell.kwh_per_amp))
         urgent.sort(key=lambda t: _urgency(sessions[t[0].d.session]))
         for cell, top, must in urgent:
@@ -524,9 +534,11 @@ class _Planner:
         known = [m for m in members if left[m[0].d.session] != _INF]
         known.sort(
             key=lambda m: (
-                not full[m[0].d.session],
                 -sessions[m[0].d.session].priority,
-                -_slack(sessions[m[0].d.session], left[m[0].d.session], m[0].d, now, volts),
+                not full[m[0].d.session]
+                or _slack(sessions[m[0].d.session], left[m[0].d.session], m[0].d, now, volts)
+                <= -_URGENT_S,
+                sessions[m[0].d.session].leave,
                 m[0].d.session,
             )
         )
