@@ -11,9 +11,10 @@ passes (docs/semantics.md PL1-PL7):
    that needs more (the most vehicles fully served, as Moore and Hodgson's rule) when that
    lets it fit; otherwise it keeps what it could reserve.
 2. **Forward, slot by slot.** In each slot, pinned demands draw their own limit; then every
-   session gets what it must have now to stay on its reservation (the reserved energy up
-   to this slot minus what it already got), highest class and earliest departure first;
-   then, class by class from the highest, known needs get what is left by earliest
+   fully reserved session gets what it must have now to stay on its reservation (the
+   reserved energy up to this slot minus what it already got), highest class and earliest
+   departure first; then, class by class from the highest, known needs get what is left,
+   the fully reserved ones with under 10 minutes of laxity first, then by earliest
    departure (front-loading), and the rest is shared weighted max-min fair
    (:func:`~ocpp_schedule.site._slotshare._shares`, the same progressive filling as
    :class:`~ocpp_schedule.EqualShare`) among the sessions that can still use it. Nothing
@@ -23,8 +24,8 @@ Capacity the vehicles present can use is always used now (work conserving): vehi
 are not known yet arrive later, and energy delivered early is never lost. The
 reservations make it deadline-aware: a vehicle that leaves soon is served before the
 capacity it needs later is taken. Energy comes first: a plain max-min plan (needs as
-caps) or, with one class, EqualShare's shares cut off at each need replace the result
-when they give more energy by the departures. Without needs and with one priority class
+caps; several classes) or EqualShare's shares cut off at each need (one class) replace
+the result when they give more energy by the departures. Without needs and with one priority class
 the result is exactly :class:`~ocpp_schedule.EqualShare`'s.
 
 Work: the reservation touches each session's slots once (a swap at most twice more; its
@@ -95,10 +96,10 @@ class DeadlineAware:
         if energy >= smart.most_energy() * (1.0 - 1e-12):
             # No plan gives more: every session gets its need or all it can take.
             return best
-        # Energy first (PL6): the plain plan (needs as caps, nothing reserved, nothing
-        # front-loaded, the classes in order) and, with one class, EqualShare's shares cut
-        # off at each need replace it when they give more energy by the departures, so the
-        # default is never below max-min. One-phase vehicles served first can block
+        # Energy first (PL6): with one class EqualShare's shares cut off at each need (so the
+        # default is never below max-min), with several the plain plan (needs as caps,
+        # nothing reserved, nothing front-loaded, the classes in order) replace it when they
+        # give more energy by the departures. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
         if len({x.priority for x in sessions}) <= 1:
             # One class: EqualShare's shares only. The plain plan's extra energy over the
@@ -517,8 +518,10 @@ class _Planner:
         room: Room,
         now: int,
     ) -> None:
-        """What is left goes to known needs, least laxity first, up to their need: first
-        the sessions whose whole need is reserved, then the others (PL3).
+        """What is left goes to known needs up to their need: first the sessions whose whole
+        need is reserved and that have under :data:`_URGENT_S` of laxity, then all by earliest
+        departure (PL3): the vehicles that leave first are finished before a later arrival
+        can take their last slots.
 
         Energy given now is never lost, and a vehicle finished early no longer competes
         with the vehicles that arrive later; sessions with an unknown need only share.
