@@ -530,21 +530,10 @@ class _Planner:
         circuit phases) floors to 0 A, every later member of that shape gets 0 A too: it is
         skipped without working out what fits (the same result, fewer steps).
         """
-        sessions = self.problem.sessions
         left = self.left
-        full = self.full
         volts = self.volts
         known = [m for m in members if left[m[0].d.session] != _INF]
-        known.sort(
-            key=lambda m: (
-                -sessions[m[0].d.session].priority,
-                not full[m[0].d.session]
-                or _slack(sessions[m[0].d.session], left[m[0].d.session], m[0].d, now, volts)
-                <= -_URGENT_S,
-                sessions[m[0].d.session].leave,
-                m[0].d.session,
-            )
-        )
+        known.sort(key=self._front_key(now))
         fits = self._fits
         exhausted: set[tuple[tuple[str, ...], tuple[int, ...], int]] = set()
         for cell, top in known:
@@ -560,6 +549,19 @@ class _Planner:
                 _take(room, d, x, volts)
             elif _floor_tenth(most) <= 0.0:
                 exhausted.add(shape)
+
+    def _front_key(self, now: int) -> Callable[[tuple[_Cell, float]], tuple[float, ...]]:
+        """Front-loading's order at ``now`` (PL3): the highest class; a fully reserved
+        session with under :data:`_URGENT_S` of laxity; the earliest departure; the index."""
+        sessions, left, full, volts = self.problem.sessions, self.left, self.full, self.volts
+
+        def key(m: tuple[_Cell, float]) -> tuple[float, ...]:
+            d = m[0].d
+            s = sessions[d.session]
+            calm = not full[d.session] or _slack(s, left[d.session], d, now, volts) <= -_URGENT_S
+            return (-s.priority, calm, s.leave, d.session)
+
+        return key
 
     def _upper(self, cell: _Cell) -> float:
         """The most ``cell`` may get: its cap, and no more than its need (rounded up to
