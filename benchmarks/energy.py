@@ -1,7 +1,8 @@
 """Energy and vehicles served on a congested workplace day (issue 13).
 
     python benchmarks/energy.py [--quick] [--seeds 5] [--evses 40] [--needs physical|mild|drawn]
-                                [--scale 1000] [--data-dir DIR]
+                                [--scale 1000] [--data-dir DIR] [--levels 1,0.6,0.4,0.2]
+                                [--policies deadline,edf,llf] [--first-seed 0]
 
 The day comes from ElaadNL's published distributions as shipped in the ``ev2gym``
 package's data folder (workplace arrivals per quarter hour, connection times,
