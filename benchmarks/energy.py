@@ -1,7 +1,8 @@
 """Energy and vehicles served on a congested workplace day (issue 13).
 
     python benchmarks/energy.py [--quick] [--seeds 5] [--evses 40] [--needs physical|mild|drawn]
-                                [--scale 1000] [--data-dir DIR]
+                                [--scale 1000] [--data-dir DIR] [--levels 1,0.6,0.4,0.2]
+                                [--policies deadline,edf,llf] [--first-seed 0]
 
 The day comes from ElaadNL's published distributions as shipped in the ``ev2gym``
 package's data folder (workplace arrivals per quarter hour, connection times,
@@ -536,6 +537,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=LEVELS,
         help="cabinet shares of the uncongested peak, comma separated (default 1,0.6,0.4)",
     )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first..first+seeds-1")
+    parser.add_argument(
+        "--policies",
+        type=lambda text: tuple(x.strip() for x in text.split(",")),
+        default=(),
+        help="only the policies whose label starts with one of these, comma separated"
+        " (e.g. deadline,edf,llf; default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="1 seed, 30 EVSEs, 1 run at scale")
     parser.add_argument(
         "--taper", action="store_true", help="needs as state of charge: vehicles taper above 80 %%"
@@ -552,11 +561,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"site: {args.evses} EVSEs of 22 kW, one cabinet; seeds: {args.seeds}; re-plan every"
           f" {STEP} s; needs: {args.needs}\n")  # fmt: skip
     chosen, notes = policies()
+    if args.policies:
+        chosen = [c for c in chosen if c[0].startswith(args.policies)]
     for note in notes:
         print(f"note: {note}")
     rows: dict[tuple[str, float], list[tuple[float, float, float, int, list[float]]]] = {}
     offline: dict[float, list[tuple[float, float]]] = {}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         draws, away = draw_day(dist, args.evses, seed, args.needs)
         peak = uncongested_peak(draws, args.evses)
         demand = sum(d.need_kwh for d in draws)
@@ -573,8 +584,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                   weigh=weigh)  # fmt: skip
                 total = sum(out.delivered)
                 met = sum(out.met)
-                print(f"  {level:.0%} {label}: {100 * total / demand:.1f} % energy,"
-                      f" {100 * met / len(draws):.1f} % met",
+                print(f"  seed {seed} {level:.0%} {label}: {100 * total / demand:.1f} % energy,"
+                      f" {met} of {len(draws)} met, {100 * total / best_total:.1f} % of optimum"
+                      f" (optimum meets {offline[level][-1][1] * len(draws):.0f})",
                       file=sys.stderr, flush=True)  # fmt: skip
                 rows.setdefault((label, level), []).append(
                     (total / demand, met / len(draws), total / best_total, out.violations,

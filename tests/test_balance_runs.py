@@ -29,7 +29,7 @@ from strategies_site import T0, hostile_sites, sites_with_needs
 from ocpp_schedule import EqualShare, QueryError, SafetyError, Site, balance
 from ocpp_schedule.site import _allocation as alloc
 from ocpp_schedule.site._allocation import JOULES_PER_KWH, Allocation, present_seconds
-from ocpp_schedule.site._planner import DeadlineAware, _Planner, _slack, _take
+from ocpp_schedule.site._planner import DeadlineAware, _Planner, _take
 from ocpp_schedule.site._planning import PlanDemand, PlanningProblem, PlanSession
 from ocpp_schedule.site._slotshare import _floor_tenth
 
@@ -207,16 +207,8 @@ def _front_load_every_member(
     self: _Planner, members: Any, given_: dict[Any, float], room: Any, now: int
 ) -> None:
     """The front-loading tier working out what fits for every member (no skip)."""
-    sessions = self.problem.sessions
     known = [m for m in members if self.left[m[0].d.session] != math.inf]
-    known.sort(
-        key=lambda m: (
-            not self.full[m[0].d.session],
-            -sessions[m[0].d.session].priority,
-            -_slack(sessions[m[0].d.session], self.left[m[0].d.session], m[0].d, now, self.volts),
-            m[0].d.session,
-        )
-    )
+    known.sort(key=self._front_key(now))
     for cell, top in known:
         d = cell.d
         have = given_.get(d.key, 0.0)

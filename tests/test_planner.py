@@ -608,16 +608,23 @@ def test_property_skipping_a_share_that_gives_nothing_changes_nothing(
     assert fast.amps == slow.amps
 
 
-def test_what_is_left_goes_to_the_least_laxity_first() -> None:
-    """PL3: the room left after what is due tops up the session with the least slack first.
+@pytest.mark.parametrize(("need_b", "first_a", "first_b"), [(60.0, 29.0, 19.0), (63.0, 16.0, 32.0)])
+def test_what_is_left_goes_to_the_earliest_departure_unless_urgent(
+    need_b: float, first_a: float, first_b: float
+) -> None:
+    """PL3: the room left after what is due tops up the earliest departure first, except a
+    fully reserved session with under 10 minutes of laxity, which comes first.
 
-    B leaves two hours after A but needs nearly its whole stay at its cap (60 kWh in 3 h at
-    22 kW): it gets its cap from the first slot, and A, which can wait, gets the rest.
-    Earliest departure first would give A 29 A and B 19 A in the first slot.
+    B leaves two hours after A. With 60 kWh in 3 h at 22 kW it has 16 minutes in hand: A
+    (leaving first) gets what finishes it, 29 A, and B the rest, 19 A; B's reservation
+    still serves it in full. With 63 kWh it has 8 minutes: it gets its cap from the first
+    slot and A, which can wait, the rest. Both are served in full either way. (Least
+    laxity first throughout, the rule before, left vehicles short in closed loop at a 20 %
+    cabinet: docs/performance.md.)
     """
     day = datetime(2024, 6, 3, 8, tzinfo=UTC)
     a = Session(arrive=day, leave=day + timedelta(hours=1), energy_kwh=5.0)
-    b = Session(arrive=day, leave=day + timedelta(hours=3), energy_kwh=60.0)
+    b = Session(arrive=day, leave=day + timedelta(hours=3), energy_kwh=need_b)
     site = Site(
         grid=Circuit(id="grid", amps=48),
         piles=(
@@ -626,6 +633,6 @@ def test_what_is_left_goes_to_the_least_laxity_first() -> None:
         ),
     )
     allocation = balance(site, start=day, duration=4 * 3600, resolution=900)
-    assert allocation.amps[("B", 1)][0] == 32.0
-    assert allocation.amps[("A", 1)][0] == 16.0
+    assert allocation.amps[("B", 1)][0] == first_b
+    assert allocation.amps[("A", 1)][0] == first_a
     assert all(o.unmet_kwh == 0.0 for o in session_outcomes(allocation))

@@ -11,9 +11,10 @@ passes (docs/semantics.md PL1-PL7):
    that needs more (the most vehicles fully served, as Moore and Hodgson's rule) when that
    lets it fit; otherwise it keeps what it could reserve.
 2. **Forward, slot by slot.** In each slot, pinned demands draw their own limit; then every
-   session gets what it must have now to stay on its reservation (the reserved energy up
-   to this slot minus what it already got), highest class and earliest departure first;
-   then, class by class from the highest, known needs get what is left by earliest
+   fully reserved session gets what it must have now to stay on its reservation (the
+   reserved energy up to this slot minus what it already got), highest class and earliest
+   departure first; then, class by class from the highest, known needs get what is left,
+   the fully reserved ones with under 10 minutes of laxity first, then by earliest
    departure (front-loading), and the rest is shared weighted max-min fair
    (:func:`~ocpp_schedule.site._slotshare._shares`, the same progressive filling as
    :class:`~ocpp_schedule.EqualShare`) among the sessions that can still use it. Nothing
@@ -23,8 +24,8 @@ Capacity the vehicles present can use is always used now (work conserving): vehi
 are not known yet arrive later, and energy delivered early is never lost. The
 reservations make it deadline-aware: a vehicle that leaves soon is served before the
 capacity it needs later is taken. Energy comes first: a plain max-min plan (needs as
-caps) or, with one class, EqualShare's shares cut off at each need replace the result
-when they give more energy by the departures. Without needs and with one priority class
+caps; several classes) or EqualShare's shares cut off at each need (one class) replace
+the result when they give more energy by the departures. Without needs and with one priority class
 the result is exactly :class:`~ocpp_schedule.EqualShare`'s.
 
 Work: the reservation touches each session's slots once (a swap at most twice more; its
@@ -58,6 +59,9 @@ _JOULES_PER_KWH = 3.6e6
 _NO_RANK = (0.0, 0, "", 0)
 _EPS_KWH = 1e-9
 """Energy (kWh) below which a need counts as met."""
+_URGENT_S = 600
+"""A fully reserved session with less laxity than this (s) is front-loaded before earlier
+departures (PL3): two 5-minute re-plans from having to charge at its limit until it leaves."""
 
 
 def _ceil_tenth(value: float) -> float:
@@ -93,14 +97,18 @@ class DeadlineAware:
         if energy >= smart.most_energy() * (1.0 - 1e-12):
             # No plan gives more: every session gets its need or all it can take.
             return best
-        # Energy first (PL6): the plain plan (needs as caps, nothing reserved, nothing
-        # front-loaded, the classes in order) and, with one class, EqualShare's shares cut
-        # off at each need replace it when they give more energy by the departures, so the
-        # default is never below max-min. One-phase vehicles served first can block
+        # Energy first (PL6): with one class EqualShare's shares cut off at each need (so the
+        # default is never below max-min), with several the plain plan (needs as caps,
+        # nothing reserved, nothing front-loaded, the classes in order) replace it when they
+        # give more energy by the departures. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
-        others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
         if len({x.priority for x in sessions}) <= 1:
-            others.append(_Planner(problem, self.weighted, like=smart).max_min(None))
+            # One class: EqualShare's shares only. The plain plan's extra energy over the
+            # window comes from charging every vehicle at once; in closed loop at a 20 %
+            # cabinet it finished fewer vehicles and no more energy (docs/performance.md).
+            others = [_Planner(problem, self.weighted, like=smart).max_min(None)]
+        else:
+            others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
         for other in others:
             plan, more = smart.capped(other)
             if more > energy * (1.0 + 1e-9) + _EPS_KWH:
@@ -492,13 +500,16 @@ class _Planner:
                 open_cells.append((cell, top))
         # What each session must get now to stay on its reservation.
         urgent = []
-        reserved_of, got = self.reserved, self.got
+        reserved_of, got, full = self.reserved, self.got, self.full
         for cell, top in open_cells:
             s = cell.d.session
             reserved = reserved_of[s].get(k, 0.0)
             due[s] += reserved * cell.kwh_per_amp
             lag = due[s] - got[s]
-            if reserved > 0.0 and lag > _EPS_KWH:
+            # Only a session whose whole need is reserved is kept on its reservation: the
+            # part a session that cannot be served in full reserved does not take the room
+            # ahead of the vehicles that can still be finished (PL3).
+            if full[s] and reserved > 0.0 and lag > _EPS_KWH:
                 urgent.append((cell, top, lag / cell.kwh_per_amp))
         urgent.sort(key=lambda t: _urgency(sessions[t[0].d.session]))
         for cell, top, must in urgent:
@@ -537,8 +548,10 @@ class _Planner:
         room: Room,
         now: int,
     ) -> None:
-        """What is left goes to known needs, least laxity first, up to their need: first
-        the sessions whose whole need is reserved, then the others (PL3).
+        """What is left goes to known needs up to their need: first the sessions whose whole
+        need is reserved and that have under :data:`_URGENT_S` of laxity, then all by earliest
+        departure (PL3): the vehicles that leave first are finished before a later arrival
+        can take their last slots.
 
         Energy given now is never lost, and a vehicle finished early no longer competes
         with the vehicles that arrive later; sessions with an unknown need only share.
@@ -547,19 +560,10 @@ class _Planner:
         circuit phases) floors to 0 A, every later member of that shape gets 0 A too: it is
         skipped without working out what fits (the same result, fewer steps).
         """
-        sessions = self.problem.sessions
         left = self.left
-        full = self.full
         volts = self.volts
         known = [m for m in members if left[m[0].d.session] != _INF]
-        known.sort(
-            key=lambda m: (
-                not full[m[0].d.session],
-                -sessions[m[0].d.session].priority,
-                -_slack(sessions[m[0].d.session], left[m[0].d.session], m[0].d, now, volts),
-                m[0].d.session,
-            )
-        )
+        known.sort(key=self._front_key(now))
         fits = self._fits
         exhausted: set[tuple[tuple[str, ...], tuple[int, ...], int]] = set()
         for cell, top in known:
@@ -575,6 +579,19 @@ class _Planner:
                 _take(room, d, x, volts)
             elif _floor_tenth(most) <= 0.0:
                 exhausted.add(shape)
+
+    def _front_key(self, now: int) -> Callable[[tuple[_Cell, float]], tuple[float, ...]]:
+        """Front-loading's order at ``now`` (PL3): the highest class; a fully reserved
+        session with under :data:`_URGENT_S` of laxity; the earliest departure; the index."""
+        sessions, left, full, volts = self.problem.sessions, self.left, self.full, self.volts
+
+        def key(m: tuple[_Cell, float]) -> tuple[float, ...]:
+            d = m[0].d
+            s = sessions[d.session]
+            calm = not full[d.session] or _slack(s, left[d.session], d, now, volts) <= -_URGENT_S
+            return (-s.priority, calm, s.leave, d.session)
+
+        return key
 
     def _upper(self, cell: _Cell) -> float:
         """The most ``cell`` may get: its cap, and no more than its need (rounded up to
