@@ -122,7 +122,9 @@ def exercise(service: FleetService) -> None:
     assert report.stations == 23
     assert sink.results == fresh(now, later)
     # a sink on the workers: nothing but its answer is shipped
-    report = service.run_pass(start=T0, duration=60, sink=count_on_worker, sink_on_workers=True)
+    report = service.run_pass(
+        start=T0, duration=60, sink=count_on_worker, sink_on_workers=True, measure_bytes=True
+    )
     assert report.stations == 23 and report.shipped_bytes == 0 and report.result_bytes > 0
     assert all(m > 0 for m in service.memory())
 
@@ -161,3 +163,72 @@ def test_bad_input_is_a_query_error() -> None:
         assert info.value.field == "changes"
         with pytest.raises(QueryError):
             service.run_pass(start=T0, duration=-1)
+
+
+def _reachable(root: object) -> list[object]:
+    """Every object reachable from ``root`` (classes and modules not followed)."""
+    import gc
+    import types
+
+    seen: dict[int, object] = {}
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type | types.ModuleType | types.FunctionType):
+            continue
+        seen[id(obj)] = obj
+        stack.extend(gc.get_referents(obj))
+    return list(seen.values())
+
+
+def test_a_computed_station_keeps_only_plain_compiled_data() -> None:
+    """Issue 17: what stays resident is the compiled form, not payloads or pydantic models,
+    and no per-profile cache outlives the pass (counted on the shard's object graph)."""
+    from pydantic import BaseModel
+
+    from ocpp_schedule.engine._compile import CompiledProfile
+    from ocpp_schedule.engine._service import Shard
+
+    stations = [station(n) for n in range(6)]
+    shard = Shard(0)
+    shard.apply(stations)
+    before = [o for o in _reachable(shard) if isinstance(o, BaseModel)]
+    assert before  # the inputs carry their configuration (a model) and payloads until computed
+    sink = Collect()
+    shard.recompute(int(T0.timestamp()), 7200, None, sink)
+    assert sink.results == fresh(stations)
+    objects = _reachable(shard)
+    models = {type(o).__name__ for o in objects if isinstance(o, BaseModel)}
+    assert models == {"StationConfig"}  # one shared configuration, no profile models
+    assert sum(isinstance(o, StationConfig) for o in objects) == 1
+    assert not any(isinstance(o, StationInput) for o in objects)  # the payloads are gone
+    compiled = [o for o in objects if isinstance(o, CompiledProfile)]
+    assert len(compiled) == 6 * (1 + EVSES)
+    assert all(not cp._occurrences and not cp._phases_with for cp in compiled)
+    # warm over a new window: still equal to a fresh computation
+    later = T0 + timedelta(minutes=30)
+    sink = Collect()
+    shard.recompute(int(later.timestamp()), 7200, None, sink)
+    assert sink.results == fresh(stations, later)
+
+
+def test_result_bytes_are_measured_only_when_asked() -> None:
+    with FleetService(partitions=2, workers=1) as service:
+        service.update([station(n) for n in range(4)])
+        plain = service.run_pass(start=T0, duration=3600, sink=Collect())
+        assert plain.stations == 4 and plain.shipped_bytes is None and plain.result_bytes is None
+        measured = service.run_pass(start=T0, duration=3600, sink=Collect(), everything=True)
+        assert measured.result_bytes is None
+        measured = service.run_pass(
+            start=T0, duration=3600, sink=Collect(), everything=True, measure_bytes=True
+        )
+        assert measured.stations == 4
+        assert measured.shipped_bytes == measured.result_bytes
+        assert measured.result_bytes is not None and measured.result_bytes > 0
+        on_workers = service.run_pass(
+            start=T0, duration=3600, sink=count_on_worker, sink_on_workers=True, everything=True
+        )
+        assert on_workers.shipped_bytes == 0 and on_workers.result_bytes is None
+        with pytest.raises(QueryError) as info:
+            service.run_pass(start=T0, duration=60, measure_bytes=1)  # type: ignore[arg-type]
+        assert info.value.field == "measure_bytes"

@@ -25,7 +25,6 @@ only inside its own shards.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import pickle
 import time
@@ -44,7 +43,9 @@ from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingRateUnit, OcppVersion
 from ..wire._payloads import parse_version, read_set_charging_profile
 from ..wire._timestamps import epoch_or_datetime
+from ._compile import CompiledProfile, compiled
 from ._composite import station_composites
+from ._index import ProfileIndex, store_index
 
 __all__ = [
     "MAX_PARTITIONS",
@@ -97,14 +98,15 @@ class ShardPass:
 
     ``results`` holds the shard's results when they were shipped to the client (no
     sink on the worker); ``sunk`` what a worker-side sink returned; ``bytes`` the
-    pickled size of the results (what shipping them costs).
+    pickled size of the results (what shipping them costs) when the pass measured it,
+    else None.
     """
 
     shard: int
     stations: int
     evses: int
     cpu_s: float
-    bytes: int
+    bytes: int | None
     results: list[Any] | None = None
     sunk: Any = None
 
@@ -115,25 +117,80 @@ class PassReport:
 
     ``cpu_s`` is the shards' CPU time (summed over workers); ``wall_s`` the pass's wall
     time as the client saw it; ``shipped_bytes`` the results' pickled size that went to
-    the client (0 with a sink on the workers).
+    the client (0 with a sink on the workers) and ``result_bytes`` all results' pickled
+    size. Both are measured only when the pass was asked to (``measure_bytes``): measuring
+    pickles every result once more; unmeasured, a size is None (``shipped_bytes`` is still
+    0 when nothing was shipped).
     """
 
     stations: int
     evses: int
     cpu_s: float
     wall_s: float
-    shipped_bytes: int
-    result_bytes: int
+    shipped_bytes: int | None
+    result_bytes: int | None
     shards: int
 
 
-@dataclass
+@dataclass(slots=True)
 class _Resident:
-    """A station on its shard: its input and, once computed, its store and rejections."""
+    """A station on its shard: its input until computed, then only its compiled form.
 
-    station: Any
-    store: ProfileStore | None = None
+    Once a station is computed, what stays resident is plain data: ``index`` (the
+    engine's compiled profiles, grouped), the station's transactions and configuration,
+    and the rules' rejections. The payloads, the parsed pydantic requests and the
+    installed-profile models are dropped: they are most of a station's memory and a
+    pass never needs them again (a changed station arrives as a new input).
+    """
+
+    station: StationInput | None
+    station_id: str
+    version: OcppVersion
+    transactions: tuple[Transaction, ...]
+    config: StationConfig
+    index: ProfileIndex | None = None
+    profiles: tuple[CompiledProfile, ...] = ()
     rejected: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, station: StationInput, config: StationConfig) -> _Resident:
+        """A station as it arrives: its input kept until its first pass."""
+        version = parse_version(station.version)
+        return cls(station, station.station_id, version, tuple(station.transactions), config)
+
+    def compile(self) -> None:
+        """Replay the payloads, compile the store, and keep only the compiled form."""
+        if self.station is None:
+            return
+        store, self.rejected = _replayed(self.station)
+        self.profiles = tuple(compiled(e) for e in store)
+        self.index = ProfileIndex(self.profiles)
+        self.station = None
+
+    def store(self) -> ProfileStore:
+        """A store the engine reads through its compiled index only (no models inside).
+
+        The store is empty and its cached index (what the engine reads) is the kept one;
+        checked, so a change in how the engine caches its index fails here, not silently.
+        """
+        index = self.index
+        if index is None:
+            raise RuntimeError("the station is not compiled yet")
+        store = ProfileStore()
+        store.derived(_INDEX_KEY, lambda _: index)
+        if store_index(store) is not index:
+            raise RuntimeError("the engine no longer reads a store's index from its cache")
+        return store
+
+    def forget(self) -> None:
+        """Drop the compiled profiles' caches (occurrences, phases): a pass rebuilds what it
+        needs, and kept between passes they would cost as much as the station itself."""
+        for cp in self.profiles:
+            cp.forget()
+
+
+_INDEX_KEY = "engine.index"
+"""The key :func:`~ocpp_schedule.engine._index.store_index` caches a store's index under."""
 
 
 @dataclass
@@ -141,14 +198,16 @@ class Shard:
     """One partition of a fleet, resident where it runs (a worker process or a Dask actor).
 
     Plain Python: :meth:`apply` takes changes, :meth:`recompute` returns results (or hands
-    them to a sink on the spot). A station's replayed store is kept until the station
-    changes, so a pass over a new window only computes composites (warm).
+    them to a sink on the spot). A station's compiled profiles are kept until the station
+    changes, so a pass over a new window only computes composites (warm). Stations that
+    share a configuration share one copy of it on the shard.
     """
 
     index: int = 0
     _stations: dict[str, _Resident] = field(default_factory=dict)
     _dirty: set[str] = field(default_factory=set)
     _window: tuple[int, int, str | None] | None = None
+    _configs: dict[StationConfig, StationConfig] = field(default_factory=dict)
 
     def apply(self, changes: Sequence[Any]) -> int:
         """Take station inputs (new or changed) and removals; return how many stations it holds."""
@@ -157,7 +216,8 @@ class Shard:
                 self._stations.pop(change.station_id, None)
                 self._dirty.discard(change.station_id)
             else:
-                self._stations[change.station_id] = _Resident(change)
+                config = self._configs.setdefault(change.config, change.config)
+                self._stations[change.station_id] = _Resident.of(change, config)
                 self._dirty.add(change.station_id)
         return len(self._stations)
 
@@ -168,10 +228,12 @@ class Shard:
         unit: str | None,
         sink: Sink | None = None,
         everything: bool = False,
+        measure: bool = False,
     ) -> ShardPass:
         """Recompute what changed since the last pass over this window (everything on a new
         window or with ``everything``), in station-id order; hand the results to ``sink``
-        here when given, else return them."""
+        here when given, else return them. ``measure`` pickles the results to report their
+        size (``bytes``, else None): a second serialisation, so it is opt-in."""
         begin = time.process_time()
         window = (start, duration, unit)
         ids = (
@@ -180,7 +242,7 @@ class Shard:
         results = [self._result(station_id, window) for station_id in ids]
         self._window = window
         self._dirty.clear()
-        size = len(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+        size = len(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)) if measure else None
         evses = sum(max(0, len(r.composites) - (0 in r.composites)) for r in results)
         cpu = time.process_time() - begin
         if sink is not None:
@@ -189,21 +251,20 @@ class Shard:
 
     def _result(self, station_id: str, window: tuple[int, int, str | None]) -> StationResult:
         resident = self._stations[station_id]
-        station = resident.station
-        version = parse_version(station.version)
-        if resident.store is None:
-            resident.store, resident.rejected = _replayed(station)
-            # The payloads served their purpose: the store is what stays resident.
-            resident.station = dataclasses.replace(station, payloads=())
+        resident.compile()
         start, duration, unit = window
-        schedules = station_composites(
-            resident.store,
-            start=start,
-            duration=duration,
-            unit=unit,
-            transactions=station.transactions,
-            config=station.config,
-        )
+        try:
+            schedules = station_composites(
+                resident.store(),
+                start=start,
+                duration=duration,
+                unit=unit,
+                transactions=resident.transactions,
+                config=resident.config,
+            )
+        finally:
+            resident.forget()
+        version = resident.version
         composites = {e: s.to_payload(version) for e, s in sorted(schedules.items())}
         return StationResult(station_id, composites, resident.rejected)
 
@@ -239,7 +300,14 @@ class _Engine(Protocol):
     def apply(self, shard: int, changes: list[Any]) -> Any: ...
 
     def recompute(
-        self, shard: int, start: int, duration: int, unit: str | None, sink: Sink | None, all_: bool
+        self,
+        shard: int,
+        start: int,
+        duration: int,
+        unit: str | None,
+        sink: Sink | None,
+        all_: bool,
+        measure: bool,
     ) -> Any: ...
 
     def result(self, handle: Any) -> Any: ...
@@ -269,8 +337,9 @@ def _worker_recompute(
     unit: str | None,
     sink: Sink | None,
     all_: bool,
+    measure: bool,
 ) -> ShardPass:
-    return _worker_shard(token, shard).recompute(start, duration, unit, sink, all_)
+    return _worker_shard(token, shard).recompute(start, duration, unit, sink, all_, measure)
 
 
 def _worker_memory() -> int:
@@ -296,10 +365,17 @@ class _Processes:
         return self._pool(shard).submit(_worker_apply, self._token, shard, changes)
 
     def recompute(
-        self, shard: int, start: int, duration: int, unit: str | None, sink: Sink | None, all_: bool
+        self,
+        shard: int,
+        start: int,
+        duration: int,
+        unit: str | None,
+        sink: Sink | None,
+        all_: bool,
+        measure: bool,
     ) -> Future[ShardPass]:
         return self._pool(shard).submit(
-            _worker_recompute, self._token, shard, start, duration, unit, sink, all_
+            _worker_recompute, self._token, shard, start, duration, unit, sink, all_, measure
         )
 
     def result(self, handle: Any) -> Any:
@@ -334,9 +410,16 @@ class _Dask:
         return self._actors[shard].apply(changes)
 
     def recompute(
-        self, shard: int, start: int, duration: int, unit: str | None, sink: Sink | None, all_: bool
+        self,
+        shard: int,
+        start: int,
+        duration: int,
+        unit: str | None,
+        sink: Sink | None,
+        all_: bool,
+        measure: bool,
     ) -> Any:
-        return self._actors[shard].recompute(start, duration, unit, sink, all_)
+        return self._actors[shard].recompute(start, duration, unit, sink, all_, measure)
 
     def result(self, handle: Any) -> Any:
         return handle.result()
@@ -447,6 +530,7 @@ class FleetService:
         sink: Sink | None = None,
         sink_on_workers: bool = False,
         everything: bool = False,
+        measure_bytes: bool = False,
     ) -> PassReport:
         """One pass: every shard recomputes what changed and its results go to ``sink``.
 
@@ -455,44 +539,56 @@ class FleetService:
         shipped to the workers (it must be picklable) and called there, and only its
         return value comes back. Without a sink the results are dropped after counting
         (a dry run). ``everything`` recomputes every station, changed or not.
+        ``measure_bytes`` reports the results' pickled size (each shard pickles its
+        results once more to count them; off by default).
         """
         s = epoch_or_datetime(start, "start")
         if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
             raise QueryError("expected seconds >= 0", field="duration")
+        if not isinstance(measure_bytes, bool):
+            raise QueryError("expected True or False", field="measure_bytes")
         unit_text = None if unit is None else ChargingRateUnit(unit).value
         remote = sink if sink_on_workers else None
         begin = time.perf_counter()
-        total = PassReport(0, 0, 0.0, 0.0, 0, 0, self.partitions)
-        for shard_pass in self._stream(s, duration, unit_text, remote, everything):
+        stations = evses = shipped = size = 0
+        cpu = 0.0
+        unmeasured = False
+        passes = self._stream(s, duration, unit_text, remote, everything, measure_bytes)
+        for shard_pass in passes:
             if shard_pass.results is not None and sink is not None and not sink_on_workers:
                 sink(shard_pass.results)
-            shipped = shard_pass.bytes if shard_pass.results is not None else 0
-            total = PassReport(
-                total.stations + shard_pass.stations,
-                total.evses + shard_pass.evses,
-                total.cpu_s + shard_pass.cpu_s,
-                0.0,
-                total.shipped_bytes + shipped,
-                total.result_bytes + shard_pass.bytes,
-                self.partitions,
-            )
+            stations += shard_pass.stations
+            evses += shard_pass.evses
+            cpu += shard_pass.cpu_s
+            if shard_pass.bytes is None:
+                unmeasured = unmeasured or shard_pass.results is not None
+            else:
+                size += shard_pass.bytes
+                shipped += shard_pass.bytes if shard_pass.results is not None else 0
         return PassReport(
-            total.stations,
-            total.evses,
-            total.cpu_s,
+            stations,
+            evses,
+            cpu,
             time.perf_counter() - begin,
-            total.shipped_bytes,
-            total.result_bytes,
+            None if unmeasured else shipped,
+            size if measure_bytes else None,
             self.partitions,
         )
 
     def _stream(
-        self, start: int, duration: int, unit: str | None, sink: Sink | None, everything: bool
+        self,
+        start: int,
+        duration: int,
+        unit: str | None,
+        sink: Sink | None,
+        everything: bool,
+        measure: bool,
     ) -> Iterator[ShardPass]:
         """Shard passes as they complete, at most ``max_in_flight`` outstanding."""
         pending: deque[Any] = deque()
         for k in range(self.partitions):
-            pending.append(self._engine.recompute(k, start, duration, unit, sink, everything))
+            handle = self._engine.recompute(k, start, duration, unit, sink, everything, measure)
+            pending.append(handle)
             if len(pending) >= self._in_flight:
                 yield self._engine.result(pending.popleft())
         while pending:
