@@ -273,3 +273,35 @@ def test_the_shared_configurations_stay_bounded() -> None:
         assert len(shard._configs) <= max(64, 2 * len(in_use)) + 60
     shard.apply([dataclasses.replace(station(n), station_id=f"S{n}") for n in range(30)])
     assert len({id(r.config) for k, r in shard._stations.items() if k.startswith("S")}) == 1
+
+
+def test_the_collector_is_paused_only_while_a_shard_works() -> None:
+    """A shard pauses the cyclic collector for its work and restores the caller's setting,
+    also when the work raises."""
+    import gc
+
+    from ocpp_schedule.engine._service import Shard, _collector_paused
+
+    seen: list[bool] = []
+
+    class Watch(list[Any]):
+        """Payloads that record whether the collector runs while they are read."""
+
+        def __iter__(self) -> Any:
+            seen.append(gc.isenabled())
+            return super().__iter__()
+
+    assert gc.isenabled()
+    shard = Shard(0)
+    shard.apply([dataclasses.replace(station(1), payloads=Watch(station(1).payloads))])
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ZeroDivisionError), _collector_paused():
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with _collector_paused():
+            pass
+        assert not gc.isenabled()  # the caller had paused it: left paused
+    finally:
+        gc.enable()
