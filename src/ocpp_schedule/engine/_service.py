@@ -3,7 +3,8 @@
 :func:`~ocpp_schedule.engine.fleet.recompute_fleet` is stateless: every call replays
 every station's payloads and ships every result back. A CSMS running a fleet recomputes
 often and changes little between passes. :class:`FleetService` keeps each station where
-it is computed, with its replayed and compiled profile store (warm), and a pass
+it is computed, replayed and compiled as it arrives and kept as plain compiled data only
+(warm; about 15 KiB for a station of 10 EVSEs), and a pass
 recomputes only the stations that changed since the last pass over the same window
 (a change feed in, composites out). Results go to a sink the caller gives, one shard at
 a time, so the client never holds more than a few shards' results, whatever the fleet's
@@ -559,7 +560,12 @@ class FleetService:
         self._engine.close()
 
     def update(self, changes: Iterable[Any]) -> int:
-        """Route changes to their shards; returns how many changes were taken."""
+        """Route changes to their shards; returns how many changes were taken.
+
+        The shards replay and compile each station input as it arrives (the next pass
+        reports that CPU time as ``take_cpu_s``), so a payload that cannot be read raises
+        here; the shard that raised took none of its batch.
+        """
         by_shard: dict[int, list[Any]] = {}
         taken = 0
         for change in changes:
