@@ -38,7 +38,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from ..errors import QueryError
 from ..station._config import StationConfig
@@ -351,19 +351,21 @@ def partition_of(station_id: str, partitions: int) -> int:
 # ------------------------------------------------------------------ the engines
 
 
+class _Run(NamedTuple):
+    """A pass's arguments to every shard (:meth:`Shard.recompute`'s, in its order)."""
+
+    start: int
+    duration: int
+    unit: str | None
+    sink: Sink | None
+    everything: bool
+    measure: bool
+
+
 class _Engine(Protocol):
     def apply(self, shard: int, changes: list[Any]) -> Any: ...
 
-    def recompute(
-        self,
-        shard: int,
-        start: int,
-        duration: int,
-        unit: str | None,
-        sink: Sink | None,
-        all_: bool,
-        measure: bool,
-    ) -> Any: ...
+    def recompute(self, shard: int, run: _Run) -> Any: ...
 
     def result(self, handle: Any) -> Any: ...
 
@@ -384,17 +386,8 @@ def _worker_apply(token: str, shard: int, changes: list[Any]) -> int:
     return _worker_shard(token, shard).apply(changes)
 
 
-def _worker_recompute(
-    token: str,
-    shard: int,
-    start: int,
-    duration: int,
-    unit: str | None,
-    sink: Sink | None,
-    all_: bool,
-    measure: bool,
-) -> ShardPass:
-    return _worker_shard(token, shard).recompute(start, duration, unit, sink, all_, measure)
+def _worker_recompute(token: str, shard: int, run: _Run) -> ShardPass:
+    return _worker_shard(token, shard).recompute(*run)
 
 
 def _worker_memory() -> int:
@@ -419,19 +412,8 @@ class _Processes:
     def apply(self, shard: int, changes: list[Any]) -> Future[int]:
         return self._pool(shard).submit(_worker_apply, self._token, shard, changes)
 
-    def recompute(
-        self,
-        shard: int,
-        start: int,
-        duration: int,
-        unit: str | None,
-        sink: Sink | None,
-        all_: bool,
-        measure: bool,
-    ) -> Future[ShardPass]:
-        return self._pool(shard).submit(
-            _worker_recompute, self._token, shard, start, duration, unit, sink, all_, measure
-        )
+    def recompute(self, shard: int, run: _Run) -> Future[ShardPass]:
+        return self._pool(shard).submit(_worker_recompute, self._token, shard, run)
 
     def result(self, handle: Any) -> Any:
         return handle.result()
@@ -464,17 +446,8 @@ class _Dask:
     def apply(self, shard: int, changes: list[Any]) -> Any:
         return self._actors[shard].apply(changes)
 
-    def recompute(
-        self,
-        shard: int,
-        start: int,
-        duration: int,
-        unit: str | None,
-        sink: Sink | None,
-        all_: bool,
-        measure: bool,
-    ) -> Any:
-        return self._actors[shard].recompute(start, duration, unit, sink, all_, measure)
+    def recompute(self, shard: int, run: _Run) -> Any:
+        return self._actors[shard].recompute(*run)
 
     def result(self, handle: Any) -> Any:
         return handle.result()
@@ -613,7 +586,7 @@ class FleetService:
         stations = evses = shipped = size = 0
         cpu = taken = 0.0
         unmeasured = False
-        passes = self._stream(s, duration, unit_text, remote, everything, measure_bytes)
+        passes = self._stream(_Run(s, duration, unit_text, remote, everything, measure_bytes))
         for shard_pass in passes:
             if shard_pass.results is not None and sink is not None and not sink_on_workers:
                 sink(shard_pass.results)
@@ -637,19 +610,11 @@ class FleetService:
             taken,
         )
 
-    def _stream(
-        self,
-        start: int,
-        duration: int,
-        unit: str | None,
-        sink: Sink | None,
-        everything: bool,
-        measure: bool,
-    ) -> Iterator[ShardPass]:
+    def _stream(self, run: _Run) -> Iterator[ShardPass]:
         """Shard passes as they complete, at most ``max_in_flight`` outstanding."""
         pending: deque[Any] = deque()
         for k in range(self.partitions):
-            handle = self._engine.recompute(k, start, duration, unit, sink, everything, measure)
+            handle = self._engine.recompute(k, run)
             pending.append(handle)
             if len(pending) >= self._in_flight:
                 yield self._engine.result(pending.popleft())
