@@ -202,6 +202,11 @@ class CompiledProfile:
             self._occurrences[key] = cached
         return cached
 
+    def forget(self) -> None:
+        """Drop the cached occurrences and phases (a long-lived holder bounds its memory)."""
+        self._occurrences.clear()
+        self._phases_with.clear()
+
     def __repr__(self) -> str:
         return (
             f"CompiledProfile(id={self.profile_id}, evse={self.evse_id}, "
