@@ -630,7 +630,6 @@ def _check_config_numbers(cfg: StationConfig) -> None:
             raise QueryError(f"{value!r} is outside 0..{MAX_LIMIT:g}", field=f"config.{name}")
 
 
-
 _UNITS: dict[Any, ChargingRateUnit] = {
     None: ChargingRateUnit.A,
     "A": ChargingRateUnit.A,
