@@ -26,8 +26,10 @@ A figure may be a range ``[low, high]`` (e.g. MicroOcpp over the W3 sizes of one
 
 Issue 16's table (W1, W2, W3 M=10 and M=1000 against MicroOcpp) is always printed, with
 the best wall and CPU samples, the ratio and the 2x target, and its ``[ok]``/``[MISSED]``
-lines: from the issue's figures, or from ``--peers`` rows ``W1``, ``W2``, ``W3 M=10`` and
-``W3 M=1000`` (peer ``MicroOcpp``; the target is then twice the midpoint of its figure).
+lines: the issue's own targets (20 µs, 132 µs, 10 µs, 940 µs), and with ``--peers`` (peer
+``MicroOcpp``: rows ``W1``, ``W2`` and each ``W3 N=n, M=m``, as
+``benchmarks/peers/build_microocpp.sh`` writes them) the ratio to the figures of this sitting,
+size by size, judged against 2x.
 """
 
 from __future__ import annotations
@@ -171,14 +173,19 @@ def peer_range(figure: float | list[float]) -> tuple[float, float]:
     return (figure, figure)
 
 
-def issue16_rows(
-    rows: list[dict[str, Any]], peers: dict[str, dict[str, Any]]
-) -> list[tuple[str, tuple[float, float], tuple[float, float], tuple[float, float], float]]:
-    """Issue 16's rows: (row, this run's best wall and best CPU sample (low, high) over its
-    workloads, MicroOcpp's (low, high), target). With ``--peers`` figures for a row's
-    ``MicroOcpp``, the target is twice their midpoint; without, the issue's own figures
-    and targets."""
-    out = []
+Issue16Row = tuple[
+    str, tuple[float, float], tuple[float, float], tuple[float, float], float, tuple[float, float]
+]
+"""(row, this run's best wall (low, high), best CPU (low, high), MicroOcpp (low, high),
+the issue's target, the ratio best / MicroOcpp (low, high))."""
+
+
+def issue16_rows(rows: list[dict[str, Any]], peers: dict[str, dict[str, Any]]) -> list[Issue16Row]:
+    """Issue 16's rows. The target is always the issue's own (its 2x of the figures it
+    measured). MicroOcpp's figures come from ``--peers`` where given: a row's own entry, or
+    for a W3 row the entries ``W3 N=n, M=m`` of each size, compared size by size (the ratio
+    is then each N's best over that N's peer figure); without, the issue's figures."""
+    out: list[Issue16Row] = []
     for name, (micro, target) in ISSUE16.items():
         if name.startswith("W3"):
             m = name.split("=")[1]
@@ -188,10 +195,25 @@ def issue16_rows(
         best = [r["engine_best_s"] for r in mine]
         cpu = [r["engine_cpu_best_s"] for r in mine]
         given = peers.get(name, {}).get("MicroOcpp")
-        if given is not None:
-            micro = peer_range(given)
-            target = micro[0] + micro[1]
-        out.append((name, (min(best), max(best)), (min(cpu), max(cpu)), micro, target))
+        per_size = [peers.get(r["name"], {}).get("MicroOcpp") for r in mine]
+        if given is None and mine and all(isinstance(x, int | float) for x in per_size):
+            figures = [float(x) for x in per_size]
+            ratios = [b / x for b, x in zip(best, figures, strict=True)]
+            micro = (min(figures), max(figures))
+        else:
+            if given is not None:
+                micro = peer_range(given)
+            ratios = [min(best) / micro[1], max(best) / micro[0]]
+        out.append(
+            (
+                name,
+                (min(best), max(best)),
+                (min(cpu), max(cpu)),
+                micro,
+                target,
+                (min(ratios), max(ratios)),
+            )
+        )
     return out
 
 
@@ -386,17 +408,17 @@ def main() -> int:
         + (" MicroOcpp from --peers)" if peers else " MicroOcpp as in the issue)")
     )
     print_table(
-        ["workload", "MicroOcpp", "ocpp-schedule best", "ratio", "best CPU", "target (2x)"],
+        ["workload", "MicroOcpp", "ocpp-schedule best", "ratio", "best CPU", "issue's target"],
         [
             [
                 name,
                 span(*micro, fmt_time),
                 span(*best, fmt_time),
-                span(best[0] / micro[1], best[1] / micro[0], lambda x: f"{x:.1f}x"),
+                span(*ratio, lambda x: f"{x:.1f}x"),
                 span(*cpu, fmt_time),
                 fmt_time(target),
             ]
-            for name, best, cpu, micro, target in issue16
+            for name, best, cpu, micro, target, ratio in issue16
         ],
     )
 
@@ -520,13 +542,17 @@ def main() -> int:
         ),
         ("every answer identical to the baseline", all(r["identical"] for r in rows)),
     ]
-    checks += [
-        (
-            f"{name} within 2x of MicroOcpp: best {fmt_time(best[1])} <= {fmt_time(target)}",
-            best[1] <= target,
+    for name, best, _cpu, _micro, target, ratio in issue16:
+        checks.append(
+            (
+                f"{name} at the issue's target: best {fmt_time(best[1])} <= {fmt_time(target)}",
+                best[1] <= target,
+            )
         )
-        for name, best, _cpu, _micro, target in issue16
-    ]
+        if peers:
+            checks.append(
+                (f"{name} within 2x of MicroOcpp of this sitting: {ratio[1]:.1f}x", ratio[1] <= 2)
+            )
     if fleet_result:
         checks += [
             (
