@@ -636,3 +636,58 @@ def test_what_is_left_goes_to_the_earliest_departure_unless_urgent(
     assert allocation.amps[("B", 1)][0] == first_b
     assert allocation.amps[("A", 1)][0] == first_a
     assert all(o.unmet_kwh == 0.0 for o in session_outcomes(allocation))
+
+
+# ---------------------------------------------- served alone: the reservation decides
+
+
+def _small_later_needs(count: int = 3) -> list[Session]:
+    """Vehicles leaving at 10:30 that need a quarter hour at 32 A each (5.52 kWh): less than
+    the vehicle under test, so PL2's swap never gives it their room back."""
+    return [Session(arrive=_at(8), leave=_at(10.5), energy_kwh=5.52) for _ in range(count)]
+
+
+def test_a_vehicle_served_alone_beside_a_higher_class_is_served() -> None:
+    """PL2, PL3: a lower-class vehicle that can be fully served in the room the higher class
+    leaves is fully served, although the higher class, served first, could take that room.
+
+    On a 32 A feeder, H (class 5) needs an hour at 32 A before 10:00; L needs 16 A, its
+    cap, for the whole hour before 9:00; three small needs leave at 10:30. L, H and the
+    three fit: L 16 A from 8 to 9, H 16 A beside it and 32 A from 9:00 to 9:30, the three
+    32 A each in three of the quarter hours from 9:30 to 10:30. L's reservation (due before
+    H is front-loaded) keeps its 16 A; front-loading H first would take the whole feeder
+    until 9:00, and the plain plan (PL6, several classes) serves H first too.
+
+    Mutation-checked: with no reservation pass (``run`` never calls ``reserve``) L is
+    short 11.04 kWh; with departures reserved latest first (``_reserve_key`` on minus the
+    departure), the three later vehicles reserve the last quarter hour before 9:00 at
+    32 A, L cannot reserve its need, and L is short 11.04 kWh.
+    """
+    high = Session(arrive=_at(8), leave=_at(10), energy_kwh=22.08, priority=5)
+    low = Session(arrive=_at(8), leave=_at(9), max_amps=16.0, energy_kwh=11.04)
+    out = _outcomes(_run(_site(high, low, *_small_later_needs(), amps=32.0)))
+    assert out["P2"].unmet_kwh == pytest.approx(0.0, abs=1e-9)  # L
+    assert all(o.unmet_kwh == pytest.approx(0.0, abs=1e-9) for o in out.values())
+
+
+def test_a_vehicle_that_needs_its_full_rate_is_served_where_equal_shares_fail() -> None:
+    """PL2's order and swap, one class: a 1-phase 16 A vehicle on L1 that needs its full
+    rate from 8 to 10 (7.36 kWh) is served beside a 3-phase vehicle leaving at 9 (16 A
+    for the hour, 11.04 kWh) and three small needs leaving at 10:30, on a 32 A feeder.
+
+    All fit: the 1-phase vehicle 16 A throughout, the 3-phase one 16 A from 8 to 9, the
+    three small ones 32 A from 10:00 to 10:30 and 16 A from 9:30 to 10:00. Equal shares
+    (the PL6 candidate) give the 1-phase vehicle a fifth of L1 while all five are there.
+
+    Mutation-checked: with no reservation pass the vehicle leaving at 9 is front-loaded
+    at 32 A and the 1-phase one is short 1.84 kWh; with departures reserved latest first
+    the three small needs reserve 9:45-10:00 at 32 A, the 1-phase vehicle is only partly
+    reserved, the one leaving at 9 is front-loaded at 32 A, and it is short 1.84 kWh.
+    """
+    slow = Session(arrive=_at(8), leave=_at(10), phases=1, max_amps=16.0, energy_kwh=7.36)
+    fast = Session(arrive=_at(8), leave=_at(9), energy_kwh=11.04)
+    site = _site(slow, fast, *_small_later_needs(), amps=32.0)
+    assert _outcomes(_run(site, policy=EqualShare()))["P1"].unmet_kwh > 1.0
+    out = _outcomes(_run(site))
+    assert out["P1"].unmet_kwh == pytest.approx(0.0, abs=1e-9)
+    assert all(o.unmet_kwh == pytest.approx(0.0, abs=1e-9) for o in out.values())
