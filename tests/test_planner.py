@@ -691,3 +691,47 @@ def test_a_vehicle_that_needs_its_full_rate_is_served_where_equal_shares_fail() 
     out = _outcomes(_run(site))
     assert out["P1"].unmet_kwh == pytest.approx(0.0, abs=1e-9)
     assert all(o.unmet_kwh == pytest.approx(0.0, abs=1e-9) for o in out.values())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.sampled_from([24, 32]),
+    st.integers(6, 26),
+    st.integers(2, 6),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.randoms(use_true_random=False),
+)
+def test_property_a_lower_class_vehicle_served_alone_beside_a_higher_one_is_served(
+    amps: int, cap: int, n: int, m: int, g: int, spill: int, rng: random.Random
+) -> None:
+    """The family of ``test_a_vehicle_served_alone_beside_a_higher_class_is_served``: on a
+    feeder of ``amps`` (quarter hours from 8:00), L needs its cap for its ``n`` quarter
+    hours; H (a higher class) needs the feeder for the ``m`` quarter hours after L leaves;
+    ``g + spill`` vehicles that each need the feeder for one quarter hour (less than L
+    needs) leave ``g`` quarter hours after H, so ``spill`` of them must charge beside L.
+    Whenever L and the others fit (the spill in turns beside L, each at least the minimum
+    current), L is fully served, whatever the order of the piles.
+
+    Mutation-checked: it fails with no reservation pass, and with departures reserved
+    latest first.
+    """
+    if cap > amps - 6 or cap * n <= amps or spill * -(-amps // (amps - cap)) > n:
+        # Too little room beside L for the spill, one vehicle at a time (the minimum
+        # current forbids finer pieces), or a small need not below L's (PL2 swaps them).
+        return
+    q = 0.25
+    kwh = 3 * 230 / 1000 * q  # one ampere on 3 phases for a quarter hour
+    low = Session(arrive=_at(8), leave=_at(8 + n * q), max_amps=cap, energy_kwh=cap * n * kwh)
+    high = Session(arrive=_at(8), leave=_at(8 + (n + m) * q), energy_kwh=amps * m * kwh, priority=5)
+    later = [
+        Session(arrive=_at(8), leave=_at(8 + (n + m + g) * q), energy_kwh=amps * kwh)
+        for _ in range(g + spill)
+    ]
+    sessions = [low, high, *later]
+    rng.shuffle(sessions)
+    out = _outcomes(_run(_site(*sessions, amps=float(amps))))
+    pile = f"P{sessions.index(low) + 1}"
+    assert out[pile].unmet_kwh == pytest.approx(0.0, abs=1e-9)
+    assert out[f"P{sessions.index(high) + 1}"].unmet_kwh == pytest.approx(0.0, abs=1e-9)
