@@ -10,8 +10,10 @@ rate (the oracle tests compare only the first three).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from strategies_engine import Case, single_evse_cases
 
@@ -183,3 +185,39 @@ def test_a_cap_governing_across_ev_profiles_keeps_the_larger_minimum_rate() -> N
         (0, 10.0, 6.0)
     ]
     assert [s.profile_id for s in answer.periods[0].sources] == [2]
+
+
+def test_every_form_of_the_start_gives_the_same_answer() -> None:
+    """The whole-second UTC datetime read by ``timestamp()`` (the warm path's shortcut)
+    answers as the epoch int, the same instant in another zone, and a datetime with a
+    sub-second part (floored) do; the result is the frozen public dataclass."""
+    store = ProfileStore(
+        [
+            InstalledProfile(
+                0,
+                _profile(
+                    2,
+                    "ChargingStationMaxProfile",
+                    "W",
+                    [{"startPeriod": 0, "limit": 7000.0}, {"startPeriod": 900, "limit": 3000.0}],
+                    duration=1800,
+                ),
+            )
+        ]
+    )
+    epoch = T0
+    utc = datetime.fromtimestamp(epoch, UTC)
+    starts = [
+        utc,
+        epoch,
+        utc.astimezone(timezone(timedelta(hours=2))),
+        utc.replace(microsecond=999_999),
+    ]
+    answers = [composite_schedule(store, evse_id=1, start=s, duration=3600) for s in starts]
+    assert all(a == answers[0] for a in answers)
+    assert answers[0].start_epoch == epoch and answers[0].start == utc
+    assert answers[0] == engine.CompositeSchedule(
+        1, epoch, 3600, ChargingRateUnit.A, answers[0].periods
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answers[0].duration = 1  # type: ignore[misc]

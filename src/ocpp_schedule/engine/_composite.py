@@ -27,9 +27,9 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from itertools import repeat
 from typing import Any, NamedTuple
@@ -77,6 +77,7 @@ __all__ = [
 
 P = ChargingProfilePurpose
 _INF = math.inf
+_UTC = UTC
 
 
 class CompositePeriod(NamedTuple):
@@ -219,8 +220,31 @@ def _schedule(
     unit: ChargingRateUnit,
     periods: tuple[CompositePeriod, ...],
 ) -> CompositeSchedule:
-    """The one place the engine builds a :class:`CompositeSchedule` (start in epoch seconds)."""
-    return CompositeSchedule(evse_id, start, duration, unit, periods)
+    """The one place the engine builds a :class:`CompositeSchedule` (start in epoch seconds).
+
+    The fields are set through their slots: the frozen dataclass's ``__init__`` sets
+    each with ``object.__setattr__``, which costs 0.3 µs more per warm call (issue 16)."""
+    schedule = _new_object(CompositeSchedule)
+    _set_evse_id(schedule, evse_id)
+    _set_start_epoch(schedule, start)
+    _set_duration(schedule, duration)
+    _set_unit(schedule, unit)
+    _set_periods(schedule, periods)
+    return schedule
+
+
+def _slot_setter(name: str) -> Callable[[CompositeSchedule, Any], None]:
+    """The setter of one of :class:`CompositeSchedule`'s slots (bypasses the frozen check)."""
+    setter: Callable[[CompositeSchedule, Any], None] = getattr(CompositeSchedule, name).__set__
+    return setter
+
+
+_new_object = object.__new__
+_set_evse_id = _slot_setter("evse_id")
+_set_start_epoch = _slot_setter("start_epoch")
+_set_duration = _slot_setter("duration")
+_set_unit = _slot_setter("charging_rate_unit")
+_set_periods = _slot_setter("periods")
 
 
 _LOCAL_MODES = frozenset({OperationMode.LOCAL_FREQUENCY, OperationMode.LOCAL_LOAD_BALANCING})
@@ -575,8 +599,14 @@ def _schedule_ids(schedule_ids: object) -> Mapping[int, int] | None:
 
 
 def _window(start: datetime | int, duration: int) -> int:
-    """The query start in epoch seconds, after checking the window (QueryError if bad)."""
-    s = epoch_or_datetime(start, "start")
+    """The query start in epoch seconds, after checking the window (QueryError if bad).
+
+    A whole-second UTC datetime (the usual query) is read by ``timestamp()``, exact for
+    whole seconds and half the cost of the general conversion (issue 16)."""
+    if start.__class__ is datetime and start.tzinfo is _UTC and not start.microsecond:
+        s = int(start.timestamp())
+    else:
+        s = epoch_or_datetime(start, "start")
     if isinstance(duration, bool) or not isinstance(duration, int):
         raise QueryError("duration must be whole seconds (int)", field="duration")
     if duration < 0:
