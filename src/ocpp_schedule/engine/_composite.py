@@ -930,6 +930,10 @@ def _stack_windows(
     :data:`MAX_WINDOWS` are refused with :class:`QueryError` before any recurrence is built.
     """
     start, end = ctx.start, ctx.end
+    if len(chain) == 1 and not chain[0].recurrence:  # one cap, typically: one window at most
+        for w_lo, w_hi, anchor in in_force_windows(chain[0], start, end, rel_anchor):
+            return [(w_lo, 0, w_hi, anchor)]
+        return []
     out: list[tuple[int, int, int, int]] = []
     recurring: list[tuple[int, CompiledProfile]] = []
     total = 0
