@@ -310,9 +310,10 @@ def composite_schedule(
     if transactions is not None or state is not None:
         transaction, config = _station_inputs(transaction, transactions, config, state)
     cfg = _default_config() if config is None else _config(config)
-    _whole(evse_id, "evse_id")
+    if evse_id.__class__ is not int:  # the check without the call where it is plainly an int
+        _whole(evse_id, "evse_id")
     s = _window(start, duration)
-    if evse_id < 0 or not cfg.knows_evse(evse_id):
+    if evse_id < 0 or (cfg.evse_ids is not None and not cfg.knows_evse(evse_id)):
         raise QueryError(f"the station has no EVSE {evse_id}", field="evse_id", rule="K08.FR.05")
     out_unit = _unit(unit)
     txs = _transactions(transaction)
