@@ -990,6 +990,18 @@ def _cover(
         return []
     if len(wins) == 1:
         return _cover_one(chain, ctx, wins[0], soc)
+    if len(wins) == 2:
+        return _cover_two(chain, ctx, wins, soc)
+    return _cover_sweep(chain, ctx, wins, soc)
+
+
+def _cover_sweep(
+    chain: list[CompiledProfile],
+    ctx: _Context,
+    wins: list[tuple[int, int, int, int]],
+    soc: float | None,
+) -> list[_Seg]:
+    """:func:`_cover` of any number of windows: the sweep with a heap of the open windows."""
     end, dp, out_w = ctx.end, ctx.default_phases, ctx.out_w
     limits_of: dict[int, tuple[float, ...]] = {}
     segs: list[_Seg] = []
@@ -1054,6 +1066,68 @@ def _cover_one(
     if len(segs) > MAX_SEGMENTS:
         raise _too_many_pieces()
     return segs
+
+
+def _cover_two(
+    chain: list[CompiledProfile],
+    ctx: _Context,
+    wins: list[tuple[int, int, int, int]],
+    soc: float | None,
+) -> list[_Seg]:
+    """:func:`_cover` of a stack in force in two windows (a TxProfile over a TxDefault, say)
+    without the heap: the leading window's pieces, the other's before and after it, and a
+    filler where neither is in force; the same segments as :func:`_cover_sweep` (tested)."""
+    lead, other = wins
+    if other[1] < lead[1]:
+        lead, other = other, lead
+    segs: list[_Seg] = []
+    _fill(chain, ctx, other, ctx.start, lead[0], soc, segs)
+    _piece(chain, ctx, lead, lead[0], lead[2], soc, segs)
+    _fill(chain, ctx, other, lead[2], ctx.end, soc, segs)
+    if len(segs) > MAX_SEGMENTS:
+        raise _too_many_pieces()
+    return segs
+
+
+def _fill(
+    chain: list[CompiledProfile],
+    ctx: _Context,
+    window: tuple[int, int, int, int],
+    lo: int,
+    hi: int,
+    soc: float | None,
+    segs: list[_Seg],
+) -> None:
+    """Append ``[lo, hi)`` covered by ``window``'s profile where it is in force, else filler."""
+    if lo >= hi:
+        return
+    w_lo = window[0] if window[0] > lo else lo
+    w_hi = window[2] if window[2] < hi else hi
+    if w_lo >= w_hi:
+        segs.append((lo, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        return
+    if lo < w_lo:
+        segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+    _piece(chain, ctx, window, w_lo, w_hi, soc, segs)
+    if w_hi < hi:
+        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+
+
+def _piece(
+    chain: list[CompiledProfile],
+    ctx: _Context,
+    window: tuple[int, int, int, int],
+    lo: int,
+    hi: int,
+    soc: float | None,
+    segs: list[_Seg],
+) -> None:
+    """Append the pieces of ``window``'s profile over ``[lo, hi)`` (inside the window)."""
+    cp = chain[window[1]]
+    if soc is None or cp.soc_limit is None:
+        _slice(cp.occurrence(ctx.default_phases, window[3]), lo, hi, segs)
+    else:
+        _emit(cp, lo, hi, window[3], ctx.default_phases, _soc_limits(cp, soc), segs)
 
 
 def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
