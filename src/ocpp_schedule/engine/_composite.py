@@ -988,9 +988,7 @@ def _cover(
     wins = _stack_windows(chain, ctx, rel_anchor)
     if not wins:
         return []
-    if len(wins) == 1:
-        return _cover_one(chain, ctx, wins[0], soc)
-    if len(wins) == 2:
+    if len(wins) <= 2:
         return _cover_two(chain, ctx, wins, soc)
     return _cover_sweep(chain, ctx, wins, soc)
 
@@ -1044,46 +1042,28 @@ def _cover_sweep(
     return segs
 
 
-def _cover_one(
-    chain: list[CompiledProfile],
-    ctx: _Context,
-    window: tuple[int, int, int, int],
-    soc: float | None,
-) -> list[_Seg]:
-    """:func:`_cover` of a stack in force in one window only (no heap needed): the
-    profile's pieces there, with a filler before and after where the window is shorter."""
-    w_lo, rank, w_hi, anchor = window
-    cp = chain[rank]
-    segs: list[_Seg] = []
-    if w_lo > ctx.start:
-        segs.append((ctx.start, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
-    if soc is None or cp.soc_limit is None:
-        _slice(cp.occurrence(ctx.default_phases, anchor), w_lo, w_hi, segs)
-    else:
-        _emit(cp, w_lo, w_hi, anchor, ctx.default_phases, _soc_limits(cp, soc), segs)
-    if w_hi < ctx.end:
-        segs.append((w_hi, ctx.end, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
-    if len(segs) > MAX_SEGMENTS:
-        raise _too_many_pieces()
-    return segs
-
-
 def _cover_two(
     chain: list[CompiledProfile],
     ctx: _Context,
     wins: list[tuple[int, int, int, int]],
     soc: float | None,
 ) -> list[_Seg]:
-    """:func:`_cover` of a stack in force in two windows (a TxProfile over a TxDefault, say)
-    without the heap: the leading window's pieces, the other's before and after it, and a
-    filler where neither is in force; the same segments as :func:`_cover_sweep` (tested)."""
-    lead, other = wins
-    if other[1] < lead[1]:
-        lead, other = other, lead
+    """:func:`_cover` of a stack in force in one or two windows, without the heap.
+
+    One window: the profile's pieces there, with a filler before and after where the
+    window is shorter than the query's. Two (a TxProfile over a TxDefault, say): the
+    leading window's pieces, the other's before and after it, and a filler where neither
+    is in force; the same segments as :func:`_cover_sweep` (tested)."""
     segs: list[_Seg] = []
-    _fill(chain, ctx, other, ctx.start, lead[0], soc, segs)
-    _piece(chain, ctx, lead, lead[0], lead[2], soc, segs)
-    _fill(chain, ctx, other, lead[2], ctx.end, soc, segs)
+    if len(wins) == 1:
+        _fill(chain, ctx, wins[0], ctx.start, ctx.end, soc, segs)
+    else:
+        lead, other = wins
+        if other[1] < lead[1]:
+            lead, other = other, lead
+        _fill(chain, ctx, other, ctx.start, lead[0], soc, segs)
+        _fill(chain, ctx, lead, lead[0], lead[2], soc, segs)
+        _fill(chain, ctx, other, lead[2], ctx.end, soc, segs)
     if len(segs) > MAX_SEGMENTS:
         raise _too_many_pieces()
     return segs
@@ -1108,26 +1088,13 @@ def _fill(
         return
     if lo < w_lo:
         segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
-    _piece(chain, ctx, window, w_lo, w_hi, soc, segs)
-    if w_hi < hi:
-        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
-
-
-def _piece(
-    chain: list[CompiledProfile],
-    ctx: _Context,
-    window: tuple[int, int, int, int],
-    lo: int,
-    hi: int,
-    soc: float | None,
-    segs: list[_Seg],
-) -> None:
-    """Append the pieces of ``window``'s profile over ``[lo, hi)`` (inside the window)."""
     cp = chain[window[1]]
     if soc is None or cp.soc_limit is None:
-        _slice(cp.occurrence(ctx.default_phases, window[3]), lo, hi, segs)
+        _slice(cp.occurrence(ctx.default_phases, window[3]), w_lo, w_hi, segs)
     else:
-        _emit(cp, lo, hi, window[3], ctx.default_phases, _soc_limits(cp, soc), segs)
+        _emit(cp, w_lo, w_hi, window[3], ctx.default_phases, _soc_limits(cp, soc), segs)
+    if w_hi < hi:
+        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
 
 
 def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
