@@ -320,3 +320,13 @@ def test_two_stacked_windows_equal_the_sweep(
         assert engine._cover_two(chain, ctx, wins, None) == engine._cover_sweep(
             chain, ctx, wins, None
         )
+
+
+def test_the_engine_sets_every_field_of_a_composite_schedule() -> None:
+    """``_schedule`` sets the fields through their slots (no ``__init__``): a field added to
+    :class:`CompositeSchedule` must be set there too."""
+    names = [f.name for f in dataclasses.fields(engine.CompositeSchedule)]
+    assert names == ["evse_id", "start_epoch", "duration", "charging_rate_unit", "periods"]
+    built = engine._schedule(1, T0, 60, ChargingRateUnit.W, ())
+    assert built == engine.CompositeSchedule(1, T0, 60, ChargingRateUnit.W, ())
+    assert hash(built) == hash(engine.CompositeSchedule(1, T0, 60, ChargingRateUnit.W, ()))
