@@ -10,9 +10,12 @@ rate (the oracle tests compare only the first three).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
 from strategies_engine import Case, single_evse_cases
 
 from ocpp_schedule import (
@@ -24,7 +27,7 @@ from ocpp_schedule import (
     composite_schedule,
 )
 from ocpp_schedule.engine import _composite as engine
-from ocpp_schedule.engine._compile import compiled
+from ocpp_schedule.engine._compile import CompiledProfile, compiled
 from ocpp_schedule.engine._index import ProfileIndex
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -183,3 +186,147 @@ def test_a_cap_governing_across_ev_profiles_keeps_the_larger_minimum_rate() -> N
         (0, 10.0, 6.0)
     ]
     assert [s.profile_id for s in answer.periods[0].sources] == [2]
+
+
+def test_every_form_of_the_start_gives_the_same_answer() -> None:
+    """The whole-second UTC datetime read by ``timestamp()`` (the warm path's shortcut)
+    answers as the epoch int, the same instant in another zone, and a datetime with a
+    sub-second part (floored) do; the result is the frozen public dataclass."""
+    store = ProfileStore(
+        [
+            InstalledProfile(
+                0,
+                _profile(
+                    2,
+                    "ChargingStationMaxProfile",
+                    "W",
+                    [{"startPeriod": 0, "limit": 7000.0}, {"startPeriod": 900, "limit": 3000.0}],
+                    duration=1800,
+                ),
+            )
+        ]
+    )
+    epoch = T0
+    utc = datetime.fromtimestamp(epoch, UTC)
+    starts = [
+        utc,
+        epoch,
+        utc.astimezone(timezone(timedelta(hours=2))),
+        utc.replace(microsecond=999_999),
+    ]
+    answers = [composite_schedule(store, evse_id=1, start=s, duration=3600) for s in starts]
+    assert all(a == answers[0] for a in answers)
+    assert answers[0].start_epoch == epoch and answers[0].start == utc
+    assert answers[0] == engine.CompositeSchedule(
+        1, epoch, 3600, ChargingRateUnit.A, answers[0].periods
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answers[0].duration = 1  # type: ignore[misc]
+
+
+def _stacks(case: Case) -> list[tuple[list[CompiledProfile], int, float | None]]:
+    """Every stack the EVSE's answer covers, with its relative anchor and state of charge."""
+    index = ProfileIndex(compiled(p) for p in case.profiles)
+    tx = engine._transactions(case.transaction).get(case.evse_id)
+    rel = case.start if tx is None else tx.start_epoch
+    soc = None if tx is None else tx.state_of_charge
+    chain = (
+        index.defaults_for(case.evse_id)
+        if tx is None
+        else index.ev_chain(case.evse_id, tx.id, tx.priority_charging)
+    )
+    return [(stack, rel, soc) for stack in [chain, *index.caps(case.evse_id)] if stack]
+
+
+@settings(SETTINGS, max_examples=300)
+@given(single_evse_cases(with_transaction=True))
+def test_two_windows_without_the_heap_equal_the_sweep(case: Case) -> None:
+    """``_cover_two`` (a stack in force in two windows) gives the sweep's segments exactly."""
+    out_w = engine._unit(case.unit) is ChargingRateUnit.W
+    ctx = engine._Context(case.start, case.start + (case.duration or 1), out_w, case.config)
+    for stack, rel, soc in _stacks(case):
+        wins = engine._stack_windows(stack, ctx, rel)
+        if len(wins) == 2:
+            assert engine._cover_two(stack, ctx, wins, soc) == engine._cover_sweep(
+                stack, ctx, wins, soc
+            )
+
+
+def test_two_windows_leader_inside_the_other() -> None:
+    """A higher TxDefault in force inside a lower one's window: the lower before and after it."""
+    defaults = _profile(
+        1, "TxDefaultProfile", "A", [{"startPeriod": 0, "limit": 20.0}], duration=3000
+    )
+    tx_profile = _profile(
+        2, "TxDefaultProfile", "A", [{"startPeriod": 0, "limit": 10.0}], duration=600, stackLevel=1
+    )
+    store = ProfileStore([InstalledProfile(1, defaults), InstalledProfile(1, tx_profile)])
+    index = ProfileIndex(compiled(p) for p in store)
+    chain = index.defaults_for(1)
+    ctx = engine._Context(T0 - 100, T0 + 3600, False, engine._default_config())
+    wins = engine._stack_windows(chain, ctx, T0)
+    assert len(wins) == 2
+    segs = engine._cover_two(chain, ctx, wins, None)
+    assert segs == engine._cover_sweep(chain, ctx, wins, None)
+    assert [(s[0] - T0, s[1] - T0, s[2]) for s in segs] == [
+        (-100, 0, float("inf")),
+        (0, 600, 10.0),
+        (600, 3000, 20.0),
+        (3000, 3600, float("inf")),
+    ]
+
+
+_WINDOW = st.tuples(
+    st.integers(-3000, 3000),  # start of the schedule, from T0
+    st.integers(1, 4000),  # its duration
+    st.lists(st.integers(1, 3999), max_size=4, unique=True),  # later period starts
+)
+
+
+@settings(SETTINGS, max_examples=300)
+@given(_WINDOW, _WINDOW, st.integers(-4000, 4000), st.integers(1, 9000), st.booleans())
+def test_two_stacked_windows_equal_the_sweep(
+    low: tuple[int, int, list[int]],
+    high: tuple[int, int, list[int]],
+    query: int,
+    duration: int,
+    upper_first: bool,
+) -> None:
+    """Two TxDefaults of different stack levels, each in force in one window anywhere
+    around the query window: ``_cover_two`` gives the sweep's segments exactly."""
+    installed = []
+    for level, (offset, length, starts) in enumerate((low, high)):
+        periods = [
+            {"startPeriod": p, "limit": float(6 + level * 10 + i)}
+            for i, p in enumerate([0, *sorted(starts)])
+        ]
+        begin = datetime.fromtimestamp(T0 + offset, UTC).isoformat().replace("+00:00", "Z")
+        profile = _profile(
+            level + 1,
+            "TxDefaultProfile",
+            "A",
+            periods,
+            duration=length,
+            stackLevel=level,
+            startSchedule=begin,
+        )
+        installed.append(InstalledProfile(1, profile))
+    if upper_first:
+        installed.reverse()
+    chain = ProfileIndex(compiled(p) for p in installed).defaults_for(1)
+    ctx = engine._Context(T0 + query, T0 + query + duration, False, engine._default_config())
+    wins = engine._stack_windows(chain, ctx, T0)
+    if len(wins) == 2:
+        assert engine._cover_two(chain, ctx, wins, None) == engine._cover_sweep(
+            chain, ctx, wins, None
+        )
+
+
+def test_the_engine_sets_every_field_of_a_composite_schedule() -> None:
+    """``_schedule`` sets the fields through their slots (no ``__init__``): a field added to
+    :class:`CompositeSchedule` must be set there too."""
+    names = [f.name for f in dataclasses.fields(engine.CompositeSchedule)]
+    assert names == ["evse_id", "start_epoch", "duration", "charging_rate_unit", "periods"]
+    built = engine._schedule(1, T0, 60, ChargingRateUnit.W, ())
+    assert built == engine.CompositeSchedule(1, T0, 60, ChargingRateUnit.W, ())
+    assert hash(built) == hash(engine.CompositeSchedule(1, T0, 60, ChargingRateUnit.W, ()))
