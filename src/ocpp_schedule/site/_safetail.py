@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Mapping
 
+from ..station._config import StationConfig
+from ..station._store import ProfileStore
 from ..wire._enums import ChargingProfilePurpose, ChargingRateUnit
 from ..wire._models import ChargingProfile
 from ..wire._timestamps import to_epoch
@@ -81,15 +84,22 @@ def _profile_amps(profile: ChargingProfile, voltage: float) -> float:
     return most
 
 
-def pinned_amps(pile: Pile, site: Site, after: int | None = None) -> dict[int, tuple[float, int]]:
+def pinned_amps(
+    pile: Pile,
+    site: Site,
+    after: int | None = None,
+    store: ProfileStore | None = None,
+) -> dict[int, tuple[float, int]]:
     """Per EVSE, the most a TxProfile the pile holds for a known session lets it draw.
 
     Such a profile overrides every TxDefaultProfile while its session runs, so a
     plan cannot lower it; the EVSE is counted at this limit (A per phase, at most
     its hardware and the vehicle's limit) on the vehicle's phases. With
-    ``after``, only sessions still there after that instant count.
+    ``after``, only sessions still there after that instant count. ``store`` is
+    ``pile_store(pile, site)[0]`` when the caller has it (a send plan computes it once).
     """
-    store, _ = pile_store(pile, site)
+    if store is None:
+        store, _ = pile_store(pile, site)
     sessions: dict[str, tuple[Evse, Session]] = {
         session_transaction_id(pile, evse, s): (evse, s)
         for evse in pile.evses
@@ -122,18 +132,25 @@ def _loaded_phases(pile: Pile, evse: Evse) -> tuple[int, ...]:
     return tuple(pile.circuit_phase(p) for p in range(evse.phases))
 
 
-def safe_tails(site: Site, after: int | None = None) -> dict[EvseKey, float]:
+def safe_tails(
+    site: Site,
+    after: int | None = None,
+    stores: Mapping[str, tuple[ProfileStore, StationConfig]] | None = None,
+) -> dict[EvseKey, float]:
     """Every EVSE's safe tail (A per phase), see the module docstring.
 
     ``after`` is where the tail begins (the plan's window end): held TxProfiles of
-    sessions that are gone by then reserve nothing.
+    sessions that are gone by then reserve nothing. ``stores`` are the piles'
+    ``pile_store(pile, site)`` by pile id when the caller has them (a send plan
+    computes them once for its tails and for what the piles hold).
     """
     paths = site.paths()
     lowest = {c.id: lowest_limits(c) for c, _ in site.grid.walk()}
     volts = site.voltage
     reserved: dict[tuple[str, int], float] = defaultdict(float)  # (circuit, phase or -1)
     for pile in site.piles:
-        for held, held_phases in pinned_amps(pile, site, after).values():
+        store = stores[pile.id][0] if stores is not None else None
+        for held, held_phases in pinned_amps(pile, site, after, store).values():
             for circuit in paths[pile.circuit]:
                 for p in range(held_phases):
                     reserved[(circuit, pile.circuit_phase(p))] += held

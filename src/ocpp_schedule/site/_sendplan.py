@@ -264,16 +264,22 @@ def send_plan(
             rule="a plan is sent within its window",
         )
     site = allocation.site
-    tails = safe_tails(site, allocation.end_epoch)
+    stores = _stores(site)
+    tails = safe_tails(site, allocation.end_epoch, stores)
     end = _horizon(allocation, previous, start)
     new_limits = _LimitsFrom(allocation, start, tails)
+    old_stores = _stores(previous.site) if previous is not None else {}
     old_limits = (
-        _LimitsFrom(previous, previous.start_epoch, safe_tails(previous.site, previous.end_epoch))
+        _LimitsFrom(
+            previous,
+            previous.start_epoch,
+            safe_tails(previous.site, previous.end_epoch, old_stores),
+        )
         if previous is not None
         else None
     )
     carried = _carried(previous_plan, previous)
-    before, own = _before(site, previous, old_limits, start, carried)
+    before, own = _before(site, stores, previous, old_stores, old_limits, start, carried)
     keep = (
         _unchanged(allocation, previous, start, new_limits, old_limits)
         if only_changed and previous is not None and old_limits is not None
@@ -297,6 +303,12 @@ def send_plan(
         sent=tuple((p.id, e.id) for p in site.piles for e in p.evses if (p.id, e.id) not in keep),
         built=tuple(built),
     )
+
+
+def _stores(site: Site) -> dict[str, tuple[ProfileStore, StationConfig]]:
+    """Each pile's own store and configuration (``pile_store``), once per plan: the safe
+    tails and what the piles hold both start from them."""
+    return {pile.id: pile_store(pile, site) for pile in site.piles}
 
 
 def _carried(
@@ -898,7 +910,9 @@ def _fit_and_replay(
 
 def _before(
     site: Site,
+    stores: dict[str, tuple[ProfileStore, StationConfig]],
     previous: Allocation | None,
+    old_stores: dict[str, tuple[ProfileStore, StationConfig]],
     old_limits: _LimitsFrom | None,
     at: int,
     carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
@@ -909,17 +923,27 @@ def _before(
     The previous plan is taken as sent at its allocation's start; a profile of it
     the pile would not accept is not held, TxProfiles of transactions over by
     ``at`` are gone, and a pile or EVSE it did not know holds only its own (F4).
-    ``old_limits`` are the previous allocation's limits from its start.
+    ``stores`` are the piles' own stores (:func:`_stores`), ``old_stores`` those of the
+    previous allocation's site; ``old_limits`` its limits from its start.
     """
     out = {}
     own = {}
     previous_piles = {p.id: p for p in previous.site.piles} if previous is not None else {}
     for pile in site.piles:
-        store, config = pile_store(pile, site)
+        store, config = stores[pile.id]
         own[pile.id] = store
         old_pile = previous_piles.get(pile.id)
         if previous is not None and old_limits is not None and old_pile is not None:
-            store = _previous_profiles(previous, old_limits, old_pile, pile, store, config, carried)
+            store = _previous_profiles(
+                previous,
+                old_limits,
+                old_pile,
+                old_stores[old_pile.id],
+                pile,
+                store,
+                config,
+                carried,
+            )
             ended = {
                 session_transaction_id(p, evse, s)
                 for p in (pile, old_pile)
@@ -937,6 +961,7 @@ def _previous_profiles(
     previous: Allocation,
     old_limits: _LimitsFrom,
     old_pile: Pile,
+    old_own: tuple[ProfileStore, StationConfig],
     pile: Pile,
     store: ProfileStore,
     config: StationConfig,
@@ -946,12 +971,15 @@ def _previous_profiles(
 
     A profile the previous plan built from exactly the same inputs (``carried``) is
     installed as it was built; any other is built again (the same function of the same
-    inputs either way).
+    inputs either way). ``old_own`` is the old pile's own store and configuration in the
+    previous site.
     """
     sent = previous.start_epoch
+    # The old pile's configuration at the site's voltage: the levels and the payloads
+    # read only its stack-level and period bounds, which the voltage does not change.
+    operator, own = old_own
     try:
-        own = old_pile.station_config
-        levels = _Levels.of(old_pile, pile_store(old_pile, previous.site)[0], own)
+        levels = _Levels.of(old_pile, operator, own)
     except SendPlanError:
         return store
     known = {e.id for e in pile.evses}
