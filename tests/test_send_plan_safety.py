@@ -548,7 +548,9 @@ def test_post_condition_refuses_an_unsafe_tail(monkeypatch) -> None:
     piles = [_pile(p, Session(arrive=h(0), leave=h(8))) for p in "AB"]
     allocation = balance(_site(piles), start=h(0), duration=2 * 3600)
     monkeypatch.setattr(
-        sendplan, "safe_tails", lambda site, after=None: dict.fromkeys(safe_tails(site), 32.0)
+        sendplan,
+        "safe_tails",
+        lambda site, after=None, stores=None: dict.fromkeys(safe_tails(site), 32.0),
     )
     with pytest.raises(SafetyError, match="circuit f") as info:
         send_plan(allocation, at=h(1))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from threading import Lock
 
@@ -218,6 +218,56 @@ class _Loads:
         size = len(grid) - 1
         self.amps = {c: [[0.0] * size for _ in range(3)] for c in self.paths}
 
+    def fill(self, members: Iterable[tuple[Pile, list[Piece]]]) -> None:
+        """Set the loads to the sum of these EVSEs' pieces, each cell summed exactly.
+
+        Every piece adds its cap on its circuit phases over its cells, on every circuit of
+        its pile's path (as :meth:`add` does). The sums are exact: each cap is the
+        rational its float is, scaled to one power-of-two denominator (so an integer),
+        added at the piece's first cell and taken off after its last (a difference row),
+        and each cell's running sum is rounded to a float once. Work per row is its
+        pieces plus its cells, not pieces times cells; the result does not depend on the
+        order of the members (docs/performance.md, SEND16). Pinned against the exact
+        sum by tests/test_send16.py.
+        """
+        size = len(self.grid) - 1
+        ratios: dict[float, tuple[int, int]] = {}
+        slices: list[tuple[tuple[str, ...], list[int], int, int, float]] = []
+        grid = self.grid
+        for pile, pieces in members:
+            path = self.paths[pile.circuit]
+            for piece in pieces:
+                cap = piece.cap
+                if cap <= 0 or piece.phases <= 0:
+                    continue
+                if cap not in ratios:
+                    num, den = cap.as_integer_ratio()
+                    ratios[cap] = (num, den.bit_length() - 1)
+                phases = [pile.circuit_phase(p) for p in range(piece.phases)]
+                first = bisect_left(grid, piece.start)
+                last = bisect_left(grid, piece.end)
+                if first < last:
+                    slices.append((path, phases, first, last, cap))
+        shift = max((bits for _, bits in ratios.values()), default=0)
+        scaled = {cap: num << (shift - bits) for cap, (num, bits) in ratios.items()}
+        rows: dict[tuple[str, int], list[int]] = {}
+        for path, phases, first, last, cap in slices:
+            value = scaled[cap]
+            for circuit in path:
+                for p in phases:
+                    row = rows.get((circuit, p))
+                    if row is None:
+                        row = rows[(circuit, p)] = [0] * (size + 1)
+                    row[first] += value
+                    row[last] -= value
+        denominator = 1 << shift
+        for (circuit, p), row in rows.items():
+            out = self.amps[circuit][p]
+            total = 0
+            for i in range(size):
+                total += row[i]
+                out[i] = total / denominator if total else 0.0
+
     def add(self, pile: Pile, pieces: list[Piece], sign: float) -> set[tuple[str, int, int]]:
         """Add (sign 1) or remove (-1) an EVSE's pieces; the (circuit, first, last) it touched."""
         touched: set[tuple[str, int, int]] = set()
@@ -311,14 +361,12 @@ def check_plan(
     grid = sorted(t for t in points if start <= t <= end)
     limits = _Limits(site, grid, start, end)
     loads = _Loads(site, grid)
-    for key, versions in timelines.items():
-        loads.add(piles[key[0]], versions[0], 1.0)
+    loads.fill((piles[key[0]], versions[0]) for key, versions in timelines.items())
     base = {c: [list(row) for row in rows] for c, rows in loads.amps.items()}
     checker = _Checker(site, grid, limits, base)
     warnings = checker.unsafe_before() if warn_before else []
     final = _Loads(site, grid)
-    for key, versions in timelines.items():
-        final.add(piles[key[0]], versions[-1], 1.0)
+    final.fill((piles[key[0]], versions[-1]) for key, versions in timelines.items())
     for circuit in final.amps:
         checker.strict(final, circuit, "once the whole plan is applied")
     if _monotone(timelines, events):
