@@ -42,7 +42,7 @@ from typing import Any, Literal
 from ..errors import AdaptationError, OcppScheduleError
 from ..station._capabilities import StationCapabilities, adapt
 from ..station._config import StationConfig
-from ..station._rules import install
+from ..station._rules import SetChargingProfileResult, install
 from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile, SetChargingProfileRequest
@@ -287,8 +287,9 @@ def send_plan(
     )
     draws = Draws(start, end)
     built: list[_Built] = []
-    ordered = _order(allocation, start, new_limits, before, own, keep, draws, built)
-    steps, requests, changes = _fit_and_replay(site, start, before, ordered)
+    installs = _Installs()
+    ordered = _order(allocation, start, new_limits, before, own, keep, draws, built, installs)
+    steps, requests, changes = _fit_and_replay(site, start, before, ordered, installs)
     _check_transaction_ids(site, start, steps, requests)
     warnings = check_plan(
         site, start, end, before, changes, warn_before=previous is not None, draws=draws
@@ -402,6 +403,7 @@ def _order(
     keep: set[EvseKey],
     draws: Draws,
     built: list[_Built],
+    installs: _Installs,
 ) -> list[PlanStep]:
     """Every EVSE's steps: those that only lower first, then those that raise (B7).
 
@@ -432,7 +434,7 @@ def _order(
                 built.append(_Built((pile.id, evse.id, step.purpose), inputs, step.read_back))
             with_new = store
             for step in steps:
-                _, with_new = _fit(pile, step, with_new, config, start, transactions)
+                _, with_new = _fit(pile, step, with_new, config, start, transactions, installs)
             old_draw = draws(pile, evse, store, config)
             new_draw = draws(pile, evse, with_new, config)
             down, up = _direction(old_draw, new_draw)
@@ -789,6 +791,42 @@ def _transactions(pile: Pile, at: int) -> tuple[Transaction, ...]:
     )
 
 
+class _Installs:
+    """Within one plan, each install of a request into a pile's store done once.
+
+    The ordering installs each EVSE's steps into what its pile holds to judge its
+    direction; the replay installs the same requests, in sending order, and where a
+    pile's first steps are one EVSE's, into the same store objects. The station rules
+    are a pure function of the store, the request and the pile's state (its
+    configuration and running transactions, fixed per pile within a plan), so the
+    answer is the same. Keyed on the pile and on the identity of the store and the
+    request, which the memo holds itself (so no identity is reused while it lives); it
+    lives for one plan.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[
+            tuple[str, int, int],
+            tuple[ProfileStore, SetChargingProfileRequest, ProfileStore, SetChargingProfileResult],
+        ] = {}
+
+    def __call__(
+        self,
+        pile: str,
+        store: ProfileStore,
+        request: SetChargingProfileRequest,
+        state: StationState,
+    ) -> tuple[ProfileStore, SetChargingProfileResult]:
+        """``install(store, request, state)``, for ``state`` the pile's in this plan."""
+        key = (pile, id(store), id(request))
+        found = self._memo.get(key)
+        if found is not None and found[0] is store and found[1] is request:
+            return found[2], found[3]
+        installed, result = install(store, request, state)
+        self._memo[key] = (store, request, installed, result)
+        return installed, result
+
+
 def _fit(
     pile: Pile,
     step: PlanStep,
@@ -796,6 +834,7 @@ def _fit(
     config: StationConfig,
     at: int,
     transactions: tuple[Transaction, ...] | None = None,
+    installs: _Installs | None = None,
 ) -> tuple[list[tuple[dict[str, Any], SetChargingProfileRequest]], ProfileStore]:
     """The step's payload as the pile accepts it (each with its request), and the pile's store
     once installed.
@@ -803,7 +842,8 @@ def _fit(
     A payload the pile's own rules accept goes as it is; otherwise
     ``capabilities.adapt`` fits it (unit, decimals, stack level) or the pile
     cannot take the plan (:class:`SendPlanError` naming the pile and the rule).
-    ``transactions`` is ``_transactions(pile, at)`` when the caller has it.
+    ``transactions`` is ``_transactions(pile, at)`` when the caller has it; ``installs``
+    the plan's memo of installs (:class:`_Installs`) where ``at`` is the plan's moment.
     """
     version = OcppVersion(pile.ocpp)
     payload = step.payload
@@ -813,7 +853,10 @@ def _fit(
     if transactions is None:
         transactions = _transactions(pile, at)
     state = StationState(config, version, transactions)
-    installed, result = install(store, request, state)
+    if installs is not None:
+        installed, result = installs(pile.id, store, request, state)
+    else:
+        installed, result = install(store, request, state)
     if result.accepted:
         return [(payload, request)], installed
     caps = StationCapabilities.from_config(config, version)
@@ -881,6 +924,7 @@ def _fit_and_replay(
     at: int,
     before: dict[str, tuple[ProfileStore, StationConfig]],
     steps: Iterable[PlanStep],
+    installs: _Installs | None = None,
 ) -> tuple[list[PlanStep], list[SetChargingProfileRequest], list[PlanChange]]:
     """The steps as fitted to their piles, each one's request, and each pile's store after
     each step (installed through the pile's rules, in sending order)."""
@@ -895,7 +939,7 @@ def _fit_and_replay(
         if pile.id not in running:
             running[pile.id] = _transactions(pile, at)
         fitted, stores[pile.id] = _fit(
-            pile, step, stores[pile.id], before[pile.id][1], at, running[pile.id]
+            pile, step, stores[pile.id], before[pile.id][1], at, running[pile.id], installs
         )
         for payload, request in fitted:
             # Returned without the request: a plan a controller keeps stays small.
