@@ -5,19 +5,35 @@ Each fast path is checked against what it replaces, on random input:
 - the post-condition's loads summed exactly by difference rows (``_Loads.fill``) against
   the exact sum of every piece, and against the piece-by-piece additions (``_Loads.add``)
   within rounding;
+- a plan profile validated around periods built directly (``_sendplan._validated``)
+  against validating the whole profile: the same model, or the same error;
+- and the whole plan, with every SEND16 fast path on (the stores once per plan, the
+  installs and directions memoised within the plan, exact loads, plain periods) and off:
+  the same plan or the same error, on random sites and re-plans.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from fractions import Fraction
+from typing import Any
+from unittest.mock import patch
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies_site import sites
+from strategies_site import hostile_sites, sites
+from test_send_fast import _PURPOSES, _TRANSACTIONS, _VERSIONS, _limits
+from test_send_plan_speedups import _WINDOWS, _plan, _replan
 
-from ocpp_schedule.site import Site
+from ocpp_schedule import SafetyError
+from ocpp_schedule.errors import OcppScheduleError
+from ocpp_schedule.site import Site, _plancheck, _sendplan
 from ocpp_schedule.site._plancheck import _Loads
+from ocpp_schedule.site._sendplan import SendPlan, SendPlanError, _profile_json, _validated
 from ocpp_schedule.site._timelines import Piece
+from ocpp_schedule.station import install
+from ocpp_schedule.wire._enums import OcppVersion
+from ocpp_schedule.wire._models import ChargingProfile
 
 # ------------------------------------------------------------------ exact loads
 
@@ -112,3 +128,184 @@ def test_fill_matches_the_piece_by_piece_additions(case) -> None:
         for p in range(3):
             for a, b in zip(fast.amps[circuit][p], slow.amps[circuit][p], strict=True):
                 assert abs(a - b) <= 1e-9 * max(1.0, abs(b))
+
+
+# ------------------------------------------------------------------ plain periods
+
+
+def _fields_set(model: Any) -> Any:
+    """Every nested model's fields set, in a comparable form."""
+    if isinstance(model, tuple | list):
+        return [_fields_set(m) for m in model]
+    if not hasattr(model, "model_fields_set"):
+        return model
+    return {
+        name: _fields_set(getattr(model, name))
+        for name in sorted(type(model).model_fields)
+        if name in model.model_fields_set
+    } | {"__set__": sorted(model.model_fields_set)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VERSIONS, _PURPOSES, _TRANSACTIONS, _limits(), st.integers(0, 5))
+def test_validated_is_the_whole_profile_validated(
+    version: OcppVersion, purpose: Any, transaction: str, limits: Any, level: int
+) -> None:
+    """The same model (equality, fields set at every level, dump, hash) or the same error."""
+    profile = _profile_json(version, 3, purpose, level, transaction, limits)
+    try:
+        reference = ChargingProfile.model_validate(profile)
+    except OcppScheduleError as exc:
+        try:
+            _validated(profile, version)
+        except OcppScheduleError as mine:
+            assert (type(mine), mine.message, mine.field, mine.rule) == (
+                type(exc),
+                exc.message,
+                exc.field,
+                exc.rule,
+            )
+            return
+        raise AssertionError("the fast path accepted what validation refuses") from None
+    fast = _validated(profile, version)
+    assert fast == reference
+    assert _fields_set(fast) == _fields_set(reference)
+    assert fast.model_dump() == reference.model_dump()
+    assert hash(fast) == hash(reference)
+    assert repr(fast) == repr(reference)
+
+
+# ------------------------------------------------------------------ the whole plan
+
+
+def _install_every_time(self: Any, pile: str, store: Any, request: Any, state: Any) -> Any:
+    """The reference: every install done again."""
+    return install(store, request, state)
+
+
+def _fill_by_pieces(self: _Loads, members: Any) -> None:
+    """The reference: the loads added piece by piece (as before SEND16)."""
+    for pile, pieces in members:
+        self.add(pile, pieces, 1.0)
+
+
+def _direction_every_time(self: Any, old: Any, new: Any, judge: Any) -> Any:
+    """The reference: every direction judged again."""
+    return judge(old, new)
+
+
+def _reference(allocation: Any, **kwargs: Any) -> SendPlan | str:
+    """send_plan with SEND16's fast paths off."""
+    with ExitStack() as stack:
+        stack.enter_context(patch.object(_sendplan._Installs, "__call__", _install_every_time))
+        stack.enter_context(patch.object(_plancheck._Loads, "fill", _fill_by_pieces))
+        stack.enter_context(patch.object(_plancheck.Draws, "direction", _direction_every_time))
+        stack.enter_context(
+            patch.object(
+                _sendplan,
+                "_validated",
+                lambda profile, version: ChargingProfile.model_validate(profile),
+            )
+        )
+        stack.enter_context(
+            patch.object(
+                _sendplan,
+                "_stores",
+                lambda site: {p.id: _sendplan.pile_store(p, site) for p in site.piles},
+            )
+        )
+        return _plan(allocation, **kwargs)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(sites(), hostile_sites()),
+    _WINDOWS,
+    _WINDOWS,
+    st.integers(0, 40),
+    st.sampled_from([None, 900]),
+    st.booleans(),
+)
+def test_property_the_fast_paths_give_the_reference_plan(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> None:
+    """Same steps (payloads, limits, order, phases), tails, warnings, validity and EVSEs
+    sent, or the same error, cold and as a re-plan with the previous plan."""
+    try:
+        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+    except (SafetyError, SendPlanError):
+        return
+    first = _plan(old)
+    assert first == _reference(old)
+    carried = first if isinstance(first, SendPlan) else None
+    kwargs = {"at": at, "previous": old, "only_changed": only_changed}
+    assert _plan(new, previous_plan=carried, **kwargs) == _reference(
+        new, previous_plan=carried, **kwargs
+    )
+
+
+def _replayed_stores(allocation: Any, **kwargs: Any) -> list[Any]:
+    """The stores the post-condition is given: before the plan, and after each step."""
+    seen: list[Any] = []
+    real = _sendplan.check_plan
+
+    def spy(site: Any, start: int, end: int, before: Any, changes: Any, **rest: Any) -> Any:
+        seen.append(sorted((pid, tuple(store)) for pid, (store, _) in before.items()))
+        seen.append([(c.pile, c.what, tuple(c.store)) for c in changes])
+        return real(site, start, end, before, changes, **rest)
+
+    with patch.object(_sendplan, "check_plan", spy):
+        _plan(allocation, **kwargs)
+    return seen
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(sites(), hostile_sites()), _WINDOWS, _WINDOWS, st.integers(0, 40))
+def test_property_the_replay_checks_the_same_stores(
+    site: Site, old_window: tuple[int, int], new_window: tuple[int, int], slot: int
+) -> None:
+    """With the installs memoised, the post-condition replays exactly the same stores
+    (before the plan, and after each step) as with every install done again."""
+    try:
+        old, new, at = _replan(site, old_window, new_window, slot, 900)
+    except (SafetyError, SendPlanError):
+        return
+    kwargs = {"at": at, "previous": old, "only_changed": True}
+    fast = _replayed_stores(new, **kwargs)
+    with patch.object(_sendplan._Installs, "__call__", _install_every_time):
+        assert fast == _replayed_stores(new, **kwargs)
+
+
+_PIECES = st.lists(
+    st.builds(
+        lambda start, length, cap, phases: Piece(start, start + length, cap, phases, -1),
+        st.integers(0, 40),
+        st.integers(1, 10),
+        st.sampled_from([0.0, 6.0, 10.5, 16.0, 32.0]),
+        st.integers(0, 3),
+    ),
+    max_size=4,
+).map(lambda pieces: sorted(pieces, key=lambda p: p.start))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_PIECES, min_size=1, max_size=5),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=30),
+)
+def test_direction_memo_answers_each_pair(
+    draws: list[list[Piece]], pairs: list[tuple[int, int]]
+) -> None:
+    """Asked about pairs of draws sharing lists, the plan's memo of directions gives what
+    judging each pair afresh gives (and never another judge's answer)."""
+    memo = _plancheck.Draws(0, 100)
+    both = lambda a, b: (True, True)  # noqa: E731 - another judge
+    for judge in (_plancheck._direction, both, _plancheck._direction):
+        for i, j in pairs:
+            old, new = draws[i % len(draws)], draws[j % len(draws)]
+            assert memo.direction(old, new, judge) == judge(old, new)

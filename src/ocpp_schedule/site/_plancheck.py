@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from threading import Lock
 
@@ -88,6 +88,11 @@ class _Entries:
         return self._hash == other._hash and self.entries == other.entries
 
 
+Dir = tuple[bool, bool]
+"""Whether an EVSE's load goes (down, up) somewhere (:func:`_direction`)."""
+
+_Judge = Callable[[list[Piece], list[Piece]], Dir]
+
 MEMO_DRAWS = 8192
 """Most EVSE draws kept from one plan for the next (least recently used out)."""
 
@@ -127,6 +132,30 @@ class Draws:
         self.end = end
         self._seen: dict[str, tuple[Pile, StationConfig]] = {}
         self._memo: dict[tuple[str, int, _Entries], list[Piece]] = {}
+        self._directions: dict[tuple[int, int], tuple[list[Piece], list[Piece], _Judge, Dir]] = {}
+
+    def direction(
+        self,
+        old: list[Piece],
+        new: list[Piece],
+        judge: _Judge,
+    ) -> Dir:
+        """``judge(old, new)`` (:func:`_direction`) of two draws, once per pair within the plan.
+
+        The ordering judges each EVSE's direction from its draw under what the pile
+        holds to its draw with its new profiles, and the post-condition asks the same of
+        each step; where a step is all of an EVSE's change (one profile), the two draws
+        are the same lists (from this memo). Keyed on their identity, the lists held by
+        the memo itself (so no identity is reused while it lives: one plan); nothing
+        changes a draw once made. An answer is reused only from the same ``judge``.
+        """
+        key = (id(old), id(new))
+        found = self._directions.get(key)
+        if found is not None and found[0] is old and found[1] is new and found[2] is judge:
+            return found[3]
+        answer = judge(old, new)
+        self._directions[key] = (old, new, judge, answer)
+        return answer
 
     def __call__(
         self, pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig
@@ -369,7 +398,7 @@ def check_plan(
     final.fill((piles[key[0]], versions[-1]) for key, versions in timelines.items())
     for circuit in final.amps:
         checker.strict(final, circuit, "once the whole plan is applied")
-    if _monotone(timelines, events):
+    if _monotone(timelines, events, lambda old, new: draws.direction(old, new, _direction)):
         # Every prefix lies between the state before and the whole plan, instant by instant.
         return warnings
     used = {key: 0 for key in timelines}
@@ -409,18 +438,25 @@ def _direction(old: list[Piece], new: list[Piece]) -> tuple[bool, bool]:
     return down, up
 
 
-def _monotone(timelines: dict[EvseKey, list[list[Piece]]], events: list[list[EvseKey]]) -> bool:
+def _monotone(
+    timelines: dict[EvseKey, list[list[Piece]]],
+    events: list[list[EvseKey]],
+    direction: Callable[[list[Piece], list[Piece]], tuple[bool, bool]] | None = None,
+) -> bool:
     """True when the steps only lower loads, then only raise them (each at every instant).
 
     Then every prefix is at most the state before the plan (while lowering) or
     at most the whole plan (while raising), so checking those two suffices.
+    ``direction`` is :func:`_direction` or the plan's memo of it (``Draws.direction``).
     """
+    if direction is None:
+        direction = _direction
     used = {key: 0 for key in timelines}
     raising = False
     for moved in events:
         down = up = False
         for key in moved:
-            d, u = _direction(timelines[key][used[key]], timelines[key][used[key] + 1])
+            d, u = direction(timelines[key][used[key]], timelines[key][used[key] + 1])
             used[key] += 1
             down, up = down or d, up or u
         if down and (up or raising):

@@ -46,7 +46,11 @@ from ..station._rules import SetChargingProfileResult, install
 from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingProfilePurpose, OcppVersion
 from ..wire._models import ChargingProfile, SetChargingProfileRequest
-from ..wire._payloads import read_set_charging_profile, write_set_charging_profile
+from ..wire._payloads import (
+    _plain_periods,
+    read_set_charging_profile,
+    write_set_charging_profile,
+)
 from ..wire._timestamps import (
     epoch_or_datetime,
     format_timestamp,
@@ -437,7 +441,7 @@ def _order(
                 _, with_new = _fit(pile, step, with_new, config, start, transactions, installs)
             old_draw = draws(pile, evse, store, config)
             new_draw = draws(pile, evse, with_new, config)
-            down, up = _direction(old_draw, new_draw)
+            down, up = draws.direction(old_draw, new_draw, _direction)
             if not up:
                 # The same limits as the raise steps, so the same payloads (built once).
                 lower.extend(replace(step, phase="lower") for step in steps)
@@ -693,7 +697,7 @@ def _payload(
     profile = _profile_json(version, evse.id, purpose, level, transaction, merged)
     try:
         request = SetChargingProfileRequest(
-            evse_id=evse.id, charging_profile=ChargingProfile.model_validate(profile)
+            evse_id=evse.id, charging_profile=_validated(profile, version)
         )
         # Reading the written payload back gives ``request`` itself (pinned for every
         # version by tests/test_send_plan_speedups.py), so it is not read again.
@@ -705,6 +709,26 @@ def _payload(
         raise SendPlanError(
             f"pile {pile.id} EVSE {evse.id}: {exc.message}", field=exc.field, rule=exc.rule
         ) from None
+
+
+def _validated(profile: dict[str, Any], version: OcppVersion) -> ChargingProfile:
+    """``ChargingProfile.model_validate(profile)``, its periods built without validation
+    where they are plain.
+
+    A plan profile's periods are ``startPeriod`` (int), ``limit`` and at most
+    ``numberPhases`` (int): the cold path's reader builds such periods directly
+    (``wire._payloads._plain_periods``, the same models pydantic would build; None for
+    anything else, e.g. a 1.6 limit with more than one decimal), and pydantic then
+    validates the profile around the ready periods. Anything else is validated whole,
+    so every error is the one it was. Equal to validating the whole profile:
+    tests/test_send16.py.
+    """
+    (schedule,) = profile["chargingSchedule"]
+    built = _plain_periods(schedule["chargingSchedulePeriod"], version)
+    if built is None:
+        return ChargingProfile.model_validate(profile)
+    ready = {**schedule, "chargingSchedulePeriod": built}
+    return ChargingProfile.model_validate({**profile, "chargingSchedule": [ready]})
 
 
 def _profile_json(
