@@ -7,6 +7,8 @@ Each fast path is checked against what it replaces, on random input:
   within rounding;
 - a plan profile validated around periods built directly (``_sendplan._validated``)
   against validating the whole profile: the same model, or the same error;
+- an entry's fixed start known without compiling (``_plancheck._fixed_start``) against
+  its compiled anchor;
 - and the whole plan, with every SEND16 fast path on (the stores once per plan, the
   installs and directions memoised within the plan, exact loads, plain periods) and off:
   the same plan or the same error, on random sites and re-plans.
@@ -21,19 +23,23 @@ from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import set_charging_profile
 from strategies_site import hostile_sites, sites
 from test_send_fast import _PURPOSES, _TRANSACTIONS, _VERSIONS, _limits
 from test_send_plan_speedups import _WINDOWS, _plan, _replan
 
 from ocpp_schedule import SafetyError
+from ocpp_schedule.engine._compile import compiled
 from ocpp_schedule.errors import OcppScheduleError
 from ocpp_schedule.site import Site, _plancheck, _sendplan
 from ocpp_schedule.site._plancheck import _Loads
 from ocpp_schedule.site._sendplan import SendPlan, SendPlanError, _profile_json, _validated
 from ocpp_schedule.site._timelines import Piece
 from ocpp_schedule.station import install
+from ocpp_schedule.station._store import InstalledProfile
 from ocpp_schedule.wire._enums import OcppVersion
 from ocpp_schedule.wire._models import ChargingProfile
+from ocpp_schedule.wire._payloads import read_set_charging_profile
 
 # ------------------------------------------------------------------ exact loads
 
@@ -309,3 +315,22 @@ def test_direction_memo_answers_each_pair(
         for i, j in pairs:
             old, new = draws[i % len(draws)], draws[j % len(draws)]
             assert memo.direction(old, new, judge) == judge(old, new)
+
+
+# ------------------------------------------------------------------ fixed starts
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["1.6", "2.0.1", "2.1"]).flatmap(set_charging_profile))
+def test_fixed_start_is_the_compiled_anchor(payload: dict[str, Any]) -> None:
+    """Wherever the profile compiles, the shortcut says what its compiled anchor says."""
+    try:
+        request = read_set_charging_profile(payload)
+    except OcppScheduleError:
+        return
+    entry = InstalledProfile(request.evse_id, request.charging_profile)
+    try:
+        anchor = compiled(entry).anchor
+    except OcppScheduleError:
+        return  # refused by the compiler: the draw is computed, which raises (see _fixed_start)
+    assert _plancheck._fixed_start(entry) == (anchor is not None)

@@ -42,6 +42,7 @@ from ..errors import SafetyError
 from ..station._config import StationConfig
 from ..station._rules import _Content
 from ..station._store import InstalledProfile, ProfileStore
+from ..wire._enums import ChargingProfileKind
 from ..wire._timestamps import format_timestamp, from_epoch
 from ._model import Evse, Pile, Site
 from ._timelines import _HASH, Piece, _entry_hash, circuit_timeline, evse_timeline
@@ -132,6 +133,7 @@ class Draws:
         self.end = end
         self._seen: dict[str, tuple[Pile, StationConfig]] = {}
         self._memo: dict[tuple[str, int, _Entries], list[Piece]] = {}
+        self._by_store: dict[tuple[str, int, int], tuple[ProfileStore, list[Piece]]] = {}
         self._directions: dict[tuple[int, int], tuple[list[Piece], list[Piece], _Judge, Dir]] = {}
 
     def direction(
@@ -164,12 +166,19 @@ class Draws:
         first = self._seen.setdefault(pile.id, (pile, config))
         if first[0] is not pile or (first[1] is not config and first[1] != config):
             return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+        # The same store object again (the replay installs into the stores the ordering
+        # made, :class:`_sendplan._Installs`): its draw without hashing its entries. Held
+        # with the store, so its identity is not reused while this plan's memo lives.
+        seen = self._by_store.get((pile.id, evse.id, id(store)))
+        if seen is not None and seen[0] is store:
+            return seen[1]
         entries = _Entries(store, evse.id)
         key = (pile.id, evse.id, entries)
         found = self._memo.get(key)
         if found is None:
             found = self._carried(pile, evse, store, config, entries)
             self._memo[key] = found
+        self._by_store[(pile.id, evse.id, id(store))] = (store, found)
         return found
 
     def _carried(
@@ -201,7 +210,27 @@ class Draws:
 
 def _anchored(entries: _Entries) -> bool:
     """Whether every entry's schedule has a fixed start (none starts with the window)."""
-    return all(compiled(entry).anchor is not None for entry in entries.entries)
+    return all(_fixed_start(entry) for entry in entries.entries)
+
+
+def _fixed_start(entry: InstalledProfile) -> bool:
+    """Whether the entry's schedule has a fixed start (its compiled ``anchor`` is not None).
+
+    An Absolute profile whose first schedule names ``startSchedule`` is anchored there
+    (``engine._compile.compile_profile``): known without compiling it, which a send plan's
+    fresh profiles would otherwise be for this question alone (their draws are mostly
+    carried from the previous plan). Any other entry is asked of its compiled form.
+    Where compiling would refuse the entry, no earlier plan can hold a draw for equal
+    entries (compiling is a function of the entry's value), so the draw is computed and
+    the refusal is raised there, as before. Pinned by tests/test_send16.py.
+    """
+    profile = entry.profile
+    if (
+        profile.charging_profile_kind is ChargingProfileKind.ABSOLUTE
+        and profile.charging_schedule[0].start_schedule is not None
+    ):
+        return True
+    return compiled(entry).anchor is not None
 
 
 def _carry(pieces: list[Piece], start: int, end: int) -> list[Piece]:
