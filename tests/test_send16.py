@@ -334,3 +334,25 @@ def test_fixed_start_is_the_compiled_anchor(payload: dict[str, Any]) -> None:
     except OcppScheduleError:
         return  # refused by the compiler: the draw is computed, which raises (see _fixed_start)
     assert _plancheck._fixed_start(entry) == (anchor is not None)
+
+
+def test_as_lower_is_replace() -> None:
+    """A lower-only EVSE's step: every field of ``dataclasses.replace(step, phase="lower")``."""
+    import dataclasses
+
+    step = _sendplan.PlanStep(
+        "P1",
+        2,
+        _sendplan.P.TX_DEFAULT_PROFILE,
+        "raise",
+        {"evseId": 2},
+        ((0, 10, 6.0, 3),),
+        read_back=None,
+    )
+    for read_back in (None, object()):
+        raised = dataclasses.replace(step, read_back=read_back)
+        mine, reference = _sendplan._as_lower(raised), dataclasses.replace(raised, phase="lower")
+        for f in dataclasses.fields(_sendplan.PlanStep):
+            assert getattr(mine, f.name) is getattr(reference, f.name) or getattr(
+                mine, f.name
+            ) == getattr(reference, f.name), f.name
