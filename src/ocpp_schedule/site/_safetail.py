@@ -100,15 +100,16 @@ def pinned_amps(
     """
     if store is None:
         store, _ = pile_store(pile, site)
+    held = [e for e in store if e.purpose is ChargingProfilePurpose.TX_PROFILE]
+    if not held:
+        return {}  # no TxProfile held: nothing pinned (and no session ids to work out)
     sessions: dict[str, tuple[Evse, Session]] = {
         session_transaction_id(pile, evse, s): (evse, s)
         for evse in pile.evses
         for s in evse.sessions
     }
     out: dict[int, tuple[float, int]] = {}
-    for entry in store:
-        if entry.purpose is not ChargingProfilePurpose.TX_PROFILE:
-            continue
+    for entry in held:
         found = sessions.get(entry.bound_transaction_id or "")
         if found is None:
             continue
