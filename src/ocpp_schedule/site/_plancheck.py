@@ -33,6 +33,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from threading import Lock
 
 from dateutil import tz
@@ -320,11 +321,9 @@ class _Loads:
                     row[last] -= value
         denominator = 1 << shift
         for (circuit, p), row in rows.items():
-            out = self.amps[circuit][p]
-            total = 0
-            for i in range(size):
-                total += row[i]
-                out[i] = total / denominator if total else 0.0
+            del row[size]  # what the pieces ending at the grid's end take off
+            # int / int is the exact quotient rounded once (CPython's true division)
+            self.amps[circuit][p] = [t / denominator if t else 0.0 for t in accumulate(row)]
 
     def add(self, pile: Pile, pieces: list[Piece], sign: float) -> set[tuple[str, int, int]]:
         """Add (sign 1) or remove (-1) an EVSE's pieces; the (circuit, first, last) it touched."""
