@@ -25,6 +25,7 @@ of the pile's L1.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -257,7 +258,9 @@ def balance(
     }
     active_per_slot = _active(slot_evses, len(slots))
     if isinstance(pol, Planner):
-        problem = _problem(site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits)
+        problem = _problem(
+            site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits, slot_evses
+        )
         planned: Sequence[Mapping[EvseKey, float]]
         if isinstance(pol, DeadlineAware):
             planned = pol.plan(problem, progress=progress)  # reports each slot
@@ -342,75 +345,112 @@ def _problem(
     phase_map: dict[EvseKey, tuple[int, ...]],
     active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
+    slot_evses: dict[EvseKey, list[_SlotEvse]],
 ) -> PlanningProblem:
     """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`).
 
-    Built cell by cell in slot order, but each EVSE's demand is made once per run of
-    slots with the same entry (a piece of its timeline) and the same seconds present:
-    such slots have equal demands, so they share one (frozen) object. Session epochs
-    are read once per session, not per slot.
+    Built EVSE by EVSE over its runs of slots with one entry (a piece of its timeline,
+    :func:`_entry_runs`), not cell by cell: a run's sessions are read once, and the slots
+    of a run with the same seconds present share one (frozen) demand. Each slot's row
+    lists its EVSEs in the site's order, as ``active_per_slot`` does; sessions are
+    numbered in order of first appearance, slot by slot (:func:`_number_sessions`).
     """
+    slots = len(boundaries) - 1
+    runs = _entry_runs(slot_evses)
+    index, sessions = _number_sessions(runs, meta)
+    rows: list[list[PlanDemand]] = [[] for _ in range(slots)]
+    for key, own in runs.items():
+        pile, evse = meta[key]
+        wiring = phase_map[key]
+        path = paths[pile.circuit]
+        # The entry, seconds present and demand of this EVSE's last slot.
+        last_entry: _SlotEvse | None = None
+        last_present = -1
+        demand: PlanDemand | None = None
+        for first, end, entry in own:
+            stays = [
+                (sessions[index[(key, i)]].arrive, sessions[index[(key, i)]].leave)
+                for i in entry.sessions
+            ]
+            single = len(stays) == 1
+            arrive, leave = stays[0]
+            if entry is not last_entry:
+                last_entry, last_present = entry, -1
+            for k in range(first, end):
+                a, b = boundaries[k], boundaries[k + 1]
+                if single and arrive <= a and b <= leave:
+                    present = b - a  # within its one session's stay
+                else:
+                    present = 0
+                    for arrive_i, leave_i in stays:
+                        # present_seconds(session, a, b), the epochs read once
+                        present += max(0, min(b, leave_i) - max(a, arrive_i))
+                    present = min(present, b - a)
+                if present != last_present or demand is None:
+                    demand = PlanDemand(
+                        key=key,
+                        session=index[(key, entry.session)],
+                        cap=entry.draw if entry.pinned else entry.cap,
+                        phases=entry.phases,
+                        circuit_phases=wiring[: entry.phases],
+                        path=path,
+                        min_amps=max(evse.sessions[i].min_amps for i in entry.sessions),
+                        present=present,
+                        pinned=entry.pinned,
+                    )
+                    last_present = present
+                rows[k].append(demand)
+    limits = tuple({c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(slots))
+    demands = tuple(tuple(row) for row in rows)
+    return PlanningProblem(boundaries, site.voltage, tuple(sessions), demands, limits)
+
+
+Run = tuple[int, int, "_SlotEvse"]
+"""Slots ``[first, end)`` of one EVSE with the same entry (the same object)."""
+
+
+def _entry_runs(slot_evses: dict[EvseKey, list[_SlotEvse]]) -> dict[EvseKey, list[Run]]:
+    """Per EVSE with a vehicle in some slot (in the site's order): its runs of slots with
+    the same entry, idle runs left out. Found by comparing neighbours in C
+    (``map(operator.is_)``), not slot by slot."""
+    out: dict[EvseKey, list[Run]] = {}
+    for key, per_slot in slot_evses.items():
+        n = len(per_slot)
+        edges = [
+            k for k, same in enumerate(map(operator.is_, per_slot[1:], per_slot), 1) if not same
+        ]
+        runs = [
+            (first, end, per_slot[first])
+            for first, end in zip([0, *edges], [*edges, n], strict=True)
+            if per_slot[first].session >= 0
+        ]
+        if runs:
+            out[key] = runs
+    return out
+
+
+def _number_sessions(
+    runs: dict[EvseKey, list[Run]], meta: dict[EvseKey, tuple[Pile, Evse]]
+) -> tuple[dict[tuple[EvseKey, int], int], list[PlanSession]]:
+    """The sessions as planning sessions, numbered in order of first appearance: by the slot
+    they first meet, then the EVSE's place in the site, then their place in that slot's
+    entry (the order a slot-by-slot scan meets them)."""
+    firsts: list[tuple[int, int, int, EvseKey, int]] = []
+    for place, (key, own) in enumerate(runs.items()):
+        seen: set[int] = set()
+        for first, _, entry in own:
+            for j, i in enumerate(entry.sessions):
+                if i not in seen:
+                    seen.add(i)
+                    firsts.append((first, place, j, key, i))
+    firsts.sort(key=lambda t: (t[0], t[1], t[2]))
     index: dict[tuple[EvseKey, int], int] = {}
     sessions: list[PlanSession] = []
-    demands: list[tuple[PlanDemand, ...]] = []
-    # Per EVSE: the entry, seconds present and demand of its last slot.
-    last: dict[EvseKey, tuple[_SlotEvse, int, PlanDemand]] = {}
-    # Per EVSE and entry: its sessions' (arrive, leave) epochs, and the strictest minimum.
-    stays: dict[EvseKey, tuple[_SlotEvse, tuple[tuple[int, int], ...], float]] = {}
-    for k, active in enumerate(active_per_slot):
-        a, b = boundaries[k], boundaries[k + 1]
-        row = []
-        for key, entry in zip(*active, strict=True):
-            known = stays.get(key)
-            if known is None or known[0] is not entry:
-                known = stays[key] = _stays(key, entry, meta[key][1], index, sessions)
-            present = 0
-            for arrive, leave in known[1]:
-                # present_seconds(session, a, b), the epochs read once
-                present += max(0, min(b, leave) - max(a, arrive))
-            present = min(present, b - a)
-            before = last.get(key)
-            if before is not None and before[0] is entry and before[1] == present:
-                row.append(before[2])
-                continue
-            demand = PlanDemand(
-                key=key,
-                session=index[(key, entry.session)],
-                cap=entry.draw if entry.pinned else entry.cap,
-                phases=entry.phases,
-                circuit_phases=phase_map[key][: entry.phases],
-                path=paths[meta[key][0].circuit],
-                min_amps=known[2],
-                present=present,
-                pinned=entry.pinned,
-            )
-            last[key] = (entry, present, demand)
-            row.append(demand)
-        demands.append(tuple(row))
-    limits = tuple(
-        {c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(len(demands))
-    )
-    return PlanningProblem(boundaries, site.voltage, tuple(sessions), tuple(demands), limits)
-
-
-def _stays(
-    key: EvseKey,
-    entry: _SlotEvse,
-    evse: Evse,
-    index: dict[tuple[EvseKey, int], int],
-    sessions: list[PlanSession],
-) -> tuple[_SlotEvse, tuple[tuple[int, int], ...], float]:
-    """An entry's sessions as planning sessions (numbered in order of first appearance),
-    with their (arrive, leave) epochs and the strictest minimum current among them."""
-    epochs = []
-    for i in entry.sessions:
-        found = index.get((key, i))
-        if found is None:
-            found = index[(key, i)] = len(sessions)
-            sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
-        epochs.append((sessions[found].arrive, sessions[found].leave))
-    strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
-    return entry, tuple(epochs), strictest
+    for _, _, _, key, i in firsts:
+        evse = meta[key][1]
+        index[(key, i)] = len(sessions)
+        sessions.append(_plan_session(len(sessions), key, evse, evse.sessions[i]))
+    return index, sessions
 
 
 def _plan_session(index: int, key: EvseKey, evse: Evse, session: Session) -> PlanSession:
