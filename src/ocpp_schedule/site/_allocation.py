@@ -411,22 +411,24 @@ Run = tuple[int, int, "_SlotEvse"]
 
 def _entry_runs(slot_evses: dict[EvseKey, list[_SlotEvse]]) -> dict[EvseKey, list[Run]]:
     """Per EVSE with a vehicle in some slot (in the site's order): its runs of slots with
-    the same entry, idle runs left out. Found by comparing neighbours in C
-    (``map(operator.is_)``), not slot by slot."""
+    the same entry (:func:`_same_runs`), idle runs left out."""
     out: dict[EvseKey, list[Run]] = {}
     for key, per_slot in slot_evses.items():
-        n = len(per_slot)
-        edges = [
-            k for k, same in enumerate(map(operator.is_, per_slot[1:], per_slot), 1) if not same
-        ]
         runs = [
             (first, end, per_slot[first])
-            for first, end in zip([0, *edges], [*edges, n], strict=True)
+            for first, end in _same_runs(per_slot)
             if per_slot[first].session >= 0
         ]
         if runs:
             out[key] = runs
     return out
+
+
+def _same_runs(per_slot: Sequence[object]) -> list[tuple[int, int]]:
+    """The maximal runs ``[first, end)`` of the same object (identity), in order; the
+    neighbours are compared in C (``map(operator.is_)``), not slot by slot."""
+    edges = [k for k, same in enumerate(map(operator.is_, per_slot[1:], per_slot), 1) if not same]
+    return list(zip([0, *edges], [*edges, len(per_slot)], strict=True))
 
 
 def _number_sessions(
@@ -777,19 +779,13 @@ def _entry_columns(
     sessions: list[int] = []
     phases: list[int] = []
     pinned: list[bool] = []
-    n = len(per_slot)
-    first = 0
-    while first < n:
+    for first, end in _same_runs(per_slot):
         entry = per_slot[first]
-        end = first + 1
-        while end < n and per_slot[end] is entry:
-            end += 1
         run = end - first
         caps += [entry.draw if entry.pinned else entry.cap] * run
         sessions += [entry.session] * run
         phases += [entry.phases if entry.session >= 0 else 0] * run
         pinned += [entry.pinned] * run
-        first = end
     return tuple(caps), tuple(sessions), tuple(phases), tuple(pinned)
 
 
@@ -809,25 +805,31 @@ def _circuit_loads(
     circuit_of = {p.id: p.circuit for p in site.piles}
     # Per circuit, the three circuit phases' columns (one float per slot).
     direct: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    add = operator.add
     for key, row in amps.items():
+        counts = phases[key]
+        if len(row) != slots or len(counts) != slots:
+            raise ValueError(f"allocation rows of {key} do not match its slots")
+        if not any(row):
+            continue  # never given anything: adds nothing
         own = direct.get(circuit_of[key[0]])
         if own is None:
             own = direct[circuit_of[key[0]]] = ([0.0] * slots, [0.0] * slots, [0.0] * slots)
         wiring = phase_map[key]
-        counts = phases[key]
-        # Runs of slots with the same limit and phases: each cell of a run gets the same
-        # addition, in the same order (EVSE by EVSE) as one cell at a time.
-        first = 0
-        while first < slots:
-            given, count = row[first], counts[first]
-            end = first + 1
-            while end < slots and row[end] == given and counts[end] == count:
-                end += 1
-            if given > 0:
-                for p in range(count):
-                    column = own[wiring[p]]
-                    column[first:end] = [c + given for c in column[first:end]]
-            first = end
+        # The EVSE adds its limit to the circuit phase of its p-th phase in the slots where
+        # it is given something on more than p phases, and 0.0 elsewhere (x + 0.0 is x):
+        # whole columns added in C, in the same order (EVSE by EVSE) as one cell at a
+        # time. On a phase that every slot given something loads: the row itself.
+        loaded = [c for g, c in zip(row, counts, strict=True) if g > 0]
+        fewest, most = min(loaded), max(loaded)
+        whole = min(row) >= 0  # (a negative limit is refused by the EVSE check, not added)
+        for p in range(most):
+            column = own[wiring[p]]
+            if p < fewest and whole:
+                column[:] = map(add, column, row)
+            else:
+                part = [g if g > 0 and c > p else 0.0 for g, c in zip(row, counts, strict=True)]
+                column[:] = map(add, column, part)
     total: dict[str, tuple[list[float], list[float], list[float]]] = {
         c: ([0.0] * slots, [0.0] * slots, [0.0] * slots) for c in paths
     }
@@ -835,7 +837,7 @@ def _circuit_loads(
         for node in paths[circuit]:
             target = total[node]
             for p in range(3):
-                target[p][:] = [t + c for t, c in zip(target[p], columns[p], strict=True)]
+                target[p][:] = map(add, target[p], columns[p])
     # Rounded to 10^-9 A: the sum of tenths then reads as it is written (144.9, not
     # 144.89999999999998), whatever order the EVSEs were added in.
     return {
