@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import operator
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -859,13 +860,24 @@ def _verify(
 
     Checked against the input timelines, instant by instant (every piece that
     meets a slot), not against the per-slot aggregates the solver used.
+
+    Each EVSE and circuit is first checked by bounds over whole pieces (:func:`_evse_clear`,
+    :func:`_circuit_clear`, :func:`_no_overloads`: a maximum or minimum over the slots a piece
+    meets, taken in C), which holds exactly when no slot breaks the rule; where a bound
+    does not hold, the slot-by-slot check runs and names the first slot that breaks it.
+    ``_FAST_VERIFY`` False runs the slot-by-slot checks everywhere (the reference).
     """
     slots = allocation.slots()
+    bounds = allocation.boundaries
     for key, pieces in evse_pieces.items():
-        _verify_evse(allocation, key, pieces, meta[key][1], slots)
+        evse = meta[key][1]
+        if not (_FAST_VERIFY and _evse_clear(allocation, key, pieces, evse, bounds)):
+            _verify_evse(allocation, key, pieces, evse, slots)
     volts = allocation.site.voltage
     for circuit, limits in circuit_pieces.items():
         loads = allocation.loads[circuit]
+        if _FAST_VERIFY and _circuit_clear(loads, limits, bounds, volts):
+            continue
         i = 0
         for k, (a, b) in enumerate(slots):
             while i < len(limits) - 1 and limits[i][1] <= a:
@@ -881,10 +893,118 @@ def _verify(
                 if watts is not None and power > watts * (1 + _REL_TOL) + _REL_TOL:
                     _unsafe(circuit, a, f"{power:.1f} W > {watts:.1f} W")
                 j += 1
+    if _FAST_VERIFY and _no_overloads(allocation):
+        return
     over = allocation.overloads()
     if over:
         circuit, a, _, what = over[0]
         _unsafe(circuit, a, what)
+
+
+_FAST_VERIFY = True
+"""Check by bounds over whole pieces first (:func:`_verify`); False: slot by slot only."""
+
+
+def _meets(bounds: tuple[int, ...], start: int, end: int) -> tuple[int, int]:
+    """The slots ``[first, last)`` that meet ``[start, end)``; slot k is ``bounds[k] ..
+    bounds[k + 1]``."""
+    first = max(0, bisect_right(bounds, start) - 1)
+    last = min(len(bounds) - 1, bisect_left(bounds, end))
+    return first, last
+
+
+def _evse_clear(
+    allocation: Allocation,
+    key: EvseKey,
+    pieces: list[Piece],
+    evse: Evse,
+    bounds: tuple[int, ...],
+) -> bool:
+    """True only if :func:`_verify_evse` finds nothing: every limit within 0 .. the EVSE's
+    maximum, and per piece, over the slots it meets (none pinned), the highest limit within
+    the piece's own, the lowest nonzero one at least the session's minimum, the fewest
+    phases counted where a limit is given at least the piece's. False: not shown so (a
+    pinned slot, or a bound that does not hold), and the slot-by-slot check decides."""
+    amps = allocation.amps[key]
+    if not amps or min(amps) < 0 or max(amps) > evse.max_amps * (1 + _REL_TOL):
+        return False
+    phases = allocation.phases[key]
+    pinned = allocation.pinned[key]
+    for piece in pieces:
+        first, last = _meets(bounds, piece.start, piece.end)
+        if first >= last:
+            continue
+        if piece.pinned or any(pinned[first:last]):
+            return False
+        given = amps[first:last]
+        if max(given) > piece.cap * (1 + _REL_TOL):
+            return False
+        minimum = evse.sessions[piece.session].min_amps
+        if min(given) < minimum and any(0 < g < minimum for g in given):
+            return False
+        if min(phases[first:last]) < piece.phases and any(
+            g > 0 and c < piece.phases for g, c in zip(given, phases[first:last], strict=True)
+        ):
+            return False
+    return True
+
+
+def _circuit_clear(
+    loads: tuple[PhaseAmps, ...],
+    limits: list[tuple[int, int, PhaseAmps, float | None]],
+    bounds: tuple[int, ...],
+    volts: float,
+) -> bool:
+    """True only if no slot's load is over a limit piece that meets it: per piece, the
+    highest load per phase and the highest total over the slots it meets, taken in C."""
+    if not loads:
+        return True
+    columns = list(zip(*loads, strict=True))  # per phase, one load per slot
+    totals = list(map(sum, loads))
+    for start, end, limit, watts in limits:
+        first, last = _meets(bounds, start, end)
+        if first >= last:
+            continue
+        for p in range(3):
+            if max(columns[p][first:last]) > limit[p] * (1 + _REL_TOL) + _REL_TOL:
+                return False
+        if (
+            watts is not None
+            and max(totals[first:last]) * volts > watts * (1 + _REL_TOL) + _REL_TOL
+        ):
+            return False
+    return True
+
+
+def _no_overloads(allocation: Allocation, tolerance: float = 1e-6) -> bool:
+    """True only if :meth:`Allocation.overloads` finds none: per circuit and run of slots
+    with the same limits, the highest load per phase and the highest total, taken in C."""
+    volts = allocation.site.voltage
+    for circuit, loads in allocation.loads.items():
+        if not loads:
+            continue
+        limits = allocation.limits[circuit]
+        watt_limits = allocation.watt_limits[circuit]
+        columns = list(zip(*loads, strict=True))
+        totals = list(map(sum, loads))
+        for first, last in _same_values(limits, watt_limits):
+            limit, watts = limits[first], watt_limits[first]
+            for p in range(3):
+                if max(columns[p][first:last]) > limit[p] + tolerance:
+                    return False
+            if watts is not None and max(totals[first:last]) * volts > watts + tolerance * volts:
+                return False
+    return True
+
+
+def _same_values(*rows: Sequence[object]) -> list[tuple[int, int]]:
+    """The maximal runs ``[first, end)`` over which every row keeps an equal value."""
+    n = len(rows[0])
+    changed: set[int] = set()
+    for row in rows:
+        changed.update(k for k, same in enumerate(map(operator.eq, row[1:], row), 1) if not same)
+    edges = sorted(changed)
+    return list(zip([0, *edges], [*edges, n], strict=True))
 
 
 def _verify_evse(
