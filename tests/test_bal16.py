@@ -5,6 +5,8 @@
   on balanced allocations, and on allocations with broken limits, phases and circuit loads,
   it refuses exactly what the slot-by-slot check refuses, with the same message
   (``_FAST_VERIFY`` False is the reference).
+- The EVSE's entries per slot found by bisection (:func:`_aggregate_evse`) equal them worked
+  out slot by slot.
 - The planning problem built EVSE by EVSE (:func:`_problem`) and the circuit loads added a
   column at a time (:func:`_circuit_loads`) are compared with their per-cell references in
   ``tests/test_balance_runs.py``; here, the whole Allocation of ``balance`` with and without
@@ -13,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -25,6 +28,7 @@ from ocpp_schedule import EqualShare, QueryError, SafetyError, Site, balance
 from ocpp_schedule.site import Circuit, Evse, Pile, Session
 from ocpp_schedule.site import _allocation as alloc
 from ocpp_schedule.site._allocation import Allocation
+from ocpp_schedule.site._timelines import Piece
 
 HOUR = 3600
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
@@ -244,3 +248,72 @@ def test_a_limit_over_a_profile_below_the_evse_maximum_is_refused_by_the_fast_ch
     assert not alloc._evse_clear(broken, key, evse_pieces[key], meta[key][1], broken.boundaries)
     fast = _verdict(True, broken, evse_pieces, circuits, meta)
     assert fast is not None and fast == _verdict(False, broken, evse_pieces, circuits, meta)
+
+
+def _aggregate_per_slot(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[Any]:
+    """The entries worked out slot by slot, every piece that meets a slot read."""
+    out = []
+    for a, b in slots:
+        meeting = [p for p in pieces if p.end > a and p.start < b]
+        if not meeting:
+            out.append(alloc._IDLE)
+            continue
+        sessions: list[int] = []
+        for p in meeting:
+            if p.session not in sessions:
+                sessions.append(p.session)
+        out.append(
+            alloc._SlotEvse(
+                min(p.cap for p in meeting),
+                max(p.phases for p in meeting),
+                sessions[0],
+                tuple(sessions),
+                any(p.pinned for p in meeting),
+                max(0.0, *(p.cap for p in meeting)),
+            )
+        )
+    return out
+
+
+@st.composite
+def _pieces_and_slots(draw: Any) -> tuple[list[Piece], list[tuple[int, int]]]:
+    """Sorted, disjoint pieces with gaps, and slots over them (some edges shared)."""
+    pieces = []
+    t = draw(st.integers(-50, 50))
+    for _ in range(draw(st.integers(0, 6))):
+        t += draw(st.sampled_from([0, 0, 5, 30]))
+        length = draw(st.integers(1, 120))
+        pieces.append(
+            Piece(
+                t,
+                t + length,
+                draw(st.sampled_from([0.0, 6.0, 10.0, 16.0, 32.0])),
+                draw(st.integers(1, 3)),
+                draw(st.integers(0, 2)),
+                draw(st.booleans()),
+            )
+        )
+        t += length
+    edges = sorted(
+        set(draw(st.lists(st.integers(-60, t + 60), min_size=2, max_size=30)))
+        | {p.start for p in pieces if draw(st.booleans())}
+    )
+    if len(edges) < 2:
+        edges = [-60, t + 60]
+    return pieces, list(itertools.pairwise(edges))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_pieces_and_slots())
+def test_property_entries_by_bisection_equal_them_slot_by_slot(case: Any) -> None:
+    """Idle stretches and slots a piece covers alone, found by bisection, give every slot's
+    entry as working it out slot by slot does; a piece's slots share one entry."""
+    pieces, slots = case
+    fast = alloc._aggregate_evse(pieces, slots)
+    assert fast == _aggregate_per_slot(pieces, slots)
+    assert fast == alloc._aggregate_evse(pieces, slots, [b for _, b in slots])
+    for k in range(1, len(slots)):
+        if fast[k] == fast[k - 1] and fast[k].sessions and len(fast[k].sessions) == 1:
+            inside = [p for p in pieces if p.start <= slots[k - 1][0] and slots[k][1] <= p.end]
+            if inside:
+                assert fast[k] is fast[k - 1]

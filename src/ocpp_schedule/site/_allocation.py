@@ -252,7 +252,8 @@ def balance(
     boundaries = _boundaries(s, e, resolution, evse_pieces, circuit_pieces, align)
     slots = list(pairwise(boundaries))
     _check_slots(len(slots), width)
-    slot_evses = {k: _aggregate_evse(p, slots) for k, p in evse_pieces.items()}
+    ends = boundaries[1:]
+    slot_evses = {k: _aggregate_evse(p, slots, ends) for k, p in evse_pieces.items()}
     slot_circuits = {c: _aggregate_circuit(p, slots) for c, p in circuit_pieces.items()}
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
@@ -651,34 +652,50 @@ def _boundaries(
     return tuple(sorted(t for t in points if start <= t <= end))
 
 
-def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_SlotEvse]:
+def _aggregate_evse(
+    pieces: list[Piece], slots: list[tuple[int, int]], ends: Sequence[int] | None = None
+) -> list[_SlotEvse]:
     """Per slot: the lowest and highest cap, the most phases, the sessions, pinned or not.
 
-    A slot no session meets is idle.
+    A slot no session meets is idle. A stretch of idle slots, and the slots a piece covers
+    alone (one shared entry, built once per piece), are found by bisection on the slot
+    ends (``ends``: the slots' ends, given by a caller that has them) and added at once;
+    only a slot that meets several pieces, or part of one, is worked out on its own.
     """
+    if ends is None:
+        ends = [b for _, b in slots]
     out: list[_SlotEvse] = []
     i = 0
     n = len(pieces)
-    # The slots a piece covers alone share one entry (built once per piece).
+    total = len(slots)
     alone: _SlotEvse | None = None
     alone_of = -1
-    for a, b in slots:
+    k = 0
+    while k < total:
+        a, b = slots[k]
         while i < n and pieces[i].end <= a:
             i += 1
-        j = i
-        if j >= n or pieces[j].start >= b:
-            out.append(_IDLE)
+        if i >= n:
+            out += [_IDLE] * (total - k)
+            break
+        piece = pieces[i]
+        if piece.start >= b:
+            stop = bisect_right(ends, piece.start, k)  # the slots ending by its start: idle
+            out += [_IDLE] * (stop - k)
+            k = stop
             continue
-        piece = pieces[j]
         if piece.start <= a and b <= piece.end:
-            if alone_of != j:
-                alone, alone_of = _alone(piece), j
+            if alone_of != i:
+                alone, alone_of = _alone(piece), i
             assert alone is not None
-            out.append(alone)
+            stop = bisect_right(ends, piece.end, k)  # the slots ending within it: alone
+            out += [alone] * (stop - k)
+            k = stop
             continue
         cap, draw, phases = _INF, 0.0, 0
         pinned_any = False
         sessions: list[int] = []
+        j = i
         while j < n and pieces[j].start < b:
             piece = pieces[j]
             cap = min(cap, piece.cap)
@@ -689,6 +706,7 @@ def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_
                 sessions.append(piece.session)
             j += 1
         out.append(_SlotEvse(cap, phases, sessions[0], tuple(sessions), pinned_any, draw))
+        k += 1
     return out
 
 
