@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import QueryError, SafetyError
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_epoch
@@ -512,9 +512,9 @@ def _apply_plan(
     volts = problem.voltage
     slots = problem.slots
     left = [s.need_kwh for s in problem.sessions]
-    out: Columns = {}
-    # Per EVSE: the demand, planned current and limit of its last slot.
-    last: dict[EvseKey, tuple[PlanDemand, float, float]] = {}
+    # Per EVSE, one list: the demand, planned current and limit of its last slot, and its
+    # columns of limits and paused flags (one lookup per cell, no tuple built per cell).
+    state: dict[EvseKey, list[Any]] = {}
     for k, demands in enumerate(problem.demands):
         get = planned[k].get
         for d in demands:
@@ -522,9 +522,11 @@ def _apply_plan(
             x = get(key, 0.0)
             if type(x) is not float or not 0.0 <= x < _INF:
                 x = _planned_current(x, name, key, k)
-            before = last.get(key)
-            if before is not None and before[0] is d and before[1] == x:
-                amps = before[2]
+            mine = state.get(key)
+            if mine is None:
+                mine = state[key] = [None, None, 0.0, [0.0] * slots, [False] * slots]
+            if mine[0] is d and mine[1] == x:
+                amps = mine[2]
             else:
                 if d.pinned:
                     amps = d.cap
@@ -532,18 +534,15 @@ def _apply_plan(
                     amps = _floor_tenth(min(x, d.cap))
                     if amps < d.min_amps:
                         amps = 0.0
-                last[key] = (d, x, amps)
-            column = out.get(key)
-            if column is None:
-                column = out[key] = ([0.0] * slots, [False] * slots)
+                mine[0], mine[1], mine[2] = d, x, amps
             need = left[d.session]
-            column[0][k] = amps
+            mine[3][k] = amps
             if amps > 0:
                 if need is not None:
                     left[d.session] = need - amps * d.phases * volts * d.present / JOULES_PER_KWH
             elif not d.pinned and (need is None or need > 1e-9):
-                column[1][k] = True
-    return out
+                mine[4][k] = True
+    return {key: (mine[3], mine[4]) for key, mine in state.items()}
 
 
 def _planned_current(x: object, name: str, key: EvseKey, k: int) -> float:
