@@ -6,13 +6,15 @@ A grid connection feeds 4 cabinets of 10 feeders; each feeder has 25 piles of
 one 22 kW EVSE (phase rotations cycling), every pile holds a daily
 TxDefaultProfile with an evening peak, and each EVSE sees one or two vehicles
 (a quarter of them on one phase) through a winter day. Prints the time to
-balance (median of 3 runs), the slots, and a check that no circuit is ever
-over its limit.
+balance (median of 3 runs, wall and CPU time; the first run is cold), the slots,
+and a check that no circuit is ever over its limit. The target (issue 16) is 0.3 s
+of CPU per 1,000 EVSEs; it is not judged when the load exceeds the cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -102,22 +104,30 @@ def main() -> int:
     resolution = None if args.resolution == "exact" else int(args.resolution)
     site = large_site(args.evses)
     times = []
+    cpu = []
     allocation = None
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     for _ in range(3):
-        begin = time.perf_counter()
+        begin, begin_cpu = time.perf_counter(), time.process_time()
         allocation = balance(site, start=DAY, duration=86400, resolution=resolution)
         times.append(time.perf_counter() - begin)
+        cpu.append(time.process_time() - begin_cpu)
     assert allocation is not None
     sessions = site.sessions_between(DAY, DAY + timedelta(days=1))
     print(
         f"balanced {site.evse_count()} EVSEs ({sessions} sessions, {len(site.paths())} circuits) "
         f"over a day in {len(allocation.slots())} slots: median {statistics.median(times):.3f} s "
-        f"(runs: {', '.join(f'{t:.3f}' for t in times)})"
+        f"(runs: {', '.join(f'{t:.3f}' for t in times)}); CPU median "
+        f"{statistics.median(cpu):.3f} s (runs: {', '.join(f'{t:.3f}' for t in cpu)})"
     )
     over = allocation.overloads()
     print("no circuit is ever over its limit" if not over else f"{len(over)} OVERLOADS")
-    ok = statistics.median(times) < 1.0 and not over
-    print(f"[{'ok' if ok else 'MISSED'}] balancing 1,000 EVSEs over a day takes under one second")
+    target = 0.3 * max(1.0, args.evses / 1000)
+    met = statistics.median(cpu) <= target
+    if os.getloadavg()[0] > (os.cpu_count() or 1):
+        print(f"[not judged] the load exceeds the cores; target {target:.1f} s of CPU")
+    else:
+        print(f"[{'ok' if met else 'MISSED'}] balancing over a day in <= {target:.1f} s of CPU")
     return 0 if not over else 1
 
 

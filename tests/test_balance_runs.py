@@ -49,8 +49,10 @@ def _problem_per_slot(
     phase_map: Any,
     active_per_slot: Any,
     slot_circuits: Any,
+    *_: Any,
 ) -> PlanningProblem:
-    """The planning problem built cell by cell, one new demand per cell."""
+    """The planning problem built cell by cell, one new demand per cell (from the active
+    lists alone: further arguments are ignored)."""
     index: dict[Any, int] = {}
     sessions: list[PlanSession] = []
     demands = []

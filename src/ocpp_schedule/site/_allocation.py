@@ -25,11 +25,13 @@ of the pile's L1.
 from __future__ import annotations
 
 import math
+import operator
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import QueryError, SafetyError
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_epoch
@@ -250,14 +252,17 @@ def balance(
     boundaries = _boundaries(s, e, resolution, evse_pieces, circuit_pieces, align)
     slots = list(pairwise(boundaries))
     _check_slots(len(slots), width)
-    slot_evses = {k: _aggregate_evse(p, slots) for k, p in evse_pieces.items()}
+    ends = boundaries[1:]
+    slot_evses = {k: _aggregate_evse(p, slots, ends) for k, p in evse_pieces.items()}
     slot_circuits = {c: _aggregate_circuit(p, slots) for c, p in circuit_pieces.items()}
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
     active_per_slot = _active(slot_evses, len(slots))
     if isinstance(pol, Planner):
-        problem = _problem(site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits)
+        problem = _problem(
+            site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits, slot_evses
+        )
         planned: Sequence[Mapping[EvseKey, float]]
         if isinstance(pol, DeadlineAware):
             planned = pol.plan(problem, progress=progress)  # reports each slot
@@ -342,75 +347,114 @@ def _problem(
     phase_map: dict[EvseKey, tuple[int, ...]],
     active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
+    slot_evses: dict[EvseKey, list[_SlotEvse]],
 ) -> PlanningProblem:
     """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`).
 
-    Built cell by cell in slot order, but each EVSE's demand is made once per run of
-    slots with the same entry (a piece of its timeline) and the same seconds present:
-    such slots have equal demands, so they share one (frozen) object. Session epochs
-    are read once per session, not per slot.
+    Built EVSE by EVSE over its runs of slots with one entry (a piece of its timeline,
+    :func:`_entry_runs`), not cell by cell: a run's sessions are read once, and the slots
+    of a run with the same seconds present share one (frozen) demand. Each slot's row
+    lists its EVSEs in the site's order, as ``active_per_slot`` does; sessions are
+    numbered in order of first appearance, slot by slot (:func:`_number_sessions`).
     """
+    slots = len(boundaries) - 1
+    runs = _entry_runs(slot_evses)
+    index, sessions = _number_sessions(runs, meta)
+    rows: list[list[PlanDemand]] = [[] for _ in range(slots)]
+    for key, own in runs.items():
+        pile, evse = meta[key]
+        wiring = phase_map[key]
+        path = paths[pile.circuit]
+        # The entry, seconds present and demand of this EVSE's last slot.
+        last_entry: _SlotEvse | None = None
+        last_present = -1
+        demand: PlanDemand | None = None
+        for first, end, entry in own:
+            stays = [
+                (sessions[index[(key, i)]].arrive, sessions[index[(key, i)]].leave)
+                for i in entry.sessions
+            ]
+            single = len(stays) == 1
+            arrive, leave = stays[0]
+            if entry is not last_entry:
+                last_entry, last_present = entry, -1
+            for k in range(first, end):
+                a, b = boundaries[k], boundaries[k + 1]
+                if single and arrive <= a and b <= leave:
+                    present = b - a  # within its one session's stay
+                else:
+                    present = 0
+                    for arrive_i, leave_i in stays:
+                        # present_seconds(session, a, b), the epochs read once
+                        present += max(0, min(b, leave_i) - max(a, arrive_i))
+                    present = min(present, b - a)
+                if present != last_present or demand is None:
+                    demand = PlanDemand(
+                        key=key,
+                        session=index[(key, entry.session)],
+                        cap=entry.draw if entry.pinned else entry.cap,
+                        phases=entry.phases,
+                        circuit_phases=wiring[: entry.phases],
+                        path=path,
+                        min_amps=max(evse.sessions[i].min_amps for i in entry.sessions),
+                        present=present,
+                        pinned=entry.pinned,
+                    )
+                    last_present = present
+                rows[k].append(demand)
+    limits = tuple({c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(slots))
+    demands = tuple(tuple(row) for row in rows)
+    return PlanningProblem(boundaries, site.voltage, tuple(sessions), demands, limits)
+
+
+Run = tuple[int, int, "_SlotEvse"]
+"""Slots ``[first, end)`` of one EVSE with the same entry (the same object)."""
+
+
+def _entry_runs(slot_evses: dict[EvseKey, list[_SlotEvse]]) -> dict[EvseKey, list[Run]]:
+    """Per EVSE with a vehicle in some slot (in the site's order): its runs of slots with
+    the same entry (:func:`_same_runs`), idle runs left out."""
+    out: dict[EvseKey, list[Run]] = {}
+    for key, per_slot in slot_evses.items():
+        runs = [
+            (first, end, per_slot[first])
+            for first, end in _same_runs(per_slot)
+            if per_slot[first].session >= 0
+        ]
+        if runs:
+            out[key] = runs
+    return out
+
+
+def _same_runs(per_slot: Sequence[object]) -> list[tuple[int, int]]:
+    """The maximal runs ``[first, end)`` of the same object (identity), in order; the
+    neighbours are compared in C (``map(operator.is_)``), not slot by slot."""
+    edges = [k for k, same in enumerate(map(operator.is_, per_slot[1:], per_slot), 1) if not same]
+    return list(zip([0, *edges], [*edges, len(per_slot)], strict=True))
+
+
+def _number_sessions(
+    runs: dict[EvseKey, list[Run]], meta: dict[EvseKey, tuple[Pile, Evse]]
+) -> tuple[dict[tuple[EvseKey, int], int], list[PlanSession]]:
+    """The sessions as planning sessions, numbered in order of first appearance: by the slot
+    they first meet, then the EVSE's place in the site, then their place in that slot's
+    entry (the order a slot-by-slot scan meets them)."""
+    firsts: list[tuple[int, int, int, EvseKey, int]] = []
+    for place, (key, own) in enumerate(runs.items()):
+        seen: set[int] = set()
+        for first, _, entry in own:
+            for j, i in enumerate(entry.sessions):
+                if i not in seen:
+                    seen.add(i)
+                    firsts.append((first, place, j, key, i))
+    firsts.sort(key=lambda t: (t[0], t[1], t[2]))
     index: dict[tuple[EvseKey, int], int] = {}
     sessions: list[PlanSession] = []
-    demands: list[tuple[PlanDemand, ...]] = []
-    # Per EVSE: the entry, seconds present and demand of its last slot.
-    last: dict[EvseKey, tuple[_SlotEvse, int, PlanDemand]] = {}
-    # Per EVSE and entry: its sessions' (arrive, leave) epochs, and the strictest minimum.
-    stays: dict[EvseKey, tuple[_SlotEvse, tuple[tuple[int, int], ...], float]] = {}
-    for k, active in enumerate(active_per_slot):
-        a, b = boundaries[k], boundaries[k + 1]
-        row = []
-        for key, entry in zip(*active, strict=True):
-            known = stays.get(key)
-            if known is None or known[0] is not entry:
-                known = stays[key] = _stays(key, entry, meta[key][1], index, sessions)
-            present = 0
-            for arrive, leave in known[1]:
-                # present_seconds(session, a, b), the epochs read once
-                present += max(0, min(b, leave) - max(a, arrive))
-            present = min(present, b - a)
-            before = last.get(key)
-            if before is not None and before[0] is entry and before[1] == present:
-                row.append(before[2])
-                continue
-            demand = PlanDemand(
-                key=key,
-                session=index[(key, entry.session)],
-                cap=entry.draw if entry.pinned else entry.cap,
-                phases=entry.phases,
-                circuit_phases=phase_map[key][: entry.phases],
-                path=paths[meta[key][0].circuit],
-                min_amps=known[2],
-                present=present,
-                pinned=entry.pinned,
-            )
-            last[key] = (entry, present, demand)
-            row.append(demand)
-        demands.append(tuple(row))
-    limits = tuple(
-        {c: per_slot[k] for c, per_slot in slot_circuits.items()} for k in range(len(demands))
-    )
-    return PlanningProblem(boundaries, site.voltage, tuple(sessions), tuple(demands), limits)
-
-
-def _stays(
-    key: EvseKey,
-    entry: _SlotEvse,
-    evse: Evse,
-    index: dict[tuple[EvseKey, int], int],
-    sessions: list[PlanSession],
-) -> tuple[_SlotEvse, tuple[tuple[int, int], ...], float]:
-    """An entry's sessions as planning sessions (numbered in order of first appearance),
-    with their (arrive, leave) epochs and the strictest minimum current among them."""
-    epochs = []
-    for i in entry.sessions:
-        found = index.get((key, i))
-        if found is None:
-            found = index[(key, i)] = len(sessions)
-            sessions.append(_plan_session(found, key, evse, evse.sessions[i]))
-        epochs.append((sessions[found].arrive, sessions[found].leave))
-    strictest = max(evse.sessions[i].min_amps for i in entry.sessions)
-    return entry, tuple(epochs), strictest
+    for _, _, _, key, i in firsts:
+        evse = meta[key][1]
+        index[(key, i)] = len(sessions)
+        sessions.append(_plan_session(len(sessions), key, evse, evse.sessions[i]))
+    return index, sessions
 
 
 def _plan_session(index: int, key: EvseKey, evse: Evse, session: Session) -> PlanSession:
@@ -468,9 +512,9 @@ def _apply_plan(
     volts = problem.voltage
     slots = problem.slots
     left = [s.need_kwh for s in problem.sessions]
-    out: Columns = {}
-    # Per EVSE: the demand, planned current and limit of its last slot.
-    last: dict[EvseKey, tuple[PlanDemand, float, float]] = {}
+    # Per EVSE, one list: the demand, planned current and limit of its last slot, and its
+    # columns of limits and paused flags (one lookup per cell, no tuple built per cell).
+    state: dict[EvseKey, list[Any]] = {}
     for k, demands in enumerate(problem.demands):
         get = planned[k].get
         for d in demands:
@@ -478,9 +522,11 @@ def _apply_plan(
             x = get(key, 0.0)
             if type(x) is not float or not 0.0 <= x < _INF:
                 x = _planned_current(x, name, key, k)
-            before = last.get(key)
-            if before is not None and before[0] is d and before[1] == x:
-                amps = before[2]
+            mine = state.get(key)
+            if mine is None:
+                mine = state[key] = [None, None, 0.0, [0.0] * slots, [False] * slots]
+            if mine[0] is d and mine[1] == x:
+                amps = mine[2]
             else:
                 if d.pinned:
                     amps = d.cap
@@ -488,18 +534,15 @@ def _apply_plan(
                     amps = _floor_tenth(min(x, d.cap))
                     if amps < d.min_amps:
                         amps = 0.0
-                last[key] = (d, x, amps)
-            column = out.get(key)
-            if column is None:
-                column = out[key] = ([0.0] * slots, [False] * slots)
+                mine[0], mine[1], mine[2] = d, x, amps
             need = left[d.session]
-            column[0][k] = amps
+            mine[3][k] = amps
             if amps > 0:
                 if need is not None:
                     left[d.session] = need - amps * d.phases * volts * d.present / JOULES_PER_KWH
             elif not d.pinned and (need is None or need > 1e-9):
-                column[1][k] = True
-    return out
+                mine[4][k] = True
+    return {key: (mine[3], mine[4]) for key, mine in state.items()}
 
 
 def _planned_current(x: object, name: str, key: EvseKey, k: int) -> float:
@@ -608,34 +651,50 @@ def _boundaries(
     return tuple(sorted(t for t in points if start <= t <= end))
 
 
-def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_SlotEvse]:
+def _aggregate_evse(
+    pieces: list[Piece], slots: list[tuple[int, int]], ends: Sequence[int] | None = None
+) -> list[_SlotEvse]:
     """Per slot: the lowest and highest cap, the most phases, the sessions, pinned or not.
 
-    A slot no session meets is idle.
+    A slot no session meets is idle. A stretch of idle slots, and the slots a piece covers
+    alone (one shared entry, built once per piece), are found by bisection on the slot
+    ends (``ends``: the slots' ends, given by a caller that has them) and added at once;
+    only a slot that meets several pieces, or part of one, is worked out on its own.
     """
+    if ends is None:
+        ends = [b for _, b in slots]
     out: list[_SlotEvse] = []
     i = 0
     n = len(pieces)
-    # The slots a piece covers alone share one entry (built once per piece).
+    total = len(slots)
     alone: _SlotEvse | None = None
     alone_of = -1
-    for a, b in slots:
+    k = 0
+    while k < total:
+        a, b = slots[k]
         while i < n and pieces[i].end <= a:
             i += 1
-        j = i
-        if j >= n or pieces[j].start >= b:
-            out.append(_IDLE)
+        if i >= n:
+            out += [_IDLE] * (total - k)
+            break
+        piece = pieces[i]
+        if piece.start >= b:
+            stop = bisect_right(ends, piece.start, k)  # the slots ending by its start: idle
+            out += [_IDLE] * (stop - k)
+            k = stop
             continue
-        piece = pieces[j]
         if piece.start <= a and b <= piece.end:
-            if alone_of != j:
-                alone, alone_of = _alone(piece), j
+            if alone_of != i:
+                alone, alone_of = _alone(piece), i
             assert alone is not None
-            out.append(alone)
+            stop = bisect_right(ends, piece.end, k)  # the slots ending within it: alone
+            out += [alone] * (stop - k)
+            k = stop
             continue
         cap, draw, phases = _INF, 0.0, 0
         pinned_any = False
         sessions: list[int] = []
+        j = i
         while j < n and pieces[j].start < b:
             piece = pieces[j]
             cap = min(cap, piece.cap)
@@ -646,6 +705,7 @@ def _aggregate_evse(pieces: list[Piece], slots: list[tuple[int, int]]) -> list[_
                 sessions.append(piece.session)
             j += 1
         out.append(_SlotEvse(cap, phases, sessions[0], tuple(sessions), pinned_any, draw))
+        k += 1
     return out
 
 
@@ -737,19 +797,13 @@ def _entry_columns(
     sessions: list[int] = []
     phases: list[int] = []
     pinned: list[bool] = []
-    n = len(per_slot)
-    first = 0
-    while first < n:
+    for first, end in _same_runs(per_slot):
         entry = per_slot[first]
-        end = first + 1
-        while end < n and per_slot[end] is entry:
-            end += 1
         run = end - first
         caps += [entry.draw if entry.pinned else entry.cap] * run
         sessions += [entry.session] * run
         phases += [entry.phases if entry.session >= 0 else 0] * run
         pinned += [entry.pinned] * run
-        first = end
     return tuple(caps), tuple(sessions), tuple(phases), tuple(pinned)
 
 
@@ -769,25 +823,31 @@ def _circuit_loads(
     circuit_of = {p.id: p.circuit for p in site.piles}
     # Per circuit, the three circuit phases' columns (one float per slot).
     direct: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    add = operator.add
     for key, row in amps.items():
+        counts = phases[key]
+        if len(row) != slots or len(counts) != slots:
+            raise ValueError(f"allocation rows of {key} do not match its slots")
+        if not any(row):
+            continue  # never given anything: adds nothing
         own = direct.get(circuit_of[key[0]])
         if own is None:
             own = direct[circuit_of[key[0]]] = ([0.0] * slots, [0.0] * slots, [0.0] * slots)
         wiring = phase_map[key]
-        counts = phases[key]
-        # Runs of slots with the same limit and phases: each cell of a run gets the same
-        # addition, in the same order (EVSE by EVSE) as one cell at a time.
-        first = 0
-        while first < slots:
-            given, count = row[first], counts[first]
-            end = first + 1
-            while end < slots and row[end] == given and counts[end] == count:
-                end += 1
-            if given > 0:
-                for p in range(count):
-                    column = own[wiring[p]]
-                    column[first:end] = [c + given for c in column[first:end]]
-            first = end
+        # The EVSE adds its limit to the circuit phase of its p-th phase in the slots where
+        # it is given something on more than p phases, and 0.0 elsewhere (x + 0.0 is x):
+        # whole columns added in C, in the same order (EVSE by EVSE) as one cell at a
+        # time. On a phase that every slot given something loads: the row itself.
+        loaded = [c for g, c in zip(row, counts, strict=True) if g > 0]
+        fewest, most = min(loaded), max(loaded)
+        whole = min(row) >= 0  # (a negative limit is refused by the EVSE check, not added)
+        for p in range(most):
+            column = own[wiring[p]]
+            if p < fewest and whole:
+                column[:] = map(add, column, row)
+            else:
+                part = [g if g > 0 and c > p else 0.0 for g, c in zip(row, counts, strict=True)]
+                column[:] = map(add, column, part)
     total: dict[str, tuple[list[float], list[float], list[float]]] = {
         c: ([0.0] * slots, [0.0] * slots, [0.0] * slots) for c in paths
     }
@@ -795,7 +855,7 @@ def _circuit_loads(
         for node in paths[circuit]:
             target = total[node]
             for p in range(3):
-                target[p][:] = [t + c for t, c in zip(target[p], columns[p], strict=True)]
+                target[p][:] = map(add, target[p], columns[p])
     # Rounded to 10^-9 A: the sum of tenths then reads as it is written (144.9, not
     # 144.89999999999998), whatever order the EVSEs were added in.
     return {
@@ -817,13 +877,24 @@ def _verify(
 
     Checked against the input timelines, instant by instant (every piece that
     meets a slot), not against the per-slot aggregates the solver used.
+
+    Each EVSE and circuit is first checked by bounds over whole pieces (:func:`_evse_clear`,
+    :func:`_circuit_clear`, :func:`_no_overloads`: a maximum or minimum over the slots a piece
+    meets, taken in C), which holds exactly when no slot breaks the rule; where a bound
+    does not hold, the slot-by-slot check runs and names the first slot that breaks it.
+    ``_FAST_VERIFY`` False runs the slot-by-slot checks everywhere (the reference).
     """
     slots = allocation.slots()
+    bounds = allocation.boundaries
     for key, pieces in evse_pieces.items():
-        _verify_evse(allocation, key, pieces, meta[key][1], slots)
+        evse = meta[key][1]
+        if not (_FAST_VERIFY and _evse_clear(allocation, key, pieces, evse, bounds)):
+            _verify_evse(allocation, key, pieces, evse, slots)
     volts = allocation.site.voltage
     for circuit, limits in circuit_pieces.items():
         loads = allocation.loads[circuit]
+        if _FAST_VERIFY and _circuit_clear(loads, limits, bounds, volts):
+            continue
         i = 0
         for k, (a, b) in enumerate(slots):
             while i < len(limits) - 1 and limits[i][1] <= a:
@@ -839,10 +910,118 @@ def _verify(
                 if watts is not None and power > watts * (1 + _REL_TOL) + _REL_TOL:
                     _unsafe(circuit, a, f"{power:.1f} W > {watts:.1f} W")
                 j += 1
+    if _FAST_VERIFY and _no_overloads(allocation):
+        return
     over = allocation.overloads()
     if over:
         circuit, a, _, what = over[0]
         _unsafe(circuit, a, what)
+
+
+_FAST_VERIFY = True
+"""Check by bounds over whole pieces first (:func:`_verify`); False: slot by slot only."""
+
+
+def _meets(bounds: tuple[int, ...], start: int, end: int) -> tuple[int, int]:
+    """The slots ``[first, last)`` that meet ``[start, end)``; slot k is ``bounds[k] ..
+    bounds[k + 1]``."""
+    first = max(0, bisect_right(bounds, start) - 1)
+    last = min(len(bounds) - 1, bisect_left(bounds, end))
+    return first, last
+
+
+def _evse_clear(
+    allocation: Allocation,
+    key: EvseKey,
+    pieces: list[Piece],
+    evse: Evse,
+    bounds: tuple[int, ...],
+) -> bool:
+    """True only if :func:`_verify_evse` finds nothing: every limit within 0 .. the EVSE's
+    maximum, and per piece, over the slots it meets (none pinned), the highest limit within
+    the piece's own, the lowest nonzero one at least the session's minimum, the fewest
+    phases counted where a limit is given at least the piece's. False: not shown so (a
+    pinned slot, or a bound that does not hold), and the slot-by-slot check decides."""
+    amps = allocation.amps[key]
+    if not amps or min(amps) < 0 or max(amps) > evse.max_amps * (1 + _REL_TOL):
+        return False
+    phases = allocation.phases[key]
+    pinned = allocation.pinned[key]
+    for piece in pieces:
+        first, last = _meets(bounds, piece.start, piece.end)
+        if first >= last:
+            continue
+        if piece.pinned or any(pinned[first:last]):
+            return False
+        given = amps[first:last]
+        if max(given) > piece.cap * (1 + _REL_TOL):
+            return False
+        minimum = evse.sessions[piece.session].min_amps
+        if min(given) < minimum and any(0 < g < minimum for g in given):
+            return False
+        if min(phases[first:last]) < piece.phases and any(
+            g > 0 and c < piece.phases for g, c in zip(given, phases[first:last], strict=True)
+        ):
+            return False
+    return True
+
+
+def _circuit_clear(
+    loads: tuple[PhaseAmps, ...],
+    limits: list[tuple[int, int, PhaseAmps, float | None]],
+    bounds: tuple[int, ...],
+    volts: float,
+) -> bool:
+    """True only if no slot's load is over a limit piece that meets it: per piece, the
+    highest load per phase and the highest total over the slots it meets, taken in C."""
+    if not loads:
+        return True
+    columns = list(zip(*loads, strict=True))  # per phase, one load per slot
+    totals = list(map(sum, loads))
+    for start, end, limit, watts in limits:
+        first, last = _meets(bounds, start, end)
+        if first >= last:
+            continue
+        for p in range(3):
+            if max(columns[p][first:last]) > limit[p] * (1 + _REL_TOL) + _REL_TOL:
+                return False
+        if (
+            watts is not None
+            and max(totals[first:last]) * volts > watts * (1 + _REL_TOL) + _REL_TOL
+        ):
+            return False
+    return True
+
+
+def _no_overloads(allocation: Allocation, tolerance: float = 1e-6) -> bool:
+    """True only if :meth:`Allocation.overloads` finds none: per circuit and run of slots
+    with the same limits, the highest load per phase and the highest total, taken in C."""
+    volts = allocation.site.voltage
+    for circuit, loads in allocation.loads.items():
+        if not loads:
+            continue
+        limits = allocation.limits[circuit]
+        watt_limits = allocation.watt_limits[circuit]
+        columns = list(zip(*loads, strict=True))
+        totals = list(map(sum, loads))
+        for first, last in _same_values(limits, watt_limits):
+            limit, watts = limits[first], watt_limits[first]
+            for p in range(3):
+                if max(columns[p][first:last]) > limit[p] + tolerance:
+                    return False
+            if watts is not None and max(totals[first:last]) * volts > watts + tolerance * volts:
+                return False
+    return True
+
+
+def _same_values(*rows: Sequence[object]) -> list[tuple[int, int]]:
+    """The maximal runs ``[first, end)`` over which every row keeps an equal value."""
+    n = len(rows[0])
+    changed: set[int] = set()
+    for row in rows:
+        changed.update(k for k, same in enumerate(map(operator.eq, row[1:], row), 1) if not same)
+    edges = sorted(changed)
+    return list(zip([0, *edges], [*edges, n], strict=True))
 
 
 def _verify_evse(

@@ -126,7 +126,7 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
     same store object for the others, so the engine's index built on it
     (``store.derived``) is reused too.
     """
-    config = pile.station_config.model_copy(update={"supply_voltage": site.voltage})
+    config = _site_config(pile.config, tuple(e.id for e in pile.evses), site.voltage)
     transactions = tuple(
         session_transaction(pile, evse, s) for evse in pile.evses for s in evse.sessions
     )
@@ -135,6 +135,17 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
     if sum(len(text) for text in texts) > MEMO_REQUEST_CHARS:
         return _replay(version, texts, config, transactions), config
     return _replayed(version, texts, config, transactions), config
+
+
+@lru_cache(maxsize=4096)
+def _site_config(
+    config: StationConfig | None, evse_ids: tuple[int, ...], voltage: float
+) -> StationConfig:
+    """A pile's configuration (:attr:`Pile.station_config`) at the site's voltage, made once
+    per distinct value and shared (it is frozen): building and copying the model cost more
+    than the rest of a warm :func:`pile_store`."""
+    base = config if config is not None else StationConfig(evse_ids=evse_ids)
+    return base.model_copy(update={"supply_voltage": voltage})
 
 
 MEMO_STORES = 4096
@@ -212,6 +223,7 @@ def clear_timeline_caches() -> None:
     """
     _replayed.cache_clear()
     _read_request.cache_clear()
+    _site_config.cache_clear()
     with _MEMO_LOCK:
         _MEMO.clear()
 
