@@ -254,7 +254,7 @@ def _rule(version: OcppVersion, v16: str, v2: str) -> str:
 def _check_placement(request: SetChargingProfileRequest, state: StationState) -> None:
     profile, evse, v = request.charging_profile, request.evse_id, state.version
     purpose = profile.charging_profile_purpose
-    if not state.config.knows_evse(evse):
+    if not _knows_evse(state, evse):
         raise _reject(
             RejectionReason.UNKNOWN_EVSE,
             _rule(v, "OCPP 1.6 §5.16", "K01.FR.28"),
@@ -280,6 +280,18 @@ def _check_placement(request: SetChargingProfileRequest, state: StationState) ->
             _rule(v, "OCPP 1.6 §3.13.1", "K01.FR.16"),
             "a TxProfile applies to one transaction and must be set on an EVSE > 0",
         )
+
+
+def _knows_evse(state: StationState, evse: int) -> bool:
+    """``state.config.knows_evse(evse)`` with the EVSE ids as a set, built once per state
+    (a tuple is searched in O(EVSEs), once per request of a replay: issue 17)."""
+    known = state.derived("rules.evse_ids", _evse_id_set)
+    return evse == 0 or (evse > 0 and (known is None or evse in known))
+
+
+def _evse_id_set(state: StationState) -> frozenset[int] | None:
+    ids = state.config.evse_ids
+    return None if ids is None else frozenset(ids)
 
 
 def _check_transaction(request: SetChargingProfileRequest, state: StationState) -> str | None:
@@ -378,7 +390,7 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
         _check_profile_fields(profile, state, local, periods_passed=True)
         return
     try:
-        key = _Content((profile, state.version, state.config, local))
+        key = _Content((profile, state.version, state.derived("rules.config", _config_key), local))
     except TypeError:
         _check_profile_fields(profile, state, local)
         return
@@ -391,6 +403,12 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
         _PASSED[key] = None
         if len(_PASSED) > MEMO_FIELD_CHECKS:
             _PASSED.popitem(last=False)
+
+
+def _config_key(state: StationState) -> _Content:
+    """The configuration in the memo's key, hashed once per state (its hash walks every
+    field, the EVSE ids among them: O(EVSEs) once per request of a replay otherwise)."""
+    return _Content((state.config,))
 
 
 def memo_size() -> int:

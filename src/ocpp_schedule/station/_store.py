@@ -234,6 +234,19 @@ class StationState:
         rest = tuple(t for t in self.transactions if t.id != transaction_id)
         return StationState(self.config, self.version, rest)
 
+    def derived(self, key: str, build: Callable[[StationState], T]) -> T:
+        """Data derived from this state by the rules, built once per state (e.g. the set of
+        EVSE ids, the configuration's hash): a replay asks for it once per request.
+
+        The state is immutable (a new state is a new object, with nothing derived yet), so
+        what ``build`` computes stays valid; it is kept beside the fields, not among them
+        (equality and hashing see the fields only).
+        """
+        memo: dict[str, object] = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = build(self)
+        return cast(T, memo[key])
+
 
 @dataclass(frozen=True)
 class ChargingProfileCriteria:
