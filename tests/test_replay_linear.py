@@ -5,7 +5,9 @@ are those of a fold of single installs, and its work is O(N) in the requests (co
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest.mock import patch
@@ -227,6 +229,31 @@ def test_the_first_profile_a_rule_trips_on_is_the_first_installed() -> None:
         [(_, result)] = replay([new], state, ProfileStore(held))
         assert result == install(ProfileStore(held), new, state)[1]
         assert f"of profile {first}" in result.message
+
+
+def test_threads_reading_one_store_from_replay_read_the_same() -> None:
+    """A store handed out by replay is built by whichever thread reads it first; threads
+    reading it at once all see the same entries and levels (built twice at worst)."""
+    state = StationState(StationConfig.with_evses(50), OcppVersion.V201)
+    reqs = [
+        SetChargingProfileRequest(
+            evse_id=1 + k % 50, charging_profile=profile(k + 1, P.TX_DEFAULT_PROFILE, k // 50)
+        )
+        for k in range(300)
+    ]
+    expected = folded(reqs, state, ProfileStore(), False)[-1][0]
+    for _ in range(5):
+        *_, (store, _) = replay(reqs, state)
+        start = threading.Barrier(8)
+
+        def read(found: ProfileStore = store, start: threading.Barrier = start) -> object:
+            start.wait()
+            return (found.at_level(P.TX_DEFAULT_PROFILE, 3), found.entries, found.get(7))
+
+        with ThreadPoolExecutor(8) as pool:
+            seen = list(pool.map(lambda _: read(), range(8)))
+        want = (expected.at_level(P.TX_DEFAULT_PROFILE, 3), expected.entries, expected.get(7))
+        assert all(one == want for one in seen)
 
 
 def test_a_store_from_replay_pickles_built() -> None:

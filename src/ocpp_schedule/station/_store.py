@@ -305,18 +305,20 @@ class ProfileStore:
         for entry in entries:
             seen[entry.profile.id] = entry  # a later entry with the same id wins, in place
         self._derived: dict[str, object] = {}
+        self._by_level: dict[_Key, tuple[InstalledProfile, ...]] | None = None
         self._set(seen)
 
     def _set(self, by_id: dict[int, InstalledProfile]) -> None:
+        """Hold ``by_id`` and its entries; ``_pending`` cleared last (see :meth:`_ready`)."""
         self._by_id = by_id
         self._entries: tuple[InstalledProfile, ...] = tuple(by_id.values())
-        self._by_level: dict[_Key, tuple[InstalledProfile, ...]] | None = None
         self._pending: tuple[ProfileStore, list[_Step], int] | None = None
 
     @classmethod
     def _of(cls, by_id: dict[int, InstalledProfile]) -> ProfileStore:
         store = cls.__new__(cls)
         store._derived = {}
+        store._by_level = None
         store._set(by_id)
         return store
 
@@ -330,6 +332,7 @@ class ProfileStore:
         """
         store = cls.__new__(cls)
         store._derived = {}
+        store._by_level = None
         store._pending = (base, log, steps)
         return store
 
@@ -338,7 +341,9 @@ class ProfileStore:
         as ``without(replaced).with_entry(entry)`` applies each (same order of entries).
 
         Idempotent; two threads building at once build equal values, and ``_pending``
-        is cleared last, so a reader that sees it cleared sees every field set.
+        is cleared last, so a reader that sees it cleared sees every field set. The level
+        index is not touched (built on demand from the entries, equal whoever builds it),
+        and every reader of it takes it into a local name once.
         """
         pending = self._pending
         if pending is None:
@@ -413,12 +418,14 @@ class ProfileStore:
         installation order (built once per store, on first use)."""
         if self._pending is not None:
             self._ready()
-        if self._by_level is None:
+        index = self._by_level
+        if index is None:
             levels: dict[_Key, list[InstalledProfile]] = {}
             for entry in self._entries:
                 levels.setdefault((entry.purpose, entry.stack_level), []).append(entry)
-            self._by_level = {key: tuple(found) for key, found in levels.items()}
-        return self._by_level.get((purpose, stack_level), ())
+            index = {key: tuple(found) for key, found in levels.items()}
+            self._by_level = index
+        return index.get((purpose, stack_level), ())
 
     def _level_on(
         self, purpose: ChargingProfilePurpose, stack_level: int, evses: tuple[int, ...] | None
@@ -445,8 +452,9 @@ class ProfileStore:
         old = by_id.pop(entry.profile.id, None)
         by_id[entry.profile.id] = entry
         store = ProfileStore._of(by_id)
-        if self._by_level is not None:  # carry the index: only two levels change
-            levels = dict(self._by_level)
+        index = self._by_level
+        if index is not None:  # carry the index: only two levels change
+            levels = dict(index)
             if old is not None:
                 _drop_from_level(levels, old)
             key = (entry.purpose, entry.stack_level)
@@ -460,13 +468,14 @@ class ProfileStore:
         by_id = dict(self._by_id)
         removed = [e for e in (by_id.pop(i, None) for i in set(profile_ids)) if e is not None]
         store = ProfileStore._of(by_id)
-        if self._by_level is not None and removed:
-            levels = dict(self._by_level)
+        index = self._by_level
+        if index is not None and removed:
+            levels = dict(index)
             for entry in removed:
                 _drop_from_level(levels, entry)
             store._by_level = levels
-        elif self._by_level is not None:
-            store._by_level = self._by_level
+        elif index is not None:
+            store._by_level = index
         return store
 
     def query(self, criteria: ChargingProfileCriteria) -> tuple[InstalledProfile, ...]:
