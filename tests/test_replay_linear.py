@@ -335,3 +335,17 @@ def test_replay_work_is_linear_in_the_requests(kind: str, monkeypatch: pytest.Mo
     assert len(store.entries) == len(reqs)  # read: the final store is built
     assert copied[0] <= 2 * len(reqs)
     assert compared[0] <= 3 * len(reqs), compared
+
+
+def test_a_state_keeps_what_the_rules_derive_out_of_equality_and_pickles() -> None:
+    """The EVSE id set and the configuration's memo key are kept beside a state's fields:
+    equal states stay equal, and a pickled state carries none of it (a hash is valid only
+    in the process that computed it)."""
+    state = StationState(StationConfig.with_evses(3), OcppVersion.V201)
+    fresh = StationState(StationConfig.with_evses(3), OcppVersion.V201)
+    reqs = [SetChargingProfileRequest(evse_id=4, charging_profile=profile(1, P.TX_PROFILE, 0))]
+    [(_, result)] = replay(reqs, state)
+    assert not result.accepted and "_derived" in state.__dict__
+    assert state == fresh and hash(state) == hash(fresh)
+    back = pickle.loads(pickle.dumps(state))
+    assert back == state and "_derived" not in back.__dict__

@@ -247,6 +247,10 @@ class StationState:
             memo[key] = build(self)
         return cast(T, memo[key])
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without what was derived: a hash is valid only in the process that made it."""
+        return {k: v for k, v in self.__dict__.items() if k != "_derived"}
+
 
 @dataclass(frozen=True)
 class ChargingProfileCriteria:
