@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -42,7 +42,8 @@ from ..wire._models import (
 )
 from ..wire._payloads import parse_version
 from ..wire._timestamps import epoch_or_datetime, from_epoch
-from ._store import InstalledProfile, ProfileStore, StationState
+from ._fold import Fold
+from ._store import CAP_PURPOSES, InstalledProfile, ProfileStore, StationState, phases_to_use
 
 __all__ = [
     "RejectionReason",
@@ -253,7 +254,7 @@ def _rule(version: OcppVersion, v16: str, v2: str) -> str:
 def _check_placement(request: SetChargingProfileRequest, state: StationState) -> None:
     profile, evse, v = request.charging_profile, request.evse_id, state.version
     purpose = profile.charging_profile_purpose
-    if not state.config.knows_evse(evse):
+    if not _knows_evse(state, evse):
         raise _reject(
             RejectionReason.UNKNOWN_EVSE,
             _rule(v, "OCPP 1.6 §5.16", "K01.FR.28"),
@@ -279,6 +280,18 @@ def _check_placement(request: SetChargingProfileRequest, state: StationState) ->
             _rule(v, "OCPP 1.6 §3.13.1", "K01.FR.16"),
             "a TxProfile applies to one transaction and must be set on an EVSE > 0",
         )
+
+
+def _knows_evse(state: StationState, evse: int) -> bool:
+    """``state.config.knows_evse(evse)`` with the EVSE ids as a set, built once per state
+    (a tuple is searched in O(EVSEs), once per request of a replay: issue 17)."""
+    known = state.derived("rules.evse_ids", _evse_id_set)
+    return evse == 0 or (evse > 0 and (known is None or evse in known))
+
+
+def _evse_id_set(state: StationState) -> frozenset[int] | None:
+    ids = state.config.evse_ids
+    return None if ids is None else frozenset(ids)
 
 
 def _check_transaction(request: SetChargingProfileRequest, state: StationState) -> str | None:
@@ -377,7 +390,7 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
         _check_profile_fields(profile, state, local, periods_passed=True)
         return
     try:
-        key = _Content((profile, state.version, state.config, local))
+        key = _Content((profile, state.version, state.derived("rules.config", _config_key), local))
     except TypeError:
         _check_profile_fields(profile, state, local)
         return
@@ -390,6 +403,12 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
         _PASSED[key] = None
         if len(_PASSED) > MEMO_FIELD_CHECKS:
             _PASSED.popitem(last=False)
+
+
+def _config_key(state: StationState) -> _Content:
+    """The configuration in the memo's key, hashed once per state (its hash walks every
+    field, the EVSE ids among them: O(EVSEs) once per request of a replay otherwise)."""
+    return _Content((state.config,))
 
 
 def memo_size() -> int:
@@ -1005,17 +1024,23 @@ def _overlaps(a: ChargingProfile, b: ChargingProfile) -> bool:
     return starts_before_b_ends and b_starts_before_a_ends
 
 
-def _phases_to_use(profile: ChargingProfile) -> set[int]:
-    return {
-        p.phase_to_use
-        for s in profile.charging_schedule
-        for p in s.charging_schedule_period
-        if p.phase_to_use is not None
-    }
+class _Installed(Protocol):
+    """What the rules read of the installed profiles: a :class:`ProfileStore`, or the
+    mutable indexes of a replay (:class:`~ocpp_schedule.station._fold.Fold`)."""
+
+    def get(self, profile_id: int) -> InstalledProfile | None: ...
+
+    def __len__(self) -> int: ...
+
+    def _level_on(
+        self, purpose: ChargingProfilePurpose, stack_level: int, evses: tuple[int, ...] | None
+    ) -> Iterable[InstalledProfile]: ...
+
+    def _phased(self, cap: bool, evses: tuple[int, ...] | None) -> Iterable[InstalledProfile]: ...
 
 
 def _replaced_ids(
-    store: ProfileStore, evse: int, profile: ChargingProfile, state: StationState, local: bool
+    store: _Installed, evse: int, profile: ChargingProfile, state: StationState, local: bool
 ) -> tuple[int, ...]:
     """Ids the new profile replaces; raises when it would replace what it may not."""
     existing = store.get(profile.id)
@@ -1037,14 +1062,33 @@ def _replaced_ids(
             )
         replaced.append(profile.id)
     if state.version is OcppVersion.V16:
-        for entry in store.at_level(profile.charging_profile_purpose, profile.stack_level):
-            if entry.id != profile.id and entry.evse_id == evse:
-                replaced.append(entry.id)
+        level = store._level_on(profile.charging_profile_purpose, profile.stack_level, (evse,))
+        replaced.extend(entry.id for entry in level if entry.id != profile.id)
     return tuple(replaced)
 
 
+def _conflict_candidates(
+    store: _Installed, evse: int, purpose: ChargingProfilePurpose, stack_level: int
+) -> Iterable[InstalledProfile]:
+    """The installed profiles at the new one's purpose and stack level that
+    :func:`_check_conflicts` could reject it for, in installation order (issue 17: no scan of
+    the other EVSEs' profiles).
+
+    A TxProfile is compared with every one at its level (K01.FR.39 is about transactions,
+    not EVSEs; at most one per transaction, so as many as the transactions). A
+    TxDefaultProfile on EVSE 0 with every one (the first on an EVSE > 0 rejects it,
+    K01.FR.52, so the scan stops there). A TxDefaultProfile on EVSE N trips only on those on
+    EVSE 0 (K01.FR.53) and on EVSE N (K01.FR.06); any other purpose only on its EVSE's.
+    """
+    if purpose is P.TX_PROFILE or (purpose is P.TX_DEFAULT_PROFILE and evse == 0):
+        return store._level_on(purpose, stack_level, None)
+    if purpose is P.TX_DEFAULT_PROFILE:
+        return store._level_on(purpose, stack_level, (0, evse))
+    return store._level_on(purpose, stack_level, (evse,))
+
+
 def _check_conflicts(
-    store: ProfileStore,
+    store: _Installed,
     evse: int,
     profile: ChargingProfile,
     bound_tx: str | None,
@@ -1052,7 +1096,7 @@ def _check_conflicts(
 ) -> None:
     """2.0.1/2.1 rules that compare the new profile with the installed ones."""
     purpose = profile.charging_profile_purpose
-    for entry in store.at_level(purpose, profile.stack_level):
+    for entry in _conflict_candidates(store, evse, purpose, profile.stack_level):
         if entry.id == profile.id:
             continue
         if purpose is P.TX_PROFILE:
@@ -1085,33 +1129,21 @@ def _check_conflicts(
                 f"profile {entry.id} already has stackLevel {profile.stack_level} and purpose "
                 f"{purpose.value} on EVSE {evse} with an overlapping validity",
             )
-    if _phases_to_use(profile):
-        _check_phase_conflict([e for e in store if e.id != profile.id], evse, profile)
+    _check_phase_conflict(store, evse, profile)
 
 
-_CAP_PURPOSES = frozenset(
-    {
-        P.CHARGING_STATION_MAX_PROFILE,
-        P.CHARGE_POINT_MAX_PROFILE,
-        P.CHARGING_STATION_EXTERNAL_CONSTRAINTS,
-    }
-)
-
-
-def _check_phase_conflict(
-    others: list[InstalledProfile], evse: int, profile: ChargingProfile
-) -> None:
-    mine = _phases_to_use(profile)
+def _check_phase_conflict(store: _Installed, evse: int, profile: ChargingProfile) -> None:
+    """K01.FR.141: a cap (station max, external constraints) and a profile under it that
+    name different phases, on the same EVSE or with one on EVSE 0."""
+    mine = phases_to_use(profile)
     if not mine:
         return
-    is_cap = profile.charging_profile_purpose in _CAP_PURPOSES
-    for entry in others:
-        if (entry.purpose in _CAP_PURPOSES) == is_cap:
+    is_cap = profile.charging_profile_purpose in CAP_PURPOSES
+    for entry in store._phased(not is_cap, None if evse == 0 else (0, evse)):
+        if entry.id == profile.id:
             continue
-        if not (entry.evse_id in (0, evse) or evse == 0):
-            continue
-        theirs = _phases_to_use(entry.profile)
-        if theirs and theirs != mine:
+        theirs = phases_to_use(entry.profile)
+        if theirs != mine:
             raise _reject(
                 RejectionReason.PHASE_CONFLICT,
                 "K01.FR.141",
@@ -1175,37 +1207,50 @@ def _install(
     source: ChargingLimitSource = ChargingLimitSource.CSO,
     now: datetime | int | None = None,
 ) -> tuple[ProfileStore, SetChargingProfileResult]:
-    profile, evse = request.charging_profile, request.evse_id
     try:
-        if not local and profile.charging_profile_purpose.is_local:
-            raise _reject(
-                RejectionReason.PURPOSE_SET_LOCALLY_ONLY,
-                "K01.FR.22",
-                f"{profile.charging_profile_purpose.value} profiles are set by the station's local "
-                "energy management, not by the CSMS",
-            )
-        _check_placement(request, state)
-        _check_dc_phases(request, state)
-        bound_tx = _check_transaction(request, state)
-        _check_fields_once(profile, state, local)
-        _check_enforceable_phases(request, state)
-        replaced = _replaced_ids(store, evse, profile, state, local)
-        if state.version.is_v2 and not local:
-            _check_conflicts(store, evse, profile, bound_tx, state)
-        remaining = len(store) - len(replaced)
-        if remaining >= state.config.max_charging_profiles_installed:
-            raise _reject(
-                RejectionReason.STORE_FULL,
-                _rule(
-                    state.version,
-                    "OCPP 1.6 MaxChargingProfilesInstalled",
-                    "SmartChargingCtrlr.Entries[ChargingProfiles].maxLimit",
-                ),
-                f"the station already holds {remaining} profiles, its maximum",
-            )
+        replaced, entry = _judge(store, request, state, local, source, now)
     except _Rejected as rejected:
-        return store, SetChargingProfileResult(
-            False, rejected.reason, rejected.rule, rejected.message
+        return store, _rejection(rejected)
+    new_store = store.without(replaced).with_entry(entry)
+    return new_store, SetChargingProfileResult(True, replaced=replaced)
+
+
+def _judge(
+    store: _Installed,
+    request: SetChargingProfileRequest,
+    state: StationState,
+    local: bool,
+    source: ChargingLimitSource,
+    now: datetime | int | None,
+) -> tuple[tuple[int, ...], InstalledProfile]:
+    """Every rule, in order: the ids the request replaces and the entry it installs, or
+    :class:`_Rejected` for the first rule it breaks. Reads ``store``, changes nothing."""
+    profile, evse = request.charging_profile, request.evse_id
+    if not local and profile.charging_profile_purpose.is_local:
+        raise _reject(
+            RejectionReason.PURPOSE_SET_LOCALLY_ONLY,
+            "K01.FR.22",
+            f"{profile.charging_profile_purpose.value} profiles are set by the station's local "
+            "energy management, not by the CSMS",
+        )
+    _check_placement(request, state)
+    _check_dc_phases(request, state)
+    bound_tx = _check_transaction(request, state)
+    _check_fields_once(profile, state, local)
+    _check_enforceable_phases(request, state)
+    replaced = _replaced_ids(store, evse, profile, state, local)
+    if state.version.is_v2 and not local:
+        _check_conflicts(store, evse, profile, bound_tx, state)
+    remaining = len(store) - len(replaced)
+    if remaining >= state.config.max_charging_profiles_installed:
+        raise _reject(
+            RejectionReason.STORE_FULL,
+            _rule(
+                state.version,
+                "OCPP 1.6 MaxChargingProfilesInstalled",
+                "SmartChargingCtrlr.Entries[ChargingProfiles].maxLimit",
+            ),
+            f"the station already holds {remaining} profiles, its maximum",
         )
     entry = InstalledProfile(
         evse_id=evse,
@@ -1213,8 +1258,11 @@ def _install(
         source=source if local else ChargingLimitSource.CSO,
         transaction_id=bound_tx,
     )
-    new_store = store.without(replaced).with_entry(entry)
-    return new_store, SetChargingProfileResult(True, replaced=replaced)
+    return replaced, entry
+
+
+def _rejection(rejected: _Rejected) -> SetChargingProfileResult:
+    return SetChargingProfileResult(False, rejected.reason, rejected.rule, rejected.message)
 
 
 def _stamped(profile: ChargingProfile, now: datetime | int | None) -> ChargingProfile:
@@ -1237,11 +1285,21 @@ def replay(
     With ``local_purposes`` True, ChargingStationExternalConstraints and
     LocalGeneration requests are installed as set locally (the station's
     whole state), not rejected as coming from the CSMS.
+
+    The answers and stores are those of :func:`install` (:func:`install_local`) applied
+    one after the other, but the rules read one set of mutable indexes (a private
+    :class:`~ocpp_schedule.station._fold.Fold`) and each store yielded is built only when
+    read, so a replay of N requests takes O(N), not a copy of the store per request
+    (issue 17). A rejected request yields the same store object as the step before.
     """
-    current = store if store is not None else ProfileStore()
+    fold = Fold(store if store is not None else ProfileStore())
     for request in requests:
-        if local_purposes and request.charging_profile.charging_profile_purpose.is_local:
-            current, result = install_local(current, request, state)
-        else:
-            current, result = install(current, request, state)
-        yield current, result
+        local = local_purposes and request.charging_profile.charging_profile_purpose.is_local
+        source = ChargingLimitSource.EMS if local else ChargingLimitSource.CSO
+        try:
+            replaced, entry = _judge(fold, request, state, local, source, None)
+        except _Rejected as rejected:
+            yield fold.store(), _rejection(rejected)
+            continue
+        fold.apply(replaced, entry)
+        yield fold.store(), SetChargingProfileResult(True, replaced=replaced)

@@ -234,6 +234,23 @@ class StationState:
         rest = tuple(t for t in self.transactions if t.id != transaction_id)
         return StationState(self.config, self.version, rest)
 
+    def derived(self, key: str, build: Callable[[StationState], T]) -> T:
+        """Data derived from this state by the rules, built once per state (e.g. the set of
+        EVSE ids, the configuration's hash): a replay asks for it once per request.
+
+        The state is immutable (a new state is a new object, with nothing derived yet), so
+        what ``build`` computes stays valid; it is kept beside the fields, not among them
+        (equality and hashing see the fields only).
+        """
+        memo: dict[str, object] = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = build(self)
+        return cast(T, memo[key])
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without what was derived: a hash is valid only in the process that made it."""
+        return {k: v for k, v in self.__dict__.items() if k != "_derived"}
+
 
 @dataclass(frozen=True)
 class ChargingProfileCriteria:
@@ -271,35 +288,85 @@ class ChargingProfileCriteria:
         )
 
 
+_Key = tuple[ChargingProfilePurpose, int]
+_Step = tuple[tuple[int, ...], InstalledProfile]
+"""One accepted install of a fold: the ids it replaced, and the entry it added."""
+
+
 class ProfileStore:
     """An immutable set of installed profiles, at most one per profile id.
 
     Indexed by profile id and by (purpose, stack level), so the rules' lookups do not
-    scan the store: a replay of N requests costs N copies of two dicts (done in C), not
-    N scans in Python (issue 17).
+    scan the store. A fold of many installs (:func:`~ocpp_schedule.replay`) does not build
+    a store per step: it works on private mutable indexes (``station._fold``) and hands
+    out stores that are built from its log the first time they are read (issue 17).
     """
 
-    __slots__ = ("_by_id", "_by_level", "_derived", "_entries")
+    __slots__ = ("_by_id", "_by_level", "_derived", "_entries", "_pending")
 
     def __init__(self, entries: Iterable[InstalledProfile] = ()) -> None:
         seen: dict[int, InstalledProfile] = {}
         for entry in entries:
             seen[entry.profile.id] = entry  # a later entry with the same id wins, in place
+        self._derived: dict[str, object] = {}
+        self._by_level: dict[_Key, tuple[InstalledProfile, ...]] | None = None
         self._set(seen)
 
     def _set(self, by_id: dict[int, InstalledProfile]) -> None:
+        """Hold ``by_id`` and its entries; ``_pending`` cleared last (see :meth:`_ready`)."""
         self._by_id = by_id
         self._entries: tuple[InstalledProfile, ...] = tuple(by_id.values())
-        self._by_level: (
-            dict[tuple[ChargingProfilePurpose, int], tuple[InstalledProfile, ...]] | None
-        ) = None
-        self._derived: dict[str, object] = {}
+        self._pending: tuple[ProfileStore, list[_Step], int] | None = None
 
     @classmethod
     def _of(cls, by_id: dict[int, InstalledProfile]) -> ProfileStore:
         store = cls.__new__(cls)
+        store._derived = {}
+        store._by_level = None
         store._set(by_id)
         return store
+
+    @classmethod
+    def _after(cls, base: ProfileStore, log: list[_Step], steps: int) -> ProfileStore:
+        """The store ``base`` becomes after the first ``steps`` steps of a fold's ``log``,
+        built when first read (:meth:`_ready`): O(1) now.
+
+        The log is only ever appended to, so its first ``steps`` steps never change and
+        this store's value is fixed from the start, whatever the fold does next.
+        """
+        store = cls.__new__(cls)
+        store._derived = {}
+        store._by_level = None
+        store._pending = (base, log, steps)
+        return store
+
+    def _ready(self) -> None:
+        """Build a store made by :meth:`_after`: ``base`` with the logged steps applied,
+        as ``without(replaced).with_entry(entry)`` applies each (same order of entries).
+
+        Idempotent; two threads building at once build equal values, and ``_pending``
+        is cleared last, so a reader that sees it cleared sees every field set. The level
+        index is not touched (built on demand from the entries, equal whoever builds it),
+        and every reader of it takes it into a local name once.
+        """
+        pending = self._pending
+        if pending is None:
+            return
+        base, log, steps = pending
+        base._ready()
+        by_id = dict(base._by_id)
+        for i in range(steps):
+            replaced, entry = log[i]
+            for profile_id in replaced:
+                by_id.pop(profile_id, None)
+            by_id.pop(entry.profile.id, None)
+            by_id[entry.profile.id] = entry
+        self._set(by_id)
+
+    def __getstate__(self) -> object:
+        """Pickled built (a fold's log stays behind)."""
+        self._ready()
+        return (None, {name: getattr(self, name) for name in self.__slots__})
 
     def derived(self, key: str, build: Callable[[ProfileStore], T]) -> T:
         """Data derived from this store by a layer above (the engine's index), built once.
@@ -313,33 +380,39 @@ class ProfileStore:
         return cast(T, self._derived[key])
 
     def __iter__(self) -> Iterator[InstalledProfile]:
-        return iter(self._entries)
+        return iter(self.entries)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
     def __contains__(self, profile_id: object) -> bool:
+        if self._pending is not None:
+            self._ready()
         return profile_id in self._by_id
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ProfileStore):
             return NotImplemented
-        return sorted(self._entries, key=_entry_key) == sorted(other._entries, key=_entry_key)
+        return sorted(self.entries, key=_entry_key) == sorted(other.entries, key=_entry_key)
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(e.id for e in self._entries)))
+        return hash(tuple(sorted(e.id for e in self.entries)))
 
     def __repr__(self) -> str:
-        ids = ", ".join(f"{e.id}@{e.evse_id}" for e in self._entries)
+        ids = ", ".join(f"{e.id}@{e.evse_id}" for e in self.entries)
         return f"ProfileStore([{ids}])"
 
     @property
     def entries(self) -> tuple[InstalledProfile, ...]:
         """The installed profiles, in installation order."""
+        if self._pending is not None:
+            self._ready()
         return self._entries
 
     def get(self, profile_id: int) -> InstalledProfile | None:
         """The installed profile with this id, if any."""
+        if self._pending is not None:
+            self._ready()
         return self._by_id.get(profile_id)
 
     def at_level(
@@ -347,21 +420,45 @@ class ProfileStore:
     ) -> tuple[InstalledProfile, ...]:
         """The installed profiles of ``purpose`` at ``stack_level``, on any EVSE, in
         installation order (built once per store, on first use)."""
-        if self._by_level is None:
-            levels: dict[tuple[ChargingProfilePurpose, int], list[InstalledProfile]] = {}
+        if self._pending is not None:
+            self._ready()
+        index = self._by_level
+        if index is None:
+            levels: dict[_Key, list[InstalledProfile]] = {}
             for entry in self._entries:
                 levels.setdefault((entry.purpose, entry.stack_level), []).append(entry)
-            self._by_level = {key: tuple(found) for key, found in levels.items()}
-        return self._by_level.get((purpose, stack_level), ())
+            index = {key: tuple(found) for key, found in levels.items()}
+            self._by_level = index
+        return index.get((purpose, stack_level), ())
+
+    def _level_on(
+        self, purpose: ChargingProfilePurpose, stack_level: int, evses: tuple[int, ...] | None
+    ) -> Iterable[InstalledProfile]:
+        """:meth:`at_level`, only the entries on ``evses`` (None: any EVSE); for the rules."""
+        found = self.at_level(purpose, stack_level)
+        return found if evses is None else tuple(e for e in found if e.evse_id in evses)
+
+    def _phased(self, cap: bool, evses: tuple[int, ...] | None) -> Iterable[InstalledProfile]:
+        """The entries with a ``phaseToUse``, of a cap purpose or not (``cap``), on ``evses``
+        (None: any EVSE), in installation order; for the rules (K01.FR.141)."""
+        return tuple(
+            e
+            for e in self.entries
+            if (e.purpose in CAP_PURPOSES) == cap
+            and (evses is None or e.evse_id in evses)
+            and phases_to_use(e.profile)
+        )
 
     def with_entry(self, entry: InstalledProfile) -> ProfileStore:
         """A store with ``entry`` added, replacing any profile with the same id."""
+        self._ready()
         by_id = dict(self._by_id)
         old = by_id.pop(entry.profile.id, None)
         by_id[entry.profile.id] = entry
         store = ProfileStore._of(by_id)
-        if self._by_level is not None:  # carry the index: only two levels change
-            levels = dict(self._by_level)
+        index = self._by_level
+        if index is not None:  # carry the index: only two levels change
+            levels = dict(index)
             if old is not None:
                 _drop_from_level(levels, old)
             key = (entry.purpose, entry.stack_level)
@@ -371,28 +468,30 @@ class ProfileStore:
 
     def without(self, profile_ids: Iterable[int]) -> ProfileStore:
         """A store without the profiles with these ids."""
+        self._ready()
         by_id = dict(self._by_id)
         removed = [e for e in (by_id.pop(i, None) for i in set(profile_ids)) if e is not None]
         store = ProfileStore._of(by_id)
-        if self._by_level is not None and removed:
-            levels = dict(self._by_level)
+        index = self._by_level
+        if index is not None and removed:
+            levels = dict(index)
             for entry in removed:
                 _drop_from_level(levels, entry)
             store._by_level = levels
-        elif self._by_level is not None:
-            store._by_level = self._by_level
+        elif index is not None:
+            store._by_level = index
         return store
 
     def query(self, criteria: ChargingProfileCriteria) -> tuple[InstalledProfile, ...]:
         """The installed profiles matching GetChargingProfiles criteria (K09)."""
-        return tuple(e for e in self._entries if criteria.matches(e))
+        return tuple(e for e in self.entries if criteria.matches(e))
 
     def end_transaction(self, transaction_id: str | int) -> ProfileStore:
         """A store without the TxProfiles of a transaction that has ended."""
         tx = str(transaction_id)
         return ProfileStore(
             e
-            for e in self._entries
+            for e in self.entries
             if not (e.purpose is ChargingProfilePurpose.TX_PROFILE and e.bound_transaction_id == tx)
         )
 
@@ -413,13 +512,33 @@ class ProfileStore:
     def by_evse(self) -> Mapping[int, tuple[InstalledProfile, ...]]:
         """The installed profiles grouped by the EVSE they are installed on."""
         groups: dict[int, list[InstalledProfile]] = {}
-        for entry in self._entries:
+        for entry in self.entries:
             groups.setdefault(entry.evse_id, []).append(entry)
         return {k: tuple(v) for k, v in sorted(groups.items())}
 
 
+CAP_PURPOSES = frozenset(
+    {
+        ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE,
+        ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE,
+        ChargingProfilePurpose.CHARGING_STATION_EXTERNAL_CONSTRAINTS,
+    }
+)
+"""The purposes that cap a station or EVSE (the other side of a K01.FR.141 phase conflict)."""
+
+
+def phases_to_use(profile: ChargingProfile) -> set[int]:
+    """The ``phaseToUse`` values a profile's periods name (empty: none)."""
+    return {
+        p.phase_to_use
+        for s in profile.charging_schedule
+        for p in s.charging_schedule_period
+        if p.phase_to_use is not None
+    }
+
+
 def _drop_from_level(
-    levels: dict[tuple[ChargingProfilePurpose, int], tuple[InstalledProfile, ...]],
+    levels: dict[_Key, tuple[InstalledProfile, ...]],
     entry: InstalledProfile,
 ) -> None:
     """Take ``entry`` out of its (purpose, stack level) in a copied level index."""
