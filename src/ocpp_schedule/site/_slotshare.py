@@ -111,12 +111,12 @@ def _solve(
 
 
 PAUSE_SINGLY = 8
-"""B4: a group's first pauses are taken one at a time; beyond these, by bisection."""
+"""B4: while at most this many sessions of a group are short, they are paused one at a time."""
 
 PAUSE_ROUNDS = 64
 """B4: bisection rounds per group before the rest are paused one at a time again.
 
-Each round pauses at least one session; a group whose shares are monotone ends in one.
+Each round pauses at least one session; a group whose shares are monotone needs one.
 """
 
 
@@ -125,19 +125,18 @@ def _pause(
 ) -> dict[EvseKey, tuple[float, bool]]:
     """One group's (limit, paused): the lowest short ranks paused until nobody is short (B4).
 
-    The first :data:`PAUSE_SINGLY` pauses are taken one at a time, the lowest short rank
-    each (every small case is the rule as first written); after that, each round pauses
-    the shortest prefix of the short sessions in pause-rank order after which nobody left
-    is short, found by galloping from a guess and binary search (:func:`_pause_prefix`):
-    O(log n) re-solves instead of one per pause (issue 17). Rounds repeat while someone is
-    short; after :data:`PAUSE_ROUNDS` of them (phases coupled) the rest go one at a time.
+    While at most :data:`PAUSE_SINGLY` sessions are short, the lowest short rank is paused
+    and the rest re-shared, one at a time (every small case is the rule as first written).
+    With more, a round pauses at once the run of lowest short ranks that one-at-a-time
+    pausing would take in a row, found by galloping from a guess and binary search
+    (:func:`_pause_prefix`): O(log n) re-solves instead of one per pause (issue 17).
+    After :data:`PAUSE_ROUNDS` rounds (phases coupled) the rest go one at a time.
     """
     paused: dict[EvseKey, tuple[float, bool]] = {}
     shares = _shares(active, room, voltage)
-    singly = rounds = 0
+    rounds = 0
     while short := _short(active, shares):
-        if singly < PAUSE_SINGLY or rounds >= PAUSE_ROUNDS:
-            singly += 1
+        if len(short) <= PAUSE_SINGLY or rounds >= PAUSE_ROUNDS:
             victims = [min(short, key=_rank)]
             active = [d for d in active if d.key != victims[0].key]
             shares = _shares(active, room, voltage)
