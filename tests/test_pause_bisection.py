@@ -171,6 +171,17 @@ def test_a_few_short_are_paused_one_at_a_time() -> None:
     assert solves == 3
 
 
+def test_a_share_rounded_below_the_minimum_counts_as_short_in_a_round() -> None:
+    """20 vehicles, 6.25 A minimum, 125.5 A: 6.275 A each rounds down to 6.2 A, short, so
+    one is paused (the round's predicate rounds as the limits handed out do)."""
+    demands = [_demand(n, min_amps=6.25) for n in range(20)]
+    limits: Limits = {"grid": ((125.5, 125.5, 125.5), None)}
+    out = _pause(demands, limits, V)
+    assert out == _one_at_a_time(demands, limits, V)
+    assert [k for k, (_, p) in out.items() if p] == [("P00019", 1)]
+    _assert_safe(demands, limits, out)
+
+
 # ------------------------------------------------------------------ properties
 
 
@@ -179,7 +190,7 @@ def single_bottleneck(draw: Any) -> tuple[list[_Demand], Limits]:
     """One binding constraint: one circuit, its vehicles all 3-phase, all on one phase, or
     under a power limit alone; caps and weights vary, the minimum is the same for all."""
     kind = draw(st.sampled_from(["three-phase", "one-phase", "power"]))
-    minimum = draw(st.sampled_from([0.0, 6.0, 8.0, 6.3]))
+    minimum = draw(st.sampled_from([0.0, 6.0, 8.0, 6.3, 6.25]))
     n = draw(st.integers(0, 60))
     demands = []
     for k in range(n):
@@ -247,7 +258,7 @@ def coupled_sites(draw: Any) -> tuple[list[_Demand], Limits]:
                 phases=phases,
                 cap=draw(st.sampled_from([6.0, 10.0, 16.0, 32.0])),
                 weight=draw(st.sampled_from([1.0, 1.0, 2.0])),
-                min_amps=draw(st.sampled_from([0.0, 6.0, 6.0, 8.0])),
+                min_amps=draw(st.sampled_from([0.0, 6.0, 6.0, 8.0, 6.25])),
                 arrive=draw(st.integers(0, 10)),
             )
         )
