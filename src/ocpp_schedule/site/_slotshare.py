@@ -169,10 +169,11 @@ def _pause_prefix(
 
     ``order``: the short demands by pause rank. ``next_victim(m)``: with the first m of
     them paused and the rest re-shared, the lowest short rank is ``order[m]``, the one
-    one-at-a-time pausing would take next. It holds for m = 0; the round pauses the
-    first m for the least m at which it fails (someone else is next, or nobody is short),
-    found by galloping from a guess (:func:`_guess`) to a bracket and binary search, one
-    re-solve per try. Where that predicate is true up to a point and false after it (one
+    one-at-a-time pausing would take next. It holds for m = 0 and fails for m = all; the
+    round pauses the first m for an m at which it fails (someone else is next, or nobody
+    is short) while it holds for m - 1, found by galloping from a guess (:func:`_guess`)
+    to a bracket and binary search, one re-solve per try; the predicate is not assumed
+    monotone, only used so. Where it is true up to a point and false after it (one
     binding constraint and equal minimums, or any monotone case with the thresholds in
     rank order), the round is exactly the pauses one-at-a-time takes, and the caller's
     next round starts from its state.
