@@ -12,6 +12,9 @@ log(size): 1.0 is linear, the issue's target is at most 1.15.
 * ``evse0``: the EVSE-0 total of a station with E EVSEs, each with its own daily profile;
 * ``balance``: ``balance`` of a site with E EVSEs over a day, undersubscribed (the supply
   covers everyone) and oversubscribed 3x (``balance-3x``: a third of the demand fits);
+* ``balance-fixed``: ``benchmarks/balance.py``'s site with its grid fixed at 5,000 A, so
+  that the larger sites are ever more oversubscribed and rule B4 pauses most sessions
+  (helper PAUSE17: one at a time this grew as E^2);
 * ``send_plan``: the send plan of such a balanced site at 17:00.
 
 The machine's load is printed: exponents measured on a loaded machine are noisy.
@@ -157,6 +160,11 @@ def balance_case(e: int, oversubscribed: float = 1.0) -> Callable[[], Any]:
     return lambda: balance(site, start=DEMO_DAY, duration=86400, resolution=900)
 
 
+def balance_fixed_case(e: int) -> Callable[[], Any]:
+    site = large_site(e)  # the grid stays at 5,000 A whatever the size
+    return lambda: balance(site, start=DEMO_DAY, duration=86400, resolution=900)
+
+
 def send_plan_case(e: int) -> Callable[[], Any]:
     site = _site(e, 1.0)
     allocation = balance(site, start=DEMO_DAY, duration=86400, resolution=1800)
@@ -175,6 +183,7 @@ CASES: dict[str, tuple[Callable[[int], Callable[[], Any]], list[int], list[int]]
         [100, 300, 1000, 3000, 10000],
         [100, 1000, 10000],
     ),
+    "balance-fixed": (balance_fixed_case, [100, 300, 1000, 3000, 10000], [100, 1000, 10000]),
     "send_plan": (send_plan_case, [25, 100, 300, 1000], [25, 250, 1000]),
 }
 
@@ -184,6 +193,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="three sizes per path")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", nargs="*", choices=sorted(CASES), help="these paths only")
+    parser.add_argument("--sizes", type=int, nargs="*", help="these sizes instead of the row's")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     rows = []
@@ -191,7 +201,7 @@ def main() -> int:
         if args.only and name not in args.only:
             continue
         points = []
-        for size in quick if args.quick else sizes:
+        for size in args.sizes or (quick if args.quick else sizes):
             call = case(size)
             points.append((size, cpu(call, args.repeats)))
             print(f"  {name:<11} size {size:>6}: {points[-1][1] * 1e3:10.1f} ms CPU", flush=True)

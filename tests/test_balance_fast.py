@@ -13,7 +13,7 @@ which only one feeder's vehicles change re-solves only that feeder's group.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -35,6 +35,15 @@ from ocpp_schedule.site._slotshare import _Demand, _floor_tenth, _room_left, _sh
 HOUR = 3600
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 FIELDS = ("amps", "phases", "caps", "sessions", "paused", "loads", "pinned")
+
+
+@pytest.fixture(autouse=True)
+def _pause_one_at_a_time() -> Iterator[None]:
+    """B4 one at a time (no bisection) throughout: this file pins the grouping and the memo
+    against the whole-slot solve, which pauses one at a time; B4 by bisection is pinned
+    against one at a time in test_pause_bisection.py (helper PAUSE17)."""
+    with mock.patch.object(slotshare, "PAUSE_SINGLY", 10**9):
+        yield
 
 
 def _solve_whole(
