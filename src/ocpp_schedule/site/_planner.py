@@ -54,6 +54,8 @@ Room = dict[str, list[float]]
 
 _Placed = tuple[float, int, PlanSession]
 """A fully reserved session in the reservation pass: (need, index, session)."""
+_Watch = Callable[[int, dict[EvseKey, float]], None]
+"""Called with each slot's row as a pass plans it (slot index, currents)."""
 _INF = math.inf
 _JOULES_PER_KWH = 3.6e6
 _NO_RANK = (0.0, 0, "", 0)
@@ -102,17 +104,29 @@ class DeadlineAware:
         # nothing reserved, nothing front-loaded, the classes in order) replace it when they
         # give more energy by the departures. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
-        if len({x.priority for x in sessions}) <= 1:
-            # One class: EqualShare's shares only. The plain plan's extra energy over the
-            # window comes from charging every vehicle at once; in closed loop at a 20 %
-            # cabinet it finished fewer vehicles and no more energy (docs/performance.md).
-            others = [_Planner(problem, self.weighted, like=smart).max_min(None)]
-        else:
-            others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
-        for other in others:
-            plan, more = smart.capped(other)
-            if more > energy * (1.0 + 1e-9) + _EPS_KWH:
-                best, energy = plan, more
+        # One class: EqualShare's shares only. The plain plan's extra energy over the
+        # window comes from charging every vehicle at once; in closed loop at a 20 %
+        # cabinet it finished fewer vehicles and no more energy (docs/performance.md).
+        # The candidate is counted slot by slot as it is planned, and given up as soon as
+        # it cannot pass the deadline plan's energy whatever its later slots give: the
+        # same choice, usually after a few slots.
+        other = _Planner(problem, self.weighted, deadline=False, like=smart)
+        tally = _Tally(smart, bound=True)
+
+        def watch(k: int, row: dict[EvseKey, float]) -> None:
+            tally.add(k, row)
+            if tally.cannot_pass(energy):
+                raise _GiveUp  # it cannot replace the deadline plan: the rest is not planned
+
+        try:
+            if len({x.priority for x in sessions}) <= 1:
+                other.max_min(None, watch)  # reads no deadline state
+            else:
+                other.run(None, watch)
+        except _GiveUp:
+            return best
+        if tally.total > energy * (1.0 + 1e-9) + _EPS_KWH:
+            return tally.rows
         return best
 
 
@@ -351,15 +365,20 @@ class _Planner:
 
     # ---------------------------------------------------------------- forward
 
-    def run(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
-        """Both passes; per slot, the planned currents."""
+    def run(
+        self, progress: Callable[[int, int], None] | None, watch: _Watch | None = None
+    ) -> list[dict[EvseKey, float]]:
+        """Both passes; per slot, the planned currents (each also given to ``watch``)."""
         if self.deadline:
             self.reserve()
         due = [0.0] * len(self.problem.sessions)
         out: list[dict[EvseKey, float]] = []
         slots = self.problem.slots
         for k in range(slots):
-            out.append(self._slot(k, due))
+            row = self._slot(k, due)
+            out.append(row)
+            if watch is not None:
+                watch(k, row)
             if progress is not None:
                 progress(k + 1, slots)
         return out
@@ -368,32 +387,10 @@ class _Planner:
         """``plan`` with no current after a need is met, and the slot that meets it asking
         only for the rest (PL4); with the energy it gives by the departures (kWh, each need
         counted up to the need, unknown needs in full)."""
-        problem = self.problem
-        left = [_INF if x.need_kwh is None else x.need_kwh for x in problem.sessions]
-        total = 0.0
-        out: list[dict[EvseKey, float]] = []
+        tally = _Tally(self)
         for k, row in enumerate(plan):
-            mine = dict(row)
-            for cell in self.cells[k]:
-                d = cell.d
-                x = mine.get(d.key, 0.0)
-                rest = left[d.session]
-                if d.pinned:
-                    left[d.session] = rest - d.cap * cell.kwh_per_amp
-                    continue
-                if x <= 0.0:
-                    continue
-                if rest <= _EPS_KWH or cell.kwh_per_amp <= 0.0:
-                    mine[d.key] = 0.0
-                    continue
-                if rest != _INF:
-                    x = min(x, max(_ceil_tenth(rest / cell.kwh_per_amp), d.min_amps))
-                    mine[d.key] = x
-                got = x * cell.kwh_per_amp
-                total += min(got, rest)
-                left[d.session] = rest - got
-            out.append(mine)
-        return out, total
+            tally.add(k, row)
+        return tally.rows, tally.total
 
     def most_energy(self) -> float:
         """An upper bound on any plan's energy by the departures (kWh, as :meth:`capped`
@@ -407,9 +404,12 @@ class _Planner:
             for s, m, p in zip(sessions, most, pinned, strict=True)
         )
 
-    def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
+    def max_min(
+        self, progress: Callable[[int, int], None] | None, watch: _Watch | None = None
+    ) -> list[dict[EvseKey, float]]:
         """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
-        (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1)."""
+        (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1); each slot's
+        row is also given to ``watch``."""
         problem = self.problem
         on_key: dict[EvseKey, list[PlanSession]] = {}
         for x in problem.sessions:
@@ -471,6 +471,8 @@ class _Planner:
                 before, before_limits = demands, problem.limits[k]
             # Slots with the same answer share one (read-only) mapping.
             out.append(found)
+            if watch is not None:
+                watch(k, found)
             if progress is not None:
                 progress(k + 1, len(problem.demands))
         return out
@@ -725,6 +727,85 @@ class _Planner:
         if self.deadline and left != _INF and cell.most > 0.0:
             return base * min(1.0, max(1e-3, left / cell.most))
         return base
+
+
+class _Tally:
+    """:meth:`_Planner.capped` slot by slot (the same rows, the same sum in the same order).
+
+    With ``bound``, it also keeps an upper bound on the energy the plan can reach by the end:
+    what is counted so far plus, per session, the least of its need left and what its
+    remaining slots give at their caps (PL6: a candidate whose bound is below the deadline
+    plan's energy cannot replace it, so it is given up there, :class:`_GiveUp`).
+    """
+
+    __slots__ = ("bound", "capped", "cells", "future", "left", "reach", "rows", "total")
+
+    def __init__(self, planner: _Planner, bound: bool = False) -> None:
+        self.cells = planner.cells
+        self.left = [_INF if x.need_kwh is None else x.need_kwh for x in planner.problem.sessions]
+        self.rows: list[dict[EvseKey, float]] = []
+        self.total = 0.0
+        self.bound = bound
+        self.capped = True
+        """False once a plan gave a session more than its cap: the bound no longer holds."""
+        self.future = [own[0].most if own else 0.0 for own in planner.by_session] if bound else []
+        """Per session, what its slots not counted yet give at their caps (kWh)."""
+        self.reach = sum(map(_reach, self.left, self.future)) if bound else 0.0
+        """The sum of :func:`_reach` over the sessions, kept as the slots are counted."""
+
+    def add(self, k: int, row: dict[EvseKey, float]) -> None:
+        """Count slot ``k`` of the plan (slots in order); its capped row goes to ``rows``."""
+        mine = dict(row)
+        left, future, bound = self.left, self.future, self.bound
+        total = self.total
+        for cell in self.cells[k]:
+            d = cell.d
+            s = d.session
+            rest = left[s]
+            before = _reach(rest, future[s]) if bound else 0.0
+            if d.pinned:
+                rest -= d.cap * cell.kwh_per_amp
+            else:
+                x = mine.get(d.key, 0.0)
+                if bound:
+                    future[s] -= d.cap * cell.kwh_per_amp
+                    if x > d.cap:
+                        self.capped = False
+                if x > 0.0:
+                    if rest <= _EPS_KWH or cell.kwh_per_amp <= 0.0:
+                        mine[d.key] = 0.0
+                    else:
+                        if rest != _INF:
+                            x = min(x, max(_ceil_tenth(rest / cell.kwh_per_amp), d.min_amps))
+                            mine[d.key] = x
+                        got = x * cell.kwh_per_amp
+                        total += min(got, rest)
+                        rest -= got
+            left[s] = rest
+            if bound:
+                self.reach += _reach(rest, future[s]) - before
+        self.total = total
+        self.rows.append(mine)
+
+    def cannot_pass(self, energy: float) -> bool:
+        """Whether the plan, whatever its later slots, gives no more than ``energy`` (kWh).
+
+        The running sum screens; a sum computed afresh (``math.fsum``) confirms, so float
+        drift in the running sum can never give up a candidate that could pass."""
+        if not self.capped or self.total + self.reach > energy * (1.0 - 1e-9):
+            return False
+        return math.fsum([self.total, *map(_reach, self.left, self.future)]) <= energy
+
+
+class _GiveUp(Exception):
+    """A PL6 candidate that cannot pass the deadline plan: the rest of it is not planned."""
+
+
+def _reach(left: float, future: float) -> float:
+    """The most a session can still be counted: its need left, or its later slots at their
+    caps if less (an unknown need: its slots; never below 0)."""
+    most = left if left < future else future
+    return most if most > 0.0 else 0.0
 
 
 def _fits_all(
