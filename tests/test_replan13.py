@@ -61,22 +61,22 @@ def _reference_capped(planner: _Planner, plan: list[dict[Any, float]]) -> tuple[
     out = []
     for k, row in enumerate(plan):
         mine = dict(row)
-        for cell in planner.cells[k]:
-            d = cell.d
+        for d, cell in zip(problem.demands[k], planner.cells[k], strict=True):
+            kwh_per_amp = cell[2]
             x = mine.get(d.key, 0.0)
             rest = left[d.session]
             if d.pinned:
-                left[d.session] = rest - d.cap * cell.kwh_per_amp
+                left[d.session] = rest - d.cap * kwh_per_amp
                 continue
             if x <= 0.0:
                 continue
-            if rest <= _EPS_KWH or cell.kwh_per_amp <= 0.0:
+            if rest <= _EPS_KWH or kwh_per_amp <= 0.0:
                 mine[d.key] = 0.0
                 continue
             if rest != math.inf:
-                x = min(x, max(_ceil_tenth(rest / cell.kwh_per_amp), d.min_amps))
+                x = min(x, max(_ceil_tenth(rest / kwh_per_amp), d.min_amps))
                 mine[d.key] = x
-            got = x * cell.kwh_per_amp
+            got = x * kwh_per_amp
             total += min(got, rest)
             left[d.session] = rest - got
         out.append(mine)
@@ -208,3 +208,47 @@ def test_on_a_congested_feeder_equal_shares_are_given_up_after_a_few_slots() -> 
         _Planner.max_min = original  # type: ignore[method-assign]
     assert fast == _reference_plan(problem, False)
     assert 0 < len(planned) < problem.slots // 2
+
+
+# ------------------------------------------------------- cells as tuples of numbers
+
+
+def _reference_tables(problem: Any) -> tuple[list[list[list[float]]], list[list[list[float]]]]:
+    """The cells as the ``_Cell`` objects built them (forward, ``next`` set on the previous
+    cell, ``most`` summed backwards), as lists ``[k, j, kwh_per_amp, next, most]``."""
+    volts = problem.voltage
+    cells: list[list[list[float]]] = []
+    by_session: list[list[list[float]]] = [[] for _ in problem.sessions]
+    for k, row in enumerate(problem.demands):
+        mine = []
+        for j, d in enumerate(row):
+            cell = [k, j, d.phases * volts * d.present / 3.6e6, 0.0, 0.0]
+            mine.append(cell)
+            if d.pinned:
+                continue
+            own = by_session[d.session]
+            if own:
+                own[-1][3] = cell[2]
+            own.append(cell)
+        cells.append(mine)
+    for own in by_session:
+        most = 0.0
+        for cell in reversed(own):
+            most += problem.demands[int(cell[0])][int(cell[1])].cap * cell[2]
+            cell[4] = most
+    return cells, by_session
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sites_with_needs(), st.data(), st.sampled_from([None, 300, 900]))
+def test_property_the_cells_are_the_objects_they_replaced(
+    site: Site, data: Any, resolution: int | None
+) -> None:
+    """Every cell (per slot and per session) holds the same numbers, bit for bit, as the
+    ``_Cell`` objects it replaced."""
+    site = _with_priorities(site, data.draw)
+    for problem in _problems(site, resolution):
+        planner = _Planner(problem, False)
+        cells, by_session = _reference_tables(problem)
+        assert [[list(c) for c in row] for row in planner.cells] == cells
+        assert [[list(c) for c in own] for own in planner.by_session] == by_session
