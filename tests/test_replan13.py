@@ -252,3 +252,69 @@ def test_property_the_cells_are_the_objects_they_replaced(
         cells, by_session = _reference_tables(problem)
         assert [[list(c) for c in row] for row in planner.cells] == cells
         assert [[list(c) for c in own] for own in planner.by_session] == by_session
+
+
+# ------------------------------------------------- front-loading's order as an integer
+
+
+def _reference_front_key(planner: _Planner, now: int) -> Any:
+    """Front-loading's order as the tuple it was: (-priority, calm, leave, session)."""
+    from ocpp_schedule.site._planner import _URGENT_S, _slack
+
+    sessions, left, full = planner.problem.sessions, planner.left, planner.full
+
+    def key(m: Any) -> tuple[float, ...]:
+        d = m[0]
+        s = sessions[d.session]
+        slack = _slack(s, left[d.session], d, now, planner.volts)
+        calm = not full[d.session] or slack <= -_URGENT_S
+        return (-s.priority, calm, s.leave, d.session)
+
+    return key
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(sites_with_needs(), st.data(), st.sampled_from([None, 300, 900]))
+def test_property_front_loading_orders_as_the_tuple_did(
+    site: Site, data: Any, resolution: int | None
+) -> None:
+    """The integer key puts every slot's members in the tuple key's order, after the
+    reservation and as the forward pass goes (needs left shrinking, slack changing)."""
+    site = _with_priorities(site, data.draw)
+    for problem in _problems(site, resolution):
+        planner = _Planner(problem, False)
+        planner.reserve()
+        due = [0.0] * len(problem.sessions)
+        for k in range(problem.slots):
+            now = problem.boundaries[k]
+            members = [
+                (d, cell, 1.0)
+                for d, cell in zip(problem.demands[k], planner.cells[k], strict=True)
+                if not d.pinned
+            ]
+            fast = sorted(members, key=planner._front_key(now))
+            slow = sorted(members, key=_reference_front_key(planner, now))
+            assert [m[0].session for m in fast] == [m[0].session for m in slow]
+            planner._slot(k, due)
+
+
+def test_an_urgent_session_comes_before_an_earlier_departure_in_the_integer_order() -> None:
+    """B (fully reserved, 8 minutes of laxity) before A (leaving first, calm): the order the
+    property above compares must separate urgent from calm (the case it checks here)."""
+    a = Session(arrive=T0, leave=T0 + timedelta(hours=1), energy_kwh=5.0)
+    b = Session(arrive=T0, leave=T0 + timedelta(hours=3), energy_kwh=63.0)
+    site = Site(
+        grid=Circuit(id="grid", amps=48),
+        piles=(
+            Pile(id="A", circuit="grid", evses=(Evse(id=1, sessions=(a,)),)),
+            Pile(id="B", circuit="grid", evses=(Evse(id=1, sessions=(b,)),)),
+        ),
+    )
+    [problem] = _problems(site, 900)
+    planner = _Planner(problem, False)
+    planner.reserve()
+    members = [(d, cell, 1.0) for d, cell in zip(problem.demands[0], planner.cells[0], strict=True)]
+    now = problem.boundaries[0]
+    fast = sorted(members, key=planner._front_key(now))
+    slow = sorted(members, key=_reference_front_key(planner, now))
+    assert [m[0].key[0] for m in fast] == [m[0].key[0] for m in slow] == ["B", "A"]

@@ -174,6 +174,8 @@ class _Planner:
         self.base: list[Room]
         self.any_pinned: list[bool]
         """Per slot, whether a pinned demand is in it."""
+        self.front_ranks: list[int] | None = None
+        """Per session, its place in front-loading's order (:meth:`_ranks`), once needed."""
         if like is not None:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
@@ -560,18 +562,42 @@ class _Planner:
             elif _floor_tenth(most) <= 0.0:
                 exhausted.add(shape)
 
-    def _front_key(self, now: int) -> Callable[[_Member], tuple[float, ...]]:
+    def _front_key(self, now: int) -> Callable[[_Member], int]:
         """Front-loading's order at ``now`` (PL3): the highest class; a fully reserved
-        session with under :data:`_URGENT_S` of laxity; the earliest departure; the index."""
-        sessions, left, full, volts = self.problem.sessions, self.left, self.full, self.volts
+        session with under :data:`_URGENT_S` of laxity; the earliest departure; the index.
 
-        def key(m: _Member) -> tuple[float, ...]:
+        As one integer, :meth:`_ranks` plus the number of sessions when the session is calm
+        (not urgent): the order of the tuple (-priority, calm, leave, index) without a tuple
+        per member and slot."""
+        sessions, left, full, volts = self.problem.sessions, self.left, self.full, self.volts
+        ranks = self._ranks()
+        calm = len(sessions)
+
+        def key(m: _Member) -> int:
             d = m[0]
-            s = sessions[d.session]
-            calm = not full[d.session] or _slack(s, left[d.session], d, now, volts) <= -_URGENT_S
-            return (-s.priority, calm, s.leave, d.session)
+            i = d.session
+            if full[i] and not _slack(sessions[i], left[i], d, now, volts) <= -_URGENT_S:
+                return ranks[i]
+            return ranks[i] + calm
 
         return key
+
+    def _ranks(self) -> list[int]:
+        """Per session: its class's place (highest first) x 2 x sessions, plus its place by
+        (-priority, leave, index); built on first use."""
+        if self.front_ranks is None:
+            sessions = self.problem.sessions
+            count = len(sessions)
+            classes = sorted({x.priority for x in sessions}, reverse=True)
+            place = {level: n * 2 * count for n, level in enumerate(classes)}
+            order = sorted(
+                range(count), key=lambda i: (-sessions[i].priority, sessions[i].leave, i)
+            )
+            ranks = [0] * count
+            for n, i in enumerate(order):
+                ranks[i] = place[sessions[i].priority] + n
+            self.front_ranks = ranks
+        return self.front_ranks
 
     def _upper(self, d: PlanDemand, cell: _Cell) -> float:
         """The most ``d`` (in ``cell``) may get: its cap, and no more than its need (rounded up to
