@@ -209,10 +209,9 @@ def _front_load_every_member(
     self: _Planner, members: Any, given_: dict[Any, float], room: Any, now: int
 ) -> None:
     """The front-loading tier working out what fits for every member (no skip)."""
-    known = [m for m in members if self.left[m[0].d.session] != math.inf]
+    known = [m for m in members if self.left[m[0].session] != math.inf]
     known.sort(key=self._front_key(now))
-    for cell, top in known:
-        d = cell.d
+    for d, _, top in known:
         have = given_.get(d.key, 0.0)
         x = _floor_tenth(min(top - have, self._fits(room, d)))
         if x > 0.0 and have + x >= d.min_amps:

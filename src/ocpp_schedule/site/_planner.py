@@ -54,6 +54,8 @@ Room = dict[str, list[float]]
 
 _Placed = tuple[float, int, PlanSession]
 """A fully reserved session in the reservation pass: (need, index, session)."""
+_Watch = Callable[[int, dict[EvseKey, float]], None]
+"""Called with each slot's row as a pass plans it (slot index, currents)."""
 _INF = math.inf
 _JOULES_PER_KWH = 3.6e6
 _NO_RANK = (0.0, 0, "", 0)
@@ -102,32 +104,45 @@ class DeadlineAware:
         # nothing reserved, nothing front-loaded, the classes in order) replace it when they
         # give more energy by the departures. One-phase vehicles served first can block
         # three-phase ones on a shared circuit phase, for instance.
-        if len({x.priority for x in sessions}) <= 1:
-            # One class: EqualShare's shares only. The plain plan's extra energy over the
-            # window comes from charging every vehicle at once; in closed loop at a 20 %
-            # cabinet it finished fewer vehicles and no more energy (docs/performance.md).
-            others = [_Planner(problem, self.weighted, like=smart).max_min(None)]
-        else:
-            others = [_Planner(problem, self.weighted, deadline=False, like=smart).run(None)]
-        for other in others:
-            plan, more = smart.capped(other)
-            if more > energy * (1.0 + 1e-9) + _EPS_KWH:
-                best, energy = plan, more
+        # One class: EqualShare's shares only. The plain plan's extra energy over the
+        # window comes from charging every vehicle at once; in closed loop at a 20 %
+        # cabinet it finished fewer vehicles and no more energy (docs/performance.md).
+        # The candidate is counted slot by slot as it is planned, and given up as soon as
+        # it cannot pass the deadline plan's energy whatever its later slots give: the
+        # same choice, usually after a few slots.
+        other = _Planner(problem, self.weighted, deadline=False, like=smart)
+        tally = _Tally(smart, bound=True)
+
+        def watch(k: int, row: dict[EvseKey, float]) -> None:
+            tally.add(k, row)
+            if tally.cannot_pass(energy):
+                raise _GiveUp  # it cannot replace the deadline plan: the rest is not planned
+
+        try:
+            if len({x.priority for x in sessions}) <= 1:
+                other.max_min(None, watch)  # reads no deadline state
+            else:
+                other.run(None, watch)
+        except _GiveUp:
+            return best
+        if tally.total > energy * (1.0 + 1e-9) + _EPS_KWH:
+            return tally.rows
         return best
 
 
-class _Cell:
-    """One session's demand in one slot, with what a planned ampere gives it there."""
+_Cell = tuple[int, int, float, float, float]
+"""One session's demand in one slot: ``(k, j, kwh_per_amp, next_kwh_per_amp, most)``.
 
-    __slots__ = ("d", "k", "kwh_per_amp", "most", "next_kwh_per_amp")
-
-    def __init__(self, d: PlanDemand, k: int, kwh_per_amp: float) -> None:
-        self.d = d
-        self.k = k
-        self.kwh_per_amp = kwh_per_amp
-        self.next_kwh_per_amp = 0.0
-        self.most = 0.0
-        """The most energy (kWh) the session can get from this slot to its last."""
+``k`` the slot, ``j`` the demand's place in ``problem.demands[k]``; the energy (kWh) one
+planned ampere gives there and in the session's next slot (0 after its last); ``most`` the
+most energy (kWh) the session can get from this slot to its last at its caps. A tuple of
+numbers, not an object: the collector stops tracking it after its first pass, so the
+80,000 cells of a 1,000-EVSE window at 300 s do not trigger full collections (REPLAN13).
+Pinned demands' cells have ``next`` and ``most`` 0 (they are not in ``by_session``)."""
+_KWH, _NEXT, _MOST = 2, 3, 4
+"""Indexes into a :data:`_Cell`."""
+_Member = tuple[PlanDemand, _Cell, float]
+"""A session open in a forward-pass slot: its demand, its cell, its upper bound (A)."""
 
 
 class _Planner:
@@ -159,6 +174,8 @@ class _Planner:
         self.base: list[Room]
         self.any_pinned: list[bool]
         """Per slot, whether a pinned demand is in it."""
+        self.front_ranks: list[int] | None = None
+        """Per session, its place in front-loading's order (:meth:`_ranks`), once needed."""
         if like is not None:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
@@ -168,30 +185,8 @@ class _Planner:
             # max_min() alone reads none of the tables: no object per cell to build and collect.
             self.cells, self.by_session, self.base, self.any_pinned = [], [], [], []
             return
-        self.cells = []
-        self.by_session = [[] for _ in sessions]
-        by_session = self.by_session
-        volts = self.volts
-        any_pinned = self.any_pinned = [False] * problem.slots
-        for k, row in enumerate(problem.demands):
-            mine: list[_Cell] = []
-            for d in row:
-                cell = _Cell(d, k, d.phases * volts * d.present / _JOULES_PER_KWH)
-                mine.append(cell)
-                if d.pinned:
-                    any_pinned[k] = True
-                    continue
-                own = by_session[d.session]
-                if own:
-                    own[-1].next_kwh_per_amp = cell.kwh_per_amp
-                own.append(cell)
-            self.cells.append(mine)
-        for own in by_session:
-            most = 0.0
-            for cell in reversed(own):
-                most += cell.d.cap * cell.kwh_per_amp
-                cell.most = most
-        self.base = [self._room(k, any_pinned[k]) for k in range(problem.slots)]
+        self.cells, self.by_session, self.any_pinned = _tables(problem, len(sessions))
+        self.base = [self._room(k, self.any_pinned[k]) for k in range(problem.slots)]
 
     # ------------------------------------------------------------------ rooms
 
@@ -205,7 +200,7 @@ class _Planner:
                 _Demand(
                     d.key, d.cap, d.phases, d.circuit_phases, d.path, 1.0, 0.0, _NO_RANK, 0, True
                 )
-                for d in (cell.d for cell in self.cells[k])
+                for d in self.problem.demands[k]
                 if d.pinned
             ]
             if any_pinned
@@ -271,18 +266,19 @@ class _Planner:
     def _reserve_one(self, s: PlanSession, need: float, rooms: list[Room]) -> float:
         """Reserve ``need`` kWh for ``s`` from its last slot backwards; the part left over."""
         own = self.reserved[s.index]
-        for cell in reversed(self.by_session[s.index]):
-            d = cell.d
-            if cell.kwh_per_amp <= 0.0:
+        demands = self.problem.demands
+        for k, j, kwh_per_amp, _, _ in reversed(self.by_session[s.index]):
+            if kwh_per_amp <= 0.0:
                 continue
-            room = rooms[cell.k]
+            d = demands[k][j]
+            room = rooms[k]
             x = _floor_tenth(min(d.cap, self._fits(room, d)))
             if x < d.min_amps or x <= 0.0:
                 continue
-            x = min(x, max(_ceil_tenth(need / cell.kwh_per_amp), d.min_amps))
-            own[cell.k] = x
+            x = min(x, max(_ceil_tenth(need / kwh_per_amp), d.min_amps))
+            own[k] = x
             _take(room, d, x, self.volts)
-            need -= x * cell.kwh_per_amp
+            need -= x * kwh_per_amp
             if need <= _EPS_KWH:
                 return 0.0
         return need
@@ -291,19 +287,21 @@ class _Planner:
         """Give back everything ``s`` reserved; returns what it had."""
         own = self.reserved[s.index]
         self.reserved[s.index] = {}
-        for cell in self.by_session[s.index]:
-            x = own.get(cell.k, 0.0)
+        demands = self.problem.demands
+        for k, j, _, _, _ in self.by_session[s.index]:
+            x = own.get(k, 0.0)
             if x > 0.0:
-                _take(rooms[cell.k], cell.d, -x, self.volts)
+                _take(rooms[k], demands[k][j], -x, self.volts)
         return own
 
     def _restore(self, s: PlanSession, had: dict[int, float], rooms: list[Room]) -> None:
         """Put back reservations taken away by :meth:`_release`."""
         self.reserved[s.index] = had
-        for cell in self.by_session[s.index]:
-            x = had.get(cell.k, 0.0)
+        demands = self.problem.demands
+        for k, j, _, _, _ in self.by_session[s.index]:
+            x = had.get(k, 0.0)
             if x > 0.0:
-                _take(rooms[cell.k], cell.d, x, self.volts)
+                _take(rooms[k], demands[k][j], x, self.volts)
 
     def _swap(
         self,
@@ -341,25 +339,30 @@ class _Planner:
     def _pinned_energy(self) -> list[float]:
         """Per session, the energy its pinned slots give it (drawn whatever is planned)."""
         out = [0.0] * len(self.problem.sessions)
-        for row, pinned in zip(self.cells, self.any_pinned, strict=True):
+        for k, pinned in enumerate(self.any_pinned):
             if not pinned:
                 continue  # no pinned demand in this slot
-            for cell in row:
-                if cell.d.pinned:
-                    out[cell.d.session] += cell.d.cap * cell.kwh_per_amp
+            for d, cell in zip(self.problem.demands[k], self.cells[k], strict=True):
+                if d.pinned:
+                    out[d.session] += d.cap * cell[_KWH]
         return out
 
     # ---------------------------------------------------------------- forward
 
-    def run(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
-        """Both passes; per slot, the planned currents."""
+    def run(
+        self, progress: Callable[[int, int], None] | None, watch: _Watch | None = None
+    ) -> list[dict[EvseKey, float]]:
+        """Both passes; per slot, the planned currents (each also given to ``watch``)."""
         if self.deadline:
             self.reserve()
         due = [0.0] * len(self.problem.sessions)
         out: list[dict[EvseKey, float]] = []
         slots = self.problem.slots
         for k in range(slots):
-            out.append(self._slot(k, due))
+            row = self._slot(k, due)
+            out.append(row)
+            if watch is not None:
+                watch(k, row)
             if progress is not None:
                 progress(k + 1, slots)
         return out
@@ -368,48 +371,29 @@ class _Planner:
         """``plan`` with no current after a need is met, and the slot that meets it asking
         only for the rest (PL4); with the energy it gives by the departures (kWh, each need
         counted up to the need, unknown needs in full)."""
-        problem = self.problem
-        left = [_INF if x.need_kwh is None else x.need_kwh for x in problem.sessions]
-        total = 0.0
-        out: list[dict[EvseKey, float]] = []
+        tally = _Tally(self)
         for k, row in enumerate(plan):
-            mine = dict(row)
-            for cell in self.cells[k]:
-                d = cell.d
-                x = mine.get(d.key, 0.0)
-                rest = left[d.session]
-                if d.pinned:
-                    left[d.session] = rest - d.cap * cell.kwh_per_amp
-                    continue
-                if x <= 0.0:
-                    continue
-                if rest <= _EPS_KWH or cell.kwh_per_amp <= 0.0:
-                    mine[d.key] = 0.0
-                    continue
-                if rest != _INF:
-                    x = min(x, max(_ceil_tenth(rest / cell.kwh_per_amp), d.min_amps))
-                    mine[d.key] = x
-                got = x * cell.kwh_per_amp
-                total += min(got, rest)
-                left[d.session] = rest - got
-            out.append(mine)
-        return out, total
+            tally.add(k, row)
+        return tally.rows, tally.total
 
     def most_energy(self) -> float:
         """An upper bound on any plan's energy by the departures (kWh, as :meth:`capped`
         counts it): per session, its need less what its pinned slots give, or all its other
         slots at their caps, if less."""
         sessions = self.problem.sessions
-        most = [own[0].most if own else 0.0 for own in self.by_session]
+        most = [own[0][_MOST] if own else 0.0 for own in self.by_session]
         pinned = self._pinned_energy()
         return sum(
             m if s.need_kwh is None else min(m, max(0.0, s.need_kwh - p))
             for s, m, p in zip(sessions, most, pinned, strict=True)
         )
 
-    def max_min(self, progress: Callable[[int, int], None] | None) -> list[dict[EvseKey, float]]:
+    def max_min(
+        self, progress: Callable[[int, int], None] | None, watch: _Watch | None = None
+    ) -> list[dict[EvseKey, float]]:
         """No needs and one class: each slot exactly as :class:`~ocpp_schedule.EqualShare`
-        (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1)."""
+        (or :class:`~ocpp_schedule.Weighted` when ``weighted``) shares it (PL1); each slot's
+        row is also given to ``watch``."""
         problem = self.problem
         on_key: dict[EvseKey, list[PlanSession]] = {}
         for x in problem.sessions:
@@ -471,6 +455,8 @@ class _Planner:
                 before, before_limits = demands, problem.limits[k]
             # Slots with the same answer share one (read-only) mapping.
             out.append(found)
+            if watch is not None:
+                watch(k, found)
             if progress is not None:
                 progress(k + 1, len(problem.demands))
         return out
@@ -486,43 +472,41 @@ class _Planner:
         sessions = self.problem.sessions
         left = self.left
         upper = self._upper
-        open_cells: list[tuple[_Cell, float]] = []
-        for cell in self.cells[k]:
-            d = cell.d
+        open_cells: list[_Member] = []
+        for d, cell in zip(self.problem.demands[k], self.cells[k], strict=True):
             if d.pinned:
                 given[d.key] = d.cap
-                left[d.session] -= d.cap * cell.kwh_per_amp
+                left[d.session] -= d.cap * cell[_KWH]
                 continue
             if left[d.session] <= _EPS_KWH:
                 continue  # its need is met: _upper gives 0
-            top = upper(cell)
+            top = upper(d, cell)
             if top > 0.0:
-                open_cells.append((cell, top))
+                open_cells.append((d, cell, top))
         # What each session must get now to stay on its reservation.
         urgent = []
         reserved_of, got, full = self.reserved, self.got, self.full
-        for cell, top in open_cells:
-            s = cell.d.session
+        for d, cell, top in open_cells:
+            s = d.session
             reserved = reserved_of[s].get(k, 0.0)
-            due[s] += reserved * cell.kwh_per_amp
+            due[s] += reserved * cell[_KWH]
             lag = due[s] - got[s]
             # Only a session whose whole need is reserved is kept on its reservation: the
             # part a session that cannot be served in full reserved does not take the room
             # ahead of the vehicles that can still be finished (PL3).
             if full[s] and reserved > 0.0 and lag > _EPS_KWH:
-                urgent.append((cell, top, lag / cell.kwh_per_amp))
-        urgent.sort(key=lambda t: _urgency(sessions[t[0].d.session]))
-        for cell, top, must in urgent:
-            d = cell.d
+                urgent.append((d, top, lag / cell[_KWH]))
+        urgent.sort(key=lambda t: _urgency(sessions[t[0].session]))
+        for d, top, must in urgent:
             x = _floor_tenth(min(top, max(_ceil_tenth(must), d.min_amps), self._fits(room, d)))
             if x >= d.min_amps and x > 0.0:
                 given[d.key] = x
                 _take(room, d, x, self.volts)
         # The rest, class by class, weighted max-min fair.
-        classes = sorted({sessions[c.d.session].priority for c, _ in open_cells}, reverse=True)
+        classes = sorted({sessions[m[0].session].priority for m in open_cells}, reverse=True)
         for level in classes:
             members = _wanting(
-                [(c, top) for c, top in open_cells if sessions[c.d.session].priority == level]
+                [m for m in open_cells if sessions[m[0].session].priority == level]
                 if len(classes) > 1
                 else open_cells,
                 given,
@@ -533,17 +517,16 @@ class _Planner:
             if members:
                 self._share(members, given, room)
         # Only open cells were given anything besides the pinned ones (one cell per session).
-        for cell, _ in open_cells:
-            d = cell.d
+        for d, cell, _ in open_cells:
             x = given.get(d.key, 0.0)
             if x > 0.0:
-                left[d.session] -= x * cell.kwh_per_amp
-                got[d.session] += x * cell.kwh_per_amp
+                left[d.session] -= x * cell[_KWH]
+                got[d.session] += x * cell[_KWH]
         return given
 
     def _front_load(
         self,
-        members: list[tuple[_Cell, float]],
+        members: list[_Member],
         given: dict[EvseKey, float],
         room: Room,
         now: int,
@@ -562,12 +545,11 @@ class _Planner:
         """
         left = self.left
         volts = self.volts
-        known = [m for m in members if left[m[0].d.session] != _INF]
+        known = [m for m in members if left[m[0].session] != _INF]
         known.sort(key=self._front_key(now))
         fits = self._fits
         exhausted: set[tuple[tuple[str, ...], tuple[int, ...], int]] = set()
-        for cell, top in known:
-            d = cell.d
+        for d, _, top in known:
             shape = (d.path, d.circuit_phases, d.phases)
             if shape in exhausted:
                 continue
@@ -580,56 +562,80 @@ class _Planner:
             elif _floor_tenth(most) <= 0.0:
                 exhausted.add(shape)
 
-    def _front_key(self, now: int) -> Callable[[tuple[_Cell, float]], tuple[float, ...]]:
+    def _front_key(self, now: int) -> Callable[[_Member], int]:
         """Front-loading's order at ``now`` (PL3): the highest class; a fully reserved
-        session with under :data:`_URGENT_S` of laxity; the earliest departure; the index."""
-        sessions, left, full, volts = self.problem.sessions, self.left, self.full, self.volts
+        session with under :data:`_URGENT_S` of laxity; the earliest departure; the index.
 
-        def key(m: tuple[_Cell, float]) -> tuple[float, ...]:
-            d = m[0].d
-            s = sessions[d.session]
-            calm = not full[d.session] or _slack(s, left[d.session], d, now, volts) <= -_URGENT_S
-            return (-s.priority, calm, s.leave, d.session)
+        As one integer, :meth:`_ranks` plus the number of sessions when the session is calm
+        (not urgent): the order of the tuple (-priority, calm, leave, index) without a tuple
+        per member and slot."""
+        sessions, left, full, volts = self.problem.sessions, self.left, self.full, self.volts
+        ranks = self._ranks()
+        calm = len(sessions)
+
+        def key(m: _Member) -> int:
+            d = m[0]
+            i = d.session
+            if full[i] and not _slack(sessions[i], left[i], d, now, volts) <= -_URGENT_S:
+                return ranks[i]
+            return ranks[i] + calm
 
         return key
 
-    def _upper(self, cell: _Cell) -> float:
-        """The most ``cell`` may get: its cap, and no more than its need (rounded up to
+    def _ranks(self) -> list[int]:
+        """Per session: its class's place (highest first) x 2 x sessions, plus its place by
+        (-priority, leave, index); built on first use."""
+        if self.front_ranks is None:
+            sessions = self.problem.sessions
+            count = len(sessions)
+            classes = sorted({x.priority for x in sessions}, reverse=True)
+            place = {level: n * 2 * count for n, level in enumerate(classes)}
+            order = sorted(
+                range(count), key=lambda i: (-sessions[i].priority, sessions[i].leave, i)
+            )
+            ranks = [0] * count
+            for n, i in enumerate(order):
+                ranks[i] = place[sessions[i].priority] + n
+            self.front_ranks = ranks
+        return self.front_ranks
+
+    def _upper(self, d: PlanDemand, cell: _Cell) -> float:
+        """The most ``d`` (in ``cell``) may get: its cap, and no more than its need (rounded up to
         0.1 A, and at least the session's minimum current, PL4).
 
         When a full cap now would leave less of the need than the session's minimum current
         can deliver in its next slot, it gets less now, so that the rest can be delivered.
         """
-        d = cell.d
+        _, _, kwh_per_amp, next_kwh_per_amp, most = cell
         cap = _floor_tenth(d.cap)
-        if cap < d.min_amps or cap <= 0.0 or cell.kwh_per_amp <= 0.0:
+        if cap < d.min_amps or cap <= 0.0 or kwh_per_amp <= 0.0:
             return 0.0
         left = self.left[d.session]
         if left <= _EPS_KWH:
             return 0.0
         if left == _INF:
             return cap
-        whole = _ceil_tenth(left / cell.kwh_per_amp)
+        whole = _ceil_tenth(left / kwh_per_amp)
         if whole <= cap:
             # Less than the minimum would pause it for good: the vehicle stops when full.
             return max(whole, d.min_amps)
-        rest = left - cap * cell.kwh_per_amp
-        tail = d.min_amps * cell.next_kwh_per_amp
+        rest = left - cap * kwh_per_amp
+        tail = d.min_amps * next_kwh_per_amp
         if 0.0 < rest < tail:
-            fewer = _floor_tenth((left - tail) / cell.kwh_per_amp)
-            later = cell.most - d.cap * cell.kwh_per_amp
-            if left - fewer * cell.kwh_per_amp > later + _EPS_KWH:
+            fewer = _floor_tenth((left - tail) / kwh_per_amp)
+            later = most - d.cap * kwh_per_amp
+            if left - fewer * kwh_per_amp > later + _EPS_KWH:
                 # The later slots at their caps could not deliver what the floored current
                 # leaves (the next slot capped at the minimum, say): the least current that
                 # leaves no more than the minimum gives next (rounded up to 0.1 A).
-                fewer = _ceil_tenth((left - tail) / cell.kwh_per_amp)
+                fewer = _ceil_tenth((left - tail) / kwh_per_amp)
             if fewer >= d.min_amps:
                 return fewer
         return cap
 
     def _share(
         self,
-        members: list[tuple[_Cell, float]],
+        members: list[_Member],
         given: dict[EvseKey, float],
         room: Room,
     ) -> None:
@@ -642,24 +648,22 @@ class _Planner:
         """
         sessions = self.problem.sessions
         volts = self.volts
-        heads = [_floor_tenth(top - given.get(cell.d.key, 0.0)) for cell, top in members]
-        if _fits_all([c.d for c, _ in members], heads, room, volts):
+        heads = [_floor_tenth(top - given.get(d.key, 0.0)) for d, _, top in members]
+        if _fits_all([m[0] for m in members], heads, room, volts):
             # Nothing binds (the common case at an uncongested site): no sharing needed.
-            for (cell, _), head in zip(members, heads, strict=True):
+            for (d, _, _), head in zip(members, heads, strict=True):
                 if head > 0.0:
-                    d = cell.d
                     given[d.key] = given.get(d.key, 0.0) + head
                     _take(room, d, head, volts)
             return
         if not self._any_can_get(members, given, room):
             return
-        now = self.problem.boundaries[members[0][0].k]
+        now = self.problem.boundaries[members[0][1][0]]
         active: list[_Demand] = []
-        tops: dict[EvseKey, _Cell] = {}
-        for (cell, _), head in zip(members, heads, strict=True):
-            d = cell.d
+        tops: dict[EvseKey, PlanDemand] = {}
+        for (d, cell, _), head in zip(members, heads, strict=True):
             s = sessions[d.session]
-            tops[d.key] = cell
+            tops[d.key] = d
             active.append(
                 _Demand(
                     d.key,
@@ -691,17 +695,15 @@ class _Planner:
             x = _floor_tenth(share)
             if x > 0.0:
                 given[member.key] = given.get(member.key, 0.0) + x
-                _take(room, tops[member.key].d, x, volts)
+                _take(room, tops[member.key], x, volts)
         for member in sorted(paused, key=lambda d: d.rank, reverse=True):
-            d = tops[member.key].d
+            d = tops[member.key]
             x = _floor_tenth(min(member.cap, self._fits(room, d)))
             if x >= member.min_amps and x > 0.0:
                 given[member.key] = x
                 _take(room, d, x, volts)
 
-    def _any_can_get(
-        self, members: list[tuple[_Cell, float]], given: dict[EvseKey, float], room: Room
-    ) -> bool:
+    def _any_can_get(self, members: list[_Member], given: dict[EvseKey, float], room: Room) -> bool:
         """Whether any member could be given something by :meth:`_share`.
 
         A share never exceeds what fits in ``room``, and a member is given a share only
@@ -710,8 +712,7 @@ class _Planner:
         typically a few tenths of an ampere), sharing gives nothing and is skipped.
         """
         fits = self._fits
-        for cell, _ in members:
-            d = cell.d
+        for d, _, _ in members:
             least = 0.1 if d.key in given else max(d.min_amps, 0.1)
             if _floor_tenth(fits(room, d)) >= least:
                 return True
@@ -722,9 +723,132 @@ class _Planner:
         (1 for an unknown need), times its ``weight`` when ``weighted`` (PL5)."""
         base = s.weight if self.weighted else 1.0
         left = self.left[s.index]
-        if self.deadline and left != _INF and cell.most > 0.0:
-            return base * min(1.0, max(1e-3, left / cell.most))
+        most = cell[_MOST]
+        if self.deadline and left != _INF and most > 0.0:
+            return base * min(1.0, max(1e-3, left / most))
         return base
+
+
+class _Tally:
+    """:meth:`_Planner.capped` slot by slot (the same rows, the same sum in the same order).
+
+    With ``bound``, it also keeps an upper bound on the energy the plan can reach by the end:
+    what is counted so far plus, per session, the least of its need left and what its
+    remaining slots give at their caps (PL6: a candidate whose bound is below the deadline
+    plan's energy cannot replace it, so it is given up there, :class:`_GiveUp`).
+    """
+
+    __slots__ = ("bound", "capped", "cells", "demands", "future", "left", "reach", "rows", "total")
+
+    def __init__(self, planner: _Planner, bound: bool = False) -> None:
+        self.cells = planner.cells
+        self.demands = planner.problem.demands
+        self.left = [_INF if x.need_kwh is None else x.need_kwh for x in planner.problem.sessions]
+        self.rows: list[dict[EvseKey, float]] = []
+        self.total = 0.0
+        self.bound = bound
+        self.capped = True
+        """False once a plan gave a session more than its cap: the bound no longer holds."""
+        self.future = [own[0][_MOST] if own else 0.0 for own in planner.by_session] if bound else []
+        """Per session, what its slots not counted yet give at their caps (kWh)."""
+        self.reach = sum(map(_reach, self.left, self.future)) if bound else 0.0
+        """The sum of :func:`_reach` over the sessions, kept as the slots are counted."""
+
+    def add(self, k: int, row: dict[EvseKey, float]) -> None:
+        """Count slot ``k`` of the plan (slots in order); its capped row goes to ``rows``."""
+        mine = dict(row)
+        left, future, bound = self.left, self.future, self.bound
+        total = self.total
+        for d, cell in zip(self.demands[k], self.cells[k], strict=True):
+            kwh_per_amp = cell[_KWH]
+            s = d.session
+            rest = left[s]
+            before = _reach(rest, future[s]) if bound else 0.0
+            if d.pinned:
+                rest -= d.cap * kwh_per_amp
+            else:
+                x = mine.get(d.key, 0.0)
+                if bound:
+                    future[s] -= d.cap * kwh_per_amp
+                    if x > d.cap:
+                        self.capped = False
+                if x > 0.0:
+                    if rest <= _EPS_KWH or kwh_per_amp <= 0.0:
+                        mine[d.key] = 0.0
+                    else:
+                        if rest != _INF:
+                            x = min(x, max(_ceil_tenth(rest / kwh_per_amp), d.min_amps))
+                            mine[d.key] = x
+                        got = x * kwh_per_amp
+                        total += min(got, rest)
+                        rest -= got
+            left[s] = rest
+            if bound:
+                self.reach += _reach(rest, future[s]) - before
+        self.total = total
+        self.rows.append(mine)
+
+    def cannot_pass(self, energy: float) -> bool:
+        """Whether the plan, whatever its later slots, gives no more than ``energy`` (kWh).
+
+        The running sum screens; a sum computed afresh (``math.fsum``) confirms, so float
+        drift in the running sum can never give up a candidate that could pass."""
+        if not self.capped or self.total + self.reach > energy * (1.0 - 1e-9):
+            return False
+        return math.fsum([self.total, *map(_reach, self.left, self.future)]) <= energy
+
+
+class _GiveUp(Exception):
+    """A PL6 candidate that cannot pass the deadline plan: the rest of it is not planned."""
+
+
+def _reach(left: float, future: float) -> float:
+    """The most a session can still be counted: its need left, or its later slots at their
+    caps if less (an unknown need: its slots; never below 0)."""
+    most = left if left < future else future
+    return most if most > 0.0 else 0.0
+
+
+def _tables(
+    problem: PlanningProblem, count: int
+) -> tuple[list[list[_Cell]], list[list[_Cell]], list[bool]]:
+    """The problem's cells per slot (in the order of ``problem.demands[k]``), each session's
+    cells outside pinned slots in slot order, and per slot whether a pinned demand is in it.
+
+    A session's ``next`` and ``most`` are known only from its later cells, so its slots are
+    gathered first (numbers in per-session lists) and its cells made from its last slot back.
+    """
+    volts = problem.voltage
+    demands = problem.demands
+    cells: list[list[_Cell]] = []
+    any_pinned = [False] * problem.slots
+    slots: list[list[int]] = [[] for _ in range(count)]
+    places: list[list[int]] = [[] for _ in range(count)]
+    for k, row in enumerate(demands):
+        mine: list[_Cell] = []
+        for j, d in enumerate(row):
+            kwh_per_amp = d.phases * volts * d.present / _JOULES_PER_KWH
+            mine.append((k, j, kwh_per_amp, 0.0, 0.0))
+            if d.pinned:
+                any_pinned[k] = True
+            else:
+                slots[d.session].append(k)
+                places[d.session].append(j)
+        cells.append(mine)
+    by_session: list[list[_Cell]] = []
+    for own_slots, own_places in zip(slots, places, strict=True):
+        most = 0.0
+        after = 0.0
+        own: list[_Cell] = []
+        for k, j in zip(reversed(own_slots), reversed(own_places), strict=True):
+            kwh_per_amp = cells[k][j][_KWH]
+            most += demands[k][j].cap * kwh_per_amp
+            cell = cells[k][j] = (k, j, kwh_per_amp, after, most)
+            own.append(cell)
+            after = kwh_per_amp
+        own.reverse()
+        by_session.append(own)
+    return cells, by_session, any_pinned
 
 
 def _fits_all(
@@ -749,16 +873,12 @@ def _fits_all(
     return True
 
 
-def _wanting(
-    members: list[tuple[_Cell, float]], given: dict[EvseKey, float]
-) -> list[tuple[_Cell, float]]:
+def _wanting(members: list[_Member], given: dict[EvseKey, float]) -> list[_Member]:
     """The members that could still be given 0.1 A or more below their upper bound
     (``_floor_tenth(top - given) > 0``, the floor's integer compared directly)."""
     get = given.get
     return [
-        (c, top)
-        for c, top in members
-        if math.floor((top - get(c.d.key, 0.0)) * 10.0 * (1.0 + 1e-12)) > 0
+        m for m in members if math.floor((m[2] - get(m[0].key, 0.0)) * 10.0 * (1.0 + 1e-12)) > 0
     ]
 
 
