@@ -1165,7 +1165,9 @@ def _evse_work(
     gen = cover(generation, ctx, rel, soc) if generation else []
     v2x = index.has_v2x and stacks_have_v2x([chain, *caps, generation or []])
     if answer and not gen and not v2x and len(cap_covers) < 2:
-        periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [])
+        periods = _one_pass(
+            ctx, ev_cover, cap_covers[0] if cap_covers else [], index.has_min_rate
+        )
         if periods is not None:
             return [], periods
     raw = _combine(ctx, [ev_cover, *cap_covers], gen)
@@ -1186,17 +1188,20 @@ def _evse_work(
 
 
 def _one_pass(
-    ctx: _Context, first: list[_Seg], second: list[_Seg]
+    ctx: _Context, first: list[_Seg], second: list[_Seg], rates: bool = True
 ) -> tuple[CompositePeriod, ...] | None:
     """The answer of the EV stack's cover and at most one cap's, merged, rounded and built
     in one pass (either may be empty: nothing of it in force); None when that does not
     apply (both empty, or possibly more than :data:`MAX_PERIODS` intervals: the general
-    path then decides, as before)."""
+    path then decides, as before). ``rates`` as in :func:`_merge_two`."""
     if not first:
         first, second = second, first
     if not first or len(first) + len(second) > MAX_PERIODS:
         return None
-    rows = _merge_two(ctx, first, second, True) if second else _merge_one(ctx, first, True)
+    if second:
+        rows = _merge_two(ctx, first, second, True, rates)
+    else:
+        rows = _merge_one(ctx, first, True, rates)
     return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
 
 
@@ -1469,12 +1474,13 @@ def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
     return _merge_one(ctx, cover, False)
 
 
-def _merge_one(ctx: _Context, cover: list[_Seg], final: bool) -> list[Any]:
+def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True) -> list[Any]:
     """One gap-free cover converted, the default limit where it has no limit.
 
-    ``final`` as in :func:`_merge_two` (the same rounding and merging, one cover). The
-    emission at the end of the loop is :func:`_merge_two`'s, kept inline on purpose: a
-    call per interval would cost about what the one pass saves (docs/performance.md).
+    ``final`` and ``rates`` as in :func:`_merge_two` (the same rounding and merging, one
+    cover). The emission at the end of the loop is :func:`_merge_two`'s, kept inline on
+    purpose: a call per interval would cost about what the one pass saves
+    (docs/performance.md).
     """
     out_w, voltage, origin = ctx.out_w, ctx.voltage, ctx.start
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
@@ -1482,14 +1488,16 @@ def _merge_one(ctx: _Context, cover: list[_Seg], final: bool) -> list[Any]:
     out: list[Any] = []
     append = out.append
     cur_limit, cur_n, cur_src = _INF, -1, None
+    rate = None
     for t, _, va, ua, n, src in cover:
-        if ua != out_w:
+        if ua is not out_w:  # units are bools: `is` is cheaper than `!=` here
             va = va * voltage * n if out_w else va / (voltage * n)
-        rate = src.tx_min_rate
-        if rate is not None:
-            rate = _convert(rate, src.unit_w, out_w, n, voltage)
-            if final:
-                rate = ceil(rate * 10.0 - noise) / 10.0
+        if rates:
+            rate = src.tx_min_rate
+            if rate is not None:
+                rate = _convert(rate, src.unit_w, out_w, n, voltage)
+                if final:
+                    rate = ceil(rate * 10.0 - noise) / 10.0
         if va == inf:
             va, src = default_limit, default
             if n > 3:
@@ -1512,13 +1520,19 @@ def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
     return _merge_two(ctx, first, second, False)
 
 
-def _merge_two(ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool) -> list[Any]:
+def _merge_two(
+    ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool, rates: bool = True
+) -> list[Any]:
     """The minimum of two gap-free covers, stepping from one segment end to the next.
 
     Not ``final``: the raw intervals ``(start, value, phases, source, min rate)``.
     ``final``: the answer's periods as plain tuples, rounded and with equal
     neighbours merged as :func:`_finalize` does, in the same pass (no raw
     interval is built: this is the warm path of an EVSE's answer, issue 16).
+    ``rates`` False says no profile of ``first`` has a minimum charging rate
+    (:attr:`ProfileIndex.has_min_rate`): the per-interval rate work is skipped.
+    Units are compared with ``is``: they are bools (``unit_w``, ``out_w``), and
+    CPython 3.11 specialises ``is`` but not ``!=`` on bools (issue 16).
     """
     end, out_w, voltage, origin = ctx.end, ctx.out_w, ctx.voltage, ctx.start
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
@@ -1529,20 +1543,22 @@ def _merge_two(ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool
     ia = ib = 0
     sa, sb = first[0], second[0]
     t = origin
+    rate = None
     while True:
         _, ea, va, ua, n, src = sa
         _, eb, vb, ub, pb, src_b = sb
         if pb < n:
             n = pb
-        if ua != out_w:
+        if ua is not out_w:
             va = va * voltage * n if out_w else va / (voltage * n)
-        if ub != out_w:
+        if ub is not out_w:
             vb = vb * voltage * n if out_w else vb / (voltage * n)
-        rate = src.tx_min_rate
-        if rate is not None:
-            rate = _convert(rate, src.unit_w, out_w, n, voltage)
-            if final:
-                rate = ceil(rate * 10.0 - noise) / 10.0
+        if rates:
+            rate = src.tx_min_rate
+            if rate is not None:
+                rate = _convert(rate, src.unit_w, out_w, n, voltage)
+                if final:
+                    rate = ceil(rate * 10.0 - noise) / 10.0
         if vb < va:
             va, src = vb, src_b
         elif va == inf:

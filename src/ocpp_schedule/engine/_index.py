@@ -48,6 +48,7 @@ class ProfileIndex:
         "evses",
         "external",
         "generation",
+        "has_min_rate",
         "has_v2x",
         "priority",
         "station_max",
@@ -65,9 +66,10 @@ class ProfileIndex:
             "gen": [],
         }
         evses: set[int] = set()
-        has_v2x = False
+        has_v2x = has_min_rate = False
         for cp in compiled:
             has_v2x = has_v2x or cp.v2x is not None
+            has_min_rate = has_min_rate or cp.tx_min_rate is not None
             if cp.evse_id > 0:
                 evses.add(cp.evse_id)
             purpose = cp.purpose
@@ -87,6 +89,9 @@ class ProfileIndex:
         self.evses: tuple[int, ...] = tuple(sorted(evses))
         self.has_v2x = has_v2x
         """True when a profile has 2.1 fields (the composite then composes them, V21-8)."""
+        self.has_min_rate = has_min_rate
+        """True when a profile of an EV stack has a ``minChargingRate`` (the one-pass merge
+        skips the per-interval rate work otherwise, issue 16)."""
         self.tx_default = _by_evse(buckets["default"])
         self.tx_profiles = _by_evse(buckets["tx"])
         self.station_max = sorted(buckets["max"], key=precedence, reverse=True)
