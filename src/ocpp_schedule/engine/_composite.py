@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from itertools import repeat
+from itertools import repeat, starmap
 from typing import Any, NamedTuple
 
 from ..errors import QueryError
@@ -1202,7 +1202,9 @@ def _one_pass(
         rows = _merge_two(ctx, first, second, True, rates)
     else:
         rows = _merge_one(ctx, first, True, rates)
-    return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
+    # starmap over zip hands tuple.__new__ zip's (reused) argument tuple: one allocation
+    # per period less than map (0.27 µs of W1's 27 periods, issue 16)
+    return tuple(starmap(tuple.__new__, zip(repeat(CompositePeriod), rows)))
 
 
 class _FieldRaw(list):  # type: ignore[type-arg]
