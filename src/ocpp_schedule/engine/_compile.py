@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from itertools import repeat
-from operator import itemgetter, lt
+from operator import itemgetter, lt, mul, truediv
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
@@ -154,7 +155,7 @@ class CompiledProfile:
         self.soc_limit = soc_limit
         self.v2x = v2x
         self._phases_with: dict[int, tuple[int, ...]] = {}
-        self._occurrences: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
+        self._occurrences: dict[tuple[int, ...], tuple[list[int], list[Any]]] = {}
         self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
         self.sources = (self.source,)
         """``(source,)``: an answer period's ``sources`` when this profile alone set it."""
@@ -168,7 +169,9 @@ class CompiledProfile:
             self._phases_with[default] = resolved
         return resolved
 
-    def occurrence(self, default_phases: int, anchor: int) -> tuple[list[int], list[Any]]:
+    def occurrence(
+        self, default_phases: int, anchor: int, voltage: float = 0.0
+    ) -> tuple[list[int], list[Any]]:
         """The segments of the occurrence anchored at ``anchor``, cached.
 
         Returns ``(starts, segments)``: the absolute start of each period that
@@ -177,8 +180,16 @@ class CompiledProfile:
         occurrence. Validity is not applied here; callers clip to a window.
         A profile keeps the occurrences of its last few anchors (a recurring
         profile is asked for the same recurrences again and again).
+
+        A non-zero ``voltage`` asks for the limits in the other unit (A for a W
+        profile, W for an A one), each converted with its own period's phases as
+        the composite converts them (``limit / (voltage * phases)``,
+        ``limit * voltage * phases``: the same operations, so the same floats),
+        and the segments say that unit. The composite uses them only where the
+        phases in use are always the period's own (issue 16: W1's cap is
+        converted once per occurrence instead of once per interval).
         """
-        key = (default_phases, anchor)
+        key = (default_phases, anchor) if not voltage else (default_phases, anchor, voltage)
         cached = self._occurrences.get(key)
         if cached is None:
             if len(self._occurrences) >= _OCCURRENCE_CACHE:
@@ -188,15 +199,14 @@ class CompiledProfile:
             starts = [anchor + t for t in self.starts[:count]]
             ends = starts[1:]
             ends.append(end)
+            phases = self.phases_with(default_phases)[:count]
+            limits: Iterable[float] = self.limits[:count]
+            unit_w = self.unit_w
+            if voltage:
+                limits = _converted(limits, phases, voltage, to_w=not unit_w)
+                unit_w = not unit_w
             segs: list[Any] = list(
-                zip(
-                    starts,
-                    ends,
-                    self.limits[:count],
-                    repeat(self.unit_w),
-                    self.phases_with(default_phases)[:count],
-                    repeat(self),
-                )
+                zip(starts, ends, limits, repeat(unit_w), phases, repeat(self))
             )
             cached = (starts, segs)
             self._occurrences[key] = cached
@@ -212,6 +222,17 @@ class CompiledProfile:
             f"CompiledProfile(id={self.profile_id}, evse={self.evse_id}, "
             f"{self.purpose.value}, stack={self.stack_level}, periods={len(self.starts)})"
         )
+
+
+def _converted(
+    limits: Iterable[float], phases: Iterable[int], voltage: float, *, to_w: bool
+) -> Iterable[float]:
+    """Limits converted to W (``limit * voltage * phases``) or to A (``limit / (voltage *
+    phases)``), each with its period's phases: the composite's conversion, operation for
+    operation, done in C by ``map``."""
+    if to_w:
+        return map(mul, map(mul, limits, repeat(voltage)), phases)
+    return map(truediv, limits, map(mul, repeat(voltage), phases))
 
 
 def _invalid(profile_id: int, message: str, rule: str, field: str) -> InvalidProfileError:

@@ -331,6 +331,8 @@ def composite_schedule(
     else:
         if cfg.dc_evse_ids:
             _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
+        if index.converts_once(ctx.default_phases):
+            ctx.convert_at = ctx.voltage
         return _schedule(
             evse_id, s, duration, out_unit, _evse_answer(ctx, index, evse_id, txs.get(evse_id))
         )
@@ -623,12 +625,24 @@ _CoverKey = tuple[tuple[CompiledProfile, ...], int | None, float | None]
 class _Context:
     """The query's constants, read once."""
 
-    __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
+    __slots__ = (
+        "convert_at",
+        "covers",
+        "default_limit",
+        "default_phases",
+        "end",
+        "out_w",
+        "start",
+        "voltage",
+    )
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
         if cfg is not _default_config():  # the default one is checked once, when built
             _check_config_numbers(cfg)
         self.covers: dict[_CoverKey, list[_Seg]] | None = None
+        self.convert_at = 0.0
+        """The voltage at which covers take profiles' limits converted once per occurrence
+        (:meth:`ProfileIndex.converts_once`); 0.0: each limit is converted where it is used."""
         self.start = start
         self.end = end
         self.out_w = out_w
@@ -1030,7 +1044,8 @@ def _cover_sweep(
             i += 1
         cp = chain[rank]
         if soc is None or cp.soc_limit is None:
-            _slice(cp.occurrence(dp, anchor), t, stop, segs)
+            convert = ctx.convert_at if cp.unit_w is not out_w else 0.0
+            _slice(cp.occurrence(dp, anchor, convert), t, stop, segs)
         else:
             limits = limits_of.get(rank)
             if limits is None:
@@ -1090,7 +1105,8 @@ def _fill(
         segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
     cp = chain[window[1]]
     if soc is None or cp.soc_limit is None:
-        _slice(cp.occurrence(ctx.default_phases, window[3]), w_lo, w_hi, segs)
+        convert = ctx.convert_at if cp.unit_w is not ctx.out_w else 0.0
+        _slice(cp.occurrence(ctx.default_phases, window[3], convert), w_lo, w_hi, segs)
     else:
         _emit(cp, w_lo, w_hi, window[3], ctx.default_phases, _soc_limits(cp, soc), segs)
     if w_hi < hi:
