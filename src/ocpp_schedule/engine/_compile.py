@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter, lt, mul, truediv
-from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
@@ -205,9 +205,7 @@ class CompiledProfile:
             if voltage:
                 limits = _converted(limits, phases, voltage, to_w=not unit_w)
                 unit_w = not unit_w
-            segs: list[Any] = list(
-                zip(starts, ends, limits, repeat(unit_w), phases, repeat(self))
-            )
+            segs: list[Any] = list(zip(starts, ends, limits, repeat(unit_w), phases, repeat(self)))
             cached = (starts, segs)
             self._occurrences[key] = cached
         return cached

@@ -1181,9 +1181,7 @@ def _evse_work(
     gen = cover(generation, ctx, rel, soc) if generation else []
     v2x = index.has_v2x and stacks_have_v2x([chain, *caps, generation or []])
     if answer and not gen and not v2x and len(cap_covers) < 2:
-        periods = _one_pass(
-            ctx, ev_cover, cap_covers[0] if cap_covers else [], index.has_min_rate
-        )
+        periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [], index.has_min_rate)
         if periods is not None:
             return [], periods
     raw = _combine(ctx, [ev_cover, *cap_covers], gen)
@@ -1220,7 +1218,7 @@ def _one_pass(
         rows = _merge_one(ctx, first, True, rates)
     # starmap over zip hands tuple.__new__ zip's (reused) argument tuple: one allocation
     # per period less than map (0.27 µs of W1's 27 periods, issue 16)
-    return tuple(starmap(tuple.__new__, zip(repeat(CompositePeriod), rows)))
+    return tuple(starmap(tuple.__new__, zip(repeat(CompositePeriod), rows)))  # noqa: RUF058
 
 
 class _FieldRaw(list):  # type: ignore[type-arg]
