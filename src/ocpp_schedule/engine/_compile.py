@@ -155,7 +155,7 @@ class CompiledProfile:
         self.soc_limit = soc_limit
         self.v2x = v2x
         self._phases_with: dict[int, tuple[int, ...]] = {}
-        self._occurrences: dict[tuple[int, ...], tuple[list[int], list[Any]]] = {}
+        self._occurrences: dict[tuple[float, ...], tuple[list[int], list[Any]]] = {}
         self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
         self.sources = (self.source,)
         """``(source,)``: an answer period's ``sources`` when this profile alone set it."""
