@@ -467,8 +467,11 @@ def in_force_windows(
     for Recurring), clipped to the validity and to the schedule's duration.
     ``anchor`` is the instant that ``startPeriod`` 0 of that occurrence refers to.
     """
-    lo = max(lo, cp.valid_from)
-    hi = min(hi, cp.valid_to)
+    valid_from, valid_to = cp.valid_from, cp.valid_to
+    if valid_from > lo:  # max() and min() are calls; this runs per stack and query (issue 16)
+        lo = valid_from
+    if valid_to < hi:
+        hi = valid_to
     if lo >= hi:
         return []
     anchor = relative_anchor if cp.anchor is None else cp.anchor
