@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import repeat
-from operator import itemgetter, lt, mul, truediv
+from operator import add, floordiv, itemgetter, lt, mul, truediv
 from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
@@ -34,6 +34,7 @@ from ._provenance import LimitSource
 
 __all__ = [
     "V2xPeriod",
+    "ROUNDING_NOISE",
     "compiled",
     "MAX_LIMIT",
     "NEG_INF",
@@ -48,6 +49,9 @@ NEG_INF = -(2**62)
 POS_INF = 2**62
 
 _NO_LIMIT = math.inf
+ROUNDING_NOISE = 5e-7
+"""Float noise ignored when rounding to tenths (in units of a tenth): the composite rounds a
+limit down as ``(x * 10 + ROUNDING_NOISE) // 1 / 10``."""
 _OCCURRENCE_CACHE = 64
 
 _TX_CHAIN = frozenset(
@@ -176,8 +180,10 @@ class CompiledProfile:
 
         Returns ``(starts, segments)``: the absolute start of each period that
         begins before the occurrence ends (``anchor + duration``), and the
-        segments ``(start, end, limit, unit_w, phases, self)`` that cover the
-        occurrence. Validity is not applied here; callers clip to a window.
+        segments ``(start, end, limit, unit_w, phases, self, rounded)`` that cover
+        the occurrence, ``rounded`` being the limit rounded down to 0.1 as the answer
+        rounds it (:func:`rounded_down`). Validity is not applied here; callers clip
+        to a window.
         A profile keeps the occurrences of its last few anchors (a recurring
         profile is asked for the same recurrences again and again).
 
@@ -200,12 +206,16 @@ class CompiledProfile:
             ends = starts[1:]
             ends.append(end)
             phases = self.phases_with(default_phases)[:count]
-            limits: Iterable[float] = self.limits[:count]
+            limits: Sequence[float] = self.limits[:count]
             unit_w = self.unit_w
             if voltage:
-                limits = _converted(limits, phases, voltage, to_w=not unit_w)
+                limits = list(_converted(limits, phases, voltage, to_w=not unit_w))
                 unit_w = not unit_w
-            segs: list[Any] = list(zip(starts, ends, limits, repeat(unit_w), phases, repeat(self)))
+            segs: list[Any] = list(
+                zip(
+                    starts, ends, limits, repeat(unit_w), phases, repeat(self), rounded_down(limits)
+                )
+            )
             cached = (starts, segs)
             self._occurrences[key] = cached
         return cached
@@ -220,6 +230,27 @@ class CompiledProfile:
             f"CompiledProfile(id={self.profile_id}, evse={self.evse_id}, "
             f"{self.purpose.value}, stack={self.stack_level}, periods={len(self.starts)})"
         )
+
+
+def rounded_down(limits: Sequence[float]) -> list[float]:
+    """Each limit rounded down to 0.1 as the composite's answer rounds it, computed once
+    per occurrence so that the warm merge only picks it (issue 16): ``(x * 10 +
+    ROUNDING_NOISE) // 1 / 10`` (the same operations, so the same floats; by ``map``, in C).
+    No limit (infinity) stays infinite."""
+    out = list(
+        map(
+            truediv,
+            map(
+                floordiv,
+                map(add, map(mul, limits, repeat(10.0)), repeat(ROUNDING_NOISE)),
+                repeat(1.0),
+            ),
+            repeat(10.0),
+        )
+    )
+    if _NO_LIMIT in limits:  # inf // 1 is nan: a 2.1 period without a limit
+        out = [_NO_LIMIT if x == _NO_LIMIT else r for x, r in zip(limits, out, strict=True)]
+    return out
 
 
 def _converted(

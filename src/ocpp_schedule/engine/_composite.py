@@ -50,11 +50,13 @@ from ..wire._timestamps import (
 )
 from ._compile import (
     MAX_LIMIT,
+    ROUNDING_NOISE,
     CompiledProfile,
     compile_profile,
     compiled,
     expand,
     in_force_windows,
+    rounded_down,
 )
 from ._index import ProfileIndex, store_index
 from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
@@ -862,10 +864,13 @@ def _station_evses(
     return tuple(sorted(named)) if named else (1,)
 
 
-_Seg = tuple[int, int, float, bool, int, Any]
-"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source).
+_Seg = tuple[int, int, float, bool, int, Any, float | None]
+"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source, rounded).
 
 ``phases`` is already resolved (a period without numberPhases has the default).
+``rounded`` is ``limit`` rounded down to 0.1 as the answer rounds it (``rounded_down``;
+infinite for no limit), which the one-pass merge picks instead of rounding per interval;
+None on the EVSE sum's segments (the EVSE-0 total, which only the general path merges).
 """
 
 
@@ -907,7 +912,18 @@ def _emit(
     xs = [lo, *[anchor + t for t in starts[first + 1 : last]]]
     ends = xs[1:]
     ends.append(hi)
-    out.extend(zip(xs, ends, limits[first:last], repeat(cp.unit_w), phases[first:last], repeat(cp)))
+    values = limits[first:last]
+    out.extend(
+        zip(
+            xs,
+            ends,
+            values,
+            repeat(cp.unit_w),
+            phases[first:last],
+            repeat(cp),
+            rounded_down(values),
+        )
+    )
 
 
 def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
@@ -1031,7 +1047,7 @@ def _cover_sweep(
             pop(heap)
         if not heap:
             stop = wins[i][0] if i < count else end
-            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT))
+            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT, _INF))
             t = stop
             continue
         rank, stop, anchor = heap[0]
@@ -1099,10 +1115,10 @@ def _fill(
     w_lo = window[0] if window[0] > lo else lo
     w_hi = window[2] if window[2] < hi else hi
     if w_lo >= w_hi:
-        segs.append((lo, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        segs.append((lo, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT, _INF))
         return
     if lo < w_lo:
-        segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT, _INF))
     cp = chain[window[1]]
     if soc is None or cp.soc_limit is None:
         convert = ctx.convert_at if cp.unit_w is not ctx.out_w else 0.0
@@ -1110,7 +1126,7 @@ def _fill(
     else:
         _emit(cp, w_lo, w_hi, window[3], ctx.default_phases, _soc_limits(cp, soc), segs)
     if w_hi < hi:
-        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT, _INF))
 
 
 def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
@@ -1413,7 +1429,7 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
         ends = [r[0] for r in raw[1:]]
         ends.append(end)
         return [
-            (t, stop, value, out_w, phases, _SUM)
+            (t, stop, value, out_w, phases, _SUM, None)
             for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
         ]
     size = 1
@@ -1431,7 +1447,7 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
     cur = ctx.start
     for t, j, value, phases in heapq.merge(*(_changes(j, raw) for j, raw in enumerate(per_evse))):
         if t != cur:
-            segs.append((cur, t, total[1], out_w, most[1], _SUM))
+            segs.append((cur, t, total[1], out_w, most[1], _SUM, None))
             if len(segs) > MAX_PERIODS:
                 raise _too_many_periods(len(segs))
             cur = t
@@ -1444,7 +1460,7 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
             total[pos] = total[left] + total[left + 1]
             most[pos] = most[left] if most[left] > most[left + 1] else most[left + 1]
             pos //= 2
-    segs.append((cur, end, total[1], out_w, most[1], _SUM))
+    segs.append((cur, end, total[1], out_w, most[1], _SUM, None))
     return segs
 
 
@@ -1503,11 +1519,15 @@ def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True
     inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
     out: list[Any] = []
     append = out.append
-    cur_limit, cur_n, cur_src = _INF, -1, None
+    cur_limit: float | None = _INF  # None only on the general path (the EVSE sum's segments)
+    cur_n, cur_src = -1, None
+    default_rounded = (default_limit * 10.0 + noise) // 1.0 / 10.0
     rate = None
-    for t, _, va, ua, n, src in cover:
+    for t, _, va, ua, n, src, limit in cover:
         if ua is not out_w:  # units are bools: `is` is cheaper than `!=` here
             va = va * voltage * n if out_w else va / (voltage * n)
+            if final:
+                limit = (va * 10.0 + noise) // 1.0 / 10.0
         if rates:
             rate = src.tx_min_rate
             if rate is not None:
@@ -1515,13 +1535,12 @@ def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True
                 if final:
                     rate = ceil(rate * 10.0 - noise) / 10.0
         if va == inf:
-            va, src = default_limit, default
+            va, src, limit = default_limit, default, default_rounded
             if n > 3:
                 n = default_phases
         if not final:
             append((t, va, n, src, rate))
         else:
-            limit = (va * 10.0 + noise) // 1.0 / 10.0
             if limit != cur_limit or n != cur_n:
                 append((t - origin, limit, n, src.sources, rate, None))
                 cur_limit, cur_n, cur_src = limit, n, src
@@ -1547,6 +1566,9 @@ def _merge_two(
     interval is built: this is the warm path of an EVSE's answer, issue 16).
     ``rates`` False says no profile of ``first`` has a minimum charging rate
     (:attr:`ProfileIndex.has_min_rate`): the per-interval rate work is skipped.
+    ``final`` takes the rounded limit from the segment that sets it (rounded once per
+    occurrence: rounding down is monotone, so the rounded minimum is the minimum's
+    rounding), and rounds here only what it converts.
     Units are compared with ``is``: they are bools (``unit_w``, ``out_w``), and
     CPython 3.11 specialises ``is`` but not ``!=`` on bools (issue 16).
     """
@@ -1555,20 +1577,26 @@ def _merge_two(
     inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
     out: list[Any] = []
     append = out.append
-    cur_limit, cur_n, cur_src = _INF, -1, None
+    cur_limit: float | None = _INF  # None only on the general path (the EVSE sum's segments)
+    cur_n, cur_src = -1, None
     ia = ib = 0
     sa, sb = first[0], second[0]
     t = origin
+    default_rounded = (default_limit * 10.0 + noise) // 1.0 / 10.0
     rate = None
     while True:
-        _, ea, va, ua, n, src = sa
-        _, eb, vb, ub, pb, src_b = sb
+        _, ea, va, ua, n, src, ra = sa
+        _, eb, vb, ub, pb, src_b, rb = sb
         if pb < n:
             n = pb
         if ua is not out_w:
             va = va * voltage * n if out_w else va / (voltage * n)
+            if final:
+                ra = (va * 10.0 + noise) // 1.0 / 10.0
         if ub is not out_w:
             vb = vb * voltage * n if out_w else vb / (voltage * n)
+            if final:
+                rb = (vb * 10.0 + noise) // 1.0 / 10.0
         if rates:
             rate = src.tx_min_rate
             if rate is not None:
@@ -1576,15 +1604,16 @@ def _merge_two(
                 if final:
                     rate = ceil(rate * 10.0 - noise) / 10.0
         if vb < va:
-            va, src = vb, src_b
+            va, src, limit = vb, src_b, rb
         elif va == inf:
-            va, src = default_limit, default
+            va, src, limit = default_limit, default, default_rounded
             if n > 3:
                 n = default_phases
+        else:
+            limit = ra
         if not final:
             append((t, va, n, src, rate))
         else:
-            limit = (va * 10.0 + noise) // 1.0 / 10.0
             if limit != cur_limit or n != cur_n:
                 append((t - origin, limit, n, src.sources, rate, None))
                 cur_limit, cur_n, cur_src = limit, n, src
@@ -1699,7 +1728,7 @@ def _add_generation(ctx: _Context, raw: _Raw, gen: list[_Seg]) -> _Raw:
     return out
 
 
-_NOISE = 5e-7
+_NOISE = ROUNDING_NOISE
 """Float noise ignored when rounding to tenths (in units of a tenth)."""
 
 
