@@ -17,7 +17,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import repeat
-from operator import add, floordiv, itemgetter, lt, mul, truediv
+from operator import itemgetter, lt, mul, truediv
 from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
@@ -235,19 +235,10 @@ class CompiledProfile:
 def rounded_down(limits: Sequence[float]) -> list[float]:
     """Each limit rounded down to 0.1 as the composite's answer rounds it, computed once
     per occurrence so that the warm merge only picks it (issue 16): ``(x * 10 +
-    ROUNDING_NOISE) // 1 / 10`` (the same operations, so the same floats; by ``map``, in C).
-    No limit (infinity) stays infinite."""
-    out = list(
-        map(
-            truediv,
-            map(
-                floordiv,
-                map(add, map(mul, limits, repeat(10.0)), repeat(ROUNDING_NOISE)),
-                repeat(1.0),
-            ),
-            repeat(10.0),
-        )
-    )
+    ROUNDING_NOISE) // 1 / 10``, the same operations, so the same floats (a comprehension:
+    half the cost of a chain of ``map`` calls). No limit (infinity) stays infinite."""
+    noise = ROUNDING_NOISE
+    out = [(x * 10.0 + noise) // 1.0 / 10.0 for x in limits]
     if _NO_LIMIT in limits:  # inf // 1 is nan: a 2.1 period without a limit
         out = [_NO_LIMIT if x == _NO_LIMIT else r for x, r in zip(limits, out, strict=True)]
     return out
