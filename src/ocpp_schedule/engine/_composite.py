@@ -333,8 +333,8 @@ def composite_schedule(
     else:
         if cfg.dc_evse_ids:
             _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
-        if index.converts_once(ctx.default_phases):
-            ctx.convert_at = ctx.voltage
+        if index.has_unit[not ctx.out_w] and index.converts_once(ctx.default_phases):
+            ctx.convert_at = ctx.voltage  # a profile in the other unit, converted once
         return _schedule(
             evse_id, s, duration, out_unit, _evse_answer(ctx, index, evse_id, txs.get(evse_id))
         )

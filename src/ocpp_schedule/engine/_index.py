@@ -50,6 +50,7 @@ class ProfileIndex:
         "external",
         "generation",
         "has_min_rate",
+        "has_unit",
         "has_v2x",
         "priority",
         "station_max",
@@ -68,9 +69,11 @@ class ProfileIndex:
         }
         evses: set[int] = set()
         has_v2x = has_min_rate = False
+        units: set[bool] = set()
         for cp in compiled:
             has_v2x = has_v2x or cp.v2x is not None
             has_min_rate = has_min_rate or cp.tx_min_rate is not None
+            units.add(cp.unit_w)
             if cp.evse_id > 0:
                 evses.add(cp.evse_id)
             purpose = cp.purpose
@@ -91,6 +94,8 @@ class ProfileIndex:
         self.has_v2x = has_v2x
         """True when a profile has 2.1 fields (the composite then composes them, V21-8)."""
         self.has_min_rate = has_min_rate
+        self.has_unit = (False in units, True in units)
+        """``has_unit[unit_w]``: whether a profile is in A (``[False]``) or W (``[True]``)."""
         """True when a profile of an EV stack has a ``minChargingRate`` (the one-pass merge
         skips the per-interval rate work otherwise, issue 16)."""
         self.tx_default = _by_evse(buckets["default"])
