@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from itertools import repeat
-from operator import itemgetter, lt
+from operator import itemgetter, lt, mul, truediv
 from typing import Any, NamedTuple
 
 from ..errors import InvalidProfileError, QueryError
@@ -33,6 +34,7 @@ from ._provenance import LimitSource
 
 __all__ = [
     "V2xPeriod",
+    "ROUNDING_NOISE",
     "compiled",
     "MAX_LIMIT",
     "NEG_INF",
@@ -47,6 +49,9 @@ NEG_INF = -(2**62)
 POS_INF = 2**62
 
 _NO_LIMIT = math.inf
+ROUNDING_NOISE = 5e-7
+"""Float noise ignored when rounding to tenths (in units of a tenth): the composite rounds a
+limit down as ``(x * 10 + ROUNDING_NOISE) // 1 / 10``."""
 _OCCURRENCE_CACHE = 64
 
 _TX_CHAIN = frozenset(
@@ -154,7 +159,7 @@ class CompiledProfile:
         self.soc_limit = soc_limit
         self.v2x = v2x
         self._phases_with: dict[int, tuple[int, ...]] = {}
-        self._occurrences: dict[tuple[int, int], tuple[list[int], list[Any]]] = {}
+        self._occurrences: dict[tuple[float, ...], tuple[list[int], list[Any]]] = {}
         self.source = LimitSource("profile", profile_id, purpose, stack_level, evse_id)
         self.sources = (self.source,)
         """``(source,)``: an answer period's ``sources`` when this profile alone set it."""
@@ -168,17 +173,29 @@ class CompiledProfile:
             self._phases_with[default] = resolved
         return resolved
 
-    def occurrence(self, default_phases: int, anchor: int) -> tuple[list[int], list[Any]]:
+    def occurrence(
+        self, default_phases: int, anchor: int, voltage: float = 0.0
+    ) -> tuple[list[int], list[Any]]:
         """The segments of the occurrence anchored at ``anchor``, cached.
 
         Returns ``(starts, segments)``: the absolute start of each period that
         begins before the occurrence ends (``anchor + duration``), and the
-        segments ``(start, end, limit, unit_w, phases, self)`` that cover the
-        occurrence. Validity is not applied here; callers clip to a window.
+        segments ``(start, end, limit, unit_w, phases, self, rounded)`` that cover
+        the occurrence, ``rounded`` being the limit rounded down to 0.1 as the answer
+        rounds it (:func:`rounded_down`). Validity is not applied here; callers clip
+        to a window.
         A profile keeps the occurrences of its last few anchors (a recurring
         profile is asked for the same recurrences again and again).
+
+        A non-zero ``voltage`` asks for the limits in the other unit (A for a W
+        profile, W for an A one), each converted with its own period's phases as
+        the composite converts them (``limit / (voltage * phases)``,
+        ``limit * voltage * phases``: the same operations, so the same floats),
+        and the segments say that unit. The composite uses them only where the
+        phases in use are always the period's own (issue 16: W1's cap is
+        converted once per occurrence instead of once per interval).
         """
-        key = (default_phases, anchor)
+        key = (default_phases, anchor) if not voltage else (default_phases, anchor, voltage)
         cached = self._occurrences.get(key)
         if cached is None:
             if len(self._occurrences) >= _OCCURRENCE_CACHE:
@@ -188,14 +205,15 @@ class CompiledProfile:
             starts = [anchor + t for t in self.starts[:count]]
             ends = starts[1:]
             ends.append(end)
+            phases = self.phases_with(default_phases)[:count]
+            limits: Sequence[float] = self.limits[:count]
+            unit_w = self.unit_w
+            if voltage:
+                limits = list(_converted(limits, phases, voltage, to_w=not unit_w))
+                unit_w = not unit_w
             segs: list[Any] = list(
                 zip(
-                    starts,
-                    ends,
-                    self.limits[:count],
-                    repeat(self.unit_w),
-                    self.phases_with(default_phases)[:count],
-                    repeat(self),
+                    starts, ends, limits, repeat(unit_w), phases, repeat(self), rounded_down(limits)
                 )
             )
             cached = (starts, segs)
@@ -212,6 +230,29 @@ class CompiledProfile:
             f"CompiledProfile(id={self.profile_id}, evse={self.evse_id}, "
             f"{self.purpose.value}, stack={self.stack_level}, periods={len(self.starts)})"
         )
+
+
+def rounded_down(limits: Sequence[float]) -> list[float]:
+    """Each limit rounded down to 0.1 as the composite's answer rounds it, computed once
+    per occurrence so that the warm merge only picks it (issue 16): ``(x * 10 +
+    ROUNDING_NOISE) // 1 / 10``, the same operations, so the same floats (a comprehension:
+    half the cost of a chain of ``map`` calls). No limit (infinity) stays infinite."""
+    noise = ROUNDING_NOISE
+    out = [(x * 10.0 + noise) // 1.0 / 10.0 for x in limits]
+    if _NO_LIMIT in limits:  # inf // 1 is nan: a 2.1 period without a limit
+        out = [_NO_LIMIT if x == _NO_LIMIT else r for x, r in zip(limits, out, strict=True)]
+    return out
+
+
+def _converted(
+    limits: Iterable[float], phases: Iterable[int], voltage: float, *, to_w: bool
+) -> Iterable[float]:
+    """Limits converted to W (``limit * voltage * phases``) or to A (``limit / (voltage *
+    phases)``), each with its period's phases: the composite's conversion, operation for
+    operation, done in C by ``map``."""
+    if to_w:
+        return map(mul, map(mul, limits, repeat(voltage)), phases)
+    return map(truediv, limits, map(mul, repeat(voltage), phases))
 
 
 def _invalid(profile_id: int, message: str, rule: str, field: str) -> InvalidProfileError:
@@ -448,8 +489,11 @@ def in_force_windows(
     for Recurring), clipped to the validity and to the schedule's duration.
     ``anchor`` is the instant that ``startPeriod`` 0 of that occurrence refers to.
     """
-    lo = max(lo, cp.valid_from)
-    hi = min(hi, cp.valid_to)
+    valid_from, valid_to = cp.valid_from, cp.valid_to
+    if valid_from > lo:  # max() and min() are calls; this runs per stack and query (issue 16)
+        lo = valid_from
+    if valid_to < hi:
+        hi = valid_to
     if lo >= hi:
         return []
     anchor = relative_anchor if cp.anchor is None else cp.anchor

@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from itertools import repeat
+from itertools import repeat, starmap
 from typing import Any, NamedTuple
 
 from ..errors import QueryError
@@ -50,11 +50,13 @@ from ..wire._timestamps import (
 )
 from ._compile import (
     MAX_LIMIT,
+    ROUNDING_NOISE,
     CompiledProfile,
     compile_profile,
     compiled,
     expand,
     in_force_windows,
+    rounded_down,
 )
 from ._index import ProfileIndex, store_index
 from ._provenance import DEFAULT_SOURCE, EVSE_SUM_SOURCE, REPORTED_SOURCE, LimitSource
@@ -331,6 +333,8 @@ def composite_schedule(
     else:
         if cfg.dc_evse_ids:
             _check_dc_units(cfg, index, txs, (evse_id,), ctx.out_w)
+        if index.has_unit[not ctx.out_w] and index.converts_once(ctx.default_phases):
+            ctx.convert_at = ctx.voltage  # a profile in the other unit, converted once
         return _schedule(
             evse_id, s, duration, out_unit, _evse_answer(ctx, index, evse_id, txs.get(evse_id))
         )
@@ -623,12 +627,24 @@ _CoverKey = tuple[tuple[CompiledProfile, ...], int | None, float | None]
 class _Context:
     """The query's constants, read once."""
 
-    __slots__ = ("covers", "default_limit", "default_phases", "end", "out_w", "start", "voltage")
+    __slots__ = (
+        "convert_at",
+        "covers",
+        "default_limit",
+        "default_phases",
+        "end",
+        "out_w",
+        "start",
+        "voltage",
+    )
 
     def __init__(self, start: int, end: int, out_w: bool, cfg: StationConfig) -> None:
         if cfg is not _default_config():  # the default one is checked once, when built
             _check_config_numbers(cfg)
         self.covers: dict[_CoverKey, list[_Seg]] | None = None
+        self.convert_at = 0.0
+        """The voltage at which covers take profiles' limits converted once per occurrence
+        (:meth:`ProfileIndex.converts_once`); 0.0: each limit is converted where it is used."""
         self.start = start
         self.end = end
         self.out_w = out_w
@@ -848,10 +864,13 @@ def _station_evses(
     return tuple(sorted(named)) if named else (1,)
 
 
-_Seg = tuple[int, int, float, bool, int, Any]
-"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source).
+_Seg = tuple[int, int, float, bool, int, Any, float | None]
+"""A piece of a purpose's leading schedule: (start, end, limit, unit_w, phases, source, rounded).
 
 ``phases`` is already resolved (a period without numberPhases has the default).
+``rounded`` is ``limit`` rounded down to 0.1 as the answer rounds it (``rounded_down``;
+infinite for no limit), which the one-pass merge picks instead of rounding per interval;
+None on the EVSE sum's segments (the EVSE-0 total, which only the general path merges).
 """
 
 
@@ -893,7 +912,18 @@ def _emit(
     xs = [lo, *[anchor + t for t in starts[first + 1 : last]]]
     ends = xs[1:]
     ends.append(hi)
-    out.extend(zip(xs, ends, limits[first:last], repeat(cp.unit_w), phases[first:last], repeat(cp)))
+    values = limits[first:last]
+    out.extend(
+        zip(
+            xs,
+            ends,
+            values,
+            repeat(cp.unit_w),
+            phases[first:last],
+            repeat(cp),
+            rounded_down(values),
+        )
+    )
 
 
 def _slice(occurrence: tuple[list[int], list[_Seg]], lo: int, hi: int, out: list[_Seg]) -> None:
@@ -1017,7 +1047,7 @@ def _cover_sweep(
             pop(heap)
         if not heap:
             stop = wins[i][0] if i < count else end
-            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT))
+            segs.append((t, stop, _INF, out_w, _NO_PHASES, _DEFAULT, _INF))
             t = stop
             continue
         rank, stop, anchor = heap[0]
@@ -1030,7 +1060,8 @@ def _cover_sweep(
             i += 1
         cp = chain[rank]
         if soc is None or cp.soc_limit is None:
-            _slice(cp.occurrence(dp, anchor), t, stop, segs)
+            convert = ctx.convert_at if cp.unit_w is not out_w else 0.0
+            _slice(cp.occurrence(dp, anchor, convert), t, stop, segs)
         else:
             limits = limits_of.get(rank)
             if limits is None:
@@ -1084,17 +1115,18 @@ def _fill(
     w_lo = window[0] if window[0] > lo else lo
     w_hi = window[2] if window[2] < hi else hi
     if w_lo >= w_hi:
-        segs.append((lo, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        segs.append((lo, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT, _INF))
         return
     if lo < w_lo:
-        segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        segs.append((lo, w_lo, _INF, ctx.out_w, _NO_PHASES, _DEFAULT, _INF))
     cp = chain[window[1]]
     if soc is None or cp.soc_limit is None:
-        _slice(cp.occurrence(ctx.default_phases, window[3]), w_lo, w_hi, segs)
+        convert = ctx.convert_at if cp.unit_w is not ctx.out_w else 0.0
+        _slice(cp.occurrence(ctx.default_phases, window[3], convert), w_lo, w_hi, segs)
     else:
         _emit(cp, w_lo, w_hi, window[3], ctx.default_phases, _soc_limits(cp, soc), segs)
     if w_hi < hi:
-        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT))
+        segs.append((w_hi, hi, _INF, ctx.out_w, _NO_PHASES, _DEFAULT, _INF))
 
 
 def _soc_limits(cp: CompiledProfile, soc: float | None) -> tuple[float, ...]:
@@ -1165,7 +1197,7 @@ def _evse_work(
     gen = cover(generation, ctx, rel, soc) if generation else []
     v2x = index.has_v2x and stacks_have_v2x([chain, *caps, generation or []])
     if answer and not gen and not v2x and len(cap_covers) < 2:
-        periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [])
+        periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [], index.has_min_rate)
         if periods is not None:
             return [], periods
     raw = _combine(ctx, [ev_cover, *cap_covers], gen)
@@ -1186,18 +1218,23 @@ def _evse_work(
 
 
 def _one_pass(
-    ctx: _Context, first: list[_Seg], second: list[_Seg]
+    ctx: _Context, first: list[_Seg], second: list[_Seg], rates: bool = True
 ) -> tuple[CompositePeriod, ...] | None:
     """The answer of the EV stack's cover and at most one cap's, merged, rounded and built
     in one pass (either may be empty: nothing of it in force); None when that does not
     apply (both empty, or possibly more than :data:`MAX_PERIODS` intervals: the general
-    path then decides, as before)."""
+    path then decides, as before). ``rates`` as in :func:`_merge_two`."""
     if not first:
         first, second = second, first
     if not first or len(first) + len(second) > MAX_PERIODS:
         return None
-    rows = _merge_two(ctx, first, second, True) if second else _merge_one(ctx, first, True)
-    return tuple(map(tuple.__new__, repeat(CompositePeriod), rows))
+    if second:
+        rows = _merge_two(ctx, first, second, True, rates)
+    else:
+        rows = _merge_one(ctx, first, True, rates)
+    # starmap over zip hands tuple.__new__ zip's (reused) argument tuple: one allocation
+    # per period less than map (0.27 µs of W1's 27 periods, issue 16)
+    return tuple(starmap(tuple.__new__, zip(repeat(CompositePeriod), rows)))  # noqa: RUF058
 
 
 class _FieldRaw(list):  # type: ignore[type-arg]
@@ -1392,7 +1429,7 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
         ends = [r[0] for r in raw[1:]]
         ends.append(end)
         return [
-            (t, stop, value, out_w, phases, _SUM)
+            (t, stop, value, out_w, phases, _SUM, None)
             for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
         ]
     size = 1
@@ -1410,7 +1447,7 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
     cur = ctx.start
     for t, j, value, phases in heapq.merge(*(_changes(j, raw) for j, raw in enumerate(per_evse))):
         if t != cur:
-            segs.append((cur, t, total[1], out_w, most[1], _SUM))
+            segs.append((cur, t, total[1], out_w, most[1], _SUM, None))
             if len(segs) > MAX_PERIODS:
                 raise _too_many_periods(len(segs))
             cur = t
@@ -1423,7 +1460,7 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
             total[pos] = total[left] + total[left + 1]
             most[pos] = most[left] if most[left] > most[left + 1] else most[left + 1]
             pos //= 2
-    segs.append((cur, end, total[1], out_w, most[1], _SUM))
+    segs.append((cur, end, total[1], out_w, most[1], _SUM, None))
     return segs
 
 
@@ -1469,35 +1506,41 @@ def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
     return _merge_one(ctx, cover, False)
 
 
-def _merge_one(ctx: _Context, cover: list[_Seg], final: bool) -> list[Any]:
+def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True) -> list[Any]:
     """One gap-free cover converted, the default limit where it has no limit.
 
-    ``final`` as in :func:`_merge_two` (the same rounding and merging, one cover). The
-    emission at the end of the loop is :func:`_merge_two`'s, kept inline on purpose: a
-    call per interval would cost about what the one pass saves (docs/performance.md).
+    ``final`` and ``rates`` as in :func:`_merge_two` (the same rounding and merging, one
+    cover). The emission at the end of the loop is :func:`_merge_two`'s, kept inline on
+    purpose: a call per interval would cost about what the one pass saves
+    (docs/performance.md).
     """
     out_w, voltage, origin = ctx.out_w, ctx.voltage, ctx.start
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
     inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
     out: list[Any] = []
     append = out.append
-    cur_limit, cur_n, cur_src = _INF, -1, None
-    for t, _, va, ua, n, src in cover:
-        if ua != out_w:
+    cur_limit: float | None = _INF  # None only on the general path (the EVSE sum's segments)
+    cur_n, cur_src = -1, None
+    default_rounded = (default_limit * 10.0 + noise) // 1.0 / 10.0
+    rate = None
+    for t, _, va, ua, n, src, limit in cover:
+        if ua is not out_w:  # units are bools: `is` is cheaper than `!=` here
             va = va * voltage * n if out_w else va / (voltage * n)
-        rate = src.tx_min_rate
-        if rate is not None:
-            rate = _convert(rate, src.unit_w, out_w, n, voltage)
             if final:
-                rate = ceil(rate * 10.0 - noise) / 10.0
+                limit = (va * 10.0 + noise) // 1.0 / 10.0
+        if rates:
+            rate = src.tx_min_rate
+            if rate is not None:
+                rate = _convert(rate, src.unit_w, out_w, n, voltage)
+                if final:
+                    rate = ceil(rate * 10.0 - noise) / 10.0
         if va == inf:
-            va, src = default_limit, default
+            va, src, limit = default_limit, default, default_rounded
             if n > 3:
                 n = default_phases
         if not final:
             append((t, va, n, src, rate))
         else:
-            limit = (va * 10.0 + noise) // 1.0 / 10.0
             if limit != cur_limit or n != cur_n:
                 append((t - origin, limit, n, src.sources, rate, None))
                 cur_limit, cur_n, cur_src = limit, n, src
@@ -1512,47 +1555,65 @@ def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
     return _merge_two(ctx, first, second, False)
 
 
-def _merge_two(ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool) -> list[Any]:
+def _merge_two(
+    ctx: _Context, first: list[_Seg], second: list[_Seg], final: bool, rates: bool = True
+) -> list[Any]:
     """The minimum of two gap-free covers, stepping from one segment end to the next.
 
     Not ``final``: the raw intervals ``(start, value, phases, source, min rate)``.
     ``final``: the answer's periods as plain tuples, rounded and with equal
     neighbours merged as :func:`_finalize` does, in the same pass (no raw
     interval is built: this is the warm path of an EVSE's answer, issue 16).
+    ``rates`` False says no profile of ``first`` has a minimum charging rate
+    (:attr:`ProfileIndex.has_min_rate`): the per-interval rate work is skipped.
+    ``final`` takes the rounded limit from the segment that sets it (rounded once per
+    occurrence: rounding down is monotone, so the rounded minimum is the minimum's
+    rounding), and rounds here only what it converts.
+    Units are compared with ``is``: they are bools (``unit_w``, ``out_w``), and
+    CPython 3.11 specialises ``is`` but not ``!=`` on bools (issue 16).
     """
     end, out_w, voltage, origin = ctx.end, ctx.out_w, ctx.voltage, ctx.start
     default_phases, default_limit = ctx.default_phases, ctx.default_limit
     inf, default, noise, ceil = _INF, _DEFAULT, _NOISE, math.ceil
     out: list[Any] = []
     append = out.append
-    cur_limit, cur_n, cur_src = _INF, -1, None
+    cur_limit: float | None = _INF  # None only on the general path (the EVSE sum's segments)
+    cur_n, cur_src = -1, None
     ia = ib = 0
     sa, sb = first[0], second[0]
     t = origin
+    default_rounded = (default_limit * 10.0 + noise) // 1.0 / 10.0
+    rate = None
     while True:
-        _, ea, va, ua, n, src = sa
-        _, eb, vb, ub, pb, src_b = sb
+        _, ea, va, ua, n, src, ra = sa
+        _, eb, vb, ub, pb, src_b, rb = sb
         if pb < n:
             n = pb
-        if ua != out_w:
+        if ua is not out_w:
             va = va * voltage * n if out_w else va / (voltage * n)
-        if ub != out_w:
-            vb = vb * voltage * n if out_w else vb / (voltage * n)
-        rate = src.tx_min_rate
-        if rate is not None:
-            rate = _convert(rate, src.unit_w, out_w, n, voltage)
             if final:
-                rate = ceil(rate * 10.0 - noise) / 10.0
+                ra = (va * 10.0 + noise) // 1.0 / 10.0
+        if ub is not out_w:
+            vb = vb * voltage * n if out_w else vb / (voltage * n)
+            if final:
+                rb = (vb * 10.0 + noise) // 1.0 / 10.0
+        if rates:
+            rate = src.tx_min_rate
+            if rate is not None:
+                rate = _convert(rate, src.unit_w, out_w, n, voltage)
+                if final:
+                    rate = ceil(rate * 10.0 - noise) / 10.0
         if vb < va:
-            va, src = vb, src_b
+            va, src, limit = vb, src_b, rb
         elif va == inf:
-            va, src = default_limit, default
+            va, src, limit = default_limit, default, default_rounded
             if n > 3:
                 n = default_phases
+        else:
+            limit = ra
         if not final:
             append((t, va, n, src, rate))
         else:
-            limit = (va * 10.0 + noise) // 1.0 / 10.0
             if limit != cur_limit or n != cur_n:
                 append((t - origin, limit, n, src.sources, rate, None))
                 cur_limit, cur_n, cur_src = limit, n, src
@@ -1667,7 +1728,7 @@ def _add_generation(ctx: _Context, raw: _Raw, gen: list[_Seg]) -> _Raw:
     return out
 
 
-_NOISE = 5e-7
+_NOISE = ROUNDING_NOISE
 """Float noise ignored when rounding to tenths (in units of a tenth)."""
 
 

@@ -44,10 +44,13 @@ class ProfileIndex:
     __slots__ = (
         "_caps",
         "_chains",
+        "_converts",
         "_defaults_for",
         "evses",
         "external",
         "generation",
+        "has_min_rate",
+        "has_unit",
         "has_v2x",
         "priority",
         "station_max",
@@ -65,9 +68,12 @@ class ProfileIndex:
             "gen": [],
         }
         evses: set[int] = set()
-        has_v2x = False
+        has_v2x = has_min_rate = False
+        units: set[bool] = set()
         for cp in compiled:
             has_v2x = has_v2x or cp.v2x is not None
+            has_min_rate = has_min_rate or cp.tx_min_rate is not None
+            units.add(cp.unit_w)
             if cp.evse_id > 0:
                 evses.add(cp.evse_id)
             purpose = cp.purpose
@@ -87,6 +93,11 @@ class ProfileIndex:
         self.evses: tuple[int, ...] = tuple(sorted(evses))
         self.has_v2x = has_v2x
         """True when a profile has 2.1 fields (the composite then composes them, V21-8)."""
+        self.has_min_rate = has_min_rate
+        self.has_unit = (False in units, True in units)
+        """``has_unit[unit_w]``: whether a profile is in A (``[False]``) or W (``[True]``)."""
+        """True when a profile of an EV stack has a ``minChargingRate`` (the one-pass merge
+        skips the per-interval rate work otherwise, issue 16)."""
         self.tx_default = _by_evse(buckets["default"])
         self.tx_profiles = _by_evse(buckets["tx"])
         self.station_max = sorted(buckets["max"], key=precedence, reverse=True)
@@ -96,6 +107,7 @@ class ProfileIndex:
         self._defaults_for: dict[int, list[CompiledProfile]] = {}
         self._chains: dict[tuple[int, str, bool], list[CompiledProfile]] = {}
         self._caps: dict[int, list[list[CompiledProfile]]] = {}
+        self._converts: dict[int, bool] = {}
 
     def defaults_for(self, evse_id: int) -> list[CompiledProfile]:
         """The TxDefaultProfile stack of an EVSE: its own and EVSE 0's, in precedence order."""
@@ -171,6 +183,32 @@ class ProfileIndex:
             if own:
                 out.append(own)
         return out
+
+    def converts_once(self, default_phases: int) -> bool:
+        """True when an EVSE's composite may take each profile's limits converted once per
+        occurrence (:meth:`CompiledProfile.occurrence` with a voltage) instead of per interval.
+
+        That needs the phases in use at every instant to be the converted period's own:
+        every period of every profile has the same phases (``default_phases`` where it
+        names none), so the minimum over the stacks in force is that number too. And no
+        2.1 fields or LocalGeneration, whose composition reads the limits apart (V21-7,
+        V21-8). Cached per default phase count (issue 16)."""
+        found = self._converts.get(default_phases)
+        if found is None:
+            found = self._converts[default_phases] = self._uniform(default_phases)
+        return found
+
+    def _uniform(self, default_phases: int) -> bool:
+        if self.has_v2x or self.generation:
+            return False
+        seen: set[int] = set()
+        for groups in (self.tx_default, self.tx_profiles, self.external, self.priority):
+            for group in groups.values():
+                for cp in group:
+                    seen.update(cp.phases_with(default_phases))
+        for cp in self.station_max:
+            seen.update(cp.phases_with(default_phases))
+        return len(seen) <= 1
 
     def generation_for(self, evse_id: int) -> list[CompiledProfile]:
         """The LocalGeneration stack of an EVSE (its own and EVSE 0's)."""
