@@ -27,7 +27,6 @@ only inside its own shards.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import importlib
 import pickle
 import time
@@ -35,11 +34,11 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
+from .._collector import collector_paused as _collector_paused
 from ..errors import QueryError
 from ..station._config import StationConfig
 from ..station._rules import replay
@@ -193,26 +192,6 @@ class _Resident:
         needs, and kept between passes they would cost as much as the station itself."""
         for cp in self.profiles:
             cp.forget()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a shard works, then restore it.
-
-    A shard's work allocates many short-lived objects (parsed requests, segments), and each
-    full collection walks every object resident in the process, so with tens of thousands
-    of stations resident the collector cost about a third of a cold pass. The work makes
-    no reference cycles (measured: a collection after a pass finds none), so reference
-    counting frees everything it drops; only the pass's own duration is affected. The
-    collector is enabled again only if it was enabled before (the caller may have paused it).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _INDEX_KEY = "engine.index"

@@ -39,6 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from .._collector import collector_paused
 from ..errors import OcppScheduleError, QueryError
 from ..wire._docstrings import DocumentedModel
 from ..wire._models import Timestamp
@@ -290,7 +291,24 @@ def control(
     Pure: no clock, no I/O. Bad input raises :class:`ControlError` (unknown pile or EVSE, a
     time before ``previous``), :class:`~ocpp_schedule.QueryError` (bad horizon or resolution);
     an unsafe result :class:`~ocpp_schedule.SafetyError` (never returned).
+
+    The cyclic garbage collector is paused for the call (it makes no reference cycles;
+    docs/performance.md, SENDWARM), as :func:`~ocpp_schedule.send_plan` pauses it.
     """
+    with collector_paused():
+        return _control(site, state, policy, horizon, resolution, previous, hold)
+
+
+def _control(
+    site: Site,
+    state: SiteState,
+    policy: Policy | Planner | None,
+    horizon: int | None,
+    resolution: int,
+    previous: ControlResult | None,
+    hold: int | None,
+) -> ControlResult:
+    """:func:`control`, with the collector paused."""
     if not isinstance(site, Site):
         raise ControlError("site must be a Site", field="site")
     if not isinstance(state, SiteState):

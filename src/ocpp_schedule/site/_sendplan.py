@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from .._collector import collector_paused
 from ..errors import AdaptationError, OcppScheduleError
 from ..station._capabilities import StationCapabilities, adapt
 from ..station._config import StationConfig
@@ -256,7 +257,24 @@ def send_plan(
     ``previous_plan`` is the plan made for ``previous`` (a controller keeps it): the
     profiles it built are reused, where built from exactly the same inputs, to know
     what the piles hold instead of being built again. It changes no result, only time.
+
+    The cyclic garbage collector is paused while the plan is made (it makes no reference
+    cycles; docs/performance.md, SENDWARM): the plan's many surviving objects set off full
+    collections over the whole heap, which a re-plan's heap makes costly.
     """
+    with collector_paused():
+        return _send_plan(allocation, at, previous, resend_margin, only_changed, previous_plan)
+
+
+def _send_plan(
+    allocation: Allocation,
+    at: datetime | int | None,
+    previous: Allocation | None,
+    resend_margin: int | None,
+    only_changed: bool,
+    previous_plan: SendPlan | None,
+) -> SendPlan:
+    """:func:`send_plan`, with the collector paused."""
     start = allocation.start_epoch if at is None else epoch_or_datetime(at, "at")
     if not allocation.start_epoch <= start < allocation.end_epoch:
         raise SendPlanError("'at' lies outside the allocation's window", field="at")
