@@ -39,7 +39,7 @@ from threading import Lock
 from dateutil import tz
 
 from ..engine._compile import compiled
-from ..errors import SafetyError
+from ..errors import OcppScheduleError, SafetyError
 from ..station._config import StationConfig
 from ..station._rules import _Content
 from ..station._store import InstalledProfile, ProfileStore
@@ -97,6 +97,11 @@ _Judge = Callable[[list[Piece], list[Piece]], Dir]
 
 MEMO_DRAWS = 8192
 """Most EVSE draws kept from one plan for the next (least recently used out)."""
+
+CARRY_AHEAD = 6 * 3600
+"""How far past its plan's window a kept draw is computed (s): a re-plan minutes later
+asks for a window whose end moved on by up to a slot (the allocation's end rounds up
+to its resolution), and finds it covered (docs/performance.md, SENDWARM)."""
 
 _CARRIED: OrderedDict[_Content, tuple[int, int, list[Piece]]] = OrderedDict()
 _CARRIED_LOCK = Lock()
@@ -200,13 +205,19 @@ class Draws:
                 _CARRIED.move_to_end(content)
         if found is not None and found[0] <= self.start and self.end <= found[1]:
             return _carry(found[2], self.start, self.end)
-        pieces = evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+        ahead = self.end + CARRY_AHEAD
+        try:
+            pieces = evse_timeline(pile, evse, store, config, self.start, ahead, idle=True)
+        except OcppScheduleError:
+            # The wider window is only for later plans: where it meets a bound, this
+            # plan's own window decides (computed, raised there if at all; not kept).
+            return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
         with _CARRIED_LOCK:
-            _CARRIED[content] = (self.start, self.end, pieces)
+            _CARRIED[content] = (self.start, ahead, pieces)
             _CARRIED.move_to_end(content)
             if len(_CARRIED) > MEMO_DRAWS:
                 _CARRIED.popitem(last=False)
-        return pieces
+        return _carry(pieces, self.start, self.end)
 
 
 def _anchored(entries: _Entries) -> bool:
