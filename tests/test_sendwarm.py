@@ -90,14 +90,18 @@ def test_property_a_draw_kept_ahead_is_the_draw_over_a_later_longer_window(
                     assert counting.calls == before, "a draw kept ahead was computed again"
 
 
-def test_a_window_past_the_kept_one_is_computed() -> None:
-    """A later plan ending more than CARRY_AHEAD past the earlier one computes its draws."""
+def _small_site() -> Site:
     from test_draws_carry import _one_pile_site
 
     from ocpp_schedule.site import Session
 
     session = Session(arrive=T0, leave=T0 + timedelta(hours=3), max_amps=16.0)
-    site = _one_pile_site((), (session,))
+    return _one_pile_site((), (session,))
+
+
+def test_a_window_past_the_kept_one_is_computed() -> None:
+    """A later plan ending more than CARRY_AHEAD past the earlier one computes its draws."""
+    site = _small_site()
     pile, evse = site.piles[0], site.piles[0].evses[0]
     kept, config = pile_store(pile, site)
     _plancheck.clear_draw_caches()
@@ -113,13 +117,9 @@ def test_a_window_past_the_kept_one_is_computed() -> None:
 def test_a_bound_met_only_ahead_computes_the_plans_own_window() -> None:
     """Where the wider window raises, the draw over the plan's own window is returned
     (the plan's result is what it was without the wider window) and nothing is kept."""
-    from test_draws_carry import _one_pile_site
-
     from ocpp_schedule.errors import QueryError
-    from ocpp_schedule.site import Session
 
-    session = Session(arrive=T0, leave=T0 + timedelta(hours=3), max_amps=16.0)
-    site = _one_pile_site((), (session,))
+    site = _small_site()
     pile, evse = site.piles[0], site.piles[0].evses[0]
     kept, config = pile_store(pile, site)
     end = START + 7200
@@ -182,15 +182,6 @@ def _collector(enabled: bool) -> Iterator[None]:
         yield
     finally:
         (gc.enable if was else gc.disable)()
-
-
-def _small_site() -> Site:
-    from test_draws_carry import _one_pile_site
-
-    from ocpp_schedule.site import Session
-
-    session = Session(arrive=T0, leave=T0 + timedelta(hours=3), max_amps=16.0)
-    return _one_pile_site((), (session,))
 
 
 @pytest.mark.parametrize("enabled", [True, False])
