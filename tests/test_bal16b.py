@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from strategies_site import T0, hostile_sites, sites, sites_with_needs
 
 from ocpp_schedule import EqualShare, QueryError, SafetyError, Site, balance
+from ocpp_schedule.site import Circuit
 from ocpp_schedule.site import _allocation as alloc
 from ocpp_schedule.site import _fairshare as fair
 from ocpp_schedule.site import _slotshare as slot
@@ -109,6 +110,40 @@ def test_the_shortcut_is_taken_only_when_every_path_starts_at_a_binding_circuit(
     assert {k: [x.key for x in v] for k, v in groups.items()} == {frozenset({"g"}): [("a", 1)]}
     with mock.patch.object(slot, "_ONE_GROUP", False):
         assert slot._groups(active, room, 230.0) == (free, groups)
+
+
+def test_a_site_whose_grid_connection_binds_takes_the_shortcut_with_the_same_result() -> None:
+    """A feeder under a smaller grid connection: the shortcut is taken, and every field of
+    the Allocation is what the union-find gives (EqualShare and DeadlineAware, 3 slot sizes)."""
+    from test_bal16 import _crowded
+
+    crowded = _crowded(60)
+    site = crowded.model_copy(
+        update={"grid": Circuit(id="g", amps=200.0, children=(Circuit(id="f", amps=250.0),))}
+    )
+    taken = []
+    real = slot._groups
+
+    def spy(active: Any, room: Any, voltage: float) -> Any:
+        out = real(active, room, voltage)
+        with mock.patch.object(slot, "_ONE_GROUP", False):
+            assert real(active, room, voltage) == out  # the same demands, circuits, order
+        taken.append(not out[0] and len(out[1]) == 1 and "g" in next(iter(out[1]), ()))
+        return out
+
+    for policy in (None, EqualShare()):
+        for resolution in (None, 300, 900):
+            with mock.patch.object(slot, "_groups", spy):
+                fast = balance(
+                    site, start=T0, duration=4 * HOUR, resolution=resolution, policy=policy
+                )
+            with mock.patch.object(slot, "_ONE_GROUP", False):
+                slow = balance(
+                    site, start=T0, duration=4 * HOUR, resolution=resolution, policy=policy
+                )
+            assert fast == slow
+            assert fast.overloads() == []
+    assert sum(taken) >= 6
 
 
 COEFFICIENTS = st.one_of(
