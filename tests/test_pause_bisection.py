@@ -24,10 +24,17 @@ from ocpp_schedule.site._slotshare import (
     PAUSE_SINGLY,
     _Demand,
     _floor_tenth,
-    _pause,
     _shares,
     _solve,
 )
+
+
+def _pause(demands: Any, limits: Any, voltage: float) -> dict[Any, tuple[float, bool]]:
+    """slotshare._pause read as (limit, paused) per EVSE, in its order (it returns the
+    limits and the set paused since BAL16B)."""
+    amps, paused = slotshare._pause(demands, limits, voltage)
+    return {key: (x, key in paused) for key, x in amps.items()}
+
 
 V = 230.0
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))

@@ -30,7 +30,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import pairwise
+from itertools import compress, pairwise
 from typing import Any, NamedTuple
 
 from ..errors import QueryError, SafetyError
@@ -294,11 +294,13 @@ def _active(slot_evses: dict[EvseKey, list[_SlotEvse]], slots: int) -> list[Acti
     """Per slot, the EVSEs with a vehicle (in the site's order) and their entries."""
     out: list[Active] = [([], []) for _ in range(slots)]
     for key, per_slot in slot_evses.items():
-        for k, entry in enumerate(per_slot):
+        # Run by run of one entry (an idle stretch is one test, not one per slot).
+        for first, end in _same_runs(per_slot):
+            entry = per_slot[first]
             if entry.session >= 0:
-                keys, entries = out[k]
-                keys.append(key)
-                entries.append(entry)
+                for keys, entries in out[first:end]:
+                    keys.append(key)
+                    entries.append(entry)
     return out
 
 
@@ -428,8 +430,9 @@ def _entry_runs(slot_evses: dict[EvseKey, list[_SlotEvse]]) -> dict[EvseKey, lis
 
 def _same_runs(per_slot: Sequence[object]) -> list[tuple[int, int]]:
     """The maximal runs ``[first, end)`` of the same object (identity), in order; the
-    neighbours are compared in C (``map(operator.is_)``), not slot by slot."""
-    edges = [k for k, same in enumerate(map(operator.is_, per_slot[1:], per_slot), 1) if not same]
+    neighbours are compared and the edges picked in C (``map(operator.is_not)`` through
+    ``compress``), not slot by slot."""
+    edges = list(compress(range(1, len(per_slot)), map(operator.is_not, per_slot[1:], per_slot)))
     return list(zip([0, *edges], [*edges, len(per_slot)], strict=True))
 
 

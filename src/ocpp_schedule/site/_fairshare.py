@@ -15,6 +15,7 @@ tree of circuits with a thousand consumers is shared in milliseconds.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from heapq import heappop, heappush
 
@@ -76,7 +77,7 @@ def fill(
     in_c: list[list[float]] = [[] for _ in range(n)]
     for g in range(groups):
         group_i, group_c = indices[g], coefficients[g]
-        if sum(c * caps[i] for i, c in zip(group_i, group_c, strict=True) if c > 0) <= limits[g]:
+        if _at_caps(caps, group_i, group_c) <= limits[g]:
             continue  # even everyone at their cap fits: this constraint never binds
         for i, c in zip(group_i, group_c, strict=True):
             if c > 0 and not frozen[i]:
@@ -141,6 +142,21 @@ def fill(
             level_of[g] = _INF
             dirty.discard(g)
     return x
+
+
+def _at_caps(caps: Sequence[float], group_i: Sequence[int], group_c: Sequence[float]) -> float:
+    """What a constraint carries with every member of positive coefficient at its cap.
+
+    When every coefficient is positive (``0.0 < c``, false for NaN), the products are
+    taken and summed in C, the same terms in the same order as the filtered sum
+    (BAL16B)."""
+    if len(group_i) == len(group_c) and all(map(_ZERO.__lt__, group_c)):
+        total: float = sum(map(operator.mul, group_c, map(caps.__getitem__, group_i)))
+        return total
+    return sum(c * caps[i] for i, c in zip(group_i, group_c, strict=True) if c > 0)
+
+
+_ZERO = 0.0
 
 
 def _normalised(weights: Sequence[float]) -> list[float]:

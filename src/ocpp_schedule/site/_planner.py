@@ -44,7 +44,7 @@ from bisect import insort
 from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
-from ._slotshare import Memo, _Demand, _floor_tenth, _room_left, _shares, _solve
+from ._slotshare import Memo, _Demand, _floor_tenth, _room_left, _shares, _solve_limits
 
 __all__ = ["DeadlineAware"]
 
@@ -406,7 +406,9 @@ class _Planner:
         # it. A run of slots shares one PlanDemand object (_problem), so with the same rank
         # the same _Demand is reused: no object per cell, and a slot whose demands are the
         # previous slot's objects, under equal limits, has the previous slot's answer.
-        made: dict[EvseKey, tuple[PlanDemand, tuple[float, int, str, int], _Demand]] = {}
+        # The flag: the EVSE has one session, so the same PlanDemand has the same rank (one
+        # lookup per cell on a run of slots instead of two and a comparison).
+        made: dict[EvseKey, tuple[PlanDemand, tuple[float, int, str, int], _Demand, bool]] = {}
         before: list[_Demand] = []
         before_limits: object = None
         memo: Memo = {}
@@ -415,12 +417,15 @@ class _Planner:
             a, b = problem.boundaries[k], problem.boundaries[k + 1]
             demands = []
             for d in row:
+                last = made.get(d.key)
+                if last is not None and last[3] and last[0] is d:
+                    demands.append(last[2])
+                    continue
                 rank = alone.get(d.key)
                 if rank is None:
                     meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
                     ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
                     rank = min(ranks)
-                last = made.get(d.key)
                 if last is not None and last[0] is d and last[1] == rank:
                     demands.append(last[2])
                     continue
@@ -436,7 +441,7 @@ class _Planner:
                     d.session,
                     d.pinned,
                 )
-                made[d.key] = (d, rank, demand)
+                made[d.key] = (d, rank, demand, d.key in alone)
                 demands.append(demand)
             limits = problem.limits[k]
             same = (
@@ -449,8 +454,7 @@ class _Planner:
                 signature = (tuple(demands), tuple(sorted(limits.items())))
                 hit = cache.get(signature)
                 if hit is None:
-                    solved = _solve(demands, limits, self.volts, memo)
-                    hit = cache[signature] = {key: amps for key, (amps, _) in solved.items()}
+                    hit = cache[signature] = _solve_limits(demands, limits, self.volts, memo)[0]
                 found = hit
                 before, before_limits = demands, problem.limits[k]
             # Slots with the same answer share one (read-only) mapping.

@@ -49,9 +49,21 @@ def _floor_tenth(value: float) -> float:
     return math.floor(value * 10.0 * (1.0 + 1e-12)) / 10.0
 
 
-Memo = dict[
-    tuple[str, ...], tuple[list["_Demand"], tuple[object, ...], dict[EvseKey, tuple[float, bool]]]
-]
+def _floors(values: Sequence[float]) -> list[float]:
+    """:func:`_floor_tenth` of each value, worked out once per distinct value.
+
+    A slot's shares and caps take a few hundred distinct values over a thousand demands;
+    the rounding depends on the value alone (-0.0 and 0.0 both round to 0.0), so a table
+    over the set, read back in C, gives each value's own rounding (BAL16B).
+    """
+    table = {value: _floor_tenth(value) for value in set(values)}
+    return list(map(table.__getitem__, values))
+
+
+Part = tuple[dict[EvseKey, float], set[EvseKey]]
+"""A solve's answer as plain numbers: each EVSE's limit, and the EVSEs paused (limit 0)."""
+
+Memo = dict[tuple[str, ...], tuple[list["_Demand"], tuple[object, ...], Part]]
 """Per group of circuits that bind together: the demands, limits and shares of its last solve."""
 
 
@@ -66,7 +78,22 @@ def _solve(
     Pinned demands (their TxProfile governs) draw their own limit and are
     never paused; the others share what they leave. A share counts as meeting
     the minimum only once rounded down to 0.1 A, so every limit handed out is
-    0 or at least the minimum. Returns each EVSE's (limit, paused).
+    0 or at least the minimum. Returns each EVSE's (limit, paused): :func:`_solve_limits`
+    as pairs, in its order.
+    """
+    amps, paused = _solve_limits(demands, limits, voltage, memo)
+    return {key: (x, key in paused) for key, x in amps.items()}
+
+
+def _solve_limits(
+    demands: Sequence[_Demand],
+    limits: dict[str, tuple[PhaseAmps, float | None]],
+    voltage: float,
+    memo: Memo | None = None,
+) -> Part:
+    """:func:`_solve` as each EVSE's limit and the set of those paused (BAL16B: no pair per
+    EVSE and slot for the collector to count; a planner that reads only the limits builds
+    none).
 
     The demands fall apart into groups that share no circuit limit that can bind
     (:func:`_groups`); each group is shared and paused on its own, which is what the
@@ -77,18 +104,19 @@ def _solve(
     """
     pinned = [d for d in demands if d.pinned]
     room = _room_left(pinned, limits, voltage)
-    out: dict[EvseKey, tuple[float, bool]] = {}
+    out: dict[EvseKey, float] = {}
+    paused: set[EvseKey] = set()
     active: list[_Demand] = []
-    for d in demands:
+    for d, cap in zip(demands, _floors([d.cap for d in demands]), strict=True):
         if d.pinned:
             continue
-        if _floor_tenth(d.cap) >= d.min_amps and d.cap > 0:
+        if cap >= d.min_amps and d.cap > 0:
             active.append(d)
         else:
-            out[d.key] = (0.0, True)
+            out[d.key] = 0.0
+            paused.add(d.key)
     free, groups = _groups(active, room, voltage)
-    for d in free:
-        out[d.key] = (_floor_tenth(d.cap), False)
+    out.update(zip([d.key for d in free], _floors([d.cap for d in free]), strict=True))
     for circuits, members in groups.items():
         key = tuple(sorted(circuits))
         bounds = tuple(room[c] for c in key)
@@ -104,10 +132,11 @@ def _solve(
             part = _pause(members, room, voltage)
             if memo is not None:
                 memo[key] = (members, bounds, part)
-        out.update(part)
+        out.update(part[0])
+        paused |= part[1]
     for d in pinned:
-        out[d.key] = (d.cap, False)
-    return out
+        out[d.key] = d.cap
+    return out, paused
 
 
 PAUSE_SINGLY = 8
@@ -122,8 +151,8 @@ Each round pauses at least one session; a group whose shares are monotone needs 
 
 def _pause(
     active: list[_Demand], room: dict[str, tuple[PhaseAmps, float | None]], voltage: float
-) -> dict[EvseKey, tuple[float, bool]]:
-    """One group's (limit, paused): the lowest short ranks paused until nobody is short (B4).
+) -> Part:
+    """One group's limits and paused EVSEs: the lowest short ranks paused until none is short.
 
     While at most :data:`PAUSE_SINGLY` sessions are short, the lowest short rank is paused
     and the rest re-shared, one at a time (every small case is the rule as first written).
@@ -132,7 +161,8 @@ def _pause(
     (:func:`_pause_prefix`): O(log n) re-solves instead of one per pause (issue 17).
     After :data:`PAUSE_ROUNDS` rounds (phases coupled) the rest go one at a time.
     """
-    paused: dict[EvseKey, tuple[float, bool]] = {}
+    out: dict[EvseKey, float] = {}
+    paused: set[EvseKey] = set()
     shares = _shares(active, room, voltage)
     rounds = 0
     while short := _short(active, shares):
@@ -144,10 +174,10 @@ def _pause(
             rounds += 1
             victims, active, shares = _pause_prefix(active, shares, room, voltage)
         for d in victims:
-            paused[d.key] = (0.0, True)
-    for d, x in zip(active, shares, strict=True):
-        paused[d.key] = (_floor_tenth(x), False)
-    return paused
+            out[d.key] = 0.0
+            paused.add(d.key)
+    out.update(zip([d.key for d in active], _floors(shares), strict=True))
+    return out, paused
 
 
 def _rank(demand: _Demand) -> Rank:
@@ -156,7 +186,7 @@ def _rank(demand: _Demand) -> Rank:
 
 def _short(active: Sequence[_Demand], shares: Sequence[float]) -> list[_Demand]:
     """The demands whose share, rounded down to 0.1 A, is below their minimum."""
-    return [d for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps]
+    return [d for d, x in zip(active, _floors(shares), strict=True) if x < d.min_amps]
 
 
 def _pause_prefix(
@@ -243,6 +273,10 @@ def _guess(order: Sequence[tuple[_Demand, float]]) -> int:
     return len(order)
 
 
+_ONE_GROUP = True
+"""False: :func:`_groups` always takes the union-find (the reference of its shortcut)."""
+
+
 def _groups(
     active: list[_Demand], room: dict[str, tuple[PhaseAmps, float | None]], voltage: float
 ) -> tuple[list[_Demand], dict[frozenset[str], list[_Demand]]]:
@@ -291,6 +325,12 @@ def _groups(
             or (watts is not None and total[3] > watts)
         ):
             binding.add(circuit)
+    top = active[0].path[0] if active else None
+    if _ONE_GROUP and top in binding and all(path[0] == top for path in paths):
+        # Every path starts at this circuit (a site's grid connection): when it can bind,
+        # every binding circuit is joined with it and every demand is in its one group, what
+        # the union-find below finds, without a lookup per demand (BAL16B).
+        return [], {frozenset(binding): list(active)}
     root: dict[str, str] = {}
 
     def find(c: str) -> str:
