@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
-from .._collector import collector_paused as _collector_paused
 from ..errors import QueryError
 from ..station._config import StationConfig
 from ..station._rules import replay
@@ -46,6 +45,7 @@ from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingRateUnit, OcppVersion
 from ..wire._payloads import parse_version, read_set_charging_profile
 from ..wire._timestamps import epoch_or_datetime
+from ._collector import collector_paused as _collector_paused
 from ._compile import CompiledProfile, compiled
 from ._composite import station_composites
 from ._index import ProfileIndex, store_index

@@ -39,7 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from .._collector import collector_paused
+from ..engine._collector import collector_paused
 from ..errors import OcppScheduleError, QueryError
 from ..wire._docstrings import DocumentedModel
 from ..wire._models import Timestamp

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .._collector import collector_paused
+from ..engine._collector import collector_paused
 from ..errors import AdaptationError, OcppScheduleError
 from ..station._capabilities import StationCapabilities, adapt
 from ..station._config import StationConfig
