@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from strategies import set_charging_profile
 from strategies_site import hostile_sites, sites
 from test_send_fast import _PURPOSES, _TRANSACTIONS, _VERSIONS, _limits
-from test_send_plan_speedups import _WINDOWS, _plan, _replan
+from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, _plan, _replan
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.engine._compile import compiled
@@ -224,14 +224,7 @@ def _reference(allocation: Any, **kwargs: Any) -> SendPlan | str:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.one_of(sites(), hostile_sites()),
-    _WINDOWS,
-    _WINDOWS,
-    st.integers(0, 40),
-    st.sampled_from([None, 900]),
-    st.booleans(),
-)
+@REPLAN_CASES
 def test_property_the_fast_paths_give_the_reference_plan(
     site: Site,
     old_window: tuple[int, int],

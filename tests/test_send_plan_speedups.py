@@ -61,6 +61,18 @@ from ocpp_schedule.wire._payloads import read_set_charging_profile, write_set_ch
 _WINDOWS = st.sampled_from([(0, 2), (0, 6), (1, 3), (0, 9), (2, 1), (1, 10)])
 
 
+REPLAN_CASES = given(
+    st.one_of(sites(), hostile_sites()),
+    _WINDOWS,
+    _WINDOWS,
+    st.integers(0, 40),
+    st.sampled_from([None, 900]),
+    st.booleans(),
+)
+"""The re-plan properties' inputs: a site, the old and new windows, the re-plan's slot,
+the resolution and ``only_changed`` (shared by the send-plan fast-path tests)."""
+
+
 class _NoMemo(_plancheck.Draws):
     """The reference: every timeline computed afresh."""
 
@@ -142,14 +154,7 @@ def _replan(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.one_of(sites(), hostile_sites()),
-    _WINDOWS,
-    _WINDOWS,
-    st.integers(0, 40),
-    st.sampled_from([None, 900]),
-    st.booleans(),
-)
+@REPLAN_CASES
 def test_property_the_fast_path_gives_exactly_the_reference_plan(
     site: Site,
     old_window: tuple[int, int],

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, hostile_sites, sites
 from test_draws_carry import _sites
-from test_send_plan_speedups import _WINDOWS, _plan, _replan
+from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, _plan, _replan
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.engine._compile import CompiledProfile
@@ -137,14 +137,7 @@ def test_a_bound_met_only_ahead_computes_the_plans_own_window() -> None:
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.one_of(sites(), hostile_sites()),
-    _WINDOWS,
-    _WINDOWS,
-    st.integers(0, 40),
-    st.sampled_from([None, 900]),
-    st.booleans(),
-)
+@REPLAN_CASES
 def test_property_draws_kept_ahead_give_the_same_plans(
     site: Site,
     old_window: tuple[int, int],
