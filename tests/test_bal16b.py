@@ -195,7 +195,8 @@ def test_property_active_run_by_run_is_active_slot_by_slot(
         return out
 
     with mock.patch.object(alloc, "_active", keep):
-        _balanced(site, resolution, None)
+        # A share policy: a planner reads the EVSEs' runs, not _active (PLAN13B).
+        _balanced(site, resolution, EqualShare())
     for slot_evses, slots, out in captured:
         want: list[tuple[list[Any], list[Any]]] = [([], []) for _ in range(slots)]
         for key, per_slot in slot_evses.items():

@@ -50,6 +50,7 @@ from ._timelines import (
     circuit_timeline,
     evse_timeline,
     pile_store,
+    pile_transactions,
 )
 
 __all__ = ["JOULES_PER_KWH", "Allocation", "EvseKey", "balance", "present_seconds"]
@@ -242,10 +243,13 @@ def balance(
     meta: dict[EvseKey, tuple[Pile, Evse]] = {}
     counted = sum(len(p) for p in circuit_pieces.values())
     for pile in site.piles:
-        store, config = pile_store(pile, site)
-        for evse in pile.evses:
+        transactions = pile_transactions(pile)  # once for the store and the timelines
+        store, config = pile_store(pile, site, transactions)
+        for evse, own in zip(pile.evses, transactions, strict=True):
             key = (pile.id, evse.id)
-            evse_pieces[key] = evse_timeline(pile, evse, store, config, s, e, pin_after=s)
+            evse_pieces[key] = evse_timeline(
+                pile, evse, store, config, s, e, pin_after=s, transactions=own
+            )
             meta[key] = (pile, evse)
             counted += len(evse_pieces[key])
             check_size("the input pieces (EVSE and circuit limits)", counted, MAX_CELLS)
@@ -258,10 +262,11 @@ def balance(
     phase_map = {
         key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
     }
-    active_per_slot = _active(slot_evses, len(slots))
+    # Each EVSE's runs of slots with one entry, found once for the problem and the result.
+    runs = {key: _same_runs(per_slot) for key, per_slot in slot_evses.items()}
     if isinstance(pol, Planner):
         problem = _problem(
-            site, boundaries, meta, paths, phase_map, active_per_slot, slot_circuits, slot_evses
+            site, boundaries, meta, paths, phase_map, slot_circuits, slot_evses, runs
         )
         planned: Sequence[Mapping[EvseKey, float]]
         if isinstance(pol, DeadlineAware):
@@ -272,6 +277,7 @@ def balance(
                 progress(len(slots), len(slots))
         given = _apply_plan(problem, planned, pol.name)
     else:
+        active_per_slot = _active(slot_evses, len(slots))  # a planner reads the runs instead
         given = _columns(
             _share_slots(
                 site, pol, meta, paths, phase_map, active_per_slot, slot_circuits, progress
@@ -279,7 +285,7 @@ def balance(
             len(slots),
         )
     allocation = _allocation(
-        site, pol.name, boundaries, slot_evses, slot_circuits, given, phase_map
+        site, pol.name, boundaries, slot_evses, slot_circuits, given, phase_map, runs
     )
     _verify(allocation, evse_pieces, circuit_pieces, meta)
     return allocation
@@ -347,22 +353,24 @@ def _problem(
     meta: dict[EvseKey, tuple[Pile, Evse]],
     paths: dict[str, tuple[str, ...]],
     phase_map: dict[EvseKey, tuple[int, ...]],
-    active_per_slot: list[Active],
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
     slot_evses: dict[EvseKey, list[_SlotEvse]],
+    same_runs: dict[EvseKey, list[tuple[int, int]]] | None = None,
 ) -> PlanningProblem:
     """The window as plain data for a planner (:mod:`ocpp_schedule.site._planning`).
 
     Built EVSE by EVSE over its runs of slots with one entry (a piece of its timeline,
     :func:`_entry_runs`), not cell by cell: a run's sessions are read once, and the slots
     of a run with the same seconds present share one (frozen) demand. Each slot's row
-    lists its EVSEs in the site's order, as ``active_per_slot`` does; sessions are
-    numbered in order of first appearance, slot by slot (:func:`_number_sessions`).
+    lists its EVSEs in the site's order (as :func:`_active` does); sessions are numbered
+    in order of first appearance, slot by slot (:func:`_number_sessions`). ``same_runs``:
+    each EVSE's :func:`_same_runs`, when the caller has them.
     """
     slots = len(boundaries) - 1
-    runs = _entry_runs(slot_evses)
+    runs = _entry_runs(slot_evses, same_runs)
     index, sessions = _number_sessions(runs, meta)
     rows: list[list[PlanDemand]] = [[] for _ in range(slots)]
+    widths = [b - a for a, b in pairwise(boundaries)]
     for key, own in runs.items():
         pile, evse = meta[key]
         wiring = phase_map[key]
@@ -376,20 +384,11 @@ def _problem(
                 (sessions[index[(key, i)]].arrive, sessions[index[(key, i)]].leave)
                 for i in entry.sessions
             ]
-            single = len(stays) == 1
-            arrive, leave = stays[0]
             if entry is not last_entry:
                 last_entry, last_present = entry, -1
-            for k in range(first, end):
-                a, b = boundaries[k], boundaries[k + 1]
-                if single and arrive <= a and b <= leave:
-                    present = b - a  # within its one session's stay
-                else:
-                    present = 0
-                    for arrive_i, leave_i in stays:
-                        # present_seconds(session, a, b), the epochs read once
-                        present += max(0, min(b, leave_i) - max(a, arrive_i))
-                    present = min(present, b - a)
+            for k, present in zip(
+                range(first, end), _present(boundaries, widths, first, end, stays), strict=True
+            ):
                 if present != last_present or demand is None:
                     demand = PlanDemand(
                         key=key,
@@ -409,18 +408,61 @@ def _problem(
     return PlanningProblem(boundaries, site.voltage, tuple(sessions), demands, limits)
 
 
+def _present(
+    boundaries: tuple[int, ...],
+    widths: list[int],
+    first: int,
+    end: int,
+    stays: list[tuple[int, int]],
+) -> list[int]:
+    """Per slot of ``[first, end)``, the seconds a run's vehicles are present in it: for
+    the ``stays`` (arrival, departure) of its sessions, :func:`present_seconds` summed and
+    at most the slot.
+
+    With one stay, the slots that lie within it have their whole width present: found by
+    bisection and copied from ``widths``; only the slots at its edges are worked out."""
+    if len(stays) != 1:
+        return _present_each(boundaries, first, end, stays)
+    arrive, leave = stays[0]
+    # The slots starting at or after the arrival and ending by the departure.
+    inner = bisect_left(boundaries, arrive, first, end)
+    stop = max(inner, bisect_right(boundaries, leave, first + 1, end + 1) - 1)
+    return [
+        *_present_each(boundaries, first, inner, stays),
+        *widths[inner:stop],
+        *_present_each(boundaries, stop, end, stays),
+    ]
+
+
+def _present_each(
+    boundaries: tuple[int, ...], first: int, end: int, stays: list[tuple[int, int]]
+) -> list[int]:
+    """:func:`_present` slot by slot (``present_seconds`` with the epochs read once)."""
+    out: list[int] = []
+    for k in range(first, end):
+        a, b = boundaries[k], boundaries[k + 1]
+        present = 0
+        for arrive, leave in stays:
+            present += max(0, min(b, leave) - max(a, arrive))
+        out.append(min(present, b - a))
+    return out
+
+
 Run = tuple[int, int, "_SlotEvse"]
 """Slots ``[first, end)`` of one EVSE with the same entry (the same object)."""
 
 
-def _entry_runs(slot_evses: dict[EvseKey, list[_SlotEvse]]) -> dict[EvseKey, list[Run]]:
+def _entry_runs(
+    slot_evses: dict[EvseKey, list[_SlotEvse]],
+    same_runs: dict[EvseKey, list[tuple[int, int]]] | None = None,
+) -> dict[EvseKey, list[Run]]:
     """Per EVSE with a vehicle in some slot (in the site's order): its runs of slots with
-    the same entry (:func:`_same_runs`), idle runs left out."""
+    the same entry (:func:`_same_runs`, or ``same_runs`` when given), idle runs left out."""
     out: dict[EvseKey, list[Run]] = {}
     for key, per_slot in slot_evses.items():
         runs = [
             (first, end, per_slot[first])
-            for first, end in _same_runs(per_slot)
+            for first, end in (_same_runs(per_slot) if same_runs is None else same_runs[key])
             if per_slot[first].session >= 0
         ]
         if runs:
@@ -757,7 +799,10 @@ def _allocation(
     slot_circuits: dict[str, list[tuple[PhaseAmps, float | None]]],
     given: Columns,
     phase_map: dict[EvseKey, tuple[int, ...]],
+    same_runs: dict[EvseKey, list[tuple[int, int]]] | None = None,
 ) -> Allocation:
+    """The result's rows; ``same_runs``: each EVSE's :func:`_same_runs`, when the caller
+    has them."""
     amps: dict[EvseKey, tuple[float, ...]] = {}
     phases: dict[EvseKey, tuple[int, ...]] = {}
     caps: dict[EvseKey, tuple[float, ...]] = {}
@@ -770,7 +815,9 @@ def _allocation(
         limits, stopped = given.get(key, idle)
         amps[key] = tuple(limits)
         paused[key] = tuple(stopped)
-        caps[key], sessions[key], phases[key], pinned[key] = _entry_columns(per_slot)
+        caps[key], sessions[key], phases[key], pinned[key] = _entry_columns(
+            per_slot, None if same_runs is None else same_runs[key]
+        )
     return Allocation(
         site=site,
         policy=policy,
@@ -789,18 +836,19 @@ def _allocation(
 
 
 def _entry_columns(
-    per_slot: list[_SlotEvse],
+    per_slot: list[_SlotEvse], same_runs: list[tuple[int, int]] | None = None
 ) -> tuple[tuple[float, ...], tuple[int, ...], tuple[int, ...], tuple[bool, ...]]:
     """An EVSE's caps, sessions, phases (0 when idle) and pinned flags, per slot.
 
     Consecutive slots with the same entry (one piece of its timeline) are one run:
-    its values are worked out once and repeated over the run.
+    its values are worked out once and repeated over the run (``same_runs``: its
+    :func:`_same_runs`, when the caller has them).
     """
     caps: list[float] = []
     sessions: list[int] = []
     phases: list[int] = []
     pinned: list[bool] = []
-    for first, end in _same_runs(per_slot):
+    for first, end in _same_runs(per_slot) if same_runs is None else same_runs:
         entry = per_slot[first]
         run = end - first
         caps += [entry.draw if entry.pinned else entry.cap] * run

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -113,7 +114,22 @@ def check_circuit_steps(site: Site, start: int, end: int) -> None:
     check_size("the circuit step changes in the window", changes, MAX_CELLS)
 
 
-def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
+def pile_transactions(pile: Pile) -> tuple[tuple[Transaction, ...], ...]:
+    """Per EVSE of the pile (in order), its sessions as transactions (in order).
+
+    Made once per pile by a caller that needs them twice (:func:`balance` gives them to
+    :func:`pile_store` and :func:`evse_timeline`): each is a validated object with its
+    start in epoch seconds, worth building once per call."""
+    return tuple(
+        tuple(session_transaction(pile, evse, s) for s in evse.sessions) for evse in pile.evses
+    )
+
+
+def pile_store(
+    pile: Pile,
+    site: Site,
+    transactions: tuple[tuple[Transaction, ...], ...] | None = None,
+) -> tuple[ProfileStore, StationConfig]:
     """The profiles a pile holds, and its configuration at the site's voltage.
 
     The pile's requests are replayed in order; a TxProfile is installed with
@@ -124,17 +140,17 @@ def pile_store(pile: Pile, site: Site) -> tuple[ProfileStore, StationConfig]:
     never on the pile object. A controller re-planning every few minutes thus
     replays only the piles whose requests or sessions changed, and gets back the
     same store object for the others, so the engine's index built on it
-    (``store.derived``) is reused too.
+    (``store.derived``) is reused too. ``transactions``: :func:`pile_transactions`, when
+    the caller has them.
     """
     config = _site_config(pile.config, tuple(e.id for e in pile.evses), site.voltage)
-    transactions = tuple(
-        session_transaction(pile, evse, s) for evse in pile.evses for s in evse.sessions
-    )
+    per_evse = pile_transactions(pile) if transactions is None else transactions
+    flat = tuple(t for own in per_evse for t in own)
     texts = tuple(json.dumps(payload, sort_keys=True) for payload in pile.requests)
     version = OcppVersion(pile.ocpp)
     if sum(len(text) for text in texts) > MEMO_REQUEST_CHARS:
-        return _replay(version, texts, config, transactions), config
-    return _replayed(version, texts, config, transactions), config
+        return _replay(version, texts, config, flat), config
+    return _replayed(version, texts, config, flat), config
 
 
 @lru_cache(maxsize=4096)
@@ -247,6 +263,7 @@ def evse_timeline(
     *,
     idle: bool = False,
     pin_after: int | None = None,
+    transactions: Sequence[Transaction] | None = None,
 ) -> list[Piece]:
     """The EVSE's own limit while each session is on it, within [start, end).
 
@@ -261,6 +278,9 @@ def evse_timeline(
     the EVSE's limit there. The same holds, whenever it arrives, for a session
     without a caller-given ``transaction_id``: a plan never sends it a TxProfile
     (docs/semantics.md SP9).
+
+    ``transactions``: the EVSE's sessions as transactions (its part of
+    :func:`pile_transactions`), when the caller has them.
     """
     pieces: list[Piece] = []
     cursor = start
@@ -268,7 +288,13 @@ def evse_timeline(
     order = sorted(range(len(evse.sessions)), key=lambda i: evse.sessions[i].arrive)
     for index in order:
         session = evse.sessions[index]
-        a = max(to_epoch(session.arrive), start)
+        tx = (
+            session_transaction(pile, evse, session)
+            if transactions is None
+            else transactions[index]
+        )
+        arrive = tx.start_epoch  # to_epoch(session.arrive)
+        a = max(arrive, start)
         b = min(to_epoch(session.leave), end)
         if a >= b:
             continue
@@ -276,11 +302,8 @@ def evse_timeline(
             pieces.extend(_pieces(store, config, evse.id, cursor, a, None, *no_vehicle))
         hard = min(evse.max_amps, session.max_amps if session.max_amps is not None else _INF)
         wired = min(session.phases, evse.phases)
-        tx = session_transaction(pile, evse, session)
         own = _pieces(store, config, evse.id, a, b, tx, hard, wired, index)
-        if pin_after is not None and (
-            to_epoch(session.arrive) > pin_after or session.transaction_id is None
-        ):
+        if pin_after is not None and (arrive > pin_after or session.transaction_id is None):
             own = _pin(own, _tx_profile_windows(store, config, evse.id, a, b, tx))
         pieces.extend(own)
         cursor = b
