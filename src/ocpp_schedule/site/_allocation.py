@@ -889,9 +889,14 @@ def _circuit_loads(
         # it is given something on more than p phases, and 0.0 elsewhere (x + 0.0 is x):
         # whole columns added in C, in the same order (EVSE by EVSE) as one cell at a
         # time. On a phase that every slot given something loads: the row itself.
-        loaded = [c for g, c in zip(row, counts, strict=True) if g > 0]
-        fewest, most = min(loaded), max(loaded)
         whole = min(row) >= 0  # (a negative limit is refused by the EVSE check, not added)
+        # The phases counted where a limit is given (> 0: nonzero, when none is negative).
+        loaded = (
+            list(compress(counts, row))
+            if whole
+            else [c for g, c in zip(row, counts, strict=True) if g > 0]
+        )
+        fewest, most = min(loaded), max(loaded)
         for p in range(most):
             column = own[wiring[p]]
             if p < fewest and whole:
@@ -998,17 +1003,20 @@ def _evse_clear(
         return False
     phases = allocation.phases[key]
     pinned = allocation.pinned[key]
+    some_pinned = True in pinned  # else no piece's slots need scanning for a pinned one
     for piece in pieces:
         first, last = _meets(bounds, piece.start, piece.end)
         if first >= last:
             continue
-        if piece.pinned or any(pinned[first:last]):
+        if piece.pinned or (some_pinned and any(pinned[first:last])):
             return False
         given = amps[first:last]
         if max(given) > piece.cap * (1 + _REL_TOL):
             return False
         minimum = evse.sessions[piece.session].min_amps
-        if min(given) < minimum and any(0 < g < minimum for g in given):
+        # A limit strictly between 0 and the minimum: the least nonzero one (every limit
+        # is >= 0 here) below the minimum, found in C.
+        if min(given) < minimum and min(filter(None, given), default=_INF) < minimum:
             return False
         if min(phases[first:last]) < piece.phases and any(
             g > 0 and c < piece.phases for g, c in zip(given, phases[first:last], strict=True)
