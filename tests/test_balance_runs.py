@@ -47,19 +47,20 @@ def _problem_per_slot(
     meta: Any,
     paths: Any,
     phase_map: Any,
-    active_per_slot: Any,
     slot_circuits: Any,
+    slot_evses: Any,
     *_: Any,
 ) -> PlanningProblem:
-    """The planning problem built cell by cell, one new demand per cell (from the active
-    lists alone: further arguments are ignored)."""
+    """The planning problem built cell by cell, one new demand per cell (from each slot's
+    EVSEs with a vehicle, read slot by slot: further arguments are ignored)."""
     index: dict[Any, int] = {}
     sessions: list[PlanSession] = []
     demands = []
-    for k, active in enumerate(active_per_slot):
+    for k in range(len(boundaries) - 1):
         a, b = boundaries[k], boundaries[k + 1]
         row = []
-        for key, entry in zip(*active, strict=True):
+        active = [(key, per_slot[k]) for key, per_slot in slot_evses.items()]
+        for key, entry in [(key, entry) for key, entry in active if entry.session >= 0]:
             pile, evse = meta[key]
             present = 0
             for i in entry.sessions:
@@ -128,8 +129,10 @@ def _allocation_per_slot(
     slot_circuits: Any,
     given: alloc.Columns,
     phase_map: Any,
+    *_: Any,
 ) -> Allocation:
-    """The Allocation's rows cell by cell, and the circuit loads one cell at a time."""
+    """The Allocation's rows cell by cell, and the circuit loads one cell at a time (further
+    arguments, the runs balance found, are ignored)."""
     slots = len(boundaries) - 1
     idle = ([0.0] * slots, [False] * slots)
     amps, phases, caps, sessions, paused, pinned = {}, {}, {}, {}, {}, {}

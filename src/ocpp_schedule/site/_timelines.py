@@ -332,7 +332,7 @@ def _pieces(
     composite is computed on [a, b) directly).
     """
     if store.derived(_KEPT, _not_kept):
-        relevant = _Relevant(store, evse_id)
+        relevant = _relevant(store, evse_id)
         lo, hi = _stable_window(relevant, a, b, tx)
         periods = _composite_periods(relevant, config, evse_id, tx, lo, hi)
     else:
@@ -397,6 +397,25 @@ class _Relevant:
         if not isinstance(other, _Relevant):
             return NotImplemented
         return self._hash == other._hash and self.entries == other.entries
+
+
+def _relevant(store: ProfileStore, evse_id: int) -> _Relevant:
+    """``_Relevant(store, evse_id)``, made once per kept store and EVSE: the store is
+    immutable and kept between re-plans (:func:`pile_store`), so a warm re-plan finds
+    each EVSE's entries sorted and hashed already."""
+    per_evse = store.derived(_RELEVANT, _no_relevant)
+    found = per_evse.get(evse_id)
+    if found is None:
+        found = per_evse[evse_id] = _Relevant(store, evse_id)
+    return found
+
+
+_RELEVANT = "site.relevant"
+"""Marks a store's :func:`_relevant` entries per EVSE id."""
+
+
+def _no_relevant(_: ProfileStore) -> dict[int, _Relevant]:
+    return {}
 
 
 _HASH = "site.content_hash"
