@@ -259,9 +259,8 @@ def balance(
     ends = boundaries[1:]
     slot_evses = {k: _aggregate_evse(p, slots, ends) for k, p in evse_pieces.items()}
     slot_circuits = {c: _aggregate_circuit(p, slots) for c, p in circuit_pieces.items()}
-    phase_map = {
-        key: tuple(pile.circuit_phase(p) for p in range(3)) for key, (pile, _) in meta.items()
-    }
+    wiring = {pile.id: tuple(pile.circuit_phase(p) for p in range(3)) for pile in site.piles}
+    phase_map = {key: wiring[pile.id] for key, (pile, _) in meta.items()}  # one per pile
     # Each EVSE's runs of slots with one entry, found once for the problem and the result.
     runs = {key: _same_runs(per_slot) for key, per_slot in slot_evses.items()}
     if isinstance(pol, Planner):
