@@ -16,7 +16,6 @@ reference result.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import timedelta
 from itertools import compress, pairwise
@@ -209,31 +208,12 @@ def test_a_trickle_between_zero_and_the_minimum_is_still_refused() -> None:
 # ------------------------------------------------------- the whole result, reference
 
 
-def _digest(allocation: Allocation) -> str:
-    h = hashlib.sha256()
-    for name in (
-        "boundaries",
-        "amps",
-        "phases",
-        "caps",
-        "sessions",
-        "paused",
-        "loads",
-        "limits",
-        "watt_limits",
-        "pinned",
-        "phase_map",
-    ):
-        value = getattr(allocation, name)
-        h.update(repr(sorted(value.items()) if isinstance(value, dict) else value).encode())
-    h.update(allocation.policy.encode())
-    return h.hexdigest()
-
-
 def _outcome(site: Site, resolution: int | None, policy: Any) -> str:
+    """Every field of the Allocation as text (``repr``: -0.0 and 0.0 told apart), or the
+    error."""
     try:
-        return _digest(
-            balance(site, start=T0, duration=6 * HOUR, resolution=resolution, policy=policy)
+        return repr(
+            vars(balance(site, start=T0, duration=6 * HOUR, resolution=resolution, policy=policy))
         )
     except (SafetyError, QueryError) as error:
         return f"{type(error).__name__}: {error}"
