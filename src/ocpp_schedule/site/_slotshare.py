@@ -164,8 +164,9 @@ def _pause(
     out: dict[EvseKey, float] = {}
     paused: set[EvseKey] = set()
     shares = _shares(active, room, voltage)
+    floors = _floors(shares)  # the limits handed out: rounded once per sharing (BAL16C)
     rounds = 0
-    while short := _short(active, shares):
+    while short := _below(active, floors):
         if len(short) <= PAUSE_SINGLY or rounds >= PAUSE_ROUNDS:
             victims = [min(short, key=_rank)]
             active = [d for d in active if d.key != victims[0].key]
@@ -173,10 +174,11 @@ def _pause(
         else:
             rounds += 1
             victims, active, shares = _pause_prefix(active, shares, room, voltage)
+        floors = _floors(shares)
         for d in victims:
             out[d.key] = 0.0
             paused.add(d.key)
-    out.update(zip([d.key for d in active], _floors(shares), strict=True))
+    out.update(zip([d.key for d in active], floors, strict=True))
     return out, paused
 
 
@@ -186,7 +188,12 @@ def _rank(demand: _Demand) -> Rank:
 
 def _short(active: Sequence[_Demand], shares: Sequence[float]) -> list[_Demand]:
     """The demands whose share, rounded down to 0.1 A, is below their minimum."""
-    return [d for d, x in zip(active, _floors(shares), strict=True) if x < d.min_amps]
+    return _below(active, _floors(shares))
+
+
+def _below(active: Sequence[_Demand], floors: Sequence[float]) -> list[_Demand]:
+    """The demands whose share already rounded down to 0.1 A is below their minimum."""
+    return [d for d, x in zip(active, floors, strict=True) if x < d.min_amps]
 
 
 def _pause_prefix(
