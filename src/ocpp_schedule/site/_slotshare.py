@@ -12,6 +12,7 @@ import math
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import compress
 from typing import NamedTuple
 
 from ..errors import SafetyError
@@ -221,10 +222,15 @@ def _pause_prefix(
     )
     most = len(order)
     tried: dict[int, tuple[list[_Demand], list[float]]] = {}
+    # Per demand, the first place of its EVSE in ``order`` (most: not short): the first m
+    # are paused, so a try keeps those placed at m or later, picked in C (BAL16C).
+    place: dict[EvseKey, int] = {}
+    for n, (d, _) in enumerate(order):
+        place.setdefault(d.key, n)
+    places = [place.get(d.key, most) for d in active]
 
     def next_victim(m: int) -> bool:
-        gone = {d.key for d, _ in order[:m]}
-        left = [d for d in active if d.key not in gone]
+        left = list(compress(active, map(m.__le__, places)))
         found = tried[m] = (left, _shares(left, room, voltage))
         if m == most:
             return False
