@@ -456,8 +456,8 @@ class _Planner:
                 shape = (len(demands), tuple(sorted(limits.items())))
                 first = cache.get(shape)
                 if first is None:
-                    hit = _solve_limits(demands, limits, self.volts, memo)[0]
-                    cache[shape] = (demands, hit)
+                    found = _solve_limits(demands, limits, self.volts, memo)[0]
+                    cache[shape] = (demands, found)
                 else:
                     signature = (tuple(demands), shape)
                     hit = again.get(signature)
@@ -465,7 +465,7 @@ class _Planner:
                         hit = first[1]
                     if hit is None:
                         hit = again[signature] = _solve_limits(demands, limits, self.volts, memo)[0]
-                found = hit
+                    found = hit
                 before, before_limits = demands, problem.limits[k]
             # Slots with the same answer share one (read-only) mapping.
             out.append(found)
