@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import gc
 import operator
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, hostile_sites, sites, sites_with_needs
 from test_bal16 import _crowded
+from test_sendwarm import _collector
 
 from ocpp_schedule import EqualShare, QueryError, SafetyError, Site, balance
 from ocpp_schedule.site import _allocation as alloc
@@ -193,17 +193,6 @@ def test_several_ranks_are_the_least_rank_of_the_sessions_meeting_each_slot() ->
 
 
 # ------------------------------------------------------------------ the collector
-
-
-@contextmanager
-def _collector(enabled: bool) -> Iterator[None]:
-    """The collector on or off for the block, restored after."""
-    was = gc.isenabled()
-    (gc.enable if enabled else gc.disable)()
-    try:
-        yield
-    finally:
-        (gc.enable if was else gc.disable)()
 
 
 @pytest.mark.parametrize("enabled", [True, False])
