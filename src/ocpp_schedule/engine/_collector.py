@@ -10,11 +10,16 @@ next scans its heap (docs/performance.md: FLEET17, SENDWARM).
 
 from __future__ import annotations
 
+import functools
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
-__all__ = ["collector_paused"]
+__all__ = ["collector_paused", "pauses_collector"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @contextmanager
@@ -33,3 +38,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def pauses_collector(work: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``work`` run under :func:`collector_paused` (its name, docstring and signature kept):
+    for a whole public entry point, such as ``balance`` (docs/performance.md, BAL16C)."""
+
+    @functools.wraps(work)
+    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with collector_paused():
+            return work(*args, **kwargs)
+
+    return paused

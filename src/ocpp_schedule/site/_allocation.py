@@ -33,6 +33,7 @@ from datetime import datetime
 from itertools import compress, pairwise
 from typing import Any, NamedTuple
 
+from ..engine._collector import pauses_collector
 from ..errors import QueryError, SafetyError
 from ..wire._timestamps import check_window, epoch_or_datetime, from_epoch, to_epoch
 from ._model import MAX_WEIGHT, MIN_WEIGHT, Evse, Pile, Session, Site
@@ -193,6 +194,7 @@ class _SlotEvse(NamedTuple):
 _IDLE = _SlotEvse(0.0, 0, -1, (), False, 0.0)
 
 
+@pauses_collector
 def balance(
     site: Site,
     *,
@@ -219,6 +221,9 @@ def balance(
     :class:`~ocpp_schedule.errors.SafetyError`. Sizes are bounded before the
     work (:data:`~ocpp_schedule.site.MAX_SLOTS`,
     :data:`~ocpp_schedule.site.MAX_CELLS`): QueryError.
+
+    The cyclic garbage collector is paused while it works (it makes no reference cycles;
+    docs/performance.md, BAL16C), as for ``send_plan``.
     """
     pol = policy or DeadlineAware()
     s = epoch_or_datetime(start, "start")

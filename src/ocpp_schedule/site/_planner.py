@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import operator
-from bisect import insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
@@ -400,7 +400,9 @@ class _Planner:
             on_key.setdefault(x.key, []).append(x)
         # An EVSE with one session in the window: its rank in every slot, computed once.
         alone = {key: self._plain_rank(own[0]) for key, own in on_key.items() if len(own) == 1}
-        cache: dict[tuple[object, ...], dict[EvseKey, float]] = {}
+        several = self._several_ranks(on_key)
+        cache: dict[tuple[object, ...], tuple[list[_Demand], dict[EvseKey, float]]] = {}
+        again: dict[tuple[object, ...], dict[EvseKey, float]] = {}
         out: list[dict[EvseKey, float]] = []
         # Per EVSE: the PlanDemand of its last slot, its rank there and the _Demand built for
         # it. A run of slots shares one PlanDemand object (_problem), so with the same rank
@@ -414,18 +416,15 @@ class _Planner:
         memo: Memo = {}
         found: dict[EvseKey, float] = {}
         for k, row in enumerate(problem.demands):
-            a, b = problem.boundaries[k], problem.boundaries[k + 1]
             demands = []
             for d in row:
                 last = made.get(d.key)
                 if last is not None and last[3] and last[0] is d:
                     demands.append(last[2])
                     continue
-                rank = alone.get(d.key)
+                rank = alone.get(d.key) or several[k].get(d.key)
                 if rank is None:
-                    meeting = [x for x in on_key[d.key] if x.arrive < b and x.leave > a]
-                    ranks = [self._plain_rank(x) for x in meeting or [problem.sessions[d.session]]]
-                    rank = min(ranks)
+                    rank = self._plain_rank(problem.sessions[d.session])
                 if last is not None and last[0] is d and last[1] == rank:
                     demands.append(last[2])
                     continue
@@ -451,11 +450,22 @@ class _Planner:
             )
             if not same:
                 limits = dict(limits)
-                signature = (tuple(demands), tuple(sorted(limits.items())))
-                hit = cache.get(signature)
-                if hit is None:
-                    hit = cache[signature] = _solve_limits(demands, limits, self.volts, memo)[0]
-                found = hit
+                # Solved before: equal demands under the same limits. Looked up by the limits
+                # and the count first; only a slot of a shape met before has its demands
+                # hashed (each demand hashed per solve cost ~0.1 s at 10,000: BAL16C).
+                shape = (len(demands), tuple(sorted(limits.items())))
+                first = cache.get(shape)
+                if first is None:
+                    found = _solve_limits(demands, limits, self.volts, memo)[0]
+                    cache[shape] = (demands, found)
+                else:
+                    signature = (tuple(demands), shape)
+                    hit = again.get(signature)
+                    if hit is None and first[0] == demands:
+                        hit = first[1]
+                    if hit is None:
+                        hit = again[signature] = _solve_limits(demands, limits, self.volts, memo)[0]
+                    found = hit
                 before, before_limits = demands, problem.limits[k]
             # Slots with the same answer share one (read-only) mapping.
             out.append(found)
@@ -463,6 +473,28 @@ class _Planner:
                 watch(k, found)
             if progress is not None:
                 progress(k + 1, len(problem.demands))
+        return out
+
+    def _several_ranks(
+        self, on_key: dict[EvseKey, list[PlanSession]]
+    ) -> list[dict[EvseKey, tuple[float, int, str, int]]]:
+        """Per slot, the rank of each EVSE with several sessions in the window: the least
+        rank of its sessions meeting the slot (arriving before its end, leaving after its
+        start). Worked out per session over its run of slots, found by bisection on the
+        boundaries, rather than per cell (BAL16C)."""
+        bounds = self.problem.boundaries
+        slots = len(bounds) - 1
+        out: list[dict[EvseKey, tuple[float, int, str, int]]] = [{} for _ in range(slots)]
+        for key, own in on_key.items():
+            if len(own) == 1:
+                continue
+            for x in own:
+                rank = self._plain_rank(x)
+                first = max(bisect_right(bounds, x.arrive) - 1, 0)
+                for at in out[first : min(bisect_left(bounds, x.leave), slots)]:
+                    held = at.get(key)
+                    if held is None or rank < held:
+                        at[key] = rank
         return out
 
     def _plain_rank(self, x: PlanSession) -> tuple[float, int, str, int]:

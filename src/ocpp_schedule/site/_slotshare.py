@@ -12,6 +12,7 @@ import math
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import compress
 from typing import NamedTuple
 
 from ..errors import SafetyError
@@ -164,8 +165,9 @@ def _pause(
     out: dict[EvseKey, float] = {}
     paused: set[EvseKey] = set()
     shares = _shares(active, room, voltage)
+    floors = _floors(shares)  # the limits handed out: rounded once per sharing (BAL16C)
     rounds = 0
-    while short := _short(active, shares):
+    while short := _below(active, floors):
         if len(short) <= PAUSE_SINGLY or rounds >= PAUSE_ROUNDS:
             victims = [min(short, key=_rank)]
             active = [d for d in active if d.key != victims[0].key]
@@ -173,10 +175,11 @@ def _pause(
         else:
             rounds += 1
             victims, active, shares = _pause_prefix(active, shares, room, voltage)
+        floors = _floors(shares)
         for d in victims:
             out[d.key] = 0.0
             paused.add(d.key)
-    out.update(zip([d.key for d in active], _floors(shares), strict=True))
+    out.update(zip([d.key for d in active], floors, strict=True))
     return out, paused
 
 
@@ -186,7 +189,12 @@ def _rank(demand: _Demand) -> Rank:
 
 def _short(active: Sequence[_Demand], shares: Sequence[float]) -> list[_Demand]:
     """The demands whose share, rounded down to 0.1 A, is below their minimum."""
-    return [d for d, x in zip(active, _floors(shares), strict=True) if x < d.min_amps]
+    return _below(active, _floors(shares))
+
+
+def _below(active: Sequence[_Demand], floors: Sequence[float]) -> list[_Demand]:
+    """The demands whose share already rounded down to 0.1 A is below their minimum."""
+    return [d for d, x in zip(active, floors, strict=True) if x < d.min_amps]
 
 
 def _pause_prefix(
@@ -214,10 +222,15 @@ def _pause_prefix(
     )
     most = len(order)
     tried: dict[int, tuple[list[_Demand], list[float]]] = {}
+    # Per demand, the first place of its EVSE in ``order`` (most: not short): the first m
+    # are paused, so a try keeps those placed at m or later, picked in C (BAL16C).
+    place: dict[EvseKey, int] = {}
+    for n, (d, _) in enumerate(order):
+        place.setdefault(d.key, n)
+    places = [place.get(d.key, most) for d in active]
 
     def next_victim(m: int) -> bool:
-        gone = {d.key for d, _ in order[:m]}
-        left = [d for d in active if d.key not in gone]
+        left = list(compress(active, map(m.__le__, places)))
         found = tried[m] = (left, _shares(left, room, voltage))
         if m == most:
             return False
