@@ -28,7 +28,7 @@ from ..wire._enums import (
     ChargingRateUnit,
     OperationMode,
 )
-from ..wire._models import MAX_LIMIT, V21_PERIOD_VALUES
+from ..wire._models import MAX_LIMIT, V21_PERIOD_VALUES, period_columns
 from ..wire._timestamps import to_epoch
 from ._provenance import LimitSource
 
@@ -306,8 +306,6 @@ def _triple(
     )
 
 
-_COLUMNS = itemgetter("start_period", "limit", "number_phases")
-"""A period's start, limit and phases, from its ``__dict__`` (where a model keeps its fields)."""
 _V2X_VALUES = itemgetter(*_V2X_NAMES)
 """A period's 2.1 values, from its ``__dict__`` (where a model keeps its fields)."""
 _NO_V2X = (None,) * len(_V2X_NAMES)
@@ -408,13 +406,14 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     periods = sched.charging_schedule_period
     if not periods:
         raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
-    starts, raw, numbers = zip(*map(_COLUMNS, [p.__dict__ for p in periods]), strict=True)
+    columns = period_columns(sched)  # read once, shared with the station rules
+    starts, raw, numbers = columns.starts, columns.limits, columns.phases
     if starts[0] != 0:
         raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
     if not all(map(lt, starts, starts[1:])):
         raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
     limits = _limits(pid, periods, raw)
-    v2x = _v2x_periods(pid, periods)
+    v2x = _v2x_periods(pid, periods) if columns.v2x else None
     rate = sched.min_charging_rate
     if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
         raise _invalid(

@@ -30,16 +30,21 @@ from ._enums import (
     PURPOSES_BY_VERSION,
     ChargingProfileKind,
     ChargingProfilePurpose,
+    ChargingRateUnit,
     OcppVersion,
 )
 from ._models import (
     V21_PERIOD_KEYS,
     ChargingProfile,
     ChargingSchedule,
+    PlainRow,
     SetChargingProfileRequest,
     _thaw,
+    built_model,
     plain_periods,
+    seed_period_columns,
 )
+from ._timestamps import parse_timestamp
 
 __all__ = [
     "detect_version",
@@ -351,8 +356,8 @@ _FLOAT_INT_BOUND = 10**308
 """Integers strictly inside +-10^308 convert to a float (the model's number rule)."""
 
 
-def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] | None:
-    """The periods as models when every one is plain, else None (the cold path's fast read).
+def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | None:
+    """The periods as rows when every one is plain, else None (the cold path's fast read).
 
     Plain: a ``dict`` with ``startPeriod`` and ``limit`` and at most the phase keys
     (``numberPhases``; 2.x ``phaseToUse``), ``startPeriod`` and the phase values of type
@@ -365,7 +370,7 @@ def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] 
     before, so every error is the one it always was (field and rule named).
     """
     allowed = _PLAIN_PERIOD_KEYS[version]
-    rows = []
+    rows: list[PlainRow] = []
     floats = set()
     for period in periods:
         if type(period) is not dict or not period.keys() <= allowed:
@@ -390,11 +395,71 @@ def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] 
         rows.append((start, limit, phases, use))
     if version is OcppVersion.V16 and not all(map(_is_tenths, floats)):
         return None
-    return plain_periods(rows)
+    return rows
 
 
-def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[str, Any]:
+def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] | None:
+    """The periods as models when every one is plain (:func:`_plain_rows`), else None."""
+    rows = _plain_rows(periods, version)
+    return None if rows is None else plain_periods(rows)
+
+
+_INT_SCHEDULE_KEYS = frozenset({"id", "duration"})
+_RATE_UNITS = {unit.value: unit for unit in ChargingRateUnit}
+
+
+def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSchedule | None:
+    """The schedule model when every field is plain, else None (the cold path's fast read).
+
+    ``sched`` is the shape-checked schedule object with its plain periods (``rows``)
+    already built. Plain: at most ``id``, ``startSchedule``, ``duration``,
+    ``chargingRateUnit``, ``minChargingRate`` besides the periods, ``id`` and ``duration``
+    of type ``int``, ``startSchedule`` text :func:`parse_timestamp` reads,
+    ``chargingRateUnit`` ``"A"`` or ``"W"``, ``minChargingRate`` a float or an ``int`` a
+    float can hold: pydantic would build exactly this model (the same values, fields set
+    and key order; ``tests/test_cold16b.py``). Anything else returns None and pydantic
+    validates the schedule as before, so every error is the one it always was. The model
+    gets its period columns (``wire._models.period_columns``) from the rows read here.
+    """
+    given: dict[str, Any] = {}
+    for key, value in sched.items():
+        if key == "chargingSchedulePeriod":
+            given["charging_schedule_period"] = value
+        elif key == "chargingRateUnit":
+            unit = _RATE_UNITS.get(value) if type(value) is str else None
+            if unit is None:
+                return None
+            given["charging_rate_unit"] = unit
+        elif key == "startSchedule":
+            if type(value) is not str:
+                return None
+            try:
+                given["start_schedule"] = parse_timestamp(value)
+            except Exception:  # pydantic's path raises the error as it always did
+                return None
+        elif key == "minChargingRate":
+            if type(value) is not float and (
+                type(value) is not int or not -_FLOAT_INT_BOUND < value < _FLOAT_INT_BOUND
+            ):
+                return None
+            given["min_charging_rate"] = value
+        elif key in _INT_SCHEDULE_KEYS and type(value) is int:
+            given[key] = value  # the field names are the keys
+        else:
+            return None
+    schedule = built_model(ChargingSchedule, given)
+    starts, limits, phases, uses = zip(*rows, strict=True) if rows else ((), (), (), ())
+    seed_period_columns(schedule, starts, limits, phases, plain=uses.count(None) == len(uses))
+    return schedule
+
+
+def _neutral_schedule(
+    sched: Any, version: OcppVersion, s_where: str
+) -> dict[str, Any] | ChargingSchedule:
     """Shape-check one ``chargingSchedule`` object of a version (its periods included).
+
+    Returns the neutral JSON object for pydantic to validate, or, when every field is
+    plain, the model itself (:func:`_plain_schedule`).
 
     ``s_where`` is the schedule's path as the payload spells it. Shared by the
     profile reader and :func:`read_charging_schedule` (NotifyEVChargingSchedule,
@@ -426,9 +491,9 @@ def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[st
             field=f"{s_where}.chargingSchedulePeriod",
             rule="docs/robustness.md",
         )
-    built = _plain_periods(periods, version)
-    if built is not None:
-        sched_d["chargingSchedulePeriod"] = built
+    rows = _plain_rows(periods, version)
+    if rows is not None:
+        sched_d["chargingSchedulePeriod"] = plain_periods(rows)
     else:
         for j, period in enumerate(periods):
             p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
@@ -437,6 +502,10 @@ def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[st
                 _check_tenths(period.get("limit"), f"{p_where}.limit")
     if v16:
         _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
+    if rows is not None:
+        built = _plain_schedule(sched_d, rows)
+        if built is not None:
+            return built  # pydantic takes a ready model as it is (no re-validation)
     return sched_d
 
 
