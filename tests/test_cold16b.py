@@ -38,6 +38,7 @@ from ocpp_schedule import (
 )
 from ocpp_schedule.engine._compile import CompiledProfile, compile_profile
 from ocpp_schedule.station import _rules
+from ocpp_schedule.station._store import phases_to_use
 from ocpp_schedule.wire import _payloads
 from ocpp_schedule.wire._models import (
     V21_PERIOD_VALUES,
@@ -112,6 +113,12 @@ def _read(payload: Any, version: str) -> tuple[Any, ...]:
     schedules = request.charging_profile.charging_schedule
     for schedule in schedules:  # the kept columns are the columns by definition
         assert _columns(schedule) == _columns_reference(schedule)
+    assert phases_to_use(request.charging_profile) == {
+        p.phase_to_use
+        for s in schedules
+        for p in s.charging_schedule_period
+        if p.phase_to_use is not None
+    }
     return (
         "ok",
         request,
@@ -151,6 +158,9 @@ _SCHEDULE_KEYS = (
 )
 
 
+_LIMITS = st.sampled_from([6, 16.0, 0, 0.0, 6.5, 6.25, 10.1, 1e9, 1e9 + 1, 2**40, -1, -0.0])
+
+
 @st.composite
 def _plain_payloads(draw: st.DrawFn, version: str) -> dict[str, Any]:
     """A plain payload of ``version``, half the time with one schedule field odd, added or
@@ -158,11 +168,11 @@ def _plain_payloads(draw: st.DrawFn, version: str) -> dict[str, Any]:
     periods: list[dict[str, Any]] = []
     start = 0
     for _ in range(draw(st.integers(1, 4))):
-        period: dict[str, Any] = {"startPeriod": start, "limit": draw(st.sampled_from([6, 16.0]))}
+        period: dict[str, Any] = {"startPeriod": start, "limit": draw(_LIMITS)}
         if draw(st.integers(0, 3)) == 0:
-            period["numberPhases"] = draw(st.integers(1, 3))
+            period["numberPhases"] = draw(st.integers(0, 4))
         if version != "1.6" and draw(st.integers(0, 5)) == 0:
-            period["phaseToUse"] = draw(st.integers(1, 3))
+            period["phaseToUse"] = draw(st.integers(0, 4))
         periods.append(period)
         start += draw(st.integers(1, 3600))
     schedule: dict[str, Any] = {"chargingRateUnit": draw(st.sampled_from(["A", "W"]))}
@@ -391,3 +401,27 @@ def test_odd_schedule_fields_keep_their_errors(version: str) -> None:
             read_set_charging_profile(payload, version)
         assert caught.value.field is not None and caught.value.field.startswith(f"{where}.{key}")
         assert caught.value.rule
+
+
+@SETTINGS
+@given(st.integers(-62_135_596_800, 253_402_300_799), st.integers(0, 999_999))
+def test_utc_instants_are_written_as_before(seconds: int, micros: int) -> None:
+    """``format_timestamp``'s UTC fast path writes what the general path writes."""
+    from datetime import timedelta
+
+    from ocpp_schedule.wire._timestamps import format_timestamp, from_epoch
+
+    for value in (from_epoch(seconds), from_epoch(seconds) + timedelta(microseconds=micros)):
+        if value.year > 9999:
+            continue
+        spec = "microseconds" if value.microsecond else "seconds"
+        assert format_timestamp(value) == value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+@pytest.mark.parametrize("text", ["1.6", "2.0.1", "2.1", " 1.6", "v16", "OCPP2.1", "201"])
+def test_versions_are_read_as_before(text: str) -> None:
+    from ocpp_schedule.wire._payloads import parse_version
+
+    expected = {"1.6": "1.6", "16": "1.6", "2.0.1": "2.0.1", "201": "2.0.1", "2.1": "2.1"}
+    key = text.strip().lower().removeprefix("v").removeprefix("ocpp")
+    assert parse_version(text) is OcppVersion(expected[key])

@@ -356,10 +356,16 @@ def _v2x_periods(pid: int, periods: Any) -> tuple[V2xPeriod, ...] | None:
 def _limits(pid: int, periods: Any, raw: Any) -> tuple[float, ...]:
     """Each period's limit as a float (no limit: infinity, Idle: 0), or InvalidProfileError.
 
-    The common case, every limit given and in 0..MAX_LIMIT, is one pass; otherwise each
+    The common case, every limit given and in 0..MAX_LIMIT, is checked in C (``min``,
+    ``max``, ``math.fsum``: finite values in range cannot overflow it); otherwise each
     period is looked at in order for the error (negative or NaN, infinite, too large).
     """
-    if None not in raw and all(0 <= value <= MAX_LIMIT for value in raw):
+    if (
+        None not in raw
+        and min(raw) >= 0
+        and max(raw) <= MAX_LIMIT
+        and not math.isnan(math.fsum(raw))  # min and max may step over a NaN; a sum never
+    ):
         return tuple(map(float, raw))
     limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
     for value in limits:
@@ -422,7 +428,10 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
             "minChargingRate",
             "minChargingRate",
         )
-    phases = tuple(n or 0 for n in numbers)
+    if numbers.count(None) == len(numbers):  # no period names its phases (in C)
+        phases: tuple[int, ...] = (0,) * len(numbers)
+    else:
+        phases = tuple(n or 0 for n in numbers)
     if min(phases) < 0 or max(phases) > 3:
         for n in phases:
             if not 0 <= n <= 3:

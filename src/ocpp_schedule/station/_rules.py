@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 from operator import lt
 from threading import Lock
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..wire._enums import (
     ChargingLimitSource,
@@ -641,15 +641,22 @@ def _plain_periods_pass(sched: ChargingSchedule, state: StationState, local: boo
     given = set(columns.limits)
     if None in given:
         return False
-    limits = {limit for limit in given if limit is not None}
-    for limit in limits:
-        if not 0 <= limit <= MAX_LIMIT:
-            return False
+    limits = cast(set[float], given)
+    # 0..MAX_LIMIT with no NaN: min and max may step over a NaN, the sum never does
+    # (finite values in range cannot overflow it).
+    if not (min(limits) >= 0 and max(limits) <= MAX_LIMIT and not math.isnan(math.fsum(limits))):
+        return False
     places = limit_places(state.version, state.config.limit_decimal_places, local)
-    return places is None or all(
+    if places is None or set(map(_FRACTION, limits)) <= {0.0}:
+        return True  # every limit integer-valued: no decimals
+    return all(
         isinstance(limit, int) or limit.is_integer() or decimal_places(limit) <= places
         for limit in limits
     )
+
+
+_FRACTION = (1.0).__rmod__
+"""``x % 1.0``: 0.0 exactly for an integer-valued number (int or float)."""
 
 
 def _check_features(

@@ -159,10 +159,17 @@ _MAX_V16 = ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE.value
 _MAX_V2 = ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE.value
 
 
+_EXACT_VERSIONS = {v.value: v for v in OcppVersion}
+"""The versions as OCPP spells them: read with one look-up (every payload and answer)."""
+
+
 def parse_version(version: OcppVersion | str) -> OcppVersion:
     """``"1.6"``, ``"2.0.1"``, ``"2.1"`` (or the enum) to :class:`OcppVersion`."""
     if isinstance(version, OcppVersion):
         return version
+    exact = _EXACT_VERSIONS.get(version) if type(version) is str else None
+    if exact is not None:
+        return exact
     text = str(version).strip().lower().removeprefix("v").removeprefix("ocpp")
     aliases = {
         "1.6": "1.6",
@@ -373,7 +380,7 @@ def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | No
     rows: list[PlainRow] = []
     floats = set()
     for period in periods:
-        if type(period) is not dict or not period.keys() <= allowed:
+        if type(period) is not dict:
             return None
         start = period.get("startPeriod")
         limit = period.get("limit")
@@ -383,9 +390,11 @@ def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | No
             floats.add(limit)
         elif type(limit) is not int or not -_FLOAT_INT_BOUND < limit < _FLOAT_INT_BOUND:
             return None
-        if len(period) == 2:
+        if len(period) == 2:  # both keys read above: exactly startPeriod and limit
             rows.append((start, limit, None, None))
             continue
+        if not period.keys() <= allowed:
+            return None
         phases = period.get("numberPhases")
         use = period.get("phaseToUse")
         if (("numberPhases" in period) and type(phases) is not int) or (
