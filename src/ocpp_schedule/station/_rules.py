@@ -639,6 +639,8 @@ def _plain_periods_pass(sched: ChargingSchedule, state: StationState, local: boo
     if phases and not (min(phases) >= 1 and max(phases) <= 3):
         return False
     given = set(columns.limits)
+    if not given:
+        return True  # no periods: the schedule's own check rejects it
     if None in given:
         return False
     limits = cast(set[float], given)
