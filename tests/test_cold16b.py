@@ -56,13 +56,22 @@ COLUMNS_KEY = "_period_columns"
 
 @contextmanager
 def _full_path() -> Iterator[None]:
-    """The reader's fast path off (every schedule validated by pydantic), the rules' memo
-    off: the columns are then read from the period models on first use."""
+    """The reader's fast path off (every schedule validated by pydantic), the rules' checks
+    on columns and their memo off (every period checked on its own): the columns are then
+    read from the period models on first use (by the compiler)."""
     with (
         patch.object(_payloads, "_plain_rows", lambda periods, version: None),
+        patch.object(_rules, "_plain_periods_pass", lambda sched, state, local: False),
         patch.object(_rules, "_check_fields_once", _rules._check_profile_fields),
     ):
         yield
+
+
+def _both_paths(fn: Any, version: str, payload: Any, *more: Any) -> tuple[Any, Any]:
+    """``fn(payload, version, *more)`` with the fast path, then with the full path."""
+    fast = fn(payload, version, *more)
+    with _full_path():
+        return fast, fn(payload, version, *more)
 
 
 def _fingerprint(model: Any) -> Any:
@@ -216,10 +225,7 @@ _ANY_PAYLOAD = st.sampled_from(VERSIONS).flatmap(
 @given(_ANY_PAYLOAD)
 def test_the_fast_read_is_the_full_read(case: tuple[str, Any]) -> None:
     """Same models, dumps and columns, or the same error, with and without the fast path."""
-    version, payload = case
-    fast = _read(payload, version)
-    with _full_path():
-        full = _read(payload, version)
+    fast, full = _both_paths(_read, *case)
     assert fast == full
 
 
@@ -284,10 +290,7 @@ def test_the_fast_station_and_composite_are_the_full_ones(
     case: tuple[str, Any], config: StationConfig
 ) -> None:
     """Same answer, store, compiled profiles and composite with and without the fast path."""
-    version, payload = case
-    fast = _answer(payload, version, config)
-    with _full_path():
-        full = _answer(payload, version, config)
+    fast, full = _both_paths(_answer, *case, config)
     assert fast == full
 
 
@@ -425,3 +428,34 @@ def test_versions_are_read_as_before(text: str) -> None:
     expected = {"1.6": "1.6", "16": "1.6", "2.0.1": "2.0.1", "201": "2.0.1", "2.1": "2.1"}
     key = text.strip().lower().removeprefix("v").removeprefix("ocpp")
     assert parse_version(text) is OcppVersion(expected[key])
+
+
+@pytest.mark.parametrize("version", ["2.0.1", "2.1"])
+def test_a_nan_limit_among_others_is_rejected(version: str) -> None:
+    """``min`` and ``max`` over a set step over a NaN that is not first: the rules' and the
+    compiler's checks in C must still see it (each NaN a new object: a new place in the set)."""
+    from ocpp_schedule.engine import _compile
+    from ocpp_schedule.errors import InvalidProfileError
+
+    state = StationState(StationConfig(), OcppVersion(version), ())
+    for _ in range(40):
+        limits = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, float("nan")]
+        periods = [{"startPeriod": 10 * i, "limit": x} for i, x in enumerate(limits)]
+        payload = {
+            "evseId": 1,
+            "chargingProfile": {
+                "id": 7,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Relative",
+                "chargingSchedule": [
+                    {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": periods}
+                ],
+            },
+        }
+        request = read_set_charging_profile(payload, version)
+        _rules.clear_rule_caches()
+        assert not install(ProfileStore(), request, state)[1].accepted
+        models = request.charging_profile.charging_schedule[0].charging_schedule_period
+        with pytest.raises(InvalidProfileError):
+            _compile._limits(7, models, tuple(limits))

@@ -589,7 +589,8 @@ def seed_period_columns(
     no operationMode, evseSleep nor 2.1 value (``plain`` says whether they have no
     ``phaseToUse`` either)."""
     periods = schedule.__dict__["charging_schedule_period"]
-    schedule.__dict__[_COLUMNS_KEY] = PeriodColumns(periods, starts, limits, phases, plain, False)
+    columns = (periods, starts, limits, phases, plain, False)
+    schedule.__dict__[_COLUMNS_KEY] = _NEW_TUPLE(PeriodColumns, columns)
 
 
 class ChargingSchedule(_Model):
@@ -695,6 +696,9 @@ _COLUMNS_KEY = "_period_columns"
 """Where a schedule keeps its columns: its ``__dict__``, beside the fields, as
 ``functools.cached_property`` would (pydantic's equality, hash, dump and repr read the
 fields only)."""
+_NEW_TUPLE = tuple.__new__
+"""Builds a :class:`PeriodColumns` from its six values without the named tuple's Python
+``__new__`` (the reader gives every schedule its columns)."""
 _COLUMNS = itemgetter("start_period", "limit", "number_phases")
 _NOT_PLAIN = itemgetter("operation_mode", "evse_sleep", "phase_to_use", *V21_PERIOD_VALUES)
 _NONE_PLAIN = (None,) * (3 + len(V21_PERIOD_VALUES))
@@ -723,7 +727,7 @@ def period_columns(schedule: ChargingSchedule) -> PeriodColumns:
         starts = limits = phases = ()
     plain = set(map(_NOT_PLAIN, dicts)) <= {_NONE_PLAIN}
     v2x = not plain and set(map(_V2X, dicts)) != {_NONE_V2X}
-    columns = PeriodColumns(periods, starts, limits, phases, plain, v2x)
+    columns = _NEW_TUPLE(PeriodColumns, (periods, starts, limits, phases, plain, v2x))
     values[_COLUMNS_KEY] = columns
     return columns
 
