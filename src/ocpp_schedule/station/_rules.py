@@ -635,7 +635,9 @@ def _plain_periods_pass(sched: ChargingSchedule, state: StationState, local: boo
     columns = period_columns(sched)
     if not columns.plain:
         return False
-    phases = {n for n in set(columns.phases) if n is not None}
+    named = set(columns.phases)
+    named.discard(None)
+    phases = cast(set[int], named)
     if phases and not (min(phases) >= 1 and max(phases) <= 3):
         return False
     given = set(columns.limits)
@@ -649,16 +651,12 @@ def _plain_periods_pass(sched: ChargingSchedule, state: StationState, local: boo
     if not (min(limits) >= 0 and max(limits) <= MAX_LIMIT and not math.isnan(math.fsum(limits))):
         return False
     places = limit_places(state.version, state.config.limit_decimal_places, local)
-    if places is None or set(map(_FRACTION, limits)) <= {0.0}:
-        return True  # every limit integer-valued: no decimals
+    if places is None or set(map(int, limits)) == limits:
+        return True  # every limit integer-valued (equal to its int): no decimals
     return all(
         isinstance(limit, int) or limit.is_integer() or decimal_places(limit) <= places
         for limit in limits
     )
-
-
-_FRACTION = (1.0).__rmod__
-"""``x % 1.0``: 0.0 exactly for an integer-valued number (int or float)."""
 
 
 def _check_features(
