@@ -20,7 +20,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from strategies import VERSIONS, set_charging_profile
@@ -284,8 +284,28 @@ _CONFIGS = (
 )
 
 
+def _one_period(limit: float, phases: int | None = None) -> tuple[str, dict[str, Any]]:
+    period: dict[str, Any] = {"startPeriod": 0, "limit": limit}
+    if phases is not None:
+        period["numberPhases"] = phases
+    schedule = {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [period]}
+    profile = {
+        "id": 7,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": [schedule],
+    }
+    return ("2.0.1", {"evseId": 1, "chargingProfile": profile})
+
+
 @SETTINGS
 @given(_ANY_PAYLOAD, st.sampled_from(_CONFIGS))
+@example(_one_period(6.5), _CONFIGS[1])  # a decimal where the station allows none
+@example(_one_period(6.25), _CONFIGS[2])  # two decimals where two are allowed
+@example(_one_period(16, 0), _CONFIGS[0])  # numberPhases 0
+@example(_one_period(16, 4), _CONFIGS[0])  # numberPhases 4
+@example(_one_period(1e9 + 1), _CONFIGS[0])  # above MAX_LIMIT
 def test_the_fast_station_and_composite_are_the_full_ones(
     case: tuple[str, Any], config: StationConfig
 ) -> None:
