@@ -231,23 +231,11 @@ def test_the_fast_read_is_the_full_read(case: tuple[str, Any]) -> None:
 
 def test_the_fast_path_is_taken() -> None:
     """A plain schedule is built by the reader, its columns given from the rows it read."""
-    payload = {
-        "connectorId": 1,
-        "csChargingProfiles": {
-            "chargingProfileId": 1,
-            "stackLevel": 0,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Absolute",
-            "chargingSchedule": {
-                "startSchedule": "2024-01-01T00:00:00Z",
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [
-                    {"startPeriod": 0, "limit": 16},
-                    {"startPeriod": 60, "limit": 8.5, "numberPhases": 1},
-                ],
-            },
-        },
-    }
+    periods = [
+        {"startPeriod": 0, "limit": 16},
+        {"startPeriod": 60, "limit": 8.5, "numberPhases": 1},
+    ]
+    payload = _request_payload("1.6", periods, "Absolute", startSchedule="2024-01-01T00:00:00Z")
     request = read_set_charging_profile(payload, "1.6")
     (schedule,) = request.charging_profile.charging_schedule
     kept = schedule.__dict__[COLUMNS_KEY]
@@ -284,19 +272,30 @@ _CONFIGS = (
 )
 
 
+def _request_payload(
+    version: str, periods: list[dict[str, Any]], kind: str = "Relative", **schedule: Any
+) -> dict[str, Any]:
+    """A SetChargingProfile request of ``version`` for EVSE 1: one TxDefault schedule in A
+    with ``periods`` and the other schedule keys given."""
+    sched: dict[str, Any] = {"chargingRateUnit": "A", "chargingSchedulePeriod": periods}
+    sched.update(schedule)
+    profile: dict[str, Any] = {
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": kind,
+    }
+    if version == "1.6":
+        profile.update(chargingProfileId=7, chargingSchedule=sched)
+        return {"connectorId": 1, "csChargingProfiles": profile}
+    profile.update(id=7, chargingSchedule=[{"id": 1, **sched}])
+    return {"evseId": 1, "chargingProfile": profile}
+
+
 def _one_period(limit: float, phases: int | None = None) -> tuple[str, dict[str, Any]]:
     period: dict[str, Any] = {"startPeriod": 0, "limit": limit}
     if phases is not None:
         period["numberPhases"] = phases
-    schedule = {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [period]}
-    profile = {
-        "id": 7,
-        "stackLevel": 0,
-        "chargingProfilePurpose": "TxDefaultProfile",
-        "chargingProfileKind": "Relative",
-        "chargingSchedule": [schedule],
-    }
-    return ("2.0.1", {"evseId": 1, "chargingProfile": profile})
+    return ("2.0.1", _request_payload("2.0.1", [period]))
 
 
 @SETTINGS
@@ -395,31 +394,7 @@ def test_odd_schedule_fields_keep_their_errors(version: str) -> None:
         ("startSchedule", "2024-01-01T00:00:00"),
         ("minChargingRate", "6"),
     ):
-        schedule: dict[str, Any] = {
-            "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}],
-            key: value,
-        }
-        profile: dict[str, Any] = {
-            "stackLevel": 0,
-            "chargingProfilePurpose": "TxDefaultProfile",
-            "chargingProfileKind": "Relative",
-        }
-        if v2:
-            schedule["id"] = 1
-            payload = {
-                "evseId": 1,
-                "chargingProfile": {**profile, "id": 1, "chargingSchedule": [schedule]},
-            }
-        else:
-            payload = {
-                "connectorId": 1,
-                "csChargingProfiles": {
-                    **profile,
-                    "chargingProfileId": 1,
-                    "chargingSchedule": schedule,
-                },
-            }
+        payload = _request_payload(version, [{"startPeriod": 0, "limit": 6}], **{key: value})
         with pytest.raises(OcppScheduleError) as caught:
             read_set_charging_profile(payload, version)
         assert caught.value.field is not None and caught.value.field.startswith(f"{where}.{key}")
@@ -461,18 +436,7 @@ def test_a_nan_limit_among_others_is_rejected(version: str) -> None:
     for _ in range(40):
         limits = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, float("nan")]
         periods = [{"startPeriod": 10 * i, "limit": x} for i, x in enumerate(limits)]
-        payload = {
-            "evseId": 1,
-            "chargingProfile": {
-                "id": 7,
-                "stackLevel": 0,
-                "chargingProfilePurpose": "TxDefaultProfile",
-                "chargingProfileKind": "Relative",
-                "chargingSchedule": [
-                    {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": periods}
-                ],
-            },
-        }
+        payload = _request_payload(version, periods)
         request = read_set_charging_profile(payload, version)
         _rules.clear_rule_caches()
         assert not install(ProfileStore(), request, state)[1].accepted
