@@ -129,7 +129,7 @@ def _payload(version: str, periods: list[Any], kind: int) -> dict[str, Any]:
 def _full_path() -> Iterator[None]:
     """Every fast path switched off: the reader, the rules and the field-check memo."""
     with (
-        patch.object(_payloads, "_plain_periods", lambda periods, version: None),
+        patch.object(_payloads, "_plain_rows", lambda periods, version: None),
         patch.object(_rules, "_plain_periods_pass", lambda periods, state, local: False),
         patch.object(_rules, "_check_fields_once", _rules._check_profile_fields),
     ):

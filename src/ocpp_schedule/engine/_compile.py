@@ -28,7 +28,7 @@ from ..wire._enums import (
     ChargingRateUnit,
     OperationMode,
 )
-from ..wire._models import MAX_LIMIT, V21_PERIOD_VALUES
+from ..wire._models import MAX_LIMIT, V21_PERIOD_VALUES, period_columns
 from ..wire._timestamps import to_epoch
 from ._provenance import LimitSource
 
@@ -306,8 +306,6 @@ def _triple(
     )
 
 
-_COLUMNS = itemgetter("start_period", "limit", "number_phases")
-"""A period's start, limit and phases, from its ``__dict__`` (where a model keeps its fields)."""
 _V2X_VALUES = itemgetter(*_V2X_NAMES)
 """A period's 2.1 values, from its ``__dict__`` (where a model keeps its fields)."""
 _NO_V2X = (None,) * len(_V2X_NAMES)
@@ -358,10 +356,16 @@ def _v2x_periods(pid: int, periods: Any) -> tuple[V2xPeriod, ...] | None:
 def _limits(pid: int, periods: Any, raw: Any) -> tuple[float, ...]:
     """Each period's limit as a float (no limit: infinity, Idle: 0), or InvalidProfileError.
 
-    The common case, every limit given and in 0..MAX_LIMIT, is one pass; otherwise each
+    The common case, every limit given and in 0..MAX_LIMIT, is checked in C (``min``,
+    ``max``, ``math.fsum``: finite values in range cannot overflow it); otherwise each
     period is looked at in order for the error (negative or NaN, infinite, too large).
     """
-    if None not in raw and all(0 <= value <= MAX_LIMIT for value in raw):
+    if (
+        None not in raw
+        and min(raw) >= 0
+        and max(raw) <= MAX_LIMIT
+        and not math.isnan(math.fsum(raw))  # min and max may step over a NaN; a sum never
+    ):
         return tuple(map(float, raw))
     limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
     for value in limits:
@@ -408,13 +412,14 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
     periods = sched.charging_schedule_period
     if not periods:
         raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
-    starts, raw, numbers = zip(*map(_COLUMNS, [p.__dict__ for p in periods]), strict=True)
+    columns = period_columns(sched)  # read once, shared with the station rules
+    starts, raw, numbers = columns.starts, columns.limits, columns.phases
     if starts[0] != 0:
         raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
     if not all(map(lt, starts, starts[1:])):
         raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
     limits = _limits(pid, periods, raw)
-    v2x = _v2x_periods(pid, periods)
+    v2x = _v2x_periods(pid, periods) if columns.v2x else None
     rate = sched.min_charging_rate
     if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
         raise _invalid(
@@ -423,7 +428,10 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
             "minChargingRate",
             "minChargingRate",
         )
-    phases = tuple(n or 0 for n in numbers)
+    if numbers.count(None) == len(numbers):  # no period names its phases (in C)
+        phases: tuple[int, ...] = (0,) * len(numbers)
+    else:
+        phases = tuple(n or 0 for n in numbers)
     if min(phases) < 0 or max(phases) > 3:
         for n in phases:
             if not 0 <= n <= 3:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from itertools import repeat, starmap
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from ..errors import QueryError
@@ -113,6 +114,12 @@ class CompositePeriod(NamedTuple):
         return self.sources[0] if self.sources else REPORTED_SOURCE
 
 
+_MIN_RATE = itemgetter(4)
+"""A :class:`CompositePeriod`'s ``min_charging_rate`` (its fifth field)."""
+_ANSWER_ROW = itemgetter(0, 1, 2)
+"""A :class:`CompositePeriod`'s ``start_period``, ``limit``, ``number_phases``: an answer's row."""
+
+
 @dataclass(frozen=True, slots=True)
 class CompositeSchedule:
     """The composite schedule of one EVSE (0: the station) over ``[start, start + duration)``.
@@ -164,17 +171,18 @@ class CompositeSchedule:
         In 1.6, ``minChargingRate`` is given when every period governed by a
         Tx/TxDefault schedule with one agrees on it.
         """
-        rates = {p.min_charging_rate for p in self.periods}
+        version = parse_version(version)
+        rates = set(map(_MIN_RATE, self.periods))
         answer = composite_answer(
             version,
             evse_id=self.evse_id,
             schedule_start=self.schedule_start,
             duration=self.duration,
             unit=self.charging_rate_unit.value,
-            periods=[(p.start_period, p.limit, p.number_phases) for p in self.periods],
+            periods=list(map(_ANSWER_ROW, self.periods)),
             min_charging_rate=rates.pop() if len(rates) == 1 and None not in rates else None,
         )
-        if parse_version(version) is OcppVersion.V21:
+        if version is OcppVersion.V21:
             # 2.1: every period says its operationMode, with the 2.1 fields composed (V21-8)
             for out, p in zip(
                 answer["schedule"]["chargingSchedulePeriod"], self.periods, strict=True

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from operator import itemgetter, lt
+from operator import lt
 from threading import Lock
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ..wire._enums import (
     ChargingLimitSource,
@@ -35,10 +35,10 @@ from ..wire._enums import (
 )
 from ..wire._models import (
     MAX_LIMIT,
-    V21_PERIOD_VALUES,
     ChargingProfile,
     ChargingSchedule,
     SetChargingProfileRequest,
+    period_columns,
 )
 from ..wire._payloads import parse_version
 from ..wire._timestamps import epoch_or_datetime, from_epoch
@@ -381,10 +381,7 @@ def _check_fields_once(profile: ChargingProfile, state: StationState, local: boo
     to a ``float`` has no decimals, as that float has none). A profile that cannot be hashed
     (e.g. an unhashable ``customData`` value) is checked every time.
     """
-    if all(
-        _plain_periods_pass(s.charging_schedule_period, state, local)
-        for s in profile.charging_schedule
-    ):
+    if all(_plain_periods_pass(s, state, local) for s in profile.charging_schedule):
         # Plain periods are checked faster than the profile is hashed for the memo (the
         # cold path: a profile seen once pays no hash); they passed, the rest is cheap.
         _check_profile_fields(profile, state, local, periods_passed=True)
@@ -604,7 +601,7 @@ def _check_schedule(
             _rule(v, "OCPP 1.6 §7.13", "K01.FR.31"),
             f"the first period starts at {periods[0].start_period}, not 0",
         )
-    starts = [period.start_period for period in periods]
+    starts = period_columns(sched).starts
     if not all(map(lt, starts, starts[1:])):
         for i in range(1, len(periods)):
             if periods[i].start_period <= periods[i - 1].start_period:
@@ -614,45 +611,49 @@ def _check_schedule(
                     f"period {i} starts at {periods[i].start_period}, not after "
                     f"{periods[i - 1].start_period}",
                 )
-    if periods_passed or _plain_periods_pass(periods, state, local):
+    if periods_passed or _plain_periods_pass(sched, state, local):
         return
     for i, period in enumerate(periods):
         _check_period(profile, i, period, state, local)
 
 
-_NOT_PLAIN = itemgetter("operation_mode", "evse_sleep", "phase_to_use", *V21_PERIOD_VALUES)
-"""A period's values (from its ``__dict__``, where a model keeps its fields) that a plain
-period does not have."""
-_NONE_PLAIN = (None,) * (3 + len(V21_PERIOD_VALUES))
-
-
-def _plain_periods_pass(periods: Any, state: StationState, local: bool) -> bool:
+def _plain_periods_pass(sched: ChargingSchedule, state: StationState, local: bool) -> bool:
     """True when every period is plain and passes :func:`_check_period`; False: check each.
 
-    Plain: no operationMode, evseSleep, phaseToUse or 2.1 value (per-phase limits,
-    discharge limits, setpoints), which is what 1.6 and most 2.x periods are. For such a
-    period :func:`_check_period` reads only ``limit`` (present, finite, 0..MAX_LIMIT, at most
-    the decimals allowed) and ``numberPhases`` (absent or 1..3): ChargingOnly is allowed
-    for every purpose and needs a limit but no setpoint. Those are checked here over the
-    whole schedule at once, each distinct limit once (equal numbers have the same
-    decimals). On False the caller runs :func:`_check_period` on each period, which
-    raises the first period's rejection with its own message, as it always did;
+    Plain (:attr:`~ocpp_schedule.wire._models.PeriodColumns.plain`): no operationMode,
+    evseSleep, phaseToUse or 2.1 value (per-phase limits, discharge limits, setpoints),
+    which is what 1.6 and most 2.x periods are. For such a period :func:`_check_period`
+    reads only ``limit`` (present, finite, 0..MAX_LIMIT, at most the decimals allowed) and
+    ``numberPhases`` (absent or 1..3): ChargingOnly is allowed for every purpose and needs
+    a limit but no setpoint. Those are checked here on the schedule's columns
+    (:func:`~ocpp_schedule.wire._models.period_columns`, read once and shared with the
+    compiler), each distinct limit and phase count once (equal numbers have the same
+    decimals). On False the caller runs :func:`_check_period` on each period, which raises
+    the first period's rejection with its own message, as it always did;
     ``tests/test_cold_path.py`` pins that both agree.
     """
-    limits = set()
-    for period in periods:
-        values = period.__dict__
-        if _NOT_PLAIN(values) != _NONE_PLAIN:
-            return False
-        phases = values["number_phases"]
-        if phases is not None and not 1 <= phases <= 3:
-            return False
-        limits.add(values["limit"])
-    for limit in limits:
-        if limit is None or not 0 <= limit <= MAX_LIMIT:
-            return False
+    columns = period_columns(sched)
+    if not columns.plain:
+        return False
+    named = set(columns.phases)
+    named.discard(None)
+    phases = cast(set[int], named)
+    if phases and not (min(phases) >= 1 and max(phases) <= 3):
+        return False
+    given = set(columns.limits)
+    if not given:
+        return True  # no periods: the schedule's own check rejects it
+    if None in given:
+        return False
+    limits = cast(set[float], given)
+    # 0..MAX_LIMIT with no NaN: min and max may step over a NaN, the sum never does
+    # (finite values in range cannot overflow it).
+    if not (min(limits) >= 0 and max(limits) <= MAX_LIMIT and not math.isnan(math.fsum(limits))):
+        return False
     places = limit_places(state.version, state.config.limit_decimal_places, local)
-    return places is None or all(
+    if places is None or set(map(int, limits)) == limits:
+        return True  # every limit integer-valued (equal to its int): no decimals
+    return all(
         isinstance(limit, int) or limit.is_integer() or decimal_places(limit) <= places
         for limit in limits
     )

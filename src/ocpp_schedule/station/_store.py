@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from ..errors import PayloadError, QueryError, VersionError
 from ..wire._enums import ChargingLimitSource, ChargingProfilePurpose, OcppVersion
-from ..wire._models import ChargingProfile
+from ..wire._models import ChargingProfile, period_columns
 from ..wire._payloads import _payload_error, parse_version
 from ..wire._timestamps import require_aware, to_epoch
 from ._config import StationConfig
@@ -528,10 +528,15 @@ CAP_PURPOSES = frozenset(
 
 
 def phases_to_use(profile: ChargingProfile) -> set[int]:
-    """The ``phaseToUse`` values a profile's periods name (empty: none)."""
+    """The ``phaseToUse`` values a profile's periods name (empty: none).
+
+    A schedule whose period columns are plain (``wire._models.period_columns``, read once
+    and shared with the rules and the compiler) names none: its periods are not walked.
+    """
     return {
         p.phase_to_use
         for s in profile.charging_schedule
+        if not period_columns(s).plain
         for p in s.charging_schedule_period
         if p.phase_to_use is not None
     }

@@ -29,7 +29,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from operator import itemgetter
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import (
     BeforeValidator,
@@ -64,8 +65,12 @@ __all__ = [
     "OpaqueArray",
     "OpaqueObject",
     "LimitAtSoC",
+    "PeriodColumns",
     "SetChargingProfileRequest",
     "Timestamp",
+    "built_model",
+    "period_columns",
+    "seed_period_columns",
 ]
 
 Timestamp = Annotated[
@@ -543,6 +548,51 @@ def plain_periods(rows: Sequence[PlainRow]) -> tuple[ChargingSchedulePeriod, ...
     return tuple(out)
 
 
+_M = TypeVar("_M", bound=_Model)
+_MODEL_DEFAULTS: dict[type[_Model], dict[str, Any]] = {}
+
+
+def built_model(cls: type[_M], given: Mapping[str, Any]) -> _M:
+    """An instance of ``cls`` holding ``given`` (field names to values), the other fields at
+    their defaults, built without validation: what pydantic would build from input whose
+    every value the caller has checked to be exactly what validation returns for it.
+
+    For the cold path's readers (``wire._payloads``): the instance has the same
+    ``__dict__`` (in field order), fields set (the fields given), extra and private
+    values as a validated one (``tests/test_cold16b.py`` pins it against
+    ``model_validate``). Only for models without validators of their own beyond their
+    fields' and without defaults the caller does not give.
+    """
+    defaults = _MODEL_DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = {name: info.default for name, info in cls.model_fields.items()}
+        _MODEL_DEFAULTS[cls] = defaults
+    values = defaults.copy()
+    values.update(given)
+    model = _NEW(cls)
+    _SET(model, "__dict__", values)
+    _SET(model, "__pydantic_fields_set__", set(given))
+    _SET(model, "__pydantic_extra__", None)
+    _SET(model, "__pydantic_private__", None)
+    return model
+
+
+def seed_period_columns(
+    schedule: ChargingSchedule,
+    starts: tuple[int, ...],
+    limits: tuple[float | None, ...],
+    phases: tuple[int | None, ...],
+    plain: bool,
+) -> None:
+    """Give a schedule built by a reader its :class:`PeriodColumns` (see
+    :func:`period_columns`): the reader has read the values already, and its periods have
+    no operationMode, evseSleep nor 2.1 value (``plain`` says whether they have no
+    ``phaseToUse`` either)."""
+    periods = schedule.__dict__["charging_schedule_period"]
+    columns = (periods, starts, limits, phases, plain, False)
+    schedule.__dict__[_COLUMNS_KEY] = _NEW_TUPLE(PeriodColumns, columns)
+
+
 class ChargingSchedule(_Model):
     """A list of periods in one unit, anchored by the profile's kind."""
 
@@ -620,6 +670,66 @@ class ChargingSchedule(_Model):
         default=None, validation_alias="customData", serialization_alias="customData"
     )
     """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
+
+
+class PeriodColumns(NamedTuple):
+    """A schedule's periods as columns, read once and shared by the station rules and the
+    compiler (the cold path, issue 16: each used to walk every period model on its own)."""
+
+    periods: tuple[ChargingSchedulePeriod, ...]
+    """The periods these columns were read from (the schedule's own tuple: checked by
+    identity on each use, so a copy with other periods never sees stale columns)."""
+    starts: tuple[int, ...]
+    """Each period's ``startPeriod``."""
+    limits: tuple[float | None, ...]
+    """Each period's ``limit`` as given (an ``int`` stays an ``int``; None: absent)."""
+    phases: tuple[int | None, ...]
+    """Each period's ``numberPhases`` (None: absent)."""
+    plain: bool
+    """No period has ``operationMode``, ``evseSleep``, ``phaseToUse`` or a 2.1 value
+    (:data:`V21_PERIOD_VALUES`): what most 1.6 and 2.x periods are."""
+    v2x: bool
+    """Some period has ``operationMode`` or a 2.1 value (:data:`V21_PERIOD_VALUES`)."""
+
+
+_COLUMNS_KEY = "_period_columns"
+"""Where a schedule keeps its columns: its ``__dict__``, beside the fields, as
+``functools.cached_property`` would (pydantic's equality, hash, dump and repr read the
+fields only)."""
+_NEW_TUPLE = tuple.__new__
+"""Builds a :class:`PeriodColumns` from its six values without the named tuple's Python
+``__new__`` (the reader gives every schedule its columns)."""
+_COLUMNS = itemgetter("start_period", "limit", "number_phases")
+_NOT_PLAIN = itemgetter("operation_mode", "evse_sleep", "phase_to_use", *V21_PERIOD_VALUES)
+_NONE_PLAIN = (None,) * (3 + len(V21_PERIOD_VALUES))
+_V2X = itemgetter("operation_mode", *V21_PERIOD_VALUES)
+_NONE_V2X = (None,) * (1 + len(V21_PERIOD_VALUES))
+
+
+def period_columns(schedule: ChargingSchedule) -> PeriodColumns:
+    """``schedule``'s periods as :class:`PeriodColumns`, read on the first call and kept.
+
+    One pass over the periods' ``__dict__`` (where a model keeps its fields), in C
+    (``itemgetter``), instead of one Python loop in the rules and another in the compiler.
+    A schedule is frozen, so the columns stay valid; they are kept with the periods tuple
+    they were read from and re-read when that is not the schedule's tuple any more (a
+    ``model_copy(update=...)`` copies the ``__dict__``).
+    """
+    values = schedule.__dict__
+    periods = values["charging_schedule_period"]
+    kept = values.get(_COLUMNS_KEY)
+    if kept is not None and kept.periods is periods:
+        return kept  # type: ignore[no-any-return]
+    dicts = [p.__dict__ for p in periods]
+    if dicts:
+        starts, limits, phases = zip(*map(_COLUMNS, dicts), strict=True)
+    else:
+        starts = limits = phases = ()
+    plain = set(map(_NOT_PLAIN, dicts)) <= {_NONE_PLAIN}
+    v2x = not plain and set(map(_V2X, dicts)) != {_NONE_V2X}
+    columns = _NEW_TUPLE(PeriodColumns, (periods, starts, limits, phases, plain, v2x))
+    values[_COLUMNS_KEY] = columns
+    return columns
 
 
 class ChargingProfile(_Model):

@@ -30,16 +30,21 @@ from ._enums import (
     PURPOSES_BY_VERSION,
     ChargingProfileKind,
     ChargingProfilePurpose,
+    ChargingRateUnit,
     OcppVersion,
 )
 from ._models import (
     V21_PERIOD_KEYS,
     ChargingProfile,
     ChargingSchedule,
+    PlainRow,
     SetChargingProfileRequest,
     _thaw,
+    built_model,
     plain_periods,
+    seed_period_columns,
 )
+from ._timestamps import parse_timestamp
 
 __all__ = [
     "detect_version",
@@ -154,10 +159,17 @@ _MAX_V16 = ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE.value
 _MAX_V2 = ChargingProfilePurpose.CHARGING_STATION_MAX_PROFILE.value
 
 
+_EXACT_VERSIONS = {v.value: v for v in OcppVersion}
+"""The versions as OCPP spells them: read with one look-up (every payload and answer)."""
+
+
 def parse_version(version: OcppVersion | str) -> OcppVersion:
     """``"1.6"``, ``"2.0.1"``, ``"2.1"`` (or the enum) to :class:`OcppVersion`."""
     if isinstance(version, OcppVersion):
         return version
+    exact = _EXACT_VERSIONS.get(version) if type(version) is str else None
+    if exact is not None:
+        return exact
     text = str(version).strip().lower().removeprefix("v").removeprefix("ocpp")
     aliases = {
         "1.6": "1.6",
@@ -351,8 +363,8 @@ _FLOAT_INT_BOUND = 10**308
 """Integers strictly inside +-10^308 convert to a float (the model's number rule)."""
 
 
-def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] | None:
-    """The periods as models when every one is plain, else None (the cold path's fast read).
+def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | None:
+    """The periods as rows when every one is plain, else None (the cold path's fast read).
 
     Plain: a ``dict`` with ``startPeriod`` and ``limit`` and at most the phase keys
     (``numberPhases``; 2.x ``phaseToUse``), ``startPeriod`` and the phase values of type
@@ -365,10 +377,10 @@ def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] 
     before, so every error is the one it always was (field and rule named).
     """
     allowed = _PLAIN_PERIOD_KEYS[version]
-    rows = []
+    rows: list[PlainRow] = []
     floats = set()
     for period in periods:
-        if type(period) is not dict or not period.keys() <= allowed:
+        if type(period) is not dict:
             return None
         start = period.get("startPeriod")
         limit = period.get("limit")
@@ -378,9 +390,11 @@ def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] 
             floats.add(limit)
         elif type(limit) is not int or not -_FLOAT_INT_BOUND < limit < _FLOAT_INT_BOUND:
             return None
-        if len(period) == 2:
+        if len(period) == 2:  # both keys read above: exactly startPeriod and limit
             rows.append((start, limit, None, None))
             continue
+        if not period.keys() <= allowed:
+            return None
         phases = period.get("numberPhases")
         use = period.get("phaseToUse")
         if (("numberPhases" in period) and type(phases) is not int) or (
@@ -390,11 +404,71 @@ def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] 
         rows.append((start, limit, phases, use))
     if version is OcppVersion.V16 and not all(map(_is_tenths, floats)):
         return None
-    return plain_periods(rows)
+    return rows
 
 
-def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[str, Any]:
+def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] | None:
+    """The periods as models when every one is plain (:func:`_plain_rows`), else None."""
+    rows = _plain_rows(periods, version)
+    return None if rows is None else plain_periods(rows)
+
+
+_INT_SCHEDULE_KEYS = frozenset({"id", "duration"})
+_RATE_UNITS = {unit.value: unit for unit in ChargingRateUnit}
+
+
+def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSchedule | None:
+    """The schedule model when every field is plain, else None (the cold path's fast read).
+
+    ``sched`` is the shape-checked schedule object with its plain periods (``rows``)
+    already built. Plain: at most ``id``, ``startSchedule``, ``duration``,
+    ``chargingRateUnit``, ``minChargingRate`` besides the periods, ``id`` and ``duration``
+    of type ``int``, ``startSchedule`` text :func:`parse_timestamp` reads,
+    ``chargingRateUnit`` ``"A"`` or ``"W"``, ``minChargingRate`` a float or an ``int`` a
+    float can hold: pydantic would build exactly this model (the same values, fields set
+    and key order; ``tests/test_cold16b.py``). Anything else returns None and pydantic
+    validates the schedule as before, so every error is the one it always was. The model
+    gets its period columns (``wire._models.period_columns``) from the rows read here.
+    """
+    given: dict[str, Any] = {}
+    for key, value in sched.items():
+        if key == "chargingSchedulePeriod":
+            given["charging_schedule_period"] = value
+        elif key == "chargingRateUnit":
+            unit = _RATE_UNITS.get(value) if type(value) is str else None
+            if unit is None:
+                return None
+            given["charging_rate_unit"] = unit
+        elif key == "startSchedule":
+            if type(value) is not str:
+                return None
+            try:
+                given["start_schedule"] = parse_timestamp(value)
+            except Exception:  # pydantic's path raises the error as it always did
+                return None
+        elif key == "minChargingRate":
+            if type(value) is not float and (
+                type(value) is not int or not -_FLOAT_INT_BOUND < value < _FLOAT_INT_BOUND
+            ):
+                return None
+            given["min_charging_rate"] = value
+        elif key in _INT_SCHEDULE_KEYS and type(value) is int:
+            given[key] = value  # the field names are the keys
+        else:
+            return None
+    schedule = built_model(ChargingSchedule, given)
+    starts, limits, phases, uses = zip(*rows, strict=True) if rows else ((), (), (), ())
+    seed_period_columns(schedule, starts, limits, phases, plain=uses.count(None) == len(uses))
+    return schedule
+
+
+def _neutral_schedule(
+    sched: Any, version: OcppVersion, s_where: str
+) -> dict[str, Any] | ChargingSchedule:
     """Shape-check one ``chargingSchedule`` object of a version (its periods included).
+
+    Returns the neutral JSON object for pydantic to validate, or, when every field is
+    plain, the model itself (:func:`_plain_schedule`).
 
     ``s_where`` is the schedule's path as the payload spells it. Shared by the
     profile reader and :func:`read_charging_schedule` (NotifyEVChargingSchedule,
@@ -426,9 +500,9 @@ def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[st
             field=f"{s_where}.chargingSchedulePeriod",
             rule="docs/robustness.md",
         )
-    built = _plain_periods(periods, version)
-    if built is not None:
-        sched_d["chargingSchedulePeriod"] = built
+    rows = _plain_rows(periods, version)
+    if rows is not None:
+        sched_d["chargingSchedulePeriod"] = plain_periods(rows)
     else:
         for j, period in enumerate(periods):
             p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
@@ -437,6 +511,10 @@ def _neutral_schedule(sched: Any, version: OcppVersion, s_where: str) -> dict[st
                 _check_tenths(period.get("limit"), f"{p_where}.limit")
     if v16:
         _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
+    if rows is not None:
+        built = _plain_schedule(sched_d, rows)
+        if built is not None:
+            return built  # pydantic takes a ready model as it is (no re-validation)
     return sched_d
 
 

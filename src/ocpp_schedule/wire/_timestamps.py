@@ -90,6 +90,10 @@ def require_aware(value: datetime, field: str | None = None) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     """Write a datetime as RFC 3339: the original text if it was read, else ``...Z`` in UTC."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        # The common case (every instant the engine writes): isoformat ends "+00:00" and
+        # shows the microseconds exactly when there are some, as the general path does.
+        return value.isoformat()[:-6] + "Z"
     text = getattr(value, "ocpp_text", None)
     if text is not None:
         return str(text)
