@@ -11,19 +11,29 @@ is a failure, not a tolerance.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, sites
 
-from ocpp_schedule import EqualShare, EvseMeasurement, SiteState, control
+from ocpp_schedule import (
+    EqualShare,
+    EvseMeasurement,
+    SimulationResult,
+    SiteState,
+    control,
+    simulate,
+)
 from ocpp_schedule.site import Allocation, Evse, Pile, Session, Site, balance, session_outcomes
 from ocpp_schedule.site import _control as ctl
+from ocpp_schedule.site import _simulate as sim
 from ocpp_schedule.site._allocation import JOULES_PER_KWH, _circuit_loads, present_seconds
 from ocpp_schedule.site._control import ControlResult, SessionControl
 from ocpp_schedule.site._hold import held
@@ -508,3 +518,71 @@ def test_control_figures_use_the_need_left_after_a_measurement() -> None:
     # 20 kWh at 3 x 32 A x 230 V (22.08 kW): 3,261 s after ``at``.
     assert got.done_at_epoch == at + math.ceil(20.0 * 3_600_000 / (3 * 32 * 230.0) - 1e-6)
     assert got.expected_kwh == 60.0 and got.unmet_kwh == 0.0
+
+
+# ------------------------------------------------------------------ the simulator's own work
+
+
+def _ref_site(run: Any, by_evse: Mapping[Any, list[Any]]) -> Site:
+    """The simulator's site as it was built: every EVSE and pile copied at every call."""
+    piles = []
+    for pile in run.truth.piles:
+        evses = []
+        for evse in pile.evses:
+            views = tuple(c.view for c in by_evse.get((pile.id, evse.id), ()))
+            evses.append(evse.model_copy(update={"sessions": views}))
+        piles.append(pile.model_copy(update={"evses": tuple(evses)}))
+    return run.truth.model_copy(update={"piles": tuple(piles)})
+
+
+def _figures(result: SimulationResult) -> str:
+    """Everything a simulation reports but its CPU times."""
+    records = [dataclasses.replace(r, cpu_ms=0.0) for r in result.records]
+    return repr(dataclasses.replace(result, cpu_ms=(), records=tuple(records)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_property_simulate_equals_the_reference_that_copies_every_evse(
+    data: st.DataObject,
+) -> None:
+    """The simulator reusing the copies of EVSEs, piles and the site that did not change
+    since the last call reports, to the bit, what it reported copying all at every call."""
+    site = _with_needs(data.draw, data.draw(sites()))
+    start = to_epoch(T0) + data.draw(st.integers(0, 4)) * 900
+    kwargs: dict[str, Any] = {
+        "step": data.draw(st.sampled_from([300, 900])),
+        "start": start,
+        "end": start + 3 * HOUR,
+        "hide_departures": data.draw(st.booleans()),
+        "replan": data.draw(st.integers(0, 4)) > 0,
+        "records": True,
+    }
+    got = simulate(site, **kwargs)
+    with mock.patch.object(sim._Run, "_site", _ref_site):
+        ref = simulate(site, **kwargs)
+    assert _figures(got) == _figures(ref)
+
+
+def test_simulate_runs_each_control_call_with_the_callers_collector() -> None:
+    """The simulator's own steps run with the collector paused; each control call runs with
+    it as the caller had it (so its CPU time includes what a CSMS pays), and the caller's
+    state is restored."""
+    site = _one_vehicle(2)
+    seen: list[bool] = []
+
+    def spy(*args: Any, **kwargs: Any) -> ControlResult:
+        seen.append(gc.isenabled())
+        return control(*args, **kwargs)
+
+    was = gc.isenabled()
+    try:
+        for on in (True, False):
+            (gc.enable if on else gc.disable)()
+            seen.clear()
+            with mock.patch.object(sim, "control", spy):
+                simulate(site, step=900, start=T0, end=to_epoch(T0) + HOUR)
+            assert seen == [on] * 4
+            assert gc.isenabled() is on
+    finally:
+        (gc.enable if was else gc.disable)()
