@@ -11,7 +11,6 @@ is a failure, not a tolerance.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 from bisect import bisect_right
 from collections.abc import Mapping
@@ -562,27 +561,3 @@ def test_property_simulate_equals_the_reference_that_copies_every_evse(
     with mock.patch.object(sim._Run, "_site", _ref_site):
         ref = simulate(site, **kwargs)
     assert _figures(got) == _figures(ref)
-
-
-def test_simulate_runs_each_control_call_with_the_callers_collector() -> None:
-    """The simulator's own steps run with the collector paused; each control call runs with
-    it as the caller had it (so its CPU time includes what a CSMS pays), and the caller's
-    state is restored."""
-    site = _one_vehicle(2)
-    seen: list[bool] = []
-
-    def spy(*args: Any, **kwargs: Any) -> ControlResult:
-        seen.append(gc.isenabled())
-        return control(*args, **kwargs)
-
-    was = gc.isenabled()
-    try:
-        for on in (True, False):
-            (gc.enable if on else gc.disable)()
-            seen.clear()
-            with mock.patch.object(sim, "control", spy):
-                simulate(site, step=900, start=T0, end=to_epoch(T0) + HOUR)
-            assert seen == [on] * 4
-            assert gc.isenabled() is on
-    finally:
-        (gc.enable if was else gc.disable)()

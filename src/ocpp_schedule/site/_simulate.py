@@ -17,21 +17,18 @@ measured with :func:`time.process_time` (reported, never used to decide anything
 
 from __future__ import annotations
 
-import gc
 import heapq
 import math
 import operator
 import time
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from ..engine._collector import collector_paused
 from ..errors import QueryError
 from ..wire._docstrings import DocumentedModel
 from ..wire._timestamps import epoch_or_datetime, from_epoch, to_epoch
@@ -311,9 +308,7 @@ def simulate(
         field="end",
     )
     run = _Run(truth, model, policy, step, horizon, replan, hide_departures, begin, stop)
-    run.collecting = gc.isenabled()
-    with collector_paused():
-        return run.go(records)
+    return run.go(records)
 
 
 def _instants(site: Site, begin: int, stop: int, step: int) -> int:
@@ -464,8 +459,6 @@ class _Run:
         self.evse_copies: dict[EvseKey, Evse] = {}
         self.pile_copies: dict[str, Pile] = {}
         self.site_copy: Site | None = None
-        self.collecting = False
-        """Whether the caller had the cyclic collector on: it is on during each control call."""
         self.count = 0
         self.worst: LimitViolation | None = None
 
@@ -530,17 +523,16 @@ class _Run:
     def _control(self, t: int) -> StepRecord:
         """One call: what the CSMS knows at ``t`` in, the plan out, its EVSEs now holding it."""
         site, state = self._known(t)
-        with _collector_on(self.collecting):
-            began = time.process_time()
-            result = control(
-                site,
-                state,
-                policy=self.policy,
-                horizon=self.horizon,
-                resolution=self.step,
-                previous=self.previous,
-            )
-            spent = (time.process_time() - began) * 1000.0  # its collection at the end included
+        began = time.process_time()
+        result = control(
+            site,
+            state,
+            policy=self.policy,
+            horizon=self.horizon,
+            resolution=self.step,
+            previous=self.previous,
+        )
+        spent = (time.process_time() - began) * 1000.0
         for key in result.changed:
             self.held[key] = result
         self.previous = result
@@ -711,22 +703,6 @@ class _Run:
 def _same(a: Sequence[object], b: Sequence[object]) -> bool:
     """Whether ``a`` and ``b`` hold the same objects, in the same order."""
     return len(a) == len(b) and all(map(operator.is_, a, b))
-
-
-@contextmanager
-def _collector_on(on: bool) -> Iterator[None]:
-    """Within :func:`simulate`'s pause of the collector (its own bookkeeping makes no cycles),
-    turn it back on for a control call when the caller had it on: the call then pays what it
-    pays in a CSMS (control() pauses the collector and, at its end, the young collection of
-    what it keeps), and its CPU time says so."""
-    if not on:
-        yield
-        return
-    gc.enable()
-    try:
-        yield
-    finally:
-        gc.disable()
 
 
 def _view(session: Session, hide: bool) -> Session:
