@@ -21,6 +21,7 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, sites
+from test_control import _measurements, _with_needs
 
 from ocpp_schedule import (
     EqualShare,
@@ -30,7 +31,16 @@ from ocpp_schedule import (
     control,
     simulate,
 )
-from ocpp_schedule.site import Allocation, Evse, Pile, Session, Site, balance, session_outcomes
+from ocpp_schedule.site import (
+    Allocation,
+    Circuit,
+    Evse,
+    Pile,
+    Session,
+    Site,
+    balance,
+    session_outcomes,
+)
 from ocpp_schedule.site import _control as ctl
 from ocpp_schedule.site import _simulate as sim
 from ocpp_schedule.site._allocation import JOULES_PER_KWH, _circuit_loads, present_seconds
@@ -40,15 +50,6 @@ from ocpp_schedule.site._outcomes import SessionOutcome
 from ocpp_schedule.wire._timestamps import from_epoch, to_epoch
 
 HOUR = 3600
-NEEDS = st.one_of(
-    st.none(),
-    st.sampled_from([1.0, 4.0, 10.0, 30.0]).map(lambda kwh: {"energy_kwh": kwh}),
-    st.tuples(st.sampled_from([10.0, 50.0]), st.sampled_from([40.0, 75.0])).map(
-        lambda t: {"soc_percent": t[0], "battery_kwh": t[1], "target_soc_percent": 90.0}
-    ),
-)
-
-
 # ------------------------------------------------------------------ references (before CTL13B)
 
 
@@ -273,51 +274,21 @@ def _ref_held(allocation: Allocation, previous: Allocation, at: int, hold: int) 
 # ------------------------------------------------------------------ inputs
 
 
-def _with_needs(draw: Any, site: Site) -> Site:
-    """Every session gets a random need and sometimes an unknown departure."""
+def _with_ids(draw: Any, site: Site) -> Site:
+    """Some sessions get a caller's transaction id (digits, as 1.6 wants them)."""
     piles = []
     for pile in site.piles:
         evses = []
         for evse in pile.evses:
-            own = []
-            for s in evse.sessions:
-                data = {**s.model_dump(exclude_unset=True), **(draw(NEEDS) or {})}
-                if draw(st.integers(0, 3)) == 0:
-                    stay = int((s.leave - s.arrive).total_seconds())
-                    data.pop("leave")
-                    data.pop("departure_known", None)
-                    data["expected_dwell_s"] = min(draw(st.sampled_from([900, 3600])), stay)
-                if draw(st.integers(0, 2)) == 0:
-                    data["transaction_id"] = str(900 + 10 * evse.id + len(own))  # 1.6: digits
-                own.append(Session.model_validate(data))
-            evses.append(Evse.model_validate({**dict(evse), "sessions": tuple(own)}))
+            own = tuple(
+                s.model_copy(update={"transaction_id": str(900 + 10 * evse.id + i)})
+                if draw(st.integers(0, 2)) == 0
+                else s
+                for i, s in enumerate(evse.sessions)
+            )
+            evses.append(evse.model_copy(update={"sessions": own}))
         piles.append(pile.model_copy(update={"evses": tuple(evses)}))
     return site.model_copy(update={"piles": tuple(piles)})
-
-
-def _measurements(draw: Any, site: Site) -> tuple[EvseMeasurement, ...]:
-    out = []
-    for pile in site.piles:
-        for evse in pile.evses:
-            if not draw(st.booleans()):
-                continue
-            amps = draw(
-                st.one_of(
-                    st.none(), st.tuples(*[st.sampled_from([0.0, 3.0, 6.0, 10.0, 16.0, 40.0])] * 3)
-                )
-            )
-            out.append(
-                EvseMeasurement(
-                    pile=pile.id,
-                    evse=evse.id,
-                    amps=amps,
-                    energy_kwh=draw(st.sampled_from([0.0, 1.0, 5.0, 50.0])),
-                    plugged=draw(st.integers(0, 5)) > 0,
-                    drawing=draw(st.integers(0, 3)) > 0,
-                    offered_amps=draw(st.one_of(st.none(), st.sampled_from([0.0, 6.0, 16.0]))),
-                )
-            )
-    return tuple(out)
 
 
 # ------------------------------------------------------------------ properties
@@ -328,7 +299,7 @@ def _measurements(draw: Any, site: Site) -> tuple[EvseMeasurement, ...]:
 def test_property_session_outcomes_equal_the_slot_by_slot_reference(data: st.DataObject) -> None:
     """session_outcomes (epochs read once, session_energy's loop) gives, to the bit, what the
     slot-by-slot reference gives: expected energy, done at, unmet, every field."""
-    site = _with_needs(data.draw, data.draw(sites()))
+    site = _with_ids(data.draw, _with_needs(data.draw, data.draw(sites())))
     start = to_epoch(T0) + data.draw(st.integers(-4, 8)) * 450
     resolution = data.draw(st.sampled_from([300, 900, 1800]))
     allocation = balance(
@@ -350,11 +321,13 @@ def test_property_control_equals_the_reference_adjustment_and_figures(
     """Over a few re-plans with random measurements: the adjusted site, the default horizon
     and every SessionControl equal the reference's (copies only where a measurement changed
     something, epochs read once, figures from the allocation's rows)."""
-    site = _with_needs(data.draw, data.draw(sites()))
+    site = _with_ids(data.draw, _with_needs(data.draw, data.draw(sites())))
     previous: ControlResult | None = None
     at = to_epoch(T0) + data.draw(st.integers(0, 8)) * 900
     for _ in range(3):
-        state = SiteState(at=datetime.fromtimestamp(at, UTC), evses=_measurements(data.draw, site))
+        state = SiteState(
+            at=datetime.fromtimestamp(at, UTC), evses=_measurements(data.draw, site, at)
+        )
         hold = data.draw(st.sampled_from([None, HOUR]))
         result = control(site, state, resolution=900, previous=previous, hold=hold)
         measured = {(m.pile, m.evse): m for m in state.evses}
@@ -421,31 +394,21 @@ def test_property_held_equals_the_piecewise_reference(
     assert repr(got.loads) == repr(ref.loads)
 
 
+def _one_vehicle(hours: int, need: float | None = 60.0) -> Site:
+    """One EVSE under a 100 A grid, one vehicle from T0 for ``hours`` needing ``need`` kWh."""
+    session: dict[str, Any] = {"arrive": T0, "leave": from_epoch(to_epoch(T0) + hours * HOUR)}
+    if need is not None:
+        session["energy_kwh"] = need
+    return Site(
+        grid=Circuit(id="grid", amps=100.0),
+        piles=(Pile(id="P", circuit="grid", evses=(Evse(id=1, sessions=(Session(**session),)),)),),
+    )
+
+
 def test_a_held_row_keeps_the_sign_of_a_zero_as_its_merged_piece_has_it() -> None:
     """A run of held zeros starting with -0.0 is held as -0.0 throughout (as the merged piece
     gives it), not as the per-slot values the slices would give."""
-    site = Site.model_validate(
-        {
-            "grid": {"id": "grid", "amps": 100.0},
-            "piles": [
-                {
-                    "id": "P",
-                    "circuit": "grid",
-                    "evses": [
-                        {
-                            "id": 1,
-                            "sessions": [
-                                {
-                                    "arrive": T0.isoformat(),
-                                    "leave": from_epoch(to_epoch(T0) + 4 * HOUR).isoformat(),
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ],
-        }
-    )
+    site = _one_vehicle(4, need=None)
     start = to_epoch(T0)
     new = balance(site, start=start + 900, duration=3 * HOUR, resolution=900, align=True)
     old = balance(site, start=start, duration=3 * HOUR + 900, resolution=900, align=True)
@@ -458,29 +421,6 @@ def test_a_held_row_keeps_the_sign_of_a_zero_as_its_merged_piece_has_it() -> Non
     assert got.amps[key][5:] == tuple([-0.0] * (slots - 6))
     assert all(math.copysign(1.0, x) < 0 for x in got.amps[key][5:])
     assert repr(got.amps) == repr(_ref_held(new, previous, start + 900, HOUR).amps)
-
-
-def _one_vehicle(hours: int) -> Site:
-    leave = from_epoch(to_epoch(T0) + hours * HOUR).isoformat()
-    return Site.model_validate(
-        {
-            "grid": {"id": "grid", "amps": 100.0},
-            "piles": [
-                {
-                    "id": "P",
-                    "circuit": "grid",
-                    "evses": [
-                        {
-                            "id": 1,
-                            "sessions": [
-                                {"arrive": T0.isoformat(), "leave": leave, "energy_kwh": 60.0}
-                            ],
-                        }
-                    ],
-                }
-            ],
-        }
-    )
 
 
 def test_a_held_limit_is_kept_only_from_the_first_slot_starting_at_or_after_the_hold() -> None:
@@ -547,7 +487,7 @@ def test_property_simulate_equals_the_reference_that_copies_every_evse(
 ) -> None:
     """The simulator reusing the copies of EVSEs, piles and the site that did not change
     since the last call reports, to the bit, what it reported copying all at every call."""
-    site = _with_needs(data.draw, data.draw(sites()))
+    site = _with_ids(data.draw, _with_needs(data.draw, data.draw(sites())))
     start = to_epoch(T0) + data.draw(st.integers(0, 4)) * 900
     kwargs: dict[str, Any] = {
         "step": data.draw(st.sampled_from([300, 900])),
@@ -561,3 +501,23 @@ def test_property_simulate_equals_the_reference_that_copies_every_evse(
     with mock.patch.object(sim._Run, "_site", _ref_site):
         ref = simulate(site, **kwargs)
     assert _figures(got) == _figures(ref)
+
+
+def test_a_vehicle_sharing_its_last_slot_with_the_next_counts_its_own_phases() -> None:
+    """A one-phase vehicle leaving within a slot where a three-phase one arrives: the slot
+    loads three phases, the first vehicle gets its one (as the reference computes it)."""
+    start = to_epoch(T0)
+    sessions = (
+        Session(arrive=T0, leave=from_epoch(start + 1200), phases=1, energy_kwh=50.0),
+        Session(arrive=from_epoch(start + 1500), leave=from_epoch(start + 7200), energy_kwh=50.0),
+    )
+    site = Site(
+        grid=Circuit(id="grid", amps=100.0),
+        piles=(Pile(id="P", circuit="grid", evses=(Evse(id=1, sessions=sessions),)),),
+    )
+    result = control(site, SiteState(at=T0), resolution=1800, policy=EqualShare())
+    assert result.allocation.phases[("P", 1)][0] == 3
+    assert repr(result.sessions) == repr(_ref_sessions(site, result.allocation, start, {}, {}))
+    first = result.sessions[0]
+    assert first.expected_kwh == 32.0 * 230.0 * 1200 / 3_600_000  # one phase, 20 minutes
+    assert repr(session_outcomes(result.allocation)) == repr(_ref_outcomes(result.allocation))
