@@ -48,8 +48,9 @@ def _timed(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-for _name in ("balance", "held", "send_plan", "session_outcomes"):
-    setattr(control_module, _name, _timed(_name, getattr(control_module, _name)))
+for _name in ("balance", "held", "send_plan", "session_outcomes", "_sessions"):
+    if hasattr(control_module, _name):  # control() reads outcomes from rows (_sessions)
+        setattr(control_module, _name, _timed(_name, getattr(control_module, _name)))
 
 
 def digest(result: ControlResult) -> str:

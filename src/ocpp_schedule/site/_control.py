@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -47,7 +47,7 @@ from ..wire._timestamps import epoch_or_datetime, from_epoch, to_epoch
 from ._allocation import Allocation, EvseKey, balance
 from ._hold import held
 from ._model import MAX_AMPS, MAX_ENERGY_KWH, Evse, Pile, Session, Site
-from ._outcomes import SessionOutcome, SessionTimes, session_outcomes
+from ._outcomes import SessionTimes, session_energy
 from ._planning import Planner
 from ._policies import Policy
 from ._sendplan import SendPlan, send_plan
@@ -324,10 +324,8 @@ def _control(
         )
     measured = _measurements(site, state)
     step = _positive(resolution, "resolution")
-    adjusted, notes = _adjust(site, at, measured, previous, step)
-    length = (
-        _default_horizon(adjusted, at, step) if horizon is None else _positive(horizon, "horizon")
-    )
+    adjusted, stays = _adjust(site, at, measured, previous, step)
+    length = _default_horizon(stays, at, step) if horizon is None else _positive(horizon, "horizon")
     allocation = balance(
         adjusted, start=at, duration=length, resolution=step, policy=policy, align=True
     )
@@ -347,7 +345,7 @@ def _control(
         site=adjusted,
         allocation=allocation,
         plan=plan,
-        sessions=_sessions(site, allocation, at, measured, notes),
+        sessions=_sessions(stays, allocation, at, measured),
         flags=_flags(site, measured, previous, at),
         changed=plan.sent,
     )
@@ -361,8 +359,10 @@ def _positive(value: Any, name: str) -> int:
 
 def _measurements(site: Site, state: SiteState) -> dict[EvseKey, EvseMeasurement]:
     """The measurements by EVSE; one naming a pile or EVSE the site lacks is a ControlError."""
-    evses = {(p.id, e.id) for p in site.piles for e in p.evses}
     out: dict[EvseKey, EvseMeasurement] = {}
+    if not state.evses:
+        return out
+    evses = {(p.id, e.id) for p in site.piles for e in p.evses}
     for m in state.evses:
         if (m.pile, m.evse) not in evses:
             raise ControlError(
@@ -377,11 +377,29 @@ def _measurements(site: Site, state: SiteState) -> dict[EvseKey, EvseMeasurement
 # ------------------------------------------------------------------ the adjusted site
 
 
-def _current(evse: Evse, at: int) -> int | None:
-    """Index of the session on the EVSE at ``at``: the latest arrival at or before it."""
+class _Stay(NamedTuple):
+    """One session of the site as :func:`control` sees it at ``at`` (epochs read once)."""
+
+    key: EvseKey
+    evse: Evse
+    session: Session
+    """As the caller gave it."""
+    arrive: int
+    adjusted: Session | None
+    """As balanced (CT1-CT5); None: gone (unplugged at its arrival)."""
+    leave: int
+    """The adjusted session's departure (epoch s); ``at`` when gone."""
+    status: Status | None
+    """What its measurement made of it; None without one."""
+
+
+def _current(epochs: list[tuple[int, int]], evse: Evse, at: int) -> int | None:
+    """Index of the session on the EVSE at ``at``: the latest arrival at or before it
+    (``epochs``: each session's arrival and departure, in the EVSE's order)."""
     best: int | None = None
-    for i, s in enumerate(evse.sessions):
-        if to_epoch(s.arrive) <= at and (best is None or s.arrive > evse.sessions[best].arrive):
+    sessions = evse.sessions
+    for i, (arrive, _) in enumerate(epochs):
+        if arrive <= at and (best is None or sessions[i].arrive > sessions[best].arrive):
             best = i
     return best
 
@@ -403,35 +421,78 @@ def _adjust(
     measured: Mapping[EvseKey, EvseMeasurement],
     previous: ControlResult | None,
     resolution: int,
-) -> tuple[Site, dict[tuple[EvseKey, int], Status]]:
-    """The site at ``at`` with the measurements applied (CT1-CT5), and each touched session's
-    status keyed by (EVSE, arrival epoch)."""
-    notes: dict[tuple[EvseKey, int], Status] = {}
+) -> tuple[Site, list[_Stay]]:
+    """The site at ``at`` with the measurements applied (CT1-CT5), and every session of the
+    site (each EVSE's by arrival) with what became of it.
+
+    Only what a measurement changes is copied: an EVSE without one, and a pile without a
+    changed EVSE, is the caller's own (immutable) object, and so is the site when nothing
+    changed. Each session's epochs are read once.
+    """
+    stays: list[_Stay] = []
     piles: list[Pile] = []
+    changed = False
     for pile in site.piles:
         evses: list[Evse] = []
         for evse in pile.evses:
-            key = (pile.id, evse.id)
-            m = measured.get(key)
-            i = _current(evse, at)
-            if m is None or i is None:
-                evses.append(evse)
-                continue
-            sessions = list(evse.sessions)
-            later = [to_epoch(s.arrive) for s in sessions if to_epoch(s.arrive) > at]
-            limit = _limit_in_force(key, m, previous, at)
-            new, status = _adjust_session(
-                sessions[i], m, at, limit, min(later, default=None), resolution
+            new = _adjust_evse(pile, evse, at, measured, previous, resolution, stays)
+            evses.append(new)
+        if any(new is not old for new, old in zip(evses, pile.evses, strict=True)):
+            piles.append(pile.model_copy(update={"evses": tuple(evses)}))
+            changed = True
+        else:
+            piles.append(pile)
+    if not changed:
+        return site, stays
+    return site.model_copy(update={"piles": tuple(piles)}), stays
+
+
+def _adjust_evse(
+    pile: Pile,
+    evse: Evse,
+    at: int,
+    measured: Mapping[EvseKey, EvseMeasurement],
+    previous: ControlResult | None,
+    resolution: int,
+    stays: list[_Stay],
+) -> Evse:
+    """The EVSE with its running session under its measurement (itself without one); its
+    sessions appended to ``stays`` by arrival."""
+    key = (pile.id, evse.id)
+    sessions = evse.sessions
+    epochs = [(to_epoch(s.arrive), to_epoch(s.leave)) for s in sessions]
+    m = measured.get(key)
+    i = None if m is None else _current(epochs, evse, at)
+    adjusted: list[Session | None] = list(sessions)
+    leaves = [leave for _, leave in epochs]
+    status: Status | None = None
+    if m is not None and i is not None:
+        later = [arrive for arrive, _ in epochs if arrive > at]
+        limit = _limit_in_force(key, m, previous, at)
+        new, status = _adjust_session(
+            sessions[i], m, at, limit, min(later, default=None), resolution
+        )
+        adjusted[i] = new
+        leaves[i] = at if new is None else to_epoch(new.leave)
+    order: Sequence[int] = range(len(sessions))
+    if len(sessions) > 1:
+        order = sorted(order, key=lambda j: sessions[j].arrive)
+    for j in order:
+        stays.append(
+            _Stay(
+                key,
+                evse,
+                sessions[j],
+                epochs[j][0],
+                adjusted[j],
+                leaves[j],
+                status if j == i else None,
             )
-            if status is not None:
-                notes[(key, to_epoch(sessions[i].arrive))] = status
-            if new is None:
-                del sessions[i]
-            else:
-                sessions[i] = new
-            evses.append(evse.model_copy(update={"sessions": tuple(sessions)}))
-        piles.append(pile.model_copy(update={"evses": tuple(evses)}))
-    return site.model_copy(update={"piles": tuple(piles)}), notes
+        )
+    if status is None:
+        return evse
+    kept = tuple(s for s in adjusted if s is not None)
+    return evse.model_copy(update={"sessions": kept})
 
 
 def _adjust_session(
@@ -501,14 +562,12 @@ def _need_left(session: Session, delivered: float) -> dict[str, Any]:
     return {"soc_percent": session.soc_percent + 100.0 * delivered / session.battery_kwh}
 
 
-def _default_horizon(site: Site, at: int, resolution: int) -> int:
+def _default_horizon(stays: list[_Stay], at: int, resolution: int) -> int:
     """Until the last session present at ``at`` leaves, ending on the slot grid (CT6, B19)."""
     last = at + resolution
-    for pile in site.piles:
-        for evse in pile.evses:
-            for s in evse.sessions:
-                if to_epoch(s.arrive) <= at < to_epoch(s.leave):
-                    last = max(last, to_epoch(s.leave))
+    for stay in stays:
+        if stay.adjusted is not None and stay.arrive <= at < stay.leave and stay.leave > last:
+            last = stay.leave
     cap = at + max(resolution, DEFAULT_HORIZON_CAP // resolution * resolution)
     # The end on the slot grid (B19), so that re-plans keep the same end and tail start.
     end = min(-(-last // resolution) * resolution, -(-cap // resolution) * resolution)
@@ -525,6 +584,8 @@ def _flags(
     at: int,
 ) -> tuple[MeasurementFlag, ...]:
     """Every measured phase above the limit in force + :data:`FLAG_TOLERANCE` (CT4)."""
+    if not measured:
+        return ()
     hardware = {(p.id, e.id): e.max_amps for p in site.piles for e in p.evses}
     out: list[MeasurementFlag] = []
     for key in sorted(measured):
@@ -541,79 +602,76 @@ def _flags(
 
 
 def _sessions(
-    site: Site,
+    stays: list[_Stay],
     allocation: Allocation,
     at: int,
     measured: Mapping[EvseKey, EvseMeasurement],
-    notes: Mapping[tuple[EvseKey, int], Status],
 ) -> tuple[SessionControl, ...]:
-    """Every session present at ``at``, ended at it, or arriving within the window."""
-    planned: dict[tuple[EvseKey, int], SessionOutcome] = {
-        ((o.pile, o.evse), to_epoch(o.arrive)): o for o in session_outcomes(allocation)
-    }
-    adjusted = {
-        ((p.id, e.id), to_epoch(s.arrive)): s
-        for p in allocation.site.piles
-        for e in p.evses
-        for s in e.sessions
-    }
+    """Every session present at ``at``, ended at it, or arriving within the window.
+
+    What the plan gives a session is :func:`~ocpp_schedule.session_outcomes`' figure for its
+    adjusted self (:func:`session_energy` on its EVSE's rows, as that function computes it),
+    read straight from the allocation's rows: no outcome objects, no epochs read again.
+    """
+    bounds = allocation.boundaries
+    start, end = bounds[0], bounds[-1]
+    volts = allocation.site.voltage
+    now = from_epoch(at)
     out: list[SessionControl] = []
-    for pile in site.piles:
-        for evse in pile.evses:
-            key = (pile.id, evse.id)
-            for session in sorted(evse.sessions, key=lambda s: s.arrive):
-                ident = (key, to_epoch(session.arrive))
-                outcome = planned.get(ident)
-                status = notes.get(ident)
-                if outcome is None and status is None:
-                    continue
-                out.append(
-                    _session(
-                        key,
-                        evse,
-                        session,
-                        adjusted.get(ident),
-                        outcome,
-                        status,
-                        at,
-                        measured.get(key),
-                    )
-                )
+    for stay in stays:
+        adjusted, key = stay.adjusted, stay.key
+        figures: tuple[float, int | None] | None = None
+        if adjusted is not None and min(end, stay.leave) - max(start, stay.arrive) > 0:
+            figures = session_energy(
+                bounds,
+                allocation.amps[key],
+                allocation.phases[key],
+                stay.arrive,
+                stay.leave,
+                min(adjusted.phases, stay.evse.phases),
+                volts,
+                adjusted.need_kwh,
+            )
+        elif stay.status is None:
+            continue
+        out.append(_session(stay, figures, at, now, measured.get(key)))
     return tuple(out)
 
 
 def _session(
-    key: EvseKey,
-    evse: Evse,
-    session: Session,
-    adjusted: Session | None,
-    outcome: SessionOutcome | None,
-    status: Status | None,
+    stay: _Stay,
+    figures: tuple[float, int | None] | None,
     at: int,
+    now: datetime,
     m: EvseMeasurement | None,
 ) -> SessionControl:
-    """One session's figures: delivered so far plus what the plan gives it (capped at need)."""
-    arrive = to_epoch(session.arrive)
-    running = arrive <= at
+    """One session's figures: delivered so far plus what the plan gives it (capped at need).
+
+    ``figures``: the energy the plan gives its adjusted self within the window and when that
+    meets its need left (None: it is not in the window); ``now``: ``at`` as a datetime.
+    """
+    session, status = stay.session, stay.status
+    running = stay.arrive <= at
     delivered = m.energy_kwh if (m is not None and running) else 0.0
     need = session.need_kwh
-    planned = 0.0 if outcome is None or status == "full" else outcome.expected_kwh
+    planned = 0.0 if figures is None or status == "full" else figures[0]
     expected = delivered + planned
     if need is not None:
         expected = min(expected, need)
     done: datetime | None = None
     if need is not None and delivered >= need - _MET_KWH:
-        done = from_epoch(at)
-    elif outcome is not None and outcome.done_at is not None:
-        done = outcome.done_at
+        done = now
+    elif figures is not None and figures[1] is not None:
+        done = from_epoch(figures[1])
     if status is None:
         status = "charging" if running else "arriving"
+    adjusted = stay.adjusted
     return SessionControl(
-        pile=key[0],
-        evse=key[1],
-        transaction_id=session.effective_transaction_id(evse.id),
+        pile=stay.key[0],
+        evse=stay.key[1],
+        transaction_id=session.effective_transaction_id(stay.evse.id),
         arrive=session.arrive,
-        leave=adjusted.leave if adjusted is not None else from_epoch(at),  # None: gone at ``at``
+        leave=adjusted.leave if adjusted is not None else now,  # None: gone at ``at``
         departure_known=session.departure_known,
         status=status,
         need_kwh=need,

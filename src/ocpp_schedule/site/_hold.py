@@ -29,6 +29,7 @@ engine) runs on the result either way.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 
 from ._allocation import Allocation, EvseKey, _circuit_loads
@@ -45,12 +46,17 @@ def held(allocation: Allocation, previous: Allocation, at: int, hold: int) -> Al
     """The allocation with every EVSE that may keep its held limits given them (CT13)."""
     if previous.end_epoch != allocation.end_epoch or not previous.start_epoch <= at:
         return allocation
+    aligned = _aligned(allocation, previous, at)
     slot_of = {t: k for k, t in enumerate(allocation.boundaries)}
+    until = bisect_left(allocation.boundaries, at + hold)  # the slots that start before it
     rows: dict[EvseKey, Row] = {}
     for key in allocation.amps:
         if key in previous.amps:
-            row = _held_row(allocation, key, previous.evse_periods(key), slot_of, at + hold)
-            if row is not None:
+            if aligned is None:
+                row = _expanded(allocation, previous.evse_periods(key), slot_of)
+            else:
+                row = (previous.amps[key][aligned:], previous.phases[key][aligned:])
+            if row is not None and _may_keep(allocation, key, row, until):
                 rows[key] = row
     if not rows:
         return allocation
@@ -60,6 +66,12 @@ def held(allocation: Allocation, previous: Allocation, at: int, hold: int) -> Al
     amps = dict(allocation.amps)
     phases = dict(allocation.phases)
     for key, (row_amps, row_phases) in rows.items():
+        if aligned is not None and 0.0 in row_amps:
+            # The held limits exactly as the pile holds them (a zero's sign as in the
+            # previous plan's merged pieces): the slices equal them but for that sign.
+            exact = _expanded(allocation, previous.evse_periods(key), slot_of)
+            if exact is not None:  # (it is: no piece changes within a new slot)
+                row_amps, row_phases = exact
         amps[key], phases[key] = row_amps, row_phases
     slots = len(allocation.boundaries) - 1
     loads = _circuit_loads(allocation.site, slots, amps, phases, allocation.phase_map)
@@ -67,20 +79,26 @@ def held(allocation: Allocation, previous: Allocation, at: int, hold: int) -> Al
     return allocation if kept.overloads(_TOLERANCE) else kept
 
 
-def _held_row(
-    allocation: Allocation,
-    key: EvseKey,
-    old: list[tuple[int, int, float, int]],
-    slot_of: dict[int, int],
-    until: int,
-) -> Row | None:
-    """The EVSE's held limits (``old``: the previous allocation's pieces, same window end) as
-    rows of ``allocation``, or None when it may not keep them.
+def _aligned(allocation: Allocation, previous: Allocation, at: int) -> int | None:
+    """The previous slot ``j`` that holds ``at`` when the previous slots from ``j + 1`` on are
+    the new slots from 1 on (the slot grid of B19, same end), else None.
 
-    None when they are the same as the new rows (nothing to keep), change within a slot,
-    differ in a slot that starts before ``until``, or give current where the new allocation
-    may not (no session, paused, pinned, above the cap) and differ there.
+    Then an EVSE's held limits on the new slots are its previous rows from ``j`` on (what
+    :func:`_expanded` makes of its merged pieces, equal value by value): no piece changes
+    within a new slot.
     """
+    new, old = allocation.boundaries, previous.boundaries
+    j = bisect_right(old, at) - 1
+    if j < 0 or len(old) - j != len(new) or old[j + 1 :] != new[1:]:
+        return None
+    return j
+
+
+def _expanded(
+    allocation: Allocation, old: list[tuple[int, int, float, int]], slot_of: dict[int, int]
+) -> Row | None:
+    """The held limits (``old``: the previous allocation's pieces, same window end) as rows of
+    ``allocation``, or None when they change within one of its slots."""
     bounds = allocation.boundaries
     out_amps: list[float] = []
     out_phases: list[int] = []
@@ -92,24 +110,34 @@ def _held_row(
             return None  # the held limits change within a slot
         out_amps.extend([amps] * (last - first))
         out_phases.extend([phases] * (last - first))
-    row = (tuple(out_amps), tuple(out_phases))
-    new = (allocation.amps[key], allocation.phases[key])
-    if len(out_amps) != len(bounds) - 1 or row == new:
+    if len(out_amps) != len(bounds) - 1:
         return None
+    return tuple(out_amps), tuple(out_phases)
+
+
+def _may_keep(allocation: Allocation, key: EvseKey, row: Row, until: int) -> bool:
+    """Whether the EVSE may keep its held limits ``row``.
+
+    Not when they are the same as the new rows (nothing to keep), differ in a slot that starts
+    before ``at + hold`` (the first ``until`` slots), or give current where the new
+    allocation may not (no session, paused, pinned, above the cap) and differ there.
+    """
+    new = (allocation.amps[key], allocation.phases[key])
+    if row == new:
+        return False
+    out_amps, out_phases = row
+    new_amps, new_phases = new
+    if out_amps[:until] != new_amps[:until] or out_phases[:until] != new_phases[:until]:
+        return False
     caps, sessions = allocation.caps[key], allocation.sessions[key]
     paused, pinned = allocation.paused[key], allocation.pinned.get(key)
-    for k, (amps, phases) in enumerate(zip(out_amps, out_phases, strict=True)):
-        if amps == new[0][k] and phases == new[1][k]:
+    for k in range(until, len(out_amps)):
+        amps = out_amps[k]
+        if amps == new_amps[k] and out_phases[k] == new_phases[k]:
             continue
-        if (
-            bounds[k] < until
-            or sessions[k] < 0
-            or paused[k]
-            or (pinned is not None and pinned[k])
-            or amps > caps[k]
-        ):
-            return None
-    return row
+        if sessions[k] < 0 or paused[k] or (pinned is not None and pinned[k]) or amps > caps[k]:
+            return False
+    return True
 
 
 def _drop_unsafe(allocation: Allocation, rows: dict[EvseKey, Row]) -> None:

@@ -14,16 +14,23 @@ energy its limits allow and None for ``done_at`` and ``unmet_kwh``.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..wire._timestamps import from_epoch, to_epoch
-from ._allocation import JOULES_PER_KWH, Allocation, present_seconds
+from ._allocation import JOULES_PER_KWH, Allocation
 from ._model import Evse, Pile, Session, Site
 from ._report import _clock, _table
 
-__all__ = ["SessionOutcome", "SessionTimes", "format_session_outcomes", "session_outcomes"]
+__all__ = [
+    "SessionOutcome",
+    "SessionTimes",
+    "format_session_outcomes",
+    "session_energy",
+    "session_outcomes",
+]
 
 _MET_KWH = 1e-9
 """Energy (kWh) below which a need counts as met: float noise, far below any meter."""
@@ -94,45 +101,36 @@ def session_outcomes(allocation: Allocation) -> tuple[SessionOutcome, ...]:
     window's start, so its need should be what it still needs then.
     """
     site = allocation.site
+    start, end = allocation.start_epoch, allocation.end_epoch
     out: list[SessionOutcome] = []
     for pile in site.piles:
         for evse in pile.evses:
-            for session in sorted(evse.sessions, key=lambda s: s.arrive):
-                if present_seconds(session, allocation.start_epoch, allocation.end_epoch) > 0:
-                    out.append(_outcome(allocation, site, pile, evse, session))
+            sessions = evse.sessions
+            if len(sessions) > 1:
+                sessions = tuple(sorted(sessions, key=lambda s: s.arrive))
+            for session in sessions:
+                arrive, leave = to_epoch(session.arrive), to_epoch(session.leave)
+                if min(end, leave) - max(start, arrive) > 0:  # present_seconds, epochs read once
+                    out.append(_outcome(allocation, pile, evse, session, arrive, leave))
     return tuple(out)
 
 
 def _outcome(
-    allocation: Allocation, site: Site, pile: Pile, evse: Evse, session: Session
+    allocation: Allocation, pile: Pile, evse: Evse, session: Session, arrive: int, leave: int
 ) -> SessionOutcome:
-    """One session: its slots from its arrival, integrated in order and capped at its need."""
+    """One session (``arrive``, ``leave``: its epochs): :func:`session_energy` on its rows."""
     key = (pile.id, evse.id)
-    amps = allocation.amps[key]
-    phases = allocation.phases[key]
-    bounds = allocation.boundaries
-    arrive, leave = to_epoch(session.arrive), to_epoch(session.leave)
-    wired = min(session.phases, evse.phases)
     need = session.need_kwh
-    total = 0.0
-    done: int | None = None
-    first = max(0, bisect_right(bounds, arrive) - 1)
-    for k in range(first, len(bounds) - 1):
-        a, b = bounds[k], bounds[k + 1]
-        if a >= leave:
-            break
-        seconds = max(0, min(b, leave) - max(a, arrive))  # present_seconds, epochs read once
-        watts = amps[k] * min(phases[k], wired) * site.voltage
-        if seconds <= 0 or watts <= 0:
-            continue
-        energy = watts * seconds / JOULES_PER_KWH
-        if need is not None and total + energy >= need - _MET_KWH:
-            begin = max(a, arrive)
-            needed = max(0.0, (need - total) * JOULES_PER_KWH / watts)
-            done = min(begin + seconds, begin + math.ceil(needed - 1e-6))
-            total = need
-            break
-        total += energy
+    total, done = session_energy(
+        allocation.boundaries,
+        allocation.amps[key],
+        allocation.phases[key],
+        arrive,
+        leave,
+        min(session.phases, evse.phases),
+        allocation.site.voltage,
+        need,
+    )
     return SessionOutcome(
         pile=pile.id,
         evse=evse.id,
@@ -145,6 +143,46 @@ def _outcome(
         unmet_kwh=None if need is None else max(0.0, need - total),
         beyond_window=leave > allocation.end_epoch,
     )
+
+
+def session_energy(
+    bounds: Sequence[int],
+    amps: Sequence[float],
+    phases: Sequence[int],
+    arrive: int,
+    leave: int,
+    wired: int,
+    volts: float,
+    need: float | None,
+) -> tuple[float, int | None]:
+    """The energy (kWh) an EVSE's limits give a vehicle there on ``[arrive, leave)``, and when
+    its ``need`` is met (epoch s, rounded up; None when not within the slots or unknown).
+
+    ``bounds`` are the slot edges, ``amps`` and ``phases`` the EVSE's row, ``wired`` the phases
+    the vehicle can load. Slot by slot from its arrival, in order (the same float operations
+    in the same order whoever calls it): limit x phases x volts over the time it is there; at
+    the slot where the need is met, the rest gives it nothing.
+    """
+    total = 0.0
+    threshold = math.inf if need is None else need - _MET_KWH
+    first = max(0, bisect_right(bounds, arrive) - 1)
+    stop = min(bisect_left(bounds, leave), len(bounds) - 1)  # the first slot from ``leave`` on
+    for k in range(first, stop):
+        ph = phases[k]
+        watts = amps[k] * (ph if ph < wired else wired) * volts
+        if watts <= 0:
+            continue
+        a, b = bounds[k], bounds[k + 1]
+        begin = a if a > arrive else arrive
+        seconds = (b if b < leave else leave) - begin  # > 0: the slot meets the stay
+        energy = watts * seconds / JOULES_PER_KWH
+        reached = total + energy
+        if reached >= threshold:
+            assert need is not None
+            needed = max(0.0, (need - total) * JOULES_PER_KWH / watts)
+            return need, min(begin + seconds, begin + math.ceil(needed - 1e-6))
+        total = reached
+    return total, None
 
 
 def format_session_outcomes(outcomes: tuple[SessionOutcome, ...], site: Site) -> str:
