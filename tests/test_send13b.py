@@ -4,17 +4,28 @@
   (``_Loads.changed``), against summing every EVSE's new pieces afresh (``_Loads.fill``):
   the same floats, cell by cell; and ``fill`` by groups of pile circuit and phases against
   the exact sum of every piece (tests/test_send16.py's reference, kept);
+- a re-plan taking the previous allocation's piles' stores, safe tails and limits from the
+  previous plan (``SendPlan.worked``) against working them out again: the same plan or
+  the same error, and the same values; a previous plan made for another allocation object
+  (or sent after its start) is not taken (or only its stores and tails);
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+from unittest.mock import patch
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_send16 import _exact, _members, _snap
+from test_send_plan_speedups import REPLAN_CASES, _plan, _replan
 
+from ocpp_schedule import SafetyError
+from ocpp_schedule.site import Site, _sendplan
 from ocpp_schedule.site._plancheck import _Loads
+from ocpp_schedule.site._safetail import safe_tails
+from ocpp_schedule.site._sendplan import SendPlan, SendPlanError
 from ocpp_schedule.site._timelines import Piece
 
 
@@ -75,3 +86,75 @@ def test_changed_aligns_the_denominators() -> None:
         fresh = _Loads(site, grid)
         fresh.fill(after)
         assert changed.amps == fresh.amps, (old_cap, new_cap)
+
+
+# ------------------------------------------------------------------ the previous plan's work
+
+
+def _worked_off(plan: SendPlan | str) -> SendPlan | str:
+    """The plan without what it worked out (the reference: a re-plan works it out again)."""
+    return dataclasses.replace(plan, worked=None) if isinstance(plan, SendPlan) else plan
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@REPLAN_CASES
+def test_property_the_previous_plans_work_gives_the_same_plan(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> None:
+    """A re-plan with the previous plan's stores, tails and limits gives the plan (or the
+    error) it gives working them out; what the plan kept equals working them out; a plan
+    sent after its allocation's start lends its stores and tails, not its limits."""
+    try:
+        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+    except (SafetyError, SendPlanError):
+        return
+    for first_at in (old.start_epoch, min(old.start_epoch + 900, old.end_epoch - 1)):
+        first = _plan(old, at=first_at)
+        if not isinstance(first, SendPlan):
+            continue
+        worked = first.worked
+        assert worked is not None and worked.allocation is old
+        assert worked.stores == _sendplan._stores(old.site)
+        assert worked.tails == safe_tails(old.site, old.end_epoch)
+        assert worked.limits.start == first_at
+        for key in old.amps:
+            assert worked.limits(key) == _sendplan._limits(old, key, first_at, worked.tails[key])
+        kwargs = {"at": at, "previous": old, "only_changed": only_changed}
+        assert _plan(new, previous_plan=first, **kwargs) == _plan(
+            new, previous_plan=_worked_off(first), **kwargs
+        )
+
+
+def test_a_plan_for_another_allocation_lends_nothing() -> None:
+    """The work is taken only from a plan made for this very allocation object: an equal
+    allocation rebuilt (another object) or another one works it out again."""
+    from test_sendwarm import _small_site
+
+    from ocpp_schedule.site import balance
+
+    site = _small_site()
+    old = balance(site, start=site_start(site), duration=3600, resolution=900)
+    again = dataclasses.replace(old)
+    plan = _sendplan.send_plan(old)
+    calls = []
+    real = _sendplan._stores
+
+    def spy(site: Any) -> Any:
+        calls.append(site)
+        return real(site)
+
+    with patch.object(_sendplan, "_stores", spy):
+        _sendplan.send_plan(old, at=old.start_epoch + 900, previous=old, previous_plan=plan)
+        assert len(calls) == 1  # the new allocation's own stores only
+        _sendplan.send_plan(old, at=old.start_epoch + 900, previous=again, previous_plan=plan)
+        assert len(calls) == 3  # and the previous allocation's, worked out again
+
+
+def site_start(site: Site) -> Any:
+    """The first session's arrival (the small site's day)."""
+    return min(s.arrive for p in site.piles for e in p.evses for s in e.sessions)

@@ -150,6 +150,24 @@ def _inputs(
 
 
 @dataclass(frozen=True)
+class _Worked:
+    """What a plan worked out from its allocation alone, for a re-plan against it.
+
+    Each is a pure function of the allocation (and, for ``limits``, of ``limits.start``):
+    its site's piles' own stores and configurations (:func:`_stores`), its safe tails
+    (:func:`~ocpp_schedule.site._safetail.safe_tails` at its end) and its limits per EVSE
+    (:class:`_LimitsFrom`). A re-plan whose ``previous`` is this very allocation object
+    (held here, so its identity stays its own) takes them instead of working them out
+    again: the same values (tests/test_send13b.py).
+    """
+
+    allocation: Allocation
+    stores: dict[str, tuple[ProfileStore, StationConfig]]
+    tails: dict[EvseKey, float]
+    limits: _LimitsFrom
+
+
+@dataclass(frozen=True)
 class PlanStep:
     """One payload to send to one pile; ``phase`` says whether it only lowers limits."""
 
@@ -199,6 +217,10 @@ class SendPlan:
     """Per EVSE and purpose, the profile this plan built from its allocation (before any
     fitting), with everything it was built from: a re-plan against this plan's allocation
     (``send_plan(..., previous_plan=)``) reuses it instead of building it again."""
+    worked: _Worked | None = field(default=None, compare=False, repr=False, kw_only=True)
+    """What this plan worked out from its allocation alone (its piles' stores, safe tails
+    and limits): a re-plan against that allocation takes them instead of working them
+    out again (SEND13B)."""
 
     @property
     def at(self) -> datetime:
@@ -290,17 +312,8 @@ def _send_plan(
     tails = safe_tails(site, allocation.end_epoch, stores)
     end = _horizon(allocation, previous, start)
     new_limits = _LimitsFrom(allocation, start, tails)
-    old_stores = _stores(previous.site) if previous is not None else {}
-    old_limits = (
-        _LimitsFrom(
-            previous,
-            previous.start_epoch,
-            safe_tails(previous.site, previous.end_epoch, old_stores),
-        )
-        if previous is not None
-        else None
-    )
     carried = _carried(previous_plan, previous)
+    old_stores, old_limits = _previous_work(previous, previous_plan)
     before, own = _before(site, stores, previous, old_stores, old_limits, start, carried)
     keep = (
         _unchanged(allocation, previous, start, new_limits, old_limits)
@@ -328,7 +341,29 @@ def _send_plan(
         resend_before_epoch=resend_before,
         sent=tuple((p.id, e.id) for p in site.piles for e in p.evses if (p.id, e.id) not in keep),
         built=tuple(built),
+        worked=_Worked(allocation, stores, tails, new_limits),
     )
+
+
+def _previous_work(
+    previous: Allocation | None, previous_plan: SendPlan | None
+) -> tuple[dict[str, tuple[ProfileStore, StationConfig]], _LimitsFrom | None]:
+    """The previous allocation's piles' own stores, and its limits from its start.
+
+    Taken from ``previous_plan`` where it was made from this very ``previous`` object
+    (:class:`_Worked`; the limits where it was sent at the allocation's start), else
+    worked out (docs/performance.md, SEND13B).
+    """
+    if previous is None:
+        return {}, None
+    worked = previous_plan.worked if previous_plan is not None else None
+    if worked is None or worked.allocation is not previous:
+        stores = _stores(previous.site)
+        tails = safe_tails(previous.site, previous.end_epoch, stores)
+        return stores, _LimitsFrom(previous, previous.start_epoch, tails)
+    if worked.limits.start != previous.start_epoch:
+        return worked.stores, _LimitsFrom(previous, previous.start_epoch, worked.tails)
+    return worked.stores, worked.limits.copy()
 
 
 def _stores(site: Site) -> dict[str, tuple[ProfileStore, StationConfig]]:
@@ -504,6 +539,12 @@ class _LimitsFrom:
         self.start = start
         self.tails = tails
         self._memo: dict[EvseKey, Limits] = {}
+
+    def copy(self) -> _LimitsFrom:
+        """The same limits, with a memo of its own (a re-plan adds to it; SEND13B)."""
+        out = _LimitsFrom(self.allocation, self.start, self.tails)
+        out._memo = self._memo.copy()
+        return out
 
     def __call__(self, key: EvseKey) -> Limits:
         """:func:`_limits` of ``key`` (from ``start``, then its safe tail)."""
