@@ -8,6 +8,10 @@
   previous plan (``SendPlan.worked``) against working them out again: the same plan or
   the same error, and the same values; a previous plan made for another allocation object
   (or sent after its start) is not taken (or only its stores and tails);
+- a re-plan taking what a pile holds from the previous plan (``_Held``) where it holds the
+  same from the plan's moment on, against rebuilding it from the previous allocation
+  (``HELD`` off): the same plan or error along chains of re-plans, and the same draw for
+  every EVSE of every pile taken (docs/semantics.md SPX2);
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from ocpp_schedule.site import Site, _sendplan
 from ocpp_schedule.site._plancheck import _Loads
 from ocpp_schedule.site._safetail import safe_tails
 from ocpp_schedule.site._sendplan import SendPlan, SendPlanError
-from ocpp_schedule.site._timelines import Piece
+from ocpp_schedule.site._timelines import Piece, evse_timeline
 
 
 @st.composite
@@ -158,3 +162,190 @@ def test_a_plan_for_another_allocation_lends_nothing() -> None:
 def site_start(site: Site) -> Any:
     """The first session's arrival (the small site's day)."""
     return min(s.arrive for p in site.piles for e in p.evses for s in e.sessions)
+
+
+# ------------------------------------------------------------------ what the piles hold
+
+
+def _chain(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> list[SendPlan | str]:
+    """A plan, a re-plan against it and two more re-plans of the new allocation a slot and
+    two slots later (each against the one before): what a controller sends."""
+    try:
+        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+    except (SafetyError, SendPlanError):
+        return []
+    plans: list[SendPlan | str] = [_plan(old)]
+    previous, previous_plan = old, plans[0]
+    for k, when in enumerate((at, at + 900, at + 1800)):
+        if when >= new.end_epoch:
+            break
+        plan = _plan(
+            new,
+            at=when,
+            previous=previous,
+            only_changed=only_changed or k > 0,
+            previous_plan=previous_plan if isinstance(previous_plan, SendPlan) else None,
+        )
+        plans.append(plan)
+        if not isinstance(plan, SendPlan):
+            break
+        previous, previous_plan = new, plan
+    return plans
+
+
+@st.composite
+def _tight_sites(draw: st.DrawFn) -> Site:
+    """Random sites whose piles take few periods per schedule (plan profiles get their
+    tail merged, differently from each anchor), some only W (every plan profile fitted)
+    or with one decimal (limits rounded)."""
+    from strategies_site import sites
+
+    from ocpp_schedule.station import StationConfig
+    from ocpp_schedule.wire._enums import ChargingRateUnit
+
+    site = draw(sites())
+    piles = []
+    for pile in site.piles:
+        extra: dict[str, Any] = {}
+        if draw(st.integers(0, 3)) == 0:
+            extra["charging_schedule_allowed_charging_rate_unit"] = frozenset({ChargingRateUnit.W})
+        if draw(st.booleans()):
+            extra["limit_decimal_places"] = 0
+        config = StationConfig(
+            evse_ids=tuple(e.id for e in pile.evses),
+            charging_schedule_max_periods=draw(st.integers(1, 4)),
+            **extra,
+        )
+        piles.append(pile.model_copy(update={"config": config}))
+    return site.model_copy(update={"piles": tuple(piles)})
+
+
+_TIGHT_CASES = given(
+    _tight_sites(),
+    st.sampled_from([(0, 6), (0, 9), (1, 10)]),
+    st.sampled_from([(0, 6), (1, 3), (1, 10)]),
+    st.integers(0, 40),
+    st.sampled_from([None, 900]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@REPLAN_CASES
+def test_property_what_the_piles_hold_gives_the_same_plans(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> None:
+    """Along a chain of re-plans, taking what each pile holds from the previous plan gives
+    every plan (steps, payloads, order, tails, warnings, validity, EVSEs sent) or error
+    that rebuilding it from the previous allocation gives."""
+    case = (site, old_window, new_window, slot, resolution, only_changed)
+    fast = _chain(*case)
+    with patch.object(_sendplan, "HELD", False):
+        reference = _chain(*case)
+    assert fast == reference
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_TIGHT_CASES
+def test_property_what_tight_piles_hold_gives_the_same_plans(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> None:
+    """The same on piles with few periods per schedule, W only or whole amps."""
+    test_property_what_the_piles_hold_gives_the_same_plans.hypothesis.inner_test(  # type: ignore[attr-defined]
+        site, old_window, new_window, slot, resolution, only_changed
+    )
+
+
+def _stores_before(new: Any, at: int, previous: Any, previous_plan: Any, held: bool) -> Any:
+    """What ``_send_plan`` takes the piles to hold before the plan, with or without the
+    previous plan's ``_Held``."""
+    site = new.site
+    stores = _sendplan._stores(site)
+    carried = _sendplan._carried(previous_plan, previous)
+    with patch.object(_sendplan, "HELD", held):
+        old_stores, old_limits, kept = _sendplan._previous_work(previous, previous_plan)
+    return _sendplan._before(site, stores, previous, old_stores, old_limits, at, carried, kept)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_TIGHT_CASES
+def test_property_a_tight_held_store_draws_what_the_rebuilt_one_draws(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> None:
+    """The same on piles with few periods per schedule, W only or whole amps."""
+    test_property_a_held_store_draws_what_the_rebuilt_one_draws.hypothesis.inner_test(  # type: ignore[attr-defined]
+        site, old_window, new_window, slot, resolution, only_changed
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@REPLAN_CASES
+def test_property_a_held_store_draws_what_the_rebuilt_one_draws(
+    site: Site,
+    old_window: tuple[int, int],
+    new_window: tuple[int, int],
+    slot: int,
+    resolution: Any,
+    only_changed: bool,
+) -> None:
+    """Every pile taken from what the previous plan left (SPX2): each of its EVSEs draws,
+    over the plan's window, exactly what it draws under the store rebuilt from the
+    previous allocation (each computed afresh by the engine), the stores hold the same
+    ids, purposes, levels and transactions, and what the plan records of it is exact."""
+    try:
+        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+    except (SafetyError, SendPlanError):
+        return
+    first = _plan(old)
+    if not isinstance(first, SendPlan):
+        return
+    second = _plan(new, at=at, previous=old, only_changed=True, previous_plan=first)
+    if not isinstance(second, SendPlan):
+        return
+    later = at + 900
+    if later >= new.end_epoch:
+        return
+    held, _, held_specs = _stores_before(new, later, new, second, True)
+    rebuilt, _, rebuilt_specs = _stores_before(new, later, new, second, False)
+    end = _sendplan._horizon(new, new, later)
+    for pile in new.site.piles:
+        store, config = held[pile.id]
+        other, _ = rebuilt[pile.id]
+        if store is other:
+            continue
+        if held_specs[pile.id] is not None and rebuilt_specs[pile.id] is not None:
+            assert held_specs[pile.id].keys() == rebuilt_specs[pile.id].keys()
+
+        def shape(s: Any) -> list[Any]:
+            return sorted(
+                (e.evse_id, e.id, e.purpose.value, e.profile.stack_level, e.bound_transaction_id)
+                for e in s
+            )
+
+        assert shape(store) == shape(other)
+        for evse in pile.evses:
+            mine = evse_timeline(pile, evse, store, config, later, end, idle=True)
+            theirs = evse_timeline(pile, evse, other, config, later, end, idle=True)
+            assert mine == theirs, (pile.id, evse.id)
