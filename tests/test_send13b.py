@@ -20,6 +20,7 @@ import dataclasses
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_send16 import _exact, _members, _snap
@@ -349,3 +350,46 @@ def test_property_a_held_store_draws_what_the_rebuilt_one_draws(
             mine = evse_timeline(pile, evse, store, config, later, end, idle=True)
             theirs = evse_timeline(pile, evse, other, config, later, end, idle=True)
             assert mine == theirs, (pile.id, evse.id)
+
+
+def test_a_forged_held_store_that_overloads_is_caught_by_the_post_condition() -> None:
+    """Mutation check: what the previous plan says a pile holds, forged (its plan profiles
+    at 32 A instead of the share, the same specs), is taken as what the piles hold for EVSEs
+    the re-plan keeps; the replay finds the feeder over its limit and raises."""
+    from test_send_plan_speedups import T0, _pair_site
+
+    from ocpp_schedule.site import balance
+    from ocpp_schedule.station._store import ProfileStore
+
+    site = _pair_site()
+    old = balance(site, start=T0, duration=3600)
+    plan = send_plan_of(old)
+    worked = plan.worked
+    assert worked is not None and worked.held
+    kwargs: dict[str, Any] = {"at": old.start_epoch + 600, "previous": old, "only_changed": True}
+    assert _sendplan.send_plan(old, previous_plan=plan, **kwargs).sent == ()
+    forged = {}
+    for pid, held in worked.held.items():
+        entries = []
+        for entry in held.store:
+            if entry.id >= _sendplan.PLAN_ID_BASE:
+                profile = entry.profile
+                schedule = profile.charging_schedule[0]
+                periods = tuple(
+                    p.model_copy(update={"limit": 32.0}) for p in schedule.charging_schedule_period
+                )
+                schedule = schedule.model_copy(update={"charging_schedule_period": periods})
+                profile = profile.model_copy(update={"charging_schedule": (schedule,)})
+                entry = dataclasses.replace(entry, profile=profile)
+            entries.append(entry)
+        forged[pid] = dataclasses.replace(held, store=ProfileStore(entries))
+    lie = dataclasses.replace(plan, worked=dataclasses.replace(worked, held=forged))
+    with pytest.raises(SafetyError, match="circuit f"):
+        _sendplan.send_plan(old, previous_plan=lie, **kwargs)
+
+
+def send_plan_of(allocation: Any) -> SendPlan:
+    """The plan of an allocation, sent at its start."""
+    plan = _sendplan.send_plan(allocation)
+    assert isinstance(plan, SendPlan)
+    return plan
