@@ -21,7 +21,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_send16 import _exact, _members, _snap
 from test_send_plan_speedups import REPLAN_CASES, _plan, _replan
@@ -393,3 +393,49 @@ def send_plan_of(allocation: Any) -> SendPlan:
     plan = _sendplan.send_plan(allocation)
     assert isinstance(plan, SendPlan)
     return plan
+
+
+@st.composite
+def _rows_pair(draw: st.DrawFn) -> tuple[list[Any], list[Any], int]:
+    """Two profiles' periods (contiguous, some equal neighbours, open-ended or not) sharing
+    a common suffix now and then, and an instant."""
+
+    def rows(start: int) -> list[Any]:
+        out = []
+        cursor = start
+        for _ in range(draw(st.integers(1, 5))):
+            length = draw(st.integers(1, 4)) * 100
+            out.append(
+                (
+                    cursor,
+                    cursor + length,
+                    draw(st.sampled_from([0.0, 6.0, 16.0])),
+                    draw(st.integers(0, 3)),
+                )
+            )
+            cursor += length
+        if draw(st.booleans()):
+            out[-1] = (*out[-1][:1], _sendplan.FOREVER, *out[-1][2:])
+        return out
+
+    a = rows(draw(st.integers(0, 3)) * 100)
+    b = rows(draw(st.integers(0, 3)) * 100)
+    if draw(st.booleans()) and len(a) > 1:
+        cut = draw(st.integers(1, len(a) - 1))
+        shared = a[cut:]
+        first = shared[0][0]
+        b = [row for row in b if row[1] <= first]
+        b = [*b[:-1], (b[-1][0], first, *b[-1][2:])] if b and b[-1][1] != first else b
+        b = [*b, *shared] if b and b[-1][1] == first else shared
+    return a, b, draw(st.integers(0, 2500))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_rows_pair())
+@example(([(0, 100, 6.0, 3), (100, 200, 16.0, 3)], [(0, 100, 6.0, 3), (100, 200, 0.0, 3)], 50))
+@example(([(0, 100, 6.0, 3), (100, 200, 16.0, 3)], [(50, 100, 6.0, 3), (100, 200, 16.0, 3)], 60))
+def test_same_from_is_equal_merged_periods_from_the_instant(case: Any) -> None:
+    """Whether two profiles give the same limits from an instant on: the fast comparison
+    (from the periods covering it) answers as comparing their merged periods from it."""
+    a, b, at = case
+    assert _sendplan._same_from(a, b, at) == (_sendplan._merged(a, at) == _sendplan._merged(b, at))

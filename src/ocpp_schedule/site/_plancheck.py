@@ -266,9 +266,13 @@ def _carry(pieces: list[Piece], start: int, end: int) -> list[Piece]:
       each period pointwise (hardware, vehicle, wired phases).
 
     Pinned by tests/test_send_plan_speedups.py (carried == computed over the window).
+    A piece already inside the window is shared, not copied (nothing changes a piece once
+    made; SEND13B).
     """
     return [
-        Piece(max(p.start, start), min(p.end, end), p.cap, p.phases, p.session, p.pinned)
+        p
+        if start <= p.start and p.end <= end
+        else Piece(max(p.start, start), min(p.end, end), p.cap, p.phases, p.session, p.pinned)
         for p in pieces
         if p.end > start and p.start < end
     ]

@@ -1251,6 +1251,26 @@ def _without_ended(specs: dict[int, Spec] | None, store: ProfileStore) -> dict[i
     return out
 
 
+def _same_from(a: Limits, b: Limits, at: int) -> bool:
+    """Whether two profiles' periods (:func:`_rows`) give the same limit and phases at
+    every instant from ``at`` on: from the periods covering ``at`` on, the same periods
+    (the first one's start aside); else, as their periods from ``at`` with equal
+    neighbours merged (:func:`_merged`)."""
+    if a is b:
+        return True
+    i = bisect_right(a, at, key=lambda row: row[0]) - 1
+    j = bisect_right(b, at, key=lambda row: row[0]) - 1
+    if (
+        i >= 0
+        and j >= 0
+        and a[i][1:] == b[j][1:]
+        and len(a) - i == len(b) - j
+        and a[i + 1 :] == b[j + 1 :]
+    ):
+        return True
+    return _merged(a, at) == _merged(b, at)
+
+
 def _spec(
     purposes: Iterable[ChargingProfilePurpose],
     levels: _Levels,
@@ -1339,7 +1359,7 @@ def _held_store(
             level_held, transaction_held, rows_held = mine[purpose]
             if level_held != level or transaction_held != transaction:
                 return None
-            if rows_held is not rows and _merged(rows_held, at) != _merged(rows, at):
+            if not _same_from(rows_held, rows, at):
                 return None
     return found.store, found.specs
 
