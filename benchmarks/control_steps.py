@@ -83,6 +83,20 @@ def step(label: str, resolution: int, call: Callable[[], ControlResult]) -> Cont
     return result
 
 
+def _warm(
+    site: Any, at: Any, resolution: int, previous: ControlResult
+) -> Callable[[], ControlResult]:
+    """A warm control() call: the site at ``at``, against ``previous``."""
+    return lambda: control(
+        site,
+        SiteState(at=at),
+        policy=POLICY,
+        resolution=resolution,
+        previous=previous,
+        hold=HOLD,
+    )
+
+
 def main() -> int:
     global HOLD, POLICY
     if "--hold" in sys.argv:
@@ -109,33 +123,11 @@ def main() -> int:
     prof = cProfile.Profile()
     if profile:
         prof.enable()
-    warm = step(
-        "warm",
-        resolution,
-        lambda: control(
-            second,
-            SiteState(at=now1),
-            policy=POLICY,
-            resolution=resolution,
-            previous=cold,
-            hold=HOLD,
-        ),
-    )
+    warm = step("warm", resolution, _warm(second, now1, resolution, cold))
     if profile:
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-    step(
-        "warm2",
-        resolution,
-        lambda: control(
-            third,
-            SiteState(at=now2),
-            policy=POLICY,
-            resolution=resolution,
-            previous=warm,
-            hold=HOLD,
-        ),
-    )
+    step("warm2", resolution, _warm(third, now2, resolution, warm))
     return 0
 
 

@@ -23,8 +23,9 @@ from unittest.mock import patch
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from strategies_site import hostile_sites, sites
 from test_send16 import _exact, _members, _snap
-from test_send_plan_speedups import REPLAN_CASES, _plan, _replan
+from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, _plan, _replan
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.site import Site, _sendplan
@@ -206,8 +207,6 @@ def _tight_sites(draw: st.DrawFn) -> Site:
     """Random sites whose piles take few periods per schedule (plan profiles get their
     tail merged, differently from each anchor), some only W (every plan profile fitted)
     or with one decimal (limits rounded)."""
-    from strategies_site import sites
-
     from ocpp_schedule.station import StationConfig
     from ocpp_schedule.wire._enums import ChargingRateUnit
 
@@ -228,18 +227,20 @@ def _tight_sites(draw: st.DrawFn) -> Site:
     return site.model_copy(update={"piles": tuple(piles)})
 
 
-_TIGHT_CASES = given(
-    _tight_sites(),
-    st.sampled_from([(0, 6), (0, 9), (1, 10)]),
-    st.sampled_from([(0, 6), (1, 3), (1, 10)]),
+_HELD_CASES = given(
+    st.one_of(sites(), hostile_sites(), _tight_sites()),
+    _WINDOWS,
+    _WINDOWS,
     st.integers(0, 40),
     st.sampled_from([None, 900]),
     st.booleans(),
 )
+"""REPLAN_CASES' inputs, a third of the sites with piles of few periods, W only or whole
+amps (:func:`_tight_sites`)."""
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@REPLAN_CASES
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_HELD_CASES
 def test_property_what_the_piles_hold_gives_the_same_plans(
     site: Site,
     old_window: tuple[int, int],
@@ -258,22 +259,6 @@ def test_property_what_the_piles_hold_gives_the_same_plans(
     assert fast == reference
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@_TIGHT_CASES
-def test_property_what_tight_piles_hold_gives_the_same_plans(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
-    """The same on piles with few periods per schedule, W only or whole amps."""
-    test_property_what_the_piles_hold_gives_the_same_plans.hypothesis.inner_test(  # type: ignore[attr-defined]
-        site, old_window, new_window, slot, resolution, only_changed
-    )
-
-
 def _stores_before(new: Any, at: int, previous: Any, previous_plan: Any, held: bool) -> Any:
     """What ``_send_plan`` takes the piles to hold before the plan, with or without the
     previous plan's ``_Held``."""
@@ -285,24 +270,8 @@ def _stores_before(new: Any, at: int, previous: Any, previous_plan: Any, held: b
     return _sendplan._before(site, stores, previous, old_stores, old_limits, at, carried, kept)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@_TIGHT_CASES
-def test_property_a_tight_held_store_draws_what_the_rebuilt_one_draws(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
-    """The same on piles with few periods per schedule, W only or whole amps."""
-    test_property_a_held_store_draws_what_the_rebuilt_one_draws.hypothesis.inner_test(  # type: ignore[attr-defined]
-        site, old_window, new_window, slot, resolution, only_changed
-    )
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@REPLAN_CASES
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@_HELD_CASES
 def test_property_a_held_store_draws_what_the_rebuilt_one_draws(
     site: Site,
     old_window: tuple[int, int],
