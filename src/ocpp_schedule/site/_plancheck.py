@@ -294,7 +294,8 @@ class _Loads:
         size = len(grid) - 1
         self.amps = {c: [[0.0] * size for _ in range(3)] for c in self.paths}
         self._cells = {t: i for i, t in enumerate(grid)}
-        self.exact: tuple[int, dict[tuple[str, int], list[int]]] = (0, {})
+        self.exact: tuple[int, dict[tuple[str, int], list[int]]] | None = None
+        """The exact running sums :meth:`fill` set (None: the loads were not summed by it)."""
 
     def fill(self, members: Iterable[tuple[Pile, list[Piece]]]) -> None:
         """Set the loads to the sum of these EVSEs' pieces, each cell summed exactly.
@@ -322,6 +323,8 @@ class _Loads:
         in the moved EVSEs' pieces, not every EVSE's (docs/performance.md, SEND13B).
         Pinned against :meth:`fill` by tests/test_send13b.py.
         """
+        if self.exact is None:
+            raise ValueError("changed() needs loads summed by fill()")
         out = _Loads(self.site, self.grid, self.paths)
         shift, rows = self.exact
         more_shift, more = self._exact_rows(
@@ -544,7 +547,7 @@ def _final_loads(
     """
     moved = [(key, versions) for key, versions in timelines.items() if len(versions) > 1]
     work = sum(len(v[0]) + len(v[-1]) for _, v in moved)
-    if work < sum(len(versions[-1]) for versions in timelines.values()):
+    if base.exact is not None and work < sum(len(v[-1]) for v in timelines.values()):
         return base.changed((piles[key[0]], v[0], v[-1]) for key, v in moved)
     final = _Loads(base.site, base.grid, base.paths)
     final.fill((piles[key[0]], versions[-1]) for key, versions in timelines.items())
