@@ -1,6 +1,6 @@
 """control() at 1,000 EVSEs, step by step: CPU per stage and a digest of each result.
 
-    python benchmarks/control_steps.py [900|300] [prof] [--hold SECONDS]
+    python benchmarks/control_steps.py [900|300] [prof] [--hold SECONDS] [--policy NAME]
 
 Three calls of what a CSMS calls, on benchmarks/replan.py's issue-13 site with the default
 policy: cold (every memo cleared), warm (5 minutes later, one vehicle gone and one arrived,
@@ -11,7 +11,8 @@ balance / send_plan / session_outcomes, the steps and EVSEs sent, and a digest o
 ControlResult (steps with payloads and limits, tails, warnings, EVSEs sent, validity,
 sessions, flags), so that a change can be checked to give identical results. ``prof``
 prints a cProfile of the first warm call. ``--hold 3600`` runs the warm calls with
-control()'s hysteresis (docs/semantics.md CT13). Run from the repository root.
+control()'s hysteresis (docs/semantics.md CT13); ``--policy EqualShare`` uses that policy
+instead of the default. Run from the repository root.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ocpp_schedule.site import ControlResult, SiteState, control
 
 STAGES: dict[str, float] = {}
 HOLD: int | None = None
+POLICY: Any = None
 
 
 def _timed(name: str, work: Callable[..., Any]) -> Callable[..., Any]:
@@ -82,11 +84,29 @@ def step(label: str, resolution: int, call: Callable[[], ControlResult]) -> Cont
     return result
 
 
+def _warm(
+    site: Any, at: Any, resolution: int, previous: ControlResult
+) -> Callable[[], ControlResult]:
+    """A warm control() call: the site at ``at``, against ``previous``."""
+    return lambda: control(
+        site,
+        SiteState(at=at),
+        policy=POLICY,
+        resolution=resolution,
+        previous=previous,
+        hold=HOLD,
+    )
+
+
 def main() -> int:
-    global HOLD
+    global HOLD, POLICY
     if "--hold" in sys.argv:
         at = sys.argv.index("--hold")
         HOLD = int(sys.argv[at + 1])
+        del sys.argv[at : at + 2]
+    if "--policy" in sys.argv:
+        at = sys.argv.index("--policy")
+        POLICY = dict(replan.policies())[sys.argv[at + 1]]()
         del sys.argv[at : at + 2]
     resolution = int(sys.argv[1]) if len(sys.argv) > 1 else 900
     profile = len(sys.argv) > 2 and sys.argv[2] == "prof"
@@ -97,26 +117,18 @@ def main() -> int:
     third = replan.next_site(second, now2, seed=7)
     replan.clear_caches()
     cold = step(
-        "cold", resolution, lambda: control(first, SiteState(at=replan.NOW), resolution=resolution)
+        "cold",
+        resolution,
+        lambda: control(first, SiteState(at=replan.NOW), policy=POLICY, resolution=resolution),
     )
     prof = cProfile.Profile()
     if profile:
         prof.enable()
-    warm = step(
-        "warm",
-        resolution,
-        lambda: control(
-            second, SiteState(at=now1), resolution=resolution, previous=cold, hold=HOLD
-        ),
-    )
+    warm = step("warm", resolution, _warm(second, now1, resolution, cold))
     if profile:
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(40)
-    step(
-        "warm2",
-        resolution,
-        lambda: control(third, SiteState(at=now2), resolution=resolution, previous=warm, hold=HOLD),
-    )
+    step("warm2", resolution, _warm(third, now2, resolution, warm))
     return 0
 
 

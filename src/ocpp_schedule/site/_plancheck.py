@@ -266,9 +266,13 @@ def _carry(pieces: list[Piece], start: int, end: int) -> list[Piece]:
       each period pointwise (hardware, vehicle, wired phases).
 
     Pinned by tests/test_send_plan_speedups.py (carried == computed over the window).
+    A piece already inside the window is shared, not copied (nothing changes a piece once
+    made; SEND13B).
     """
     return [
-        Piece(max(p.start, start), min(p.end, end), p.cap, p.phases, p.session, p.pinned)
+        p
+        if start <= p.start and p.end <= end
+        else Piece(max(p.start, start), min(p.end, end), p.cap, p.phases, p.session, p.pinned)
         for p in pieces
         if p.end > start and p.start < end
     ]
@@ -281,12 +285,17 @@ def _when(t: int) -> str:
 class _Loads:
     """Per circuit and phase, the load on every interval of the grid."""
 
-    def __init__(self, site: Site, grid: list[int]) -> None:
+    def __init__(
+        self, site: Site, grid: list[int], paths: dict[str, tuple[str, ...]] | None = None
+    ) -> None:
         self.site = site
         self.grid = grid
-        self.paths = site.paths()
+        self.paths = site.paths() if paths is None else paths
         size = len(grid) - 1
         self.amps = {c: [[0.0] * size for _ in range(3)] for c in self.paths}
+        self._cells = {t: i for i, t in enumerate(grid)}
+        self.exact: tuple[int, dict[tuple[str, int], list[int]]] | None = None
+        """The exact running sums :meth:`fill` set (None: the loads were not summed by it)."""
 
     def fill(self, members: Iterable[tuple[Pile, list[Piece]]]) -> None:
         """Set the loads to the sum of these EVSEs' pieces, each cell summed exactly.
@@ -299,42 +308,117 @@ class _Loads:
         pieces plus its cells, not pieces times cells; the result does not depend on the
         order of the members (docs/performance.md, SEND16). Pinned against the exact
         sum by tests/test_send16.py.
+
+        The exact sums are kept (:attr:`exact`), so that :meth:`changed` can give the loads
+        after some EVSEs change by adding only their differences.
+        """
+        self._set(self._exact_rows((pile, pieces, 1) for pile, pieces in members))
+
+    def changed(self, moves: Iterable[tuple[Pile, list[Piece], list[Piece]]]) -> _Loads:
+        """The loads once each ``(pile, old, new)`` EVSE draws ``new`` instead of ``old``.
+
+        These loads' exact sums plus the moved EVSEs' differences (``new`` added, ``old``
+        taken off, exactly), each cell rounded once: the same floats as :meth:`fill` over
+        every EVSE's new pieces (both are the one exact rational, rounded once), with work
+        in the moved EVSEs' pieces, not every EVSE's (docs/performance.md, SEND13B).
+        Pinned against :meth:`fill` by tests/test_send13b.py.
+        """
+        if self.exact is None:
+            raise ValueError("changed() needs loads summed by fill()")
+        out = _Loads(self.site, self.grid, self.paths)
+        shift, rows = self.exact
+        more_shift, more = self._exact_rows(
+            (pile, pieces, sign)
+            for pile, old, new in moves
+            for pieces, sign in ((old, -1), (new, 1))
+        )
+        top = max(shift, more_shift)
+        merged: dict[tuple[str, int], list[int]] = {}
+        for key, row in rows.items():
+            up = top - shift
+            merged[key] = [t << up for t in row] if up else row
+        for key, row in more.items():
+            up = top - more_shift
+            was = merged.get(key)
+            if was is None:
+                merged[key] = [t << up for t in row] if up else row
+            else:
+                merged[key] = [a + (b << up) for a, b in zip(was, row, strict=True)]
+        out._set((top, merged))
+        return out
+
+    def _set(self, exact: tuple[int, dict[tuple[str, int], list[int]]]) -> None:
+        """Keep the exact running sums and set each row to them, rounded once per cell."""
+        self.exact = exact
+        shift, rows = exact
+        denominator = 1 << shift
+        for (circuit, p), row in rows.items():
+            # int / int is the exact quotient rounded once (CPython's true division)
+            self.amps[circuit][p] = [t / denominator if t else 0.0 for t in row]
+
+    def _exact_rows(
+        self, members: Iterable[tuple[Pile, list[Piece], int]]
+    ) -> tuple[int, dict[tuple[str, int], list[int]]]:
+        """The exact running sums per (circuit, phase) of these pieces, each added with its
+        sign: the shift of the common power-of-two denominator, and the integer rows.
+
+        Pieces are first summed per pile circuit and circuit phases (many EVSEs share
+        them, and their pieces share cell boundaries), and each such group's difference
+        row is then added to every circuit of its path on each of its phases: per piece
+        two integer additions, not two per circuit and phase (SEND13B). Integer sums do
+        not depend on the order, so the sums are those of every piece added on its own.
         """
         size = len(self.grid) - 1
-        ratios: dict[float, tuple[int, int]] = {}
-        slices: list[tuple[tuple[str, ...], list[int], int, int, float]] = []
         grid = self.grid
-        for pile, pieces in members:
-            path = self.paths[pile.circuit]
+        cell = self._cells
+        ratios: dict[float, tuple[int, int]] = {}
+        groups: dict[tuple[str, tuple[int, ...]], list[tuple[int, int, float, int]]] = {}
+        phases_of: dict[tuple[str, int], tuple[str, tuple[int, ...]]] = {}
+        for pile, pieces, sign in members:
             for piece in pieces:
                 cap = piece.cap
                 if cap <= 0 or piece.phases <= 0:
                     continue
+                first = cell.get(piece.start)
+                if first is None:
+                    first = bisect_left(grid, piece.start)
+                last = cell.get(piece.end)
+                if last is None:
+                    last = bisect_left(grid, piece.end)
+                if first >= last:
+                    continue
                 if cap not in ratios:
                     num, den = cap.as_integer_ratio()
                     ratios[cap] = (num, den.bit_length() - 1)
-                phases = [pile.circuit_phase(p) for p in range(piece.phases)]
-                first = bisect_left(grid, piece.start)
-                last = bisect_left(grid, piece.end)
-                if first < last:
-                    slices.append((path, phases, first, last, cap))
+                group = phases_of.get((pile.id, piece.phases))
+                if group is None:
+                    phases = tuple(pile.circuit_phase(p) for p in range(piece.phases))
+                    group = phases_of[(pile.id, piece.phases)] = (pile.circuit, phases)
+                found = groups.get(group)
+                if found is None:
+                    found = groups[group] = []
+                found.append((first, last, cap, sign))
         shift = max((bits for _, bits in ratios.values()), default=0)
         scaled = {cap: num << (shift - bits) for cap, (num, bits) in ratios.items()}
         rows: dict[tuple[str, int], list[int]] = {}
-        for path, phases, first, last, cap in slices:
-            value = scaled[cap]
-            for circuit in path:
+        for (circuit_of, phases), slices in groups.items():
+            diff = [0] * (size + 1)
+            for first, last, cap, sign in slices:
+                value = scaled[cap] if sign > 0 else -scaled[cap]
+                diff[first] += value
+                diff[last] -= value
+            for circuit in self.paths[circuit_of]:
                 for p in phases:
                     row = rows.get((circuit, p))
-                    if row is None:
-                        row = rows[(circuit, p)] = [0] * (size + 1)
-                    row[first] += value
-                    row[last] -= value
-        denominator = 1 << shift
-        for (circuit, p), row in rows.items():
+                    rows[(circuit, p)] = (
+                        diff.copy()
+                        if row is None
+                        else [a + b for a, b in zip(row, diff, strict=True)]
+                    )
+        for key, row in rows.items():
             del row[size]  # what the pieces ending at the grid's end take off
-            # int / int is the exact quotient rounded once (CPython's true division)
-            self.amps[circuit][p] = [t / denominator if t else 0.0 for t in accumulate(row)]
+            rows[key] = list(accumulate(row))
+        return shift, rows
 
     def add(self, pile: Pile, pieces: list[Piece], sign: float) -> set[tuple[str, int, int]]:
         """Add (sign 1) or remove (-1) an EVSE's pieces; the (circuit, first, last) it touched."""
@@ -433,8 +517,7 @@ def check_plan(
     base = {c: [list(row) for row in rows] for c, rows in loads.amps.items()}
     checker = _Checker(site, grid, limits, base)
     warnings = checker.unsafe_before() if warn_before else []
-    final = _Loads(site, grid)
-    final.fill((piles[key[0]], versions[-1]) for key, versions in timelines.items())
+    final = _final_loads(loads, piles, timelines)
     for circuit in final.amps:
         checker.strict(final, circuit, "once the whole plan is applied")
     if _monotone(timelines, events, lambda old, new: draws.direction(old, new, _direction)):
@@ -451,6 +534,24 @@ def check_plan(
         for circuit, first, last in touched:
             checker.relative(loads, circuit, first, last, f"after step {k + 1} ({change.what})")
     return warnings
+
+
+def _final_loads(
+    base: _Loads, piles: dict[str, Pile], timelines: dict[EvseKey, list[list[Piece]]]
+) -> _Loads:
+    """The loads once the whole plan is applied: every EVSE at its last draw.
+
+    Where the EVSEs the plan moves have fewer pieces (old and new) than all EVSEs' last
+    draws, they are added to the loads before the plan as differences
+    (:meth:`_Loads.changed`, the same floats), else every last draw is summed afresh.
+    """
+    moved = [(key, versions) for key, versions in timelines.items() if len(versions) > 1]
+    work = sum(len(v[0]) + len(v[-1]) for _, v in moved)
+    if base.exact is not None and work < sum(len(v[-1]) for v in timelines.values()):
+        return base.changed((piles[key[0]], v[0], v[-1]) for key, v in moved)
+    final = _Loads(base.site, base.grid, base.paths)
+    final.fill((piles[key[0]], versions[-1]) for key, versions in timelines.items())
+    return final
 
 
 def _direction(old: list[Piece], new: list[Piece]) -> tuple[bool, bool]:

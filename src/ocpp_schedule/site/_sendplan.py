@@ -150,6 +150,50 @@ def _inputs(
 
 
 @dataclass(frozen=True)
+class _Worked:
+    """What a plan worked out from its allocation alone, for a re-plan against it.
+
+    Each is a pure function of the allocation (and, for ``limits``, of ``limits.start``):
+    its site's piles' own stores and configurations (:func:`_stores`), its safe tails
+    (:func:`~ocpp_schedule.site._safetail.safe_tails` at its end) and its limits per EVSE
+    (:class:`_LimitsFrom`). A re-plan whose ``previous`` is this very allocation object
+    (held here, so its identity stays its own) takes them instead of working them out
+    again: the same values (tests/test_send13b.py).
+    """
+
+    allocation: Allocation
+    stores: dict[str, tuple[ProfileStore, StationConfig]]
+    tails: dict[EvseKey, float]
+    limits: _LimitsFrom
+    held: dict[str, _Held] = field(default_factory=dict)
+    """Per pile (where known exactly), what it holds once this plan is applied."""
+
+
+Spec = dict[ChargingProfilePurpose, tuple[int, str | None, Limits]]
+"""What an EVSE's plan profiles were built from, per purpose: the stack level, the
+transaction (a TxProfile's; None for a TxDefaultProfile) and the periods as built
+(:func:`_rows`: absolute, merged, at most the pile's number of periods)."""
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What a pile holds once a plan is applied, in the plan's own model of it (SEND13B).
+
+    ``store`` is the pile's store after the plan's last step (its own profiles, the plan
+    profiles of the EVSEs it sent, and for the others what it held before: the previous
+    plan's profiles); ``own`` and ``config`` are the pile's own store and configuration
+    the plan had; ``specs`` per EVSE id what each plan profile in ``store`` was built
+    from. Kept only where every plan profile in ``store`` was installed as built (none
+    fitted, none refused), so ``specs`` describes ``store`` exactly.
+    """
+
+    store: ProfileStore
+    own: ProfileStore
+    config: StationConfig
+    specs: dict[int, Spec]
+
+
+@dataclass(frozen=True)
 class PlanStep:
     """One payload to send to one pile; ``phase`` says whether it only lowers limits."""
 
@@ -199,6 +243,10 @@ class SendPlan:
     """Per EVSE and purpose, the profile this plan built from its allocation (before any
     fitting), with everything it was built from: a re-plan against this plan's allocation
     (``send_plan(..., previous_plan=)``) reuses it instead of building it again."""
+    worked: _Worked | None = field(default=None, compare=False, repr=False, kw_only=True)
+    """What this plan worked out from its allocation alone (its piles' stores, safe tails
+    and limits): a re-plan against that allocation takes them instead of working them
+    out again (SEND13B)."""
 
     @property
     def at(self) -> datetime:
@@ -290,18 +338,11 @@ def _send_plan(
     tails = safe_tails(site, allocation.end_epoch, stores)
     end = _horizon(allocation, previous, start)
     new_limits = _LimitsFrom(allocation, start, tails)
-    old_stores = _stores(previous.site) if previous is not None else {}
-    old_limits = (
-        _LimitsFrom(
-            previous,
-            previous.start_epoch,
-            safe_tails(previous.site, previous.end_epoch, old_stores),
-        )
-        if previous is not None
-        else None
-    )
     carried = _carried(previous_plan, previous)
-    before, own = _before(site, stores, previous, old_stores, old_limits, start, carried)
+    old_stores, old_limits, held = _previous_work(previous, previous_plan)
+    before, own, specs = _before(
+        site, stores, previous, old_stores, old_limits, start, carried, held
+    )
     keep = (
         _unchanged(allocation, previous, start, new_limits, old_limits)
         if only_changed and previous is not None and old_limits is not None
@@ -311,10 +352,24 @@ def _send_plan(
     built: list[_Built] = []
     installs = _Installs()
     in_progress: dict[str, tuple[Transaction, ...]] = {}
+    sent_specs: dict[EvseKey, Spec] = {}
     ordered = _order(
-        allocation, start, new_limits, before, own, keep, draws, built, installs, in_progress
+        allocation,
+        start,
+        new_limits,
+        before,
+        own,
+        keep,
+        draws,
+        built,
+        installs,
+        in_progress,
+        sent_specs,
     )
-    steps, requests, changes = _fit_and_replay(site, start, before, ordered, installs, in_progress)
+    fitted: set[str] = set()
+    steps, requests, changes = _fit_and_replay(
+        site, start, before, ordered, installs, in_progress, fitted
+    )
     _check_transaction_ids(site, start, steps, requests)
     warnings = check_plan(
         site, start, end, before, changes, warn_before=previous is not None, draws=draws
@@ -328,7 +383,78 @@ def _send_plan(
         resend_before_epoch=resend_before,
         sent=tuple((p.id, e.id) for p in site.piles for e in p.evses if (p.id, e.id) not in keep),
         built=tuple(built),
+        worked=_Worked(
+            allocation,
+            stores,
+            tails,
+            new_limits,
+            _held_after(site, before, own, specs, sent_specs, changes, fitted),
+        ),
     )
+
+
+def _held_after(
+    site: Site,
+    before: dict[str, tuple[ProfileStore, StationConfig]],
+    own: dict[str, ProfileStore],
+    specs: dict[str, dict[int, Spec] | None],
+    sent_specs: dict[EvseKey, Spec],
+    changes: Sequence[PlanChange],
+    fitted: set[str],
+) -> dict[str, _Held]:
+    """What each pile holds once the plan is applied (:class:`_Held`), where known exactly:
+    its store before the plan was described exactly (``specs``), none of its steps was
+    fitted, and each EVSE sent replaces every plan profile it held (same purposes or more).
+    """
+    final = {pid: store for pid, (store, _) in before.items()}
+    for change in changes:
+        final[change.pile] = change.store
+    out: dict[str, _Held] = {}
+    for pile in site.piles:
+        known = specs.get(pile.id)
+        if known is None or pile.id in fitted:
+            continue
+        after = dict(known)
+        exact = True
+        for evse in pile.evses:
+            new = sent_specs.get((pile.id, evse.id))
+            if new is None:
+                continue
+            if not set(after.get(evse.id, {})) <= set(new):
+                exact = False
+                break
+            after[evse.id] = new
+        if exact:
+            out[pile.id] = _Held(final[pile.id], own[pile.id], before[pile.id][1], after)
+    return out
+
+
+def _previous_work(
+    previous: Allocation | None, previous_plan: SendPlan | None
+) -> tuple[dict[str, tuple[ProfileStore, StationConfig]], _LimitsFrom | None, dict[str, _Held]]:
+    """The previous allocation's piles' own stores, its limits from its start, and what
+    the piles hold once the previous plan is applied (:class:`_Held`).
+
+    Taken from ``previous_plan`` where it was made from this very ``previous`` object
+    (:class:`_Worked`; the limits where it was sent at the allocation's start), else
+    worked out (docs/performance.md, SEND13B).
+    """
+    if previous is None:
+        return {}, None, {}
+    worked = previous_plan.worked if previous_plan is not None else None
+    if worked is None or worked.allocation is not previous:
+        stores = _stores(previous.site)
+        tails = safe_tails(previous.site, previous.end_epoch, stores)
+        return stores, _LimitsFrom(previous, previous.start_epoch, tails), {}
+    held = worked.held if HELD else {}
+    if worked.limits.start != previous.start_epoch:
+        return worked.stores, _LimitsFrom(previous, previous.start_epoch, worked.tails), held
+    return worked.stores, worked.limits.copy(), held
+
+
+HELD = True
+"""Whether a re-plan takes what a pile holds from the previous plan where it is the same
+from the plan's moment on (:func:`_held_store`); False: always rebuilt (the reference)."""
 
 
 def _stores(site: Site) -> dict[str, tuple[ProfileStore, StationConfig]]:
@@ -430,11 +556,13 @@ def _order(
     built: list[_Built],
     installs: _Installs,
     in_progress: dict[str, tuple[Transaction, ...]],
+    sent_specs: dict[EvseKey, Spec],
 ) -> list[PlanStep]:
     """Every EVSE's steps: those that only lower first, then those that raise (B7).
 
-    Fills ``built`` (the profiles built, :class:`_Built`) and ``in_progress`` (each pile's
-    running transactions at ``start``, which the replay installs with too).
+    Fills ``built`` (the profiles built, :class:`_Built`), ``in_progress`` (each pile's
+    running transactions at ``start``, which the replay installs with too) and
+    ``sent_specs`` (what each EVSE's profiles are built from, :data:`Spec`).
 
     Lower and raise are judged on what the EVSE actually draws, per phase, at
     every instant (the library's composite of what the pile holds, before and
@@ -455,6 +583,12 @@ def _order(
             running = _running(pile, evse, start)
             steps = _steps(pile, evse, "raise", new, levels, running, config)
             transaction = None if running is None else running.transaction_id
+            sent_specs[(pile.id, evse.id)] = _spec(
+                [s.purpose for s in steps],
+                levels[evse.id],
+                transaction,
+                _rows(new, config.charging_schedule_max_periods),
+            )
             for step in steps:
                 assert step.read_back is not None
                 inputs = _inputs(
@@ -504,6 +638,12 @@ class _LimitsFrom:
         self.start = start
         self.tails = tails
         self._memo: dict[EvseKey, Limits] = {}
+
+    def copy(self) -> _LimitsFrom:
+        """The same limits, with a memo of its own (a re-plan adds to it; SEND13B)."""
+        out = _LimitsFrom(self.allocation, self.start, self.tails)
+        out._memo = self._memo.copy()
+        return out
 
     def __call__(self, key: EvseKey) -> Limits:
         """:func:`_limits` of ``key`` (from ``start``, then its safe tail)."""
@@ -715,21 +855,11 @@ def _payload(
     ``config`` is the pile's configuration when the caller has it (building the default
     one per payload costs more than the rest of the setup).
     """
-    merged: Limits = []
-    for a, b, amps, phases in limits:
-        if merged and merged[-1][2] == amps and merged[-1][3] == phases and merged[-1][1] == a:
-            merged[-1] = (merged[-1][0], b, amps, phases)
-        else:
-            merged.append((a, b, amps, phases))
+    merged = _rows(limits, (config or pile.station_config).charging_schedule_max_periods)
     if not merged:
         raise SendPlanError(
             f"pile {pile.id} EVSE {evse.id}: no limits to send", field="limits", rule="send plan"
         )
-    most = (config or pile.station_config).charging_schedule_max_periods
-    if len(merged) > most:
-        tail = merged[most - 1 :]
-        low = min(m[2] for m in tail)
-        merged = [*merged[: most - 1], (tail[0][0], tail[-1][1], low, max(m[3] for m in tail))]
     version = OcppVersion(pile.ocpp)
     level = levels.tx_level if purpose is P.TX_PROFILE else levels.default_level
     profile = _profile_json(version, evse.id, purpose, level, transaction, merged)
@@ -747,6 +877,23 @@ def _payload(
         raise SendPlanError(
             f"pile {pile.id} EVSE {evse.id}: {exc.message}", field=exc.field, rule=exc.rule
         ) from None
+
+
+def _rows(limits: Limits, most: int) -> Limits:
+    """The periods a plan profile is built with: equal neighbours merged, and past the
+    pile's ``most`` periods the rest as one period at their lowest limit (and most phases).
+    """
+    merged: Limits = []
+    for a, b, amps, phases in limits:
+        if merged and merged[-1][2] == amps and merged[-1][3] == phases and merged[-1][1] == a:
+            merged[-1] = (merged[-1][0], b, amps, phases)
+        else:
+            merged.append((a, b, amps, phases))
+    if len(merged) > most:
+        tail = merged[most - 1 :]
+        low = min(m[2] for m in tail)
+        merged = [*merged[: most - 1], (tail[0][0], tail[-1][1], low, max(m[3] for m in tail))]
+    return merged
 
 
 def _validated(profile: dict[str, Any], version: OcppVersion) -> ChargingProfile:
@@ -988,10 +1135,12 @@ def _fit_and_replay(
     steps: Iterable[PlanStep],
     installs: _Installs | None = None,
     in_progress: dict[str, tuple[Transaction, ...]] | None = None,
+    fitted_piles: set[str] | None = None,
 ) -> tuple[list[PlanStep], list[SetChargingProfileRequest], list[PlanChange]]:
     """The steps as fitted to their piles, each one's request, and each pile's store after
     each step (installed through the pile's rules, in sending order). ``in_progress`` holds
-    piles' running transactions at ``at`` already known (the others are computed)."""
+    piles' running transactions at ``at`` already known (the others are computed);
+    ``fitted_piles`` gets the piles a step of which was not installed as built."""
     piles = {p.id: p for p in site.piles}
     stores = {pid: store for pid, (store, _) in before.items()}
     out: list[PlanStep] = []
@@ -1005,6 +1154,8 @@ def _fit_and_replay(
         fitted, stores[pile.id] = _fit(
             pile, step, stores[pile.id], before[pile.id][1], at, running[pile.id], installs
         )
+        if fitted_piles is not None and (len(fitted) != 1 or fitted[0][0] is not step.payload):
+            fitted_piles.add(pile.id)
         for payload, request in fitted:
             # Returned without the request: a plan a controller keeps stays small.
             out.append(
@@ -1024,9 +1175,19 @@ def _before(
     old_limits: _LimitsFrom | None,
     at: int,
     carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
-) -> tuple[dict[str, tuple[ProfileStore, StationConfig]], dict[str, ProfileStore]]:
+    held: dict[str, _Held] | None = None,
+) -> tuple[
+    dict[str, tuple[ProfileStore, StationConfig]],
+    dict[str, ProfileStore],
+    dict[str, dict[int, Spec] | None],
+]:
     """What each pile holds before the plan: its own profiles and the previous plan's
-    (with its configuration), and its own profiles alone.
+    (with its configuration), its own profiles alone, and what each plan profile it holds
+    was built from (:data:`Spec`; None where not known exactly).
+
+    Where the previous plan left a pile (``held``, :class:`_Held`) holding profiles that
+    are the same as those rebuilt here from ``at`` on, that store is taken instead of
+    rebuilding it (:func:`_held_store`, SEND13B).
 
     The previous plan is taken as sent at its allocation's start; a profile of it
     the pile would not accept is not held, TxProfiles of transactions over by
@@ -1036,22 +1197,30 @@ def _before(
     """
     out = {}
     own = {}
+    specs: dict[str, dict[int, Spec] | None] = {}
     previous_piles = {p.id: p for p in previous.site.piles} if previous is not None else {}
     for pile in site.piles:
         store, config = stores[pile.id]
         own[pile.id] = store
+        specs[pile.id] = {}
         old_pile = previous_piles.get(pile.id)
         if previous is not None and old_limits is not None and old_pile is not None:
-            store = _previous_profiles(
-                previous,
-                old_limits,
-                old_pile,
-                old_stores[old_pile.id],
-                pile,
-                store,
-                config,
-                carried,
-            )
+            reference = _reference_specs(previous, old_limits, old_pile, old_stores, pile)
+            found = _held_store(held, pile.id, reference, store, config, at)
+            if found is not None:
+                store, specs[pile.id] = found
+            else:
+                store, clean = _previous_profiles(
+                    previous,
+                    old_limits,
+                    old_pile,
+                    old_stores[old_pile.id],
+                    pile,
+                    store,
+                    config,
+                    carried,
+                )
+                specs[pile.id] = ({} if reference is None else reference) if clean else None
             ended = {
                 session_transaction_id(p, evse, s)
                 for p in (pile, old_pile)
@@ -1059,10 +1228,140 @@ def _before(
                 for s in evse.sessions
                 if to_epoch(s.leave) <= at
             }
+            count = len(store)
             for tx in sorted(ended):
                 store = store.end_transaction(tx)
+            if len(store) != count:
+                specs[pile.id] = _without_ended(specs[pile.id], store)
         out[pile.id] = (store, config)
-    return out, own
+    return out, own, specs
+
+
+def _without_ended(specs: dict[int, Spec] | None, store: ProfileStore) -> dict[int, Spec] | None:
+    """``specs`` without the TxProfiles no longer in ``store`` (their transaction ended)."""
+    if specs is None:
+        return None
+    present = {(e.evse_id, e.id) for e in store}
+    out: dict[int, Spec] = {}
+    for evse_id, spec in specs.items():
+        tx_id = plan_profile_id(evse_id, P.TX_PROFILE)
+        if P.TX_PROFILE in spec and (evse_id, tx_id) not in present:
+            spec = {k: v for k, v in spec.items() if k is not P.TX_PROFILE}
+        out[evse_id] = spec
+    return out
+
+
+def _same_from(a: Limits, b: Limits, at: int) -> bool:
+    """Whether two profiles' periods (:func:`_rows`) give the same limit and phases at
+    every instant from ``at`` on: from the periods covering ``at`` on, the same periods
+    (the first one's start aside); else, as their periods from ``at`` with equal
+    neighbours merged (:func:`_merged`)."""
+    if a is b:
+        return True
+    i = bisect_right(a, at, key=lambda row: row[0]) - 1
+    j = bisect_right(b, at, key=lambda row: row[0]) - 1
+    if (
+        i >= 0
+        and j >= 0
+        and a[i][1:] == b[j][1:]
+        and len(a) - i == len(b) - j
+        and a[i + 1 :] == b[j + 1 :]
+    ):
+        return True
+    return _merged(a, at) == _merged(b, at)
+
+
+def _spec(
+    purposes: Iterable[ChargingProfilePurpose],
+    levels: _Levels,
+    transaction: str | None,
+    rows: Limits,
+) -> Spec:
+    """What an EVSE's plan profiles of these purposes are built from (:data:`Spec`)."""
+    return {
+        purpose: (
+            levels.tx_level if purpose is P.TX_PROFILE else levels.default_level,
+            transaction if purpose is P.TX_PROFILE else None,
+            rows,
+        )
+        for purpose in purposes
+    }
+
+
+def _reference_specs(
+    previous: Allocation,
+    old_limits: _LimitsFrom,
+    old_pile: Pile,
+    old_stores: dict[str, tuple[ProfileStore, StationConfig]],
+    pile: Pile,
+) -> dict[int, Spec] | None:
+    """What :func:`_previous_profiles` builds each plan profile of the pile from (without
+    building it): per EVSE it installs, its purposes, levels, transaction and periods.
+    None where the pile has no levels left (it then installs none)."""
+    operator, config = old_stores[old_pile.id]
+    try:
+        levels = _Levels.of(old_pile, operator, config)
+    except SendPlanError:
+        return None
+    sent = previous.start_epoch
+    known = {e.id for e in pile.evses}
+    most = config.charging_schedule_max_periods
+    out: dict[int, Spec] = {}
+    for evse in old_pile.evses:
+        key = (old_pile.id, evse.id)
+        if evse.id not in known or key not in previous.amps:
+            continue
+        running = _running(old_pile, evse, sent)
+        transaction = None if running is None else running.transaction_id
+        purposes = (
+            [P.TX_DEFAULT_PROFILE] if transaction is None else [P.TX_PROFILE, P.TX_DEFAULT_PROFILE]
+        )
+        out[evse.id] = _spec(purposes, levels[evse.id], transaction, _rows(old_limits(key), most))
+    return out
+
+
+def _held_store(
+    held: dict[str, _Held] | None,
+    pile_id: str,
+    reference: dict[int, Spec] | None,
+    own: ProfileStore,
+    config: StationConfig,
+    at: int,
+) -> tuple[ProfileStore, dict[int, Spec]] | None:
+    """The store the previous plan left the pile with, where it holds the same as the
+    store rebuilt from the previous allocation (``reference``) from ``at`` on, else None.
+
+    The same: the pile's own store and configuration are equal; the same EVSEs hold plan
+    profiles, of the same purposes, stack levels and transactions; and each profile's
+    periods give the same limit and phases at every instant from ``at`` on. Both are
+    Absolute, start at or before ``at``, have no validity bounds and no end (their last
+    period is the safe tail), so each one's limit at an instant from ``at`` on is its
+    period there: what the piles draw from ``at`` on is the same (docs/semantics.md
+    SPX2), and every rule a later step is judged by reads ids, purposes, levels and
+    transactions, which are the same. Pinned against rebuilding by tests/test_send13b.py.
+    """
+    if held is None or reference is None:
+        return None
+    found = held.get(pile_id)
+    if found is None:
+        return None
+    if (found.own is not own and found.own != own) or (
+        found.config is not config and found.config != config
+    ):
+        return None
+    if found.specs.keys() != reference.keys():
+        return None
+    for evse_id, spec in reference.items():
+        mine = found.specs[evse_id]
+        if mine.keys() != spec.keys():
+            return None
+        for purpose, (level, transaction, rows) in spec.items():
+            level_held, transaction_held, rows_held = mine[purpose]
+            if level_held != level or transaction_held != transaction:
+                return None
+            if not _same_from(rows_held, rows, at):
+                return None
+    return found.store, found.specs
 
 
 def _previous_profiles(
@@ -1074,8 +1373,9 @@ def _previous_profiles(
     store: ProfileStore,
     config: StationConfig,
     carried: dict[tuple[str, int, ChargingProfilePurpose], _Built],
-) -> ProfileStore:
-    """The pile's store with the previous plan's profiles installed as sent at its start.
+) -> tuple[ProfileStore, bool]:
+    """The pile's store with the previous plan's profiles installed as sent at its start,
+    and whether each was installed as built (none fitted or refused).
 
     A profile the previous plan built from exactly the same inputs (``carried``) is
     installed as it was built; any other is built again (the same function of the same
@@ -1089,7 +1389,8 @@ def _previous_profiles(
     try:
         levels = _Levels.of(old_pile, operator, own)
     except SendPlanError:
-        return store
+        return store, True
+    clean = True
     known = {e.id for e in pile.evses}
     transactions = _transactions(old_pile, sent)
     state = StationState(config, OcppVersion(old_pile.ocpp), transactions)
@@ -1114,7 +1415,9 @@ def _previous_profiles(
                     continue
             step = _step(old_pile, evse, purpose, "lower", limits, levels, transaction, own)
             try:
-                _, store = _fit(old_pile, step, store, config, sent, transactions)
+                fitted, store = _fit(old_pile, step, store, config, sent, transactions)
             except SendPlanError:
+                clean = False
                 continue  # the pile would not hold it
-    return store
+            clean = clean and len(fitted) == 1 and fitted[0][0] is step.payload
+    return store, clean
