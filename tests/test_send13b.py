@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies_site import hostile_sites, sites
 from test_send16 import _exact, _members, _snap
-from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, _plan, _replan
+from test_send_plan_speedups import REPLAN_CASES, ReplanCase, _plan, _replan, replan_cases
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.site import Site, _sendplan
@@ -104,19 +104,12 @@ def _worked_off(plan: SendPlan | str) -> SendPlan | str:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @REPLAN_CASES
-def test_property_the_previous_plans_work_gives_the_same_plan(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
+def test_property_the_previous_plans_work_gives_the_same_plan(case: ReplanCase) -> None:
     """A re-plan with the previous plan's stores, tails and limits gives the plan (or the
     error) it gives working them out; what the plan kept equals working them out; a plan
     sent after its allocation's start lends its stores and tails, not its limits."""
     try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+        old, new, at = _replan(*case[:5])
     except (SafetyError, SendPlanError):
         return
     for first_at in (old.start_epoch, min(old.start_epoch + 900, old.end_epoch - 1)):
@@ -130,7 +123,7 @@ def test_property_the_previous_plans_work_gives_the_same_plan(
         assert worked.limits.start == first_at
         for key in old.amps:
             assert worked.limits(key) == _sendplan._limits(old, key, first_at, worked.tails[key])
-        kwargs = {"at": at, "previous": old, "only_changed": only_changed}
+        kwargs = {"at": at, "previous": old, "only_changed": case.only_changed}
         assert _plan(new, previous_plan=first, **kwargs) == _plan(
             new, previous_plan=_worked_off(first), **kwargs
         )
@@ -169,18 +162,11 @@ def site_start(site: Site) -> Any:
 # ------------------------------------------------------------------ what the piles hold
 
 
-def _chain(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> list[SendPlan | str]:
+def _chain(case: ReplanCase) -> list[SendPlan | str]:
     """A plan, a re-plan against it and two more re-plans of the new allocation a slot and
     two slots later (each against the one before): what a controller sends."""
     try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+        old, new, at = _replan(*case[:5])
     except (SafetyError, SendPlanError):
         return []
     plans: list[SendPlan | str] = [_plan(old)]
@@ -192,7 +178,7 @@ def _chain(
             new,
             at=when,
             previous=previous,
-            only_changed=only_changed or k > 0,
+            only_changed=case.only_changed or k > 0,
             previous_plan=previous_plan if isinstance(previous_plan, SendPlan) else None,
         )
         plans.append(plan)
@@ -227,35 +213,20 @@ def _tight_sites(draw: st.DrawFn) -> Site:
     return site.model_copy(update={"piles": tuple(piles)})
 
 
-_HELD_CASES = given(
-    st.one_of(sites(), hostile_sites(), _tight_sites()),
-    _WINDOWS,
-    _WINDOWS,
-    st.integers(0, 40),
-    st.sampled_from([None, 900]),
-    st.booleans(),
-)
+_HELD_CASES = replan_cases(st.one_of(sites(), hostile_sites(), _tight_sites()))
 """REPLAN_CASES' inputs, a third of the sites with piles of few periods, W only or whole
 amps (:func:`_tight_sites`)."""
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @_HELD_CASES
-def test_property_what_the_piles_hold_gives_the_same_plans(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
+def test_property_what_the_piles_hold_gives_the_same_plans(case: ReplanCase) -> None:
     """Along a chain of re-plans, taking what each pile holds from the previous plan gives
     every plan (steps, payloads, order, tails, warnings, validity, EVSEs sent) or error
     that rebuilding it from the previous allocation gives."""
-    case = (site, old_window, new_window, slot, resolution, only_changed)
-    fast = _chain(*case)
+    fast = _chain(case)
     with patch.object(_sendplan, "HELD", False):
-        reference = _chain(*case)
+        reference = _chain(case)
     assert fast == reference
 
 
@@ -272,20 +243,13 @@ def _stores_before(new: Any, at: int, previous: Any, previous_plan: Any, held: b
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @_HELD_CASES
-def test_property_a_held_store_draws_what_the_rebuilt_one_draws(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
+def test_property_a_held_store_draws_what_the_rebuilt_one_draws(case: ReplanCase) -> None:
     """Every pile taken from what the previous plan left (SPX2): each of its EVSEs draws,
     over the plan's window, exactly what it draws under the store rebuilt from the
     previous allocation (each computed afresh by the engine), the stores hold the same
     ids, purposes, levels and transactions, and what the plan records of it is exact."""
     try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+        old, new, at = _replan(*case[:5])
     except (SafetyError, SendPlanError):
         return
     first = _plan(old)

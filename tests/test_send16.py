@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from strategies import set_charging_profile
 from strategies_site import hostile_sites, sites
 from test_send_fast import _PURPOSES, _TRANSACTIONS, _VERSIONS, _limits
-from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, _plan, _replan
+from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, ReplanCase, _plan, _replan
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.engine._compile import compiled
@@ -225,24 +225,17 @@ def _reference(allocation: Any, **kwargs: Any) -> SendPlan | str:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @REPLAN_CASES
-def test_property_the_fast_paths_give_the_reference_plan(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
+def test_property_the_fast_paths_give_the_reference_plan(case: ReplanCase) -> None:
     """Same steps (payloads, limits, order, phases), tails, warnings, validity and EVSEs
     sent, or the same error, cold and as a re-plan with the previous plan."""
     try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+        old, new, at = _replan(*case[:5])
     except (SafetyError, SendPlanError):
         return
     first = _plan(old)
     assert first == _reference(old)
     carried = first if isinstance(first, SendPlan) else None
-    kwargs = {"at": at, "previous": old, "only_changed": only_changed}
+    kwargs = {"at": at, "previous": old, "only_changed": case.only_changed}
     assert _plan(new, previous_plan=carried, **kwargs) == _reference(
         new, previous_plan=carried, **kwargs
     )

@@ -19,9 +19,10 @@ the post-condition; it cannot be changed in place (frozen).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from unittest.mock import patch
 
 import pytest
@@ -61,16 +62,36 @@ from ocpp_schedule.wire._payloads import read_set_charging_profile, write_set_ch
 _WINDOWS = st.sampled_from([(0, 2), (0, 6), (1, 3), (0, 9), (2, 1), (1, 10)])
 
 
-REPLAN_CASES = given(
-    st.one_of(sites(), hostile_sites()),
-    _WINDOWS,
-    _WINDOWS,
-    st.integers(0, 40),
-    st.sampled_from([None, 900]),
-    st.booleans(),
-)
+class ReplanCase(NamedTuple):
+    """One re-plan property's inputs (shared by the send-plan fast-path tests)."""
+
+    site: Site
+    old_window: tuple[int, int]
+    new_window: tuple[int, int]
+    slot: int
+    """The re-plan's slot in the new window."""
+    resolution: Any
+    only_changed: bool
+
+
+def replan_cases(site_strategy: st.SearchStrategy[Site]) -> Callable[..., Any]:
+    """``given`` one :class:`ReplanCase`, its site drawn from ``site_strategy``."""
+    return given(
+        st.builds(
+            ReplanCase,
+            site_strategy,
+            _WINDOWS,
+            _WINDOWS,
+            st.integers(0, 40),
+            st.sampled_from([None, 900]),
+            st.booleans(),
+        )
+    )
+
+
+REPLAN_CASES = replan_cases(st.one_of(sites(), hostile_sites()))
 """The re-plan properties' inputs: a site, the old and new windows, the re-plan's slot,
-the resolution and ``only_changed`` (shared by the send-plan fast-path tests)."""
+the resolution and ``only_changed``."""
 
 
 class _NoMemo(_plancheck.Draws):
@@ -155,24 +176,17 @@ def _replan(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @REPLAN_CASES
-def test_property_the_fast_path_gives_exactly_the_reference_plan(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
+def test_property_the_fast_path_gives_exactly_the_reference_plan(case: ReplanCase) -> None:
     """Same steps (payloads, limits, order, phases), tails, warnings, validity and EVSEs sent,
     or the same error, with and without the previous plan's carried profiles."""
     try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+        old, new, at = _replan(*case[:5])
     except (SafetyError, SendPlanError):
         return
     first = _plan(old)
     assert first == _reference(old)
     carried = first if isinstance(first, SendPlan) else None
-    kwargs = {"at": at, "previous": old, "only_changed": only_changed}
+    kwargs = {"at": at, "previous": old, "only_changed": case.only_changed}
     fast = _plan(new, previous_plan=carried, **kwargs)
     assert fast == _plan(new, **kwargs)
     assert fast == _reference(new, **kwargs)
@@ -181,7 +195,7 @@ def test_property_the_fast_path_gives_exactly_the_reference_plan(
         assert _plan(new, previous_plan=wrong, **kwargs) == fast
     if isinstance(fast, SendPlan):
         for built in fast.built:  # each kept request is its payload as the pile reads it
-            version = OcppVersion(next(p for p in site.piles if p.id == built.key[0]).ocpp)
+            version = OcppVersion(next(p for p in case.site.piles if p.id == built.key[0]).ocpp)
             payload = write_set_charging_profile(built.request, version)
             assert read_set_charging_profile(payload, version) == built.request
         assert all(step.read_back is None for step in fast.steps)  # not kept in the plan

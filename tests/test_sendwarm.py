@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies_site import T0, hostile_sites, sites
 from test_draws_carry import _sites
-from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, _plan, _replan
+from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, ReplanCase, _plan, _replan
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.engine._compile import CompiledProfile
@@ -138,21 +138,14 @@ def test_a_bound_met_only_ahead_computes_the_plans_own_window() -> None:
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @REPLAN_CASES
-def test_property_draws_kept_ahead_give_the_same_plans(
-    site: Site,
-    old_window: tuple[int, int],
-    new_window: tuple[int, int],
-    slot: int,
-    resolution: Any,
-    only_changed: bool,
-) -> None:
+def test_property_draws_kept_ahead_give_the_same_plans(case: ReplanCase) -> None:
     """With draws kept ahead and without (CARRY_AHEAD 0): the same plans (steps, tails,
     warnings, validity, EVSEs sent) or the same error, cold and as a re-plan."""
     try:
-        old, new, at = _replan(site, old_window, new_window, slot, resolution)
+        old, new, at = _replan(*case[:5])
     except (SafetyError, SendPlanError):
         return
-    kwargs = {"at": at, "previous": old, "only_changed": only_changed}
+    kwargs = {"at": at, "previous": old, "only_changed": case.only_changed}
     answers = []
     for ahead in (AHEAD, 0):
         _plancheck.clear_draw_caches()
