@@ -26,7 +26,14 @@ from hypothesis import strategies as st
 from strategies import set_charging_profile
 from strategies_site import hostile_sites, sites
 from test_send_fast import _PURPOSES, _TRANSACTIONS, _VERSIONS, _limits
-from test_send_plan_speedups import _WINDOWS, REPLAN_CASES, ReplanCase, _plan, _replan
+from test_send_plan_speedups import (
+    _WINDOWS,
+    REPLAN_CASES,
+    ReplanCase,
+    _plan,
+    _replan,
+    cold_plan_then_replan,
+)
 
 from ocpp_schedule import SafetyError
 from ocpp_schedule.engine._compile import compiled
@@ -228,14 +235,10 @@ def _reference(allocation: Any, **kwargs: Any) -> SendPlan | str:
 def test_property_the_fast_paths_give_the_reference_plan(case: ReplanCase) -> None:
     """Same steps (payloads, limits, order, phases), tails, warnings, validity and EVSEs
     sent, or the same error, cold and as a re-plan with the previous plan."""
-    try:
-        old, new, at = _replan(*case[:5])
-    except (SafetyError, SendPlanError):
+    cold = cold_plan_then_replan(case, _reference)
+    if cold is None:
         return
-    first = _plan(old)
-    assert first == _reference(old)
-    carried = first if isinstance(first, SendPlan) else None
-    kwargs = {"at": at, "previous": old, "only_changed": case.only_changed}
+    new, carried, kwargs = cold
     assert _plan(new, previous_plan=carried, **kwargs) == _reference(
         new, previous_plan=carried, **kwargs
     )

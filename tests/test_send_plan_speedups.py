@@ -174,19 +174,30 @@ def _replan(
     return old, new, at
 
 
+def cold_plan_then_replan(
+    case: ReplanCase, reference: Callable[..., SendPlan | str]
+) -> tuple[Allocation, SendPlan | None, dict[str, Any]] | None:
+    """The case's re-plan (None where balancing refuses it), its cold plan checked against
+    ``reference``: (the new allocation, the cold plan if one, the re-plan's arguments)."""
+    try:
+        old, new, at = _replan(*case[:5])
+    except (SafetyError, SendPlanError):
+        return None
+    first = _plan(old)
+    assert first == reference(old)
+    carried = first if isinstance(first, SendPlan) else None
+    return new, carried, {"at": at, "previous": old, "only_changed": case.only_changed}
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @REPLAN_CASES
 def test_property_the_fast_path_gives_exactly_the_reference_plan(case: ReplanCase) -> None:
     """Same steps (payloads, limits, order, phases), tails, warnings, validity and EVSEs sent,
     or the same error, with and without the previous plan's carried profiles."""
-    try:
-        old, new, at = _replan(*case[:5])
-    except (SafetyError, SendPlanError):
+    cold = cold_plan_then_replan(case, _reference)
+    if cold is None:
         return
-    first = _plan(old)
-    assert first == _reference(old)
-    carried = first if isinstance(first, SendPlan) else None
-    kwargs = {"at": at, "previous": old, "only_changed": case.only_changed}
+    new, carried, kwargs = cold
     fast = _plan(new, previous_plan=carried, **kwargs)
     assert fast == _plan(new, **kwargs)
     assert fast == _reference(new, **kwargs)
