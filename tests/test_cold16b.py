@@ -108,8 +108,9 @@ def _columns_reference(schedule: ChargingSchedule) -> tuple[Any, ...]:
 
 
 def _columns(schedule: ChargingSchedule) -> tuple[Any, ...]:
+    periods = schedule.charging_schedule_period  # built first if held as rows (LAZY16)
     c = period_columns(schedule)
-    assert c.periods is schedule.charging_schedule_period
+    assert c.periods is periods
     return (c.starts, tuple((type(x), x) for x in c.limits), c.phases, c.plain, c.v2x)
 
 

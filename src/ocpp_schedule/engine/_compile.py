@@ -353,6 +353,18 @@ def _v2x_periods(pid: int, periods: Any) -> tuple[V2xPeriod, ...] | None:
     return tuple(out)
 
 
+def _in_range(raw: Any) -> bool:
+    """Every limit given and in 0..MAX_LIMIT, checked in C (``min``, ``max``, ``math.fsum``:
+    finite values in range cannot overflow it; min and max may step over a NaN, a sum never).
+    """
+    return (
+        None not in raw
+        and min(raw) >= 0
+        and max(raw) <= MAX_LIMIT
+        and not math.isnan(math.fsum(raw))
+    )
+
+
 def _limits(pid: int, periods: Any, raw: Any) -> tuple[float, ...]:
     """Each period's limit as a float (no limit: infinity, Idle: 0), or InvalidProfileError.
 
@@ -360,12 +372,7 @@ def _limits(pid: int, periods: Any, raw: Any) -> tuple[float, ...]:
     ``max``, ``math.fsum``: finite values in range cannot overflow it); otherwise each
     period is looked at in order for the error (negative or NaN, infinite, too large).
     """
-    if (
-        None not in raw
-        and min(raw) >= 0
-        and max(raw) <= MAX_LIMIT
-        and not math.isnan(math.fsum(raw))  # min and max may step over a NaN; a sum never
-    ):
+    if _in_range(raw):
         return tuple(map(float, raw))
     limits = tuple(_period_limit(p.limit, p.operation_mode) for p in periods)
     for value in limits:
@@ -409,17 +416,19 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
             "K01.FR.90",
             "useLocalTime",
         )
-    periods = sched.charging_schedule_period
-    if not periods:
-        raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
     columns = period_columns(sched)  # read once, shared with the station rules
     starts, raw, numbers = columns.starts, columns.limits, columns.phases
+    if not starts:
+        raise _invalid(pid, "the schedule has no periods", "K01.FR.31", "chargingSchedulePeriod")
     if starts[0] != 0:
         raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
     if not all(map(lt, starts, starts[1:])):
         raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
-    limits = _limits(pid, periods, raw)
-    v2x = _v2x_periods(pid, periods) if columns.v2x else None
+    if _in_range(raw):  # the common case, without the period models
+        limits = tuple(map(float, raw))
+    else:
+        limits = _limits(pid, sched.charging_schedule_period, raw)
+    v2x = _v2x_periods(pid, sched.charging_schedule_period) if columns.v2x else None
     rate = sched.min_charging_rate
     if rate is not None and not (math.isfinite(rate) and 0 <= rate <= MAX_LIMIT):
         raise _invalid(

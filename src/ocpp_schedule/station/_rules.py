@@ -510,8 +510,8 @@ def _check_profile_fields(
         )
     if kind is K.DYNAMIC:
         sched = profile.charging_schedule[0]
-        periods = sched.charging_schedule_period
-        if count != 1 or len(periods) != 1 or periods[0].start_period != 0:
+        starts = period_columns(sched).starts
+        if count != 1 or len(starts) != 1 or starts[0] != 0:
             raise _reject(
                 RejectionReason.INVALID_DYNAMIC_SCHEDULE,
                 "K28.FR.01",
@@ -579,41 +579,39 @@ def _check_schedule(
             V16_DECIMALS_RULE,
             f"minChargingRate {rate!r} has more than 1 decimal place",
         )
-    periods = sched.charging_schedule_period
-    if not periods:
+    starts = period_columns(sched).starts  # read once, shared with the compiler
+    if not starts:
         raise _reject(
             RejectionReason.NO_PERIODS,
             _rule(v, "OCPP 1.6 §7.13", "OCPP 2.0.1 ChargingScheduleType.chargingSchedulePeriod"),
             "the schedule has no periods",
         )
-    if len(periods) > cfg.charging_schedule_max_periods:
+    if len(starts) > cfg.charging_schedule_max_periods:
         raise _reject(
             RejectionReason.TOO_MANY_PERIODS,
             _rule(
                 v, "OCPP 1.6 ChargingScheduleMaxPeriods", "SmartChargingCtrlr.PeriodsPerSchedule"
             ),
-            f"{len(periods)} periods; the station accepts at most "
+            f"{len(starts)} periods; the station accepts at most "
             f"{cfg.charging_schedule_max_periods}",
         )
-    if periods[0].start_period != 0:
+    if starts[0] != 0:
         raise _reject(
             RejectionReason.FIRST_PERIOD_NOT_ZERO,
             _rule(v, "OCPP 1.6 §7.13", "K01.FR.31"),
-            f"the first period starts at {periods[0].start_period}, not 0",
+            f"the first period starts at {starts[0]}, not 0",
         )
-    starts = period_columns(sched).starts
     if not all(map(lt, starts, starts[1:])):
-        for i in range(1, len(periods)):
-            if periods[i].start_period <= periods[i - 1].start_period:
+        for i in range(1, len(starts)):
+            if starts[i] <= starts[i - 1]:
                 raise _reject(
                     RejectionReason.PERIODS_NOT_INCREASING,
                     _rule(v, "OCPP 1.6 §7.13", "K01.FR.35"),
-                    f"period {i} starts at {periods[i].start_period}, not after "
-                    f"{periods[i - 1].start_period}",
+                    f"period {i} starts at {starts[i]}, not after {starts[i - 1]}",
                 )
     if periods_passed or _plain_periods_pass(sched, state, local):
         return
-    for i, period in enumerate(periods):
+    for i, period in enumerate(sched.charging_schedule_period):
         _check_period(profile, i, period, state, local)
 
 

@@ -38,8 +38,10 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    SerializerFunctionWrapHandler,
     Strict,
     WithJsonSchema,
+    field_serializer,
 )
 
 from ._docstrings import DocumentedModel
@@ -68,9 +70,10 @@ __all__ = [
     "PeriodColumns",
     "SetChargingProfileRequest",
     "Timestamp",
+    "LazyPeriods",
     "built_model",
+    "lazy_schedule",
     "period_columns",
-    "seed_period_columns",
 ]
 
 Timestamp = Annotated[
@@ -577,22 +580,6 @@ def built_model(cls: type[_M], given: Mapping[str, Any]) -> _M:
     return model
 
 
-def seed_period_columns(
-    schedule: ChargingSchedule,
-    starts: tuple[int, ...],
-    limits: tuple[float | None, ...],
-    phases: tuple[int | None, ...],
-    plain: bool,
-) -> None:
-    """Give a schedule built by a reader its :class:`PeriodColumns` (see
-    :func:`period_columns`): the reader has read the values already, and its periods have
-    no operationMode, evseSleep nor 2.1 value (``plain`` says whether they have no
-    ``phaseToUse`` either)."""
-    periods = schedule.__dict__["charging_schedule_period"]
-    columns = (periods, starts, limits, phases, plain, False)
-    schedule.__dict__[_COLUMNS_KEY] = _NEW_TUPLE(PeriodColumns, columns)
-
-
 class ChargingSchedule(_Model):
     """A list of periods in one unit, anchored by the profile's kind."""
 
@@ -671,14 +658,165 @@ class ChargingSchedule(_Model):
     )
     """2.x ``customData`` (not in 1.6): vendor data with a ``vendorId`` string, carried verbatim."""
 
+    # A schedule read from a payload may hold its periods as rows (LazyPeriods) until
+    # they are asked for (LAZY16). pydantic reads the fields from ``__dict__`` (its
+    # serializer, equality, hash, repr, iteration, pickling): each of those builds them
+    # first, and the attribute is a descriptor that does (_PeriodsDescriptor).
+
+    @field_serializer("charging_schedule_period", mode="wrap")
+    def _serialize_periods(self, value: Any, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        # No return annotation on purpose: pydantic then takes the field's own schema for
+        # the JSON schema, and the handler serializes as before (include, exclude, ...).
+        if type(value) is LazyPeriods:
+            value = _materialised(self, value)
+        return handler(value)
+
+    def __eq__(self, other: object) -> bool:
+        _materialise(self)
+        if isinstance(other, ChargingSchedule):
+            _materialise(other)
+        return super().__eq__(other)
+
+    def __iter__(self) -> Any:
+        _materialise(self)
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        _materialise(self)
+        return super().__repr_args__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        _materialise(self)
+        return super().__getstate__()
+
+
+class LazyPeriods:
+    """A schedule's plain periods held as columns until a caller asks for the models.
+
+    The cold path (issue 16, LAZY16): a schedule read from a payload whose periods are
+    plain (``wire._payloads._plain_rows``) holds one of these in its ``__dict__`` in place
+    of the periods tuple; the station rules and the compiler read its
+    :class:`PeriodColumns` and never need the models. The attribute
+    ``schedule.charging_schedule_period`` (a descriptor), the serializer, equality, hash,
+    repr, iteration and pickling build the tuple (:func:`plain_periods`) once, put it in
+    the schedule's ``__dict__`` in the field's own place, and keep it here, so that copies
+    sharing this object (``model_copy``) get the very same tuple. No caller sees one
+    through the field.
+    """
+
+    __slots__ = ("_built", "limits", "phases", "starts", "uses")
+
+    def __init__(
+        self,
+        starts: tuple[int, ...],
+        limits: tuple[float, ...],
+        phases: tuple[int | None, ...],
+        uses: tuple[int | None, ...],
+    ) -> None:
+        self.starts = starts
+        self.limits = limits
+        self.phases = phases
+        self.uses = uses
+        self._built: list[tuple[ChargingSchedulePeriod, ...]] = []
+
+    def periods(self) -> tuple[ChargingSchedulePeriod, ...]:
+        """The period models, built on the first call (every later call: the same tuple)."""
+        built = self._built
+        if not built:
+            rows = zip(self.starts, self.limits, self.phases, self.uses, strict=True)
+            built.append(plain_periods(list(rows)))
+        return built[0]  # the first one appended, should two threads build at once
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazyPeriods:
+        # A deep copy of a schedule gets new period models, as a deep copy of the tuple did.
+        return LazyPeriods(self.starts, self.limits, self.phases, self.uses)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("LazyPeriods is not pickled: a schedule pickles its period models")
+
+    __hash__ = None  # type: ignore[assignment]  # no field value anyone hashes
+
+
+_PERIODS_FIELD = "charging_schedule_period"
+
+
+def _materialised(
+    schedule: ChargingSchedule, lazy: LazyPeriods
+) -> tuple[ChargingSchedulePeriod, ...]:
+    """Put ``lazy``'s period models in ``schedule``'s ``__dict__`` (in the field's own place,
+    so the field order stays) and in its kept columns; return them."""
+    periods = lazy.periods()
+    values = schedule.__dict__
+    values[_PERIODS_FIELD] = periods
+    kept = values.get(_COLUMNS_KEY)
+    if kept is not None and kept.periods is lazy:
+        values[_COLUMNS_KEY] = kept._replace(periods=periods)
+    return periods
+
+
+def _materialise(schedule: ChargingSchedule) -> None:
+    """Build ``schedule``'s period models if it holds them as :class:`LazyPeriods`."""
+    value = schedule.__dict__.get(_PERIODS_FIELD)
+    if type(value) is LazyPeriods:
+        _materialised(schedule, value)
+
+
+class _PeriodsDescriptor:
+    """``ChargingSchedule.charging_schedule_period``: the ``__dict__`` value, a
+    :class:`LazyPeriods` built into the models first. A data descriptor (it has
+    ``__set__``), so it is asked before the instance's ``__dict__``; on the class it raises
+    ``AttributeError`` as reading a pydantic field on its class does."""
+
+    def __get__(self, schedule: ChargingSchedule | None, owner: type | None = None) -> Any:
+        if schedule is None:
+            raise AttributeError(_PERIODS_FIELD)
+        try:
+            value = schedule.__dict__[_PERIODS_FIELD]
+        except KeyError:
+            raise AttributeError(
+                f"{type(schedule).__name__!r} object has no attribute {_PERIODS_FIELD!r}"
+            ) from None
+        if type(value) is LazyPeriods:
+            return _materialised(schedule, value)
+        return value
+
+    def __set__(self, schedule: ChargingSchedule, value: Any) -> None:
+        schedule.__dict__[_PERIODS_FIELD] = value  # what object.__setattr__ did without it
+
+    def __delete__(self, schedule: ChargingSchedule) -> None:
+        del schedule.__dict__[_PERIODS_FIELD]
+
+
+_eager_hash = ChargingSchedule.__hash__
+
+
+def _schedule_hash(self: ChargingSchedule) -> int:
+    _materialise(self)
+    return _eager_hash(self)
+
+
+ChargingSchedule.__hash__ = _schedule_hash  # type: ignore[method-assign, assignment]
+type.__setattr__(ChargingSchedule, _PERIODS_FIELD, _PeriodsDescriptor())
+
+
+def lazy_schedule(given: Mapping[str, Any], lazy: LazyPeriods, plain: bool) -> ChargingSchedule:
+    """A schedule built by a reader (:func:`built_model` of ``given``: its fields but the
+    periods) holding its plain periods as ``lazy``, with their :class:`PeriodColumns`
+    (``plain``: no period has ``phaseToUse``)."""
+    schedule = built_model(ChargingSchedule, {**given, _PERIODS_FIELD: lazy})
+    columns = (lazy, lazy.starts, lazy.limits, lazy.phases, plain, False)
+    schedule.__dict__[_COLUMNS_KEY] = _NEW_TUPLE(PeriodColumns, columns)
+    return schedule
+
 
 class PeriodColumns(NamedTuple):
     """A schedule's periods as columns, read once and shared by the station rules and the
     compiler (the cold path, issue 16: each used to walk every period model on its own)."""
 
-    periods: tuple[ChargingSchedulePeriod, ...]
-    """The periods these columns were read from (the schedule's own tuple: checked by
-    identity on each use, so a copy with other periods never sees stale columns)."""
+    periods: tuple[ChargingSchedulePeriod, ...] | LazyPeriods
+    """The periods these columns were read from (the schedule's own ``__dict__`` value, its
+    tuple or :class:`LazyPeriods`: checked by identity on each use, so a copy with other
+    periods never sees stale columns)."""
     starts: tuple[int, ...]
     """Each period's ``startPeriod``."""
     limits: tuple[float | None, ...]
@@ -720,6 +858,12 @@ def period_columns(schedule: ChargingSchedule) -> PeriodColumns:
     kept = values.get(_COLUMNS_KEY)
     if kept is not None and kept.periods is periods:
         return kept  # type: ignore[no-any-return]
+    if type(periods) is LazyPeriods:  # its columns, without building the models
+        plain = periods.uses.count(None) == len(periods.uses)
+        row = (periods, periods.starts, periods.limits, periods.phases, plain, False)
+        columns = _NEW_TUPLE(PeriodColumns, row)
+        values[_COLUMNS_KEY] = columns
+        return columns
     dicts = [p.__dict__ for p in periods]
     if dicts:
         starts, limits, phases = zip(*map(_COLUMNS, dicts), strict=True)

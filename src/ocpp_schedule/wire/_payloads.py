@@ -37,12 +37,12 @@ from ._models import (
     V21_PERIOD_KEYS,
     ChargingProfile,
     ChargingSchedule,
+    LazyPeriods,
     PlainRow,
     SetChargingProfileRequest,
     _thaw,
-    built_model,
+    lazy_schedule,
     plain_periods,
-    seed_period_columns,
 )
 from ._timestamps import parse_timestamp
 
@@ -433,8 +433,8 @@ def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSche
     given: dict[str, Any] = {}
     for key, value in sched.items():
         if key == "chargingSchedulePeriod":
-            given["charging_schedule_period"] = value
-        elif key == "chargingRateUnit":
+            continue  # the rows
+        if key == "chargingRateUnit":
             unit = _RATE_UNITS.get(value) if type(value) is str else None
             if unit is None:
                 return None
@@ -456,10 +456,16 @@ def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSche
             given[key] = value  # the field names are the keys
         else:
             return None
-    schedule = built_model(ChargingSchedule, given)
+    return _schedule_on_rows(given, rows)
+
+
+def _schedule_on_rows(given: dict[str, Any], rows: list[PlainRow]) -> ChargingSchedule:
+    """The schedule of ``given`` (its fields but the periods) holding its periods as rows
+    (:class:`~ocpp_schedule.wire._models.LazyPeriods`): the models are built only when a
+    caller asks for them; the station rules and the compiler read the columns (LAZY16)."""
     starts, limits, phases, uses = zip(*rows, strict=True) if rows else ((), (), (), ())
-    seed_period_columns(schedule, starts, limits, phases, plain=uses.count(None) == len(uses))
-    return schedule
+    lazy = LazyPeriods(starts, limits, phases, uses)
+    return lazy_schedule(given, lazy, plain=uses.count(None) == len(uses))
 
 
 def _neutral_schedule(
@@ -501,9 +507,7 @@ def _neutral_schedule(
             rule="docs/robustness.md",
         )
     rows = _plain_rows(periods, version)
-    if rows is not None:
-        sched_d["chargingSchedulePeriod"] = plain_periods(rows)
-    else:
+    if rows is None:
         for j, period in enumerate(periods):
             p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
             _check_keys(period, period_keys, period_required, p_where, version)
@@ -515,6 +519,7 @@ def _neutral_schedule(
         built = _plain_schedule(sched_d, rows)
         if built is not None:
             return built  # pydantic takes a ready model as it is (no re-validation)
+        sched_d["chargingSchedulePeriod"] = plain_periods(rows)
     return sched_d
 
 
