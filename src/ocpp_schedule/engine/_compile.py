@@ -18,7 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter, lt, mul, truediv
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ..errors import InvalidProfileError, QueryError
 from ..station._store import InstalledProfile
@@ -424,8 +424,8 @@ def compile_profile(entry: InstalledProfile, schedule_id: int | None = None) -> 
         raise _invalid(pid, "the first startPeriod is not 0", "K01.FR.31", "startPeriod")
     if not all(map(lt, starts, starts[1:])):
         raise _invalid(pid, "startPeriods do not increase", "K01.FR.35", "startPeriod")
-    if _in_range(raw):  # the common case, without the period models
-        limits = tuple(map(float, raw))
+    if _in_range(raw):  # the common case, without the period models (no None in raw)
+        limits = tuple(map(float, cast("tuple[float, ...]", raw)))
     else:
         limits = _limits(pid, sched.charging_schedule_period, raw)
     v2x = _v2x_periods(pid, sched.charging_schedule_period) if columns.v2x else None
