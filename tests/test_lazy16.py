@@ -47,7 +47,6 @@ from ocpp_schedule.wire._models import (
     ChargingSchedule,
     LazyPeriods,
     PeriodColumns,
-    PlainRow,
     SetChargingProfileRequest,
     built_model,
     period_columns,
@@ -58,8 +57,9 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 FIELD = "charging_schedule_period"
 
 
-def _eager_schedule_on_rows(given: dict[str, Any], rows: list[PlainRow]) -> ChargingSchedule:
+def _eager_schedule_on_rows(given: dict[str, Any], columns: Any) -> ChargingSchedule:
     """The reference: COLD16B's reader, which built every period model and kept its columns."""
+    rows = list(zip(*columns, strict=True))
     schedule = built_model(ChargingSchedule, {**given, FIELD: plain_periods(rows)})
     starts, limits, phases, uses = zip(*rows, strict=True) if rows else ((), (), (), ())
     periods = schedule.__dict__[FIELD]
@@ -329,3 +329,65 @@ def test_a_frozen_schedule_stays_frozen() -> None:
     assert _lazy_count(request) == 1
     with pytest.raises(TypeError):
         pickle.dumps(schedule.__dict__[FIELD])  # only ever pickled as models
+
+
+_NUMBER = st.one_of(
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([True, False, 10**308, -(10**308), 10**308 - 1, 2**1100, 6.25, 10.1, 0.1]),
+    st.sampled_from([None, "6", [6], {}]),
+)
+
+
+@st.composite
+def _period_lists(draw: st.DrawFn) -> list[Any]:
+    """Lists of periods, mostly ``{"startPeriod", "limit"}`` dicts, with odd values, keys and
+    types mixed in."""
+    periods: list[Any] = []
+    for _ in range(draw(st.integers(0, 6))):
+        start = draw(st.integers(0, 10**6)) if draw(st.integers(0, 5)) else draw(_NUMBER)
+        limit = draw(st.sampled_from([0, 6, 16.0, 8.5, 1e9])) if draw(st.booleans()) else None
+        period: Any = {"startPeriod": start, "limit": draw(_NUMBER) if limit is None else limit}
+        odd = draw(st.integers(0, 19))
+        if odd == 0:
+            del period[draw(st.sampled_from(["startPeriod", "limit"]))]
+        elif odd == 1:
+            period[draw(st.sampled_from(["numberPhases", "phaseToUse", "bogus"]))] = draw(_NUMBER)
+        elif odd == 2:
+            period = draw(st.sampled_from([None, [0, 6], "period"]))
+        periods.append(period)
+    return periods
+
+
+@SETTINGS
+@given(_period_lists(), st.sampled_from(list(OcppVersion)))
+def test_two_key_periods_read_in_c_are_the_loops_reading(
+    periods: list[Any], version: OcppVersion
+) -> None:
+    """The columns read in C (``_two_key_columns``) are the per-period loop's, or it defers."""
+    with patch.object(_payloads, "_two_key_columns", lambda periods, version: None):
+        loop = _payloads._plain_rows(periods, version)
+    fast = _payloads._two_key_columns(periods, version) if periods else None
+    assert fast is None or fast == loop
+    assert fast is None or [tuple(map(type, c)) for c in fast] == [
+        tuple(map(type, c)) for c in loop or ()
+    ]
+    assert _payloads._plain_rows(periods, version) == loop
+
+
+@SETTINGS
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True)))
+def test_tenths_of_integral_floats_are_not_looked_at(floats: list[float]) -> None:
+    from itertools import filterfalse
+
+    every = all(map(_payloads._is_tenths, floats))
+    assert every == all(map(_payloads._is_tenths, filterfalse(float.is_integer, floats)))
+
+
+def test_plain_two_key_periods_take_the_c_read() -> None:
+    periods = [{"startPeriod": 60 * i, "limit": [16, 8.5, 32.0][i % 3]} for i in range(9)]
+    for version in OcppVersion:
+        columns = _payloads._two_key_columns(periods, version)
+        assert columns is not None
+        assert columns[0] == tuple(range(0, 540, 60)) and columns[2] == (None,) * 9
+    assert _payloads._two_key_columns([{"startPeriod": 0, "limit": 6.25}], OcppVersion.V16) is None

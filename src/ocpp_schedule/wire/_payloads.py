@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from itertools import filterfalse
+from operator import itemgetter
 from typing import Any
 
 from pydantic import ValidationError
@@ -363,8 +365,50 @@ _FLOAT_INT_BOUND = 10**308
 """Integers strictly inside +-10^308 convert to a float (the model's number rule)."""
 
 
-def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | None:
-    """The periods as rows when every one is plain, else None (the cold path's fast read).
+PlainColumns = tuple[
+    tuple[int, ...], tuple[float, ...], tuple[int | None, ...], tuple[int | None, ...]
+]
+"""Plain periods' ``startPeriod``, ``limit``, ``numberPhases``, ``phaseToUse`` columns (None:
+absent)."""
+_START_LIMIT = itemgetter("startPeriod", "limit")
+_DICTS = {dict}
+_TWO = {2}
+_INTS = {int}
+_NUMBERS = frozenset({int, float})
+
+
+def _two_key_columns(periods: list[Any], version: OcppVersion) -> PlainColumns | None:
+    """:func:`_plain_rows`'s answer, checked in C, when every period is a ``dict`` of exactly
+    ``startPeriod`` and ``limit`` (most periods); None when it cannot tell (the loop decides).
+
+    Each test is :func:`_plain_rows`'s own over whole columns: the types by set (``bool``
+    is its own type, so ``{int}`` refuses it), the integer limits' bound by ``min``/``max``
+    (a NaN among them can only make the test fail: the loop then judges), the 1.6 tenths on
+    the distinct non-integral floats.
+    """
+    if set(map(type, periods)) != _DICTS or set(map(len, periods)) != _TWO:
+        return None
+    try:
+        starts, limits = zip(*map(_START_LIMIT, periods), strict=True)
+    except KeyError:
+        return None
+    if set(map(type, starts)) != _INTS:
+        return None
+    kinds = set(map(type, limits))
+    if not kinds <= _NUMBERS:
+        return None
+    if int in kinds and not (min(limits) > -_FLOAT_INT_BOUND and max(limits) < _FLOAT_INT_BOUND):
+        return None
+    if version is OcppVersion.V16:
+        floats = set(limits) if kinds == {float} else {x for x in limits if type(x) is float}
+        if not all(map(_is_tenths, filterfalse(float.is_integer, floats))):
+            return None
+    none = (None,) * len(starts)
+    return starts, limits, none, none
+
+
+def _plain_rows(periods: list[Any], version: OcppVersion) -> PlainColumns | None:
+    """The periods as columns when every one is plain, else None (the cold path's fast read).
 
     Plain: a ``dict`` with ``startPeriod`` and ``limit`` and at most the phase keys
     (``numberPhases``; 2.x ``phaseToUse``), ``startPeriod`` and the phase values of type
@@ -374,8 +418,13 @@ def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | No
     :func:`~ocpp_schedule.wire._models.plain_periods`'s model; anything else (a ``null``,
     an unknown, missing or 2.1 key, ``customData``, another type, a value one of the
     checks refuses) returns None, and the caller checks and validates every period as
-    before, so every error is the one it always was (field and rule named).
+    before, so every error is the one it always was (field and rule named). Periods of
+    exactly ``startPeriod`` and ``limit`` are read in C (:func:`_two_key_columns`).
     """
+    if periods:
+        columns = _two_key_columns(periods, version)
+        if columns is not None:
+            return columns
     allowed = _PLAIN_PERIOD_KEYS[version]
     rows: list[PlainRow] = []
     floats = set()
@@ -402,25 +451,31 @@ def _plain_rows(periods: list[Any], version: OcppVersion) -> list[PlainRow] | No
         ):
             return None
         rows.append((start, limit, phases, use))
-    if version is OcppVersion.V16 and not all(map(_is_tenths, floats)):
+    # Integer-valued floats have no decimal (tested in C); the others one by one.
+    if version is OcppVersion.V16 and not all(
+        map(_is_tenths, filterfalse(float.is_integer, floats))
+    ):
         return None
-    return rows
+    if not rows:
+        return (), (), (), ()
+    starts, limits, phases, uses = zip(*rows, strict=True)
+    return starts, limits, phases, uses
 
 
 def _plain_periods(periods: list[Any], version: OcppVersion) -> tuple[Any, ...] | None:
     """The periods as models when every one is plain (:func:`_plain_rows`), else None."""
-    rows = _plain_rows(periods, version)
-    return None if rows is None else plain_periods(rows)
+    columns = _plain_rows(periods, version)
+    return None if columns is None else plain_periods(list(zip(*columns, strict=True)))
 
 
 _INT_SCHEDULE_KEYS = frozenset({"id", "duration"})
 _RATE_UNITS = {unit.value: unit for unit in ChargingRateUnit}
 
 
-def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSchedule | None:
+def _plain_schedule(sched: dict[str, Any], columns: PlainColumns) -> ChargingSchedule | None:
     """The schedule model when every field is plain, else None (the cold path's fast read).
 
-    ``sched`` is the shape-checked schedule object with its plain periods (``rows``)
+    ``sched`` is the shape-checked schedule object with its plain periods (``columns``)
     already built. Plain: at most ``id``, ``startSchedule``, ``duration``,
     ``chargingRateUnit``, ``minChargingRate`` besides the periods, ``id`` and ``duration``
     of type ``int``, ``startSchedule`` text :func:`parse_timestamp` reads,
@@ -428,12 +483,12 @@ def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSche
     float can hold: pydantic would build exactly this model (the same values, fields set
     and key order; ``tests/test_cold16b.py``). Anything else returns None and pydantic
     validates the schedule as before, so every error is the one it always was. The model
-    gets its period columns (``wire._models.period_columns``) from the rows read here.
+    gets its period columns (``wire._models.period_columns``) from the columns read here.
     """
     given: dict[str, Any] = {}
     for key, value in sched.items():
         if key == "chargingSchedulePeriod":
-            continue  # the rows
+            continue  # the columns
         if key == "chargingRateUnit":
             unit = _RATE_UNITS.get(value) if type(value) is str else None
             if unit is None:
@@ -456,14 +511,14 @@ def _plain_schedule(sched: dict[str, Any], rows: list[PlainRow]) -> ChargingSche
             given[key] = value  # the field names are the keys
         else:
             return None
-    return _schedule_on_rows(given, rows)
+    return _schedule_on_rows(given, columns)
 
 
-def _schedule_on_rows(given: dict[str, Any], rows: list[PlainRow]) -> ChargingSchedule:
-    """The schedule of ``given`` (its fields but the periods) holding its periods as rows
+def _schedule_on_rows(given: dict[str, Any], columns: PlainColumns) -> ChargingSchedule:
+    """The schedule of ``given`` (its fields but the periods) holding its periods as columns
     (:class:`~ocpp_schedule.wire._models.LazyPeriods`): the models are built only when a
     caller asks for them; the station rules and the compiler read the columns (LAZY16)."""
-    starts, limits, phases, uses = zip(*rows, strict=True) if rows else ((), (), (), ())
+    starts, limits, phases, uses = columns
     lazy = LazyPeriods(starts, limits, phases, uses)
     return lazy_schedule(given, lazy, plain=uses.count(None) == len(uses))
 
@@ -506,8 +561,8 @@ def _neutral_schedule(
             field=f"{s_where}.chargingSchedulePeriod",
             rule="docs/robustness.md",
         )
-    rows = _plain_rows(periods, version)
-    if rows is None:
+    columns = _plain_rows(periods, version)
+    if columns is None:
         for j, period in enumerate(periods):
             p_where = f"{s_where}.chargingSchedulePeriod[{j}]"
             _check_keys(period, period_keys, period_required, p_where, version)
@@ -515,11 +570,11 @@ def _neutral_schedule(
                 _check_tenths(period.get("limit"), f"{p_where}.limit")
     if v16:
         _check_tenths(sched_d.get("minChargingRate"), f"{s_where}.minChargingRate")
-    if rows is not None:
-        built = _plain_schedule(sched_d, rows)
+    if columns is not None:
+        built = _plain_schedule(sched_d, columns)
         if built is not None:
             return built  # pydantic takes a ready model as it is (no re-validation)
-        sched_d["chargingSchedulePeriod"] = plain_periods(rows)
+        sched_d["chargingSchedulePeriod"] = plain_periods(list(zip(*columns, strict=True)))
     return sched_d
 
 
