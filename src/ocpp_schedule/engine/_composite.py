@@ -520,33 +520,165 @@ def station_composites(
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
     ``offline_since`` and ``state`` are as in :func:`composite_schedule`.
     """
-    none_given = isinstance(transactions, tuple) and not transactions  # the default ()
-    given, config = _station_inputs(None, None if none_given else transactions, config, state)
-    cfg = _config(config)
-    s = _window(start, duration)
-    out_unit = _unit(unit)
-    txs = _transactions(given)
-    if not isinstance(include_station, bool):
-        raise QueryError("include_station must be True or False", field="include_station")
-    index = _index(_offline_view(profiles, offline_since), None)
-    evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
-    for e in evses:
-        if e <= 0 or not cfg.knows_evse(e):
-            raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
-    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
-    _check_dc_units(cfg, index, txs, evses, ctx.out_w)
-    ctx.covers = {}
-    raws = _evse_raws(ctx, index, txs, evses, total=include_station)
-    result = {e: _schedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()}
+    work = _StationWork(
+        profiles, start, duration, unit, transactions, config, evse_ids, include_station,
+        offline_since, state,
+    )  # fmt: skip
+    s, out_unit = work.ctx.start, work.out_unit
+    result = {
+        e: _schedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in work.raws.items()
+    }
     if include_station:
+        result[0] = _schedule(0, s, duration, out_unit, _finalize(work.total(), s))
+    return result
+
+
+def station_payloads(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    version: OcppVersion,
+    *,
+    start: datetime | int,
+    duration: int,
+    unit: ChargingRateUnit | str | None = None,
+    transactions: Sequence[Transaction] = (),
+    config: StationConfig | None = None,
+    include_station: bool = True,
+) -> dict[int, dict[str, Any]]:
+    """``{evse_id: schedule.to_payload(version)}`` of :func:`station_composites`, by EVSE id.
+
+    The fleet's answers (``engine.fleet``): each EVSE's raw composite is rounded and merged
+    straight into the payload's rows (:func:`_answer_rows`), without the periods' sources,
+    which a payload does not carry, and without a :class:`CompositeSchedule` in between
+    (issue 17). A composite with 2.1 fields, or a 2.1 answer (which says each period's
+    operationMode), goes the general way.
+    """
+    work = _StationWork(
+        profiles, start, duration, unit, transactions, config, None, include_station, None, None
+    )
+    s, out_unit = work.ctx.start, work.out_unit
+    answers = {e: _payload(e, raw, s, duration, out_unit, version) for e, raw in work.raws.items()}
+    if include_station:
+        answers[0] = _payload(0, work.total(), s, duration, out_unit, version)
+    return dict(sorted(answers.items()))
+
+
+class _StationWork:
+    """A station's query checked and its EVSEs' raw composites built, for
+    :func:`station_composites` and :func:`station_payloads`; :meth:`total` builds the
+    station total (after the EVSEs' answers, as it always came)."""
+
+    __slots__ = ("ctx", "evses", "index", "out_unit", "raws", "txs")
+
+    def __init__(
+        self,
+        profiles: ProfileStore | Iterable[InstalledProfile],
+        start: datetime | int,
+        duration: int,
+        unit: ChargingRateUnit | str | None,
+        transactions: Sequence[Transaction],
+        config: StationConfig | None,
+        evse_ids: Sequence[int] | None,
+        include_station: bool,
+        offline_since: datetime | int | None,
+        state: StationState | None,
+    ) -> None:
+        none_given = isinstance(transactions, tuple) and not transactions  # the default ()
+        given, config = _station_inputs(None, None if none_given else transactions, config, state)
+        cfg = _config(config)
+        s = _window(start, duration)
+        self.out_unit = _unit(unit)
+        txs = self.txs = _transactions(given)
+        if not isinstance(include_station, bool):
+            raise QueryError("include_station must be True or False", field="include_station")
+        index = self.index = _index(_offline_view(profiles, offline_since), None)
+        evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
+        for e in evses:
+            if e <= 0 or not cfg.knows_evse(e):
+                raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
+        self.evses = evses
+        ctx = self.ctx = _Context(s, s + max(duration, 1), self.out_unit is ChargingRateUnit.W, cfg)
+        _check_dc_units(cfg, index, txs, evses, ctx.out_w)
+        ctx.covers = {}
+        self.raws = _evse_raws(ctx, index, txs, evses, total=include_station)
+
+    def total(self) -> _Raw:
+        """The station total's raw composite (EVSE 0)."""
+        ctx, index, txs, evses, raws = self.ctx, self.index, self.txs, self.evses, self.raws
         terms = raws
         if index.generation:
             # LocalGeneration goes on top of the capped total, EVSE 0's once (V21-7).
             terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
         gens = _generation_covers(ctx, index, txs, evses)
-        total = _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
-        result[0] = _schedule(0, s, duration, out_unit, _finalize(total, s))
-    return result
+        return _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
+
+
+def _payload(
+    evse_id: int,
+    raw: _Raw,
+    start: int,
+    duration: int,
+    unit: ChargingRateUnit,
+    version: OcppVersion,
+) -> dict[str, Any]:
+    """``_schedule(evse_id, ..., _finalize(raw, start)).to_payload(version)``, the rows built
+    from ``raw`` directly where that applies (:func:`_answer_rows`)."""
+    if version is not OcppVersion.V21 and getattr(raw, "fields", None) is None:
+        rows = _answer_rows(raw, start)
+        if rows is not None:
+            periods, rates = rows
+            return composite_answer(
+                version,
+                evse_id=evse_id,
+                schedule_start=from_epoch(start),
+                duration=duration,
+                unit=unit.value,
+                periods=periods,
+                min_charging_rate=rates.pop() if len(rates) == 1 and None not in rates else None,
+            )
+    return _schedule(evse_id, start, duration, unit, _finalize(raw, start)).to_payload(version)
+
+
+def _answer_rows(
+    raw: _Raw, start: int
+) -> tuple[list[tuple[int, float, int]], set[float | None]] | None:
+    """The answer's rows ``(startPeriod, limit, numberPhases)`` of a raw composite and the
+    set of its periods' minimum charging rates: :func:`_finalize`'s periods without their
+    sources (the same rounding, the same merging of equal neighbours, the same rates).
+
+    Limits are rounded with ``(x * 10 + noise) // 1 / 10``, the same float as ``floor(x *
+    10 + noise) / 10`` for every finite value (the merge's rounding, issue 16); an infinite
+    or NaN value, on which ``floor`` raises, returns None: the caller then goes the way of
+    :func:`_finalize`.
+    """
+    noise, ceil = _NOISE, math.ceil
+    rows: list[tuple[int, float, int]] = []
+    append = rows.append
+    rates: set[float | None] = set()
+    cur_start = 0
+    cur_limit = -1.0
+    cur_phases = -1
+    cur_rate: float | None = None
+    first = True
+    for t, value, phases, _src, rate in raw:
+        limit = (value * 10.0 + noise) // 1.0 / 10.0
+        if limit == cur_limit and phases == cur_phases:
+            if rate is not None and (cur_rate is None or rate > cur_rate):
+                cur_rate = rate
+            continue
+        if limit != limit:  # NaN: from an infinite or NaN value
+            return None
+        if first:
+            first = False
+        else:
+            append((cur_start - start, cur_limit, cur_phases))
+            rates.add(None if cur_rate is None else ceil(cur_rate * 10.0 - noise) / 10.0)
+        cur_start = t
+        cur_limit = limit
+        cur_phases = phases
+        cur_rate = rate
+    append((cur_start - start, cur_limit, cur_phases))
+    rates.add(None if cur_rate is None else ceil(cur_rate * 10.0 - noise) / 10.0)
+    return rows, rates
 
 
 # ------------------------------------------------------------------------ internals
@@ -1343,7 +1475,7 @@ def _evse_raws(
                 rule="docs/robustness.md",
             )
         if total:
-            points.update(r[0] for r in raw)
+            points.update(map(_T0, raw))
             if len(points) > MAX_PERIODS:
                 raise _too_many_periods(len(points))
         out[e] = raw
@@ -1475,17 +1607,18 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
     padded = size > len(level)
     level.extend([None] * (size - len(level)))
     while len(level) > 1:
-        # a padding leaf is 0.0: x + 0.0 is x (a -0.0 turns 0.0), 0.0 + 0.0 is 0.0
         level = [
-            None
-            if a is None
-            else list(map(add, a, b))
-            if b is not None
-            else list(map(add, a, repeat(0.0, count)))
+            a if b is None else list(map(add, a, b))  # type: ignore[arg-type]
             for a, b in zip(level[::2], level[1::2], strict=True)
         ]
     totals = level[0]
     assert totals is not None
+    if padded and 0.0 in totals:
+        # The tree adds each padding leaf (0.0) where it meets a real subtree: x + 0.0 is
+        # x, but for -0.0, which it turns into 0.0. So a sum differs only in the sign of a
+        # zero, and with padding a zero sum is 0.0 (never -0.0); adding 0.0 at the root
+        # gives exactly that (a sum is -0.0 only when all its terms are).
+        totals = list(map(add, totals, repeat(0.0, count)))
     most: Iterable[int]
     if uniform:
         only = phase_set.pop()
