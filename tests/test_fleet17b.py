@@ -10,7 +10,10 @@ one is compared with it by properties (exact floats: ``repr`` tells -0.0 from 0.
   merged straight into the payload's rows, instead of ``_finalize`` then ``to_payload``;
 - a compiled profile's phases with the default (``CompiledProfile.phases_with``);
 - a station's payloads taken as a whole (``_rules.replay_final``) instead of reading
-  ``replay`` to its end.
+  ``replay`` to its end, its entries made without the frozen ``__init__``
+  (``InstalledProfile._made``);
+- an EVSE's covers merged without the rate work when no profile has a minimum charging
+  rate (``_composite._combine``'s ``rates``).
 """
 
 from __future__ import annotations
@@ -142,11 +145,20 @@ def _replayed_reference(station: Any) -> tuple[ProfileStore, tuple[str, ...]]:
     return store, tuple(rejected)
 
 
+_combine = _composite._combine
+
+
+def _combine_reference(ctx: Any, covers: Any, gen: Any, rates: bool = True) -> _Raw:
+    """Every merge with its rate work, as it was."""
+    return _combine(ctx, covers, gen)
+
+
 @contextmanager
 def _reference() -> Iterator[None]:
     """Every changed path switched back to its reference."""
     with (
         patch.object(_composite, "_sum_raw", _sum_raw_reference),
+        patch.object(_composite, "_combine", _combine_reference),
         patch.object(fleet, "station_payloads", _station_payloads_reference),
         patch.object(_service, "station_payloads", _station_payloads_reference),
         patch.object(CompiledProfile, "phases_with", _phases_with_reference),
@@ -411,3 +423,22 @@ def test_phases_with_equals_the_reference() -> None:
             old = _phases_with_reference(compile_profile(InstalledProfile(1, profile)), default)
             assert cp.phases_with(default) == old
             assert cp.phases_with(default) is cp.phases_with(default)  # kept
+
+
+def test_an_entry_made_equals_one_built() -> None:
+    """``InstalledProfile._made``: equal, the same fields in the same order, the same pickle."""
+    import pickle
+
+    from fleet_service import make_station
+
+    from ocpp_schedule import ChargingLimitSource, InstalledProfile, read_set_charging_profile
+
+    profile = read_set_charging_profile(make_station(3).payloads[2], "1.6").charging_profile
+    for args in (
+        (1, profile, ChargingLimitSource.CSO, "3001"),
+        (0, profile, ChargingLimitSource.EMS, None),
+    ):
+        made, built = InstalledProfile._made(*args), InstalledProfile(*args)
+        assert made == built and hash(made) == hash(built) and repr(made) == repr(built)
+        assert list(made.__dict__.items()) == list(built.__dict__.items())
+        assert pickle.dumps(made) == pickle.dumps(built)

@@ -1340,7 +1340,7 @@ def _evse_work(
         periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [], index.has_min_rate)
         if periods is not None:
             return [], periods
-    raw = _combine(ctx, [ev_cover, *cap_covers], gen)
+    raw = _combine(ctx, [ev_cover, *cap_covers], gen, index.has_min_rate)
     if v2x:
         new_raw, fields = evse_fields(
             raw,
@@ -1644,19 +1644,21 @@ def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: floa
     return limit / (voltage * phases)
 
 
-def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
+def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg], rates: bool = True) -> _Raw:
     """The minimum over the purposes' leading schedules, interval by interval, plus generation.
 
     ``covers[0]`` is the EV-limit stack (or the EVSE sum), the rest are caps;
-    where values tie, the earlier stack is named as the source.
+    where values tie, the earlier stack is named as the source. ``rates`` False says no
+    profile has a minimum charging rate (:attr:`ProfileIndex.has_min_rate`): the merges of
+    one or two covers then skip the per-interval rate work (every rate is None anyway).
     """
     covers = [c for c in covers if c]
     if not covers:
         raw: _Raw = [(ctx.start, ctx.default_limit, ctx.default_phases, _DEFAULT, None)]
     elif len(covers) == 1:
-        raw = _combine_one(ctx, covers[0])
+        raw = _combine_one(ctx, covers[0], rates)
     elif len(covers) == 2:
-        raw = _combine_two(ctx, covers[0], covers[1])
+        raw = _combine_two(ctx, covers[0], covers[1], rates)
     else:
         raw = _combine_many(ctx, covers)
     if len(raw) > MAX_PERIODS:
@@ -1666,9 +1668,9 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
     return raw
 
 
-def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
+def _combine_one(ctx: _Context, cover: list[_Seg], rates: bool = True) -> _Raw:
     """One purpose in force: convert its periods, the default limit where it has none."""
-    return _merge_one(ctx, cover, False)
+    return _merge_one(ctx, cover, False, rates)
 
 
 def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True) -> list[Any]:
@@ -1715,9 +1717,9 @@ def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True
     return out
 
 
-def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
+def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg], rates: bool = True) -> _Raw:
     """Two purposes (the EV limit and one cap, typically): a two-pointer merge."""
-    return _merge_two(ctx, first, second, False)
+    return _merge_two(ctx, first, second, False, rates)
 
 
 def _merge_two(

@@ -1253,11 +1253,8 @@ def _judge(
             ),
             f"the station already holds {remaining} profiles, its maximum",
         )
-    entry = InstalledProfile(
-        evse_id=evse,
-        profile=_stamped(profile, now),
-        source=source if local else ChargingLimitSource.CSO,
-        transaction_id=bound_tx,
+    entry = InstalledProfile._made(
+        evse, _stamped(profile, now), source if local else ChargingLimitSource.CSO, bound_tx
     )
     return replaced, entry
 
