@@ -55,6 +55,7 @@ from ocpp_schedule.engine._composite import (
 )
 from ocpp_schedule.station._rules import replay_final
 from ocpp_schedule.wire._enums import ChargingRateUnit
+from ocpp_schedule.wire._timestamps import from_epoch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -319,12 +320,14 @@ def test_payload_rows_equal_finalize_then_to_payload(
         expected = old()
     except (OverflowError, ValueError) as error:
         try:
-            _composite._payload(7, raw, START, 3600, unit, version)
+            _composite._payload(7, raw, START, from_epoch(START), 3600, unit, version)
         except type(error) as again:
             assert str(again) == str(error)
             return
         raise AssertionError("no error") from None
-    assert repr(_composite._payload(7, raw, START, 3600, unit, version)) == repr(expected)
+    assert repr(_composite._payload(7, raw, START, from_epoch(START), 3600, unit, version)) == repr(
+        expected
+    )
 
 
 @SETTINGS

@@ -556,9 +556,12 @@ def station_payloads(
         profiles, start, duration, unit, transactions, config, None, include_station, None, None
     )
     s, out_unit = work.ctx.start, work.out_unit
-    answers = {e: _payload(e, raw, s, duration, out_unit, version) for e, raw in work.raws.items()}
+    when = from_epoch(s)  # every answer's scheduleStart
+    answers = {
+        e: _payload(e, raw, s, when, duration, out_unit, version) for e, raw in work.raws.items()
+    }
     if include_station:
-        answers[0] = _payload(0, work.total(), s, duration, out_unit, version)
+        answers[0] = _payload(0, work.total(), s, when, duration, out_unit, version)
     return dict(sorted(answers.items()))
 
 
@@ -616,6 +619,7 @@ def _payload(
     evse_id: int,
     raw: _Raw,
     start: int,
+    when: datetime,
     duration: int,
     unit: ChargingRateUnit,
     version: OcppVersion,
@@ -629,7 +633,7 @@ def _payload(
             return composite_answer(
                 version,
                 evse_id=evse_id,
-                schedule_start=from_epoch(start),
+                schedule_start=when,
                 duration=duration,
                 unit=unit.value,
                 periods=periods,
@@ -1400,7 +1404,11 @@ def _shared_cover(
     stack depends on them.
     """
     assert ctx.covers is not None
-    relative = any(cp.anchor is None for cp in chain)
+    relative = False
+    for cp in chain:  # a loop, not any() over a generator: two profiles, typically
+        if cp.anchor is None:
+            relative = True
+            break
     soc_bound = soc is not None and any(cp.soc_limit is not None for cp in chain)
     key = (tuple(chain), rel_anchor if relative else None, soc if soc_bound else None)
     found = ctx.covers.get(key)
