@@ -169,7 +169,13 @@ class CompiledProfile:
         """The periods' phases with ``default`` where a period names none (cached)."""
         resolved = self._phases_with.get(default)
         if resolved is None:
-            resolved = tuple(n or default for n in self.phases)
+            phases = self.phases
+            if not any(phases):  # no period names its phases (the usual case), in C
+                resolved = (default,) * len(phases)
+            elif 0 not in phases:  # every period names them
+                resolved = phases
+            else:
+                resolved = tuple(n or default for n in phases)
             self._phases_with[default] = resolved
         return resolved
 

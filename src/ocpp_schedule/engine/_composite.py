@@ -27,12 +27,12 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from itertools import repeat, starmap
-from operator import itemgetter
+from itertools import chain, repeat, starmap
+from operator import add, itemgetter, sub
 from typing import Any, NamedTuple
 
 from ..errors import QueryError
@@ -520,33 +520,169 @@ def station_composites(
     TxDefaultProfiles) are expanded once and shared by all EVSEs.
     ``offline_since`` and ``state`` are as in :func:`composite_schedule`.
     """
-    none_given = isinstance(transactions, tuple) and not transactions  # the default ()
-    given, config = _station_inputs(None, None if none_given else transactions, config, state)
-    cfg = _config(config)
-    s = _window(start, duration)
-    out_unit = _unit(unit)
-    txs = _transactions(given)
-    if not isinstance(include_station, bool):
-        raise QueryError("include_station must be True or False", field="include_station")
-    index = _index(_offline_view(profiles, offline_since), None)
-    evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
-    for e in evses:
-        if e <= 0 or not cfg.knows_evse(e):
-            raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
-    ctx = _Context(s, s + max(duration, 1), out_unit is ChargingRateUnit.W, cfg)
-    _check_dc_units(cfg, index, txs, evses, ctx.out_w)
-    ctx.covers = {}
-    raws = _evse_raws(ctx, index, txs, evses, total=include_station)
-    result = {e: _schedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in raws.items()}
+    work = _StationWork(
+        profiles, start, duration, unit, transactions, config, evse_ids, include_station,
+        offline_since, state,
+    )  # fmt: skip
+    s, out_unit = work.ctx.start, work.out_unit
+    result = {
+        e: _schedule(e, s, duration, out_unit, _finalize(raw, s)) for e, raw in work.raws.items()
+    }
     if include_station:
+        result[0] = _schedule(0, s, duration, out_unit, _finalize(work.total(), s))
+    return result
+
+
+def station_payloads(
+    profiles: ProfileStore | Iterable[InstalledProfile],
+    version: OcppVersion,
+    *,
+    start: datetime | int,
+    duration: int,
+    unit: ChargingRateUnit | str | None = None,
+    transactions: Sequence[Transaction] = (),
+    config: StationConfig | None = None,
+    include_station: bool = True,
+) -> dict[int, dict[str, Any]]:
+    """``{evse_id: schedule.to_payload(version)}`` of :func:`station_composites`, by EVSE id.
+
+    The fleet's answers (``engine.fleet``): each EVSE's raw composite is rounded and merged
+    straight into the payload's rows (:func:`_answer_rows`), without the periods' sources,
+    which a payload does not carry, and without a :class:`CompositeSchedule` in between
+    (issue 17). A composite with 2.1 fields, or a 2.1 answer (which says each period's
+    operationMode), goes the general way.
+    """
+    work = _StationWork(
+        profiles, start, duration, unit, transactions, config, None, include_station, None, None
+    )
+    s, out_unit = work.ctx.start, work.out_unit
+    when = from_epoch(s)  # every answer's scheduleStart
+    answers = {
+        e: _payload(e, raw, s, when, duration, out_unit, version) for e, raw in work.raws.items()
+    }
+    if include_station:
+        answers[0] = _payload(0, work.total(), s, when, duration, out_unit, version)
+    return dict(sorted(answers.items()))
+
+
+class _StationWork:
+    """A station's query checked and its EVSEs' raw composites built, for
+    :func:`station_composites` and :func:`station_payloads`; :meth:`total` builds the
+    station total (after the EVSEs' answers, as it always came)."""
+
+    __slots__ = ("ctx", "evses", "index", "out_unit", "raws", "txs")
+
+    def __init__(
+        self,
+        profiles: ProfileStore | Iterable[InstalledProfile],
+        start: datetime | int,
+        duration: int,
+        unit: ChargingRateUnit | str | None,
+        transactions: Sequence[Transaction],
+        config: StationConfig | None,
+        evse_ids: Sequence[int] | None,
+        include_station: bool,
+        offline_since: datetime | int | None,
+        state: StationState | None,
+    ) -> None:
+        none_given = isinstance(transactions, tuple) and not transactions  # the default ()
+        given, config = _station_inputs(None, None if none_given else transactions, config, state)
+        cfg = _config(config)
+        s = _window(start, duration)
+        self.out_unit = _unit(unit)
+        txs = self.txs = _transactions(given)
+        if not isinstance(include_station, bool):
+            raise QueryError("include_station must be True or False", field="include_station")
+        index = self.index = _index(_offline_view(profiles, offline_since), None)
+        evses = _evse_ids(evse_ids) if evse_ids is not None else _station_evses(cfg, index, txs)
+        for e in evses:
+            if e <= 0 or not cfg.knows_evse(e):
+                raise QueryError(f"the station has no EVSE {e}", field="evse_ids", rule="K08.FR.05")
+        self.evses = evses
+        ctx = self.ctx = _Context(s, s + max(duration, 1), self.out_unit is ChargingRateUnit.W, cfg)
+        _check_dc_units(cfg, index, txs, evses, ctx.out_w)
+        ctx.covers = {}
+        self.raws = _evse_raws(ctx, index, txs, evses, total=include_station)
+
+    def total(self) -> _Raw:
+        """The station total's raw composite (EVSE 0)."""
+        ctx, index, txs, evses, raws = self.ctx, self.index, self.txs, self.evses, self.raws
         terms = raws
         if index.generation:
             # LocalGeneration goes on top of the capped total, EVSE 0's once (V21-7).
             terms = _evse_raws(ctx, index, txs, evses, total=True, station_generation=False)
         gens = _generation_covers(ctx, index, txs, evses)
-        total = _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
-        result[0] = _schedule(0, s, duration, out_unit, _finalize(total, s))
-    return result
+        return _station_total(ctx, index, list(terms.values()), gens, list(raws.values()))
+
+
+def _payload(
+    evse_id: int,
+    raw: _Raw,
+    start: int,
+    when: datetime,
+    duration: int,
+    unit: ChargingRateUnit,
+    version: OcppVersion,
+) -> dict[str, Any]:
+    """``_schedule(evse_id, ..., _finalize(raw, start)).to_payload(version)``, the rows built
+    from ``raw`` directly where that applies (:func:`_answer_rows`)."""
+    if version is not OcppVersion.V21 and getattr(raw, "fields", None) is None:
+        rows = _answer_rows(raw, start)
+        if rows is not None:
+            periods, rates = rows
+            return composite_answer(
+                version,
+                evse_id=evse_id,
+                schedule_start=when,
+                duration=duration,
+                unit=unit.value,
+                periods=periods,
+                min_charging_rate=rates.pop() if len(rates) == 1 and None not in rates else None,
+            )
+    return _schedule(evse_id, start, duration, unit, _finalize(raw, start)).to_payload(version)
+
+
+def _answer_rows(
+    raw: _Raw, start: int
+) -> tuple[list[tuple[int, float, int]], set[float | None]] | None:
+    """The answer's rows ``(startPeriod, limit, numberPhases)`` of a raw composite and the
+    set of its periods' minimum charging rates: :func:`_finalize`'s periods without their
+    sources (the same rounding, the same merging of equal neighbours, the same rates).
+
+    Limits are rounded with ``(x * 10 + noise) // 1 / 10``, the same float as ``floor(x *
+    10 + noise) / 10`` for every finite value (the merge's rounding, issue 16); an infinite
+    or NaN value, on which ``floor`` raises, returns None: the caller then goes the way of
+    :func:`_finalize`.
+    """
+    noise, ceil = _NOISE, math.ceil
+    rows: list[tuple[int, float, int]] = []
+    append = rows.append
+    rates: set[float | None] = set()
+    cur_start = 0
+    cur_limit = -1.0
+    cur_phases = -1
+    cur_rate: float | None = None
+    first = True
+    for t, value, phases, _src, rate in raw:
+        limit = (value * 10.0 + noise) // 1.0 / 10.0
+        if limit == cur_limit and phases == cur_phases:
+            if rate is not None and (cur_rate is None or rate > cur_rate):
+                cur_rate = rate
+            continue
+        if limit != limit:  # NaN: from an infinite or NaN value
+            return None
+        if first:
+            first = False
+        else:
+            append((cur_start - start, cur_limit, cur_phases))
+            rates.add(None if cur_rate is None else ceil(cur_rate * 10.0 - noise) / 10.0)
+        cur_start = t
+        cur_limit = limit
+        cur_phases = phases
+        cur_rate = rate
+    append((cur_start - start, cur_limit, cur_phases))
+    rates.add(None if cur_rate is None else ceil(cur_rate * 10.0 - noise) / 10.0)
+    return rows, rates
 
 
 # ------------------------------------------------------------------------ internals
@@ -1208,7 +1344,7 @@ def _evse_work(
         periods = _one_pass(ctx, ev_cover, cap_covers[0] if cap_covers else [], index.has_min_rate)
         if periods is not None:
             return [], periods
-    raw = _combine(ctx, [ev_cover, *cap_covers], gen)
+    raw = _combine(ctx, [ev_cover, *cap_covers], gen, index.has_min_rate)
     if v2x:
         new_raw, fields = evse_fields(
             raw,
@@ -1268,7 +1404,11 @@ def _shared_cover(
     stack depends on them.
     """
     assert ctx.covers is not None
-    relative = any(cp.anchor is None for cp in chain)
+    relative = False
+    for cp in chain:  # a loop, not any() over a generator: two profiles, typically
+        if cp.anchor is None:
+            relative = True
+            break
     soc_bound = soc is not None and any(cp.soc_limit is not None for cp in chain)
     key = (tuple(chain), rel_anchor if relative else None, soc if soc_bound else None)
     found = ctx.covers.get(key)
@@ -1343,7 +1483,7 @@ def _evse_raws(
                 rule="docs/robustness.md",
             )
         if total:
-            points.update(r[0] for r in raw)
+            points.update(map(_T0, raw))
             if len(points) > MAX_PERIODS:
                 raise _too_many_periods(len(points))
         out[e] = raw
@@ -1425,13 +1565,18 @@ def _is_profile(seg: _Seg) -> bool:
 def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
     """Add the EVSEs' composites; the phases of the sum are the most any EVSE uses.
 
-    A k-way merge of the EVSEs' change points (``heapq.merge``) with the
-    current values in a small segment tree (sum and maximum of the phases), so
-    each change point costs ``O(log k)``: the work is linear in the total
-    number of points, not points x EVSEs (F17). More than
-    :data:`MAX_PERIODS` intervals are refused as they are produced.
+    The sum changes where any EVSE's composite changes: at each of those instants
+    (sorted once) every EVSE's value is laid out in a column, and the columns are added
+    pairwise, level by level, as a balanced tree over the EVSEs (padded with zeros to a
+    power of two): the same additions in the same order as a segment tree updated at
+    each change point, so the same floats, but each level is one ``map`` in C over all
+    the instants instead of a Python step per change and level. The work is linear in
+    the number of instants times the EVSEs (F17's bound on the instants is checked as
+    the EVSEs' composites are built). More than :data:`MAX_PERIODS` intervals are
+    refused. Every raw composite starts at the window's start and rises strictly (as
+    the engine builds them).
     """
-    end, out_w = ctx.end, ctx.out_w
+    start, end, out_w = ctx.start, ctx.end, ctx.out_w
     if len(per_evse) == 1:
         raw = per_evse[0]
         ends = [r[0] for r in raw[1:]]
@@ -1440,43 +1585,63 @@ def _sum_raw(ctx: _Context, per_evse: list[_Raw]) -> list[_Seg]:
             (t, stop, value, out_w, phases, _SUM, None)
             for (t, value, phases, _s, _r), stop in zip(raw, ends, strict=True)
         ]
+    points: set[int] = set()
+    phase_set: set[int] = set()
+    for raw in per_evse:
+        points.update(map(_T0, raw))
+        phase_set.update(map(_T2, raw))
+    points.discard(start)
+    bounds = sorted(points)
+    bounds.insert(0, start)
+    count = len(bounds)
+    if count - 1 > MAX_PERIODS:
+        raise _too_many_periods(MAX_PERIODS + 1)
+    where = dict(zip(bounds, range(count), strict=True))
+    at = where.__getitem__
+    level: list[list[float] | None] = []
+    phase_cols: list[list[int]] = []
+    uniform = len(phase_set) == 1
+    for raw in per_evse:
+        pos = list(map(at, map(_T0, raw)))
+        pos[0] = 0
+        pos.append(count)
+        runs = list(map(sub, pos[1:], pos))
+        level.append(list(chain.from_iterable(map(repeat, map(_T1, raw), runs))))
+        if not uniform:
+            phase_cols.append(list(chain.from_iterable(map(repeat, map(_T2, raw), runs))))
     size = 1
-    while size < len(per_evse):
+    while size < len(level):
         size *= 2
-    total = [0.0] * (2 * size)
-    most = [0] * (2 * size)
-    for j, raw in enumerate(per_evse):
-        total[size + j] = raw[0][1]
-        most[size + j] = raw[0][2]
-    for pos in range(size - 1, 0, -1):
-        total[pos] = total[2 * pos] + total[2 * pos + 1]
-        most[pos] = max(most[2 * pos], most[2 * pos + 1])
-    segs: list[_Seg] = []
-    cur = ctx.start
-    for t, j, value, phases in heapq.merge(*(_changes(j, raw) for j, raw in enumerate(per_evse))):
-        if t != cur:
-            segs.append((cur, t, total[1], out_w, most[1], _SUM, None))
-            if len(segs) > MAX_PERIODS:
-                raise _too_many_periods(len(segs))
-            cur = t
-        pos = size + j
-        total[pos] = value
-        most[pos] = phases
-        pos //= 2
-        while pos:
-            left = 2 * pos
-            total[pos] = total[left] + total[left + 1]
-            most[pos] = most[left] if most[left] > most[left + 1] else most[left + 1]
-            pos //= 2
-    segs.append((cur, end, total[1], out_w, most[1], _SUM, None))
-    return segs
+    padded = size > len(level)
+    level.extend([None] * (size - len(level)))
+    while len(level) > 1:
+        level = [
+            a if b is None else list(map(add, a, b))  # type: ignore[arg-type]
+            for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+    totals = level[0]
+    assert totals is not None
+    if padded and 0.0 in totals:
+        # The tree adds each padding leaf (0.0) where it meets a real subtree: x + 0.0 is
+        # x, but for -0.0, which it turns into 0.0. So a sum differs only in the sign of a
+        # zero, and with padding a zero sum is 0.0 (never -0.0); adding 0.0 at the root
+        # gives exactly that (a sum is -0.0 only when all its terms are).
+        totals = list(map(add, totals, repeat(0.0, count)))
+    most: Iterable[int]
+    if uniform:
+        only = phase_set.pop()
+        most = repeat(max(only, 0) if padded else only)
+    else:
+        if padded:
+            phase_cols.append([0] * count)
+        most = map(max, *phase_cols)
+    ends = bounds[1:]
+    ends.append(end)
+    return list(zip(bounds, ends, totals, repeat(out_w), most, repeat(_SUM), repeat(None)))
 
 
-def _changes(j: int, raw: _Raw) -> Iterator[tuple[int, int, float, int]]:
-    """EVSE ``j``'s changes after its first interval: (instant, j, value, phases)."""
-    for k in range(1, len(raw)):
-        entry = raw[k]
-        yield entry[0], j, entry[1], entry[2]
+_T0, _T1, _T2 = itemgetter(0), itemgetter(1), itemgetter(2)
+"""A raw interval's start, value and phases."""
 
 
 def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: float) -> float:
@@ -1487,19 +1652,21 @@ def _convert(limit: float, unit_w: bool, out_w: bool, phases: int, voltage: floa
     return limit / (voltage * phases)
 
 
-def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
+def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg], rates: bool = True) -> _Raw:
     """The minimum over the purposes' leading schedules, interval by interval, plus generation.
 
     ``covers[0]`` is the EV-limit stack (or the EVSE sum), the rest are caps;
-    where values tie, the earlier stack is named as the source.
+    where values tie, the earlier stack is named as the source. ``rates`` False says no
+    profile has a minimum charging rate (:attr:`ProfileIndex.has_min_rate`): the merges of
+    one or two covers then skip the per-interval rate work (every rate is None anyway).
     """
     covers = [c for c in covers if c]
     if not covers:
         raw: _Raw = [(ctx.start, ctx.default_limit, ctx.default_phases, _DEFAULT, None)]
     elif len(covers) == 1:
-        raw = _combine_one(ctx, covers[0])
+        raw = _combine_one(ctx, covers[0], rates)
     elif len(covers) == 2:
-        raw = _combine_two(ctx, covers[0], covers[1])
+        raw = _combine_two(ctx, covers[0], covers[1], rates)
     else:
         raw = _combine_many(ctx, covers)
     if len(raw) > MAX_PERIODS:
@@ -1509,9 +1676,9 @@ def _combine(ctx: _Context, covers: list[list[_Seg]], gen: list[_Seg]) -> _Raw:
     return raw
 
 
-def _combine_one(ctx: _Context, cover: list[_Seg]) -> _Raw:
+def _combine_one(ctx: _Context, cover: list[_Seg], rates: bool = True) -> _Raw:
     """One purpose in force: convert its periods, the default limit where it has none."""
-    return _merge_one(ctx, cover, False)
+    return _merge_one(ctx, cover, False, rates)
 
 
 def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True) -> list[Any]:
@@ -1558,9 +1725,9 @@ def _merge_one(ctx: _Context, cover: list[_Seg], final: bool, rates: bool = True
     return out
 
 
-def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg]) -> _Raw:
+def _combine_two(ctx: _Context, first: list[_Seg], second: list[_Seg], rates: bool = True) -> _Raw:
     """Two purposes (the EV limit and one cap, typically): a two-pointer merge."""
-    return _merge_two(ctx, first, second, False)
+    return _merge_two(ctx, first, second, False, rates)
 
 
 def _merge_two(

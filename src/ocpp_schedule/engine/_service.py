@@ -40,14 +40,14 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 from ..errors import QueryError
 from ..station._config import StationConfig
-from ..station._rules import replay
+from ..station._rules import replay_final
 from ..station._store import ProfileStore, StationState, Transaction
 from ..wire._enums import ChargingRateUnit, OcppVersion
 from ..wire._payloads import parse_version, read_set_charging_profile
 from ..wire._timestamps import epoch_or_datetime
 from ._collector import collector_paused as _collector_paused
-from ._compile import CompiledProfile, compiled
-from ._composite import station_composites
+from ._compile import CompiledProfile, compile_profile
+from ._composite import station_payloads
 from ._index import ProfileIndex, store_index
 
 __all__ = [
@@ -164,7 +164,7 @@ class _Resident:
     def of(cls, station: StationInput, config: StationConfig) -> _Resident:
         """Replay a station's payloads and compile its store; keep only the compiled form."""
         store, rejected = _replayed(station)
-        profiles = tuple(compiled(e) for e in store)
+        profiles = tuple(map(compile_profile, store))  # not kept on the entries: they go
         return cls(
             parse_version(station.version),
             tuple(station.transactions),
@@ -288,8 +288,9 @@ class Shard:
         resident = self._stations[station_id]
         start, duration, unit = window
         try:
-            schedules = station_composites(
+            composites = station_payloads(
                 resident.store(),
+                resident.version,
                 start=start,
                 duration=duration,
                 unit=unit,
@@ -298,8 +299,6 @@ class Shard:
             )
         finally:
             resident.forget()
-        version = resident.version
-        composites = {e: s.to_payload(version) for e, s in sorted(schedules.items())}
         return StationResult(station_id, composites, resident.rejected)
 
     def memory(self) -> int:
@@ -314,12 +313,8 @@ def _replayed(station: StationInput) -> tuple[ProfileStore, tuple[str, ...]]:
     version = parse_version(station.version)
     state = StationState(station.config, version, station.transactions)
     requests = [read_set_charging_profile(p, version) for p in station.payloads]
-    store = ProfileStore()
-    rejected = []
-    for i, (store, result) in enumerate(replay(requests, state, local_purposes=True), 1):  # noqa: B007
-        if not result.accepted:
-            rejected.append(f"request {i}: {result}")
-    return store, tuple(rejected)
+    store, rejected = replay_final(requests, state, local_purposes=True)
+    return store, tuple(f"request {i}: {result}" for i, result in rejected)
 
 
 def partition_of(station_id: str, partitions: int) -> int:

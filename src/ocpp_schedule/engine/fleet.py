@@ -19,7 +19,7 @@ from ..errors import QueryError
 from ..station._config import StationConfig
 from ..wire._enums import ChargingRateUnit
 from ..wire._payloads import parse_version
-from ._composite import station_composites
+from ._composite import station_payloads
 from ._service import (
     FleetService,
     PassReport,
@@ -62,8 +62,9 @@ def recompute_station(
     _station(station)
     version = parse_version(station.version)
     store, rejected = _replayed(station)
-    schedules = station_composites(
+    composites = station_payloads(
         store,
+        version,
         start=start,
         duration=duration,
         unit=unit,
@@ -71,11 +72,7 @@ def recompute_station(
         config=station.config,
         include_station=include_station,
     )
-    return StationResult(
-        station.station_id,
-        {evse: schedule.to_payload(version) for evse, schedule in sorted(schedules.items())},
-        rejected,
-    )
+    return StationResult(station.station_id, composites, rejected)
 
 
 def recompute_stations(

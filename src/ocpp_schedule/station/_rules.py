@@ -1251,11 +1251,8 @@ def _judge(
             ),
             f"the station already holds {remaining} profiles, its maximum",
         )
-    entry = InstalledProfile(
-        evse_id=evse,
-        profile=_stamped(profile, now),
-        source=source if local else ChargingLimitSource.CSO,
-        transaction_id=bound_tx,
+    entry = InstalledProfile._made(
+        evse, _stamped(profile, now), source if local else ChargingLimitSource.CSO, bound_tx
     )
     return replaced, entry
 
@@ -1302,3 +1299,29 @@ def replay(
             continue
         fold.apply(replaced, entry)
         yield fold.store(), SetChargingProfileResult(True, replaced=replaced)
+
+
+def replay_final(
+    requests: Iterable[SetChargingProfileRequest],
+    state: StationState,
+    store: ProfileStore | None = None,
+    *,
+    local_purposes: bool = False,
+) -> tuple[ProfileStore, list[tuple[int, SetChargingProfileResult]]]:
+    """:func:`replay`'s last store and its rejections ``(request number from 1, answer)``,
+    without a store or an answer per accepted request (a fleet takes a station's whole
+    payload list this way, issue 17). The same rules on the same fold, in the same order:
+    the same store and the same rejections as reading :func:`replay` to its end.
+    """
+    fold = Fold(store if store is not None else ProfileStore())
+    rejected: list[tuple[int, SetChargingProfileResult]] = []
+    cso, ems = ChargingLimitSource.CSO, ChargingLimitSource.EMS
+    for number, request in enumerate(requests, 1):
+        local = local_purposes and request.charging_profile.charging_profile_purpose.is_local
+        try:
+            replaced, entry = _judge(fold, request, state, local, ems if local else cso, None)
+        except _Rejected as rejection:
+            rejected.append((number, _rejection(rejection)))
+            continue
+        fold.apply(replaced, entry)
+    return fold.store(), rejected

@@ -142,6 +142,28 @@ class InstalledProfile:
         """The transaction a TxProfile applies to (None for other purposes)."""
         return self.transaction_id or self.profile.transaction_id
 
+    @classmethod
+    def _made(
+        cls,
+        evse_id: int,
+        profile: ChargingProfile,
+        source: ChargingLimitSource,
+        transaction_id: str | None,
+    ) -> InstalledProfile:
+        """``InstalledProfile(evse_id, profile, source, transaction_id)`` without the frozen
+        ``__init__``'s ``object.__setattr__`` per field (a third of its cost; the rules make
+        one per accepted request, issue 17): the same fields in the same order."""
+        entry = object.__new__(cls)
+        entry.__dict__.update(
+            {
+                "evse_id": evse_id,
+                "profile": profile,
+                "source": source,
+                "transaction_id": transaction_id,
+            }
+        )
+        return entry
+
     def derived(self, key: str, build: Callable[[InstalledProfile], T]) -> T:
         """Data derived from this entry by a layer above (the engine's compiled form), built once.
 
