@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import operator
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from itertools import compress
+from itertools import compress, repeat
 from typing import NamedTuple
 
 from ..errors import SafetyError
@@ -161,30 +161,58 @@ def _pause(
     pausing would take in a row, found by galloping from a guess and binary search
     (:func:`_pause_prefix`): O(log n) re-solves instead of one per pause (issue 17).
     After :data:`PAUSE_ROUNDS` rounds (phases coupled) the rest go one at a time.
+
+    Every re-share is of a subset of the group: once someone is short, the group is classed
+    once (:class:`_Classes`) and each re-share reads its subset's classes from it, the same
+    shares as :func:`_shares` of the subset (helper BALFIX17).
     """
     out: dict[EvseKey, float] = {}
     paused: set[EvseKey] = set()
-    shares = _shares(active, room, voltage)
+    classes: _Classes | None = None
+    ids: list[int] = []
+    if len(active) >= _CLASSED:
+        classes = _Classes(active, room, voltage)
+        classes.slack_guessed()
+        ids = classes.ids
+        shares = _shares(active, room, voltage, classes, ids)
+    else:
+        shares = _shares(active, room, voltage)
     floors = _floors(shares)  # the limits handed out: rounded once per sharing (BAL16C)
     rounds = 0
+    first = True
     while short := _below(active, floors):
+        if classes is None:
+            classes = _Classes(active, room, voltage)
+            ids = classes.ids
+        if first:  # the whole group's sharing: leave out what it leaves slack
+            classes.slack_at(None if len(active) >= _CLASSED else shares)
+            first = False
         if len(short) <= PAUSE_SINGLY or rounds >= PAUSE_ROUNDS:
             victims = [min(short, key=_rank)]
-            active = [d for d in active if d.key != victims[0].key]
-            shares = _shares(active, room, voltage)
+            keep = [d.key != victims[0].key for d in active]
+            active = list(compress(active, keep))
+            ids = list(compress(ids, keep))
+            shares = _shares(active, room, voltage, classes, ids)
         else:
             rounds += 1
-            victims, active, shares = _pause_prefix(active, shares, room, voltage)
+            victims, active, ids, shares = _pause_prefix(
+                active, shares, room, voltage, classes, ids, floors
+            )
         floors = _floors(shares)
-        for d in victims:
-            out[d.key] = 0.0
-            paused.add(d.key)
+        gone = list(map(_KEY, victims))
+        out.update(dict.fromkeys(gone, 0.0))
+        paused.update(gone)
     out.update(zip([d.key for d in active], floors, strict=True))
     return out, paused
 
 
 def _rank(demand: _Demand) -> Rank:
     return demand.rank
+
+
+_RANK = operator.attrgetter("rank")
+_KEY = operator.attrgetter("key")
+_MIN = operator.attrgetter("min_amps")
 
 
 def _short(active: Sequence[_Demand], shares: Sequence[float]) -> list[_Demand]:
@@ -202,8 +230,15 @@ def _pause_prefix(
     shares: list[float],
     room: dict[str, tuple[PhaseAmps, float | None]],
     voltage: float,
-) -> tuple[list[_Demand], list[_Demand], list[float]]:
-    """One bisection round of B4: (paused, the demands left, their shares).
+    classes: _Classes | None = None,
+    ids: list[int] | None = None,
+    floors: Sequence[float] | None = None,
+) -> tuple[list[_Demand], list[_Demand], list[int], list[float]]:
+    """One bisection round of B4: (paused, the demands left, their class ids, their shares).
+
+    ``classes`` and ``ids`` (the class of each demand of ``active``): re-share through
+    :class:`_Classes` (None: classed afresh by :func:`_shares`, ids left empty). ``floors``:
+    the shares rounded down to 0.1 A, if the caller has them.
 
     ``order``: the short demands by pause rank. ``next_victim(m)``: with the first m of
     them paused and the rest re-shared, the lowest short rank is ``order[m]``, the one
@@ -216,25 +251,37 @@ def _pause_prefix(
     rank order), the round is exactly the pauses one-at-a-time takes, and the caller's
     next round starts from its state.
     """
-    order = sorted(
-        ((d, x) for d, x in zip(active, shares, strict=True) if _floor_tenth(x) < d.min_amps),
-        key=lambda pair: pair[0].rank,
+    # The short, by pause rank (a stable sort of their places in ``active``, in C).
+    is_short = map(operator.lt, _floors(shares) if floors is None else floors, map(_MIN, active))
+    ranks = list(map(_RANK, active))
+    short_at = sorted(compress(range(len(active)), is_short), key=ranks.__getitem__)
+    order = list(
+        zip(map(active.__getitem__, short_at), map(shares.__getitem__, short_at), strict=True)
     )
     most = len(order)
-    tried: dict[int, tuple[list[_Demand], list[float]]] = {}
+    tried: dict[int, tuple[list[_Demand], list[int], list[float]]] = {}
     # Per demand, the first place of its EVSE in ``order`` (most: not short): the first m
-    # are paused, so a try keeps those placed at m or later, picked in C (BAL16C).
-    place: dict[EvseKey, int] = {}
-    for n, (d, _) in enumerate(order):
-        place.setdefault(d.key, n)
-    places = [place.get(d.key, most) for d in active]
+    # are paused, so a try keeps those placed at m or later, picked in C (BAL16C). The
+    # places are written last to first, so the first place of a key is the one kept.
+    keys = list(map(_KEY, active))
+    place = dict(
+        zip(reversed(list(map(keys.__getitem__, short_at))), range(most - 1, -1, -1), strict=True)
+    )
+    places = list(map(place.get, keys, repeat(most)))
 
     def next_victim(m: int) -> bool:
-        left = list(compress(active, map(m.__le__, places)))
-        found = tried[m] = (left, _shares(left, room, voltage))
+        keep = list(map(m.__le__, places))
+        left = list(compress(active, keep))
+        if classes is None or ids is None:
+            left_ids: list[int] = []
+            found = _shares(left, room, voltage)
+        else:
+            left_ids = list(compress(ids, keep))
+            found = _shares(left, room, voltage, classes, left_ids)
+        tried[m] = (left, left_ids, found)
         if m == most:
             return False
-        short = _short(*found)
+        short = _short(left, found)
         return bool(short) and min(short, key=_rank) is order[m][0]
 
     low, high = _bracket(_guess(order), most, next_victim)
@@ -244,7 +291,7 @@ def _pause_prefix(
             low = middle
         else:
             high = middle
-    return [d for d, _ in order[:high]], *tried[high]
+    return list(map(active.__getitem__, short_at[:high])), *tried[high]
 
 
 def _bracket(guess: int, most: int, holds: Callable[[int], bool]) -> tuple[int, int]:
@@ -417,9 +464,17 @@ def _room_left(
 
 
 def _shares(
-    active: Sequence[_Demand], limits: dict[str, tuple[PhaseAmps, float | None]], voltage: float
+    active: Sequence[_Demand],
+    limits: dict[str, tuple[PhaseAmps, float | None]],
+    voltage: float,
+    classes: _Classes | None = None,
+    ids: Sequence[int] = (),
 ) -> list[float]:
     """The fair shares of the active demands under every circuit phase and power limit.
+
+    With ``classes`` (built over a set of demands of which ``active`` is a subset, under
+    these limits) and ``ids`` (each active demand's class there): the same shares, read
+    through :meth:`_Classes.shares` (:func:`_pause`'s re-shares, helper BALFIX17).
 
     Demands alike in everything the share depends on (circuits, the set of circuit phases,
     cap and weight) get the same share, so each such class is one consumer of the progressive
@@ -427,6 +482,8 @@ def _shares(
     classes, and fewer with equal weights). Demands on the same circuit and circuit
     phases share all their constraints, so constraints are built per such group.
     """
+    if classes is not None:
+        return classes.shares(ids)
     if not active:
         return []
     # One consumer per class of alike demands: (path, circuit phases, cap, weight).
@@ -506,3 +563,314 @@ def _shares(
         caps, weights, bounds, [g[0] for g in groups.values()], [g[1] for g in groups.values()]
     )
     return [shares[i] for i in consumer]
+
+
+_CLASSED = 512
+""":func:`_pause`: a group of at least this many demands is classed (:class:`_Classes`) for
+its first sharing too; a smaller one only once someone is short."""
+
+_SLACK = 0.5
+""":meth:`_Classes.slack_at`: a constraint the group's sharing loads at most this share of its
+limit is left out of the re-shares' fillings (and checked after each)."""
+
+_APART = 4.0
+""":meth:`_Classes.slack_guessed`: a constraint that would fill, every member rising alike, at
+this many times the level of the first to fill or more is left out of the group's first
+filling (and checked after it)."""
+
+_MARGIN = 1e-6
+"""A constraint left out of a filling must end below its limit by this share of it."""
+
+
+class _Classes:
+    """A group's demands classed once, for the sharings of its subsets (helper BALFIX17).
+
+    :func:`_pause` shares a group, then re-shares ever smaller subsets of it (2-10 times per
+    pausing slot where the grid binds: 1,500-8,400 demands and ~1,400 constraints per group
+    at 10,000 EVSEs). Each demand's class of alike demands (as :func:`_shares` forms them)
+    and each class shape's constraints are worked out once here, numbered; :meth:`shares`
+    reads a subset's classes from the ids in C and builds the filling as :func:`_shares`
+    does: the same consumers, constraints, members and coefficients in the same order, so
+    the same floats.
+
+    **Slack constraints.** Constraints far from full (a feeder under a binding grid: guessed
+    before the first sharing, :meth:`slack_guessed`, then read from it, :meth:`slack_at`)
+    are left out of the filling, then checked: the shares must load each below its limit by
+    :data:`_MARGIN` (first bounded by the largest share times its members, else summed).
+    That is exact: a constraint the full filling fills, at a level within 10^-12 of the
+    lowest, freezes its members there, and members it does not freeze end at that level or
+    above; so it ends within about 10^-12 of its limit whichever constraints are left out.
+    One that ends below by the margin never takes part in the full filling, and every other
+    constraint fills at the same levels in the same order (each constraint's arithmetic
+    reads only its own members; ties go by the order of the constraints, kept). One that
+    fails the check is put back and the filling done again (``refills``), so the answer is
+    always the full filling's.
+    """
+
+    __slots__ = (
+        "bound",
+        "caps",
+        "full",
+        "ids",
+        "kept",
+        "last",
+        "n_phases",
+        "per_amp",
+        "phase_ids",
+        "potential_limit",
+        "power",
+        "power_ids",
+        "refills",
+        "shape_of",
+        "skip",
+        "voltage",
+        "walk",
+        "weights",
+        "xmax",
+    )
+
+    def __init__(
+        self,
+        active: Sequence[_Demand],
+        limits: dict[str, tuple[PhaseAmps, float | None]],
+        voltage: float,
+    ) -> None:
+        self.voltage = voltage
+        self.refills = 0
+        index_of: dict[tuple[tuple[str, ...], tuple[int, ...], float, float], int] = {}
+        shape_index: dict[tuple[tuple[str, ...], tuple[int, ...]], int] = {}
+        loads: dict[tuple[int, ...], tuple[int, ...]] = {}
+        ids: list[int] = []
+        caps: list[float] = []
+        weights: list[float] = []
+        shape_of: list[int] = []
+        shapes: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+        for d in active:
+            phases = loads.get(d.circuit_phases)
+            if phases is None:
+                phases = loads[d.circuit_phases] = tuple(sorted(d.circuit_phases))
+            key = (d.path, phases, d.cap, d.weight)
+            i = index_of.get(key)
+            if i is None:
+                i = index_of[key] = len(caps)
+                caps.append(d.cap)
+                weights.append(d.weight)
+                shape = (d.path, phases)
+                s = shape_index.get(shape)
+                if s is None:
+                    s = shape_index[shape] = len(shapes)
+                    shapes.append(shape)
+                shape_of.append(s)
+            ids.append(i)
+        self.ids, self.caps, self.weights, self.shape_of = ids, caps, weights, shape_of
+        # Constraints numbered as met; per shape, its constraints as _shares visits them.
+        number: dict[tuple[str, int], int] = {}
+        potential_limit: list[float] = []
+        bound: list[float] = []
+
+        def numbered(circuit: str, p: int) -> int:
+            k = number[(circuit, p)] = len(bound)
+            amps, watts = limits[circuit]
+            if p < 0:
+                potential_limit.append(watts if watts is not None else _INF)
+                bound.append(_INF if watts is None else watts)
+            else:
+                potential_limit.append(amps[p])
+                bound.append(amps[p])
+            return k
+
+        on: dict[tuple[str, tuple[int, ...]], tuple[list[int], int, list[tuple[int, bool]]]] = {}
+        self.phase_ids: list[list[int]] = []
+        self.power_ids: list[list[int]] = []
+        self.walk: list[list[tuple[int, bool]]] = []
+        for path, circuit_phases in shapes:
+            own_phase: list[int] = []
+            own_power: list[int] = []
+            own_walk: list[tuple[int, bool]] = []
+            for circuit in path:
+                seen = on.get((circuit, circuit_phases))
+                if seen is None:
+                    ks = [number.get((circuit, p)) for p in circuit_phases]
+                    phase_ks = [
+                        numbered(circuit, p) if k is None else k
+                        for p, k in zip(circuit_phases, ks, strict=True)
+                    ]
+                    power_k = number.get((circuit, -1))
+                    if power_k is None:
+                        power_k = numbered(circuit, -1)
+                    steps = [(k, False) for k in phase_ks]
+                    steps.append((power_k, True))
+                    seen = on[(circuit, circuit_phases)] = (phase_ks, power_k, steps)
+                own_phase.extend(seen[0])
+                own_power.append(seen[1])
+                own_walk.extend(seen[2])
+            self.phase_ids.append(own_phase)
+            self.power_ids.append(own_power)
+            self.walk.append(own_walk)
+        self.per_amp = [voltage * len(phases) for _, phases in shapes]
+        self.n_phases = [len(phases) for _, phases in shapes]
+        self.potential_limit, self.bound = potential_limit, bound
+        self.power = {k for ks in self.power_ids for k in ks}
+        # What each constraint carries with every demand of the group at 1 A.
+        per_class = Counter(ids)
+        per_shape: dict[int, float] = defaultdict(float)
+        for i, n in per_class.items():
+            per_shape[shape_of[i]] += n
+        self.full = self._carried(per_shape)
+        self.skip: set[int] = set()
+        self.xmax: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.kept = self.walk
+
+    def _carried(self, per_shape: dict[int, float]) -> list[float]:
+        """What each constraint carries, given the amps each shape's demands draw in all."""
+        carried = [0.0] * len(self.bound)
+        for s, total in per_shape.items():
+            for k in self.phase_ids[s]:
+                carried[k] += total
+            power = total * self.per_amp[s]
+            for k in self.power_ids[s]:
+                carried[k] += power
+        return carried
+
+    def _leave_out(self, skip: set[int]) -> None:
+        """Fill without the constraints of ``skip`` from now on (checked after each filling).
+
+        Only constraints of positive, finite limit whose members all have positive
+        coefficients (power ones: a positive voltage) are left out, and none while a class
+        has a cap not above 0 (:func:`_shares` hands such a class its cap when nothing binds).
+        """
+        if not all(cap > 0.0 for cap in self.caps):
+            skip = set()
+        self.skip = {
+            k
+            for k in skip
+            if 0.0 < self.bound[k] < _INF
+            and self.full[k] > 0.0
+            and (self.voltage > 0.0 or k not in self.power)
+        }
+        # The largest share at which a left-out constraint holds even with every demand of
+        # the group on it at that share.
+        self.xmax = {k: self.bound[k] * (1.0 - _MARGIN) / self.full[k] for k in self.skip}
+        skip = self.skip
+        self.kept = [[step for step in walk if step[0] not in skip] for walk in self.walk]
+
+    def slack_at(self, shares: Sequence[float] | None = None) -> None:
+        """Leave out the constraints that the group's demands at ``shares`` (None: the last
+        sharing) load at most :data:`_SLACK` of their limit."""
+        if shares is not None:
+            self.last = defaultdict(float)
+            for s, x in zip(map(self.shape_of.__getitem__, self.ids), shares, strict=True):
+                self.last[s] += x
+        carried = self._carried(self.last)
+        self._leave_out({k for k, load in enumerate(carried) if load <= _SLACK * self.bound[k]})
+
+    def slack_guessed(self) -> None:
+        """Leave out the constraints that, every demand of the group rising alike, would
+        fill at :data:`_APART` times the level of the first to fill or more."""
+        levels = [
+            limit / full
+            for limit, full in zip(self.bound, self.full, strict=True)
+            if full > 0.0 and 0.0 <= limit < _INF
+        ]
+        if levels:
+            first = min(levels) * _APART
+            self._leave_out(
+                {
+                    k
+                    for k, (limit, full) in enumerate(zip(self.bound, self.full, strict=True))
+                    if limit >= first * full
+                }
+            )
+
+    def shares(self, ids: Sequence[int]) -> list[float]:
+        """:func:`_shares` of the demands whose classes are ``ids``: the same floats."""
+        if not ids:
+            self.last = {}
+            return []
+        present = list(dict.fromkeys(ids))  # the classes in order of first occurrence
+        count = Counter(ids)
+        sizes = list(map(count.__getitem__, present))
+        consumer = list(map(dict(zip(present, range(len(present)), strict=True)).__getitem__, ids))
+        caps = list(map(self.caps.__getitem__, present))
+        weights = list(map(self.weights.__getitem__, present))
+        alike: dict[int, list[int]] = {}
+        for i, s in enumerate(map(self.shape_of.__getitem__, present)):
+            same = alike.get(s)
+            if same is None:
+                alike[s] = [i]
+            else:
+                same.append(i)
+        voltage, n_phases, per_amp_of = self.voltage, self.n_phases, self.per_amp
+        while True:
+            # What each constraint filled would carry with everyone at their cap, summed in
+            # _shares' order (per shape, then its circuits); those left out are checked after.
+            kept = self.kept
+            potential = [0.0] * len(self.bound)
+            for s, indices in alike.items():
+                cap_sum = sum(
+                    map(
+                        operator.mul,
+                        map(caps.__getitem__, indices),
+                        map(sizes.__getitem__, indices),
+                    )
+                )
+                watts = cap_sum * voltage * n_phases[s]
+                for k, power in kept[s]:
+                    potential[k] += watts if power else cap_sum
+            binding = list(map(operator.gt, potential, self.potential_limit))
+            groups: dict[int, tuple[list[int], list[float]]] = {}
+            for s, indices in alike.items():
+                counts: list[float] | None = None
+                for k, power in kept[s]:
+                    if not binding[k]:
+                        continue
+                    group = groups.get(k)
+                    if group is None:
+                        group = groups[k] = ([], [])
+                    group[0].extend(indices)
+                    if power:
+                        per_amp = per_amp_of[s]
+                        group[1].extend(per_amp * sizes[i] for i in indices)
+                    else:
+                        if counts is None:
+                            counts = [float(sizes[i]) for i in indices]
+                        group[1].extend(counts)
+            if not groups and not self.skip:  # nothing binds: everyone at their cap
+                self.last = {}
+                return [caps[i] for i in consumer]
+            found = fill(
+                caps,
+                weights,
+                [self.bound[k] for k in groups],
+                [g[0] for g in groups.values()],
+                [g[1] for g in groups.values()],
+            )
+            self.last = {
+                s: sum(
+                    map(
+                        operator.mul,
+                        map(found.__getitem__, indices),
+                        map(sizes.__getitem__, indices),
+                    )
+                )
+                for s, indices in alike.items()
+            }
+            failed = self._over(found)
+            if not failed:
+                return [found[i] for i in consumer]
+            self.refills += 1
+            self._leave_out(self.skip - failed)
+
+    def _over(self, found: list[float]) -> set[int]:
+        """The constraints left out that the last sharing does not load below their limit
+        by :data:`_MARGIN`: bounded by its largest share times all the group's demands on
+        each first, summed for those the bound does not settle (binding or not)."""
+        if not self.skip:
+            return set()
+        most = max(found, default=0.0)
+        unsure = [k for k, x in self.xmax.items() if not most < x]
+        if not unsure:
+            return set()
+        carried = self._carried(self.last)
+        return {k for k in unsure if not carried[k] < self.bound[k] * (1.0 - _MARGIN)}
