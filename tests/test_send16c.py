@@ -394,11 +394,51 @@ def test_property_every_checked_draw_is_evse_timeline(case: ReplanCase) -> None:
 
 
 def _reference(allocation: Any, **kwargs: Any) -> SendPlan | str:
-    """send_plan without the fast path: every draw from ``evse_timeline`` (none carried
-    from an earlier plan's memo)."""
+    """send_plan without SEND16C's fast paths: every draw from ``evse_timeline`` (none
+    carried from an earlier plan's memo), every EVSE's entries compared at every step."""
     _plancheck.clear_draw_caches()
-    with patch.object(_plancheck, "LEADING", False):
+    with patch.object(_plancheck, "LEADING", False), patch.object(_plancheck, "TOUCHED", False):
         return _plan(allocation, **kwargs)
+
+
+# ------------------------------------------------------------------ the touched EVSEs
+
+
+@st.composite
+def _store_pairs(draw: st.DrawFn) -> tuple[ProfileStore, ProfileStore]:
+    """Two stores sharing some entry objects, each in its own order (ids may repeat: a
+    later entry with the same id wins)."""
+    pool = []
+    for k in range(draw(st.integers(1, 8))):
+        evse = draw(st.integers(0, 3))
+        pid = draw(st.integers(1, 6))
+        profile = _profile(pid, "TxDefaultProfile", draw(st.integers(0, 2)), T0, [float(k)])
+        pool.append(
+            InstalledProfile(evse, ChargingProfile.model_validate(profile), ChargingLimitSource.CSO)
+        )
+    old = draw(st.lists(st.sampled_from(pool), max_size=8))
+    if draw(st.booleans()):
+        new = list(old)
+        for _ in range(draw(st.integers(0, 2))):  # a step: replace or add one entry
+            new.append(draw(st.sampled_from(pool)))
+    else:
+        new = draw(st.permutations(draw(st.lists(st.sampled_from(pool), max_size=8))))
+    return ProfileStore(old), ProfileStore(new)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_store_pairs())
+def test_property_an_evse_not_touched_has_the_same_entries(pair: Any) -> None:
+    """Every EVSE ``_touched`` does not name has equal entries (on it and EVSE 0) in both."""
+    old, new = pair
+    touched = _plancheck._touched(old, new)
+    event("all may differ" if touched is None else f"touched: {len(touched)}")
+    if touched is None:
+        return
+    for evse in (1, 2, 3):
+        if evse not in touched:
+            assert _plancheck._relevant(old, evse) == _plancheck._relevant(new, evse)
+    assert _plancheck._touched(old, old) == set()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -296,17 +296,29 @@ answers (one profile leads alone); False: always :func:`evse_timeline` (the refe
 def _timeline(
     pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig, start: int, end: int
 ) -> list[Piece]:
-    """``evse_timeline(pile, evse, store, config, start, end, idle=True)``.
+    """``evse_timeline(pile, evse, store, config, start, end, idle=True)``: :func:`_quick`
+    where it answers, else :func:`evse_timeline` itself."""
+    found = _quick(pile, evse, store, config, start, end)
+    if found is None:
+        return evse_timeline(pile, evse, store, config, start, end, idle=True)
+    return found
+
+
+def _quick(
+    pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig, start: int, end: int
+) -> list[Piece] | None:
+    """``evse_timeline(pile, evse, store, config, start, end, idle=True)`` where one profile
+    leads alone in every window, else None.
 
     The same walk over the EVSE's sessions and the idle time between them, each window's
     composite taken from :func:`~ocpp_schedule.engine._leading.leading_rows` (the plan's
-    profile leading alone: its periods, without the engine's index and sweep). Where it
-    does not answer for some window, or for a store :func:`pile_store` keeps (its
-    composites are memoised there), the whole draw is :func:`evse_timeline`'s. Pinned
-    against it by tests/test_send16c.py (docs/performance.md, SEND16C).
+    profile leading alone: its periods, without the engine's index and sweep). None where
+    it does not answer for some window, and for a store :func:`pile_store` keeps (its
+    composites are memoised there). Pinned against :func:`evse_timeline` by
+    tests/test_send16c.py (docs/performance.md, SEND16C).
     """
     if not LEADING or store.derived(_KEPT, _not_kept):
-        return evse_timeline(pile, evse, store, config, start, end, idle=True)
+        return None
     pieces: list[Piece] = []
     cursor = start
     sessions = evse.sessions
@@ -321,16 +333,16 @@ def _timeline(
         if a > cursor and not _rows_into(
             pieces, store, config, evse.id, None, cursor, a, evse.max_amps, evse.phases, -1
         ):
-            return evse_timeline(pile, evse, store, config, start, end, idle=True)
+            return None
         hard = min(evse.max_amps, session.max_amps if session.max_amps is not None else _INF)
         wired = min(session.phases, evse.phases)
         if not _rows_into(pieces, store, config, evse.id, tx, a, b, hard, wired, index):
-            return evse_timeline(pile, evse, store, config, start, end, idle=True)
+            return None
         cursor = b
     if cursor < end and not _rows_into(
         pieces, store, config, evse.id, None, cursor, end, evse.max_amps, evse.phases, -1
     ):
-        return evse_timeline(pile, evse, store, config, start, end, idle=True)
+        return None
     return pieces
 
 
@@ -583,7 +595,10 @@ def check_plan(
         pile = piles[change.pile]
         config = before[pile.id][1]
         moved = []
+        differ = _touched(current[pile.id], change.store) if TOUCHED else None
         for evse in pile.evses:
+            if differ is not None and evse.id not in differ:
+                continue  # its entries are the same objects in the same order (_touched)
             if _relevant(current[pile.id], evse.id) != _relevant(change.store, evse.id):
                 key = (pile.id, evse.id)
                 timelines[key].append(draws(pile, evse, change.store, config))
@@ -623,6 +638,39 @@ def check_plan(
         for circuit, first, last in touched:
             checker.relative(loads, circuit, first, last, f"after step {k + 1} ({change.what})")
     return warnings
+
+
+TOUCHED = True
+"""Whether :func:`check_plan` compares only the entries of the EVSEs a step can have
+touched (:func:`_touched`); False: every EVSE's (the reference)."""
+
+
+def _touched(old: ProfileStore, new: ProfileStore) -> set[int] | None:
+    """The EVSEs whose entries may differ between two stores, where the others' are the
+    same objects in the same order; None where any EVSE's may differ.
+
+    The entries in one store and not the other (by identity, while both stores hold them)
+    name the EVSEs they are on; where none is on EVSE 0 and the entries in both are in the
+    same order in both, an EVSE not named has, in each store, the entries on it and on
+    EVSE 0 as the same objects in the same order: :func:`_relevant` gives equal tuples,
+    which :func:`check_plan` need not build (SEND16C). Pinned by tests/test_send16c.py.
+    """
+    if old is new:
+        return set()
+    before, after = old.entries, new.entries
+    in_before = {id(e) for e in before}
+    in_after = {id(e) for e in after}
+    evses = {e.evse_id for e in before if id(e) not in in_after}
+    evses.update(e.evse_id for e in after if id(e) not in in_before)
+    if 0 in evses:
+        return None
+    kept_before = [e for e in before if id(e) in in_after]
+    kept_after = [e for e in after if id(e) in in_before]
+    if len(kept_before) != len(kept_after) or any(
+        a is not b for a, b in zip(kept_before, kept_after, strict=True)
+    ):
+        return None
+    return evses
 
 
 def _final_loads(
