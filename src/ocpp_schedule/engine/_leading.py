@@ -74,8 +74,9 @@ def leading_rows(
       neighbours (limit and phases) merged, a period without phases at the
       configuration's default.
 
-    Every entry of the store is compiled first, as the engine's index compiles them, so
-    a profile no station would accept raises the same error here.
+    Every entry of the store is compiled first (once per store, :class:`_Stacks`), as the
+    engine's index compiles them, so a profile no station would accept raises the same
+    error here.
     """
     if lo >= hi or config.dc_evse_ids or evse_id <= 0:
         return None
@@ -89,43 +90,75 @@ def leading_rows(
         return None
     if tx is not None and tx.evse_id != evse_id:
         tx = None
+    stacks = store.derived(_STACKS, _Stacks)
+    if 0 in stacks.barred or evse_id in stacks.barred:
+        return None
     lead: CompiledProfile | None = None
-    lead_key: tuple[int, int, int] | None = None
     tie = False
-    default_lead: CompiledProfile | None = None
-    default_key: tuple[int, int, int] | None = None
-    default_tie = False
-    for entry in store:
-        cp = compiled(entry)
-        owner = cp.evse_id
-        if owner != evse_id and owner != 0:
-            continue
-        purpose = cp.purpose
-        if cp.unit_w or cp.v2x is not None:
-            return None
-        if purpose is P.TX_DEFAULT_PROFILE:
-            key = precedence(cp)
-            if default_key is None or key > default_key:
-                default_lead, default_key, default_tie = cp, key, False
-            elif key == default_key:
-                default_tie = True
-        elif purpose is P.TX_PROFILE:
-            if owner == 0:
-                return None
-            if tx is None or (cp.transaction_id is not None and cp.transaction_id != tx.id):
-                continue  # not of this EVSE's stack
+    if tx is not None:
+        lead_key: tuple[int, int, int] | None = None
+        for cp in stacks.tx_profiles.get(evse_id, ()):
+            if cp.transaction_id is not None and cp.transaction_id != tx.id:
+                continue  # not of this transaction's stack
             key = precedence(cp)
             if lead_key is None or key > lead_key:
                 lead, lead_key, tie = cp, key, False
             elif key == lead_key:
                 tie = True
-        else:
-            return None
     if lead is None:
-        lead, tie = default_lead, default_tie
-    if lead is None or tie:
+        station = stacks.defaults.get(0)
+        own = stacks.defaults.get(evse_id)
+        if station is None or (own is not None and own[1] > station[1]):
+            station, own = own, station
+        if station is None:
+            return None
+        lead, tie = station[0], station[2] or (own is not None and own[1] == station[1])
+    if tie:
         return None
     return _alone(lead, config.default_number_phases, lo, hi)
+
+
+_STACKS = "engine.leading"
+"""Names a store's :class:`_Stacks` (``ProfileStore.derived``)."""
+
+
+class _Stacks:
+    """A store's profiles as :func:`leading_rows` reads them, built once per store (every
+    entry compiled, as the engine's index compiles them).
+
+    ``barred``: the EVSEs with a profile that could combine with the EV's limit or needs
+    the engine (any purpose but TxProfile and TxDefaultProfile, W, 2.1 fields; a
+    TxProfile on EVSE 0); ``defaults``: per EVSE, its TxDefaultProfile of highest
+    precedence, that precedence, and whether another one has it too; ``tx_profiles``: per
+    EVSE, its TxProfiles.
+    """
+
+    __slots__ = ("barred", "defaults", "tx_profiles")
+
+    def __init__(self, store: ProfileStore) -> None:
+        barred: set[int] = set()
+        defaults: dict[int, tuple[CompiledProfile, tuple[int, int, int], bool]] = {}
+        tx_profiles: dict[int, list[CompiledProfile]] = {}
+        for entry in store:
+            cp = compiled(entry)
+            owner = cp.evse_id
+            purpose = cp.purpose
+            if cp.unit_w or cp.v2x is not None:
+                barred.add(owner)
+            elif purpose is P.TX_DEFAULT_PROFILE:
+                key = precedence(cp)
+                found = defaults.get(owner)
+                if found is None or key > found[1]:
+                    defaults[owner] = (cp, key, False)
+                elif key == found[1]:
+                    defaults[owner] = (found[0], key, True)
+            elif purpose is P.TX_PROFILE and owner != 0:
+                tx_profiles.setdefault(owner, []).append(cp)
+            else:
+                barred.add(owner)
+        self.barred = barred
+        self.defaults = defaults
+        self.tx_profiles = tx_profiles
 
 
 def _alone(cp: CompiledProfile, default_phases: int, lo: int, hi: int) -> tuple[Row, ...] | None:

@@ -595,7 +595,11 @@ def check_plan(
         pile = piles[change.pile]
         config = before[pile.id][1]
         moved = []
-        differ = _touched(current[pile.id], change.store) if TOUCHED else None
+        differ = (
+            _touched(current[pile.id], change.store)
+            if TOUCHED and len(pile.evses) > 1  # one EVSE: its entries are compared at once
+            else None
+        )
         for evse in pile.evses:
             if differ is not None and evse.id not in differ:
                 continue  # its entries are the same objects in the same order (_touched)
