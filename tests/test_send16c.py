@@ -77,12 +77,12 @@ def _plan_like(draw: st.DrawFn, case: Case, tx: Transaction | None) -> list[Inst
     transaction (or another one), in A (rarely W)."""
     out = []
     for pid, purpose in ((9001, "TxDefaultProfile"), (9002, "TxProfile")):
-        if not draw(st.booleans()):
+        if draw(st.integers(0, 3)) == 0:
             continue
         starts = [0]
         for _ in range(draw(st.integers(0, 4))):
             starts.append(starts[-1] + draw(st.sampled_from([300, 900, 1800, 3600, 7])))
-        unit = draw(st.sampled_from(["A", "A", "A", "A", "W"]))
+        unit = draw(st.sampled_from(["A"] * 9 + ["W"]))
         periods = []
         for s in starts:
             period: dict[str, Any] = {
@@ -108,7 +108,7 @@ def _plan_like(draw: st.DrawFn, case: Case, tx: Transaction | None) -> list[Inst
             schedule["duration"] = draw(st.sampled_from([600, 3600, 10**6]))
         profile: dict[str, Any] = {
             "id": pid,
-            "stackLevel": draw(st.integers(0, 5)),
+            "stackLevel": draw(st.one_of(st.integers(0, 5), st.integers(4, 6))),
             "chargingProfilePurpose": purpose,
             "chargingProfileKind": "Absolute",
             "chargingSchedule": [schedule],
@@ -147,7 +147,7 @@ def _cases(draw: st.DrawFn) -> tuple[Case, list[InstalledProfile], Transaction |
     lo = case.start
     hi = lo + max(case.duration, draw(st.sampled_from([1, 600, 3600, 86400, 3 * 86400])))
     own = case.profiles
-    if draw(st.booleans()):  # often only EV stacks in A, so that the fast path applies
+    if draw(st.integers(0, 2)) > 0:  # mostly only EV stacks in A: the fast path applies
         own = [
             e
             for e in own
@@ -159,7 +159,7 @@ def _cases(draw: st.DrawFn) -> tuple[Case, list[InstalledProfile], Transaction |
     return case, [profiles[k] for k in order], tx, lo, hi
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_cases())
 def test_property_leading_rows_are_the_engine_composite(drawn: Any) -> None:
     """Where ``leading_rows`` answers, the engine's composite is the same rows (or the same
