@@ -39,14 +39,24 @@ from threading import Lock
 from dateutil import tz
 
 from ..engine._compile import compiled
+from ..engine._leading import leading_rows
 from ..errors import OcppScheduleError, SafetyError
 from ..station._config import StationConfig
 from ..station._rules import _Content
-from ..station._store import InstalledProfile, ProfileStore
+from ..station._store import InstalledProfile, ProfileStore, Transaction
 from ..wire._enums import ChargingProfileKind
-from ..wire._timestamps import format_timestamp, from_epoch
+from ..wire._timestamps import format_timestamp, from_epoch, to_epoch
 from ._model import Evse, Pile, Site
-from ._timelines import _HASH, Piece, _entry_hash, circuit_timeline, evse_timeline
+from ._timelines import (
+    _HASH,
+    _KEPT,
+    Piece,
+    _entry_hash,
+    _not_kept,
+    circuit_timeline,
+    evse_timeline,
+    session_transaction,
+)
 
 __all__ = ["MEMO_DRAWS", "Draws", "PlanChange", "check_plan", "clear_draw_caches"]
 
@@ -171,7 +181,7 @@ class Draws:
         """The EVSE's timeline under ``store``: :func:`evse_timeline` with ``idle``."""
         first = self._seen.setdefault(pile.id, (pile, config))
         if first[0] is not pile or (first[1] is not config and first[1] != config):
-            return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+            return _timeline(pile, evse, store, config, self.start, self.end)
         # The same store object again (the replay installs into the stores the ordering
         # made, :class:`_sendplan._Installs`): its draw without hashing its entries. Held
         # with the store, so its identity is not reused while this plan's memo lives.
@@ -197,7 +207,7 @@ class Draws:
     ) -> list[Piece]:
         """The draw from an earlier plan's, cut to this window, or computed (and kept)."""
         if not _anchored(entries):
-            return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+            return _timeline(pile, evse, store, config, self.start, self.end)
         content = _Content((pile.id, evse, config, entries))
         with _CARRIED_LOCK:
             found = _CARRIED.get(content)
@@ -207,11 +217,11 @@ class Draws:
             return _carry(found[2], self.start, self.end)
         ahead = self.end + CARRY_AHEAD
         try:
-            pieces = evse_timeline(pile, evse, store, config, self.start, ahead, idle=True)
+            pieces = _timeline(pile, evse, store, config, self.start, ahead)
         except OcppScheduleError:
             # The wider window is only for later plans: where it meets a bound, this
             # plan's own window decides (computed, raised there if at all; not kept).
-            return evse_timeline(pile, evse, store, config, self.start, self.end, idle=True)
+            return _timeline(pile, evse, store, config, self.start, self.end)
         with _CARRIED_LOCK:
             _CARRIED[content] = (self.start, ahead, pieces)
             _CARRIED.move_to_end(content)
@@ -276,6 +286,97 @@ def _carry(pieces: list[Piece], start: int, end: int) -> list[Piece]:
         for p in pieces
         if p.end > start and p.start < end
     ]
+
+
+LEADING = True
+"""Whether a draw takes each composite from ``engine._leading.leading_rows`` where it
+answers (one profile leads alone); False: always :func:`evse_timeline` (the reference)."""
+
+
+def _timeline(
+    pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig, start: int, end: int
+) -> list[Piece]:
+    """``evse_timeline(pile, evse, store, config, start, end, idle=True)``: :func:`_quick`
+    where it answers, else :func:`evse_timeline` itself."""
+    found = _quick(pile, evse, store, config, start, end)
+    if found is None:
+        return evse_timeline(pile, evse, store, config, start, end, idle=True)
+    return found
+
+
+def _quick(
+    pile: Pile, evse: Evse, store: ProfileStore, config: StationConfig, start: int, end: int
+) -> list[Piece] | None:
+    """``evse_timeline(pile, evse, store, config, start, end, idle=True)`` where one profile
+    leads alone in every window, else None.
+
+    The same walk over the EVSE's sessions and the idle time between them, each window's
+    composite taken from :func:`~ocpp_schedule.engine._leading.leading_rows` (the plan's
+    profile leading alone: its periods, without the engine's index and sweep). None where
+    it does not answer for some window, and for a store :func:`pile_store` keeps (its
+    composites are memoised there). Pinned against :func:`evse_timeline` by
+    tests/test_send16c.py (docs/performance.md, SEND16C).
+    """
+    if not LEADING or store.derived(_KEPT, _not_kept):
+        return None
+    pieces: list[Piece] = []
+    cursor = start
+    sessions = evse.sessions
+    order = sorted(range(len(sessions)), key=lambda i: sessions[i].arrive)
+    for index in order:
+        session = sessions[index]
+        tx = session_transaction(pile, evse, session)
+        a = max(tx.start_epoch, start)
+        b = min(to_epoch(session.leave), end)
+        if a >= b:
+            continue
+        if a > cursor and not _rows_into(
+            pieces, store, config, evse.id, None, cursor, a, evse.max_amps, evse.phases, -1
+        ):
+            return None
+        hard = min(evse.max_amps, session.max_amps if session.max_amps is not None else _INF)
+        wired = min(session.phases, evse.phases)
+        if not _rows_into(pieces, store, config, evse.id, tx, a, b, hard, wired, index):
+            return None
+        cursor = b
+    if cursor < end and not _rows_into(
+        pieces, store, config, evse.id, None, cursor, end, evse.max_amps, evse.phases, -1
+    ):
+        return None
+    return pieces
+
+
+_INF = float("inf")
+
+
+def _rows_into(
+    pieces: list[Piece],
+    store: ProfileStore,
+    config: StationConfig,
+    evse_id: int,
+    tx: Transaction | None,
+    a: int,
+    b: int,
+    hard: float,
+    wired: int,
+    session: int,
+) -> bool:
+    """Append the EVSE's composite on ``[a, b)`` as pieces capped by ``hard`` and ``wired``
+    (``_timelines._pieces``), where :func:`leading_rows` answers; False where it does not."""
+    rows = leading_rows(store, config, evse_id, tx, a, b)
+    if rows is None:
+        return False
+    for p_start, p_end, limit, phases in rows:
+        pieces.append(
+            Piece(
+                p_start,
+                p_end,
+                limit if limit < hard else hard,  # min(hard, limit), the same object
+                phases if phases < wired else wired,
+                session,
+            )
+        )
+    return True
 
 
 def _when(t: int) -> str:
@@ -494,7 +595,14 @@ def check_plan(
         pile = piles[change.pile]
         config = before[pile.id][1]
         moved = []
+        differ = (
+            _touched(current[pile.id], change.store)
+            if TOUCHED and len(pile.evses) > 1  # one EVSE: its entries are compared at once
+            else None
+        )
         for evse in pile.evses:
+            if differ is not None and evse.id not in differ:
+                continue  # its entries are the same objects in the same order (_touched)
             if _relevant(current[pile.id], evse.id) != _relevant(change.store, evse.id):
                 key = (pile.id, evse.id)
                 timelines[key].append(draws(pile, evse, change.store, config))
@@ -534,6 +642,39 @@ def check_plan(
         for circuit, first, last in touched:
             checker.relative(loads, circuit, first, last, f"after step {k + 1} ({change.what})")
     return warnings
+
+
+TOUCHED = True
+"""Whether :func:`check_plan` compares only the entries of the EVSEs a step can have
+touched (:func:`_touched`); False: every EVSE's (the reference)."""
+
+
+def _touched(old: ProfileStore, new: ProfileStore) -> set[int] | None:
+    """The EVSEs whose entries may differ between two stores, where the others' are the
+    same objects in the same order; None where any EVSE's may differ.
+
+    The entries in one store and not the other (by identity, while both stores hold them)
+    name the EVSEs they are on; where none is on EVSE 0 and the entries in both are in the
+    same order in both, an EVSE not named has, in each store, the entries on it and on
+    EVSE 0 as the same objects in the same order: :func:`_relevant` gives equal tuples,
+    which :func:`check_plan` need not build (SEND16C). Pinned by tests/test_send16c.py.
+    """
+    if old is new:
+        return set()
+    before, after = old.entries, new.entries
+    in_before = {id(e) for e in before}
+    in_after = {id(e) for e in after}
+    evses = {e.evse_id for e in before if id(e) not in in_after}
+    evses.update(e.evse_id for e in after if id(e) not in in_before)
+    if 0 in evses:
+        return None
+    kept_before = [e for e in before if id(e) in in_after]
+    kept_after = [e for e in after if id(e) in in_before]
+    if len(kept_before) != len(kept_after) or any(
+        a is not b for a, b in zip(kept_before, kept_after, strict=True)
+    ):
+        return None
+    return evses
 
 
 def _final_loads(
