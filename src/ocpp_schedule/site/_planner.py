@@ -95,7 +95,7 @@ class DeadlineAware:
         if all(x.need_kwh is None for x in sessions) and len({x.priority for x in sessions}) <= 1:
             return _Planner(problem, self.weighted, tables=False).max_min(progress)
         smart = _Planner(problem, self.weighted)
-        best, energy = smart.capped(smart.run(progress))
+        best, energy = smart.run_capped(progress)
         if energy >= smart.most_energy() * (1.0 - 1e-12):
             # No plan gives more: every session gets its need or all it can take.
             return best
@@ -176,6 +176,11 @@ class _Planner:
         """Per slot, whether a pinned demand is in it."""
         self.front_ranks: list[int] | None = None
         """Per session, its place in front-loading's order (:meth:`_ranks`), once needed."""
+        self.counted: list[float] | None = None
+        """While :meth:`run_capped` plans: per session, the need left as :class:`_Tally`
+        counts it (kWh); None otherwise."""
+        self.counted_total = 0.0
+        """While :meth:`run_capped` plans: the energy :class:`_Tally` counts so far (kWh)."""
         if like is not None:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
@@ -367,6 +372,21 @@ class _Planner:
                 progress(k + 1, slots)
         return out
 
+    def run_capped(
+        self, progress: Callable[[int, int], None] | None
+    ) -> tuple[list[dict[EvseKey, float]], float]:
+        """``self.capped(self.run(progress))``, counted as the slots are planned: each
+        slot's :class:`_Tally` step is done in the forward pass's own loop over the slot's
+        open cells (row order), so the cells are not walked a second time. The same rows
+        (values capped in place of copies) and the same sum, added in the same order."""
+        self.counted = [_INF if s.need_kwh is None else s.need_kwh for s in self.problem.sessions]
+        self.counted_total = 0.0
+        try:
+            rows = self.run(progress)
+            return rows, self.counted_total
+        finally:
+            self.counted = None
+
     def capped(self, plan: list[dict[EvseKey, float]]) -> tuple[list[dict[EvseKey, float]], float]:
         """``plan`` with no current after a need is met, and the slot that meets it asking
         only for the rest (PL4); with the energy it gives by the departures (kWh, each need
@@ -509,10 +529,13 @@ class _Planner:
         left = self.left
         upper = self._upper
         open_cells: list[_Member] = []
+        counted = self.counted
         for d, cell in zip(self.problem.demands[k], self.cells[k], strict=True):
             if d.pinned:
                 given[d.key] = d.cap
                 left[d.session] -= d.cap * cell[_KWH]
+                if counted is not None:
+                    counted[d.session] -= d.cap * cell[_KWH]  # as _Tally.add counts it
                 continue
             if left[d.session] <= _EPS_KWH:
                 continue  # its need is met: _upper gives 0
@@ -553,12 +576,47 @@ class _Planner:
             if members:
                 self._share(members, given, room)
         # Only open cells were given anything besides the pinned ones (one cell per session).
+        if counted is not None:
+            self._count(open_cells, given, counted)
+            return given
         for d, cell, _ in open_cells:
             x = given.get(d.key, 0.0)
             if x > 0.0:
                 left[d.session] -= x * cell[_KWH]
                 got[d.session] += x * cell[_KWH]
         return given
+
+    def _count(
+        self, open_cells: list[_Member], given: dict[EvseKey, float], counted: list[float]
+    ) -> None:
+        """The end of :meth:`_slot` under :meth:`run_capped`: the need left and the energy
+        got, and :meth:`_Tally.add`'s step for the slot, in one loop over the open cells.
+
+        A slot's row holds nothing but its pinned demands (counted in :meth:`_slot`) and
+        open cells given a current, so _Tally's step for the other cells changes nothing;
+        its sum runs over the given cells in row order, the order of ``open_cells``. The
+        capped current replaces the planned one in ``given`` only after the planner's own
+        state took the planned one (as the slot's row is copied, then capped)."""
+        left, got = self.left, self.got
+        total = self.counted_total
+        for d, cell, _ in open_cells:
+            x = given.get(d.key, 0.0)
+            if x > 0.0:
+                s = d.session
+                kwh_per_amp = cell[_KWH]
+                left[s] -= x * kwh_per_amp
+                got[s] += x * kwh_per_amp
+                rest = counted[s]
+                if rest <= _EPS_KWH or kwh_per_amp <= 0.0:
+                    given[d.key] = 0.0
+                    continue
+                if rest != _INF:
+                    x = min(x, max(_ceil_tenth(rest / kwh_per_amp), d.min_amps))
+                    given[d.key] = x
+                energy = x * kwh_per_amp
+                total += min(energy, rest)
+                counted[s] = rest - energy
+        self.counted_total = total
 
     def _front_load(
         self,
