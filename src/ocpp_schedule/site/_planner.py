@@ -42,6 +42,7 @@ import math
 import operator
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
+from math import ceil, floor
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
 from ._slotshare import Memo, _Demand, _floor_tenth, _room_left, _shares, _solve_limits
@@ -537,9 +538,26 @@ class _Planner:
                 if counted is not None:
                     counted[d.session] -= d.cap * cell[_KWH]  # as _Tally.add counts it
                 continue
-            if left[d.session] <= _EPS_KWH:
+            rest = left[d.session]
+            if rest <= _EPS_KWH:
                 continue  # its need is met: _upper gives 0
-            top = upper(d, cell)
+            # _upper(d, cell), its common cases written out (the same operations); the
+            # case where a full cap would leave less than the minimum can deliver next
+            # asks _upper itself.
+            kwh_per_amp = cell[_KWH]
+            cap = floor(d.cap * 10.0 * (1.0 + 1e-12)) / 10.0  # _floor_tenth
+            if cap < d.min_amps or cap <= 0.0 or kwh_per_amp <= 0.0:
+                continue
+            if rest == _INF:
+                top = cap
+            else:
+                whole = ceil(rest / kwh_per_amp * 10.0 * (1.0 - 1e-9)) / 10.0  # _ceil_tenth
+                if whole <= cap:
+                    top = whole if whole >= d.min_amps else d.min_amps  # max(whole, min)
+                elif 0.0 < rest - cap * kwh_per_amp < d.min_amps * cell[_NEXT]:
+                    top = upper(d, cell)
+                else:
+                    top = cap
             if top > 0.0:
                 open_cells.append((d, cell, top))
         # What each session must get now to stay on its reservation.
@@ -547,7 +565,9 @@ class _Planner:
         reserved_of, got, full = self.reserved, self.got, self.full
         for d, cell, top in open_cells:
             s = d.session
-            reserved = reserved_of[s].get(k, 0.0)
+            reserved = reserved_of[s].get(k)
+            if reserved is None:
+                continue  # nothing reserved here: its due grows by 0.0, it is not behind
             due[s] += reserved * cell[_KWH]
             lag = due[s] - got[s]
             # Only a session whose whole need is reserved is kept on its reservation: the
