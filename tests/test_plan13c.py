@@ -5,12 +5,17 @@ the code it replaced, kept here as the reference, on random, hostile and congest
   plan capped afterwards (``capped(run())``, the reference);
 - the forward pass's slot with ``_upper``'s common cases written out and the slots where
   nothing is reserved skipped in the reservation lag (``_reference_slot``: the slot as it
-  was).
+  was);
+- front-loading with the shape's tuple built only once a shape is exhausted and the floor
+  written out (``_reference_front_load``);
+- the reservation of one session with its floor, ceiling, min and max written out
+  (``_reference_reserve_one``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -178,6 +183,51 @@ def _reference_slot(self: _Planner, k: int, due: list[float]) -> dict[Any, float
     return given
 
 
+def _reference_front_load(
+    self: _Planner, members: list[Any], given: dict[Any, float], room: Any, now: int
+) -> None:
+    """``_Planner._front_load`` as it was before PLAN13C."""
+    left = self.left
+    volts = self.volts
+    known = [m for m in members if left[m[0].session] != math.inf]
+    known.sort(key=self._front_key(now))
+    fits = self._fits
+    exhausted: set[Any] = set()
+    for d, _, top in known:
+        shape = (d.path, d.circuit_phases, d.phases)
+        if shape in exhausted:
+            continue
+        have = given.get(d.key, 0.0)
+        most = fits(room, d)
+        x = _floor_tenth(min(top - have, most))
+        if x > 0.0 and have + x >= d.min_amps:
+            given[d.key] = have + x
+            _take(room, d, x, volts)
+        elif _floor_tenth(most) <= 0.0:
+            exhausted.add(shape)
+
+
+def _reference_reserve_one(self: _Planner, s: Any, need: float, rooms: list[Any]) -> float:
+    """``_Planner._reserve_one`` as it was before PLAN13C."""
+    own = self.reserved[s.index]
+    demands = self.problem.demands
+    for k, j, kwh_per_amp, _, _ in reversed(self.by_session[s.index]):
+        if kwh_per_amp <= 0.0:
+            continue
+        d = demands[k][j]
+        room = rooms[k]
+        x = _floor_tenth(min(d.cap, self._fits(room, d)))
+        if x < d.min_amps or x <= 0.0:
+            continue
+        x = min(x, max(_ceil_tenth(need / kwh_per_amp), d.min_amps))
+        own[k] = x
+        _take(room, d, x, self.volts)
+        need -= x * kwh_per_amp
+        if need <= _EPS_KWH:
+            return 0.0
+    return need
+
+
 def _state(planner: _Planner) -> Any:
     return (planner.left, planner.got, planner.full, planner.reserved)
 
@@ -246,7 +296,11 @@ def _check_slots(problem: Any, weighted: bool, deadline: bool) -> None:
         return
     slow = _Planner(problem, weighted, deadline=deadline)
     fast_rows = fast.run(None)
-    with mock.patch.object(_Planner, "_slot", _reference_slot):
+    with (
+        mock.patch.object(_Planner, "_slot", _reference_slot),
+        mock.patch.object(_Planner, "_front_load", _reference_front_load),
+        mock.patch.object(_Planner, "_reserve_one", _reference_reserve_one),
+    ):
         slow_rows = slow.run(None)
     _same(fast_rows, slow_rows)
     _same(_state(fast), _state(slow))
@@ -293,6 +347,8 @@ def test_property_the_allocation_is_the_reference_allocation(
 _REFERENCES: list[Any] = [
     mock.patch.object(_Planner, "run_capped", _reference_run_capped),
     mock.patch.object(_Planner, "_slot", _reference_slot),
+    mock.patch.object(_Planner, "_front_load", _reference_front_load),
+    mock.patch.object(_Planner, "_reserve_one", _reference_reserve_one),
 ]
 
 

@@ -273,17 +273,29 @@ class _Planner:
         """Reserve ``need`` kWh for ``s`` from its last slot backwards; the part left over."""
         own = self.reserved[s.index]
         demands = self.problem.demands
+        fits, volts = self._fits, self.volts
         for k, j, kwh_per_amp, _, _ in reversed(self.by_session[s.index]):
             if kwh_per_amp <= 0.0:
                 continue
             d = demands[k][j]
             room = rooms[k]
-            x = _floor_tenth(min(d.cap, self._fits(room, d)))
-            if x < d.min_amps or x <= 0.0:
+            # _floor_tenth(min(d.cap, fits)) and min(x, max(_ceil_tenth(...), min_amps))
+            # written out, each picking as min and max pick.
+            x = d.cap
+            most = fits(room, d)
+            if most < x:
+                x = most
+            x = floor(x * 10.0 * (1.0 + 1e-12)) / 10.0
+            least = d.min_amps
+            if x < least or x <= 0.0:
                 continue
-            x = min(x, max(_ceil_tenth(need / kwh_per_amp), d.min_amps))
+            whole = ceil(need / kwh_per_amp * 10.0 * (1.0 - 1e-9)) / 10.0
+            if least > whole:
+                whole = least
+            if whole < x:
+                x = whole
             own[k] = x
-            _take(room, d, x, self.volts)
+            _take(room, d, x, volts)
             need -= x * kwh_per_amp
             if need <= _EPS_KWH:
                 return 0.0
@@ -663,18 +675,22 @@ class _Planner:
         known.sort(key=self._front_key(now))
         fits = self._fits
         exhausted: set[tuple[tuple[str, ...], tuple[int, ...], int]] = set()
+        get = given.get
         for d, _, top in known:
-            shape = (d.path, d.circuit_phases, d.phases)
-            if shape in exhausted:
+            # The shape's tuple is built only once some shape is exhausted.
+            if exhausted and (d.path, d.circuit_phases, d.phases) in exhausted:
                 continue
-            have = given.get(d.key, 0.0)
+            have = get(d.key, 0.0)
             most = fits(room, d)
-            x = _floor_tenth(min(top - have, most))
+            least = top - have
+            if most < least:  # min(top - have, most), as min picks
+                least = most
+            x = floor(least * 10.0 * (1.0 + 1e-12)) / 10.0  # _floor_tenth
             if x > 0.0 and have + x >= d.min_amps:
                 given[d.key] = have + x
                 _take(room, d, x, volts)
             elif _floor_tenth(most) <= 0.0:
-                exhausted.add(shape)
+                exhausted.add((d.path, d.circuit_phases, d.phases))
 
     def _front_key(self, now: int) -> Callable[[_Member], int]:
         """Front-loading's order at ``now`` (PL3): the highest class; a fully reserved
