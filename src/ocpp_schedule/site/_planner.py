@@ -42,6 +42,7 @@ import math
 import operator
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
+from math import ceil, floor
 
 from ._planning import PlanDemand, PlanningProblem, PlanSession
 from ._slotshare import Memo, _Demand, _floor_tenth, _room_left, _shares, _solve_limits
@@ -95,7 +96,7 @@ class DeadlineAware:
         if all(x.need_kwh is None for x in sessions) and len({x.priority for x in sessions}) <= 1:
             return _Planner(problem, self.weighted, tables=False).max_min(progress)
         smart = _Planner(problem, self.weighted)
-        best, energy = smart.capped(smart.run(progress))
+        best, energy = smart.run_capped(progress)
         if energy >= smart.most_energy() * (1.0 - 1e-12):
             # No plan gives more: every session gets its need or all it can take.
             return best
@@ -176,6 +177,11 @@ class _Planner:
         """Per slot, whether a pinned demand is in it."""
         self.front_ranks: list[int] | None = None
         """Per session, its place in front-loading's order (:meth:`_ranks`), once needed."""
+        self.counted: list[float] | None = None
+        """While :meth:`run_capped` plans: per session, the need left as :class:`_Tally`
+        counts it (kWh); None otherwise."""
+        self.counted_total = 0.0
+        """While :meth:`run_capped` plans: the energy :class:`_Tally` counts so far (kWh)."""
         if like is not None:
             # The same problem's tables (read only after construction): built once.
             self.cells, self.by_session, self.base = like.cells, like.by_session, like.base
@@ -267,17 +273,29 @@ class _Planner:
         """Reserve ``need`` kWh for ``s`` from its last slot backwards; the part left over."""
         own = self.reserved[s.index]
         demands = self.problem.demands
+        fits, volts = self._fits, self.volts
         for k, j, kwh_per_amp, _, _ in reversed(self.by_session[s.index]):
             if kwh_per_amp <= 0.0:
                 continue
             d = demands[k][j]
             room = rooms[k]
-            x = _floor_tenth(min(d.cap, self._fits(room, d)))
-            if x < d.min_amps or x <= 0.0:
+            # _floor_tenth(min(d.cap, fits)) and min(x, max(_ceil_tenth(...), min_amps))
+            # written out, each picking as min and max pick.
+            x = d.cap
+            most = fits(room, d)
+            if most < x:
+                x = most
+            x = floor(x * 10.0 * (1.0 + 1e-12)) / 10.0
+            least = d.min_amps
+            if x < least or x <= 0.0:
                 continue
-            x = min(x, max(_ceil_tenth(need / kwh_per_amp), d.min_amps))
+            whole = ceil(need / kwh_per_amp * 10.0 * (1.0 - 1e-9)) / 10.0
+            if least > whole:
+                whole = least
+            if whole < x:
+                x = whole
             own[k] = x
-            _take(room, d, x, self.volts)
+            _take(room, d, x, volts)
             need -= x * kwh_per_amp
             if need <= _EPS_KWH:
                 return 0.0
@@ -366,6 +384,21 @@ class _Planner:
             if progress is not None:
                 progress(k + 1, slots)
         return out
+
+    def run_capped(
+        self, progress: Callable[[int, int], None] | None
+    ) -> tuple[list[dict[EvseKey, float]], float]:
+        """``self.capped(self.run(progress))``, counted as the slots are planned: each
+        slot's :class:`_Tally` step is done in the forward pass's own loop over the slot's
+        open cells (row order), so the cells are not walked a second time. The same rows
+        (values capped in place of copies) and the same sum, added in the same order."""
+        self.counted = [_INF if s.need_kwh is None else s.need_kwh for s in self.problem.sessions]
+        self.counted_total = 0.0
+        try:
+            rows = self.run(progress)
+            return rows, self.counted_total
+        finally:
+            self.counted = None
 
     def capped(self, plan: list[dict[EvseKey, float]]) -> tuple[list[dict[EvseKey, float]], float]:
         """``plan`` with no current after a need is met, and the slot that meets it asking
@@ -509,14 +542,34 @@ class _Planner:
         left = self.left
         upper = self._upper
         open_cells: list[_Member] = []
+        counted = self.counted
         for d, cell in zip(self.problem.demands[k], self.cells[k], strict=True):
             if d.pinned:
                 given[d.key] = d.cap
                 left[d.session] -= d.cap * cell[_KWH]
+                if counted is not None:
+                    counted[d.session] -= d.cap * cell[_KWH]  # as _Tally.add counts it
                 continue
-            if left[d.session] <= _EPS_KWH:
+            rest = left[d.session]
+            if rest <= _EPS_KWH:
                 continue  # its need is met: _upper gives 0
-            top = upper(d, cell)
+            # _upper(d, cell), its common cases written out (the same operations); the
+            # case where a full cap would leave less than the minimum can deliver next
+            # asks _upper itself.
+            kwh_per_amp = cell[_KWH]
+            cap = floor(d.cap * 10.0 * (1.0 + 1e-12)) / 10.0  # _floor_tenth
+            if cap < d.min_amps or cap <= 0.0 or kwh_per_amp <= 0.0:
+                continue
+            if rest == _INF:
+                top = cap
+            else:
+                whole = ceil(rest / kwh_per_amp * 10.0 * (1.0 - 1e-9)) / 10.0  # _ceil_tenth
+                if whole <= cap:
+                    top = whole if whole >= d.min_amps else d.min_amps  # max(whole, min)
+                elif 0.0 < rest - cap * kwh_per_amp < d.min_amps * cell[_NEXT]:
+                    top = upper(d, cell)
+                else:
+                    top = cap
             if top > 0.0:
                 open_cells.append((d, cell, top))
         # What each session must get now to stay on its reservation.
@@ -524,7 +577,9 @@ class _Planner:
         reserved_of, got, full = self.reserved, self.got, self.full
         for d, cell, top in open_cells:
             s = d.session
-            reserved = reserved_of[s].get(k, 0.0)
+            reserved = reserved_of[s].get(k)
+            if reserved is None:
+                continue  # nothing reserved here: its due grows by 0.0, it is not behind
             due[s] += reserved * cell[_KWH]
             lag = due[s] - got[s]
             # Only a session whose whole need is reserved is kept on its reservation: the
@@ -553,12 +608,47 @@ class _Planner:
             if members:
                 self._share(members, given, room)
         # Only open cells were given anything besides the pinned ones (one cell per session).
+        if counted is not None:
+            self._count(open_cells, given, counted)
+            return given
         for d, cell, _ in open_cells:
             x = given.get(d.key, 0.0)
             if x > 0.0:
                 left[d.session] -= x * cell[_KWH]
                 got[d.session] += x * cell[_KWH]
         return given
+
+    def _count(
+        self, open_cells: list[_Member], given: dict[EvseKey, float], counted: list[float]
+    ) -> None:
+        """The end of :meth:`_slot` under :meth:`run_capped`: the need left and the energy
+        got, and :meth:`_Tally.add`'s step for the slot, in one loop over the open cells.
+
+        A slot's row holds nothing but its pinned demands (counted in :meth:`_slot`) and
+        open cells given a current, so _Tally's step for the other cells changes nothing;
+        its sum runs over the given cells in row order, the order of ``open_cells``. The
+        capped current replaces the planned one in ``given`` only after the planner's own
+        state took the planned one (as the slot's row is copied, then capped)."""
+        left, got = self.left, self.got
+        total = self.counted_total
+        for d, cell, _ in open_cells:
+            x = given.get(d.key, 0.0)
+            if x > 0.0:
+                s = d.session
+                kwh_per_amp = cell[_KWH]
+                left[s] -= x * kwh_per_amp
+                got[s] += x * kwh_per_amp
+                rest = counted[s]
+                if rest <= _EPS_KWH or kwh_per_amp <= 0.0:
+                    given[d.key] = 0.0
+                    continue
+                if rest != _INF:
+                    x = min(x, max(_ceil_tenth(rest / kwh_per_amp), d.min_amps))
+                    given[d.key] = x
+                energy = x * kwh_per_amp
+                total += min(energy, rest)
+                counted[s] = rest - energy
+        self.counted_total = total
 
     def _front_load(
         self,
@@ -585,18 +675,22 @@ class _Planner:
         known.sort(key=self._front_key(now))
         fits = self._fits
         exhausted: set[tuple[tuple[str, ...], tuple[int, ...], int]] = set()
+        get = given.get
         for d, _, top in known:
-            shape = (d.path, d.circuit_phases, d.phases)
-            if shape in exhausted:
+            # The shape's tuple is built only once some shape is exhausted.
+            if exhausted and (d.path, d.circuit_phases, d.phases) in exhausted:
                 continue
-            have = given.get(d.key, 0.0)
+            have = get(d.key, 0.0)
             most = fits(room, d)
-            x = _floor_tenth(min(top - have, most))
+            least = top - have
+            if most < least:  # min(top - have, most), as min picks
+                least = most
+            x = floor(least * 10.0 * (1.0 + 1e-12)) / 10.0  # _floor_tenth
             if x > 0.0 and have + x >= d.min_amps:
                 given[d.key] = have + x
                 _take(room, d, x, volts)
             elif _floor_tenth(most) <= 0.0:
-                exhausted.add(shape)
+                exhausted.add((d.path, d.circuit_phases, d.phases))
 
     def _front_key(self, now: int) -> Callable[[_Member], int]:
         """Front-loading's order at ``now`` (PL3): the highest class; a fully reserved
