@@ -15,8 +15,9 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 from strategies import (
     CUSTOM_DATA,
     V16_KINDS,
@@ -242,7 +243,21 @@ def _sample(version: str) -> tuple[dict[str, Any], ...]:
 
 
 def _covers(version: str, what: str, condition: Any) -> None:
-    assert any(condition(p) for p in _sample(version)), f"{version}: no payload has {what}"
+    """The strategy reaches ``what``: in the shared sample, or else by a bounded search.
+
+    The derandomized sample alone proved order-dependent in a full run (one rare case, a
+    'z' suffix on 2.1's validTo, missing from it once); ``find`` asks the question directly.
+    """
+    if any(condition(p) for p in _sample(version)):
+        return
+    try:
+        find(
+            set_charging_profile(version),
+            condition,
+            settings=settings(max_examples=3000, database=None, deadline=None),
+        )
+    except NoSuchExample:
+        raise AssertionError(f"{version}: no payload has {what}") from None
 
 
 def _period0(payload: dict[str, Any]) -> dict[str, Any]:
